@@ -1,0 +1,1 @@
+"""Composition root, settings, CLI, channel adapters and workers: everything that touches the outside."""

@@ -1,0 +1,84 @@
+"""The composition root: builds settings -> database -> knowledge -> matcher -> core, explicitly.
+
+Nothing is created at import time; tests build the same graph with a test database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.settings import Settings
+from handlers.core import Core, CoreConfig
+from locales import Translator
+from nlu.data import load_abbreviations, load_training_examples
+from nlu.intents import KIND_INTENT
+from nlu.matcher import Matcher, NamedEntry, build_model
+from nlu.normalize import Normalizer
+from storage import migrate
+from storage.db import Database
+from storage.knowledge import Entry, KnowledgeBase, KnowledgeRepository, load_directory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    core: Core
+    translator: Translator
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def training_examples(entries: Sequence[Entry]) -> list[tuple[str, str]]:
+    """The intent examples plus every knowledge name as an example of its kind's intent,
+    so that an entry added to the knowledge base is recognised without new examples."""
+    examples = load_training_examples()
+    examples.extend((name, KIND_INTENT[e.kind]) for e in entries for name in e.match_names())
+    return examples
+
+
+def build_matcher(entries: Sequence[Entry], settings: Settings) -> Matcher:
+    normalizer = Normalizer(load_abbreviations())
+    model = build_model(normalizer, training_examples(entries), settings.model_cache_dir)
+    named = [NamedEntry(e.id, e.kind, e.match_names()) for e in entries]
+    return Matcher(normalizer, model, named)
+
+
+async def load_knowledge_files(db: Database, settings: Settings) -> int:
+    """Validate every knowledge file, then replace the YAML-origin entries in one transaction."""
+    entries = load_directory(settings.knowledge_dir)
+    async with db.sessions.begin() as session:
+        return await KnowledgeRepository(session).replace_from_files(entries)
+
+
+async def build_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
+                    run_migrations: bool = True) -> App:
+    settings = settings or Settings()
+    db = Database(settings.effective_database_url)
+    try:
+        if run_migrations:
+            await migrate.upgrade(db)
+        async with db.sessions() as session:
+            empty = await KnowledgeRepository(session).count() == 0
+        if empty and settings.autoload_knowledge:
+            count = await load_knowledge_files(db, settings)
+            log.info("loaded %d knowledge entries from %s", count, settings.knowledge_dir)
+        async with db.sessions() as session:
+            entries = await KnowledgeRepository(session).all()
+        translator = Translator()
+        core_kwargs = {"clock": clock} if clock else {}
+        core = Core(matcher=build_matcher(entries, settings), knowledge=KnowledgeBase(entries), db=db,
+                    translator=translator,
+                    config=CoreConfig(timezone=ZoneInfo(settings.timezone), log_unanswered=settings.log_unanswered),
+                    **core_kwargs)
+    except BaseException:
+        await db.dispose()
+        raise
+    return App(settings=settings, db=db, core=core, translator=translator)

@@ -1,0 +1,41 @@
+"""Typed settings, read once when the app is built: env prefix ``UNIONBOT_``, optional ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="UNIONBOT_", env_file=".env", env_file_encoding="utf-8",
+                                      extra="ignore")
+
+    #: where the embedded database and caches live
+    data_dir: Path = Path("var")
+    #: SQLAlchemy URL; empty means the embedded SQLite file in ``data_dir``
+    database_url: str = ""
+    #: where the trained NLU model is cached; empty means ``data_dir/cache``
+    cache_dir: Path | None = None
+    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+    #: load the knowledge files at start when the database holds no knowledge yet
+    autoload_knowledge: bool = True
+    timezone: str = "Asia/Ho_Chi_Minh"
+    log_level: str = "INFO"
+    log_unanswered: bool = True
+
+    telegram_token: SecretStr | None = None
+    zalo_token: SecretStr | None = None
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'unionbot.db'}"
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return self.cache_dir or self.data_dir / "cache"

@@ -1,0 +1,28 @@
+"""Greetings, thanks, goodbyes, the help menu and the hardship-request pointer."""
+
+from __future__ import annotations
+
+from handlers.types import Choice, Reply
+from locales import Translator
+from nlu import intents
+
+MENU = (intents.BENEFIT, intents.PROGRAMME, intents.LOAN, intents.EMULATION_PHASE, intents.MOVEMENT,
+        intents.CLUSTER, intents.UNION_FACT)
+
+
+def menu_choices(t: Translator, lang: str) -> tuple[Choice, ...]:
+    return tuple(Choice(t(f"menu.{intent}", lang), f"menu:{intent}") for intent in MENU)
+
+
+def help_reply(t: Translator, lang: str) -> Reply:
+    return Reply(t("help.text", lang) + "\n" + t("help.contact", lang), menu_choices(t, lang))
+
+
+def small_talk(intent: str, t: Translator, lang: str) -> list[Reply]:
+    if intent == intents.GREETING:
+        return [Reply(t("greeting", lang), menu_choices(t, lang))]
+    if intent == intents.HELP:
+        return [help_reply(t, lang)]
+    if intent == intents.HARDSHIP_REQUEST:
+        return [Reply(t("hardship.info", lang))]
+    return [Reply(t(intent, lang))]  # thanks, goodbye

@@ -1,0 +1,53 @@
+"""The two contracts between the core and the channel adapters: ``Incoming`` in, ``Reply`` out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    kind: str  # "photo", "sticker", ...
+    file_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A platform-neutral event. Ids are strings: Zalo ids are hex."""
+
+    channel: str
+    chat_id: str
+    user_id: str
+    text: str = ""
+    action: str | None = None  # a button press: the ``Choice.action`` that was chosen
+    message_id: str | None = None
+    bot_id: str = "default"  # which bot received it (several bots per deployment later)
+    display_name: str | None = None
+    language: str | None = None  # the client's language code, e.g. "vi", "en-US"
+    contact_phone: str | None = None  # a phone number shared through the platform's contact button
+    attachments: tuple[Attachment, ...] = ()
+    received_at: datetime | None = None
+    is_group: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    label: str
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    choices: tuple[Choice, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What ``Core.process`` decided: the replies plus what evaluation and logs need to know."""
+
+    replies: list[Reply]
+    intent: str
+    confidence: float
+    fallback: bool

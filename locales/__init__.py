@@ -1,0 +1,52 @@
+"""Interface strings. Every user-facing sentence lives in ``locales/<lang>.yaml``; Vietnamese is the default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+LOCALES_DIR = Path(__file__).parent
+DEFAULT_LANGUAGE = "vi"
+
+
+class _Keep(dict):
+    def __missing__(self, key: str) -> str:  # a missing placeholder stays visible instead of crashing
+        return "{" + key + "}"
+
+
+class Translator:
+    def __init__(self, directory: Path = LOCALES_DIR) -> None:
+        self.tables: dict[str, dict[str, str]] = {}
+        for path in sorted(directory.glob("*.yaml")):
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            self.tables[path.stem] = _flatten(raw)
+        if DEFAULT_LANGUAGE not in self.tables:
+            raise RuntimeError(f"{directory}: {DEFAULT_LANGUAGE}.yaml is missing")
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted(self.tables)
+
+    def language_for(self, code: str | None) -> str:
+        """Map a client language code ("en-US", "vi") to a supported language."""
+        base = (code or "").split("-")[0].lower()
+        return base if base in self.tables else DEFAULT_LANGUAGE
+
+    def __call__(self, key: str, lang: str = DEFAULT_LANGUAGE, **values: object) -> str:
+        table = self.tables.get(lang) or self.tables[DEFAULT_LANGUAGE]
+        template = table.get(key) or self.tables[DEFAULT_LANGUAGE].get(key)
+        if template is None:
+            raise KeyError(f"no interface string '{key}'")
+        return template.format_map(_Keep(values)) if values else template
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, full + "."))
+        else:
+            flat[full] = str(value).rstrip("\n")
+    return flat

@@ -1,0 +1,1 @@
+"""Vietnamese language understanding: normalisation, intent classifier, entity matcher. No I/O at match time."""

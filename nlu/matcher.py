@@ -1,0 +1,122 @@
+"""The matcher: from a raw message to an intent, a confidence and the knowledge entries it names."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlu import intents
+from nlu.classifier import FEATURE_VERSION, IntentModel, Prediction, train
+from nlu.entities import EntityIndex, EntityMatch, Speller
+from nlu.normalize import Normalized, Normalizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Where the bot stops guessing. Calibrated on eval/dev.jsonl (docs/benchmarks.md); the fallback
+    decision lives here and nowhere else."""
+
+    #: an in-scope prediction needs at least this probability...
+    min_confidence: float = 0.35
+    #: ...and must beat the out-of-scope probability by this margin, unless a named entry backs it
+    oos_margin: float = 0.15
+    #: an out-of-scope prediction below this is overridden when a knowledge entry is clearly named
+    entity_override_max_oos: float = 0.6
+    #: a name "clearly" names an entry when it has several words or at least this many letters
+    strong_name_chars: int = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    normalized: Normalized
+    intent: str
+    confidence: float
+    entities: tuple[EntityMatch, ...]
+    prediction: Prediction | None
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        return self.normalized.tokens
+
+    def entities_of(self, *kinds: str) -> list[EntityMatch]:
+        return [e for e in self.entities if e.kind in kinds]
+
+
+@dataclass(frozen=True, slots=True)
+class NamedEntry:
+    """What the matcher needs to know of a knowledge entry."""
+
+    id: str
+    kind: str
+    names: Sequence[str]
+
+
+class Matcher:
+    def __init__(self, normalizer: Normalizer, model: IntentModel, entries: Iterable[NamedEntry],
+                 extra_vocabulary: Iterable[str] = (), thresholds: Thresholds | None = None) -> None:
+        self.normalize = normalizer
+        self.model = model
+        self.thresholds = thresholds or Thresholds()
+        self.index = EntityIndex(
+            (e.id, e.kind, normalizer(name).tokens) for e in entries for name in e.names)
+        vocab = self.index.vocabulary | {f[2:] for f in model.vocab if f.startswith("w:")}
+        self.speller = Speller(vocab | set(extra_vocabulary))
+
+    def understand(self, text: str) -> Understanding:
+        raw = self.normalize(text or "")
+        if not raw.tokens:
+            return Understanding(raw, intents.UNSURE, 0.0, (), None)
+        corrected = self.speller(raw.tokens)
+        norm = Normalized(text=raw.text, folded=" ".join(corrected), tokens=corrected)
+        prediction = self.model.predict(corrected)
+        entities = tuple(self.index.find(corrected))
+        intent, confidence = self._decide(prediction, entities)
+        return Understanding(norm, intent, confidence, entities, prediction)
+
+    def _decide(self, p: Prediction, entities: Sequence[EntityMatch]) -> tuple[str, float]:
+        t = self.thresholds
+        named = [intents.KIND_INTENT[e.kind] for e in entities
+                 if e.kind in intents.KIND_INTENT and (" " in e.matched or len(e.matched) >= t.strong_name_chars)]
+        p_oos = dict(p.ranking).get(intents.OUT_OF_SCOPE, 0.0)
+        if p.intent == intents.OUT_OF_SCOPE:
+            if named and p.confidence < t.entity_override_max_oos:
+                fitting = [(label, prob) for label, prob in p.ranking if label in named]
+                return fitting[0] if fitting else (named[0], 1.0 - p.confidence)
+            return p.intent, p.confidence
+        if p.intent in named:
+            return p.intent, p.confidence
+        if p.confidence >= t.min_confidence and p.confidence - p_oos >= t.oos_margin:
+            return p.intent, p.confidence
+        if named:
+            fitting = [(label, prob) for label, prob in p.ranking if label in named]
+            return fitting[0] if fitting else (named[0], p.confidence)
+        return intents.UNSURE, p.confidence
+
+
+def model_fingerprint(examples: Sequence[tuple[str, str]]) -> str:
+    digest = hashlib.sha256(FEATURE_VERSION.encode())
+    for text, label in examples:
+        digest.update(f"{label}\t{text}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def build_model(normalizer: Normalizer, examples: Sequence[tuple[str, str]],
+                cache_dir: Path | None = None) -> IntentModel:
+    """Train on ``examples`` or load the cached model trained on exactly the same examples."""
+    path = cache_dir / f"nlu-model-{model_fingerprint(examples)}.npz" if cache_dir else None
+    if path is not None and path.exists():
+        try:
+            return IntentModel.load(path)
+        except (OSError, ValueError, KeyError):
+            log.warning("cached NLU model %s unreadable; retraining", path.name)
+    model = train((normalizer(text).tokens, label) for text, label in examples)
+    if path is not None:
+        for old in path.parent.glob("nlu-model-*.npz"):
+            old.unlink(missing_ok=True)
+        model.save(path)
+    return model

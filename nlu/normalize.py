@@ -1,0 +1,155 @@
+"""Vietnamese text normalisation: pure functions, no I/O.
+
+The pipeline a member's message goes through before matching:
+
+1. ``clean``: Unicode NFC, control characters and emoji removed, whitespace squeezed,
+   input capped at ``MAX_CHARS`` (nobody asks a 100k-character question).
+2. ``normalize_tones``: tone marks put where Vietnamese spelling puts them
+   ("hoá" -> "hóa", "lựơng" -> "lượng"), so the same word is always the same string.
+3. ``fold``: lowercase and accent folding ("Đoàn viên" -> "doan vien"): diacritics are optional
+   for members, so every comparison is made on folded text.
+4. ``tokens``: words and numbers (dates like 28/7 and percentages kept whole).
+5. abbreviations expanded (``ko`` -> ``khong``) from a domain table (``nlu/data/abbreviations.yaml``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+MAX_CHARS = 1000
+
+# Combining marks of the five Vietnamese tones (NFD form).
+_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+_VOWELS = set("aăâeêioôơuưy")
+_MARKED_VOWELS = set("ăâêôơư")  # vowels that carry a shape diacritic
+_FINAL_CONSONANTS = ("ch", "nh", "ng", "c", "m", "n", "p", "t")
+
+_WORD_RE = re.compile(r"\d+(?:[/.,:-]\d+)*%?|[^\W\d_]+", re.UNICODE)
+_SPACE_RE = re.compile(r"\s+")
+
+
+# Letters that look Vietnamese but are not (Icelandic eth typed for đ).
+_LOOKALIKES = str.maketrans({"Ð": "Đ", "ð": "đ"})
+
+
+def clean(text: str) -> str:
+    """NFC, drop control/format/symbol characters (emoji), squeeze whitespace, cap length."""
+    text = unicodedata.normalize("NFC", text[: MAX_CHARS * 4]).translate(_LOOKALIKES)
+    kept = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat[0] == "C" or cat == "So" or cat == "Sk":
+            kept.append(" ")
+        else:
+            kept.append(ch)
+    return _SPACE_RE.sub(" ", "".join(kept)).strip()[:MAX_CHARS]
+
+
+def _split_tone(ch: str) -> tuple[str, str]:
+    decomposed = unicodedata.normalize("NFD", ch)
+    tone = "".join(c for c in decomposed if c in _TONES)
+    base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
+    return base, tone[:1]
+
+
+def _normalize_syllable(word: str) -> str:
+    bases: list[str] = []
+    tone = ""
+    for ch in word:
+        base, t = _split_tone(ch)
+        bases.append(base)
+        if t and not tone:
+            tone = t
+    if not tone:
+        return word
+    lower = [b.lower() for b in bases]
+    # locate the vowel nucleus
+    start = next((i for i, c in enumerate(lower) if c in _VOWELS), None)
+    if start is None:
+        return word
+    end = start
+    while end < len(lower) and lower[end] in _VOWELS:
+        end += 1
+    onset = "".join(lower[:start])
+    # "gi" and "qu": the i/u belongs to the onset when another vowel follows
+    if (onset == "g" and lower[start] == "i" or onset == "q" and lower[start] == "u") and end - start > 1:
+        start += 1
+    nucleus = list(range(start, end))
+    coda = "".join(lower[end:])
+    marked = [i for i in nucleus if lower[i] in _MARKED_VOWELS]
+    if marked:
+        pos = marked[-1]
+    elif len(nucleus) == 1:
+        pos = nucleus[0]
+    elif len(nucleus) >= 3 or coda and coda.startswith(_FINAL_CONSONANTS):
+        pos = nucleus[1]
+    else:
+        pos = nucleus[0]
+    bases[pos] = unicodedata.normalize("NFC", bases[pos] + tone)
+    return "".join(bases)
+
+
+_SYLLABLE_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def normalize_tones(text: str) -> str:
+    """Put every syllable's tone mark on the vowel where standard spelling puts it."""
+    return _SYLLABLE_RE.sub(lambda m: _normalize_syllable(m.group(0)), text)
+
+
+_FOLD_TABLE = str.maketrans({"đ": "d", "Đ": "d"})
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip every diacritic: "Công đoàn" -> "cong doan"."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_FOLD_TABLE).lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def tokens(text: str) -> list[str]:
+    return _WORD_RE.findall(text)
+
+
+_SYLLABLE = re.compile(
+    r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"  # onset
+    r"[aeiouy]{1,3}"  # nucleus (folded)
+    r"(?:ch|nh|ng|[cmnpt])?$"  # coda
+)
+
+
+def is_syllable(word: str) -> bool:
+    """Whether a folded word is shaped like a Vietnamese syllable (so a real word, not a typo to correct)."""
+    return bool(_SYLLABLE.match(word))
+
+
+def has_diacritics(text: str) -> bool:
+    return fold(text) != text.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """A message after normalisation: ``text`` keeps the accents, ``folded`` and ``tokens`` do not."""
+
+    text: str
+    folded: str
+    tokens: tuple[str, ...]
+
+
+class Normalizer:
+    """Normalisation with a domain abbreviation table (keys and values are folded when built)."""
+
+    def __init__(self, abbreviations: Mapping[str, str] | None = None) -> None:
+        self._abbr: dict[str, tuple[str, ...]] = {}
+        for key, value in (abbreviations or {}).items():
+            self._abbr[fold(str(key)).strip()] = tuple(tokens(fold(str(value))))
+
+    def __call__(self, text: str) -> Normalized:
+        cleaned = normalize_tones(clean(text))
+        expanded: list[str] = []
+        for tok in tokens(fold(cleaned)):
+            expanded.extend(self._abbr.get(tok, (tok,)))
+        toks = tuple(expanded)
+        return Normalized(text=cleaned, folded=" ".join(toks), tokens=toks)

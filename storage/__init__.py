@@ -1,0 +1,4 @@
+"""Persistence: SQLAlchemy models, repositories, migrations and the knowledge-base loader.
+
+Only this package writes SQL.
+"""

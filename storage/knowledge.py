@@ -1,0 +1,253 @@
+"""The knowledge base: schema of ``knowledge/*.yaml``, the loader, the repository and the read model.
+
+A file is validated whole before anything is written; an error names the file, the entry and the
+field. Loading replaces the YAML-origin entries in one transaction, so a load is idempotent and
+never leaves the base half-loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import KnowledgeEntryRow
+
+Kind = Literal["benefit", "programme", "loan", "campaign", "movement", "title", "cluster", "fact", "commendation"]
+KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    document: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+
+
+class BenefitInfo(_Strict):
+    partner: str = Field(min_length=1)
+    products: list[str] = Field(default_factory=list)
+    discount: str = Field(min_length=1)
+    discount_min_pct: float | None = Field(default=None, ge=0, le=100)
+    discount_max_pct: float | None = Field(default=None, ge=0, le=100)
+    conditions: str | None = None
+    how_to_use: str | None = None
+    results: str | None = None
+
+
+class ProgrammeInfo(_Strict):
+    category: Literal["covid", "rent", "health", "tet", "trip", "other"]
+    figures: str | None = None
+
+
+class LoanInfo(_Strict):
+    fund: str = Field(min_length=1)
+    figures: str | None = None
+
+
+class Phase(_Strict):
+    number: int = Field(ge=1, le=20)
+    starts_on: date
+    ends_on: date
+    theme: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Phase:
+        if self.ends_on < self.starts_on:
+            raise ValueError("ends_on is before starts_on")
+        return self
+
+
+class CampaignInfo(_Strict):
+    year: int = Field(ge=1900, le=2100)
+    theme: str | None = None
+    phases: list[Phase] = Field(default_factory=list)
+
+
+class ClusterInfo(_Strict):
+    number: int = Field(ge=1, le=100)
+    year: int = Field(ge=1900, le=2100)
+    members: list[str] = Field(default_factory=list)
+    leader_unit: str | None = None
+    leader_person: str | None = None
+
+
+class CommendationInfo(_Strict):
+    period: str = Field(min_length=1)
+    figures: str = Field(min_length=1)
+
+
+class Empty(_Strict):
+    pass
+
+
+_SLUG = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class Entry(_Strict):
+    """One fact sheet the bot answers from. Exactly the block named after ``kind`` is present."""
+
+    id: str = Field(pattern=_SLUG, max_length=100)
+    kind: Kind
+    name: str = Field(min_length=1, max_length=300)
+    aliases: list[str] = Field(default_factory=list)
+    summary: str = Field(min_length=1)
+    source: Source
+    as_of: date
+    unit: str | None = None
+    details: str | None = None
+    benefit: BenefitInfo | None = None
+    programme: ProgrammeInfo | None = None
+    loan: LoanInfo | None = None
+    campaign: CampaignInfo | None = None
+    movement: Empty | None = None
+    title: Empty | None = None
+    cluster: ClusterInfo | None = None
+    fact: Empty | None = None
+    commendation: CommendationInfo | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_blocks(cls, data):
+        # ``movement:`` with nothing after it is an empty block, not a missing one
+        if isinstance(data, dict):
+            kind = data.get("kind")
+            if kind in ("movement", "title", "fact") and kind in data and data[kind] is None:
+                data = {**data, kind: {}}
+        return data
+
+    @model_validator(mode="after")
+    def _one_block(self) -> Entry:
+        present = [k for k in KINDS if getattr(self, k) is not None]
+        if self.kind in ("movement", "title", "fact") and not present:
+            return self
+        if present != [self.kind]:
+            raise ValueError(f"entry of kind '{self.kind}' needs exactly the block '{self.kind}:' (found: "
+                             f"{', '.join(present) or 'none'})")
+        return self
+
+    def match_names(self) -> list[str]:
+        """Names members may use for this entry: its name, aliases, and ones derived from its data."""
+        names = [self.name, *self.aliases]
+        if self.benefit:
+            names.append(self.benefit.partner)
+            names.extend(self.benefit.products)
+        if self.cluster:
+            n = self.cluster.number
+            names.extend([f"cụm {n}", f"cụm số {n}", f"cụm thi đua {n}", f"cụm thi đua số {n}"])
+            names.extend(_short_unit_name(m) for m in self.cluster.members)
+        return [n for n in dict.fromkeys(x.strip() for x in names) if n]
+
+
+_UNIT_PREFIX = re.compile(
+    r"^(liên đoàn lao động|lđlđ|ldld|công đoàn)\s+(các\s+)?(quận|huyện|thị xã|phường|xã)?\s*", re.IGNORECASE
+)
+
+
+def _short_unit_name(unit: str) -> str:
+    """"LĐLĐ quận Ba Đình" -> "Ba Đình": members name a district, not its union."""
+    return _UNIT_PREFIX.sub("", unit).strip()
+
+
+class KnowledgeError(Exception):
+    """Raised when knowledge files are invalid; ``errors`` lists each problem with file, entry and field."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+def _format_loc(loc: Sequence[int | str]) -> str:
+    return ".".join(str(p) for p in loc) or "(entry)"
+
+
+def load_directory(directory: Path) -> list[Entry]:
+    """Read and validate every ``*.yaml`` file of ``directory``; raise KnowledgeError listing all problems."""
+    files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
+    errors: list[str] = []
+    entries: list[Entry] = []
+    seen: dict[str, str] = {}
+    if not files:
+        raise KnowledgeError([f"{directory}: no *.yaml knowledge files found"])
+    for path in files:
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            errors.append(f"{path.name}: not valid YAML: {exc}")
+            continue
+        if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
+            errors.append(f"{path.name}: expected a mapping with a list under 'entries'")
+            continue
+        for index, raw in enumerate(document["entries"], start=1):
+            label = f"entry #{index}"
+            if isinstance(raw, dict) and raw.get("id"):
+                label = f"entry '{raw['id']}'"
+            try:
+                entry = Entry.model_validate(raw)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    errors.append(f"{path.name}: {label}: field '{_format_loc(err['loc'])}': {err['msg']}")
+                continue
+            if entry.id in seen:
+                errors.append(f"{path.name}: {label}: field 'id': duplicate, already used in {seen[entry.id]}")
+                continue
+            seen[entry.id] = path.name
+            entries.append(entry)
+    if errors:
+        raise KnowledgeError(errors)
+    return entries
+
+
+class KnowledgeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def replace_from_files(self, entries: Iterable[Entry], origin: str = "yaml") -> int:
+        """Make the ``origin`` entries exactly ``entries`` (insert, update, delete), in the caller's transaction."""
+        now = datetime.now(UTC)
+        entries = list(entries)
+        existing = {row.id: row for row in (await self.session.scalars(
+            select(KnowledgeEntryRow).where(KnowledgeEntryRow.origin == origin))).all()}
+        for entry in entries:
+            data = entry.model_dump(mode="json", exclude_none=True)
+            row = existing.pop(entry.id, None) or await self.session.get(KnowledgeEntryRow, entry.id)
+            if row is None:
+                row = KnowledgeEntryRow(id=entry.id)
+                self.session.add(row)
+            row.kind, row.name, row.data = entry.kind, entry.name, data
+            row.source_document, row.as_of, row.origin, row.updated_at = (
+                entry.source.document, entry.as_of, origin, now)
+        if existing:
+            await self.session.execute(delete(KnowledgeEntryRow).where(KnowledgeEntryRow.id.in_(list(existing))))
+        return len(entries)
+
+    async def all(self) -> list[Entry]:
+        rows = (await self.session.scalars(select(KnowledgeEntryRow).order_by(KnowledgeEntryRow.id))).all()
+        return [Entry.model_validate(row.data) for row in rows]
+
+    async def count(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(KnowledgeEntryRow)) or 0)
+
+
+@dataclass
+class KnowledgeBase:
+    """In-memory read model of the knowledge entries, rebuilt when the base changes."""
+
+    entries: list[Entry]
+    by_id: dict[str, Entry] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {e.id: e for e in self.entries}
+
+    def of_kind(self, *kinds: str) -> list[Entry]:
+        return [e for e in self.entries if e.kind in kinds]

@@ -1,0 +1,97 @@
+"""The command line as users and the evaluators call it (real subprocesses)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def run(tmp_path, model_cache):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")}
+    env.update(UNIONBOT_DATA_DIR=str(tmp_path / "data"), UNIONBOT_CACHE_DIR=str(model_cache))
+
+    def _run(*args: str, stdin: str = "", check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True,
+                                text=True, env=env, cwd=tmp_path, timeout=120)
+        if check:
+            assert result.returncode == 0, result.stderr
+        return result
+
+    return _run
+
+
+def test_ask_prints_the_answer(run):
+    out = run("ask", "gạo kim sáng giảm bao nhiêu").stdout
+    assert "20%" in out and "40%" in out
+
+
+def test_ask_json_writes_one_object_per_line_and_nothing_else(run):
+    questions = ["gao kim sang giam bao nhieu", "giá vàng hôm nay", "", "xin chào", "đợt 2 bắt đầu khi nào"]
+    result = run("ask", "--json", stdin="\n".join(questions) + "\n")
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(questions)
+    objects = [json.loads(line) for line in lines]
+    assert [o["question"] for o in objects] == questions
+    assert all(set(o) == {"question", "reply", "intent", "confidence", "fallback"} for o in objects)
+    rice, gold, empty, hello, phase = objects
+    assert rice["intent"] == "benefit" and not rice["fallback"] and "20%" in rice["reply"]
+    assert gold["fallback"] and gold["intent"] == "out_of_scope"
+    assert empty["fallback"]
+    assert hello["intent"] == "greeting" and not hello["fallback"]
+    assert not phase["fallback"] and "01/07/2021" in phase["reply"]
+
+
+def test_unanswered_lists_what_the_bot_could_not_answer(run):
+    run("ask", "--json", stdin="giá vàng hôm nay\nGiá vàng hôm nay?\nthời tiết mai thế nào\n")
+    out = run("unanswered").stdout.splitlines()
+    assert out[1].split("|")[0].strip() == "2" and "vàng" in out[1]
+
+
+def test_kb_load_reports_a_bad_file_and_loads_nothing(run, tmp_path):
+    bad = tmp_path / "kb"
+    bad.mkdir()
+    (bad / "x.yaml").write_text("entries:\n  - id: x\n    kind: fact\n    name: X\n", encoding="utf-8")
+    result = run("kb", "load", str(bad), check=False)
+    assert result.returncode == 1
+    assert "x.yaml: entry 'x': field 'summary'" in result.stderr
+    good = run("kb", "load").stdout
+    assert "87" in good or "mục kiến thức" in good
+
+
+def test_db_upgrade(run):
+    assert run("db", "upgrade").returncode == 0
+
+
+def test_chat_reads_stdin_and_numbered_choices_work(run):
+    out = run("chat", stdin="/menu\n1\n1\n/thoat\n").stdout
+    assert "Ưu đãi cho đoàn viên" in out
+    assert "Gạo" in out or "Sữa" in out
+
+
+def test_eval_trains_and_tests_the_matcher_on_seq_in_label_data(run, tmp_path):
+    for split, rows in {
+        "train": [("bật đèn phòng khách", "light_on"), ("tắt đèn đi", "light_off"), ("mở đèn", "light_on"),
+                  ("tat den phong ngu", "light_off"), ("bat den giup toi", "light_on"), ("tắt hết đèn", "light_off")],
+        "test": [("bat den phong khach", "light_on"), ("tat den", "light_off")],
+    }.items():
+        folder = tmp_path / split
+        folder.mkdir()
+        (folder / "seq.in").write_text("\n".join(t for t, _ in rows) + "\n", encoding="utf-8")
+        (folder / "label").write_text("\n".join(lab for _, lab in rows) + "\n", encoding="utf-8")
+    result = run("eval", "--train", str(tmp_path / "train"), "--test", str(tmp_path / "test"), "--json")
+    report = json.loads(result.stdout)
+    assert report["total"] == 2 and report["in_scope"]["accuracy"] == 1.0
+
+
+def test_eval_on_the_dev_set_meets_the_targets(run):
+    report = json.loads(run("eval", "--dev", str(ROOT / "eval" / "dev.jsonl"), "--json").stdout)
+    assert report["total"] >= 300
+    assert report["in_scope"]["accuracy"] >= 0.95
+    assert report["in_scope_without_diacritics"]["accuracy"] >= 0.93
+    assert report["out_of_scope"]["recall"] >= 0.90
