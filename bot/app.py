@@ -33,7 +33,10 @@ class App:
     translator: Translator
 
     async def close(self) -> None:
-        await self.db.dispose()
+        try:
+            await self.core.close()
+        finally:
+            await self.db.dispose()
 
 
 def training_examples(entries: Sequence[Entry]) -> list[tuple[str, str]]:
@@ -47,7 +50,7 @@ def training_examples(entries: Sequence[Entry]) -> list[tuple[str, str]]:
 def build_matcher(entries: Sequence[Entry], settings: Settings) -> Matcher:
     normalizer = Normalizer(load_abbreviations())
     model = build_model(normalizer, training_examples(entries), settings.model_cache_dir)
-    named = [NamedEntry(e.id, e.kind, e.match_names()) for e in entries]
+    named = [NamedEntry(e.id, e.kind, e.match_names(), e.search_text()) for e in entries]
     return Matcher(normalizer, model, named)
 
 

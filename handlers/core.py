@@ -22,7 +22,7 @@ from nlu import intents
 from nlu.matcher import Matcher
 from storage.db import Database
 from storage.knowledge import KnowledgeBase
-from storage.unanswered import UnansweredRepository
+from storage.unanswered import UnansweredLog
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class Core:
         self.t = translator
         self.clock = clock
         self.config = config or CoreConfig()
+        self.unanswered = UnansweredLog(db.sessions)
         self.set_knowledge(knowledge)
 
     def set_knowledge(self, knowledge: KnowledgeBase) -> None:
@@ -97,16 +98,12 @@ class Core:
         reason = "fallback.out_of_scope" if intent == intents.OUT_OF_SCOPE else "fallback.unsure"
         text = "\n".join((self.t(reason, lang), self.t("fallback.offer", lang), self.t("help.contact", lang)))
         if self.config.log_unanswered:
-            await self._log_unanswered(incoming, key, intent, confidence)
+            self.unanswered.record(key, incoming.text, incoming.channel, intent, confidence, self.clock())
         return Outcome([Reply(text)], intent, confidence, True)
 
-    async def _log_unanswered(self, incoming: Incoming, key: str, intent: str, confidence: float) -> None:
-        try:
-            async with self.db.sessions.begin() as session:
-                await UnansweredRepository(session).record(
-                    key, incoming.text, incoming.channel, intent, confidence, self.clock())
-        except Exception:  # the member still gets the answer; the log is best effort
-            log.exception("could not record an unanswered question (channel=%s)", incoming.channel)
+    async def close(self) -> None:
+        """Write what is still queued (the unanswered-question log)."""
+        await self.unanswered.close()
 
 
 def _bounded(replies: list[Reply]) -> list[Reply]:

@@ -17,6 +17,11 @@ from nlu.matcher import Understanding
 from storage.knowledge import Entry, KnowledgeBase
 
 MAX_LIST = 10
+MAX_CAMPAIGNS = 3  # campaigns shown in one answer about phases
+#: a question that names no entry is answered with the entry sharing the most (rare) words with it,
+#: when that entry scores at least MIN_RELATED_SCORE and CLEAR_WINNER times the next; else a ranked list
+MIN_RELATED_SCORE = 4.0
+CLEAR_WINNER = 1.5
 
 #: the knowledge kind whose list heading an intent uses
 _LIST_KIND = {intents.BENEFIT: "benefit", intents.PROGRAMME: "programme", intents.LOAN: "loan",
@@ -25,7 +30,7 @@ _LIST_KIND = {intents.BENEFIT: "benefit", intents.PROGRAMME: "programme", intent
 
 
 def fmt_date(d: date) -> str:
-    return d.strftime("%d/%m/%Y")
+    return f"{d.day}/{d.month}/{d.year}"  # as Vietnamese news writes it: 1/7/2021
 
 
 class KnowledgeAnswers:
@@ -41,6 +46,13 @@ class KnowledgeAnswers:
         named = self._named(u, kinds)
         if named:
             return [self.detail(entry, lang) for entry in named[:3]]
+        hits = [h for h in u.related if h.entry_id in self.kb.by_id]
+        if hits and hits[0].score >= MIN_RELATED_SCORE and (
+                len(hits) == 1 or hits[0].score >= CLEAR_WINNER * hits[1].score):
+            return [self.detail(self.kb.by_id[hits[0].entry_id], lang)]
+        if hits and hits[0].score >= MIN_RELATED_SCORE:
+            ranked = [self.kb.by_id[h.entry_id] for h in hits if h.score >= hits[0].score * 0.3]
+            return self.listing(intent, lang, ranked)
         return self.listing(intent, lang)
 
     def detail(self, e: Entry, lang: str) -> Reply:
@@ -88,12 +100,13 @@ class KnowledgeAnswers:
         lines.append(self.source_line(e, lang))
         return Reply("\n".join(lines))
 
-    def listing(self, intent: str, lang: str) -> list[Reply]:
-        kinds = intents.INTENT_KINDS[intent]
-        entries = self.kb.of_kind(*kinds)
+    def listing(self, intent: str, lang: str, entries: Sequence[Entry] | None = None) -> list[Reply]:
+        """A numbered list with buttons: ``entries`` in the given order, or the most recent of the intent's kinds."""
+        if entries is None:
+            entries = self.kb.of_kind(*intents.INTENT_KINDS[intent])
         if not entries:
             return [Reply(self.t("answer.none_of_kind", lang, contact=self.t("help.contact", lang)))]
-        entries = sorted(entries, key=lambda e: e.as_of, reverse=True)[:MAX_LIST]
+        entries = entries[:MAX_LIST]
         heading = self.t(f"answer.list.{_LIST_KIND[intent]}", lang)
         lines = [heading]
         for i, e in enumerate(entries, start=1):
@@ -104,6 +117,7 @@ class KnowledgeAnswers:
 
     # ----- emulation phases ---------------------------------------------------------------------
     def phases(self, u: Understanding, lang: str, today: date) -> list[Reply]:
+        """Phases by number, the one running today, or all of them; most recent campaigns first."""
         t = self.t
         campaigns = [e for e in self._named(u, ("campaign",)) if e.campaign and e.campaign.phases]
         if not campaigns:
@@ -111,48 +125,29 @@ class KnowledgeAnswers:
         if not campaigns:
             return self.listing(intents.EMULATION_PHASE, lang)
         number = slots.phase_number(u.tokens)
-        lines: list[str] = []
-        shown: list[Entry] = []
-        if number is not None:
-            with_number = [(e, p) for e in campaigns for p in e.campaign.phases if p.number == number]
-            if with_number:
-                for e, p in with_number:
-                    lines.append(t("answer.phase.found", lang, campaign=e.name))
-                    lines.extend(self._phase_lines(p, lang, today))
-                    shown.append(e)
-            else:
-                lines.append(t("answer.phase.not_found", lang, number=number))
-                for e in campaigns:
-                    lines.append(t("answer.phase.found", lang, campaign=e.name))
-                    for p in e.campaign.phases:
-                        lines.extend(self._phase_lines(p, lang, today))
-                    shown.append(e)
+        pairs = [(e, p) for e in campaigns for p in e.campaign.phases]
+        if number is not None and any(p.number == number for _, p in pairs):
+            heading, pairs = None, [(e, p) for e, p in pairs if p.number == number]
+        elif number is not None:
+            heading = t("answer.phase.not_found", lang, number=number)
+        elif running := [(e, p) for e, p in pairs if p.starts_on <= today <= p.ends_on]:
+            heading, pairs = t("answer.phase.current", lang, today=fmt_date(today)), running
+        elif slots.asks_current(u.tokens):
+            latest = max(p.ends_on for _, p in pairs)
+            heading = t("answer.phase.no_current", lang, today=fmt_date(today))
+            pairs = [(e, p) for e, p in pairs if p.ends_on == latest]
         else:
-            running = [(e, p) for e in campaigns for p in e.campaign.phases if p.starts_on <= today <= p.ends_on]
-            if running:
-                lines.append(t("answer.phase.current", lang, today=fmt_date(today)))
-                for e, p in running:
-                    lines.append(t("answer.phase.found", lang, campaign=e.name))
-                    lines.extend(self._phase_lines(p, lang, today))
-                    shown.append(e)
-            elif slots.asks_current(u.tokens):
-                latest_end = max(p.ends_on for e in campaigns for p in e.campaign.phases)
-                lines.append(t("answer.phase.no_current", lang, today=fmt_date(today)))
-                for e in campaigns:
-                    for p in e.campaign.phases:
-                        if p.ends_on == latest_end:
-                            lines.append(t("answer.phase.found", lang, campaign=e.name))
-                            lines.extend(self._phase_lines(p, lang, today))
-                            shown.append(e)
-            else:
-                lines.append(t("answer.phase.all", lang))
-                for e in campaigns:
-                    lines.append(t("answer.phase.found", lang, campaign=e.name))
-                    for p in e.campaign.phases:
-                        lines.extend(self._phase_lines(p, lang, today))
-                    shown.append(e)
-        for entry_id in dict.fromkeys(e.id for e in shown):
-            lines.append(self.source_line(self.kb.by_id[entry_id], lang))
+            heading = t("answer.phase.all", lang)
+        lines = [heading] if heading else []
+        shown: dict[str, Entry] = {}
+        for e, p in pairs:
+            if e.id not in shown:
+                if len(shown) == MAX_CAMPAIGNS:
+                    break
+                shown[e.id] = e
+                lines.append(t("answer.phase.found", lang, campaign=e.name))
+            lines.extend(self._phase_lines(p, lang, today))
+        lines.extend(self.source_line(e, lang) for e in shown.values())
         return [Reply("\n".join(lines))]
 
     # ----- helpers ------------------------------------------------------------------------------

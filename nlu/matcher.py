@@ -12,6 +12,7 @@ from nlu import intents
 from nlu.classifier import FEATURE_VERSION, IntentModel, Prediction, train
 from nlu.entities import EntityIndex, EntityMatch, Speller
 from nlu.normalize import Normalized, Normalizer
+from nlu.retrieval import Hit, Retriever
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ class Understanding:
     confidence: float
     entities: tuple[EntityMatch, ...]
     prediction: Prediction | None
+    #: entries of the intent's kinds ranked by shared words, for questions that name no entry
+    related: tuple[Hit, ...] = ()
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -54,6 +57,7 @@ class NamedEntry:
     id: str
     kind: str
     names: Sequence[str]
+    text: str = ""  # everything the entry says, for word-overlap retrieval
 
 
 class Matcher:
@@ -62,8 +66,11 @@ class Matcher:
         self.normalize = normalizer
         self.model = model
         self.thresholds = thresholds or Thresholds()
+        entries = list(entries)
         self.index = EntityIndex(
             (e.id, e.kind, normalizer(name).tokens) for e in entries for name in e.names)
+        self.retriever = Retriever((e.id, e.kind, normalizer(" ".join([*e.names, *e.names, e.text])).tokens)
+                                   for e in entries)
         vocab = self.index.vocabulary | {f[2:] for f in model.vocab if f.startswith("w:")}
         self.speller = Speller(vocab | set(extra_vocabulary))
 
@@ -76,7 +83,10 @@ class Matcher:
         prediction = self.model.predict(corrected)
         entities = tuple(self.index.find(corrected))
         intent, confidence = self._decide(prediction, entities)
-        return Understanding(norm, intent, confidence, entities, prediction)
+        related = ()
+        if intent in intents.INTENT_KINDS:
+            related = tuple(self.retriever.search(corrected, intents.INTENT_KINDS[intent]))
+        return Understanding(norm, intent, confidence, entities, prediction, related)
 
     def _decide(self, p: Prediction, entities: Sequence[EntityMatch]) -> tuple[str, float]:
         t = self.thresholds

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-_NUMBER_WORDS = {"mot": 1, "nhat": 1, "hai": 2, "nhi": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "sau": 6}
+# "năm" (five/year) and "tư"/"từ" (four/from) are left out: folded, they are far more often not numbers
+_NUMBER_WORDS = {"mot": 1, "nhat": 1, "hai": 2, "nhi": 2, "ba": 3, "bon": 4}
 _PHASE_WORDS = ("dot", "phase", "giai")
 _CURRENT = {("hien", "tai"), ("hien", "nay"), ("bay", "gio"), ("luc", "nay"), ("dang", "dien"),
             ("nam", "nay"), ("thang", "nay")}
@@ -28,7 +29,7 @@ def phase_number(tokens: Sequence[str]) -> int | None:
         word = rest[0]
         if word.isdigit() and 0 < int(word) < 20:
             return int(word)
-        if word in _NUMBER_WORDS and (word != "nam" or tok == "dot"):
+        if word in _NUMBER_WORDS:
             return _NUMBER_WORDS[word]
     return None
 

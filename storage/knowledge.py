@@ -148,6 +148,17 @@ class Entry(_Strict):
             names.extend(_short_unit_name(m) for m in self.cluster.members)
         return [n for n in dict.fromkeys(x.strip() for x in names) if n]
 
+    def search_text(self) -> str:
+        """Every word the entry says (summary, details, its block's text), for word-overlap retrieval."""
+        parts = [self.summary, self.details or "", self.unit or ""]
+        for block in (self.benefit, self.programme, self.loan, self.campaign, self.cluster, self.commendation):
+            if block is not None:
+                parts.extend(str(v) for v in block.model_dump(exclude_none=True).values()
+                             if isinstance(v, (str, list)))
+        if self.campaign:
+            parts.extend(p.theme or "" for p in self.campaign.phases)
+        return " ".join(parts)
+
 
 _UNIT_PREFIX = re.compile(
     r"^(liên đoàn lao động|lđlđ|ldld|công đoàn)\s+(các\s+)?(quận|huyện|thị xã|phường|xã)?\s*", re.IGNORECASE
@@ -245,9 +256,21 @@ class KnowledgeBase:
 
     entries: list[Entry]
     by_id: dict[str, Entry] = field(init=False)
+    by_kind: dict[str, list[Entry]] = field(init=False)
+    _combined: dict[tuple[str, ...], list[Entry]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.by_id = {e.id: e for e in self.entries}
+        self._combined = {}
+        self.by_kind = {}
+        for e in sorted(self.entries, key=lambda e: (e.as_of, e.id), reverse=True):
+            self.by_kind.setdefault(e.kind, []).append(e)
 
     def of_kind(self, *kinds: str) -> list[Entry]:
-        return [e for e in self.entries if e.kind in kinds]
+        """Entries of these kinds, the most recent first (computed once per combination of kinds)."""
+        if len(kinds) == 1:
+            return self.by_kind.get(kinds[0], [])
+        if kinds not in self._combined:
+            self._combined[kinds] = sorted((e for k in kinds for e in self.by_kind.get(k, [])),
+                                           key=lambda e: (e.as_of, e.id), reverse=True)
+        return self._combined[kinds]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import UnansweredQuestionRow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +50,52 @@ class UnansweredRepository:
             .order_by(UnansweredQuestionRow.count.desc(), UnansweredQuestionRow.last_seen.desc())
             .limit(limit))).all()
         return [UnansweredQuestion(r.key, r.sample_text, r.count, r.last_intent, r.last_seen) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    key: str
+    text: str
+    channel: str
+    intent: str
+    confidence: float
+    at: datetime
+
+
+class UnansweredLog:
+    """Records unanswered questions off the member's reply path.
+
+    ``record`` only queues; a background task writes the queue in one transaction shortly after,
+    and ``close`` writes whatever is left, so answering never waits for the database.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], delay: float = 0.05) -> None:
+        self._sessions = sessions
+        self._delay = delay
+        self._pending: list[_Pending] = []
+        self._task: asyncio.Task | None = None
+
+    def record(self, key: str, text: str, channel: str, intent: str, confidence: float, now: datetime) -> None:
+        self._pending.append(_Pending(key, text, channel, intent, confidence, now))
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self._delay)
+        await self.flush()
+
+    async def flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                async with self._sessions.begin() as session:
+                    repo = UnansweredRepository(session)
+                    for p in batch:
+                        await repo.record(p.key, p.text, p.channel, p.intent, p.confidence, p.at)
+            except Exception:  # a lost analytics row must never break answering
+                log.exception("could not record %d unanswered questions", len(batch))
+
+    async def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        await self.flush()
