@@ -37,6 +37,7 @@ class KnowledgeAnswers:
     def __init__(self, kb: KnowledgeBase, t: Translator) -> None:
         self.kb = kb
         self.t = t
+        self._phased = [e for e in kb.of_kind("campaign") if e.campaign and e.campaign.phases]
 
     # ----- entry points -------------------------------------------------------------------------
     def answer(self, intent: str, u: Understanding, lang: str, today: date) -> list[Reply]:
@@ -121,7 +122,7 @@ class KnowledgeAnswers:
         t = self.t
         campaigns = [e for e in self._named(u, ("campaign",)) if e.campaign and e.campaign.phases]
         if not campaigns:
-            campaigns = [e for e in self.kb.of_kind("campaign") if e.campaign and e.campaign.phases]
+            campaigns = self._phased
         if not campaigns:
             return self.listing(intents.EMULATION_PHASE, lang)
         number = slots.phase_number(u.tokens)

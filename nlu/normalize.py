@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 MAX_CHARS = 1000
 
@@ -55,7 +56,10 @@ def _split_tone(ch: str) -> tuple[str, str]:
     return base, tone[:1]
 
 
+@lru_cache(maxsize=65536)
 def _normalize_syllable(word: str) -> str:
+    if word.isascii():
+        return word
     bases: list[str] = []
     tone = ""
     for ch in word:

@@ -12,6 +12,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 
 def terms(tokens: Sequence[str]) -> list[str]:
     return [*tokens, *(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))]
@@ -38,19 +40,35 @@ class Retriever:
         n = len(self._ids)
         avg = (sum(lengths) / n) if n else 1.0
         df = Counter(term for c in counts for term in c)
-        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
         for i, c in enumerate(counts):
             norm = k1 * (1 - b + b * lengths[i] / avg)
             for term, tf in c.items():
                 idf = math.log(1 + (n - df[term] + 0.5) / (df[term] + 0.5))
-                self._postings[term].append((i, idf * tf * (k1 + 1) / (tf + norm)))
+                docs, weights = postings[term]
+                docs.append(i)
+                weights.append(idf * tf * (k1 + 1) / (tf + norm))
+        # numpy arrays per term: a query is a handful of bincounts, whatever the size of the base
+        self._postings = {t: (np.asarray(d, dtype=np.int64), np.asarray(w)) for t, (d, w) in postings.items()}
+        self._kinds = np.asarray([kind for _, kind in self._ids], dtype=object)
+        self._masks: dict[frozenset[str], np.ndarray] = {}
+
+    def _mask(self, kinds: frozenset[str]) -> np.ndarray:
+        if kinds not in self._masks:
+            self._masks[kinds] = np.isin(self._kinds, list(kinds)).astype(np.float64)
+        return self._masks[kinds]
 
     def search(self, tokens: Sequence[str], kinds: Iterable[str], limit: int = 10) -> list[Hit]:
-        wanted = set(kinds)
-        scores: dict[int, float] = defaultdict(float)
-        for term in set(terms(tokens)):
-            for i, weight in self._postings.get(term, ()):
-                if self._ids[i][1] in wanted:
-                    scores[i] += weight
-        best = sorted(scores.items(), key=lambda kv: -kv[1])[:limit]
-        return [Hit(self._ids[i][0], self._ids[i][1], s) for i, s in best]
+        found = [self._postings[t] for t in set(terms(tokens)) if t in self._postings]
+        if not found:
+            return []
+        docs = np.concatenate([d for d, _ in found])
+        weights = np.concatenate([w for _, w in found])
+        scores = np.bincount(docs, weights=weights, minlength=len(self._ids))
+        scores *= self._mask(frozenset(kinds))
+        k = min(limit, int(np.count_nonzero(scores)))
+        if k == 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [Hit(self._ids[i][0], self._ids[i][1], float(scores[i])) for i in top]
