@@ -8,11 +8,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from handlers.core import Core, CoreConfig
+from handlers.membership import LinkPolicy
 from locales import Translator
 from nlu.data import load_abbreviations, load_training_examples
 from nlu.intents import KIND_INTENT
@@ -20,7 +21,9 @@ from nlu.matcher import Matcher, NamedEntry, build_model
 from nlu.normalize import Normalizer
 from storage import migrate
 from storage.db import Database
+from storage.demo import load_demo, read_demo
 from storage.knowledge import Entry, KnowledgeBase, KnowledgeRepository, load_directory
+from storage.membership import UnitRepository
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,22 @@ async def load_knowledge_files(db: Database, settings: Settings) -> int:
         return await KnowledgeRepository(session).replace_from_files(entries)
 
 
+def core_config(settings: Settings) -> CoreConfig:
+    return CoreConfig(
+        timezone=ZoneInfo(settings.timezone), log_unanswered=settings.log_unanswered,
+        link_policy=LinkPolicy(code_ttl=timedelta(days=settings.link_code_ttl_days),
+                               max_failures=settings.link_max_failures,
+                               lock_for=timedelta(minutes=settings.link_lock_minutes)))
+
+
+async def load_demo_roster(db: Database, settings: Settings) -> None:
+    """The invented demo roster, once: only into a database that has no units at all."""
+    async with db.sessions.begin() as session:
+        if await UnitRepository(session).count() == 0:
+            units, members = await load_demo(session, read_demo(settings.demo_roster), datetime.now(UTC))
+            log.info("loaded the demo roster: %d units, %d invented members", units, members)
+
+
 async def build_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
                     run_migrations: bool = True) -> App:
     settings = settings or Settings()
@@ -73,13 +92,15 @@ async def build_app(settings: Settings | None = None, *, clock: Callable[[], dat
         if empty and settings.autoload_knowledge:
             count = await load_knowledge_files(db, settings)
             log.info("loaded %d knowledge entries from %s", count, settings.knowledge_dir)
+        if settings.demo_data:
+            await load_demo_roster(db, settings)
         async with db.sessions() as session:
             entries = await KnowledgeRepository(session).all()
         translator = Translator()
         core_kwargs = {"clock": clock} if clock else {}
         core = Core(matcher=build_matcher(entries, settings), knowledge=KnowledgeBase(entries), db=db,
                     translator=translator,
-                    config=CoreConfig(timezone=ZoneInfo(settings.timezone), log_unanswered=settings.log_unanswered),
+                    config=core_config(settings),
                     **core_kwargs)
     except BaseException:
         await db.dispose()

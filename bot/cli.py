@@ -52,12 +52,13 @@ def run() -> None:
 
 
 @app.command()
-def chat() -> None:
+def chat(as_who: Annotated[str | None, typer.Option(
+        "--as", help="act as a member: a one-time code, or a member code (demo: NTL-0101 is a chair)")] = None) -> None:
     """Chat with the bot in this terminal."""
     settings = _settings()
     from bot.channels.console import run_console
 
-    _run(run_console(settings))
+    _run(run_console(settings, as_who))
 
 
 @app.command()

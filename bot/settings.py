@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_unanswered: bool = True
 
+    #: load the demo roster (demo/roster.yaml, invented people) when the database has no units yet
+    demo_data: bool = True
+    demo_roster: Path = PROJECT_ROOT / "demo" / "roster.yaml"
+    #: one-time linking codes
+    link_code_ttl_days: float = 14
+    link_max_failures: int = 5
+    link_lock_minutes: float = 15
+
     telegram_token: SecretStr | None = None
     zalo_token: SecretStr | None = None
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
+from handlers.membership import LINK_FLOW, LinkPolicy, Membership
 from handlers.qa import KnowledgeAnswers
 from handlers.smalltalk import help_reply, small_talk
 from handlers.text import split_text
@@ -20,6 +21,7 @@ from handlers.types import Incoming, Outcome, Reply
 from locales import Translator
 from nlu import intents
 from nlu.matcher import Matcher
+from storage.conversation import ConversationRepository, State
 from storage.db import Database
 from storage.knowledge import KnowledgeBase
 from storage.unanswered import UnansweredLog
@@ -27,13 +29,22 @@ from storage.unanswered import UnansweredLog
 log = logging.getLogger(__name__)
 
 MAX_REPLY_CHARS = 4096
-_MENU_WORDS = {"menu", "/menu", "/start", "/help", "/huongdan", "huong dan", "tro giup", "danh muc"}
+_MENU_WORDS = {"menu", "huong dan", "tro giup", "danh muc"}
+
+
+def parse_command(text: str) -> tuple[str | None, str]:
+    """"/lienket@union_bot ABCD-EFGH" -> ("lienket", "ABCD-EFGH"); not a command -> (None, "")."""
+    if not text.startswith("/") or len(text) < 2:
+        return None, ""
+    head, _, rest = text[1:].partition(" ")
+    return head.split("@", 1)[0].lower(), rest.strip()
 
 
 @dataclass
 class CoreConfig:
     timezone: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
     log_unanswered: bool = True
+    link_policy: LinkPolicy = field(default_factory=LinkPolicy)
 
 
 class Core:
@@ -46,6 +57,7 @@ class Core:
         self.clock = clock
         self.config = config or CoreConfig()
         self.unanswered = UnansweredLog(db.sessions)
+        self.membership = Membership(db, translator, clock, self.config.timezone, self.config.link_policy)
         self.set_knowledge(knowledge)
 
     def set_knowledge(self, knowledge: KnowledgeBase) -> None:
@@ -69,11 +81,20 @@ class Core:
     async def _route(self, incoming: Incoming, lang: str) -> Outcome:
         today = self.clock().astimezone(self.config.timezone).date()
         if incoming.action:
-            return self._action(incoming.action, lang)
+            return await self._action(incoming, incoming.action, lang)
         text = (incoming.text or "").strip()
-        command = text.split("@", 1)[0].lower() if text.startswith("/") else text.lower()
-        if command in _MENU_WORDS:
+        command, arg = parse_command(text)
+        if command is not None:
+            outcome = await self._command(incoming, command, arg, lang)
+            if outcome is not None:
+                return outcome
+        if text.lower() in _MENU_WORDS:
             return Outcome([help_reply(self.t, lang)], intents.HELP, 1.0, False)
+        state = await self._state(incoming)
+        if state is not None and state.flow == LINK_FLOW:
+            outcome = await self.membership.on_state(incoming, state, lang)
+            if outcome is not None:
+                return outcome
         u = self.matcher.understand(text)
         intent = u.intent
         if intent in intents.SMALL_TALK or intent == intents.HARDSHIP_REQUEST:
@@ -82,8 +103,32 @@ class Core:
             return Outcome(self.answers.answer(intent, u, lang, today), intent, u.confidence, False)
         return await self._fallback(incoming, u.normalized.folded, intent, u.confidence, lang)
 
-    def _action(self, action: str, lang: str) -> Outcome:
+    async def _command(self, incoming: Incoming, command: str, arg: str, lang: str) -> Outcome | None:
+        m = self.membership
+        if command in ("start", "batdau"):
+            return await m.start(incoming, lang, small_talk(intents.GREETING, self.t, lang)[0])
+        if command in ("help", "menu", "huongdan", "trogiup"):
+            return Outcome([help_reply(self.t, lang)], intents.HELP, 1.0, False)
+        if command in ("lienket", "link"):
+            return await (m.link(incoming, arg, lang) if arg else m.ask_code(incoming, lang))
+        if command in ("toi", "me"):
+            return await m.me(incoming, lang)
+        if command in ("huylienket", "unlink"):
+            return await m.confirm_unlink(incoming, lang)
+        if command in ("capma", "code"):
+            return await m.issue_code(incoming, arg, lang)
+        if command in ("donvi", "unit"):
+            return await m.unit_summary(incoming, arg, lang)
+        return None  # an unknown command is read as text
+
+    async def _state(self, incoming: Incoming) -> State | None:
+        async with self.db.sessions() as session:
+            return await ConversationRepository(session).get(incoming.bot_id, incoming.channel, incoming.chat_id)
+
+    async def _action(self, incoming: Incoming, action: str, lang: str) -> Outcome:
         kind, _, value = action.partition(":")
+        if kind == "member":
+            return await self.membership.on_action(incoming, value, lang)
         if kind == "kb" and value in self.knowledge.by_id:
             entry = self.knowledge.by_id[value]
             return Outcome([self.answers.detail(entry, lang)], intents.KIND_INTENT[entry.kind], 1.0, False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from handlers.text import clip
+from handlers.text import clip, fmt_date
 from handlers.types import Choice, Reply
 from locales import Translator
 from nlu import intents, slots
@@ -27,10 +27,6 @@ CLEAR_WINNER = 1.5
 _LIST_KIND = {intents.BENEFIT: "benefit", intents.PROGRAMME: "programme", intents.LOAN: "loan",
               intents.EMULATION_PHASE: "campaign", intents.MOVEMENT: "movement", intents.CLUSTER: "cluster",
               intents.UNION_FACT: "fact", intents.COMMENDATION: "commendation"}
-
-
-def fmt_date(d: date) -> str:
-    return f"{d.day}/{d.month}/{d.year}"  # as Vietnamese news writes it: 1/7/2021
 
 
 class KnowledgeAnswers:

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+
+def fmt_date(d: date) -> str:
+    """As Vietnamese news writes dates: 1/7/2021."""
+    return f"{d.day}/{d.month}/{d.year}"
+
 
 def clip(text: str, limit: int) -> str:
     """Shorten to ``limit`` characters at a word boundary, with an ellipsis."""

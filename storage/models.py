@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Float, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -49,3 +61,122 @@ class UnansweredQuestionRow(Base):
     last_confidence: Mapped[float] = mapped_column(Float)
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class UnitRow(Base):
+    """A union unit. Units form a tree: district/ward union > grassroots union (CĐCS) > union group.
+
+    ``path`` is the materialised path of ids ("/1/4/9/") so a subtree is one prefix query.
+    """
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    level: Mapped[str] = mapped_column(String(16))  # city | district | grassroots | group
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True)
+    path: Mapped[str] = mapped_column(String(500), index=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MemberRow(Base):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    member_code: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    joined_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | left
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RoleRow(Base):
+    """A privilege: chair or deputy of a unit (acts on its subtree), or system admin (unit_id empty)."""
+
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("member_id", "role", "unit_id", name="uq_roles_member_role_unit"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # chair | deputy | admin
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True)
+
+
+class ChatAccountRow(Base):
+    """A messenger account linked to a member. A member may link one account per channel."""
+
+    __tablename__ = "chat_accounts"
+    __table_args__ = (
+        UniqueConstraint("bot_id", "channel", "user_id", name="uq_chat_accounts_account"),
+        UniqueConstraint("member_id", "bot_id", "channel", name="uq_chat_accounts_member_channel"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bot_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(128))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    display_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LinkCodeRow(Base):
+    """A one-time linking code. Only its SHA-256 is stored: the code itself is a secret."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LinkThrottleRow(Base):
+    """Wrong linking codes per chat account; too many lock the account for a while."""
+
+    __tablename__ = "link_throttle"
+
+    bot_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AuditLogRow(Base):
+    """Every privileged action: who, what, which unit, when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    actor: Mapped[str] = mapped_column(String(200))  # "telegram:12345", "cli", ...
+    action: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True)
+    target: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class ConversationStateRow(Base):
+    """Where a chat is in a multi-step conversation; in the database so it survives restarts."""
+
+    __tablename__ = "conversation_states"
+
+    bot_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(64))
+    step: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
