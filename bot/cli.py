@@ -20,8 +20,10 @@ from bot.settings import Settings
 app = typer.Typer(add_completion=False, no_args_is_help=False, help="Trợ lý Công đoàn — union-member assistant")
 db_app = typer.Typer(help="Database maintenance")
 kb_app = typer.Typer(help="Knowledge base")
+members_app = typer.Typer(help="Union units and members: roster import/export, linking codes")
 app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
+app.add_typer(members_app, name="members")
 
 
 def _settings() -> Settings:
@@ -199,6 +201,155 @@ def evaluate(
     else:
         rep = _run(evaluation.whole_bot(settings, dev))
     print(json.dumps(rep, ensure_ascii=False, indent=2) if as_json else render(rep, show_errors=errors))
+
+
+async def _open_db(settings: Settings):
+    from storage import migrate
+    from storage.db import Database
+
+    db = Database(settings.effective_database_url)
+    await migrate.upgrade(db)
+    if settings.demo_data:
+        from bot.app import load_demo_roster
+
+        await load_demo_roster(db, settings)
+    return db
+
+
+def _fail(message: str) -> None:
+    print(message, file=sys.stderr)
+    raise typer.Exit(1)
+
+
+@members_app.command("codes")
+def members_codes(
+    unit: Annotated[str, typer.Option("--unit", help="unit code; every active member of its subtree")],
+    out: Annotated[Path | None, typer.Option("--out", help="CSV file to write (default: stdout)")] = None,
+    only_unlinked: Annotated[bool, typer.Option("--only-unlinked", help="skip members with a linked account")] = False,
+) -> None:
+    """Issue one-time linking codes for a unit's members, as a CSV to hand out (earlier codes stop working)."""
+    settings = _settings()
+
+    async def work() -> None:
+        import csv
+        from datetime import UTC, datetime, timedelta
+        from zoneinfo import ZoneInfo
+
+        from locales import Translator
+        from storage.membership import AccountRepository, AuditRepository, MemberRepository, UnitRepository, format_code
+
+        t = Translator()
+        db = await _open_db(settings)
+        now = datetime.now(UTC)
+        ttl = timedelta(days=settings.link_code_ttl_days)
+        try:
+            async with db.sessions.begin() as session:
+                root = await UnitRepository(session).by_code(unit)
+                if root is None:
+                    _fail(t("member.unit.unknown", code=unit))
+                accounts = AccountRepository(session)
+                rows = []
+                for member in await MemberRepository(session).in_subtree(root, active_only=True):
+                    if only_unlinked and await accounts.accounts_of(member.id):
+                        continue
+                    code = await accounts.issue_code(member.id, None, now, ttl)
+                    rows.append([member.member_code, member.full_name, member.unit.code, format_code(code),
+                                 (now + ttl).astimezone(ZoneInfo(settings.timezone)).strftime("%d/%m/%Y %H:%M")])
+                await AuditRepository(session).record(actor="cli", actor_member_id=None, action="issue_link_codes",
+                                                      unit_id=root.id, target=root.code, now=now, count=len(rows))
+        finally:
+            await db.dispose()
+        handle = out.open("w", encoding="utf-8-sig", newline="") if out else sys.stdout
+        try:
+            writer = csv.writer(handle)
+            writer.writerow([t("cli.codes.member_code"), t("cli.codes.full_name"), t("cli.codes.unit"),
+                             t("cli.codes.code"), t("cli.codes.expires")])
+            writer.writerows(rows)
+        finally:
+            if out:
+                handle.close()
+        if out:
+            print(t("cli.codes.written", count=len(rows), path=out), file=sys.stderr)
+
+    _run(work())
+
+
+@members_app.command("import")
+def members_import(
+    file: Annotated[Path, typer.Argument(help="roster file: .xlsx or .csv with Vietnamese column names")],
+    unit: Annotated[str, typer.Option("--unit", help="the unit the members belong to (or whose subtree)")],
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="import the valid rows of a file with errors")]
+    = False,
+) -> None:
+    """Import (or update) members from Excel/CSV; a file with errors imports nothing unless --skip-invalid."""
+    settings = _settings()
+
+    async def work() -> int:
+        from datetime import UTC, datetime
+
+        from locales import Translator
+        from storage.membership import AuditRepository, UnitRepository
+        from storage.roster import import_roster
+
+        t = Translator()
+        done = 0
+
+        def progress(n: int) -> None:  # a running count on stderr: the total is known only after reading
+            nonlocal done
+            done += n
+            print("\r" + t("cli.import_progress", done=done), end="", file=sys.stderr, flush=True)
+
+        db = await _open_db(settings)
+        try:
+            async with db.sessions.begin() as session:
+                try:
+                    report = await import_roster(session, file, unit, skip_invalid=skip_invalid,
+                                                 now=datetime.now(UTC), progress=progress)
+                except ValueError as exc:
+                    _fail(str(exc))
+                if report.inserted or report.updated:
+                    root = await UnitRepository(session).by_code(unit)
+                    await AuditRepository(session).record(
+                        actor="cli", actor_member_id=None, action="import_roster", unit_id=root.id,
+                        target=file.name, now=datetime.now(UTC), inserted=report.inserted,
+                        updated=report.updated, skipped=report.skipped)
+        finally:
+            await db.dispose()
+        if done:
+            print(file=sys.stderr)
+        if report.issues:
+            print(report.render(), file=sys.stderr)
+        print(report.summary())
+        return 0 if report.ok or (skip_invalid and (report.inserted or report.updated)) else 1
+
+    raise typer.Exit(_run(work()))
+
+
+@members_app.command("export")
+def members_export(
+    file: Annotated[Path, typer.Argument(help="where to write: .xlsx or .csv")],
+    unit: Annotated[str, typer.Option("--unit", help="unit code: every member of its subtree")],
+) -> None:
+    """Export a unit's roster (its whole subtree) to Excel or CSV, in the import format."""
+    settings = _settings()
+
+    async def work() -> None:
+        from storage.roster import export_roster
+
+        db = await _open_db(settings)
+        try:
+            async with db.sessions() as session:
+                try:
+                    count = await export_roster(session, unit, file)
+                except ValueError as exc:
+                    _fail(str(exc))
+        finally:
+            await db.dispose()
+        from locales import Translator
+
+        print(Translator()("cli.exported", count=count, path=file))
+
+    _run(work())
 
 
 def main() -> None:

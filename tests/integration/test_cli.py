@@ -95,3 +95,51 @@ def test_eval_on_the_dev_set_meets_the_targets(run):
     assert report["in_scope"]["accuracy"] >= 0.95
     assert report["in_scope_without_diacritics"]["accuracy"] >= 0.93
     assert report["out_of_scope"]["recall"] >= 0.90
+
+
+def _xlsx(path, rows):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    workbook.save(path)
+
+
+def test_members_import_reports_errors_imports_nothing_then_skips_invalid(run, tmp_path):
+    path = tmp_path / "roster.xlsx"
+    _xlsx(path, [["STT", "Họ và tên", "Mã đoàn viên", "Số điện thoại"],
+                 [1, "Nguyễn Thị Thử", "T-0001", "0912 345 678"],
+                 [2, "", "T-0002", "12345"]])
+    result = run("members", "import", str(path), "--unit", "NTL-FECON", check=False)
+    assert result.returncode == 1
+    assert "Dòng 3, cột “Họ và tên”: thiếu họ và tên" in result.stderr
+    assert "Dòng 3, cột “Số điện thoại”: số điện thoại không hợp lệ (12345)" in result.stderr
+    assert "Đã thêm 0 đoàn viên" in result.stdout
+    result = run("members", "import", str(path), "--unit", "NTL-FECON", "--skip-invalid")
+    assert "Đã thêm 1 đoàn viên, cập nhật 0, bỏ qua 1 dòng có lỗi." in result.stdout
+    again = run("members", "import", str(path), "--unit", "NTL-FECON", "--skip-invalid")
+    assert "Đã thêm 0 đoàn viên, cập nhật 1" in again.stdout
+
+
+def test_members_export_and_codes(run, tmp_path):
+    import csv
+
+    import openpyxl
+
+    out = tmp_path / "export.xlsx"
+    assert "Đã xuất 5 đoàn viên" in run("members", "export", str(out), "--unit", "NTL-FECON").stdout
+    rows = list(openpyxl.load_workbook(out).active.values)
+    assert rows[0][:2] == ("Mã đoàn viên", "Họ và tên") and len(rows) == 6
+    codes = tmp_path / "codes.csv"
+    run("members", "codes", "--unit", "NTL-FECON-T1", "--out", str(codes))
+    table = list(csv.reader(codes.read_text(encoding="utf-8-sig").splitlines()))
+    assert [r[0] for r in table[1:]] == ["NTL-0103", "NTL-0104"]
+    code = table[1][3]
+    out = run("ask", "--json", stdin=f"/lienket {code}\n").stdout
+    assert "Nguyễn Văn An" in json.loads(out)["reply"]
+
+
+def test_chat_as_a_chair(run):
+    out = run("chat", "--as", "NTL-0101", stdin="/donvi\n/capma NTL-0103\n").stdout
+    assert "Lê Văn Bình" in out and "Đoàn viên đang sinh hoạt: 5" in out and "Mã liên kết cho" in out
