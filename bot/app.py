@@ -102,6 +102,7 @@ async def build_app(settings: Settings | None = None, *, clock: Callable[[], dat
                     translator=translator,
                     config=core_config(settings),
                     **core_kwargs)
+        await core.states.load()
     except BaseException:
         await db.dispose()
         raise

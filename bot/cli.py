@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sys
 import uuid
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from bot.logs import setup_logging
 from bot.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, help="Trợ lý Công đoàn — union-member assistant")
@@ -28,9 +28,7 @@ app.add_typer(members_app, name="members")
 
 def _settings() -> Settings:
     settings = Settings()
-    logging.basicConfig(stream=sys.stderr, level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    setup_logging(settings.log_level, settings.secrets())
     return settings
 
 

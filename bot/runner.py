@@ -1,12 +1,89 @@
-"""`unionbot run`: serve the messengers whose tokens are configured, else the console chat."""
+"""`unionbot run`: serve every messenger whose token is set (polling or webhook), else the console chat."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 
+from aiohttp import web
+
+from bot.app import App, build_app
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+def _report_crash(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s stopped", task.get_name(), exc_info=task.exception())
+
+
+class Server:
+    """The running messenger channels of one process; ``start`` and ``stop`` are what tests drive."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.settings = app.settings
+        self.channels: list = []
+        self.tasks: list[asyncio.Task] = []
+        self.web_runner: web.AppRunner | None = None
+        self.web_app = web.Application(client_max_size=1024 * 1024)
+        self.web_app.router.add_get("/healthz", healthz)
+        self.port: int | None = None
+
+    async def start(self) -> None:
+        s = self.settings
+        needs_web = False
+        webhooks = []  # registered with the platform once the server listens
+        if s.telegram_token is not None:
+            from bot.channels.telegram import TelegramChannel
+
+            telegram = TelegramChannel(self.app.core, self.app.db, self.app.translator,
+                                       s.telegram_token.get_secret_value(), api_url=s.telegram_api_url,
+                                       durable_dedupe=s.telegram_mode == "webhook")
+            self.channels.append(telegram)
+            if s.telegram_mode == "webhook":
+                if s.telegram_webhook_secret is None or not s.telegram_webhook_url:
+                    raise SystemExit("Telegram webhook mode needs UNIONBOT_TELEGRAM_WEBHOOK_URL and "
+                                     "UNIONBOT_TELEGRAM_WEBHOOK_SECRET")
+                secret = s.telegram_webhook_secret.get_secret_value()
+                telegram.webhook_app(s.telegram_webhook_path, secret, self.web_app)
+                webhooks.append(lambda t=telegram, sec=secret: t.set_webhook(s.telegram_webhook_url, sec))
+                needs_web = True
+            else:
+                self._task(telegram.run_polling(), "telegram-polling")
+        if needs_web:
+            self.web_runner = web.AppRunner(self.web_app, access_log=None)
+            await self.web_runner.setup()
+            site = web.TCPSite(self.web_runner, s.web_host, s.web_port)
+            await site.start()
+            self.port = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked
+            log.info("webhook server listening on %s:%s", s.web_host, self.port)
+        for register in webhooks:
+            await register()
+
+    def _task(self, coro, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(_report_crash)
+        self.tasks.append(task)
+
+    async def stop(self) -> None:
+        for channel in self.channels:
+            with contextlib.suppress(Exception):
+                await channel.stop()
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.web_runner is not None:
+            await self.web_runner.cleanup()
 
 
 async def serve(settings: Settings) -> None:
@@ -15,4 +92,17 @@ async def serve(settings: Settings) -> None:
 
         await run_console(settings)
         return
-    raise SystemExit("Messenger channels are not available in this build yet; unset the tokens to use the console.")
+    app = await build_app(settings)
+    server = Server(app)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await server.start()
+        waiters = [asyncio.create_task(stop.wait()), *server.tasks]
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        await server.stop()
+        await app.close()

@@ -36,7 +36,25 @@ class Settings(BaseSettings):
     link_lock_minutes: float = 15
 
     telegram_token: SecretStr | None = None
+    #: the Bot API server: Telegram's, or a self-hosted / local one
+    telegram_api_url: str = "https://api.telegram.org"
+    #: "polling" or "webhook"
+    telegram_mode: str = "polling"
+    #: the public HTTPS URL Telegram posts updates to, e.g. https://bot.example.org/telegram/webhook
+    telegram_webhook_url: str = ""
+    telegram_webhook_path: str = "/telegram/webhook"
+    telegram_webhook_secret: SecretStr | None = None
+
     zalo_token: SecretStr | None = None
+
+    #: where the webhook server listens (behind a reverse proxy)
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+
+    def secrets(self) -> list[str]:
+        """Values that must never appear in logs or error messages."""
+        values = [self.telegram_token, self.zalo_token, self.telegram_webhook_secret]
+        return [v.get_secret_value() for v in values if v is not None]
 
     @property
     def effective_database_url(self) -> str:

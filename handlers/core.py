@@ -21,7 +21,7 @@ from handlers.types import Incoming, Outcome, Reply
 from locales import Translator
 from nlu import intents
 from nlu.matcher import Matcher
-from storage.conversation import ConversationRepository, State
+from storage.conversation import State, StateStore
 from storage.db import Database
 from storage.knowledge import KnowledgeBase
 from storage.unanswered import UnansweredLog
@@ -57,7 +57,9 @@ class Core:
         self.clock = clock
         self.config = config or CoreConfig()
         self.unanswered = UnansweredLog(db.sessions)
-        self.membership = Membership(db, translator, clock, self.config.timezone, self.config.link_policy)
+        self.states = StateStore(db.sessions, cache=db.is_sqlite)
+        self.membership = Membership(db, self.states, translator, clock, self.config.timezone,
+                                     self.config.link_policy)
         self.set_knowledge(knowledge)
 
     def set_knowledge(self, knowledge: KnowledgeBase) -> None:
@@ -122,8 +124,7 @@ class Core:
         return None  # an unknown command is read as text
 
     async def _state(self, incoming: Incoming) -> State | None:
-        async with self.db.sessions() as session:
-            return await ConversationRepository(session).get(incoming.bot_id, incoming.channel, incoming.chat_id)
+        return await self.states.get(incoming.bot_id, incoming.channel, incoming.chat_id)
 
     async def _action(self, incoming: Incoming, action: str, lang: str) -> Outcome:
         kind, _, value = action.partition(":")

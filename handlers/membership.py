@@ -14,7 +14,7 @@ from handlers.authz import Action, authorize, units_acted_on
 from handlers.text import fmt_date
 from handlers.types import Choice, Incoming, Outcome, Reply
 from locales import Translator
-from storage.conversation import ConversationRepository, State
+from storage.conversation import State, StateStore
 from storage.db import Database
 from storage.membership import (
     AccountRepository,
@@ -41,9 +41,10 @@ def actor(incoming: Incoming) -> str:
 
 
 class Membership:
-    def __init__(self, db: Database, t: Translator, clock: Callable[[], datetime], timezone: tzinfo,
-                 policy: LinkPolicy | None = None) -> None:
+    def __init__(self, db: Database, states: StateStore, t: Translator, clock: Callable[[], datetime],
+                 timezone: tzinfo, policy: LinkPolicy | None = None) -> None:
         self.db = db
+        self.states = states
         self.t = t
         self.clock = clock
         self.tz = timezone
@@ -91,10 +92,10 @@ class Membership:
             await accounts.link(incoming.bot_id, incoming.channel, incoming.user_id, incoming.chat_id, member.id,
                                 incoming.display_name, now)
             await accounts.clear_failures(incoming.bot_id, incoming.channel, incoming.user_id)
-            await ConversationRepository(session).clear(incoming.bot_id, incoming.channel, incoming.chat_id)
             await AuditRepository(session).record(actor=actor(incoming), actor_member_id=member.id,
                                                   action="link_account", unit_id=member.unit.id,
                                                   target=member.member_code, now=now, channel=incoming.channel)
+        await self._clear_state(incoming)
         return self._ok(self.t("member.linked", lang, name=member.full_name, unit=member.unit.name), "link")
 
     async def on_state(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
@@ -216,10 +217,7 @@ class Membership:
 
     # ----- state ----------------------------------------------------------------------------------
     async def _set_state(self, incoming: Incoming, state: State) -> None:
-        async with self.db.sessions.begin() as session:
-            await ConversationRepository(session).set(incoming.bot_id, incoming.channel, incoming.chat_id, state,
-                                                      self.clock())
+        await self.states.set(incoming.bot_id, incoming.channel, incoming.chat_id, state, self.clock())
 
     async def _clear_state(self, incoming: Incoming) -> None:
-        async with self.db.sessions.begin() as session:
-            await ConversationRepository(session).clear(incoming.bot_id, incoming.channel, incoming.chat_id)
+        await self.states.clear(incoming.bot_id, incoming.channel, incoming.chat_id)

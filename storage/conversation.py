@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import ConversationStateRow
 
@@ -26,6 +26,10 @@ class ConversationRepository:
         row = await self.session.get(ConversationStateRow, (bot_id, channel, chat_id))
         return State(row.flow, row.step, dict(row.data or {})) if row else None
 
+    async def all(self) -> list[tuple[tuple[str, str, str], State]]:
+        rows = await self.session.scalars(select(ConversationStateRow))
+        return [((r.bot_id, r.channel, r.chat_id), State(r.flow, r.step, dict(r.data or {}))) for r in rows]
+
     async def set(self, bot_id: str, channel: str, chat_id: str, state: State, now: datetime) -> None:
         row = await self.session.get(ConversationStateRow, (bot_id, channel, chat_id))
         if row is None:
@@ -38,3 +42,52 @@ class ConversationRepository:
         await self.session.execute(delete(ConversationStateRow).where(
             ConversationStateRow.bot_id == bot_id, ConversationStateRow.channel == channel,
             ConversationStateRow.chat_id == chat_id))
+
+
+class StateStore:
+    """Conversation state with a write-through cache in front of the database.
+
+    Every message needs "is this chat in the middle of a form?", and a database round trip through
+    aiosqlite costs ~0.6–1.7 ms, more than answering the question. On the embedded SQLite default one
+    process owns the database file, so the cache is authoritative there (``cache=True``). On PostgreSQL,
+    where several webhook workers may serve one chat, every read goes to the database (``cache=False``).
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, cache: bool) -> None:
+        self._sessions = sessions
+        self._cache: dict[tuple[str, str, str], State | None] | None = {} if cache else None
+        self._complete = False  # the cache holds every stored state: a miss means "no state"
+
+    async def load(self) -> None:
+        """Read every stored state into the cache (a handful of rows: forms in progress)."""
+        if self._cache is None:
+            return
+        async with self._sessions() as session:
+            rows = await ConversationRepository(session).all()
+        self._cache = {key: state for key, state in rows}
+        self._complete = True
+
+    async def get(self, bot_id: str, channel: str, chat_id: str) -> State | None:
+        key = (bot_id, channel, chat_id)
+        if self._cache is not None and (key in self._cache or self._complete):
+            state = self._cache.get(key)
+            return State(state.flow, state.step, dict(state.data)) if state else None
+        async with self._sessions() as session:
+            state = await ConversationRepository(session).get(*key)
+        if self._cache is not None:
+            self._cache[key] = state
+        return state
+
+    async def set(self, bot_id: str, channel: str, chat_id: str, state: State, now: datetime) -> None:
+        async with self._sessions.begin() as session:
+            await ConversationRepository(session).set(bot_id, channel, chat_id, state, now)
+        if self._cache is not None:
+            self._cache[(bot_id, channel, chat_id)] = State(state.flow, state.step, dict(state.data))
+
+    async def clear(self, bot_id: str, channel: str, chat_id: str) -> None:
+        async with self._sessions.begin() as session:
+            await ConversationRepository(session).clear(bot_id, channel, chat_id)
+        if self._complete:
+            self._cache.pop((bot_id, channel, chat_id), None)
+        elif self._cache is not None:
+            self._cache[(bot_id, channel, chat_id)] = None

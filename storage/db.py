@@ -37,7 +37,10 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(self.url, echo=echo)
+        # SQLite allows one writer at a time and makes waiting writers sleep in its busy handler;
+        # one shared connection serialises the statements in order instead (no lock waits).
+        options = {"pool_size": 1, "max_overflow": 0} if self.is_sqlite else {}
+        self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(

@@ -97,7 +97,7 @@ _SLUG = r"^[a-z0-9][a-z0-9-]*$"
 class Entry(_Strict):
     """One fact sheet the bot answers from. Exactly the block named after ``kind`` is present."""
 
-    id: str = Field(pattern=_SLUG, max_length=100)
+    id: str = Field(pattern=_SLUG, max_length=60)  # "kb:<id>" must fit Telegram's 64-byte callback data
     kind: Kind
     name: str = Field(min_length=1, max_length=300)
     aliases: list[str] = Field(default_factory=list)

@@ -180,3 +180,14 @@ class ConversationStateRow(Base):
     step: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProcessedUpdateRow(Base):
+    """Messenger updates already taken for handling: a redelivered update is recognised and skipped."""
+
+    __tablename__ = "processed_updates"
+
+    bot_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    update_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -185,3 +185,18 @@ async def test_privileged_chat_actions_follow_the_matrix_and_change_nothing_when
     assert not CODE_RE.search(issued)
     assert await audit(app) == before
     assert "Đã liên kết" in await Account(app, "899").says(f"/lienket {existing}")
+
+
+async def test_the_waiting_for_a_code_state_survives_a_restart(app, settings, clock):
+    from bot.app import build_app
+
+    lan = Account(app, "990")
+    await lan.says("/start")
+    code = await issue(app, "NTL-0105")
+    await app.close()
+    restarted = await build_app(settings, clock=clock)  # same database, new process state
+    try:
+        reply = await Account(restarted, "990").says(code)  # a bare code: only accepted while the bot waits for it
+        assert "Vũ Minh Đức" in reply
+    finally:
+        await restarted.close()

@@ -1,0 +1,235 @@
+"""Telegram adapter (aiogram 3). The only module that imports aiogram.
+
+Updates (messages, button presses, shared contacts, photos) become ``Incoming``; ``Reply`` objects are
+sent as plain text (no parse mode, so nothing a member or the knowledge base wrote can break the
+markup), split at 4,096 characters, with choices as an inline keyboard on the last part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeDefault,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+
+from handlers.core import Core
+from handlers.text import split_text
+from handlers.types import Attachment, Incoming, Reply
+from locales import Translator
+from storage.db import Database
+from storage.updates import UpdateLog
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+TEXT_LIMIT = 4096
+COMMANDS = ("start", "menu", "help", "lienket", "toi", "huylienket")
+
+
+class RetryMiddleware(BaseRequestMiddleware):
+    """Waits out 429 (``retry_after``) and retries 5xx and network errors with backoff."""
+
+    def __init__(self, attempts: int = 5, base_delay: float = 0.5, max_retry_after: float = 60.0) -> None:
+        self.attempts = attempts
+        self.base_delay = base_delay
+        self.max_retry_after = max_retry_after
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if attempt == self.attempts or exc.retry_after > self.max_retry_after:
+                    raise
+                log.warning("telegram %s: 429, retrying after %ss", type(method).__name__, exc.retry_after)
+                await asyncio.sleep(exc.retry_after)
+            except (TelegramServerError, TelegramNetworkError) as exc:
+                if attempt == self.attempts:
+                    raise
+                delay = self.base_delay * 2 ** (attempt - 1)
+                log.warning("telegram %s: %s, retry %d in %.1fs", type(method).__name__, type(exc).__name__,
+                            attempt, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.choices:
+        return None
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=c.label[:64], callback_data=c.action)]
+                                                 for c in reply.choices])
+
+
+def render(reply: Reply) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """A reply as Telegram messages: text parts of at most 4,096 characters, the keyboard on the last."""
+    parts = split_text(reply.text, TEXT_LIMIT)
+    return [(part, keyboard(reply) if i == len(parts) - 1 else None) for i, part in enumerate(parts)]
+
+
+class TelegramChannel:
+    def __init__(self, core: Core, db: Database, translator: Translator, token: str, *,
+                 api_url: str = "https://api.telegram.org", bot_id: str | None = None,
+                 durable_dedupe: bool = True) -> None:
+        self.core = core
+        self.t = translator
+        self.updates = UpdateLog(db.sessions, durable=durable_dedupe)
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")))
+        session.middleware(RetryMiddleware())
+        self.bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=None))
+        self.bot_id = bot_id or str(self.bot.id)
+        self.username: str | None = None
+        self.dispatcher = Dispatcher()
+        self.dispatcher.include_router(self._router())
+        self.dispatcher.update.outer_middleware(self._dedupe)
+
+    # ----- parsing ---------------------------------------------------------------------------------
+    def _router(self) -> Router:
+        router = Router(name="unionbot")
+        router.message.register(self.on_message, F.chat.type == "private")
+        router.message.register(self.on_group_message, F.chat.type.in_({"group", "supergroup"}))
+        router.callback_query.register(self.on_callback)
+        return router
+
+    def incoming(self, message: Message, text: str | None = None, action: str | None = None) -> Incoming:
+        user = message.from_user
+        attachments: tuple[Attachment, ...] = ()
+        if message.photo:
+            attachments = (Attachment("photo", message.photo[-1].file_id),)
+        contact = message.contact.phone_number if message.contact and user and \
+            message.contact.user_id == user.id else None
+        return Incoming(
+            channel=CHANNEL, bot_id=self.bot_id, chat_id=str(message.chat.id),
+            user_id=str(user.id) if user else str(message.chat.id),
+            text=text if text is not None else (message.text or message.caption or ""), action=action,
+            message_id=str(message.message_id), display_name=user.full_name if user else None,
+            language=user.language_code if user else None, contact_phone=contact, attachments=attachments,
+            received_at=message.date or datetime.now(UTC), is_group=message.chat.type != "private")
+
+    async def _dedupe(self, handler: Callable[[Update, dict], Awaitable], update: Update, data: dict):
+        """The same update delivered twice (webhook retries, a restart mid-batch) is handled once."""
+        if not await self.updates.claim(self.bot_id, CHANNEL, str(update.update_id)):
+            log.info("telegram update %s already handled; skipped", update.update_id)
+            return None
+        try:
+            return await handler(update, data)
+        except Exception:
+            log.exception("telegram update %s failed", update.update_id)
+            chat = update.message.chat.id if update.message else (
+                update.callback_query.message.chat.id if update.callback_query and update.callback_query.message
+                else None)
+            if chat is not None:
+                await self._safe_send(chat, Reply(self.t("bot.apology")))
+            return None
+
+    # ----- handlers ----------------------------------------------------------------------------------
+    async def on_message(self, message: Message) -> None:
+        await self.answer(message.chat.id, self.incoming(message))
+
+    async def on_group_message(self, message: Message) -> None:
+        """In groups: only commands and messages that mention the bot (or reply to it)."""
+        text = message.text or message.caption or ""
+        mention = f"@{self.username}".lower() if self.username else None
+        is_command = text.startswith("/") and (
+            "@" not in text.split()[0] or (mention is not None and text.split()[0].lower().endswith(mention)))
+        mentioned = mention is not None and mention in text.lower()
+        replied = bool(message.reply_to_message and message.reply_to_message.from_user
+                       and str(message.reply_to_message.from_user.id) == self.bot_id)
+        if not (is_command or mentioned or replied):
+            return
+        if mentioned and not is_command:
+            text = " ".join(w for w in text.split() if w.lower() != mention)
+        await self.answer(message.chat.id, self.incoming(message, text=text))
+
+    async def on_callback(self, query: CallbackQuery) -> None:
+        await query.answer()  # every button press is acknowledged, whatever follows
+        if query.message is None or not query.data:
+            return
+        message = query.message
+        user = query.from_user
+        incoming = Incoming(channel=CHANNEL, bot_id=self.bot_id, chat_id=str(message.chat.id), user_id=str(user.id),
+                            action=query.data, message_id=str(message.message_id), display_name=user.full_name,
+                            language=user.language_code, received_at=datetime.now(UTC),
+                            is_group=message.chat.type != "private")
+        await self.answer(message.chat.id, incoming)
+
+    async def answer(self, chat_id: int, incoming: Incoming) -> None:
+        for reply in await self.core.handle(incoming):
+            await self.send(chat_id, reply)
+
+    # ----- sending -----------------------------------------------------------------------------------
+    async def send(self, chat_id: int | str, reply: Reply) -> list[int]:
+        """Send one reply (split as needed); returns the message ids."""
+        ids = []
+        for text, markup in render(reply):
+            sent = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup, parse_mode=None)
+            ids.append(sent.message_id)
+        return ids
+
+    async def _safe_send(self, chat_id: int | str, reply: Reply) -> None:
+        try:
+            await self.send(chat_id, reply)
+        except TelegramForbiddenError:
+            log.info("telegram chat %s blocked the bot", chat_id)
+        except Exception:
+            log.exception("telegram: could not send to chat %s", chat_id)
+
+    # ----- lifecycle ---------------------------------------------------------------------------------
+    async def prepare(self) -> None:
+        """Who am I, and the command list in every interface language."""
+        me = await self.bot.get_me()
+        self.username = me.username
+        self.bot_id = str(me.id)
+        for lang in self.t.languages:
+            commands = [BotCommand(command=c, description=self.t(f"commands.{c}", lang)) for c in COMMANDS]
+            await self.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
+                                           language_code=None if lang == "vi" else lang)
+
+    async def run_polling(self) -> None:
+        await self.prepare()
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        await self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False,
+                                            polling_timeout=20)
+
+    async def stop(self) -> None:
+        with contextlib.suppress(RuntimeError):  # not polling
+            await self.dispatcher.stop_polling()
+        await self.bot.session.close()
+
+    def webhook_app(self, path: str, secret: str, app: web.Application | None = None) -> web.Application:
+        """An aiohttp app serving the webhook at ``path`` (secret checked before anything is parsed)."""
+        app = app or web.Application(client_max_size=1024 * 1024)
+        SimpleRequestHandler(self.dispatcher, self.bot, secret_token=secret, handle_in_background=True).register(
+            app, path=path)
+        return app
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        await self.prepare()
+        await self.bot.set_webhook(url, secret_token=secret, drop_pending_updates=False,
+                                   allowed_updates=["message", "callback_query"])
