@@ -58,6 +58,22 @@ class Server:
                 needs_web = True
             else:
                 self._task(telegram.run_polling(), "telegram-polling")
+        if s.zalo_token is not None:
+            from bot.channels.zalo import ZaloChannel
+
+            zalo = ZaloChannel(self.app.core, self.app.db, self.app.translator, s.zalo_token.get_secret_value(),
+                               api_url=s.zalo_api_url, durable_dedupe=s.zalo_mode == "webhook")
+            self.channels.append(zalo)
+            if s.zalo_mode == "webhook":
+                if s.zalo_webhook_secret is None or not s.zalo_webhook_url:
+                    raise SystemExit("Zalo webhook mode needs UNIONBOT_ZALO_WEBHOOK_URL and "
+                                     "UNIONBOT_ZALO_WEBHOOK_SECRET")
+                zsecret = s.zalo_webhook_secret.get_secret_value()
+                zalo.webhook_app(s.zalo_webhook_path, zsecret, self.web_app)
+                webhooks.append(lambda z=zalo, sec=zsecret: z.set_webhook(s.zalo_webhook_url, sec))
+                needs_web = True
+            else:
+                self._task(zalo.run_polling(), "zalo-polling")
         if needs_web:
             self.web_runner = web.AppRunner(self.web_app, access_log=None)
             await self.web_runner.setup()

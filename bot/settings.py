@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
 
     zalo_token: SecretStr | None = None
+    zalo_api_url: str = "https://bot-api.zaloplatforms.com"
+    #: "polling" or "webhook"
+    zalo_mode: str = "polling"
+    zalo_webhook_url: str = ""
+    zalo_webhook_path: str = "/zalo/webhook"
+    zalo_webhook_secret: SecretStr | None = None
 
     #: where the webhook server listens (behind a reverse proxy)
     web_host: str = "127.0.0.1"
@@ -53,7 +59,7 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Values that must never appear in logs or error messages."""
-        values = [self.telegram_token, self.zalo_token, self.telegram_webhook_secret]
+        values = [self.telegram_token, self.zalo_token, self.telegram_webhook_secret, self.zalo_webhook_secret]
         return [v.get_secret_value() for v in values if v is not None]
 
     @property

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from handlers.types import Incoming, Outcome, Reply
 from locales import Translator
 from nlu import intents
 from nlu.matcher import Matcher
+from nlu.normalize import fold
 from storage.conversation import State, StateStore
 from storage.db import Database
 from storage.knowledge import KnowledgeBase
@@ -30,6 +31,24 @@ log = logging.getLogger(__name__)
 
 MAX_REPLY_CHARS = 4096
 _MENU_WORDS = {"menu", "huong dan", "tro giup", "danh muc"}
+
+
+CHOICES_FLOW = "choices"
+
+
+def pick_choice(text: str, offered: list) -> str | None:
+    """"2", "số 2", or the option's words (accents optional) -> that option's action."""
+    words = fold(text or "").strip(" .!?")
+    if not words:
+        return None
+    digits = "".join(ch for ch in words if ch.isdigit())
+    if digits and len(words) <= 6 and words.replace("so", "").strip(" .") == digits:
+        index = int(digits)
+        return offered[index - 1][1] if 1 <= index <= len(offered) else None
+    for label, action in offered:
+        if fold(label) == words:
+            return action
+    return None
 
 
 def parse_command(text: str) -> tuple[str | None, str]:
@@ -81,6 +100,36 @@ class Core:
 
     # ----- routing ------------------------------------------------------------------------------
     async def _route(self, incoming: Incoming, lang: str) -> Outcome:
+        if incoming.buttons:
+            return await self._route_message(incoming, lang)
+        # numbered choices: a bare number (or the option's words) picks from the last list shown
+        state = await self._state(incoming)
+        offered = (state.data.get("choices") if state else None) or []
+        picked = pick_choice(incoming.text, offered) if offered and not incoming.action else None
+        if picked is not None:
+            incoming = replace(incoming, action=picked, text="")
+        outcome = await self._route_message(incoming, lang)
+        shown = next((r.choices for r in reversed(outcome.replies) if r.choices), ())
+        if shown or offered:
+            await self._remember_choices(incoming, shown)
+        return outcome
+
+    async def _remember_choices(self, incoming: Incoming, choices) -> None:
+        key = (incoming.bot_id, incoming.channel, incoming.chat_id)
+        state = await self.states.get(*key)  # re-read: the handler may have changed it
+        data = dict(state.data) if state else {}
+        data.pop("choices", None)
+        if choices:
+            data["choices"] = [[c.label, c.action] for c in choices]
+        if state is None or state.flow == CHOICES_FLOW:
+            if data:
+                await self.states.set(*key, State(CHOICES_FLOW, "pick", data), self.clock())
+            elif state is not None:
+                await self.states.clear(*key)
+        elif data != state.data:
+            await self.states.set(*key, State(state.flow, state.step, data), self.clock())
+
+    async def _route_message(self, incoming: Incoming, lang: str) -> Outcome:
         today = self.clock().astimezone(self.config.timezone).date()
         if incoming.action:
             return await self._action(incoming, incoming.action, lang)

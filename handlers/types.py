@@ -29,6 +29,9 @@ class Incoming:
     attachments: tuple[Attachment, ...] = ()
     received_at: datetime | None = None
     is_group: bool = False
+    #: the channel shows choices as buttons; without buttons (Zalo, console) choices are numbered and the
+    #: member answers with the number or the option's words, which the core resolves
+    buttons: bool = True
 
 
 @dataclass(frozen=True, slots=True)

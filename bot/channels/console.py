@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from bot.app import App, build_app
 from bot.settings import Settings
-from handlers.types import Choice, Incoming, Reply
+from handlers.types import Incoming, Reply
 from locales import Translator
 from storage.membership import AccountRepository, AuditRepository, MemberRepository, looks_like_code
 
@@ -24,27 +24,15 @@ def render(reply: Reply, t: Translator, lang: str = "vi") -> str:
     return "\n".join(lines)
 
 
-def resolve_choice(text: str, choices: tuple[Choice, ...]) -> str | None:
-    """A bare number picks the numbered option shown last."""
-    stripped = text.strip()
-    if stripped.isdigit() and 1 <= int(stripped) <= len(choices):
-        return choices[int(stripped) - 1].action
-    return None
-
-
 async def converse(core_handle, lines, write: Callable[[str], None], t: Translator, user: str = "console") -> None:
     """Drive a conversation: read lines, hand them to the core, write the rendered replies."""
-    choices: tuple[Choice, ...] = ()
     async for text in lines:
         if text.strip().lower() in QUIT:
             break
-        action = resolve_choice(text, choices)
-        incoming = Incoming(channel="console", chat_id=user, user_id=user, text="" if action else text,
-                            action=action)
-        replies = await core_handle(incoming)
+        replies = await core_handle(Incoming(channel="console", chat_id=user, user_id=user, text=text,
+                                             buttons=False))
         for reply in replies:
             write(render(reply, t) + "\n")
-        choices = next((r.choices for r in reversed(replies) if r.choices), ())
 
 
 async def _stdin_lines(prompt: str):

@@ -12,8 +12,10 @@ from pydantic import SecretStr
 from bot.app import build_app
 from bot.runner import Server
 from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.zalo_server import FakeZalo
 
 TELEGRAM_TOKEN = "123456:TEST-token-never-logged"
+ZALO_TOKEN = "3344556677:zalo-test-token-never-logged"
 WEBHOOK_SECRET = "webhook-secret-for-tests"
 
 
@@ -57,3 +59,19 @@ def polling_only(telegram):
     if telegram.mode != "polling":
         pytest.skip("polling mode only")
     return telegram
+
+
+@pytest_asyncio.fixture(params=["polling", "webhook"])
+async def zalo(request, settings, clock):
+    """A fake Zalo Bot API with the whole bot attached, in both run modes."""
+    async with FakeZalo.running(token=ZALO_TOKEN) as fake:
+        overrides = {"zalo_token": SecretStr(ZALO_TOKEN), "zalo_api_url": fake.base_url, "zalo_mode": request.param}
+        if request.param == "webhook":
+            port = free_port()
+            overrides.update(zalo_webhook_secret=SecretStr(WEBHOOK_SECRET), web_port=port,
+                             zalo_webhook_url=f"http://127.0.0.1:{port}/zalo/webhook")
+        async with running_bot(settings, clock, **overrides) as (app, server):
+            fake.mode = request.param
+            fake.app = app
+            fake.server = server
+            yield fake

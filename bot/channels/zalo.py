@@ -1,0 +1,289 @@
+"""Zalo Bot Platform adapter: a thin client of our own (aiohttp) and the channel.
+
+The platform copies the Telegram Bot API's shape (``POST {base}/bot<TOKEN>/<method>``, ``{ok, result}``)
+with differences this module absorbs: getUpdates returns one event and HTTP 408 when nothing is new,
+ids are hex strings, dates are milliseconds, text is 1–2,000 characters, there are no buttons (choices
+are numbered and answered with a digit or the option's words), and webhook calls carry the secret in
+``X-Bot-Api-Secret-Token``. Webhook payloads are accepted wrapped in ``{ok, result}`` or bare.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from handlers.core import Core
+from handlers.text import split_text
+from handlers.types import Attachment, Incoming, Reply
+from locales import Translator
+from storage.db import Database
+from storage.updates import UpdateLog
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo"
+TEXT_LIMIT = 2000
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+MAX_WEBHOOK_BODY = 64 * 1024
+EVENT_TEXT = "message.text.received"
+EVENT_IMAGE = "message.image.received"
+EVENT_STICKER = "message.sticker.received"
+EVENT_UNSUPPORTED = "message.unsupported.received"
+
+
+class ZaloError(Exception):
+    def __init__(self, status: int, description: str, retry_after: float | None = None) -> None:
+        super().__init__(f"Zalo API error {status}: {description}")
+        self.status = status
+        self.description = description
+        self.retry_after = retry_after
+
+
+class ZaloClient:
+    """``POST {base}/bot{token}/{method}`` with JSON; raises ``ZaloError`` (the token never in messages)."""
+
+    def __init__(self, token: str, base_url: str = "https://bot-api.zaloplatforms.com", *,
+                 attempts: int = 5, base_delay: float = 0.5) -> None:
+        self._token = token
+        self.base_url = base_url.rstrip("/")
+        self.attempts = attempts
+        self.base_delay = base_delay
+        self._session: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def call(self, method: str, *, wait: float = 30, retry: bool = True, **params: Any) -> Any:
+        """One API call. 429 waits ``retry_after``; 5xx and network errors back off; others raise."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        url = f"{self.base_url}/bot{self._token}/{method}"
+        attempts = self.attempts if retry else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self._session.post(url, json=params,
+                                              timeout=aiohttp.ClientTimeout(total=wait + 10)) as resp:
+                    try:
+                        payload = await resp.json(content_type=None)
+                    except (json.JSONDecodeError, aiohttp.ContentTypeError, ValueError):
+                        payload = {"ok": False, "description": (await resp.text())[:200]}
+                    if resp.status == 200 and isinstance(payload, dict) and payload.get("ok", False):
+                        return payload.get("result")
+                    description = str(payload.get("description", "")) if isinstance(payload, dict) else ""
+                    retry_after = None
+                    if isinstance(payload, dict):
+                        retry_after = (payload.get("parameters") or {}).get("retry_after")
+                    if retry_after is None and resp.headers.get("Retry-After", "").isdigit():
+                        retry_after = float(resp.headers["Retry-After"])
+                    error = ZaloError(resp.status if resp.status != 200 else int(payload.get("error_code") or 400),
+                                      description.replace(self._token, "***"), retry_after)
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                error = ZaloError(0, type(exc).__name__)
+            if attempt == attempts or not (error.status in (0, 429) or error.status >= 500):
+                raise error
+            delay = error.retry_after if error.status == 429 and error.retry_after else \
+                self.base_delay * 2 ** (attempt - 1)
+            log.warning("zalo %s: %s, retry %d in %.1fs", method, error.status or "network error", attempt, delay)
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def get_me(self) -> dict:
+        return await self.call("getMe")
+
+    async def get_updates(self, timeout: int = 30) -> dict | None:
+        """One event, or None when the long poll timed out (HTTP 408)."""
+        try:
+            return await self.call("getUpdates", wait=timeout, retry=False, timeout=timeout)
+        except ZaloError as exc:
+            if exc.status == 408:
+                return None
+            raise
+
+    async def get_webhook_info(self) -> dict:
+        try:
+            return await self.call("getWebhookInfo") or {}
+        except ZaloError as exc:
+            if exc.status == 404:  # some deployments answer 404 when no webhook is set
+                return {}
+            raise
+
+    async def set_webhook(self, url: str, secret_token: str) -> Any:
+        return await self.call("setWebhook", url=url, secret_token=secret_token)
+
+    async def delete_webhook(self) -> Any:
+        return await self.call("deleteWebhook")
+
+    async def send_message(self, chat_id: str, text: str) -> Any:
+        return await self.call("sendMessage", chat_id=chat_id, text=text)
+
+    async def send_photo(self, chat_id: str, photo: str, caption: str | None = None) -> Any:
+        return await self.call("sendPhoto", chat_id=chat_id, photo=photo, **({"caption": caption} if caption else {}))
+
+    async def send_chat_action(self, chat_id: str, action: str = "typing") -> Any:
+        return await self.call("sendChatAction", chat_id=chat_id, action=action, retry=False)
+
+
+def render(reply: Reply, t: Translator, lang: str = "vi") -> list[str]:
+    """A reply as Zalo messages: choices numbered in the text, split cleanly at 2,000 characters."""
+    text = reply.text
+    if reply.choices:
+        options = "\n".join(f"{i}. {c.label}" for i, c in enumerate(reply.choices, start=1))
+        text = f"{text}\n\n{options}\n{t('bot.choose_hint', lang)}"
+    return [part for part in split_text(text, TEXT_LIMIT) if part.strip()]
+
+
+def unwrap(payload: Any) -> dict | None:
+    """Webhook bodies come as ``{ok, result: event}`` or as the bare event."""
+    if isinstance(payload, dict) and "event_name" not in payload and isinstance(payload.get("result"), dict):
+        payload = payload["result"]
+    return payload if isinstance(payload, dict) and "event_name" in payload else None
+
+
+class ZaloChannel:
+    def __init__(self, core: Core, db: Database, translator: Translator, token: str, *,
+                 api_url: str = "https://bot-api.zaloplatforms.com", durable_dedupe: bool = True) -> None:
+        self.core = core
+        self.t = translator
+        self.client = ZaloClient(token, api_url)
+        self.updates = UpdateLog(db.sessions, durable=durable_dedupe)
+        self.bot_id = "zalo"
+        self._stopping = asyncio.Event()
+        self._tasks: set[asyncio.Task] = set()
+
+    # ----- events ------------------------------------------------------------------------------------
+    def incoming(self, event: dict) -> Incoming | None:
+        message = event.get("message") or {}
+        sender = message.get("from") or {}
+        chat = message.get("chat") or {}
+        if sender.get("is_bot") or not chat.get("id"):
+            return None
+        name = event.get("event_name")
+        attachments: tuple[Attachment, ...] = ()
+        text = message.get("text") or ""
+        if name == EVENT_IMAGE:
+            attachments = (Attachment("photo", str(message.get("photo") or message.get("url") or "")),)
+            text = message.get("caption") or ""
+        elif name == EVENT_STICKER:
+            attachments = (Attachment("sticker", str(message.get("sticker") or "")),)
+        date = message.get("date")
+        received = datetime.fromtimestamp(date / 1000, UTC) if isinstance(date, int | float) else datetime.now(UTC)
+        return Incoming(channel=CHANNEL, bot_id=self.bot_id, chat_id=str(chat["id"]),
+                        user_id=str(sender.get("id") or chat["id"]), text=text,
+                        message_id=str(message.get("message_id") or ""), display_name=sender.get("display_name"),
+                        attachments=attachments, received_at=received, buttons=False,
+                        is_group=str(chat.get("chat_type", "PRIVATE")).upper() != "PRIVATE")
+
+    async def handle_event(self, event: dict) -> None:
+        incoming = self.incoming(event)
+        if incoming is None:
+            return
+        key = incoming.message_id or f"{incoming.chat_id}:{incoming.received_at.timestamp()}"
+        if not await self.updates.claim(self.bot_id, CHANNEL, key):
+            log.info("zalo message %s already handled; skipped", key)
+            return
+        try:
+            if event.get("event_name") in (EVENT_UNSUPPORTED, EVENT_STICKER) and not incoming.text:
+                replies = [Reply(self.t("zalo.unsupported"))]
+            else:
+                with contextlib.suppress(ZaloError):
+                    await self.client.send_chat_action(incoming.chat_id)
+                replies = await self.core.handle(incoming)
+            for reply in replies:
+                await self.send(incoming.chat_id, reply)
+        except Exception:
+            log.exception("zalo message %s failed", key)
+            with contextlib.suppress(Exception):
+                await self.send(incoming.chat_id, Reply(self.t("bot.apology")))
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        for part in render(reply, self.t):
+            await self.client.send_message(chat_id, part)
+
+    # ----- polling -----------------------------------------------------------------------------------
+    async def run_polling(self, poll_timeout: int = 30, min_interval: float = 1.0) -> None:
+        """One poller per token. Refuses to start while a webhook is set; stops on 401."""
+        me = await self.client.get_me()
+        self.bot_id = str((me or {}).get("id") or "zalo")
+        info = await self.client.get_webhook_info()
+        if info.get("url"):
+            raise SystemExit(f"Zalo: a webhook is set ({info['url']}), so polling cannot work. Either run in "
+                             "webhook mode (UNIONBOT_ZALO_MODE=webhook) or remove the webhook first "
+                             "(the platform's deleteWebhook method).")
+        log.info("zalo: polling")
+        delay = min_interval
+        while not self._stopping.is_set():
+            started = asyncio.get_running_loop().time()
+            try:
+                event = await self.client.get_updates(poll_timeout)
+            except ZaloError as exc:
+                if exc.status in (401, 403):
+                    log.error("zalo: the bot token was rejected (%s); polling stopped. Check UNIONBOT_ZALO_TOKEN.",
+                              exc.status)
+                    return
+                delay = exc.retry_after if exc.status == 429 and exc.retry_after else min(delay * 2, 60.0)
+                log.warning("zalo getUpdates failed (%s); next poll in %.1fs", exc.status or "network", delay)
+                await self._sleep(delay)
+                continue
+            delay = min_interval
+            if event is None:
+                # nothing new: keep at least min_interval between empty polls
+                await self._sleep(min_interval - (asyncio.get_running_loop().time() - started))
+                continue
+            event = unwrap(event) or event
+            self._spawn(self.handle_event(event))
+
+    async def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ----- webhook -----------------------------------------------------------------------------------
+    def webhook_app(self, path: str, secret: str, app: web.Application | None = None) -> web.Application:
+        app = app or web.Application()
+        expected = secret.encode()
+
+        async def receive(request: web.Request) -> web.Response:
+            given = request.headers.get(SECRET_HEADER, "").encode()
+            if not hmac.compare_digest(given, expected):  # before anything is parsed
+                return web.Response(status=403, text="forbidden")
+            if (request.content_length or 0) > MAX_WEBHOOK_BODY:
+                return web.Response(status=413, text="too large")
+            body = await request.content.read(MAX_WEBHOOK_BODY + 1)
+            if len(body) > MAX_WEBHOOK_BODY:
+                return web.Response(status=413, text="too large")
+            try:
+                event = unwrap(json.loads(body))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                event = None
+            if event is None:
+                return web.Response(status=400, text="bad request")
+            self._spawn(self.handle_event(event))  # answer at once, handle after
+            return web.json_response({"ok": True})
+
+        app.router.add_post(path, receive)
+        return app
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        me = await self.client.get_me()
+        self.bot_id = str((me or {}).get("id") or "zalo")
+        await self.client.set_webhook(url, secret)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
+        await self.client.close()
