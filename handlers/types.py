@@ -44,6 +44,8 @@ class Choice:
 class Reply:
     text: str
     choices: tuple[Choice, ...] = field(default_factory=tuple)
+    #: photos to show with the text: platform file ids (Telegram) or URLs (Zalo), sent before the text
+    photos: tuple[str, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -191,3 +192,44 @@ class ProcessedUpdateRow(Base):
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     update_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class OutboxRow(Base):
+    """One proactive message to one recipient on one channel (broadcast, notification, reminder).
+
+    ``dedupe_key`` is unique: the same (broadcast, recipient, channel) can never be queued twice.
+    Status: pending -> sending -> sent | failed | blocked | cancelled (pending again after a retryable error).
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    bot_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(32))  # broadcast | notification | reminder
+    broadcast_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    payload: Mapped[dict] = mapped_column(JSON)  # {"text": ..., "choices": [[label, action]], "photos": [...]}
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_outbox_ready", "bot_id", "channel", "status", "not_before"),)
+
+
+class UnreachableRow(Base):
+    """A member's chat account that answered 403 (blocked the bot): skipped until they write again."""
+
+    __tablename__ = "unreachable"
+
+    bot_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
