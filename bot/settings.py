@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     zalo_webhook_path: str = "/zalo/webhook"
     zalo_webhook_secret: SecretStr | None = None
 
+    #: outbox delivery: messages per second per bot token (Telegram allows about 30/s overall) and the
+    #: minimum seconds between two proactive messages to the same chat
+    delivery_rate_telegram: float = 25
+    delivery_rate_zalo: float = 10
+    delivery_per_chat_interval: float = 1.0
+
     #: where the webhook server listens (behind a reverse proxy)
     web_host: str = "127.0.0.1"
     web_port: int = 8080

@@ -2,7 +2,11 @@
 
 Updates (messages, button presses, shared contacts, photos) become ``Incoming``; ``Reply`` objects are
 sent as plain text (no parse mode, so nothing a member or the knowledge base wrote can break the
-markup), split at 4,096 characters, with choices as an inline keyboard on the last part.
+markup), split at 4,096 characters, with choices as an inline keyboard on the last part; a reply's photos
+(Telegram file ids) are sent first.
+
+``TelegramSender`` delivers outbox payloads for the delivery worker: a Bot of its own *without* the
+``RetryMiddleware`` (the worker schedules retries itself) and aiogram's errors mapped to the worker's typed ones.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -38,6 +44,7 @@ from aiogram.types import (
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
+from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
 from handlers.core import Core
 from handlers.text import split_text
 from handlers.types import Attachment, Incoming, Reply
@@ -49,7 +56,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 TEXT_LIMIT = 4096
-COMMANDS = ("start", "menu", "help", "lienket", "toi", "huylienket")
+COMMANDS = ("start", "menu", "help", "hotro", "hoso", "nhacnho", "lienket", "toi", "huylienket", "duyet", "thongbao")
 
 
 class RetryMiddleware(BaseRequestMiddleware):
@@ -91,6 +98,65 @@ def render(reply: Reply) -> list[tuple[str, InlineKeyboardMarkup | None]]:
     """A reply as Telegram messages: text parts of at most 4,096 characters, the keyboard on the last."""
     parts = split_text(reply.text, TEXT_LIMIT)
     return [(part, keyboard(reply) if i == len(parts) - 1 else None) for i, part in enumerate(parts)]
+
+
+async def send_reply(bot: Bot, chat_id: int | str, reply: Reply, pace: Pace | None = None) -> list[int]:
+    """Send a reply's photos (file ids), then its text parts; returns the message ids.
+
+    ``pace`` is awaited before every call after the first (the delivery worker's rate limiter). A reply
+    without text but with photos carries its keyboard on the last photo.
+    """
+    parts = [(text, markup) for text, markup in render(reply) if text.strip()] if reply.photos else render(reply)
+    ids: list[int] = []
+    for i, photo in enumerate(reply.photos):
+        if pace is not None and ids:
+            await pace()
+        last_markup = keyboard(reply) if not parts and i == len(reply.photos) - 1 else None
+        sent = await bot.send_photo(chat_id=chat_id, photo=photo, reply_markup=last_markup, parse_mode=None)
+        ids.append(sent.message_id)
+    for text, markup in parts:
+        if pace is not None and ids:
+            await pace()
+        sent = await bot.send_message(chat_id=chat_id, text=text, reply_markup=markup, parse_mode=None)
+        ids.append(sent.message_id)
+    return ids
+
+
+def _chat(chat_id: str) -> int | str:
+    """Telegram chat ids are integers; ``@channel`` names stay strings."""
+    return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+
+
+class TelegramSender:
+    """Delivers outbox payloads (``{"text", "choices", "photos"}``) for ``DeliveryWorker``.
+
+    No retries here: 429 -> ``RetryAfter``, 403 -> ``Blocked``, 5xx and network errors -> ``Transient``,
+    400 and every other API error -> ``Permanent``. Requests time out after ``timeout`` seconds, which must
+    stay below the worker's lease.
+    """
+
+    def __init__(self, token: str, api_url: str = "https://api.telegram.org", *, timeout: float = 20.0) -> None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")), timeout=timeout)
+        self.bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=None))
+
+    @property
+    def bot_id(self) -> str:
+        return str(self.bot.id)
+
+    async def send(self, chat_id: str, payload: dict, *, pace: Pace | None = None) -> None:
+        try:
+            await send_reply(self.bot, _chat(str(chat_id)), payload_reply(payload), pace)
+        except TelegramRetryAfter as exc:
+            raise RetryAfter(exc.retry_after, exc.message) from exc
+        except TelegramForbiddenError as exc:
+            raise Blocked(exc.message) from exc
+        except (TelegramServerError, TelegramNetworkError) as exc:
+            raise Transient(f"{type(exc).__name__}: {exc.message}") from exc
+        except (TelegramBadRequest, TelegramAPIError) as exc:
+            raise Permanent(f"{type(exc).__name__}: {exc.message}") from exc
+
+    async def close(self) -> None:
+        await self.bot.session.close()
 
 
 class TelegramChannel:
@@ -185,12 +251,8 @@ class TelegramChannel:
 
     # ----- sending -----------------------------------------------------------------------------------
     async def send(self, chat_id: int | str, reply: Reply) -> list[int]:
-        """Send one reply (split as needed); returns the message ids."""
-        ids = []
-        for text, markup in render(reply):
-            sent = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup, parse_mode=None)
-            ids.append(sent.message_id)
-        return ids
+        """Send one reply (photos first, text split as needed); returns the message ids."""
+        return await send_reply(self.bot, chat_id, reply)
 
     async def _safe_send(self, chat_id: int | str, reply: Reply) -> None:
         try:

@@ -5,6 +5,10 @@ with differences this module absorbs: getUpdates returns one event and HTTP 408 
 ids are hex strings, dates are milliseconds, text is 1–2,000 characters, there are no buttons (choices
 are numbered and answered with a digit or the option's words), and webhook calls carry the secret in
 ``X-Bot-Api-Secret-Token``. Webhook payloads are accepted wrapped in ``{ok, result}`` or bare.
+A reply's photos (URLs) are sent before its text.
+
+``ZaloSender`` delivers outbox payloads for the delivery worker: a client without retries (the worker
+schedules them) and ``ZaloError`` mapped to the worker's typed errors.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
 from handlers.core import Core
 from handlers.text import split_text
 from handlers.types import Attachment, Incoming, Reply
@@ -141,6 +146,58 @@ def render(reply: Reply, t: Translator, lang: str = "vi") -> list[str]:
     return [part for part in split_text(text, TEXT_LIMIT) if part.strip()]
 
 
+async def send_reply(client: ZaloClient, chat_id: str, reply: Reply, t: Translator, lang: str = "vi",
+                     pace: Pace | None = None) -> None:
+    """Send a reply's photos (URLs), then its text parts; ``pace`` is awaited before every call after the first."""
+    calls = 0
+    for photo in reply.photos:
+        if pace is not None and calls:
+            await pace()
+        await client.send_photo(chat_id, photo)
+        calls += 1
+    parts = render(reply, t, lang)
+    for part in parts:
+        if pace is not None and calls:
+            await pace()
+        await client.send_message(chat_id, part)
+        calls += 1
+
+
+class ZaloSender:
+    """Delivers outbox payloads (``{"text", "choices", "photos"}``) for ``DeliveryWorker``.
+
+    One attempt per call: 429 -> ``RetryAfter``, 403 -> ``Blocked``, network errors and 5xx -> ``Transient``,
+    every other error -> ``Permanent``. Choices are numbered in the text, as in direct replies. Calls time out
+    after 40 s (``ZaloClient``), below the worker's default lease of 60 s.
+    """
+
+    def __init__(self, token: str, api_url: str = "https://bot-api.zaloplatforms.com", *,
+                 translator: Translator | None = None, lang: str = "vi") -> None:
+        self.client = ZaloClient(token, api_url, attempts=1)
+        self.t = translator or Translator()
+        self.lang = lang
+
+    async def bot_id(self) -> str:
+        """The bot's id as the channel computes it (getMe), so the worker takes the rows the core queued."""
+        me = await self.client.get_me()
+        return str((me or {}).get("id") or "zalo")
+
+    async def send(self, chat_id: str, payload: dict, *, pace: Pace | None = None) -> None:
+        try:
+            await send_reply(self.client, str(chat_id), payload_reply(payload), self.t, self.lang, pace)
+        except ZaloError as exc:
+            if exc.status == 429:
+                raise RetryAfter(exc.retry_after or 1.0, exc.description) from exc
+            if exc.status == 403:
+                raise Blocked(exc.description) from exc
+            if exc.status == 0 or exc.status >= 500:
+                raise Transient(f"{exc.status or 'network'}: {exc.description}") from exc
+            raise Permanent(f"{exc.status}: {exc.description}") from exc
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
 def unwrap(payload: Any) -> dict | None:
     """Webhook bodies come as ``{ok, result: event}`` or as the bare event."""
     if isinstance(payload, dict) and "event_name" not in payload and isinstance(payload.get("result"), dict):
@@ -205,8 +262,7 @@ class ZaloChannel:
                 await self.send(incoming.chat_id, Reply(self.t("bot.apology")))
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        for part in render(reply, self.t):
-            await self.client.send_message(chat_id, part)
+        await send_reply(self.client, chat_id, reply, self.t)
 
     # ----- polling -----------------------------------------------------------------------------------
     async def run_polling(self, poll_timeout: int = 30, min_interval: float = 1.0) -> None:

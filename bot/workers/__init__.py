@@ -1,0 +1,1 @@
+"""Background workers: outbox delivery (``bot.workers.delivery``)."""
