@@ -21,9 +21,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=False, help="Trợ lý C
 db_app = typer.Typer(help="Database maintenance")
 kb_app = typer.Typer(help="Knowledge base")
 members_app = typer.Typer(help="Union units and members: roster import/export, linking codes")
+requests_app = typer.Typer(help="Hardship support requests")
 app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
 app.add_typer(members_app, name="members")
+app.add_typer(requests_app, name="requests")
 
 
 def _settings() -> Settings:
@@ -346,6 +348,52 @@ def members_export(
         from locales import Translator
 
         print(Translator()("cli.exported", count=count, path=file))
+
+    _run(work())
+
+
+@requests_app.command("export")
+def requests_export(
+    unit: Annotated[str, typer.Option("--unit", help="unit code: requests of its subtree")],
+    date_from: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD or DD/MM/YYYY")],
+    date_to: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD or DD/MM/YYYY")],
+    fmt: Annotated[str, typer.Option("--format", help="xlsx or csv")] = "xlsx",
+    out: Annotated[Path | None, typer.Option("--out", help="file to write (default requests-UNIT-FROM-TO.FORMAT)")]
+    = None,
+) -> None:
+    """Export hardship requests (with their history) for the union's records."""
+    settings = _settings()
+
+    async def work() -> None:
+        from datetime import UTC, datetime
+
+        from locales import Translator
+        from storage.hardship import HardshipRepository, export_requests
+        from storage.membership import AuditRepository, UnitRepository
+        from storage.roster import parse_date
+
+        t = Translator()
+        start, end = parse_date(date_from), parse_date(date_to)
+        if isinstance(start, str) or isinstance(end, str) or fmt not in ("xlsx", "csv"):
+            _fail(t("cli.bad_export_args"))
+        path = out or Path(f"requests-{unit}-{start:%Y%m%d}-{end:%Y%m%d}.{fmt}")
+        db = await _open_db(settings)
+        try:
+            async with db.sessions.begin() as session:
+                root = await UnitRepository(session).by_code(unit)
+                if root is None:
+                    _fail(t("member.unit.unknown", code=unit))
+                requests = await HardshipRepository(session).in_period(root, start, end)
+                labels = {key.removeprefix("hardship."): value for key, value in t.tables["vi"].items()
+                          if key.startswith(("hardship.category.", "hardship.status.", "hardship.action."))}
+                labels.update(yes=t("hardship.export.urgent_yes"), no=t("hardship.export.urgent_no"))
+                count = export_requests(requests, path, t("hardship.export.headers").split("|"), labels)
+                await AuditRepository(session).record(actor="cli", actor_member_id=None, action="export_requests",
+                                                      unit_id=root.id, target=path.name, now=datetime.now(UTC),
+                                                      count=count)
+        finally:
+            await db.dispose()
+        print(t("hardship.export.written", count=count, path=path))
 
     _run(work())
 

@@ -1,4 +1,8 @@
-"""`unionbot run`: serve every messenger whose token is set (polling or webhook), else the console chat."""
+"""`unionbot run`: serve every messenger whose token is set (polling or webhook), else the console chat.
+
+Next to each channel runs its outbox ``DeliveryWorker`` (bot/workers/delivery.py), which sends the proactive
+messages (broadcasts, notifications, reminders) queued for that bot token.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,29 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+class ChoicesNoted:
+    """Wraps the sender of a channel without buttons: once a notification with numbered choices is delivered,
+    the core remembers them, so the recipient's "1" picks the first (as for replies)."""
+
+    def __init__(self, sender, core, channel: str) -> None:
+        self._sender = sender
+        self._core = core
+        self._channel = channel
+        self._bot_id: str | None = None
+
+    async def bot_id(self) -> str:
+        self._bot_id = await self._sender.bot_id()
+        return self._bot_id
+
+    async def send(self, chat_id: str, payload: dict, **kwargs) -> None:
+        await self._sender.send(chat_id, payload, **kwargs)
+        if payload.get("choices") and self._bot_id is not None:
+            await self._core.offer_choices(self._bot_id, self._channel, str(chat_id), payload["choices"])
+
+    async def close(self) -> None:
+        await self._sender.close()
+
+
 def _report_crash(task: asyncio.Task) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("%s stopped", task.get_name(), exc_info=task.exception())
@@ -32,6 +59,9 @@ class Server:
         self.settings = app.settings
         self.channels: list = []
         self.tasks: list[asyncio.Task] = []
+        self.workers: list = []  # DeliveryWorker, one per bot token
+        self.scheduler = None
+        self.senders: list = []
         self.web_runner: web.AppRunner | None = None
         self.web_app = web.Application(client_max_size=1024 * 1024)
         self.web_app.router.add_get("/healthz", healthz)
@@ -58,6 +88,7 @@ class Server:
                 needs_web = True
             else:
                 self._task(telegram.run_polling(), "telegram-polling")
+            self._start_telegram_delivery(s.telegram_token.get_secret_value(), telegram.bot_id)
         if s.zalo_token is not None:
             from bot.channels.zalo import ZaloChannel
 
@@ -74,6 +105,7 @@ class Server:
                 needs_web = True
             else:
                 self._task(zalo.run_polling(), "zalo-polling")
+            self._start_zalo_delivery(s.zalo_token.get_secret_value())
         if needs_web:
             self.web_runner = web.AppRunner(self.web_app, access_log=None)
             await self.web_runner.setup()
@@ -83,6 +115,50 @@ class Server:
             log.info("webhook server listening on %s:%s", s.web_host, self.port)
         for register in webhooks:
             await register()
+        if self.channels:  # reminders and broadcast progress reports, queued for the delivery workers
+            from bot.workers.scheduler import Scheduler
+
+            self.scheduler = Scheduler(self.app.core)
+            self._task(self.scheduler.run(), "scheduler")
+
+    def _worker(self, sender, bot_id: str, channel: str, rate: float):
+        from bot.workers.delivery import DeliveryWorker
+
+        worker = DeliveryWorker(self.app.db, sender, bot_id=bot_id, channel=channel, rate_per_second=rate,
+                                per_chat_interval=self.settings.delivery_per_chat_interval)
+        self.workers.append(worker)
+        return worker
+
+    def _start_telegram_delivery(self, token: str, bot_id: str) -> None:
+        """The outbox worker of the Telegram bot (its own Bot session, without the retry middleware)."""
+        from bot.channels.telegram import CHANNEL, TelegramSender
+
+        sender = TelegramSender(token, self.settings.telegram_api_url)
+        self.senders.append(sender)
+        worker = self._worker(sender, bot_id, CHANNEL, self.settings.delivery_rate_telegram)
+        self._task(worker.run(), "telegram-delivery")
+
+    def _start_zalo_delivery(self, token: str) -> None:
+        """The outbox worker of the Zalo bot; its bot id comes from getMe, as the channel's does."""
+        from bot.channels.zalo import CHANNEL, ZaloSender
+
+        sender = ZaloSender(token, self.settings.zalo_api_url, translator=self.app.translator)
+        self.senders.append(sender)
+        sender = ChoicesNoted(sender, self.app.core, CHANNEL)
+
+        async def run() -> None:
+            delay = 1.0
+            while True:
+                try:
+                    bot_id = await sender.bot_id()
+                    break
+                except Exception as exc:  # the platform is unreachable at start: try again
+                    log.warning("zalo delivery: getMe failed (%s); retrying in %.0fs", exc, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 60.0)
+            await self._worker(sender, bot_id, CHANNEL, self.settings.delivery_rate_zalo).run()
+
+        self._task(run(), "zalo-delivery")
 
     def _task(self, coro, name: str) -> None:
         task = asyncio.create_task(coro, name=name)
@@ -90,6 +166,16 @@ class Server:
         self.tasks.append(task)
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        for worker in self.workers:  # let the sends in flight settle their rows before tasks are cancelled
+            worker.stop()
+        deliveries = [t for t in self.tasks if t.get_name().endswith("-delivery")]
+        if deliveries:
+            await asyncio.wait(deliveries, timeout=5)
+        for sender in self.senders:
+            with contextlib.suppress(Exception):
+                await sender.close()
         for channel in self.channels:
             with contextlib.suppress(Exception):
                 await channel.stop()

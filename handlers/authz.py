@@ -55,3 +55,18 @@ def units_acted_on(identity: Identity | None) -> list[Unit]:
     if identity is None:
         return []
     return [g.unit for g in identity.grants if g.role in PRIVILEGED_ROLES and g.unit is not None]
+
+
+def can_review_request(identity: Identity | None, request_unit: Unit, parent: Unit | None) -> Decision:
+    """A hardship request is reviewed by the chairs of the member's grassroots union and of its parent union
+    (and admins); nobody else sees it, not even chairs higher up the tree."""
+    if identity is None:
+        return Decision(False, "authz.not_linked")
+    if identity.is_admin:
+        return ALLOW
+    chaired = {g.unit.id for g in identity.grants if g.role in PRIVILEGED_ROLES and g.unit is not None}
+    if not chaired:
+        return Decision(False, "authz.members_only")
+    if request_unit.id in chaired or (parent is not None and parent.id in chaired):
+        return ALLOW
+    return Decision(False, "authz.other_unit")

@@ -13,11 +13,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
+from handlers.broadcast import FLOW as BROADCAST_FLOW
+from handlers.broadcast import Broadcasts
+from handlers.hardship import FORM, INFO, REVIEW, Hardship
 from handlers.membership import LINK_FLOW, LinkPolicy, Membership
 from handlers.qa import KnowledgeAnswers
 from handlers.smalltalk import help_reply, small_talk
 from handlers.text import split_text
-from handlers.types import Incoming, Outcome, Reply
+from handlers.types import Choice, Incoming, Outcome, Reply
 from locales import Translator
 from nlu import intents
 from nlu.matcher import Matcher
@@ -79,6 +82,11 @@ class Core:
         self.states = StateStore(db.sessions, cache=db.is_sqlite)
         self.membership = Membership(db, self.states, translator, clock, self.config.timezone,
                                      self.config.link_policy)
+        self.hardship = Hardship(db, self.states, translator, clock, self.config.timezone)
+        self.broadcasts = Broadcasts(db, self.states, translator, clock, self.config.timezone)
+        self._flows = {LINK_FLOW: self.membership.on_state, FORM: self.hardship.on_form,
+                       INFO: self.hardship.on_info, REVIEW: self.hardship.on_review_step,
+                       BROADCAST_FLOW: self.broadcasts.on_step}
         self.set_knowledge(knowledge)
 
     def set_knowledge(self, knowledge: KnowledgeBase) -> None:
@@ -111,16 +119,19 @@ class Core:
         outcome = await self._route_message(incoming, lang)
         shown = next((r.choices for r in reversed(outcome.replies) if r.choices), ())
         if shown or offered:
-            await self._remember_choices(incoming, shown)
+            await self.offer_choices(incoming.bot_id, incoming.channel, incoming.chat_id, shown)
         return outcome
 
-    async def _remember_choices(self, incoming: Incoming, choices) -> None:
-        key = (incoming.bot_id, incoming.channel, incoming.chat_id)
+    async def offer_choices(self, bot_id: str, channel: str, chat_id: str, choices) -> None:
+        """Remember the numbered choices a chat without buttons was shown, so "2" picks the second.
+
+        Called for replies here, and by the delivery of proactive messages (notifications with actions)."""
+        key = (bot_id, channel, chat_id)
         state = await self.states.get(*key)  # re-read: the handler may have changed it
         data = dict(state.data) if state else {}
         data.pop("choices", None)
         if choices:
-            data["choices"] = [[c.label, c.action] for c in choices]
+            data["choices"] = [[c.label, c.action] if isinstance(c, Choice) else [c[0], c[1]] for c in choices]
         if state is None or state.flow == CHOICES_FLOW:
             if data:
                 await self.states.set(*key, State(CHOICES_FLOW, "pick", data), self.clock())
@@ -139,16 +150,19 @@ class Core:
             outcome = await self._command(incoming, command, arg, lang)
             if outcome is not None:
                 return outcome
-        if text.lower() in _MENU_WORDS:
-            return Outcome([help_reply(self.t, lang)], intents.HELP, 1.0, False)
         state = await self._state(incoming)
-        if state is not None and state.flow == LINK_FLOW:
-            outcome = await self.membership.on_state(incoming, state, lang)
+        if state is not None and state.flow in self._flows:
+            outcome = await self._flows[state.flow](incoming, state, lang)
             if outcome is not None:
                 return outcome
+        if text.lower() in _MENU_WORDS:
+            return Outcome([help_reply(self.t, lang)], intents.HELP, 1.0, False)
         u = self.matcher.understand(text)
         intent = u.intent
-        if intent in intents.SMALL_TALK or intent == intents.HARDSHIP_REQUEST:
+        if intent == intents.HARDSHIP_REQUEST:
+            outcome = await self.hardship.start(incoming, lang)
+            return Outcome(outcome.replies, intent, u.confidence, False)
+        if intent in intents.SMALL_TALK:
             return Outcome(small_talk(intent, self.t, lang), intent, u.confidence, False)
         if intent in intents.INTENT_KINDS:
             return Outcome(self.answers.answer(intent, u, lang, today), intent, u.confidence, False)
@@ -170,6 +184,25 @@ class Core:
             return await m.issue_code(incoming, arg, lang)
         if command in ("donvi", "unit"):
             return await m.unit_summary(incoming, arg, lang)
+        if command in ("hotro", "support"):
+            state = await self._state(incoming)
+            if state is not None and state.flow == FORM:  # resume where the member was
+                return await self.hardship.resume(incoming, state, lang)
+            return await self.hardship.start(incoming, lang)
+        if command in ("hoso", "requests"):
+            return await self.hardship.my_requests(incoming, lang)
+        if command in ("duyet", "review"):
+            return await self.hardship.pending(incoming, lang)
+        if command in ("thongbao", "announce"):
+            return await self.broadcasts.start(incoming, lang)
+        if command in ("thongbao_ketqua", "announce_report"):
+            return await self.broadcasts.results(incoming, arg, lang)
+        if command in ("thongbao_huy", "announce_cancel"):
+            return await self.broadcasts.cancel(incoming, arg, lang)
+        if command in ("nhacnho", "reminders"):
+            return await self.broadcasts.toggle_reminders(incoming, lang)
+        if command in ("nhacnho_them", "add_reminder"):
+            return await self.broadcasts.add_reminder(incoming, arg, self.knowledge, lang)
         return None  # an unknown command is read as text
 
     async def _state(self, incoming: Incoming) -> State | None:
@@ -179,6 +212,18 @@ class Core:
         kind, _, value = action.partition(":")
         if kind == "member":
             return await self.membership.on_action(incoming, value, lang)
+        if kind == "req":
+            return await self.hardship.on_review_action(incoming, action, lang)
+        if kind == "bc":
+            state = await self._state(incoming)
+            if state is not None and state.flow == BROADCAST_FLOW:
+                return await self.broadcasts.on_step(incoming, state, lang)
+            return Outcome([Reply(self.t("broadcast.expired_button", lang))], "broadcast", 1.0, False)
+        if kind == "hs":
+            state = await self._state(incoming)
+            if state is not None and state.flow == FORM:
+                return await self.hardship.on_form(incoming, state, lang)
+            return Outcome([Reply(self.t("hardship.expired_button", lang))], "hardship", 1.0, False)
         if kind == "kb" and value in self.knowledge.by_id:
             entry = self.knowledge.by_id[value]
             return Outcome([self.answers.detail(entry, lang)], intents.KIND_INTENT[entry.kind], 1.0, False)

@@ -233,3 +233,91 @@ class UnreachableRow(Base):
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HardshipRequestRow(Base):
+    """A member's request for hardship support, reviewed by the chairs of their grassroots union."""
+
+    __tablename__ = "hardship_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)  # the grassroots union reviewing it
+    category: Mapped[str] = mapped_column(String(32))
+    happened_on: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(Text)
+    amount_requested: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    contact_phone: Mapped[str] = mapped_column(String(20))
+    consent: Mapped[bool] = mapped_column(Boolean)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    approved_amount: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    forwarded_to_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HardshipPhotoRow(Base):
+    __tablename__ = "hardship_photos"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("hardship_requests.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    file_id: Mapped[str] = mapped_column(String(500))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HardshipEventRow(Base):
+    """The request's history: who did what, when."""
+
+    __tablename__ = "hardship_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("hardship_requests.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    action: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class BroadcastRow(Base):
+    """A chair's announcement to the members of a unit's subtree; its deliveries are outbox rows."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    text: Mapped[str] = mapped_column(Text)
+    photo: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    photo_channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    scheduled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | done | cancelled
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    progress_reported: Mapped[int] = mapped_column(Integer, default=0)  # last progress step told the chair (%)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReminderSubscriptionRow(Base):
+    """Members who want reminders before emulation deadlines (/nhacnho)."""
+
+    __tablename__ = "reminder_subscriptions"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    subscribed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CustomReminderRow(Base):
+    """A chair's reminder for a knowledge date, sent to the subscribed members of their unit."""
+
+    __tablename__ = "custom_reminders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    entry_id: Mapped[str] = mapped_column(String(100))
+    remind_on: Mapped[date] = mapped_column(Date, index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -143,3 +143,24 @@ def test_members_export_and_codes(run, tmp_path):
 def test_chat_as_a_chair(run):
     out = run("chat", "--as", "NTL-0101", stdin="/donvi\n/capma NTL-0103\n").stdout
     assert "Lê Văn Bình" in out and "Đoàn viên đang sinh hoạt: 5" in out and "Mã liên kết cho" in out
+
+
+def test_requests_export_content(run, tmp_path):
+    import openpyxl
+
+    script = "\n".join(["/hotro", "1", "hôm qua", "Em bị sốt xuất huyết phải nằm viện", "2 triệu", "xong", "đúng",
+                        "đồng ý", "gửi"])
+    out = run("chat", "--as", "NTL-0103", stdin=script + "\n").stdout
+    assert "HT-" in out
+    path = tmp_path / "requests.xlsx"
+    result = run("requests", "export", "--unit", "NTL-FECON", "--from", "2020-01-01", "--to", "2100-12-31",
+                 "--format", "xlsx", "--out", str(path))
+    assert "Đã xuất 1 hồ sơ" in result.stdout
+    header, row = list(openpyxl.load_workbook(path).active.values)
+    record = dict(zip(header, row, strict=True))
+    assert record["Mã đoàn viên"] == "NTL-0103" and record["Loại khó khăn"] == "Ốm đau, bệnh hiểm nghèo"
+    assert record["Số tiền đề nghị"] == 2_000_000 and record["Trạng thái"] == "đang chờ xem xét"
+    assert "Gửi đề nghị" in record["Lịch sử"]
+    empty = run("requests", "export", "--unit", "NTL-JWM", "--from", "2020-01-01", "--to", "2100-12-31",
+                "--format", "csv", "--out", str(tmp_path / "none.csv"))
+    assert "Đã xuất 0 hồ sơ" in empty.stdout

@@ -1,0 +1,327 @@
+"""Announcements: a chair composes a broadcast in chat; progress, report, cancel; reminder subscriptions.
+
+Deliveries are outbox rows (one per recipient and channel, unique), sent by the delivery worker at the
+platform's rate. This module decides who may send what to whom and queues it; it never talks to a
+messenger.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime, tzinfo
+
+from handlers.authz import Action, authorize, units_acted_on
+from handlers.text import clip, fmt_date
+from handlers.types import Choice, Incoming, Outcome, Reply
+from locales import Translator
+from nlu.normalize import fold
+from storage.broadcasts import BroadcastRepository, ReminderRepository, per_channel, recipients_of
+from storage.conversation import State, StateStore
+from storage.db import Database
+from storage.knowledge import KnowledgeBase
+from storage.membership import AccountRepository, AuditRepository, Identity, UnitRepository
+from storage.outbox import OutboxItem, OutboxRepository
+
+FLOW = "broadcast"
+CANCEL_WORDS = {"huy", "/huy", "thoi", "cancel"}
+REMIND_DAYS = (7, 1)  # reminders this many days before a phase ends
+PROGRESS_STEPS = (25, 50, 75)
+
+
+def parse_when(text: str, now_local: datetime) -> datetime | str:
+    """"25/12/2026 08:00", "8:30 25/12", "08:00" (today) -> a local datetime, or an error key."""
+    words = fold(text).strip()
+    time_match = re.search(r"(\d{1,2})[:h](\d{2})?", words)
+    date_match = re.search(r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}))?", words)
+    if not time_match:
+        return "broadcast.error.when"
+    hour, minute = int(time_match.group(1)), int(time_match.group(2) or 0)
+    day = now_local.date()
+    if date_match:
+        try:
+            day = date(int(date_match.group(3) or now_local.year), int(date_match.group(2)),
+                       int(date_match.group(1)))
+        except ValueError:
+            return "broadcast.error.when"
+    if hour > 23 or minute > 59:
+        return "broadcast.error.when"
+    when = datetime(day.year, day.month, day.day, hour, minute, tzinfo=now_local.tzinfo)
+    if when <= now_local:
+        return "broadcast.error.when_past"
+    return when
+
+
+class Broadcasts:
+    def __init__(self, db: Database, states: StateStore, t: Translator, clock: Callable[[], datetime],
+                 timezone: tzinfo) -> None:
+        self.db = db
+        self.states = states
+        self.t = t
+        self.clock = clock
+        self.tz = timezone
+        self.outbox = OutboxRepository(db)
+
+    def _ok(self, text: str, choices: tuple[Choice, ...] = ()) -> Outcome:
+        return Outcome([Reply(text, choices)], "broadcast", 1.0, False)
+
+    async def _identity(self, incoming: Incoming) -> Identity | None:
+        async with self.db.sessions() as session:
+            return await AccountRepository(session).identity(incoming.bot_id, incoming.channel, incoming.user_id)
+
+    async def _save(self, incoming: Incoming, state: State) -> None:
+        await self.states.set(incoming.bot_id, incoming.channel, incoming.chat_id, state, self.clock())
+
+    async def _clear(self, incoming: Incoming) -> None:
+        await self.states.clear(incoming.bot_id, incoming.channel, incoming.chat_id)
+
+    # ----- composing ----------------------------------------------------------------------------------
+    async def start(self, incoming: Incoming, lang: str) -> Outcome:
+        who = await self._identity(incoming)
+        if who is None:
+            return self._ok(self.t("authz.not_linked", lang))
+        roots = units_acted_on(who) or ([who.member.unit] if who.is_admin else [])
+        if not roots:
+            return self._ok(self.t("authz.members_only", lang))
+        await self._save(incoming, State(FLOW, "text", {}))
+        return self._ok(self.t("broadcast.ask.text", lang))
+
+    async def on_step(self, incoming: Incoming, state: State, lang: str) -> Outcome:
+        text = (incoming.text or "").strip()
+        action = incoming.action or ""
+        if fold(text) in CANCEL_WORDS or action == "bc:cancel":
+            await self._clear(incoming)
+            return self._ok(self.t("broadcast.cancelled_draft", lang))
+        who = await self._identity(incoming)
+        if who is None:
+            await self._clear(incoming)
+            return self._ok(self.t("authz.not_linked", lang))
+        d = dict(state.data)
+        if state.step == "text":
+            photos = [a.file_id for a in incoming.attachments if a.kind == "photo"]
+            if len(text) < 5 and not photos:
+                return self._ok(self.t("broadcast.error.text", lang))
+            if len(text) > 3500:
+                return self._ok(self.t("broadcast.error.text_long", lang))
+            d.update(text=text, photo=photos[0] if photos else None, photo_channel=incoming.channel)
+            return await self._ask_audience(incoming, who, d, lang)
+        if state.step == "audience":
+            unit_code = action.removeprefix("bc:unit:") if action.startswith("bc:unit:") else text
+            async with self.db.sessions() as session:
+                unit = await UnitRepository(session).by_code(unit_code) if unit_code else None
+                if unit is None:
+                    return self._ok(self.t("broadcast.error.audience", lang))
+                decision = authorize(who, Action.BROADCAST, unit)
+                if not decision:
+                    return self._ok(self.t(decision.reason, lang))
+                recipients = await recipients_of(session, unit)
+            counts = per_channel(recipients)
+            d.update(unit=unit.code)
+            await self._save(incoming, State(FLOW, "confirm", d))
+            channels = ", ".join(f"{self.t(f'channel.{c}', lang)} {n}" for c, n in sorted(counts.items())) or "0"
+            preview = self.t("broadcast.preview", lang, unit=unit.name, total=len(recipients), channels=channels,
+                             text=clip(d["text"], 500))
+            return self._ok(preview, (Choice(self.t("broadcast.button.now", lang), "bc:now"),
+                                      Choice(self.t("broadcast.button.later", lang), "bc:later"),
+                                      Choice(self.t("broadcast.button.cancel", lang), "bc:cancel")))
+        if state.step == "confirm":
+            if action == "bc:now" or fold(text) in ("gui", "gui ngay", "gui luon"):
+                return await self._queue(incoming, who, d, self.clock(), lang)
+            if action == "bc:later" or fold(text) in ("hen gio", "sau"):
+                await self._save(incoming, State(FLOW, "when", d))
+                return self._ok(self.t("broadcast.ask.when", lang))
+            return self._ok(self.t("broadcast.error.confirm", lang))
+        if state.step == "when":
+            when = parse_when(text, self.clock().astimezone(self.tz))
+            if isinstance(when, str):
+                return self._ok(self.t(when, lang))
+            return await self._queue(incoming, who, d, when, lang)
+        await self._clear(incoming)
+        return self._ok(self.t("broadcast.cancelled_draft", lang))
+
+    async def _ask_audience(self, incoming: Incoming, who: Identity, d: dict, lang: str) -> Outcome:
+        roots = units_acted_on(who) or [who.member.unit]
+        choices = []
+        async with self.db.sessions() as session:
+            units = UnitRepository(session)
+            for root in roots:
+                choices.append(Choice(self.t("broadcast.audience.all", lang, name=root.name), f"bc:unit:{root.code}"))
+                for child in (await units.subtree(root))[1:]:
+                    if child.parent_id == root.id:
+                        choices.append(Choice(self.t("broadcast.audience.one", lang, name=child.name),
+                                              f"bc:unit:{child.code}"))
+        await self._save(incoming, State(FLOW, "audience", d))
+        return self._ok(self.t("broadcast.ask.audience", lang), tuple(choices[:12]))
+
+    async def _queue(self, incoming: Incoming, who: Identity, d: dict, when: datetime, lang: str) -> Outcome:
+        now = self.clock()
+        async with self.db.sessions.begin() as session:
+            unit = await UnitRepository(session).by_code(d["unit"])
+            decision = authorize(who, Action.BROADCAST, unit)
+            if not decision:
+                return self._ok(self.t(decision.reason, lang))
+            recipients = await recipients_of(session, unit)
+            repo = BroadcastRepository(session)
+            broadcast = await repo.create(unit.id, who.member.id, d["text"], d.get("photo"), d.get("photo_channel"),
+                                          when, len(recipients), now)
+            text = self.t("broadcast.header", name=unit.name) + "\n" + d["text"]
+            items = [OutboxItem(
+                dedupe_key=f"b:{broadcast.id}:{r.member_id}:{r.bot_id}:{r.channel}", bot_id=r.bot_id,
+                channel=r.channel, chat_id=r.chat_id, member_id=r.member_id, kind="broadcast",
+                broadcast_id=broadcast.id, not_before=when,
+                payload={"text": text, "choices": [],
+                         "photos": [d["photo"]] if d.get("photo") and r.channel == d.get("photo_channel") else []})
+                for r in recipients]
+            queued = await self.outbox.enqueue(session, items, now)
+            await repo.update(broadcast.id, recipients=queued)
+            await AuditRepository(session).record(actor=f"{incoming.channel}:{incoming.user_id}",
+                                                  actor_member_id=who.member.id, action="broadcast",
+                                                  unit_id=unit.id, target=str(broadcast.id), now=now,
+                                                  recipients=queued, scheduled=when.isoformat())
+        await self._clear(incoming)
+        local = when.astimezone(self.tz)
+        key = "broadcast.queued_now" if when <= now else "broadcast.queued_later"
+        return self._ok(self.t(key, lang, id=broadcast.id, total=queued,
+                               when=f"{local:%H:%M} {fmt_date(local.date())}"))
+
+    # ----- results and cancel --------------------------------------------------------------------------
+    async def _own_broadcast(self, who: Identity | None, arg: str):
+        async with self.db.sessions() as session:
+            repo = BroadcastRepository(session)
+            broadcast = await repo.get(int(arg)) if arg.strip().isdigit() else \
+                (await repo.latest_by(who.member.id) if who else None)
+            if broadcast is None:
+                return None, "broadcast.error.unknown"
+            decision = authorize(who, Action.BROADCAST, await repo.unit(broadcast))
+            return broadcast, ("" if decision else decision.reason)
+
+    def report_text(self, broadcast_id: int, counts: dict[str, int], lang: str = "vi") -> str:
+        return self.t("broadcast.report", lang, id=broadcast_id, sent=counts.get("sent", 0),
+                      blocked=counts.get("blocked", 0), failed=counts.get("failed", 0),
+                      waiting=counts.get("pending", 0) + counts.get("sending", 0),
+                      cancelled=counts.get("cancelled", 0))
+
+    async def results(self, incoming: Incoming, arg: str, lang: str) -> Outcome:
+        who = await self._identity(incoming)
+        if who is None:
+            return self._ok(self.t("authz.not_linked", lang))
+        broadcast, denied = await self._own_broadcast(who, arg)
+        if denied:
+            return self._ok(self.t(denied, lang))
+        return self._ok(self.report_text(broadcast.id, await self.outbox.counts(broadcast.id), lang))
+
+    async def cancel(self, incoming: Incoming, arg: str, lang: str) -> Outcome:
+        who = await self._identity(incoming)
+        if who is None:
+            return self._ok(self.t("authz.not_linked", lang))
+        broadcast, denied = await self._own_broadcast(who, arg)
+        if denied:
+            return self._ok(self.t(denied, lang))
+        cancelled = await self.outbox.cancel_broadcast(broadcast.id)
+        now = self.clock()
+        async with self.db.sessions.begin() as session:
+            await BroadcastRepository(session).update(broadcast.id, status="cancelled")
+            await AuditRepository(session).record(actor=f"{incoming.channel}:{incoming.user_id}",
+                                                  actor_member_id=who.member.id, action="cancel_broadcast",
+                                                  unit_id=broadcast.unit_id, target=str(broadcast.id), now=now,
+                                                  cancelled=cancelled)
+        return self._ok(self.t("broadcast.cancelled", lang, id=broadcast.id, count=cancelled))
+
+    async def report_progress(self, now: datetime) -> int:
+        """Tell each running broadcast's author how far it got (25/50/75%) and the final report once.
+
+        Called periodically by the scheduler worker; notifications go through the outbox like any other."""
+        sent = 0
+        async with self.db.sessions() as session:
+            running = await BroadcastRepository(session).running(now)
+        for b in running:
+            counts = await self.outbox.counts(b.id)
+            waiting = counts.get("pending", 0) + counts.get("sending", 0)
+            done = b.recipients - waiting
+            percent = 100 if not waiting else int(done * 100 / max(b.recipients, 1))
+            step = 100 if not waiting else max((s for s in PROGRESS_STEPS if percent >= s), default=0)
+            if step <= b.progress_reported:
+                continue
+            text = self.report_text(b.id, counts) if step == 100 else \
+                self.t("broadcast.progress", id=b.id, done=done, total=b.recipients, percent=step)
+            async with self.db.sessions.begin() as session:
+                await BroadcastRepository(session).update(b.id, progress_reported=step,
+                                                          **({"status": "done"} if step == 100 else {}))
+                sent += await self._tell(session, b.created_by, f"bp:{b.id}:{step}", text, now)
+        return sent
+
+    async def _tell(self, session, member_id: int, key: str, text: str, now: datetime) -> int:
+        chats = await AccountRepository(session).chats_of(member_id)
+        return await self.outbox.enqueue(session, [OutboxItem(
+            dedupe_key=f"{key}:{member_id}:{channel}", bot_id=bot_id, channel=channel, chat_id=chat_id,
+            member_id=member_id, kind="notification", payload={"text": text, "choices": [], "photos": []},
+            not_before=now) for bot_id, channel, chat_id in chats], now)
+
+    # ----- reminders --------------------------------------------------------------------------------------
+    async def toggle_reminders(self, incoming: Incoming, lang: str) -> Outcome:
+        who = await self._identity(incoming)
+        if who is None:
+            return self._ok(self.t("authz.not_linked", lang))
+        async with self.db.sessions.begin() as session:
+            repo = ReminderRepository(session)
+            if await repo.is_subscribed(who.member.id):
+                await repo.unsubscribe(who.member.id)
+                return self._ok(self.t("reminder.unsubscribed", lang))
+            await repo.subscribe(who.member.id, self.clock())
+        return self._ok(self.t("reminder.subscribed", lang, days=" và ".join(str(d) for d in REMIND_DAYS)))
+
+    async def add_reminder(self, incoming: Incoming, arg: str, knowledge: KnowledgeBase, lang: str) -> Outcome:
+        """/nhacnho_them <knowledge id> <dd/mm/yyyy> [text]: a chair's reminder for any knowledge date."""
+        who = await self._identity(incoming)
+        parts = arg.split(maxsplit=2)
+        if len(parts) < 2 or parts[0] not in knowledge.by_id or not re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", parts[1]):
+            return self._ok(self.t("reminder.usage", lang))
+        day, month, year = (int(x) for x in parts[1].split("/"))
+        try:
+            remind_on = date(year, month, day)
+        except ValueError:
+            return self._ok(self.t("reminder.usage", lang))
+        roots = units_acted_on(who) or ([who.member.unit] if who and who.is_admin else [])
+        if who is None or not roots:
+            return self._ok(self.t("authz.not_linked" if who is None else "authz.members_only", lang))
+        entry = knowledge.by_id[parts[0]]
+        text = parts[2] if len(parts) > 2 else entry.name
+        async with self.db.sessions.begin() as session:
+            await ReminderRepository(session).add_custom(roots[0].id, who.member.id, entry.id, remind_on, text,
+                                                         self.clock())
+            await AuditRepository(session).record(actor=f"{incoming.channel}:{incoming.user_id}",
+                                                  actor_member_id=who.member.id, action="add_reminder",
+                                                  unit_id=roots[0].id, target=entry.id, now=self.clock())
+        return self._ok(self.t("reminder.added", lang, date=fmt_date(remind_on), text=text))
+
+    async def send_reminders(self, knowledge: KnowledgeBase, now: datetime) -> int:
+        """Queue today's reminders: phases ending in 7 or 1 days, and chairs' reminders due today.
+
+        Idempotent: the dedupe keys name the phase, the day offset and the recipient, so running it again
+        (every few minutes, or after a restart) queues nothing twice."""
+        today = now.astimezone(self.tz).date()
+        items = []
+        async with self.db.sessions.begin() as session:
+            reminders = ReminderRepository(session)
+            subscribers = await reminders.subscribers()
+            for entry in knowledge.of_kind("campaign"):
+                for phase in entry.campaign.phases:
+                    days = (phase.ends_on - today).days
+                    if days not in REMIND_DAYS:
+                        continue
+                    text = self.t("reminder.phase", number=phase.number, campaign=entry.name, days=days,
+                                  ends=fmt_date(phase.ends_on), theme=phase.theme or "—")
+                    items += [OutboxItem(
+                        dedupe_key=f"r:{entry.id}:{phase.number}:{days}:{r.member_id}:{r.bot_id}:{r.channel}",
+                        bot_id=r.bot_id, channel=r.channel, chat_id=r.chat_id, member_id=r.member_id, kind="reminder",
+                        payload={"text": text, "choices": [], "photos": []}, not_before=now) for r in subscribers]
+            units = UnitRepository(session)
+            for reminder_id, unit_id, text in await reminders.custom_due(today):
+                unit = await units.by_id(unit_id)
+                in_unit = {r.member_id for r in await recipients_of(session, unit)}
+                items += [OutboxItem(
+                    dedupe_key=f"rc:{reminder_id}:{r.member_id}:{r.bot_id}:{r.channel}", bot_id=r.bot_id,
+                    channel=r.channel, chat_id=r.chat_id, member_id=r.member_id, kind="reminder",
+                    payload={"text": self.t("reminder.custom", text=text), "choices": [], "photos": []},
+                    not_before=now) for r in subscribers if r.member_id in in_unit]
+            return await self.outbox.enqueue(session, items, now) if items else 0

@@ -1,0 +1,194 @@
+"""Hardship support requests: filing, review decisions, history, export."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.membership import Member, MemberRepository, Unit, UnitRepository
+from storage.models import HardshipEventRow, HardshipPhotoRow, HardshipRequestRow
+
+CATEGORIES = ("illness", "accident", "disaster", "job_loss", "family", "death", "other")
+URGENT = frozenset({"accident", "disaster", "death"})  # serious accident, fire or natural disaster, a death
+OPEN = ("submitted", "info_requested", "forwarded")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    at: datetime
+    action: str
+    actor_member_id: int | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HardshipRequest:
+    id: int
+    reference: str
+    member: Member
+    unit: Unit
+    category: str
+    happened_on: date
+    description: str
+    amount_requested: int | None
+    contact_phone: str
+    urgent: bool
+    status: str
+    approved_amount: int | None
+    decision_note: str | None
+    forwarded_to: Unit | None
+    created_at: datetime
+    photos: tuple[str, ...]
+    history: tuple[Event, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NewRequest:
+    member_id: int
+    unit_id: int
+    category: str
+    happened_on: date
+    description: str
+    amount_requested: int | None
+    contact_phone: str
+    consent: bool
+    photos: Sequence[tuple[str, str]]  # (channel, file id)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class HardshipRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def grassroots_of(self, unit: Unit) -> Unit:
+        """The grassroots union (CĐCS) that reviews requests of a member of ``unit``."""
+        if unit.level in ("grassroots", "district", "city"):
+            return unit
+        for ancestor in await UnitRepository(self.session).ancestors(unit):
+            if ancestor.level == "grassroots":
+                return ancestor
+        return unit
+
+    async def create(self, new: NewRequest, now: datetime) -> HardshipRequest:
+        row = HardshipRequestRow(reference=f"tmp-{now.timestamp()}-{new.member_id}", member_id=new.member_id,
+                                 unit_id=new.unit_id, category=new.category, happened_on=new.happened_on,
+                                 description=new.description, amount_requested=new.amount_requested,
+                                 contact_phone=new.contact_phone, consent=new.consent,
+                                 urgent=new.category in URGENT, status="submitted", created_at=now, updated_at=now)
+        self.session.add(row)
+        await self.session.flush()
+        row.reference = f"HT-{now.year}-{row.id:06d}"
+        for channel, file_id in new.photos:
+            self.session.add(HardshipPhotoRow(request_id=row.id, channel=channel, file_id=file_id, added_at=now))
+        self.session.add(HardshipEventRow(request_id=row.id, at=now, actor_member_id=new.member_id,
+                                          action="submitted", note=None))
+        await self.session.flush()
+        return await self.get(row.id)
+
+    async def get(self, request_id: int) -> HardshipRequest | None:
+        row = await self.session.get(HardshipRequestRow, request_id)
+        if row is None:
+            return None
+        members, units = MemberRepository(self.session), UnitRepository(self.session)
+        photos = await self.session.scalars(
+            select(HardshipPhotoRow.file_id).where(HardshipPhotoRow.request_id == row.id).order_by(HardshipPhotoRow.id))
+        events = await self.session.scalars(
+            select(HardshipEventRow).where(HardshipEventRow.request_id == row.id).order_by(HardshipEventRow.id))
+        return HardshipRequest(
+            row.id, row.reference, await members.by_id(row.member_id), await units.by_id(row.unit_id), row.category,
+            row.happened_on, row.description, row.amount_requested, row.contact_phone, row.urgent, row.status,
+            row.approved_amount, row.decision_note,
+            await units.by_id(row.forwarded_to_unit_id) if row.forwarded_to_unit_id else None,
+            _aware(row.created_at), tuple(photos),
+            tuple(Event(_aware(e.at), e.action, e.actor_member_id, e.note) for e in events))
+
+    async def by_reference(self, reference: str) -> HardshipRequest | None:
+        row_id = await self.session.scalar(select(HardshipRequestRow.id).where(
+            func.upper(HardshipRequestRow.reference) == reference.strip().upper()))
+        return await self.get(row_id) if row_id else None
+
+    async def of_member(self, member_id: int) -> list[HardshipRequest]:
+        ids = await self.session.scalars(select(HardshipRequestRow.id).where(
+            HardshipRequestRow.member_id == member_id).order_by(HardshipRequestRow.id.desc()))
+        return [await self.get(i) for i in ids]
+
+    async def open_for(self, units: Sequence[Unit]) -> list[HardshipRequest]:
+        """Open requests reviewed by these units: filed there, or forwarded to them."""
+        if not units:
+            return []
+        ids = [u.id for u in units]
+        rows = await self.session.scalars(select(HardshipRequestRow.id).where(
+            HardshipRequestRow.status.in_(OPEN),
+            or_(HardshipRequestRow.unit_id.in_(ids), HardshipRequestRow.forwarded_to_unit_id.in_(ids)))
+            .order_by(HardshipRequestRow.urgent.desc(), HardshipRequestRow.id))
+        return [await self.get(i) for i in rows]
+
+    async def open_all(self) -> list[HardshipRequest]:
+        rows = await self.session.scalars(select(HardshipRequestRow.id).where(
+            HardshipRequestRow.status.in_(OPEN)).order_by(HardshipRequestRow.urgent.desc(), HardshipRequestRow.id))
+        return [await self.get(i) for i in rows]
+
+    async def record(self, request_id: int, action: str, actor_member_id: int | None, note: str | None,
+                     now: datetime, *, status: str | None = None, approved_amount: int | None = None,
+                     forwarded_to_unit_id: int | None = None, photos: Sequence[tuple[str, str]] = ()) -> None:
+        """Add a history event and apply its status change."""
+        row = await self.session.get(HardshipRequestRow, request_id)
+        self.session.add(HardshipEventRow(request_id=request_id, at=now, actor_member_id=actor_member_id,
+                                          action=action, note=note))
+        for channel, file_id in photos:
+            self.session.add(HardshipPhotoRow(request_id=request_id, channel=channel, file_id=file_id, added_at=now))
+        if status is not None:
+            row.status = status
+        if approved_amount is not None:
+            row.approved_amount = approved_amount
+        if action in ("approved", "rejected"):
+            row.decision_note = note
+        if forwarded_to_unit_id is not None:
+            row.forwarded_to_unit_id = forwarded_to_unit_id
+        row.updated_at = now
+        await self.session.flush()
+
+    async def in_period(self, unit: Unit, start: date, end: date) -> list[HardshipRequest]:
+        subtree = [u.id for u in await UnitRepository(self.session).subtree(unit)]
+        rows = await self.session.scalars(select(HardshipRequestRow).where(
+            or_(HardshipRequestRow.unit_id.in_(subtree), HardshipRequestRow.forwarded_to_unit_id.in_(subtree)))
+            .order_by(HardshipRequestRow.id))
+        return [await self.get(r.id) for r in rows if start <= _aware(r.created_at).date() <= end]
+
+
+def export_requests(requests: Sequence[HardshipRequest], path: Path, headers: Sequence[str],
+                    labels: dict[str, str]) -> int:
+    """Write requests to .xlsx or .csv; ``headers`` and ``labels`` (category/status names) come from locales."""
+    rows = []
+    for r in requests:
+        history = "; ".join(f"{e.at:%d/%m/%Y %H:%M} {labels.get('action.' + e.action, e.action)}"
+                            + (f": {e.note}" if e.note else "") for e in r.history)
+        rows.append([r.reference, r.created_at.strftime("%d/%m/%Y"), r.member.member_code, r.member.full_name,
+                     r.unit.name, labels.get("category." + r.category, r.category),
+                     r.happened_on.strftime("%d/%m/%Y"), r.description, r.amount_requested,
+                     labels.get("yes" if r.urgent else "no"), labels.get("status." + r.status, r.status),
+                     r.approved_amount, r.decision_note or "", len(r.photos), history])
+    if path.suffix.lower() == ".csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as out:
+            writer = csv.writer(out, delimiter=";")
+            writer.writerow(headers)
+            writer.writerows(rows)
+        return len(rows)
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return len(rows)

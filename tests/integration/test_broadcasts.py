@@ -1,0 +1,112 @@
+"""Announcements and reminders through Core.handle: composing, audiences, scheduling, cancel, reports."""
+
+from datetime import UTC, datetime
+
+from storage.outbox import OutboxRepository
+from tests.integration.test_hardship import Person, as_member, inbox
+
+
+async def compose(chair: Person, text: str, unit_action: str) -> str:
+    await chair.says("/thongbao")
+    await chair.says(text)
+    return await chair.presses(unit_action)
+
+
+async def test_a_chair_broadcasts_to_their_unit_now(app):
+    chair = await as_member(app, "NTL-0101", "c1")
+    members = [await as_member(app, code, f"u{i}") for i, code in enumerate(["NTL-0103", "NTL-0104", "NTL-0105"])]
+    zalo = await as_member(app, "NTL-0103", "z1", channel="zalo", buttons=False)
+    await chair.says("/thongbao")
+    await chair.says("Họp công đoàn lúc 14h thứ Sáu tại hội trường tầng 2")
+    assert chair.actions == ["bc:unit:NTL-FECON", "bc:unit:NTL-FECON-T1", "bc:unit:NTL-FECON-T2"]
+    preview = await chair.presses("bc:unit:NTL-FECON")
+    assert "5 người nhận" in preview and "Thử nghiệm 4" in preview and "Zalo 1" in preview
+    assert "Đã xếp lịch gửi thông báo #1 tới 5 người nhận" in await chair.presses("bc:now")
+    for person in [*members, zalo, chair]:
+        [message] = await inbox(app, person)
+        assert "Họp công đoàn lúc 14h" in message["text"] and "Công đoàn Công ty Cổ phần Fecon" in message["text"]
+    assert "đang chờ 5" in await chair.says("/thongbao_ketqua 1")
+
+
+async def test_audiences_are_limited_to_what_the_chair_leads(app):
+    chair = await as_member(app, "NTL-0101", "c2")
+    await chair.says("/thongbao")
+    await chair.says("Thông báo thử nghiệm cho đơn vị khác")
+    assert await chair.presses("bc:unit:NTL-JWM") == app.translator("authz.other_unit")  # a forged button
+    assert await chair.presses("bc:unit:NTL") == app.translator("authz.other_unit")  # the parent union
+    member = await as_member(app, "NTL-0103", "m2")
+    assert await member.says("/thongbao") == app.translator("authz.members_only")
+    district = await as_member(app, "NTL-0001", "d2")
+    await district.says("/thongbao")
+    await district.says("Thông báo của LĐLĐ quận gửi các công đoàn cơ sở")
+    assert "bc:unit:NTL-FECON" in district.actions and "bc:unit:NTL" in district.actions
+    assert "người nhận" in await district.presses("bc:unit:NTL-FECON")
+
+
+async def test_scheduling_and_cancelling(app, clock):
+    chair = await as_member(app, "NTL-0101", "c3")
+    member = await as_member(app, "NTL-0103", "m3")
+    await compose(chair, "Nhắc lịch khám sức khỏe định kỳ", "bc:unit:NTL-FECON-T1")
+    await chair.presses("bc:later")
+    assert "tương lai" in await chair.says("08:00 1/1/2020")
+    reply = await chair.says("08:00 25/12/2021")
+    assert "lúc 08:00 25/12/2021" in reply
+    due = await OutboxRepository(app.db).next_due("default", "test")
+    assert due == datetime(2021, 12, 25, 1, 0, tzinfo=UTC)  # 08:00 in Hanoi
+    assert len(await inbox(app, member)) == 1
+    assert "Đã dừng thông báo #1: 1 tin" in await chair.says("/thongbao_huy 1")
+    assert await inbox(app, member) == []
+    assert "đã hủy 1" in await chair.says("/thongbao_ketqua")
+
+
+async def test_progress_and_final_report_reach_the_chair(app):
+    chair = await as_member(app, "NTL-0101", "c4")
+    await as_member(app, "NTL-0103", "m4")
+    await as_member(app, "NTL-0104", "m4b")  # this one has blocked the bot
+    await compose(chair, "Thông báo kiểm tra tiến độ gửi", "bc:unit:NTL-FECON-T1")
+    await chair.presses("bc:now")
+    outbox = OutboxRepository(app.db)
+    claimed = await outbox.claim("default", "test", "w1", 10, app.core.clock(), 60)
+    for row in claimed:
+        if row.chat_id == "m4":
+            await outbox.mark_sent(row.id, app.core.clock())
+        else:
+            await outbox.mark_blocked(row.id, app.core.clock())
+    assert await app.core.broadcasts.report_progress(app.core.clock()) == 1
+    [report] = [m for m in await inbox(app, chair) if "Kết quả" in m["text"]]
+    assert "đã gửi 1; người nhận đã chặn bot 1" in report["text"]
+    assert await app.core.broadcasts.report_progress(app.core.clock()) == 0  # told once
+
+
+async def test_reminders_before_phase_deadlines_with_a_fixed_clock(app, clock):
+    member = await as_member(app, "NTL-0103", "m5")
+    other = await as_member(app, "NTL-0104", "m6")
+    assert "Đã bật nhắc nhở" in await member.says("/nhacnho")
+    clock.now = datetime(2021, 6, 23, 1, 0, tzinfo=UTC)  # 7 days before phase 1 ends (30/6/2021)
+    assert await app.core.broadcasts.send_reminders(app.core.knowledge, clock.now) == 1
+    assert await app.core.broadcasts.send_reminders(app.core.knowledge, clock.now) == 0  # idempotent
+    [reminder] = await inbox(app, member)
+    assert "Đợt 1" in reminder["text"] and "30/6/2021" in reminder["text"] and "7 ngày" in reminder["text"]
+    assert await inbox(app, other) == []  # not subscribed
+    clock.now = datetime(2021, 6, 25, 1, 0, tzinfo=UTC)
+    assert await app.core.broadcasts.send_reminders(app.core.knowledge, clock.now) == 0
+    clock.now = datetime(2021, 12, 30, 1, 0, tzinfo=UTC)  # 1 day before phase 2 ends
+    assert await app.core.broadcasts.send_reminders(app.core.knowledge, clock.now) == 1
+    assert "Đã tắt" in await member.says("/nhacnho")
+    clock.now = datetime(2021, 6, 29, 1, 0, tzinfo=UTC)
+    assert await app.core.broadcasts.send_reminders(app.core.knowledge, clock.now) == 0
+
+
+async def test_a_chair_adds_a_reminder_for_a_knowledge_date(app, clock):
+    chair = await as_member(app, "NTL-0101", "c7")
+    member = await as_member(app, "NTL-0103", "m7")
+    outsider = await as_member(app, "NTL-0202", "m8")  # another grassroots union
+    await member.says("/nhacnho")
+    await outsider.says("/nhacnho")
+    reply = await chair.says("/nhacnho_them ngay-thanh-lap-cong-doan-viet-nam 21/7/2021 Chuẩn bị kỷ niệm 28/7")
+    assert "Đã thêm nhắc nhở ngày 21/7/2021" in reply
+    clock.now = datetime(2021, 7, 21, 1, 0, tzinfo=UTC)
+    assert await app.core.broadcasts.send_reminders(app.core.knowledge, clock.now) == 1
+    assert "Chuẩn bị kỷ niệm 28/7" in (await inbox(app, member))[0]["text"]
+    assert await inbox(app, outsider) == []
+    assert "Cách dùng" in await chair.says("/nhacnho_them khong-co-muc-nay 1/1/2022")

@@ -1,0 +1,223 @@
+"""Hardship requests through Core.handle: the member's form, the chairs' review, privacy, history."""
+
+import re
+from datetime import UTC, timedelta
+
+import pytest
+
+from handlers.types import Attachment, Incoming
+from storage.hardship import HardshipRepository
+from storage.membership import AccountRepository, MemberRepository
+from storage.outbox import OutboxRepository
+
+REF = re.compile(r"HT-\d{4}-\d{6}")
+
+
+class Person:
+    def __init__(self, app, user: str, channel: str = "test", buttons: bool = True) -> None:
+        self.app, self.user, self.channel, self.buttons = app, user, channel, buttons
+        self.replies = []
+
+    async def says(self, text: str = "", photos: tuple[str, ...] = ()) -> str:
+        self.replies = await self.app.core.handle(Incoming(
+            channel=self.channel, chat_id=self.user, user_id=self.user, text=text, buttons=self.buttons,
+            attachments=tuple(Attachment("photo", p) for p in photos)))
+        return self.text
+
+    async def presses(self, action: str) -> str:
+        self.replies = await self.app.core.handle(Incoming(
+            channel=self.channel, chat_id=self.user, user_id=self.user, action=action, buttons=self.buttons))
+        return self.text
+
+    @property
+    def text(self) -> str:
+        return "\n".join(r.text for r in self.replies)
+
+    @property
+    def actions(self) -> list[str]:
+        return [c.action for r in self.replies for c in r.choices]
+
+
+async def as_member(app, member_code: str, user: str, **kw) -> Person:
+    async with app.db.sessions.begin() as session:
+        member = await MemberRepository(session).by_code(member_code)
+        code = await AccountRepository(session).issue_code(member.id, None, app.core.clock(), timedelta(days=1))
+    person = Person(app, user, **kw)
+    assert "Đã liên kết" in await person.says(f"/lienket {code}")
+    return person
+
+
+async def inbox(app, person: Person) -> list[dict]:
+    """What the outbox holds for this person's chat (notifications not yet delivered)."""
+    return await OutboxRepository(app.db).pending_for(person.channel, person.user)
+
+
+ANSWERS = ["1", "hôm qua", "Em bị sốt xuất huyết phải nằm viện 5 ngày", "2 triệu", None, "đúng", "đồng ý"]
+
+
+async def fill(member: Person, photo: str = "photo-discharge-1") -> str:
+    await member.says("/hotro")
+    for answer in ANSWERS:
+        if answer is None:  # the photos step
+            assert "Đã nhận 1 ảnh" in await member.says(photos=(photo,))
+            await member.says("xong")
+        else:
+            await member.says(answer)
+    assert "Bước 8/8" in member.text and "2.000.000 đ" in member.text
+    reply = await member.says("gửi")
+    return REF.search(reply).group(0)
+
+
+async def test_full_cycle_submit_ask_info_answer_approve(app):
+    member = await as_member(app, "NTL-0103", "m1")
+    chair = await as_member(app, "NTL-0101", "c1")
+    reference = await fill(member)
+    assert "Ban Chấp hành Công đoàn Công ty Cổ phần Fecon" in member.text and "công đoàn quyết định" in member.text
+
+    [notice] = await inbox(app, chair)
+    assert reference in notice["text"] and "Nguyễn Văn An" in notice["text"]
+    request_id = notice["choices"][0][1].split(":")[-1]
+
+    assert reference in await chair.says("/duyet")
+    details = await chair.presses(f"req:view:{request_id}")
+    assert "sốt xuất huyết" in details and chair.replies[0].photos == ("photo-discharge-1",)
+    assert f"req:approve:{request_id}" in chair.actions
+
+    await chair.presses(f"req:ask:{request_id}")
+    assert "Đã cập nhật" in await chair.says("Bạn gửi thêm hóa đơn viện phí nhé")
+    asked = (await inbox(app, member))[-1]
+    assert "hóa đơn viện phí" in asked["text"]
+    assert "Đã chuyển thông tin bổ sung" in await member.says("Em gửi hóa đơn ạ", photos=("photo-invoice-2",))
+    assert "bổ sung thông tin" in (await inbox(app, chair))[-1]["text"]
+
+    await chair.presses(f"req:approve:{request_id}")
+    await chair.says("1,5 triệu")
+    assert "Đã cập nhật" in await chair.says("Nhận tại văn phòng công đoàn thứ Hai")
+    approved = (await inbox(app, member))[-1]["text"]
+    assert "đã được duyệt hỗ trợ 1.500.000 đ" in approved and "thứ Hai" in approved
+
+    history = await member.says("/hoso")
+    for step in ("Gửi đề nghị", "Công đoàn hỏi thêm thông tin", "Đoàn viên bổ sung thông tin", "Đã duyệt"):
+        assert step in history
+    assert "đã duyệt" in history and "1.500.000 đ" in history
+    assert "đã có kết quả" in await chair.presses(f"req:reject:{request_id}")  # decided: no more changes
+
+
+async def test_rejection_path(app):
+    member = await as_member(app, "NTL-0104", "m2")
+    chair = await as_member(app, "NTL-0102", "c2")  # the deputy chair reviews too
+    await fill(member)
+    request_id = (await inbox(app, chair))[0]["choices"][0][1].split(":")[-1]
+    await chair.presses(f"req:reject:{request_id}")
+    await chair.says("Chưa đủ điều kiện theo quy chế chi tiêu nội bộ")
+    assert "chưa được duyệt" in (await inbox(app, member))[-1]["text"]
+    assert "không được duyệt" in await member.says("/hoso")
+
+
+@pytest.mark.parametrize("steps_done", range(8))
+async def test_cancel_at_every_step_sends_nothing(app, steps_done):
+    member = await as_member(app, "NTL-0105", "m3")
+    chair = await as_member(app, "NTL-0101", "c3")
+    await member.says("/hotro")
+    for answer in ["1", "hôm nay", "Nhà bị dột nát sau bão cần sửa", "bỏ qua", "xong", "đúng", "đồng ý"][:steps_done]:
+        await member.says(answer)
+    assert "Đã hủy" in await member.says("hủy")
+    assert await inbox(app, chair) == []
+    assert "chưa có đề nghị" in await member.says("/hoso")
+
+
+@pytest.mark.parametrize("steps_done", range(1, 8))
+async def test_back_at_every_step_returns_to_the_previous_question(app, steps_done):
+    member = await as_member(app, "NTL-0105", "m4")
+    await member.says("/hotro")
+    for answer in ["1", "hôm nay", "Nhà bị dột nát sau bão cần sửa", "bỏ qua", "xong", "đúng", "đồng ý"][:steps_done]:
+        await member.says(answer)
+    assert f"Bước {steps_done}/8" in await member.says("quay lại")
+
+
+async def test_validation_errors_are_explained_and_the_step_repeats(app, clock):
+    member = await as_member(app, "NTL-0105", "m5")
+    await member.says("/hotro")
+    assert "số từ 1 đến 7" in await member.says("9")
+    await member.says("2")
+    assert "chưa đọc được ngày" in await member.says("hôm kia kìa")
+    future = (clock.now + timedelta(days=3)).astimezone(UTC)
+    assert "tương lai" in await member.says(f"{future.day}/{future.month}/{future.year}")
+    await member.says("hôm nay")
+    assert "ít nhất 10 ký tự" in await member.says("ngã")
+    await member.says("Bị ngã giàn giáo khi làm ca đêm")
+    assert "chưa đọc được số tiền" in await member.says("nhiều lắm")
+    await member.says("500k")
+    assert "gửi ảnh giấy tờ" in await member.says("ảnh đây")
+    await member.says("bỏ qua")
+    assert "chưa đúng" in await member.says("12345")
+    await member.says("0912 345 678")
+    assert "đồng ý" in await member.says("để xem đã")
+    await member.says("đồng ý")
+    assert "0912345678" in member.text and "500.000 đ" in member.text
+
+
+async def test_the_form_resumes_after_a_restart(app, settings, clock):
+    from bot.app import build_app
+
+    member = await as_member(app, "NTL-0103", "m6")
+    await member.says("/hotro")
+    await member.says("3")
+    await member.says("hôm qua")
+    await app.close()
+    restarted = await build_app(settings, clock=clock)
+    try:
+        again = Person(restarted, "m6")
+        assert "Bước 3/8" in await again.says("/hotro")  # resumes where it stopped
+        await again.says("Cháy nhà do chập điện, mất hết đồ đạc")
+        assert "Bước 4/8" in again.text
+    finally:
+        await restarted.close()
+
+
+async def test_two_requests_by_one_member(app):
+    member = await as_member(app, "NTL-0103", "m7")
+    first, second = await fill(member), await fill(member, "photo-2")
+    assert first != second
+    mine = await member.says("/hoso")
+    assert first in mine and second in mine
+
+
+async def test_urgent_requests_also_notify_the_parent_union(app):
+    member = await as_member(app, "NTL-0104", "m8")
+    chair = await as_member(app, "NTL-0101", "c8")
+    district = await as_member(app, "NTL-0001", "d8")
+    await member.says("/hotro")
+    for answer in ["6", "hôm qua", "Bố em mất đột ngột, gia đình rất khó khăn", "bỏ qua", "xong", "đúng", "đồng ý"]:
+        await member.says(answer)
+    assert "KHẨN" in await member.says("gửi")
+    assert "KHẨN" in (await inbox(app, chair))[0]["text"]
+    assert "KHẨN" in (await inbox(app, district))[0]["text"]
+
+
+async def test_privacy_other_unit_denied_parent_and_admin_allowed(app):
+    member = await as_member(app, "NTL-0103", "m9")
+    await fill(member)
+    async with app.db.sessions() as session:
+        owner = await MemberRepository(session).by_code("NTL-0103")
+        request_id = (await HardshipRepository(session).of_member(owner.id))[0].id
+    sibling = await as_member(app, "NTL-0201", "s9")  # chair of another grassroots union
+    assert await sibling.presses(f"req:view:{request_id}") == app.translator("authz.other_unit")
+    assert "Hiện không có đề nghị" in await sibling.says("/duyet")
+    other_member = await as_member(app, "NTL-0104", "o9")
+    assert await other_member.presses(f"req:view:{request_id}") == app.translator("authz.members_only")
+    parent = await as_member(app, "NTL-0001", "p9")
+    assert "sốt xuất huyết" in await parent.presses(f"req:view:{request_id}")
+    admin = await as_member(app, "DEMO-ADMIN", "a9")
+    assert "sốt xuất huyết" in await admin.presses(f"req:view:{request_id}")
+
+
+async def test_an_unlinked_user_is_told_how_to_link(app):
+    stranger = Person(app, "x1")
+    assert "/lienket" in await stranger.says("nhà em bị cháy muốn xin hỗ trợ")
+
+
+async def test_numbered_choices_without_buttons(app):
+    member = await as_member(app, "NTL-0103", "z1", channel="zalo", buttons=False)
+    await member.says("/hotro")
+    assert "Bước 2/8" in await member.says("Tai nạn lao động, tai nạn nghiêm trọng")  # the option's words
