@@ -16,12 +16,11 @@ a row whose chat got a message less than ``per_chat_interval`` ago is put back w
 Confirmations of sent rows are buffered and written ``batch`` at a time (or every ``flush_interval``): a row
 sent but not yet confirmed when the process dies is still ``sending``, which ``recover`` settles as sent.
 
-The limiter (``make_limiter``) is an ``AsyncLimiter`` paced at ``PACING`` × the configured rate whose bucket
-holds only the few tokens by which the cap exceeds that pace (one, at Telegram's 25-30/s): no sliding
-one-second window at the platform can see more than the cap (at 200/s: two messages of reserve for jitter),
-and the worker still keeps its pace although the event loop wakes it a little late for every token (without
-that small allowance ``AsyncLimiter(1, 1 / rate)`` loses the timer lateness on every message, 20 % at 200/s).
-When it fell behind, the worker claims as many rows as tokens are available at once and sends them at once.
+The limiter (``WindowLimiter``) allows at most rate − 1 calls in any sliding second, counting a call from
+its start until one second after it completed: whatever the network or the event loop delays, no one-second
+window at the platform can hold more than the cap. Calls are spaced at 1.25 × the rate, so after a stall the
+worker catches up quickly but never in one burst. When it fell behind, the worker claims as many rows as
+tokens are available at once.
 """
 
 from __future__ import annotations
@@ -34,11 +33,10 @@ import math
 import os
 import socket
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
-
-from aiolimiter import AsyncLimiter
 
 from handlers.types import Choice, Reply
 from storage.db import Database
@@ -47,7 +45,7 @@ from storage.outbox import Claimed, OutboxRepository
 log = logging.getLogger(__name__)
 
 #: fraction of the configured rate actually used: headroom for jitter between us and the platform's clock
-PACING = 0.985
+CATCH_UP = 1.25  # how much faster than the rate calls may follow each other after a stall
 
 Pace = Callable[[], Awaitable[None]]
 
@@ -96,17 +94,60 @@ def payload_reply(payload: dict) -> Reply:
                  photos=tuple(str(p) for p in payload.get("photos") or ()))
 
 
-def make_limiter(rate: float) -> AsyncLimiter:
-    """A limiter for ``rate`` messages per second that never lets a sliding second hold more than ``rate``.
+class WindowLimiter:
+    """At most ``limit`` API calls in any sliding second, counted so the platform can never see more.
 
-    Tokens come at ``paced = PACING * rate`` per second; a bucket of capacity ``c`` lets at most
-    ``c - 1 + ceil(paced)`` acquisitions into any one-second window, so ``c = floor(rate) - ceil(paced) - 1``
-    (at least 1) keeps that at ``rate - 2`` or below, two messages of reserve for network jitter: 2 at 200/s,
-    1 at 25/s (where the bound is ``ceil(paced)`` = 25 itself).
+    A call counts from the moment it is started (in flight) until one second after it completed. The
+    platform receives a request between those two moments, so every one-second window the platform can
+    measure is covered by ours: with ``limit = rate - 1`` the cap holds whatever the network or the event
+    loop does. Calls are also spaced (``1 / (1.25 * rate)``), so after a stall the worker catches up
+    quickly but never in one burst.
     """
-    paced = rate * PACING
-    capacity = max(1, math.floor(rate) - math.ceil(paced) - 1)
-    return AsyncLimiter(capacity, capacity / paced)
+
+    def __init__(self, rate: float) -> None:
+        self.limit = max(1, math.floor(rate) - 1)
+        self.max_rate = self.limit
+        self.spacing = 1.0 / (CATCH_UP * rate)
+        self._completed: deque[float] = deque()
+        self._in_flight = 0
+        self._next = 0.0
+
+    def _count(self, now: float) -> int:
+        while self._completed and now - self._completed[0] >= 1.0:
+            self._completed.popleft()
+        return self._in_flight + len(self._completed)
+
+    def has_capacity(self) -> bool:
+        now = asyncio.get_running_loop().time()
+        return self._count(now) < self.limit and now >= self._next
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            if self._count(now) < self.limit and now >= self._next:
+                self._in_flight += 1
+                self._next = now + self.spacing
+                return
+            if self._count(now) >= self.limit:
+                wait = self._completed[0] + 1.0 - now if self._completed else 0.005  # a call in flight ends
+            else:
+                wait = self._next - now
+            await asyncio.sleep(max(wait, 0.001))
+
+    def done(self, calls: int = 1) -> None:
+        """``calls`` acquired calls completed now."""
+        now = asyncio.get_running_loop().time()
+        self._in_flight -= calls
+        self._completed.extend([now] * calls)
+
+    def unused(self, calls: int = 1) -> None:
+        """``calls`` acquired but never made (nothing to send after all)."""
+        self._in_flight -= calls
+
+
+def make_limiter(rate: float) -> WindowLimiter:
+    return WindowLimiter(rate)
 
 
 def _utcnow() -> datetime:
@@ -140,7 +181,7 @@ class DeliveryWorker:
         #: progress is reported every this many settled rows of a broadcast (default: ``batch``)
         self.progress_every = progress_every or batch
         self.sent = 0  # rows this worker marked sent
-        self._limiter: AsyncLimiter | None = None
+        self._limiter: WindowLimiter | None = None
         self._slots: asyncio.Semaphore | None = None
         self._stopping = asyncio.Event()
         self._paused_until = 0.0  # loop time
@@ -166,9 +207,6 @@ class DeliveryWorker:
         self._stopping.clear()
         self._slots = asyncio.Semaphore(self.concurrency)
         self._limiter = make_limiter(self.rate) if self.rate else None
-        if self._limiter is not None:  # start without catch-up credit: no burst at the start of a broadcast
-            for _ in range(int(self._limiter.max_rate) - 1):
-                await self._limiter.acquire()
         self._idle_until = 0.0
         log.info("delivery %s/%s: started (worker %s, %.1f msg/s)", self.channel, self.bot_id, self.worker_id,
                  self.rate or 0)
@@ -193,6 +231,8 @@ class DeliveryWorker:
                 rows = await self._claim(wanted)
                 for _ in range(wanted - len(rows)):
                     self._slots.release()
+                if self._limiter is not None and wanted > len(rows):
+                    self._limiter.unused(wanted - len(rows))
                 for row in rows:
                     task = asyncio.create_task(self._deliver(row))
                     self._tasks.add(task)
@@ -262,6 +302,14 @@ class DeliveryWorker:
     async def _deliver(self, row: Claimed) -> None:
         """Send one claimed row and settle it; releases the concurrency slot."""
         loop = asyncio.get_running_loop()
+        calls = 1  # the rate token taken before the claim; multi-part payloads take more through ``pace``
+
+        async def pace() -> None:
+            nonlocal calls
+            await self._pace()
+            calls += 1
+
+        sent = False
         try:
             last = self._last_sent.get(row.chat_id)
             if last is not None and (wait := last + self.per_chat_interval - loop.time()) > 0:
@@ -269,7 +317,8 @@ class DeliveryWorker:
                 return
             self._last_sent[row.chat_id] = loop.time()
             try:
-                await self.sender.send(row.chat_id, row.payload, pace=self._pace)
+                sent = True
+                await self.sender.send(row.chat_id, row.payload, pace=pace)
             except RetryAfter as exc:
                 self._paused_until = max(self._paused_until, loop.time() + exc.seconds)
                 log.warning("delivery %s/%s: 429, pausing %.1fs", self.channel, self.bot_id, exc.seconds)
@@ -293,6 +342,8 @@ class DeliveryWorker:
         except Exception:  # the database: the row stays sending and ``recover`` settles it after the lease
             log.exception("delivery %s/%s: could not settle row %s", self.channel, self.bot_id, row.id)
         finally:
+            if self._limiter is not None:
+                (self._limiter.done if sent else self._limiter.unused)(calls)
             assert self._slots is not None
             self._slots.release()
 
