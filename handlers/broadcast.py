@@ -8,17 +8,15 @@ messenger.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime
 
 from handlers.authz import Action, authorize, units_acted_on
+from handlers.capability import Capability
 from handlers.text import clip, fmt_date
 from handlers.types import Choice, Incoming, Outcome, Reply
-from locales import Translator
 from nlu.normalize import fold
 from storage.broadcasts import BroadcastRepository, ReminderRepository, per_channel, recipients_of
-from storage.conversation import State, StateStore
-from storage.db import Database
+from storage.conversation import State
 from storage.knowledge import KnowledgeBase
 from storage.membership import AccountRepository, AuditRepository, Identity, UnitRepository
 from storage.outbox import OutboxItem, OutboxRepository
@@ -52,49 +50,34 @@ def parse_when(text: str, now_local: datetime) -> datetime | str:
     return when
 
 
-class Broadcasts:
-    def __init__(self, db: Database, states: StateStore, t: Translator, clock: Callable[[], datetime],
-                 timezone: tzinfo) -> None:
-        self.db = db
-        self.states = states
-        self.t = t
-        self.clock = clock
-        self.tz = timezone
-        self.outbox = OutboxRepository(db)
+class Broadcasts(Capability):
+    @property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self.db)
 
     def _ok(self, text: str, choices: tuple[Choice, ...] = ()) -> Outcome:
         return Outcome([Reply(text, choices)], "broadcast", 1.0, False)
 
-    async def _identity(self, incoming: Incoming) -> Identity | None:
-        async with self.db.sessions() as session:
-            return await AccountRepository(session).identity(incoming.bot_id, incoming.channel, incoming.user_id)
-
-    async def _save(self, incoming: Incoming, state: State) -> None:
-        await self.states.set(incoming.bot_id, incoming.channel, incoming.chat_id, state, self.clock())
-
-    async def _clear(self, incoming: Incoming) -> None:
-        await self.states.clear(incoming.bot_id, incoming.channel, incoming.chat_id)
-
     # ----- composing ----------------------------------------------------------------------------------
     async def start(self, incoming: Incoming, lang: str) -> Outcome:
-        who = await self._identity(incoming)
+        who = await self.identity(incoming)
         if who is None:
             return self._ok(self.t("authz.not_linked", lang))
         roots = units_acted_on(who) or ([who.member.unit] if who.is_admin else [])
         if not roots:
             return self._ok(self.t("authz.members_only", lang))
-        await self._save(incoming, State(FLOW, "text", {}))
+        await self.save_state(incoming, State(FLOW, "text", {}))
         return self._ok(self.t("broadcast.ask.text", lang))
 
     async def on_step(self, incoming: Incoming, state: State, lang: str) -> Outcome:
         text = (incoming.text or "").strip()
         action = incoming.action or ""
         if fold(text) in CANCEL_WORDS or action == "bc:cancel":
-            await self._clear(incoming)
+            await self.clear_state(incoming)
             return self._ok(self.t("broadcast.cancelled_draft", lang))
-        who = await self._identity(incoming)
+        who = await self.identity(incoming)
         if who is None:
-            await self._clear(incoming)
+            await self.clear_state(incoming)
             return self._ok(self.t("authz.not_linked", lang))
         d = dict(state.data)
         if state.step == "text":
@@ -117,7 +100,7 @@ class Broadcasts:
                 recipients = await recipients_of(session, unit)
             counts = per_channel(recipients)
             d.update(unit=unit.code)
-            await self._save(incoming, State(FLOW, "confirm", d))
+            await self.save_state(incoming, State(FLOW, "confirm", d))
             channels = ", ".join(f"{self.t(f'channel.{c}', lang)} {n}" for c, n in sorted(counts.items())) or "0"
             preview = self.t("broadcast.preview", lang, unit=unit.name, total=len(recipients), channels=channels,
                              text=clip(d["text"], 500))
@@ -128,7 +111,7 @@ class Broadcasts:
             if action == "bc:now" or fold(text) in ("gui", "gui ngay", "gui luon"):
                 return await self._queue(incoming, who, d, self.clock(), lang)
             if action == "bc:later" or fold(text) in ("hen gio", "sau"):
-                await self._save(incoming, State(FLOW, "when", d))
+                await self.save_state(incoming, State(FLOW, "when", d))
                 return self._ok(self.t("broadcast.ask.when", lang))
             return self._ok(self.t("broadcast.error.confirm", lang))
         if state.step == "when":
@@ -136,7 +119,7 @@ class Broadcasts:
             if isinstance(when, str):
                 return self._ok(self.t(when, lang))
             return await self._queue(incoming, who, d, when, lang)
-        await self._clear(incoming)
+        await self.clear_state(incoming)
         return self._ok(self.t("broadcast.cancelled_draft", lang))
 
     async def _ask_audience(self, incoming: Incoming, who: Identity, d: dict, lang: str) -> Outcome:
@@ -150,7 +133,7 @@ class Broadcasts:
                     if child.parent_id == root.id:
                         choices.append(Choice(self.t("broadcast.audience.one", lang, name=child.name),
                                               f"bc:unit:{child.code}"))
-        await self._save(incoming, State(FLOW, "audience", d))
+        await self.save_state(incoming, State(FLOW, "audience", d))
         return self._ok(self.t("broadcast.ask.audience", lang), tuple(choices[:12]))
 
     async def _queue(self, incoming: Incoming, who: Identity, d: dict, when: datetime, lang: str) -> Outcome:
@@ -178,7 +161,7 @@ class Broadcasts:
                                                   actor_member_id=who.member.id, action="broadcast",
                                                   unit_id=unit.id, target=str(broadcast.id), now=now,
                                                   recipients=queued, scheduled=when.isoformat())
-        await self._clear(incoming)
+        await self.clear_state(incoming)
         local = when.astimezone(self.tz)
         key = "broadcast.queued_now" if when <= now else "broadcast.queued_later"
         return self._ok(self.t(key, lang, id=broadcast.id, total=queued,
@@ -202,7 +185,7 @@ class Broadcasts:
                       cancelled=counts.get("cancelled", 0))
 
     async def results(self, incoming: Incoming, arg: str, lang: str) -> Outcome:
-        who = await self._identity(incoming)
+        who = await self.identity(incoming)
         if who is None:
             return self._ok(self.t("authz.not_linked", lang))
         broadcast, denied = await self._own_broadcast(who, arg)
@@ -211,7 +194,7 @@ class Broadcasts:
         return self._ok(self.report_text(broadcast.id, await self.outbox.counts(broadcast.id), lang))
 
     async def cancel(self, incoming: Incoming, arg: str, lang: str) -> Outcome:
-        who = await self._identity(incoming)
+        who = await self.identity(incoming)
         if who is None:
             return self._ok(self.t("authz.not_linked", lang))
         broadcast, denied = await self._own_broadcast(who, arg)
@@ -259,7 +242,7 @@ class Broadcasts:
 
     # ----- reminders --------------------------------------------------------------------------------------
     async def toggle_reminders(self, incoming: Incoming, lang: str) -> Outcome:
-        who = await self._identity(incoming)
+        who = await self.identity(incoming)
         if who is None:
             return self._ok(self.t("authz.not_linked", lang))
         async with self.db.sessions.begin() as session:
@@ -272,7 +255,7 @@ class Broadcasts:
 
     async def add_reminder(self, incoming: Incoming, arg: str, knowledge: KnowledgeBase, lang: str) -> Outcome:
         """/nhacnho_them <knowledge id> <dd/mm/yyyy> [text]: a chair's reminder for any knowledge date."""
-        who = await self._identity(incoming)
+        who = await self.identity(incoming)
         parts = arg.split(maxsplit=2)
         if len(parts) < 2 or parts[0] not in knowledge.by_id or not re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", parts[1]):
             return self._ok(self.t("reminder.usage", lang))

@@ -9,16 +9,14 @@ confirms the summary. The bot never promises money: the union decides by its own
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta
 
 from handlers.authz import can_review_request
+from handlers.capability import Capability
 from handlers.text import fmt_date
 from handlers.types import Choice, Incoming, Outcome, Reply
-from locales import Translator
 from nlu.normalize import fold
-from storage.conversation import State, StateStore
-from storage.db import Database
+from storage.conversation import State
 from storage.hardship import CATEGORIES, HardshipRepository, HardshipRequest, NewRequest
 from storage.membership import AccountRepository, AuditRepository, Identity, MemberRepository, UnitRepository
 from storage.outbox import OutboxItem, OutboxRepository
@@ -84,15 +82,7 @@ def money(amount: int | None) -> str:
     return "—" if amount is None else f"{amount:,}".replace(",", ".") + " đ"
 
 
-class Hardship:
-    def __init__(self, db: Database, states: StateStore, t: Translator, clock: Callable[[], datetime],
-                 timezone: tzinfo) -> None:
-        self.db = db
-        self.states = states
-        self.t = t
-        self.clock = clock
-        self.tz = timezone
-
+class Hardship(Capability):
     def _ok(self, text: str, choices: tuple[Choice, ...] = (), photos: tuple[str, ...] = (),
             intent: str = "hardship") -> Outcome:
         return Outcome([Reply(text, choices, photos)], intent, 1.0, False)
@@ -100,23 +90,13 @@ class Hardship:
     def _today(self) -> date:
         return self.clock().astimezone(self.tz).date()
 
-    async def _identity(self, incoming: Incoming) -> Identity | None:
-        async with self.db.sessions() as session:
-            return await AccountRepository(session).identity(incoming.bot_id, incoming.channel, incoming.user_id)
-
-    async def _save(self, incoming: Incoming, state: State) -> None:
-        await self.states.set(incoming.bot_id, incoming.channel, incoming.chat_id, state, self.clock())
-
-    async def _clear(self, incoming: Incoming) -> None:
-        await self.states.clear(incoming.bot_id, incoming.channel, incoming.chat_id)
-
     # ----- the member's form ---------------------------------------------------------------------------
     async def start(self, incoming: Incoming, lang: str) -> Outcome:
-        who = await self._identity(incoming)
+        who = await self.identity(incoming)
         if who is None:
             return self._ok(self.t("hardship.info", lang) + "\n\n" + self.t("hardship.link_first", lang))
         state = State(FORM, "category", {"phone": who.member.phone or ""})
-        await self._save(incoming, state)
+        await self.save_state(incoming, state)
         return self._ok(self.t("hardship.intro", lang) + "\n\n" + self._prompt(state, lang).text,
                         self._prompt(state, lang).choices)
 
@@ -169,7 +149,7 @@ class Hardship:
         words = fold(text).strip(" .!")
         action = incoming.action or ""
         if words in CANCEL_WORDS or action == "hs:cancel":
-            await self._clear(incoming)
+            await self.clear_state(incoming)
             return self._ok(t("hardship.cancelled", lang))
         index = STEPS.index(state.step)
         if words in BACK_WORDS or action == "hs:back":
@@ -177,7 +157,7 @@ class Hardship:
                 return self._ok(t("hardship.first_step", lang) + "\n\n" + self._prompt(state, lang).text,
                                 self._prompt(state, lang).choices)
             previous = State(FORM, STEPS[index - 1], state.data)
-            await self._save(incoming, previous)
+            await self.save_state(incoming, previous)
             prompt = self._prompt(previous, lang)
             return self._ok(prompt.text, prompt.choices)
         error = self._accept(state, incoming, text, words, action)
@@ -187,16 +167,16 @@ class Hardship:
             prompt = self._prompt(state, lang)
             return self._ok(t(error, lang) + "\n\n" + prompt.text, prompt.choices)
         if state.step == "photos" and not (words in DONE_WORDS | SKIP_WORDS or action == "hs:next"):
-            await self._save(incoming, state)  # a photo was added: stay on this step
+            await self.save_state(incoming, state)  # a photo was added: stay on this step
             return self._ok(t("hardship.photo_added", lang, count=len(state.data["photos"])),
                             (Choice(t("hardship.button.done", lang), "hs:next"),))
         if state.step == "consent" and not state.data.get("consent"):
-            await self._clear(incoming)
+            await self.clear_state(incoming)
             return self._ok(t("hardship.no_consent", lang))
         if state.step == "confirm":
             return await self._submit(incoming, state, lang)
         following = State(FORM, STEPS[index + 1], state.data)
-        await self._save(incoming, following)
+        await self.save_state(incoming, following)
         prompt = self._prompt(following, lang)
         return self._ok(prompt.text, prompt.choices)
 
@@ -274,7 +254,7 @@ class Hardship:
             recipients = await self._chairs(session, unit, include_parent=request.urgent)
             await self._notify(session, recipients, f"new:{request.id}", self._chair_notice(request), now,
                                (Choice(self.t("hardship.button.view"), f"req:view:{request.id}"),))
-        await self._clear(incoming)
+        await self.clear_state(incoming)
         key = "hardship.submitted_urgent" if request.urgent else "hardship.submitted"
         return self._ok(self.t(key, lang, reference=request.reference, unit=unit.name))
 
@@ -324,7 +304,7 @@ class Hardship:
 
     # ----- the member's view ----------------------------------------------------------------------------
     async def my_requests(self, incoming: Incoming, lang: str) -> Outcome:
-        who = await self._identity(incoming)
+        who = await self.identity(incoming)
         if who is None:
             return self._ok(self.t("authz.not_linked", lang))
         async with self.db.sessions() as session:
@@ -346,7 +326,7 @@ class Hardship:
         """The member's answer to a chair's question, attached to the request."""
         text = (incoming.text or "").strip()
         if fold(text) in CANCEL_WORDS:
-            await self._clear(incoming)
+            await self.clear_state(incoming)
             return self._ok(self.t("hardship.info_later", lang))
         photos = [(incoming.channel, a.file_id) for a in incoming.attachments if a.kind == "photo"]
         if not text and not photos:
@@ -363,12 +343,12 @@ class Hardship:
                                self.t("hardship.notice.info", reference=request.reference,
                                       name=request.member.full_name, answer=text or "—", photos=len(photos)),
                                now, (Choice(self.t("hardship.button.view"), f"req:view:{request.id}"),))
-        await self._clear(incoming)
+        await self.clear_state(incoming)
         return self._ok(self.t("hardship.info_received", lang, reference=request.reference))
 
     # ----- the chairs' review -----------------------------------------------------------------------------
     async def pending(self, incoming: Incoming, lang: str) -> Outcome:
-        who = await self._identity(incoming)
+        who = await self.identity(incoming)
         if who is None:
             return self._ok(self.t("authz.not_linked", lang), intent="review")
         units = [g.unit for g in who.grants if g.role in ("chair", "deputy") and g.unit is not None]
@@ -402,7 +382,7 @@ class Hardship:
         _, verb, raw_id = (action.split(":") + ["", ""])[:3]
         if not raw_id.isdigit():
             return self._ok(self.t("hardship.review.unknown", lang), intent="review")
-        who = await self._identity(incoming)
+        who = await self.identity(incoming)
         async with self.db.sessions() as session:
             request, denied = await self._reviewable(session, who, int(raw_id))
         if denied:
@@ -428,25 +408,25 @@ class Hardship:
         step = {"ask": "ask_info", "approve": "approve_amount", "reject": "reject_reason"}.get(verb)
         if step is None:
             return self._ok(self.t("hardship.review.unknown", lang), intent="review")
-        await self._save(incoming, State(REVIEW, step, {"request_id": request.id}))
+        await self.save_state(incoming, State(REVIEW, step, {"request_id": request.id}))
         return self._ok(self.t(f"hardship.review.ask.{step}", lang, reference=request.reference), intent="review")
 
     async def on_review_step(self, incoming: Incoming, state: State, lang: str) -> Outcome:
         text = (incoming.text or "").strip()
         if fold(text) in CANCEL_WORDS:
-            await self._clear(incoming)
+            await self.clear_state(incoming)
             return self._ok(self.t("hardship.review.cancelled", lang), intent="review")
-        who = await self._identity(incoming)
+        who = await self.identity(incoming)
         async with self.db.sessions() as session:
             request, denied = await self._reviewable(session, who, int(state.data["request_id"]))
         if denied:
-            await self._clear(incoming)
+            await self.clear_state(incoming)
             return self._ok(self.t(denied, lang), intent="review")
         if state.step == "approve_amount":
             amount = parse_amount(text)
             if not isinstance(amount, int):
                 return self._ok(self.t("hardship.error.approve_amount", lang), intent="review")
-            await self._save(incoming, State(REVIEW, "approve_note", {**state.data, "amount": amount}))
+            await self.save_state(incoming, State(REVIEW, "approve_note", {**state.data, "amount": amount}))
             return self._ok(self.t("hardship.review.ask.approve_note", lang), intent="review")
         if not text:
             return self._ok(self.t("hardship.error.review_text", lang), intent="review")
@@ -477,7 +457,7 @@ class Hardship:
                 await self.states.set(bot_id, channel, chat_id,
                                       State(INFO, "answer", {"request_id": request.id, "asked_by": who.member.id}),
                                       now)
-        await self._clear(incoming)
+        await self.clear_state(incoming)
         return self._ok(self.t("hardship.review.done", lang, reference=request.reference), intent="review")
 
     async def _forward(self, incoming: Incoming, who: Identity, request: HardshipRequest, lang: str) -> Outcome:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from handlers.authz import Action, authorize, units_acted_on
+from handlers.capability import Capability
 from handlers.text import fmt_date
 from handlers.types import Choice, Incoming, Outcome, Reply
 from locales import Translator
@@ -19,7 +20,6 @@ from storage.db import Database
 from storage.membership import (
     AccountRepository,
     AuditRepository,
-    Identity,
     MemberRepository,
     UnitRepository,
     format_code,
@@ -40,14 +40,10 @@ def actor(incoming: Incoming) -> str:
     return f"{incoming.channel}:{incoming.user_id}"
 
 
-class Membership:
+class Membership(Capability):
     def __init__(self, db: Database, states: StateStore, t: Translator, clock: Callable[[], datetime],
                  timezone: tzinfo, policy: LinkPolicy | None = None) -> None:
-        self.db = db
-        self.states = states
-        self.t = t
-        self.clock = clock
-        self.tz = timezone
+        super().__init__(db, states, t, clock, timezone)
         self.policy = policy or LinkPolicy()
 
     def _ok(self, text: str, intent: str, choices: tuple[Choice, ...] = ()) -> Outcome:
@@ -57,21 +53,17 @@ class Membership:
         local = moment.astimezone(self.tz)
         return f"{local.hour:02d}:{local.minute:02d} {local.day}/{local.month}/{local.year}"
 
-    async def identity(self, incoming: Incoming) -> Identity | None:
-        async with self.db.sessions() as session:
-            return await AccountRepository(session).identity(incoming.bot_id, incoming.channel, incoming.user_id)
-
     # ----- /start and linking --------------------------------------------------------------------
     async def start(self, incoming: Incoming, lang: str, greeting: Reply) -> Outcome:
         who = await self.identity(incoming)
         if who is not None:
             text = self.t("member.welcome_back", lang, name=who.member.full_name, unit=who.member.unit.name)
             return Outcome([Reply(text + "\n\n" + greeting.text, greeting.choices)], "start", 1.0, False)
-        await self._set_state(incoming, State(LINK_FLOW, "await_code"))
+        await self.save_state(incoming, State(LINK_FLOW, "await_code"))
         return Outcome([greeting, Reply(self.t("member.ask_code", lang))], "start", 1.0, False)
 
     async def ask_code(self, incoming: Incoming, lang: str) -> Outcome:
-        await self._set_state(incoming, State(LINK_FLOW, "await_code"))
+        await self.save_state(incoming, State(LINK_FLOW, "await_code"))
         return self._ok(self.t("member.ask_code", lang), "link")
 
     async def link(self, incoming: Incoming, code: str, lang: str) -> Outcome:
@@ -95,7 +87,7 @@ class Membership:
             await AuditRepository(session).record(actor=actor(incoming), actor_member_id=member.id,
                                                   action="link_account", unit_id=member.unit.id,
                                                   target=member.member_code, now=now, channel=incoming.channel)
-        await self._clear_state(incoming)
+        await self.clear_state(incoming)
         return self._ok(self.t("member.linked", lang, name=member.full_name, unit=member.unit.name), "link")
 
     async def on_state(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
@@ -104,7 +96,7 @@ class Membership:
         if state.step == "await_code" and looks_like_code(text):
             return await self.link(incoming, text, lang)
         if text.lower() in ("huy", "hủy", "/huy"):
-            await self._clear_state(incoming)
+            await self.clear_state(incoming)
             return self._ok(self.t("member.link_cancelled", lang), "link")
         return None
 
@@ -214,10 +206,3 @@ class Membership:
                         subunits=len(subtree) - 1)]
         lines.extend(f"• {u.code}: {u.name}" for u in subtree[1:11])
         return self._ok("\n".join(lines), "view_members")
-
-    # ----- state ----------------------------------------------------------------------------------
-    async def _set_state(self, incoming: Incoming, state: State) -> None:
-        await self.states.set(incoming.bot_id, incoming.channel, incoming.chat_id, state, self.clock())
-
-    async def _clear_state(self, incoming: Incoming) -> None:
-        await self.states.clear(incoming.bot_id, incoming.channel, incoming.chat_id)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import aware
 from storage.membership import MemberRepository, Unit, UnitRepository
 from storage.models import (
     BroadcastRow,
@@ -17,10 +18,6 @@ from storage.models import (
     ReminderSubscriptionRow,
     UnreachableRow,
 )
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +44,7 @@ class Broadcast:
 
 def _broadcast(row: BroadcastRow) -> Broadcast:
     return Broadcast(row.id, row.unit_id, row.created_by, row.text, row.photo, row.photo_channel,
-                     _aware(row.scheduled_at), row.status, row.recipients, row.progress_reported)
+                     aware(row.scheduled_at), row.status, row.recipients, row.progress_reported)
 
 
 async def recipients_of(session: AsyncSession, unit: Unit) -> list[Recipient]:

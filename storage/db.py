@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import event
@@ -17,6 +18,13 @@ def normalize_url(url: str) -> str:
     elif parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         parsed = parsed.set(drivername="postgresql+asyncpg")
     return parsed.render_as_string(hide_password=False)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite gives naive datetimes back for timezone-aware columns; everything stored is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import aware
 from storage.membership import Member, MemberRepository, Unit, UnitRepository
 from storage.models import HardshipEventRow, HardshipPhotoRow, HardshipRequestRow
 
@@ -61,8 +62,6 @@ class NewRequest:
     photos: Sequence[tuple[str, str]]  # (channel, file id)
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class HardshipRepository:
@@ -108,8 +107,8 @@ class HardshipRepository:
             row.happened_on, row.description, row.amount_requested, row.contact_phone, row.urgent, row.status,
             row.approved_amount, row.decision_note,
             await units.by_id(row.forwarded_to_unit_id) if row.forwarded_to_unit_id else None,
-            _aware(row.created_at), tuple(photos),
-            tuple(Event(_aware(e.at), e.action, e.actor_member_id, e.note) for e in events))
+            aware(row.created_at), tuple(photos),
+            tuple(Event(aware(e.at), e.action, e.actor_member_id, e.note) for e in events))
 
     async def by_reference(self, reference: str) -> HardshipRequest | None:
         row_id = await self.session.scalar(select(HardshipRequestRow.id).where(
@@ -162,7 +161,7 @@ class HardshipRepository:
         rows = await self.session.scalars(select(HardshipRequestRow).where(
             or_(HardshipRequestRow.unit_id.in_(subtree), HardshipRequestRow.forwarded_to_unit_id.in_(subtree)))
             .order_by(HardshipRequestRow.id))
-        return [await self.get(r.id) for r in rows if start <= _aware(r.created_at).date() <= end]
+        return [await self.get(r.id) for r in rows if start <= aware(r.created_at).date() <= end]
 
 
 def export_requests(requests: Sequence[HardshipRequest], path: Path, headers: Sequence[str],

@@ -9,11 +9,12 @@ import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import aware
 from storage.models import (
     AuditLogRow,
     ChatAccountRow,
@@ -305,7 +306,7 @@ class AccountRepository:
             return "unknown", None
         if row.used_at is not None:
             return "used", None
-        if _aware(row.expires_at) <= now:
+        if aware(row.expires_at) <= now:
             return "expired", None
         row.used_at = now
         await self.session.flush()
@@ -315,7 +316,7 @@ class AccountRepository:
         row = await self.session.get(LinkThrottleRow, (bot_id, channel, user_id))
         if row is None or row.locked_until is None:
             return None
-        until = _aware(row.locked_until)
+        until = aware(row.locked_until)
         return until if until > now else None
 
     async def record_failure(self, bot_id: str, channel: str, user_id: str, now: datetime, max_failures: int,
@@ -325,7 +326,7 @@ class AccountRepository:
         if row is None:
             row = LinkThrottleRow(bot_id=bot_id, channel=channel, user_id=user_id, failures=0)
             self.session.add(row)
-        if row.locked_until is not None and _aware(row.locked_until) <= now:
+        if row.locked_until is not None and aware(row.locked_until) <= now:
             row.failures, row.locked_until = 0, None  # the lock has run out: a fresh start
         row.failures += 1
         locked = row.failures >= max_failures
@@ -339,9 +340,6 @@ class AccountRepository:
             LinkThrottleRow.bot_id == bot_id, LinkThrottleRow.channel == channel, LinkThrottleRow.user_id == user_id))
 
 
-def _aware(value: datetime) -> datetime:
-    """SQLite returns naive datetimes for timezone-aware columns; they were stored in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,5 +365,5 @@ class AuditRepository:
 
     async def recent(self, limit: int = 100) -> list[AuditEntry]:
         rows = await self.session.scalars(select(AuditLogRow).order_by(AuditLogRow.id.desc()).limit(limit))
-        return [AuditEntry(_aware(r.at), r.actor, r.actor_member_id, r.action, r.unit_id, r.target, r.details)
+        return [AuditEntry(aware(r.at), r.actor, r.actor_member_id, r.action, r.unit_id, r.target, r.details)
                 for r in rows]

@@ -28,7 +28,7 @@ from sqlalchemy import Integer, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import Database
+from storage.db import Database, aware
 from storage.models import OutboxRow, UnreachableRow
 
 UNCONFIRMED = "unconfirmed (worker died during the call)"
@@ -37,11 +37,6 @@ INSERT_CHUNK = 500
 STATUSES = ("pending", "sending", "sent", "failed", "blocked", "cancelled")
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite gives naive datetimes back; everything stored is UTC."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _utc(value: datetime) -> datetime:
@@ -170,7 +165,7 @@ class OutboxRepository:
                 rows = (await conn.execute(_CLAIM_IDS, {**params, "c_ids": ids})).all()
         claimed = [Claimed(id=r.id, bot_id=r.bot_id, channel=r.channel, chat_id=r.chat_id, payload=r.payload,
                            attempts=r.attempts, kind=r.kind, broadcast_id=r.broadcast_id, member_id=r.member_id,
-                           claimed_at=_aware(r.claimed_at)) for r in rows]
+                           claimed_at=aware(r.claimed_at)) for r in rows]
         return sorted(claimed, key=lambda c: c.id)
 
     # ----- settling --------------------------------------------------------------------------------
@@ -289,7 +284,7 @@ class OutboxRepository:
         stmt = select(func.min(OutboxRow.not_before)).where(
             OutboxRow.bot_id == bot_id, OutboxRow.channel == channel, OutboxRow.status == "pending")
         async with self.sessions() as session:
-            return _aware((await session.execute(stmt)).scalar())
+            return aware((await session.execute(stmt)).scalar())
 
     async def get(self, row_id: int) -> OutboxRow | None:
         """One row (tests, diagnostics)."""
