@@ -297,3 +297,11 @@ class OutboxRepository:
                                                 OutboxRow.status == "pending").order_by(OutboxRow.id))
         async with self.sessions() as session:
             return list((await session.execute(stmt)).scalars())
+
+    async def unconfirmed(self, broadcast_id: int | None = None) -> int:
+        """Rows settled as sent by ``recover`` (their worker died during, or long after, the call)."""
+        stmt = select(func.count()).select_from(OutboxRow).where(OutboxRow.last_error == UNCONFIRMED)
+        if broadcast_id is not None:
+            stmt = stmt.where(OutboxRow.broadcast_id == broadcast_id)
+        async with self.sessions() as session:
+            return int((await session.execute(stmt)).scalar() or 0)
