@@ -9,13 +9,14 @@ from handlers.types import Incoming
 from locales import Translator
 from storage.conversation import State, StateStore
 from storage.db import Database
-from storage.membership import AccountRepository, Identity
+from storage.membership import Identity, IdentityCache
 
 
 class Capability:
-    def __init__(self, db: Database, states: StateStore, t: Translator, clock: Callable[[], datetime],
-                 timezone: tzinfo) -> None:
+    def __init__(self, db: Database, states: StateStore, identities: IdentityCache, t: Translator,
+                 clock: Callable[[], datetime], timezone: tzinfo) -> None:
         self.db = db
+        self.identities = identities
         self.states = states
         self.t = t
         self.clock = clock
@@ -23,8 +24,7 @@ class Capability:
 
     async def identity(self, incoming: Incoming) -> Identity | None:
         """The member this chat account is linked to, with their roles (None when not linked)."""
-        async with self.db.sessions() as session:
-            return await AccountRepository(session).identity(incoming.bot_id, incoming.channel, incoming.user_id)
+        return await self.identities.get(incoming.bot_id, incoming.channel, incoming.user_id)
 
     async def save_state(self, incoming: Incoming, state: State) -> None:
         await self.states.set(incoming.bot_id, incoming.channel, incoming.chat_id, state, self.clock())

@@ -28,6 +28,7 @@ from nlu.normalize import fold
 from storage.conversation import State, StateStore
 from storage.db import Database
 from storage.knowledge import KnowledgeBase
+from storage.membership import IdentityCache
 from storage.unanswered import UnansweredLog
 
 log = logging.getLogger(__name__)
@@ -80,10 +81,11 @@ class Core:
         self.config = config or CoreConfig()
         self.unanswered = UnansweredLog(db.sessions)
         self.states = StateStore(db.sessions, cache=db.is_sqlite)
-        self.membership = Membership(db, self.states, translator, clock, self.config.timezone,
+        self.identities = IdentityCache(db.sessions, ttl=30.0 if db.is_sqlite else None)
+        self.membership = Membership(db, self.states, self.identities, translator, clock, self.config.timezone,
                                      self.config.link_policy)
-        self.hardship = Hardship(db, self.states, translator, clock, self.config.timezone)
-        self.broadcasts = Broadcasts(db, self.states, translator, clock, self.config.timezone)
+        self.hardship = Hardship(db, self.states, self.identities, translator, clock, self.config.timezone)
+        self.broadcasts = Broadcasts(db, self.states, self.identities, translator, clock, self.config.timezone)
         self._flows = {LINK_FLOW: self.membership.on_state, FORM: self.hardship.on_form,
                        INFO: self.hardship.on_info, REVIEW: self.hardship.on_review_step,
                        BROADCAST_FLOW: self.broadcasts.on_step}

@@ -20,6 +20,7 @@ from storage.db import Database
 from storage.membership import (
     AccountRepository,
     AuditRepository,
+    IdentityCache,
     MemberRepository,
     UnitRepository,
     format_code,
@@ -41,9 +42,9 @@ def actor(incoming: Incoming) -> str:
 
 
 class Membership(Capability):
-    def __init__(self, db: Database, states: StateStore, t: Translator, clock: Callable[[], datetime],
-                 timezone: tzinfo, policy: LinkPolicy | None = None) -> None:
-        super().__init__(db, states, t, clock, timezone)
+    def __init__(self, db: Database, states: StateStore, identities: IdentityCache, t: Translator,
+                 clock: Callable[[], datetime], timezone: tzinfo, policy: LinkPolicy | None = None) -> None:
+        super().__init__(db, states, identities, t, clock, timezone)
         self.policy = policy or LinkPolicy()
 
     def _ok(self, text: str, intent: str, choices: tuple[Choice, ...] = ()) -> Outcome:
@@ -87,6 +88,7 @@ class Membership(Capability):
             await AuditRepository(session).record(actor=actor(incoming), actor_member_id=member.id,
                                                   action="link_account", unit_id=member.unit.id,
                                                   target=member.member_code, now=now, channel=incoming.channel)
+        self.identities.forget(incoming.bot_id, incoming.channel, incoming.user_id)
         await self.clear_state(incoming)
         return self._ok(self.t("member.linked", lang, name=member.full_name, unit=member.unit.name), "link")
 
@@ -142,6 +144,7 @@ class Membership(Capability):
             await AuditRepository(session).record(actor=actor(incoming), actor_member_id=who.member.id,
                                                   action="unlink_account", unit_id=who.member.unit.id,
                                                   target=who.member.member_code, now=now, channel=incoming.channel)
+        self.identities.forget(incoming.bot_id, incoming.channel, incoming.user_id)
         return self._ok(self.t("member.unlinked", lang), "unlink")
 
     async def on_action(self, incoming: Incoming, value: str, lang: str) -> Outcome:

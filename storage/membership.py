@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import aware
 from storage.models import (
@@ -367,3 +368,33 @@ class AuditRepository:
         rows = await self.session.scalars(select(AuditLogRow).order_by(AuditLogRow.id.desc()).limit(limit))
         return [AuditEntry(aware(r.at), r.actor, r.actor_member_id, r.action, r.unit_id, r.target, r.details)
                 for r in rows]
+
+
+class IdentityCache:
+    """Who a chat account is, cached for ``ttl`` seconds (None: no cache, every lookup reads the database).
+
+    Looking the account up costs a database round trip (~1 ms through aiosqlite) on messages that need it;
+    on the embedded SQLite default the core caches it briefly. Linking and unlinking in this process
+    forget the entry at once; changes made by another process (a roster import) show within ``ttl``.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, ttl: float | None) -> None:
+        self._sessions = sessions
+        self._ttl = ttl
+        self._cache: dict[tuple[str, str, str], tuple[float, Identity | None]] = {}
+
+    async def get(self, bot_id: str, channel: str, user_id: str) -> Identity | None:
+        key = (bot_id, channel, user_id)
+        now = time.monotonic()
+        if self._ttl is not None and key in self._cache and now - self._cache[key][0] < self._ttl:
+            return self._cache[key][1]
+        async with self._sessions() as session:
+            identity = await AccountRepository(session).identity(*key)
+        if self._ttl is not None:
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            self._cache[key] = (now, identity)
+        return identity
+
+    def forget(self, bot_id: str, channel: str, user_id: str) -> None:
+        self._cache.pop((bot_id, channel, user_id), None)
