@@ -29,6 +29,7 @@ from storage.conversation import State, StateStore
 from storage.db import Database
 from storage.knowledge import KnowledgeBase
 from storage.membership import IdentityCache
+from storage.outbox import OutboxRepository
 from storage.unanswered import UnansweredLog
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,8 @@ class Core:
     async def _command(self, incoming: Incoming, command: str, arg: str, lang: str) -> Outcome | None:
         m = self.membership
         if command in ("start", "batdau"):
+            # someone who had blocked the bot and comes back starts it again: deliver to them again
+            await OutboxRepository(self.db).mark_reachable(incoming.channel, incoming.chat_id, incoming.bot_id)
             return await m.start(incoming, lang, small_talk(intents.GREETING, self.t, lang)[0])
         if command in ("help", "menu", "huongdan", "trogiup"):
             return Outcome([help_reply(self.t, lang)], intents.HELP, 1.0, False)

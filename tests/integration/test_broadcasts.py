@@ -110,3 +110,17 @@ async def test_a_chair_adds_a_reminder_for_a_knowledge_date(app, clock):
     assert "Chuẩn bị kỷ niệm 28/7" in (await inbox(app, member))[0]["text"]
     assert await inbox(app, outsider) == []
     assert "Cách dùng" in await chair.says("/nhacnho_them khong-co-muc-nay 1/1/2022")
+
+
+async def test_a_member_who_blocked_the_bot_is_reached_again_after_start(app):
+    chair = await as_member(app, "NTL-0101", "c9")
+    member = await as_member(app, "NTL-0103", "m9")
+    await compose(chair, "Thông báo lần thứ nhất", "bc:unit:NTL-FECON-T1")
+    await chair.presses("bc:now")
+    outbox = OutboxRepository(app.db)
+    [row] = await outbox.claim("default", "test", "w1", 10, app.core.clock(), 60)
+    await outbox.mark_blocked(row.id, app.core.clock())
+    assert "0 người nhận" in await compose(chair, "Thông báo lần thứ hai", "bc:unit:NTL-FECON-T1")
+    await chair.presses("bc:cancel")
+    await member.says("/start")  # unblocked the bot and started it again
+    assert "1 người nhận" in await compose(chair, "Thông báo lần thứ ba", "bc:unit:NTL-FECON-T1")
