@@ -168,15 +168,18 @@ class Broadcasts(Capability):
                                when=f"{local:%H:%M} {fmt_date(local.date())}"))
 
     # ----- results and cancel --------------------------------------------------------------------------
-    async def _own_broadcast(self, who: Identity | None, arg: str):
+    async def _own_broadcast(self, incoming: Incoming, arg: str):
+        """(who, the broadcast named by ``arg`` or the member's latest, the reason it is denied or "")."""
+        who = await self.identity(incoming)
+        if who is None:
+            return None, None, "authz.not_linked"
         async with self.db.sessions() as session:
             repo = BroadcastRepository(session)
-            broadcast = await repo.get(int(arg)) if arg.strip().isdigit() else \
-                (await repo.latest_by(who.member.id) if who else None)
+            broadcast = await repo.get(int(arg)) if arg.strip().isdigit() else await repo.latest_by(who.member.id)
             if broadcast is None:
-                return None, "broadcast.error.unknown"
+                return who, None, "broadcast.error.unknown"
             decision = authorize(who, Action.BROADCAST, await repo.unit(broadcast))
-            return broadcast, ("" if decision else decision.reason)
+            return who, broadcast, ("" if decision else decision.reason)
 
     def report_text(self, broadcast_id: int, counts: dict[str, int], lang: str = "vi") -> str:
         return self.t("broadcast.report", lang, id=broadcast_id, sent=counts.get("sent", 0),
@@ -185,19 +188,13 @@ class Broadcasts(Capability):
                       cancelled=counts.get("cancelled", 0))
 
     async def results(self, incoming: Incoming, arg: str, lang: str) -> Outcome:
-        who = await self.identity(incoming)
-        if who is None:
-            return self._ok(self.t("authz.not_linked", lang))
-        broadcast, denied = await self._own_broadcast(who, arg)
+        who, broadcast, denied = await self._own_broadcast(incoming, arg)
         if denied:
             return self._ok(self.t(denied, lang))
         return self._ok(self.report_text(broadcast.id, await self.outbox.counts(broadcast.id), lang))
 
     async def cancel(self, incoming: Incoming, arg: str, lang: str) -> Outcome:
-        who = await self.identity(incoming)
-        if who is None:
-            return self._ok(self.t("authz.not_linked", lang))
-        broadcast, denied = await self._own_broadcast(who, arg)
+        who, broadcast, denied = await self._own_broadcast(incoming, arg)
         if denied:
             return self._ok(self.t(denied, lang))
         cancelled = await self.outbox.cancel_broadcast(broadcast.id)
