@@ -37,10 +37,11 @@ class ChoicesNoted:
         self._bot_id = await self._sender.bot_id()
         return self._bot_id
 
-    async def send(self, chat_id: str, payload: dict, **kwargs) -> None:
-        await self._sender.send(chat_id, payload, **kwargs)
+    async def send(self, chat_id: str, payload: dict, **kwargs) -> str | None:
+        message_id = await self._sender.send(chat_id, payload, **kwargs)
         if payload.get("choices") and self._bot_id is not None:
             await self._core.offer_choices(self._bot_id, self._channel, str(chat_id), payload["choices"])
+        return message_id
 
     async def close(self) -> None:
         await self._sender.close()
@@ -118,7 +119,7 @@ class Server:
         if self.channels:  # reminders and broadcast progress reports, queued for the delivery workers
             from bot.workers.scheduler import Scheduler
 
-            self.scheduler = Scheduler(self.app.core)
+            self.scheduler = Scheduler(self.app.core, progress_every=self.settings.progress_interval)
             self._task(self.scheduler.run(), "scheduler")
 
     def _worker(self, sender, bot_id: str, channel: str, rate: float):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     delivery_rate_telegram: float = 25
     delivery_rate_zalo: float = 10
     delivery_per_chat_interval: float = 1.0
+    #: seconds between two rounds of broadcast progress (a chair's live message on Telegram is refreshed then)
+    progress_interval: float = Field(default=5.0, gt=0)
 
     #: where the webhook server listens (behind a reverse proxy)
     web_host: str = "127.0.0.1"

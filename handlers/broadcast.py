@@ -51,6 +51,11 @@ def parse_when(text: str, now_local: datetime) -> datetime | str:
 
 
 class Broadcasts(Capability):
+    def __init__(self, *args, editable_channels: frozenset[str] = frozenset(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        #: channels where the chair's progress is one message kept up to date (see ``report_progress``)
+        self.editable_channels = editable_channels
+
     @property
     def outbox(self) -> OutboxRepository:
         return OutboxRepository(self.db)
@@ -208,10 +213,14 @@ class Broadcasts(Capability):
         return self._ok(self.t("broadcast.cancelled", lang, id=broadcast.id, count=cancelled))
 
     async def report_progress(self, now: datetime) -> int:
-        """Tell each running broadcast's author how far it got (25/50/75%) and the final report once.
+        """Keep each running broadcast's author informed; returns how many outbox rows were queued or refreshed.
 
-        Called periodically by the scheduler worker; notifications go through the outbox like any other."""
-        sent = 0
+        On channels that can edit a sent message (Telegram) the chair has one progress message, refreshed
+        whenever the count moved (a live outbox row, edited in place by the delivery worker); elsewhere (Zalo)
+        a message at 25, 50 and 75 %. Everywhere the final report comes once, as a new message. Called
+        periodically by the scheduler worker; everything goes through the outbox like any other message.
+        """
+        queued = 0
         async with self.db.sessions() as session:
             running = await BroadcastRepository(session).running(now)
         for b in running:
@@ -220,22 +229,42 @@ class Broadcasts(Capability):
             done = b.recipients - waiting
             percent = 100 if not waiting else int(done * 100 / max(b.recipients, 1))
             step = 100 if not waiting else max((s for s in PROGRESS_STEPS if percent >= s), default=0)
-            if step <= b.progress_reported:
-                continue
-            text = self.report_text(b.id, counts) if step == 100 else \
-                self.t("broadcast.progress", id=b.id, done=done, total=b.recipients, percent=step)
+            changes: dict = {}
             async with self.db.sessions.begin() as session:
-                await BroadcastRepository(session).update(b.id, progress_reported=step,
-                                                          **({"status": "done"} if step == 100 else {}))
-                sent += await self._tell(session, b.created_by, f"bp:{b.id}:{step}", text, now)
-        return sent
+                chats = await AccountRepository(session).chats_of(b.created_by)
+                live = [c for c in chats if c[1] in self.editable_channels]
+                if live and done != b.progress_done:
+                    key = "broadcast.live_done" if not waiting else "broadcast.live"
+                    text = self.t(key, id=b.id, done=done, total=b.recipients, percent=percent,
+                                  sent=counts.get("sent", 0), blocked=counts.get("blocked", 0),
+                                  failed=counts.get("failed", 0))
+                    if await self.outbox.refresh_live(session, self._notes(b.created_by, live, f"bl:{b.id}", text,
+                                                                           now), now):
+                        changes["progress_done"] = done
+                        queued += len(live)
+                if step > b.progress_reported:
+                    if step == 100:  # the final report, on every channel
+                        text, targets = self.report_text(b.id, counts), chats
+                    else:
+                        text = self.t("broadcast.progress", id=b.id, done=done, total=b.recipients, percent=percent)
+                        targets = [c for c in chats if c not in live]
+                    queued += await self.outbox.enqueue(
+                        session, self._notes(b.created_by, targets, f"bp:{b.id}:{step}", text, now), now)
+                    changes["progress_reported"] = step
+                live_current = not live or changes.get("progress_done", b.progress_done) == done
+                if not waiting and live_current:  # nothing more to tell (a live message busy sending: next round)
+                    changes["status"] = "done"
+                if changes:
+                    await BroadcastRepository(session).update(b.id, **changes)
+        return queued
 
-    async def _tell(self, session, member_id: int, key: str, text: str, now: datetime) -> int:
-        chats = await AccountRepository(session).chats_of(member_id)
-        return await self.outbox.enqueue(session, [OutboxItem(
-            dedupe_key=f"{key}:{member_id}:{channel}", bot_id=bot_id, channel=channel, chat_id=chat_id,
-            member_id=member_id, kind="notification", payload={"text": text, "choices": [], "photos": []},
-            not_before=now) for bot_id, channel, chat_id in chats], now)
+    @staticmethod
+    def _notes(member_id: int, chats, key: str, text: str, now: datetime) -> list[OutboxItem]:
+        """One notification with ``text`` per chat account ``(bot id, channel, chat id)`` of the member."""
+        return [OutboxItem(dedupe_key=f"{key}:{member_id}:{channel}", bot_id=bot_id, channel=channel,
+                           chat_id=chat_id, member_id=member_id, kind="notification",
+                           payload={"text": text, "choices": [], "photos": []}, not_before=now)
+                for bot_id, channel, chat_id in chats]
 
     # ----- reminders --------------------------------------------------------------------------------------
     async def toggle_reminders(self, incoming: Incoming, lang: str) -> Outcome:

@@ -69,6 +69,9 @@ class CoreConfig:
     timezone: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
     log_unanswered: bool = True
     link_policy: LinkPolicy = field(default_factory=LinkPolicy)
+    #: channels whose sent messages the bot can edit (Telegram's editMessageText; the Zalo Bot API has none):
+    #: there a chair's broadcast progress is one message kept up to date instead of a message per step
+    editable_channels: frozenset[str] = frozenset({"telegram"})
 
 
 class Core:
@@ -86,7 +89,8 @@ class Core:
         self.membership = Membership(db, self.states, self.identities, translator, clock, self.config.timezone,
                                      self.config.link_policy)
         self.hardship = Hardship(db, self.states, self.identities, translator, clock, self.config.timezone)
-        self.broadcasts = Broadcasts(db, self.states, self.identities, translator, clock, self.config.timezone)
+        self.broadcasts = Broadcasts(db, self.states, self.identities, translator, clock, self.config.timezone,
+                                     editable_channels=self.config.editable_channels)
         self._flows = {LINK_FLOW: self.membership.on_state, FORM: self.hardship.on_form,
                        INFO: self.hardship.on_info, REVIEW: self.hardship.on_review_step,
                        BROADCAST_FLOW: self.broadcasts.on_step}

@@ -39,12 +39,14 @@ class Broadcast:
     scheduled_at: datetime
     status: str
     recipients: int
-    progress_reported: int
+    progress_reported: int  # the last progress step (%) told on channels without editing
+    progress_done: int  # recipients done when the live progress message was last refreshed (-1: not yet)
 
 
 def _broadcast(row: BroadcastRow) -> Broadcast:
     return Broadcast(row.id, row.unit_id, row.created_by, row.text, row.photo, row.photo_channel,
-                     aware(row.scheduled_at), row.status, row.recipients, row.progress_reported)
+                     aware(row.scheduled_at), row.status, row.recipients, row.progress_reported,
+                     -1 if row.progress_done is None else row.progress_done)
 
 
 async def recipients_of(session: AsyncSession, unit: Unit) -> list[Recipient]:
@@ -71,7 +73,7 @@ class BroadcastRepository:
                      scheduled_at: datetime, recipients: int, now: datetime) -> Broadcast:
         row = BroadcastRow(unit_id=unit_id, created_by=created_by, text=text, photo=photo, photo_channel=photo_channel,
                            scheduled_at=scheduled_at, status="queued", recipients=recipients, progress_reported=0,
-                           created_at=now)
+                           progress_done=-1, created_at=now)
         self.session.add(row)
         await self.session.flush()
         return _broadcast(row)

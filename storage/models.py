@@ -213,15 +213,19 @@ class OutboxRow(Base):
     broadcast_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     payload: Mapped[dict] = mapped_column(JSON)  # {"text": ..., "choices": [[label, action]], "photos": [...]}
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    #: claimed in this order, then by ``not_before``: 0 one person's notifications, 1 bulk (broadcasts, reminders)
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    #: a live row's message on the platform (the one its next refresh edits), see ``OutboxRepository.refresh_live``
+    message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_outbox_ready", "bot_id", "channel", "status", "not_before"),)
+    __table_args__ = (Index("ix_outbox_ready", "bot_id", "channel", "status", "priority", "not_before"),)
 
 
 class UnreachableRow(Base):
@@ -297,6 +301,8 @@ class BroadcastRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | done | cancelled
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     progress_reported: Mapped[int] = mapped_column(Integer, default=0)  # last progress step told the chair (%)
+    #: recipients done when the chair's live progress message was last refreshed (-1: not yet)
+    progress_done: Mapped[int] = mapped_column(Integer, default=-1, server_default="-1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -4,6 +4,7 @@ Rows go ``pending -> sending -> sent | failed | blocked | cancelled``; a retryab
 ``pending`` with a later ``not_before``. Every status change is conditional on the row being in the state the
 caller expects (``WHERE status = 'sending'``), so a late or repeated call never undoes a newer decision.
 
+Ready rows are claimed one person's notifications first (``BULK_KINDS`` last), then by ``not_before``.
 Claiming is atomic: PostgreSQL takes rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` and updates them in the
 same transaction, so concurrent workers (several processes, one token) never get the same row; SQLite runs one
 ``UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING`` statement on its single connection (one writer).
@@ -15,6 +16,11 @@ holding one (retryable errors put the row back to ``pending`` with ``not_before`
 certainly reached the platform. Such rows are marked ``sent`` with ``last_error = "unconfirmed (worker died
 during the call)"`` rather than sent a second time: a member is better served by a (rare) missing broadcast
 than by duplicates after every restart. The lease must be longer than the HTTP timeout of the senders.
+
+Live rows (``refresh_live``) are the one exception to "settled is final": a message kept up to date on the
+platform, such as a chair's broadcast progress on Telegram. Its single row records the platform's
+``message_id`` when sent; each refresh puts the row back to ``pending`` with the new text, and the worker
+then edits that message instead of sending a new one.
 """
 
 from __future__ import annotations
@@ -32,6 +38,9 @@ from storage.db import Database, aware
 from storage.models import OutboxRow, UnreachableRow
 
 UNCONFIRMED = "unconfirmed (worker died during the call)"
+#: kinds sent after every ready row of other kinds (one person's notifications, live messages): a hardship
+#: decision or a chair's progress never waits behind thousands of announcements
+BULK_KINDS = frozenset({"broadcast", "reminder"})
 #: rows per INSERT statement (keeps the bound parameters far below SQLite's and asyncpg's limits)
 INSERT_CHUNK = 500
 STATUSES = ("pending", "sending", "sent", "failed", "blocked", "cancelled")
@@ -42,6 +51,10 @@ STATUSES = ("pending", "sending", "sent", "failed", "blocked", "cancelled")
 def _utc(value: datetime) -> datetime:
     """Store UTC only, so SQLite's text comparison of datetimes orders them correctly."""
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _priority(kind: str) -> int:
+    return 1 if kind in BULK_KINDS else 0
 
 
 def _clip(error: str | None) -> str | None:
@@ -77,17 +90,24 @@ class Claimed:
     broadcast_id: int | None = None
     member_id: int | None = None
     claimed_at: datetime | None = field(default=None, compare=False)
+    message_id: str | None = None  # a live row sent before: the platform message to edit
+
+    @property
+    def live(self) -> bool:
+        return bool(self.payload.get("live"))
 
 
 # The claim statements are built once (with bound parameters): claiming runs once per message sent.
 _READY = (select(OutboxRow.id)
           .where(OutboxRow.bot_id == bindparam("c_bot"), OutboxRow.channel == bindparam("c_channel"),
                  OutboxRow.status == "pending", OutboxRow.not_before <= bindparam("c_now"))
-          .order_by(OutboxRow.not_before, OutboxRow.id).limit(bindparam("c_limit", type_=Integer)))
+          .order_by(OutboxRow.priority, OutboxRow.not_before, OutboxRow.id)
+          .limit(bindparam("c_limit", type_=Integer)))
 _CLAIMED = {"status": "sending", "claimed_by": bindparam("c_worker"), "claimed_at": bindparam("c_now"),
             "attempts": OutboxRow.attempts + 1}
 _RETURNED = (OutboxRow.id, OutboxRow.bot_id, OutboxRow.channel, OutboxRow.chat_id, OutboxRow.payload,
-             OutboxRow.attempts, OutboxRow.kind, OutboxRow.broadcast_id, OutboxRow.member_id, OutboxRow.claimed_at)
+             OutboxRow.attempts, OutboxRow.kind, OutboxRow.broadcast_id, OutboxRow.member_id, OutboxRow.claimed_at,
+             OutboxRow.message_id)
 #: SQLite: one statement on the single connection, atomic
 _CLAIM_SQLITE = (update(OutboxRow).where(OutboxRow.id.in_(_READY.scalar_subquery())).values(**_CLAIMED)
                  .returning(*_RETURNED))
@@ -119,6 +139,7 @@ class OutboxRepository:
             "dedupe_key": item.dedupe_key, "bot_id": item.bot_id, "channel": item.channel,
             "chat_id": str(item.chat_id), "member_id": item.member_id, "kind": item.kind,
             "broadcast_id": item.broadcast_id, "payload": item.payload, "status": "pending", "attempts": 0,
+            "priority": _priority(item.kind),
             "not_before": _utc(item.not_before) if item.not_before else now, "created_at": now,
         } for item in items if (item.bot_id, item.channel, str(item.chat_id)) not in unreachable]
         dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
@@ -128,6 +149,38 @@ class OutboxRepository:
                     .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(OutboxRow.id))
             queued += len((await session.execute(stmt)).all())
         return queued
+
+    async def refresh_live(self, session: AsyncSession, items: Iterable[OutboxItem], now: datetime) -> bool:
+        """Queue or update live rows (one per ``dedupe_key``, ``payload["live"]`` true) in the caller's transaction.
+
+        A new key is queued as usual. An existing row takes the new payload and becomes ``pending`` again, due
+        ``not_before`` (default: now), keeping the ``message_id`` of what it sent before, which the worker then
+        edits. A row being sent right now is left alone (refresh it again later), as are rows of a recipient
+        who blocked the bot. Returns False when some row was busy sending, True otherwise.
+        """
+        items = list(items)
+        unreachable = await self._unreachable(session, items)
+        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+        now = _utc(now)
+        settled = True
+        for item in items:
+            if (item.bot_id, item.channel, str(item.chat_id)) in unreachable:
+                continue
+            due = _utc(item.not_before) if item.not_before else now
+            payload = {**item.payload, "live": True}
+            insert = dialect.insert(OutboxRow).values(
+                dedupe_key=item.dedupe_key, bot_id=item.bot_id, channel=item.channel, chat_id=str(item.chat_id),
+                member_id=item.member_id, kind=item.kind, broadcast_id=item.broadcast_id, payload=payload,
+                status="pending", priority=_priority(item.kind), attempts=0, not_before=due, created_at=now)
+            stmt = insert.on_conflict_do_update(
+                index_elements=["dedupe_key"],
+                set_={"payload": insert.excluded.payload, "status": "pending", "not_before": due, "attempts": 0,
+                      "last_error": None, "claimed_by": None, "claimed_at": None},
+                where=OutboxRow.status.in_(("pending", "sent", "failed"))).returning(OutboxRow.id)
+            if (await session.execute(stmt)).first() is None:  # busy sending, or blocked/cancelled
+                status = await session.scalar(select(OutboxRow.status).where(OutboxRow.dedupe_key == item.dedupe_key))
+                settled = settled and status != "sending"
+        return settled
 
     async def _unreachable(self, session: AsyncSession, items: Sequence[OutboxItem]) -> set[tuple[str, str, str]]:
         """The (bot_id, channel, chat_id) among ``items`` that are marked unreachable."""
@@ -165,7 +218,7 @@ class OutboxRepository:
                 rows = (await conn.execute(_CLAIM_IDS, {**params, "c_ids": ids})).all()
         claimed = [Claimed(id=r.id, bot_id=r.bot_id, channel=r.channel, chat_id=r.chat_id, payload=r.payload,
                            attempts=r.attempts, kind=r.kind, broadcast_id=r.broadcast_id, member_id=r.member_id,
-                           claimed_at=aware(r.claimed_at)) for r in rows]
+                           claimed_at=aware(r.claimed_at), message_id=r.message_id) for r in rows]
         return sorted(claimed, key=lambda c: c.id)
 
     # ----- settling --------------------------------------------------------------------------------
@@ -176,9 +229,12 @@ class OutboxRepository:
                 update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == "sending").values(**values))
             return result.rowcount == 1
 
-    async def mark_sent(self, row_id: int, now: datetime) -> bool:
-        """The platform accepted the message."""
-        return await self.mark_sent_many([row_id], now) == 1
+    async def mark_sent(self, row_id: int, now: datetime, message_id: str | None = None) -> bool:
+        """The platform accepted the message; a live row keeps ``message_id``, the message its refreshes edit."""
+        if message_id is None:
+            return await self.mark_sent_many([row_id], now) == 1
+        return await self._settle(row_id, status="sent", sent_at=_utc(now), last_error=None,
+                                  message_id=str(message_id)[:64])
 
     async def mark_sent_many(self, row_ids: Sequence[int], now: datetime) -> int:
         """Confirm several sent rows in one transaction (the worker buffers confirmations); returns how many

@@ -7,6 +7,7 @@ markup), split at 4,096 characters, with choices as an inline keyboard on the la
 
 ``TelegramSender`` delivers outbox payloads for the delivery worker: a Bot of its own *without* the
 ``RetryMiddleware`` (the worker schedules retries itself) and aiogram's errors mapped to the worker's typed ones.
+It edits a live row's earlier message in place (``editMessageText``), e.g. a chair's broadcast progress.
 """
 
 from __future__ import annotations
@@ -143,9 +144,27 @@ class TelegramSender:
     def bot_id(self) -> str:
         return str(self.bot.id)
 
-    async def send(self, chat_id: str, payload: dict, *, pace: Pace | None = None) -> None:
+    async def send(self, chat_id: str, payload: dict, *, pace: Pace | None = None,
+                   edit: str | None = None) -> str | None:
+        """Send the payload, or with ``edit`` replace the text of that earlier message (one API call); returns the
+        message id. A message that cannot be edited any more (deleted, too old) is replaced by a new one."""
+        reply = payload_reply(payload)
         try:
-            await send_reply(self.bot, _chat(str(chat_id)), payload_reply(payload), pace)
+            if edit is not None and not reply.photos and len(parts := render(reply)) == 1:
+                text, markup = parts[0]
+                try:
+                    await self.bot.edit_message_text(chat_id=_chat(str(chat_id)), message_id=int(edit), text=text,
+                                                     reply_markup=markup, parse_mode=None)
+                    return edit
+                except TelegramBadRequest as exc:
+                    if "not modified" in exc.message:  # the same text again: nothing to do
+                        return edit
+                    log.info("telegram: message %s in chat %s cannot be edited (%s); sending a new one", edit,
+                             chat_id, exc.message)
+                if pace is not None:
+                    await pace()
+            ids = await send_reply(self.bot, _chat(str(chat_id)), reply, pace)
+            return str(ids[-1]) if ids else None
         except TelegramRetryAfter as exc:
             raise RetryAfter(exc.retry_after, exc.message) from exc
         except TelegramForbiddenError as exc:

@@ -182,9 +182,14 @@ class ZaloSender:
         me = await self.client.get_me()
         return str((me or {}).get("id") or "zalo")
 
-    async def send(self, chat_id: str, payload: dict, *, pace: Pace | None = None) -> None:
+    async def send(self, chat_id: str, payload: dict, *, pace: Pace | None = None,
+                   edit: str | None = None) -> str | None:
+        """Send the payload. The Zalo Bot API cannot edit a message: ``edit`` is ignored (a new message is sent;
+        the core does not keep live messages on Zalo, it sends progress at steps instead)."""
+        del edit
         try:
             await send_reply(self.client, str(chat_id), payload_reply(payload), self.t, self.lang, pace)
+            return None
         except ZaloError as exc:
             if exc.status == 429:
                 raise RetryAfter(exc.retry_after or 1.0, exc.description) from exc

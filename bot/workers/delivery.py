@@ -15,6 +15,8 @@ rate limiter, *then* claim one ready row, send it and settle it. Nothing waits w
 a row whose chat got a message less than ``per_chat_interval`` ago is put back with that ``not_before``.
 Confirmations of sent rows are buffered and written ``batch`` at a time (or every ``flush_interval``): a row
 sent but not yet confirmed when the process dies is still ``sending``, which ``recover`` settles as sent.
+A live row (a message kept up to date, see ``OutboxRepository.refresh_live``) is confirmed at once, with the
+platform's message id, and is sent as an edit of that message the next time.
 
 The limiter (``WindowLimiter``) allows at most rate − 1 calls in any sliding second, counting a call from
 its start until one second after it completed: whatever the network or the event loop delays, no one-second
@@ -77,8 +79,14 @@ class Permanent(DeliveryError):
 class Sender(Protocol):
     """What the worker needs from a channel adapter."""
 
-    async def send(self, chat_id: str, payload: dict, *, pace: Pace | None = None) -> None:
-        """Deliver one payload; ``pace`` is awaited before every API call after the first."""
+    async def send(self, chat_id: str, payload: dict, *, pace: Pace | None = None,
+                   edit: str | None = None) -> str | None:
+        """Deliver one payload; ``pace`` is awaited before every API call after the first.
+
+        ``edit``: the platform id of a message sent earlier (a live row) to replace with the payload; a
+        platform that cannot edit, or a message that can no longer be edited, gets a new message instead.
+        Returns the id of the message sent or edited (the last one of a multi-part payload), when known.
+        """
 
 
 def reply_payload(reply: Reply) -> dict:
@@ -318,7 +326,8 @@ class DeliveryWorker:
             self._last_sent[row.chat_id] = loop.time()
             try:
                 sent = True
-                await self.sender.send(row.chat_id, row.payload, pace=pace)
+                message_id = await self.sender.send(row.chat_id, row.payload, pace=pace,
+                                                    edit=row.message_id if row.live else None)
             except RetryAfter as exc:
                 self._paused_until = max(self._paused_until, loop.time() + exc.seconds)
                 log.warning("delivery %s/%s: 429, pausing %.1fs", self.channel, self.bot_id, exc.seconds)
@@ -336,6 +345,9 @@ class DeliveryWorker:
                     log.exception("delivery %s/%s: unexpected error on row %s", self.channel, self.bot_id, row.id)
                 await self._retry_later(row, f"{type(exc).__name__}: {exc}")
             else:
+                if row.live:  # confirmed at once, with the message its next refresh edits
+                    await self.repo.mark_sent(row.id, self.clock(), message_id=message_id or row.message_id)
+                    return
                 self._unconfirmed.append(row)
                 if len(self._unconfirmed) >= self.batch:
                     await self._flush()

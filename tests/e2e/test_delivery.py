@@ -153,6 +153,39 @@ async def test_per_chat_spacing_delays_a_second_message_to_the_same_chat(fake, d
         [("sendMessage", user.id)] * 2
 
 
+async def refresh_live(db: Database, chat_id: int, text: str) -> bool:
+    item = OutboxItem(dedupe_key=f"live:{chat_id}", bot_id=BOT_ID, channel=CHANNEL, chat_id=str(chat_id),
+                      payload={"text": text, "choices": [], "photos": [], "live": True})
+    async with db.sessions.begin() as session:
+        return await OutboxRepository(db).refresh_live(session, [item], datetime.now(UTC))
+
+
+async def test_a_live_message_is_sent_once_then_edited_in_place(fake, db, sender):
+    [chair] = recipients(fake, 1)
+    for text in ["Đang gửi 10/100", "Đang gửi 60/100", "Đã gửi xong 100/100"]:
+        assert await refresh_live(db, chair.id, text)
+        await worker(db, sender, per_chat_interval=0).run_until_idle(timeout=10)
+    [message] = chair.chat.messages
+    assert message["text"] == "Đã gửi xong 100/100" and message["edited"]
+    assert fake.count("sendMessage") == 1 and fake.count("editMessageText") == 2
+    assert await refresh_live(db, chair.id, "Đã gửi xong 100/100")  # the same text again: no error, no new message
+    await worker(db, sender, per_chat_interval=0).run_until_idle(timeout=10)
+    assert len(chair.chat.messages) == 1 and (await OutboxRepository(db).counts(bot_id=BOT_ID))["failed"] == 0
+
+
+async def test_a_live_message_that_can_no_longer_be_edited_is_sent_again(fake, db, sender):
+    [chair] = recipients(fake, 1)
+    assert await refresh_live(db, chair.id, "Đang gửi 10/100")
+    await worker(db, sender, per_chat_interval=0).run_until_idle(timeout=10)
+    gone = chair.chat.messages[0]["message_id"]
+    chair.chat.api_messages.pop(gone)  # the chair deleted it (or it is too old to edit)
+    for text in ["Đang gửi 50/100", "Đang gửi 90/100"]:
+        assert await refresh_live(db, chair.id, text)
+        await worker(db, sender, per_chat_interval=0).run_until_idle(timeout=10)
+    assert [m["text"] for m in chair.chat.messages] == ["Đang gửi 10/100", "Đang gửi 90/100"]
+    assert chair.chat.messages[1]["edited"]  # the new message became the one kept up to date
+
+
 async def test_two_workers_on_postgresql_never_send_a_message_twice(fake, pg_database_url, sender):
     first, second = Database(pg_database_url), Database(pg_database_url)
     other = TelegramSender(TELEGRAM_TOKEN, fake.base_url)

@@ -59,23 +59,67 @@ async def test_scheduling_and_cancelling(app, clock):
     assert "đã hủy 1" in await chair.says("/thongbao_ketqua")
 
 
+async def settle(app, channel: str, sent: int = 0, blocked: int = 0) -> None:
+    """Play the delivery worker for ``channel``: the next ``sent`` rows delivered, then ``blocked`` refused."""
+    outbox = OutboxRepository(app.db)
+    claimed = await outbox.claim("default", channel, "w1", sent + blocked, app.core.clock(), 60)
+    for row in claimed[:sent]:
+        await outbox.mark_sent(row.id, app.core.clock())
+    for row in claimed[sent:]:
+        await outbox.mark_blocked(row.id, app.core.clock())
+
+
 async def test_progress_and_final_report_reach_the_chair(app):
     chair = await as_member(app, "NTL-0101", "c4")
     await as_member(app, "NTL-0103", "m4")
     await as_member(app, "NTL-0104", "m4b")  # this one has blocked the bot
     await compose(chair, "Thông báo kiểm tra tiến độ gửi", "bc:unit:NTL-FECON-T1")
     await chair.presses("bc:now")
-    outbox = OutboxRepository(app.db)
-    claimed = await outbox.claim("default", "test", "w1", 10, app.core.clock(), 60)
-    for row in claimed:
-        if row.chat_id == "m4":
-            await outbox.mark_sent(row.id, app.core.clock())
-        else:
-            await outbox.mark_blocked(row.id, app.core.clock())
+    await settle(app, "test", sent=1, blocked=1)
     assert await app.core.broadcasts.report_progress(app.core.clock()) == 1
     [report] = [m for m in await inbox(app, chair) if "Kết quả" in m["text"]]
     assert "đã gửi 1; người nhận đã chặn bot 1" in report["text"]
     assert await app.core.broadcasts.report_progress(app.core.clock()) == 0  # told once
+
+
+async def test_progress_is_one_message_kept_current_on_telegram_and_steps_on_zalo(app):
+    """Telegram can edit a sent message: the chair gets one progress message, updated in place (its outbox row
+    is refreshed while it runs). Zalo cannot: a message at 25/50/75 %. Both get the final report."""
+    telegram = await as_member(app, "NTL-0101", "tg4", channel="telegram")
+    zalo = await as_member(app, "NTL-0101", "za4", channel="zalo", buttons=False)
+    for i, code in enumerate(["NTL-0102", "NTL-0103", "NTL-0104", "NTL-0105"]):
+        await as_member(app, code, f"p{i}")
+    await compose(telegram, "Thông báo kiểm tra tin tiến độ sửa tại chỗ", "bc:unit:NTL-FECON")
+    assert "6 người nhận" in await telegram.presses("bc:now")  # 4 members + the chair's own two accounts
+    await settle(app, "telegram", sent=1)  # the chair's own copy of the announcement
+    await settle(app, "zalo", sent=1)
+
+    def live(payloads):
+        return [p for p in payloads if p.get("live")]
+
+    await app.core.broadcasts.report_progress(app.core.clock())  # 2 of 6 done: 33 %
+    [progress] = live(await inbox(app, telegram))
+    assert "2/6" in progress["text"] and "33%" in progress["text"]
+    assert [m["text"] for m in await inbox(app, zalo)] == ["Thông báo #1: đã xử lý 2/6 người nhận (33%)."]
+
+    await settle(app, "test", sent=1)  # 3 of 6: nothing new for Zalo (still past 25 %), Telegram's text moves
+    await app.core.broadcasts.report_progress(app.core.clock())
+    [progress] = live(await inbox(app, telegram))  # still one message, its text replaced
+    assert "3/6" in progress["text"] and "50%" in progress["text"]
+    assert len(await inbox(app, zalo)) == 2 and "(50%)" in (await inbox(app, zalo))[-1]["text"]
+
+    await app.core.broadcasts.report_progress(app.core.clock())  # nothing changed: nothing queued
+    assert len(await inbox(app, telegram)) == 1 and len(await inbox(app, zalo)) == 2
+
+    await settle(app, "test", sent=2, blocked=1)  # all done
+    await app.core.broadcasts.report_progress(app.core.clock())
+    tg = await inbox(app, telegram)
+    [progress] = live(tg)
+    assert "6/6" in progress["text"] and "100%" in progress["text"]
+    assert sum("Kết quả" in m["text"] for m in tg) == 1
+    za = await inbox(app, zalo)
+    assert not live(za) and "Kết quả" in za[-1]["text"] and "đã gửi 5; người nhận đã chặn bot 1" in za[-1]["text"]
+    assert await app.core.broadcasts.report_progress(app.core.clock()) == 0  # finished: told once
 
 
 async def test_reminders_before_phase_deadlines_with_a_fixed_clock(app, clock):

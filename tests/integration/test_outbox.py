@@ -67,6 +67,40 @@ async def test_claim_takes_ready_rows_oldest_first_and_never_twice(db, repo):
     assert [c.chat_id for c in later] == ["9"]
 
 
+async def test_a_notification_goes_before_a_broadcast_queued_earlier(db, repo):
+    """A chair's progress, a hardship decision or a live message does not wait behind thousands of announcements."""
+    await enqueue(db, repo, [item(n) for n in range(1, 101)])
+    notice = item(500, broadcast_id=None, kind="notification", dedupe_key="hs:1")
+    await enqueue(db, repo, [notice], now=T0 + timedelta(minutes=1))
+    reminder = item(501, broadcast_id=None, kind="reminder", dedupe_key="r:1")
+    await enqueue(db, repo, [reminder], now=T0 + timedelta(minutes=1))
+    later = T0 + timedelta(minutes=2)
+    assert {c.chat_id for c in await claim(repo, limit=3, now=later)} == {"500", "1", "2"}
+    assert [c.chat_id for c in await claim(repo, limit=200, now=later)][-1] == "501"  # bulk, by time
+
+
+async def refresh_live(db: Database, repo: OutboxRepository, text: str, now=T0) -> bool:
+    live = item(7, broadcast_id=None, kind="notification", dedupe_key="bl:1:7",
+                payload={"text": text, "choices": [], "photos": []})
+    async with db.sessions.begin() as session:
+        return await repo.refresh_live(session, [live], now)
+
+
+async def test_a_live_row_is_one_row_refreshed_in_place_keeping_its_message_id(db, repo):
+    assert await refresh_live(db, repo, "10%")
+    [claimed] = await claim(repo)
+    assert claimed.live and claimed.message_id is None
+    assert not await refresh_live(db, repo, "20%")  # being sent: left alone, refreshed next time
+    assert await repo.mark_sent(claimed.id, T0, message_id="42")
+    assert await refresh_live(db, repo, "30%")
+    [again] = await claim(repo)
+    assert (again.id, again.message_id, again.payload["text"], again.attempts) == (claimed.id, "42", "30%", 1)
+    await repo.mark_failed(again.id, "400: bad request")
+    assert await refresh_live(db, repo, "40%")  # a failed live row is tried again with the new text
+    assert (await claim(repo))[0].payload["text"] == "40%"
+    assert sum((await repo.counts(bot_id=BOT, channel=CHANNEL)).values()) == 1
+
+
 async def test_transitions_and_counts(db, repo):
     await enqueue(db, repo, [item(n) for n in range(1, 5)])
     a, b, c, d = await claim(repo)
