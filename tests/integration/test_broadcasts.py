@@ -28,6 +28,21 @@ async def test_a_chair_broadcasts_to_their_unit_now(app):
     assert "đang chờ 5" in await chair.says("/thongbao_ketqua 1")
 
 
+async def test_a_photo_goes_with_the_text_on_its_own_platform_only(app):
+    chair = await as_member(app, "NTL-0101", "tgc", channel="telegram")
+    on_telegram = await as_member(app, "NTL-0103", "tg1", channel="telegram")
+    on_zalo = await as_member(app, "NTL-0104", "za1", channel="zalo", buttons=False)
+    await chair.says("/thongbao")
+    assert "ngắn quá" in await chair.says("")  # neither text nor photo
+    await chair.says("Lịch khám sức khỏe định kỳ (xem ảnh)", photos=("AgACposter",))
+    await chair.presses("bc:unit:NTL-FECON-T1")
+    await chair.presses("bc:now")
+    [telegram] = await inbox(app, on_telegram)
+    [zalo] = await inbox(app, on_zalo)
+    assert telegram["photos"] == ["AgACposter"] and "Lịch khám sức khỏe" in telegram["text"]
+    assert zalo["photos"] == [] and "Lịch khám sức khỏe" in zalo["text"]  # a Telegram file id means nothing there
+
+
 async def test_audiences_are_limited_to_what_the_chair_leads(app):
     chair = await as_member(app, "NTL-0101", "c2")
     await chair.says("/thongbao")
