@@ -20,7 +20,7 @@ from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.zalo_server import FakeZalo
 
 MEMBERS = 12
-SLOW = {"delivery_rate_telegram": 4.0, "delivery_rate_zalo": 4.0, "progress_interval": 0.3}
+SLOW = {"delivery_rate_telegram": 8.0, "delivery_rate_zalo": 8.0, "progress_interval": 0.3}
 
 
 async def add_members(app, channel: str, bot_id: str, chat_ids: list[str]) -> None:
@@ -38,23 +38,17 @@ async def add_members(app, channel: str, bot_id: str, chat_ids: list[str]) -> No
 
 
 @asynccontextmanager
-async def telegram_bot(settings, clock):
-    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as fake:
-        overrides = {"telegram_token": SecretStr(TELEGRAM_TOKEN), "telegram_api_url": fake.base_url, **SLOW}
-        async with running_bot(settings, clock, **overrides) as (app, _server):
-            yield fake, app
-
-
-@asynccontextmanager
-async def zalo_bot(settings, clock):
-    async with FakeZalo.running(token=ZALO_TOKEN) as fake:
-        overrides = {"zalo_token": SecretStr(ZALO_TOKEN), "zalo_api_url": fake.base_url, **SLOW}
+async def slow_bot(settings, clock, channel: str):
+    """The whole bot on one fake messenger, delivering a few messages per second."""
+    fake_type, token = {"telegram": (FakeTelegram, TELEGRAM_TOKEN), "zalo": (FakeZalo, ZALO_TOKEN)}[channel]
+    async with fake_type.running(token=token) as fake:
+        overrides = {f"{channel}_token": SecretStr(token), f"{channel}_api_url": fake.base_url, **SLOW}
         async with running_bot(settings, clock, **overrides) as (app, _server):
             yield fake, app
 
 
 async def test_telegram_progress_is_one_message_edited_while_the_broadcast_runs(settings, clock):
-    async with telegram_bot(settings, clock) as (fake, app):
+    async with slow_bot(settings, clock, "telegram") as (fake, app):
         chair = fake.user(5001)
         await chair.says(f"/lienket {await code_for(app, 'NTL-0101')}")
         users = [fake.user(5100 + i) for i in range(MEMBERS)]
@@ -80,7 +74,7 @@ async def test_telegram_progress_is_one_message_edited_while_the_broadcast_runs(
 
 
 async def test_zalo_progress_comes_as_periodic_messages(settings, clock):
-    async with zalo_bot(settings, clock) as (fake, app):
+    async with slow_bot(settings, clock, "zalo") as (fake, app):
         chair = fake.user("c0ffee00c0ffee00")
         await chair.says(f"/lienket {await code_for(app, 'NTL-0101')}")
         users = [fake.user(f"{0xabc000 + i:016x}") for i in range(MEMBERS)]
