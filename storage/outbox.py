@@ -347,6 +347,18 @@ class OutboxRepository:
         async with self.sessions() as session:
             return await session.get(OutboxRow, row_id)
 
+    async def take_for(self, bot_id: str, channel: str, chat_id: str, now: datetime) -> list[dict]:
+        """Deliver to a chat that shows its own messages (the console, which has no worker): its ready pending
+        rows become ``sent`` at once, in one statement; returns their payloads, oldest first."""
+        stmt = (update(OutboxRow).where(OutboxRow.bot_id == bot_id, OutboxRow.channel == channel,
+                                        OutboxRow.chat_id == str(chat_id), OutboxRow.status == "pending",
+                                        OutboxRow.not_before <= _utc(now))
+                .values(status="sent", sent_at=_utc(now), attempts=OutboxRow.attempts + 1)
+                .returning(OutboxRow.id, OutboxRow.payload))
+        async with self.db.engine.begin() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [payload for _, payload in sorted(rows, key=lambda r: r[0])]
+
     async def pending_for(self, channel: str, chat_id: str) -> list[dict]:
         """Payloads still queued for one chat, oldest first (tests, the console's own delivery)."""
         stmt = (select(OutboxRow.payload).where(OutboxRow.channel == channel, OutboxRow.chat_id == str(chat_id),

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -143,6 +144,22 @@ def test_members_export_and_codes(run, tmp_path):
 def test_chat_as_a_chair(run):
     out = run("chat", "--as", "NTL-0101", stdin="/donvi\n/capma NTL-0103\n").stdout
     assert "Lê Văn Bình" in out and "Đoàn viên đang sinh hoạt: 5" in out and "Mã liên kết cho" in out
+
+
+def test_console_sessions_of_two_members_reach_each_other_through_notifications(run):
+    """A member files a hardship request in one console session; the chair, in their own session, finds the
+    notification and decides with its numbered choices; the member finds the decision when they come back."""
+    run("chat", "--as", "NTL-0101", stdin="")  # the chair has used the console before: it is one of their chats
+    script = "\n".join(["/hotro", "5", "hôm nay", "Công ty cắt giảm giờ làm, thu nhập giảm một nửa", "3 triệu", "xong",
+                        "đúng", "đồng ý", "gửi"])
+    member = run("chat", "--as", "NTL-0103", stdin=script + "\n").stdout
+    reference = re.search(r"HT-\d{4}-\d{6}", member).group(0)
+    chair = run("chat", "--as", "NTL-0101", stdin="1\n3\nChưa đủ điều kiện theo quy chế\n").stdout
+    assert "🔔" in chair and reference in chair and "[1] Xem hồ sơ" in chair
+    assert "Công ty cắt giảm giờ làm" in chair  # "1" opened the request from the notification
+    again = run("chat", "--as", "NTL-0103", stdin="").stdout
+    assert "chưa được duyệt" in again and "Chưa đủ điều kiện theo quy chế" in again
+    assert "chưa được duyệt" not in run("chat", "--as", "NTL-0103", stdin="").stdout  # delivered once
 
 
 def test_requests_export_content(run, tmp_path):
