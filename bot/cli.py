@@ -366,6 +366,7 @@ def requests_export(
 
     async def work() -> None:
         from datetime import UTC, datetime
+        from zoneinfo import ZoneInfo
 
         from locales import Translator
         from storage.hardship import HardshipRepository, export_requests
@@ -383,11 +384,12 @@ def requests_export(
                 root = await UnitRepository(session).by_code(unit)
                 if root is None:
                     _fail(t("member.unit.unknown", code=unit))
-                requests = await HardshipRepository(session).in_period(root, start, end)
+                tz = ZoneInfo(settings.timezone)  # the union's days and times, not the server's
+                requests = await HardshipRepository(session).in_period(root, start, end, tz)
                 labels = {key.removeprefix("hardship."): value for key, value in t.tables["vi"].items()
                           if key.startswith(("hardship.category.", "hardship.status.", "hardship.action."))}
                 labels.update(yes=t("hardship.export.urgent_yes"), no=t("hardship.export.urgent_no"))
-                count = export_requests(requests, path, t("hardship.export.headers").split("|"), labels)
+                count = export_requests(requests, path, t("hardship.export.headers").split("|"), labels, tz)
                 await AuditRepository(session).record(actor="cli", actor_member_id=None, action="export_requests",
                                                       unit_id=root.id, target=path.name, now=datetime.now(UTC),
                                                       count=count)

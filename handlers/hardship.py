@@ -250,7 +250,7 @@ class Hardship(Capability):
                 member_id=who.member.id, unit_id=unit.id, category=d["category"],
                 happened_on=date.fromisoformat(d["happened_on"]), description=d["description"],
                 amount_requested=d.get("amount"), contact_phone=d["phone"], consent=True,
-                photos=[tuple(p) for p in d.get("photos", [])]), now)
+                photos=[tuple(p) for p in d.get("photos", [])]), now, year=now.astimezone(self.tz).year)
             recipients = await self._chairs(session, unit, include_parent=request.urgent)
             await self._notify(session, recipients, f"new:{request.id}", self._chair_notice(request), now,
                                (Choice(self.t("hardship.button.view"), f"req:view:{request.id}"),))
@@ -298,7 +298,8 @@ class Hardship(Capability):
         ])
 
     def _status_line(self, r: HardshipRequest, lang: str) -> str:
-        return self.t("hardship.status_line", lang, reference=r.reference, date=fmt_date(r.created_at.date()),
+        return self.t("hardship.status_line", lang, reference=r.reference,
+                      date=fmt_date(r.created_at.astimezone(self.tz).date()),
                       category=self.t(f"hardship.category.{r.category}", lang),
                       status=self.t(f"hardship.status.{r.status}", lang))
 

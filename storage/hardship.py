@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 from sqlalchemy import func, or_, select
@@ -77,7 +77,9 @@ class HardshipRepository:
                 return ancestor
         return unit
 
-    async def create(self, new: NewRequest, now: datetime) -> HardshipRequest:
+    async def create(self, new: NewRequest, now: datetime, year: int | None = None) -> HardshipRequest:
+        """Store a submitted request; its reference is ``HT-<year>-<id>`` (``year``: the union's local year,
+        default ``now``'s)."""
         row = HardshipRequestRow(reference=f"tmp-{now.timestamp()}-{new.member_id}", member_id=new.member_id,
                                  unit_id=new.unit_id, category=new.category, happened_on=new.happened_on,
                                  description=new.description, amount_requested=new.amount_requested,
@@ -85,7 +87,7 @@ class HardshipRepository:
                                  urgent=new.category in URGENT, status="submitted", created_at=now, updated_at=now)
         self.session.add(row)
         await self.session.flush()
-        row.reference = f"HT-{now.year}-{row.id:06d}"
+        row.reference = f"HT-{year or now.year}-{row.id:06d}"
         for channel, file_id in new.photos:
             self.session.add(HardshipPhotoRow(request_id=row.id, channel=channel, file_id=file_id, added_at=now))
         self.session.add(HardshipEventRow(request_id=row.id, at=now, actor_member_id=new.member_id,
@@ -156,23 +158,25 @@ class HardshipRepository:
         row.updated_at = now
         await self.session.flush()
 
-    async def in_period(self, unit: Unit, start: date, end: date) -> list[HardshipRequest]:
+    async def in_period(self, unit: Unit, start: date, end: date, tz: tzinfo = UTC) -> list[HardshipRequest]:
+        """Requests of the unit's subtree (or forwarded to it) submitted from ``start`` to ``end``, days in ``tz``."""
         subtree = [u.id for u in await UnitRepository(self.session).subtree(unit)]
         rows = await self.session.scalars(select(HardshipRequestRow).where(
             or_(HardshipRequestRow.unit_id.in_(subtree), HardshipRequestRow.forwarded_to_unit_id.in_(subtree)))
             .order_by(HardshipRequestRow.id))
-        return [await self.get(r.id) for r in rows if start <= aware(r.created_at).date() <= end]
+        return [await self.get(r.id) for r in rows if start <= aware(r.created_at).astimezone(tz).date() <= end]
 
 
 def export_requests(requests: Sequence[HardshipRequest], path: Path, headers: Sequence[str],
-                    labels: dict[str, str]) -> int:
-    """Write requests to .xlsx or .csv; ``headers`` and ``labels`` (category/status names) come from locales."""
+                    labels: dict[str, str], tz: tzinfo = UTC) -> int:
+    """Write requests to .xlsx or .csv; ``headers`` and ``labels`` (category/status names) come from locales,
+    times are shown in ``tz``."""
     rows = []
     for r in requests:
-        history = "; ".join(f"{e.at:%d/%m/%Y %H:%M} {labels.get('action.' + e.action, e.action)}"
+        history = "; ".join(f"{e.at.astimezone(tz):%d/%m/%Y %H:%M} {labels.get('action.' + e.action, e.action)}"
                             + (f": {e.note}" if e.note else "") for e in r.history)
-        rows.append([r.reference, r.created_at.strftime("%d/%m/%Y"), r.member.member_code, r.member.full_name,
-                     r.unit.name, labels.get("category." + r.category, r.category),
+        rows.append([r.reference, r.created_at.astimezone(tz).strftime("%d/%m/%Y"), r.member.member_code,
+                     r.member.full_name, r.unit.name, labels.get("category." + r.category, r.category),
                      r.happened_on.strftime("%d/%m/%Y"), r.description, r.amount_requested,
                      labels.get("yes" if r.urgent else "no"), labels.get("status." + r.status, r.status),
                      r.approved_amount, r.decision_note or "", len(r.photos), history])

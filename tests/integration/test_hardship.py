@@ -1,13 +1,15 @@
 """Hardship requests through Core.handle: the member's form, the chairs' review, privacy, history."""
 
+import csv
 import re
-from datetime import UTC, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from handlers.types import Attachment, Incoming
-from storage.hardship import HardshipRepository
-from storage.membership import AccountRepository, MemberRepository
+from storage.hardship import HardshipRepository, export_requests
+from storage.membership import AccountRepository, MemberRepository, UnitRepository
 from storage.outbox import OutboxRepository
 
 REF = re.compile(r"HT-\d{4}-\d{6}")
@@ -221,3 +223,23 @@ async def test_numbered_choices_without_buttons(app):
     member = await as_member(app, "NTL-0103", "z1", channel="zalo", buttons=False)
     await member.says("/hotro")
     assert "Bước 2/8" in await member.says("Tai nạn lao động, tai nạn nghiêm trọng")  # the option's words
+
+
+async def test_dates_and_references_follow_hanoi_time(app, clock, tmp_path):
+    """Submitted at 01:30 on New Year's Day in Hanoi (still 31 December in UTC): the member, the chair and the
+    export all see 1 January 2027."""
+    clock.now = datetime(2026, 12, 31, 18, 30, tzinfo=UTC)
+    member = await as_member(app, "NTL-0103", "m-ny")
+    reference = await fill(member)
+    assert reference.startswith("HT-2027-")
+    assert f"{reference} (1/1/2027)" in await member.says("/hoso")
+    hanoi = ZoneInfo("Asia/Ho_Chi_Minh")
+    async with app.db.sessions() as session:
+        unit = await UnitRepository(session).by_code("NTL-FECON")
+        repo = HardshipRepository(session)
+        assert await repo.in_period(unit, date(2026, 12, 31), date(2026, 12, 31), hanoi) == []
+        requests = await repo.in_period(unit, date(2027, 1, 1), date(2027, 1, 1), hanoi)
+    path = tmp_path / "requests.csv"
+    assert export_requests(requests, path, [f"c{i}" for i in range(15)], {}, hanoi) == 1
+    row = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))[1]
+    assert row[0] == reference and row[1] == "01/01/2027" and row[-1].startswith("01/01/2027 01:30")
