@@ -15,7 +15,7 @@ from handlers.capability import Capability
 from handlers.text import clip, fmt_date
 from handlers.types import Choice, Incoming, Outcome, Reply
 from nlu.normalize import fold
-from storage.broadcasts import BroadcastRepository, ReminderRepository, per_channel, recipients_of
+from storage.broadcasts import Broadcast, BroadcastRepository, ReminderRepository, per_channel, recipients_of
 from storage.conversation import State
 from storage.knowledge import KnowledgeBase
 from storage.membership import AccountRepository, AuditRepository, Identity, UnitRepository
@@ -203,9 +203,14 @@ class Broadcasts(Capability):
         if denied:
             return self._ok(self.t(denied, lang))
         cancelled = await self.outbox.cancel_broadcast(broadcast.id)
+        counts = await self.outbox.counts(broadcast.id)
         now = self.clock()
         async with self.db.sessions.begin() as session:
             await BroadcastRepository(session).update(broadcast.id, status="cancelled")
+            if broadcast.progress_done >= 0:  # the chair's live progress message says it stopped
+                live = [c for c in await AccountRepository(session).chats_of(broadcast.created_by)
+                        if c[1] in self.editable_channels]
+                await self._refresh_live(session, broadcast, live, "broadcast.live_cancelled", counts, now)
             await AuditRepository(session).record(actor=f"{incoming.channel}:{incoming.user_id}",
                                                   actor_member_id=who.member.id, action="cancel_broadcast",
                                                   unit_id=broadcast.unit_id, target=str(broadcast.id), now=now,
@@ -235,11 +240,7 @@ class Broadcasts(Capability):
                 live = [c for c in chats if c[1] in self.editable_channels]
                 if live and done != b.progress_done:
                     key = "broadcast.live_done" if not waiting else "broadcast.live"
-                    text = self.t(key, id=b.id, done=done, total=b.recipients, percent=percent,
-                                  sent=counts.get("sent", 0), blocked=counts.get("blocked", 0),
-                                  failed=counts.get("failed", 0))
-                    if await self.outbox.refresh_live(session, self._notes(b.created_by, live, f"bl:{b.id}", text,
-                                                                           now), now):
+                    if await self._refresh_live(session, b, live, key, counts, now):
                         changes["progress_done"] = done
                         queued += len(live)
                 if step > b.progress_reported:
@@ -257,6 +258,17 @@ class Broadcasts(Capability):
                 if changes:
                     await BroadcastRepository(session).update(b.id, **changes)
         return queued
+
+    async def _refresh_live(self, session, b: Broadcast, live, key: str, counts: dict[str, int],
+                            now: datetime) -> bool:
+        """Put ``key``'s text (the counts so far) in the chair's live progress message on ``live`` chats."""
+        waiting = counts.get("pending", 0) + counts.get("sending", 0)
+        done = b.recipients - waiting
+        text = self.t(key, id=b.id, done=done, total=b.recipients,
+                      percent=100 if not waiting else int(done * 100 / max(b.recipients, 1)),
+                      sent=counts.get("sent", 0), blocked=counts.get("blocked", 0), failed=counts.get("failed", 0),
+                      cancelled=counts.get("cancelled", 0))
+        return await self.outbox.refresh_live(session, self._notes(b.created_by, live, f"bl:{b.id}", text, now), now)
 
     @staticmethod
     def _notes(member_id: int, chats, key: str, text: str, now: datetime) -> list[OutboxItem]:
@@ -277,7 +289,8 @@ class Broadcasts(Capability):
                 await repo.unsubscribe(who.member.id)
                 return self._ok(self.t("reminder.unsubscribed", lang))
             await repo.subscribe(who.member.id, self.clock())
-        return self._ok(self.t("reminder.subscribed", lang, days=" và ".join(str(d) for d in REMIND_DAYS)))
+        days = self.t("reminder.and", lang).join(str(d) for d in REMIND_DAYS)
+        return self._ok(self.t("reminder.subscribed", lang, days=days))
 
     async def add_reminder(self, incoming: Incoming, arg: str, knowledge: KnowledgeBase, lang: str) -> Outcome:
         """/nhacnho_them <knowledge id> <dd/mm/yyyy> [text]: a chair's reminder for any knowledge date."""

@@ -137,6 +137,30 @@ async def test_progress_is_one_message_kept_current_on_telegram_and_steps_on_zal
     assert await app.core.broadcasts.report_progress(app.core.clock()) == 0  # finished: told once
 
 
+async def test_cancelling_a_running_broadcast_updates_its_progress_message(app):
+    telegram = await as_member(app, "NTL-0101", "tg5", channel="telegram")
+    for i, code in enumerate(["NTL-0103", "NTL-0104"]):
+        await as_member(app, code, f"q{i}")
+    await compose(telegram, "Thông báo sẽ bị dừng giữa chừng", "bc:unit:NTL-FECON-T1")
+    await telegram.presses("bc:now")
+    await settle(app, "test", sent=1)
+    await app.core.broadcasts.report_progress(app.core.clock())
+    assert "Đã dừng thông báo #1: 1 tin" in await telegram.says("/thongbao_huy 1")
+    [progress] = [p for p in await inbox(app, telegram) if p.get("live")]
+    assert "đã dừng" in progress["text"] and "đã gửi 1" in progress["text"] and "đã hủy 1" in progress["text"]
+    assert await app.core.broadcasts.report_progress(app.core.clock()) == 0  # a stopped broadcast is not running
+
+
+async def test_cancelling_before_the_start_sends_no_progress_message(app, clock):
+    telegram = await as_member(app, "NTL-0101", "tg6", channel="telegram")
+    await as_member(app, "NTL-0103", "q6")
+    await compose(telegram, "Thông báo hẹn giờ rồi hủy", "bc:unit:NTL-FECON-T1")
+    await telegram.presses("bc:later")
+    await telegram.says("08:00 25/12/2021")
+    await telegram.says("/thongbao_huy 1")
+    assert [p for p in await inbox(app, telegram) if p.get("live")] == []
+
+
 async def test_reminders_before_phase_deadlines_with_a_fixed_clock(app, clock):
     member = await as_member(app, "NTL-0103", "m5")
     other = await as_member(app, "NTL-0104", "m6")
