@@ -51,10 +51,13 @@ def parse_when(text: str, now_local: datetime) -> datetime | str:
 
 
 class Broadcasts(Capability):
-    def __init__(self, *args, editable_channels: frozenset[str] = frozenset(), **kwargs) -> None:
+    def __init__(self, *args, editable_channels: frozenset[str] = frozenset(),
+                 local_channels: frozenset[str] = frozenset(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         #: channels where the chair's progress is one message kept up to date (see ``report_progress``)
         self.editable_channels = editable_channels
+        #: channels that get no announcements (a local terminal: no worker would ever finish the broadcast)
+        self.local_channels = local_channels
 
     @property
     def outbox(self) -> OutboxRepository:
@@ -102,7 +105,7 @@ class Broadcasts(Capability):
                 decision = authorize(who, Action.BROADCAST, unit)
                 if not decision:
                     return self._ok(self.t(decision.reason, lang))
-                recipients = await recipients_of(session, unit)
+                recipients = await recipients_of(session, unit, self.local_channels)
             counts = per_channel(recipients)
             d.update(unit=unit.code)
             await self.save_state(incoming, State(FLOW, "confirm", d))
@@ -148,7 +151,7 @@ class Broadcasts(Capability):
             decision = authorize(who, Action.BROADCAST, unit)
             if not decision:
                 return self._ok(self.t(decision.reason, lang))
-            recipients = await recipients_of(session, unit)
+            recipients = await recipients_of(session, unit, self.local_channels)
             repo = BroadcastRepository(session)
             broadcast = await repo.create(unit.id, who.member.id, d["text"], d.get("photo"), d.get("photo_channel"),
                                           when, len(recipients), now)
@@ -202,15 +205,20 @@ class Broadcasts(Capability):
         who, broadcast, denied = await self._own_broadcast(incoming, arg)
         if denied:
             return self._ok(self.t(denied, lang))
-        cancelled = await self.outbox.cancel_broadcast(broadcast.id)
-        counts = await self.outbox.counts(broadcast.id)
         now = self.clock()
         async with self.db.sessions.begin() as session:
-            await BroadcastRepository(session).update(broadcast.id, status="cancelled")
-            if broadcast.progress_done >= 0:  # the chair's live progress message says it stopped
-                live = [c for c in await AccountRepository(session).chats_of(broadcast.created_by)
+            repo = BroadcastRepository(session)
+            current = await repo.lock_queued(broadcast.id)  # a progress round in flight finishes first
+            if current is None:
+                return self._ok(self.t("broadcast.error.finished", lang, id=broadcast.id))
+            await repo.update(broadcast.id, status="cancelled")
+        cancelled = await self.outbox.cancel_broadcast(broadcast.id)
+        counts = await self.outbox.counts(broadcast.id)
+        async with self.db.sessions.begin() as session:
+            if current.progress_done >= 0:  # the chair's live progress message says it stopped
+                live = [c for c in await AccountRepository(session).chats_of(current.created_by)
                         if c[1] in self.editable_channels]
-                await self._refresh_live(session, broadcast, live, "broadcast.live_cancelled", counts, now)
+                await self._refresh_live(session, current, live, "broadcast.live_cancelled", counts, now)
             await AuditRepository(session).record(actor=f"{incoming.channel}:{incoming.user_id}",
                                                   actor_member_id=who.member.id, action="cancel_broadcast",
                                                   unit_id=broadcast.unit_id, target=str(broadcast.id), now=now,
@@ -236,13 +244,16 @@ class Broadcasts(Capability):
             step = 100 if not waiting else max((s for s in PROGRESS_STEPS if percent >= s), default=0)
             changes: dict = {}
             async with self.db.sessions.begin() as session:
+                repo = BroadcastRepository(session)
+                b = await repo.lock_queued(b.id)  # cancelled or finished meanwhile: nothing to tell
+                if b is None:
+                    continue
                 chats = await AccountRepository(session).chats_of(b.created_by)
                 live = [c for c in chats if c[1] in self.editable_channels]
                 if live and done != b.progress_done:
                     key = "broadcast.live_done" if not waiting else "broadcast.live"
-                    if await self._refresh_live(session, b, live, key, counts, now):
-                        changes["progress_done"] = done
-                        queued += len(live)
+                    queued += await self._refresh_live(session, b, live, key, counts, now)
+                    changes["progress_done"] = done
                 if step > b.progress_reported:
                     if step == 100:  # the final report, on every channel
                         text, targets = self.report_text(b.id, counts), chats
@@ -252,15 +263,14 @@ class Broadcasts(Capability):
                     queued += await self.outbox.enqueue(
                         session, self._notes(b.created_by, targets, f"bp:{b.id}:{step}", text, now), now)
                     changes["progress_reported"] = step
-                live_current = not live or changes.get("progress_done", b.progress_done) == done
-                if not waiting and live_current:  # nothing more to tell (a live message busy sending: next round)
+                if not waiting:
                     changes["status"] = "done"
                 if changes:
-                    await BroadcastRepository(session).update(b.id, **changes)
+                    await repo.update(b.id, **changes)
         return queued
 
     async def _refresh_live(self, session, b: Broadcast, live, key: str, counts: dict[str, int],
-                            now: datetime) -> bool:
+                            now: datetime) -> int:
         """Put ``key``'s text (the counts so far) in the chair's live progress message on ``live`` chats."""
         waiting = counts.get("pending", 0) + counts.get("sending", 0)
         done = b.recipients - waiting
@@ -268,12 +278,15 @@ class Broadcasts(Capability):
                       percent=100 if not waiting else int(done * 100 / max(b.recipients, 1)),
                       sent=counts.get("sent", 0), blocked=counts.get("blocked", 0), failed=counts.get("failed", 0),
                       cancelled=counts.get("cancelled", 0))
-        return await self.outbox.refresh_live(session, self._notes(b.created_by, live, f"bl:{b.id}", text, now), now)
+        return await self.outbox.refresh_live(session, self._notes(b.created_by, live, f"bl:{b.id}", text, now,
+                                                                   per_chat=True), now)
 
     @staticmethod
-    def _notes(member_id: int, chats, key: str, text: str, now: datetime) -> list[OutboxItem]:
-        """One notification with ``text`` per chat account ``(bot id, channel, chat id)`` of the member."""
-        return [OutboxItem(dedupe_key=f"{key}:{member_id}:{channel}", bot_id=bot_id, channel=channel,
+    def _notes(member_id: int, chats, key: str, text: str, now: datetime, per_chat: bool = False) -> list[OutboxItem]:
+        """One notification with ``text`` per chat account ``(bot id, channel, chat id)`` of the member
+        (``per_chat``: the key names the chat, e.g. a live message, whose edits must stay in its chat)."""
+        return [OutboxItem(dedupe_key=f"{key}:{member_id}:{channel}" + (f":{bot_id}:{chat_id}" if per_chat else ""),
+                           bot_id=bot_id, channel=channel,
                            chat_id=chat_id, member_id=member_id, kind="notification",
                            payload={"text": text, "choices": [], "photos": []}, not_before=now)
                 for bot_id, channel, chat_id in chats]

@@ -72,6 +72,8 @@ class CoreConfig:
     #: channels whose sent messages the bot can edit (Telegram's editMessageText; the Zalo Bot API has none):
     #: there a chair's broadcast progress is one message kept up to date instead of a message per step
     editable_channels: frozenset[str] = frozenset({"telegram"})
+    #: channels without a delivery worker (the console, an operator's terminal): no announcements go there
+    local_channels: frozenset[str] = frozenset({"console"})
 
 
 class Core:
@@ -90,7 +92,8 @@ class Core:
                                      self.config.link_policy)
         self.hardship = Hardship(db, self.states, self.identities, translator, clock, self.config.timezone)
         self.broadcasts = Broadcasts(db, self.states, self.identities, translator, clock, self.config.timezone,
-                                     editable_channels=self.config.editable_channels)
+                                     editable_channels=self.config.editable_channels,
+                                     local_channels=self.config.local_channels)
         self._flows = {LINK_FLOW: self.membership.on_state, FORM: self.hardship.on_form,
                        INFO: self.hardship.on_info, REVIEW: self.hardship.on_review_step,
                        BROADCAST_FLOW: self.broadcasts.on_step}

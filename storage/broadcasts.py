@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -49,8 +50,9 @@ def _broadcast(row: BroadcastRow) -> Broadcast:
                      -1 if row.progress_done is None else row.progress_done)
 
 
-async def recipients_of(session: AsyncSession, unit: Unit) -> list[Recipient]:
-    """Every linked chat account of the active members of the unit's subtree, minus unreachable ones."""
+async def recipients_of(session: AsyncSession, unit: Unit, exclude_channels: Collection[str] = ()) -> list[Recipient]:
+    """Every linked chat account of the active members of the unit's subtree, minus unreachable ones and those on
+    ``exclude_channels``."""
     members = await MemberRepository(session).in_subtree(unit, active_only=True)
     ids = [m.id for m in members]
     if not ids:
@@ -58,7 +60,7 @@ async def recipients_of(session: AsyncSession, unit: Unit) -> list[Recipient]:
     accounts = (await session.scalars(select(ChatAccountRow).where(ChatAccountRow.member_id.in_(ids)))).all()
     blocked = {(r.bot_id, r.channel, r.chat_id) for r in (await session.scalars(select(UnreachableRow))).all()}
     return [Recipient(a.member_id, a.bot_id, a.channel, a.chat_id) for a in accounts
-            if (a.bot_id, a.channel, a.chat_id) not in blocked]
+            if (a.bot_id, a.channel, a.chat_id) not in blocked and a.channel not in exclude_channels]
 
 
 def per_channel(recipients: list[Recipient]) -> dict[str, int]:
@@ -85,6 +87,14 @@ class BroadcastRepository:
     async def latest_by(self, member_id: int) -> Broadcast | None:
         row = await self.session.scalar(select(BroadcastRow).where(BroadcastRow.created_by == member_id)
                                         .order_by(BroadcastRow.id.desc()).limit(1))
+        return _broadcast(row) if row else None
+
+    async def lock_queued(self, broadcast_id: int) -> Broadcast | None:
+        """The broadcast as it is now, if still queued (neither done nor cancelled), locked until the end of the
+        transaction (PostgreSQL; SQLite has one writer): progress rounds and cancels take turns."""
+        row = await self.session.scalar(
+            select(BroadcastRow).where(BroadcastRow.id == broadcast_id, BroadcastRow.status == "queued")
+            .with_for_update().execution_options(populate_existing=True))
         return _broadcast(row) if row else None
 
     async def running(self, now: datetime) -> list[Broadcast]:

@@ -19,8 +19,12 @@ than by duplicates after every restart. The lease must be longer than the HTTP t
 
 Live rows (``refresh_live``) are the one exception to "settled is final": a message kept up to date on the
 platform, such as a chair's broadcast progress on Telegram. Its single row records the platform's
-``message_id`` when sent; each refresh puts the row back to ``pending`` with the new text, and the worker
-then edits that message instead of sending a new one.
+``message_id`` when sent; each refresh puts the row back to ``pending`` with the new text (and one more
+``revision``), and the worker then edits that message instead of sending a new one. A row refreshed while it
+is being sent keeps ``sending`` with the new text; ``mark_sent`` sees the newer revision and puts it back to
+``pending``, so the latest text always goes out and one message is sent at a time. Two exceptions to "never
+twice", both after a crash: a live row recovered before its first send was confirmed has no message id, so
+its next refresh sends a second message; a refresh made during the lost call waits for the next one.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Integer, bindparam, delete, func, select, update
+from sqlalchemy import Integer, bindparam, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,6 +95,7 @@ class Claimed:
     member_id: int | None = None
     claimed_at: datetime | None = field(default=None, compare=False)
     message_id: str | None = None  # a live row sent before: the platform message to edit
+    revision: int = 0  # a live row's refreshes when claimed
 
     @property
     def live(self) -> bool:
@@ -107,7 +112,7 @@ _CLAIMED = {"status": "sending", "claimed_by": bindparam("c_worker"), "claimed_a
             "attempts": OutboxRow.attempts + 1}
 _RETURNED = (OutboxRow.id, OutboxRow.bot_id, OutboxRow.channel, OutboxRow.chat_id, OutboxRow.payload,
              OutboxRow.attempts, OutboxRow.kind, OutboxRow.broadcast_id, OutboxRow.member_id, OutboxRow.claimed_at,
-             OutboxRow.message_id)
+             OutboxRow.message_id, OutboxRow.revision)
 #: SQLite: one statement on the single connection, atomic
 _CLAIM_SQLITE = (update(OutboxRow).where(OutboxRow.id.in_(_READY.scalar_subquery())).values(**_CLAIMED)
                  .returning(*_RETURNED))
@@ -150,37 +155,40 @@ class OutboxRepository:
             queued += len((await session.execute(stmt)).all())
         return queued
 
-    async def refresh_live(self, session: AsyncSession, items: Iterable[OutboxItem], now: datetime) -> bool:
+    async def refresh_live(self, session: AsyncSession, items: Iterable[OutboxItem], now: datetime) -> int:
         """Queue or update live rows (one per ``dedupe_key``, ``payload["live"]`` true) in the caller's transaction.
 
-        A new key is queued as usual. An existing row takes the new payload and becomes ``pending`` again, due
-        ``not_before`` (default: now), keeping the ``message_id`` of what it sent before, which the worker then
-        edits. A row being sent right now is left alone (refresh it again later), as are rows of a recipient
-        who blocked the bot. Returns False when some row was busy sending, True otherwise.
+        A new key is queued as usual. An existing row takes the new payload and one more ``revision``; it
+        becomes ``pending`` again, due ``not_before`` (default: now), keeping the ``message_id`` of what it sent
+        before, which the worker then edits. A row being sent right now stays ``sending`` (see ``mark_sent``).
+        Rows of a recipient who blocked the bot, and blocked or cancelled rows, are left alone. Returns how
+        many rows were queued or refreshed.
         """
         items = list(items)
         unreachable = await self._unreachable(session, items)
         dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
         now = _utc(now)
-        settled = True
+        sending = OutboxRow.status == "sending"
+        touched = 0
         for item in items:
             if (item.bot_id, item.channel, str(item.chat_id)) in unreachable:
                 continue
             due = _utc(item.not_before) if item.not_before else now
-            payload = {**item.payload, "live": True}
             insert = dialect.insert(OutboxRow).values(
                 dedupe_key=item.dedupe_key, bot_id=item.bot_id, channel=item.channel, chat_id=str(item.chat_id),
-                member_id=item.member_id, kind=item.kind, broadcast_id=item.broadcast_id, payload=payload,
-                status="pending", priority=_priority(item.kind), attempts=0, not_before=due, created_at=now)
+                member_id=item.member_id, kind=item.kind, broadcast_id=item.broadcast_id,
+                payload={**item.payload, "live": True}, status="pending", priority=_priority(item.kind),
+                attempts=0, revision=0, not_before=due, created_at=now)
             stmt = insert.on_conflict_do_update(
                 index_elements=["dedupe_key"],
-                set_={"payload": insert.excluded.payload, "status": "pending", "not_before": due, "attempts": 0,
-                      "last_error": None, "claimed_by": None, "claimed_at": None},
-                where=OutboxRow.status.in_(("pending", "sent", "failed"))).returning(OutboxRow.id)
-            if (await session.execute(stmt)).first() is None:  # busy sending, or blocked/cancelled
-                status = await session.scalar(select(OutboxRow.status).where(OutboxRow.dedupe_key == item.dedupe_key))
-                settled = settled and status != "sending"
-        return settled
+                set_={"payload": insert.excluded.payload, "revision": OutboxRow.revision + 1, "not_before": due,
+                      "last_error": None, "status": case((sending, "sending"), else_="pending"),
+                      "attempts": case((sending, OutboxRow.attempts), else_=0),
+                      "claimed_by": case((sending, OutboxRow.claimed_by), else_=None),
+                      "claimed_at": case((sending, OutboxRow.claimed_at), else_=None)},
+                where=OutboxRow.status.in_(("pending", "sending", "sent", "failed"))).returning(OutboxRow.id)
+            touched += len((await session.execute(stmt)).all())
+        return touched
 
     async def _unreachable(self, session: AsyncSession, items: Sequence[OutboxItem]) -> set[tuple[str, str, str]]:
         """The (bot_id, channel, chat_id) among ``items`` that are marked unreachable."""
@@ -218,7 +226,8 @@ class OutboxRepository:
                 rows = (await conn.execute(_CLAIM_IDS, {**params, "c_ids": ids})).all()
         claimed = [Claimed(id=r.id, bot_id=r.bot_id, channel=r.channel, chat_id=r.chat_id, payload=r.payload,
                            attempts=r.attempts, kind=r.kind, broadcast_id=r.broadcast_id, member_id=r.member_id,
-                           claimed_at=aware(r.claimed_at), message_id=r.message_id) for r in rows]
+                           claimed_at=aware(r.claimed_at), message_id=r.message_id, revision=r.revision)
+                   for r in rows]
         return sorted(claimed, key=lambda c: c.id)
 
     # ----- settling --------------------------------------------------------------------------------
@@ -229,12 +238,25 @@ class OutboxRepository:
                 update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == "sending").values(**values))
             return result.rowcount == 1
 
-    async def mark_sent(self, row_id: int, now: datetime, message_id: str | None = None) -> bool:
-        """The platform accepted the message; a live row keeps ``message_id``, the message its refreshes edit."""
-        if message_id is None:
+    async def mark_sent(self, row_id: int, now: datetime, message_id: str | None = None,
+                        revision: int | None = None) -> bool:
+        """The platform accepted the message.
+
+        A live row passes the ``revision`` it was claimed with and keeps ``message_id``, the message its
+        refreshes edit; refreshed meanwhile (a newer revision), it goes back to ``pending`` with that text.
+        """
+        if message_id is None and revision is None:
             return await self.mark_sent_many([row_id], now) == 1
-        return await self._settle(row_id, status="sent", sent_at=_utc(now), last_error=None,
-                                  message_id=str(message_id)[:64])
+        kept = {} if message_id is None else {"message_id": str(message_id)[:64]}
+        sending = update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == "sending")
+        async with self.db.engine.begin() as conn:
+            current = sending if revision is None else sending.where(OutboxRow.revision == revision)
+            result = await conn.execute(current.values(status="sent", sent_at=_utc(now), last_error=None, **kept))
+            if result.rowcount == 1 or revision is None:
+                return result.rowcount == 1
+            result = await conn.execute(sending.values(status="pending", claimed_by=None, claimed_at=None,
+                                                       last_error=None, **kept))
+            return result.rowcount == 1
 
     async def mark_sent_many(self, row_ids: Sequence[int], now: datetime) -> int:
         """Confirm several sent rows in one transaction (the worker buffers confirmations); returns how many

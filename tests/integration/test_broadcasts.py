@@ -2,8 +2,26 @@
 
 from datetime import UTC, datetime
 
+import pytest
+import pytest_asyncio
+
+from bot.app import build_app
 from storage.outbox import OutboxRepository
 from tests.integration.test_hardship import Person, as_member, inbox
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app_database(request) -> str:
+    """"" (the default SQLite file) or a fresh PostgreSQL database when one is configured."""
+    return request.getfixturevalue("pg_database_url") if request.param == "postgresql" else ""
+
+
+@pytest_asyncio.fixture
+async def app(app_database, settings, clock):
+    """The whole app on SQLite, and on PostgreSQL when it is configured (row locks, upserts)."""
+    application = await build_app(settings.model_copy(update={"database_url": app_database}), clock=clock)
+    yield application
+    await application.close()
 
 
 async def compose(chair: Person, text: str, unit_action: str) -> str:
@@ -149,6 +167,29 @@ async def test_cancelling_a_running_broadcast_updates_its_progress_message(app):
     [progress] = [p for p in await inbox(app, telegram) if p.get("live")]
     assert "đã dừng" in progress["text"] and "đã gửi 1" in progress["text"] and "đã hủy 1" in progress["text"]
     assert await app.core.broadcasts.report_progress(app.core.clock()) == 0  # a stopped broadcast is not running
+
+
+async def test_a_finished_broadcast_cannot_be_cancelled_and_keeps_its_report(app):
+    telegram = await as_member(app, "NTL-0101", "tg7", channel="telegram")
+    await as_member(app, "NTL-0103", "q7")
+    await compose(telegram, "Thông báo gửi xong rồi mới bấm hủy", "bc:unit:NTL-FECON-T1")
+    await telegram.presses("bc:now")
+    await settle(app, "test", sent=1)
+    await app.core.broadcasts.report_progress(app.core.clock())
+    assert "đã kết thúc" in await telegram.says("/thongbao_huy")
+    [progress] = [p for p in await inbox(app, telegram) if p.get("live")]
+    assert "đã xử lý xong" in progress["text"]
+    assert "đã gửi 1" in await telegram.says("/thongbao_ketqua")
+    assert "đã kết thúc" in await telegram.says("/thongbao_huy 1")  # and twice: still finished
+
+
+async def test_console_accounts_are_not_broadcast_recipients(app):
+    """The console is an operator's terminal without a delivery worker: a broadcast waiting for it would never
+    finish (no final report for the chair)."""
+    chair = await as_member(app, "NTL-0101", "c10")
+    await as_member(app, "NTL-0103", "m10")
+    await as_member(app, "NTL-0104", "console-NTL-0104", channel="console", buttons=False)
+    assert "1 người nhận" in await compose(chair, "Thông báo không gửi vào console", "bc:unit:NTL-FECON-T1")
 
 
 async def test_cancelling_before_the_start_sends_no_progress_message(app, clock):

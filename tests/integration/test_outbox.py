@@ -87,18 +87,29 @@ async def refresh_live(db: Database, repo: OutboxRepository, text: str, now=T0) 
 
 
 async def test_a_live_row_is_one_row_refreshed_in_place_keeping_its_message_id(db, repo):
-    assert await refresh_live(db, repo, "10%")
+    await refresh_live(db, repo, "10%")
     [claimed] = await claim(repo)
     assert claimed.live and claimed.message_id is None
-    assert not await refresh_live(db, repo, "20%")  # being sent: left alone, refreshed next time
-    assert await repo.mark_sent(claimed.id, T0, message_id="42")
-    assert await refresh_live(db, repo, "30%")
+    await repo.mark_sent(claimed.id, T0, message_id="42")
+    await refresh_live(db, repo, "30%")
     [again] = await claim(repo)
     assert (again.id, again.message_id, again.payload["text"], again.attempts) == (claimed.id, "42", "30%", 1)
     await repo.mark_failed(again.id, "400: bad request")
-    assert await refresh_live(db, repo, "40%")  # a failed live row is tried again with the new text
+    await refresh_live(db, repo, "40%")  # a failed live row is tried again with the new text
     assert (await claim(repo))[0].payload["text"] == "40%"
     assert sum((await repo.counts(bot_id=BOT, channel=CHANNEL)).values()) == 1
+
+
+async def test_a_live_row_refreshed_while_it_is_sent_goes_out_again_with_the_new_text(db, repo):
+    await refresh_live(db, repo, "10%")
+    [claimed] = await claim(repo)
+    await refresh_live(db, repo, "20%")  # the worker is sending "10%" right now
+    assert await claim(repo) == []  # still one send at a time
+    await repo.mark_sent(claimed.id, T0, message_id="42", revision=claimed.revision)  # "10%" is out, not the latest
+    [again] = await claim(repo)
+    assert (again.id, again.message_id, again.payload["text"]) == (claimed.id, "42", "20%")
+    await repo.mark_sent(again.id, T0, message_id="42", revision=again.revision)
+    assert await claim(repo) == [] and (await repo.counts(bot_id=BOT, channel=CHANNEL))["sent"] == 1
 
 
 async def test_transitions_and_counts(db, repo):
