@@ -231,23 +231,24 @@ class Broadcasts(Capability):
         On channels that can edit a sent message (Telegram) the chair has one progress message, refreshed
         whenever the count moved (a live outbox row, edited in place by the delivery worker); elsewhere (Zalo)
         a message at 25, 50 and 75 %. Everywhere the final report comes once, as a new message. Called
-        periodically by the scheduler worker; everything goes through the outbox like any other message.
+        periodically by the scheduler worker (in every process: each round holds the broadcast row and counts
+        under it); everything goes through the outbox like any other message.
         """
         queued = 0
         async with self.db.sessions() as session:
             running = await BroadcastRepository(session).running(now)
-        for b in running:
-            counts = await self.outbox.counts(b.id)
-            waiting = counts.get("pending", 0) + counts.get("sending", 0)
-            done = b.recipients - waiting
-            percent = 100 if not waiting else int(done * 100 / max(b.recipients, 1))
-            step = 100 if not waiting else max((s for s in PROGRESS_STEPS if percent >= s), default=0)
-            changes: dict = {}
+        for candidate in running:
             async with self.db.sessions.begin() as session:
                 repo = BroadcastRepository(session)
-                b = await repo.lock_queued(b.id)  # cancelled or finished meanwhile: nothing to tell
+                b = await repo.lock_queued(candidate.id)  # cancelled or finished meanwhile: nothing to tell
                 if b is None:
                     continue
+                counts = await self.outbox.counts(b.id, session=session)
+                waiting = counts.get("pending", 0) + counts.get("sending", 0)
+                done = b.recipients - waiting
+                percent = 100 if not waiting else int(done * 100 / max(b.recipients, 1))
+                step = 100 if not waiting else max((s for s in PROGRESS_STEPS if percent >= s), default=0)
+                changes: dict = {}
                 chats = await AccountRepository(session).chats_of(b.created_by)
                 live = [c for c in chats if c[1] in self.editable_channels]
                 if live and done != b.progress_done:
@@ -278,16 +279,14 @@ class Broadcasts(Capability):
                       percent=100 if not waiting else int(done * 100 / max(b.recipients, 1)),
                       sent=counts.get("sent", 0), blocked=counts.get("blocked", 0), failed=counts.get("failed", 0),
                       cancelled=counts.get("cancelled", 0))
-        return await self.outbox.refresh_live(session, self._notes(b.created_by, live, f"bl:{b.id}", text, now,
-                                                                   per_chat=True), now)
+        return await self.outbox.refresh_live(session, self._notes(b.created_by, live, f"bl:{b.id}", text, now),
+                                              now)
 
     @staticmethod
-    def _notes(member_id: int, chats, key: str, text: str, now: datetime, per_chat: bool = False) -> list[OutboxItem]:
-        """One notification with ``text`` per chat account ``(bot id, channel, chat id)`` of the member
-        (``per_chat``: the key names the chat, e.g. a live message, whose edits must stay in its chat)."""
-        return [OutboxItem(dedupe_key=f"{key}:{member_id}:{channel}" + (f":{bot_id}:{chat_id}" if per_chat else ""),
-                           bot_id=bot_id, channel=channel,
-                           chat_id=chat_id, member_id=member_id, kind="notification",
+    def _notes(member_id: int, chats, key: str, text: str, now: datetime) -> list[OutboxItem]:
+        """One notification with ``text`` per chat account ``(bot id, channel, chat id)`` of the member."""
+        return [OutboxItem(dedupe_key=f"{key}:{member_id}:{bot_id}:{channel}:{chat_id}", bot_id=bot_id,
+                           channel=channel, chat_id=chat_id, member_id=member_id, kind="notification",
                            payload={"text": text, "choices": [], "photos": []}, not_before=now)
                 for bot_id, channel, chat_id in chats]
 

@@ -255,7 +255,7 @@ class OutboxRepository:
             if result.rowcount == 1 or revision is None:
                 return result.rowcount == 1
             result = await conn.execute(sending.values(status="pending", claimed_by=None, claimed_at=None,
-                                                       last_error=None, **kept))
+                                                       attempts=0, last_error=None, **kept))
             return result.rowcount == 1
 
     async def mark_sent_many(self, row_ids: Sequence[int], now: datetime) -> int:
@@ -337,8 +337,9 @@ class OutboxRepository:
 
     # ----- reading ---------------------------------------------------------------------------------
     async def counts(self, broadcast_id: int | None = None, *, bot_id: str | None = None,
-                     channel: str | None = None) -> dict[str, int]:
-        """Rows per status (every status present, zeros included), for one broadcast or a bot/channel."""
+                     channel: str | None = None, session: AsyncSession | None = None) -> dict[str, int]:
+        """Rows per status (every status present, zeros included), for one broadcast or a bot/channel; in the
+        caller's ``session`` if given."""
         stmt = select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
         if broadcast_id is not None:
             stmt = stmt.where(OutboxRow.broadcast_id == broadcast_id)
@@ -346,8 +347,11 @@ class OutboxRepository:
             stmt = stmt.where(OutboxRow.bot_id == bot_id)
         if channel is not None:
             stmt = stmt.where(OutboxRow.channel == channel)
-        async with self.sessions() as session:
+        if session is not None:
             found = Counter({status: n for status, n in (await session.execute(stmt)).all()})
+        else:
+            async with self.sessions() as own:
+                found = Counter({status: n for status, n in (await own.execute(stmt)).all()})
         return {status: found.get(status, 0) for status in (*STATUSES, *sorted(set(found) - set(STATUSES)))}
 
     async def has_work(self, bot_id: str, channel: str) -> bool:

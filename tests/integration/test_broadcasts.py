@@ -1,11 +1,14 @@
 """Announcements and reminders through Core.handle: composing, audiences, scheduling, cancel, reports."""
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
 import pytest_asyncio
 
 from bot.app import build_app
+from storage.broadcasts import BroadcastRepository
+from storage.membership import AccountRepository, MemberRepository
 from storage.outbox import OutboxRepository
 from tests.integration.test_hardship import Person, as_member, inbox
 
@@ -181,6 +184,41 @@ async def test_a_finished_broadcast_cannot_be_cancelled_and_keeps_its_report(app
     assert "đã xử lý xong" in progress["text"]
     assert "đã gửi 1" in await telegram.says("/thongbao_ketqua")
     assert "đã kết thúc" in await telegram.says("/thongbao_huy 1")  # and twice: still finished
+
+
+async def test_a_cancel_waits_for_a_progress_round_in_flight(app, app_database):
+    """Rounds and cancels take the broadcast row in turn: a cancel is never overwritten by "done"."""
+    if not app_database:
+        pytest.skip("row locks: PostgreSQL only (SQLite has one writer)")
+    chair = await as_member(app, "NTL-0101", "c11")
+    await as_member(app, "NTL-0103", "m11")
+    await compose(chair, "Thông báo để thử khóa giữa các lượt", "bc:unit:NTL-FECON-T1")
+    await chair.presses("bc:now")
+    async with app.db.sessions.begin() as session:  # a progress round holds the broadcast ...
+        repo = BroadcastRepository(session)
+        assert await repo.lock_queued(1) is not None
+        cancel = asyncio.create_task(chair.says("/thongbao_huy 1"))
+        await asyncio.sleep(0.5)
+        assert not cancel.done()  # ... so the cancel waits ...
+        await repo.update(1, status="done")  # ... and sees what the round decided
+    assert "đã kết thúc" in await asyncio.wait_for(cancel, 10)
+
+
+async def test_a_chair_with_two_telegram_accounts_gets_progress_and_report_on_both(app):
+    chair = await as_member(app, "NTL-0101", "tg8", channel="telegram")
+    async with app.db.sessions.begin() as session:  # the same chair on a second Telegram bot
+        member = await MemberRepository(session).by_code("NTL-0101")
+        await AccountRepository(session).link("bot2", "telegram", "tg8b", "tg8b", member.id, None, app.core.clock())
+    second = Person(app, "tg8b", channel="telegram")
+    await as_member(app, "NTL-0103", "q8")
+    await compose(chair, "Thông báo tới chủ tịch có hai tài khoản", "bc:unit:NTL-FECON-T1")
+    await chair.presses("bc:now")
+    await app.core.broadcasts.report_progress(app.core.clock())
+    await settle(app, "test", sent=1)
+    await app.core.broadcasts.report_progress(app.core.clock())
+    for person in (chair, second):
+        texts = [p["text"] for p in await inbox(app, person)]
+        assert sum("đã xử lý xong" in t for t in texts) == 1 and sum("Kết quả" in t for t in texts) == 1, texts
 
 
 async def test_console_accounts_are_not_broadcast_recipients(app):

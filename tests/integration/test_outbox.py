@@ -107,7 +107,7 @@ async def test_a_live_row_refreshed_while_it_is_sent_goes_out_again_with_the_new
     assert await claim(repo) == []  # still one send at a time
     await repo.mark_sent(claimed.id, T0, message_id="42", revision=claimed.revision)  # "10%" is out, not the latest
     [again] = await claim(repo)
-    assert (again.id, again.message_id, again.payload["text"]) == (claimed.id, "42", "20%")
+    assert (again.id, again.message_id, again.payload["text"], again.attempts) == (claimed.id, "42", "20%", 1)
     await repo.mark_sent(again.id, T0, message_id="42", revision=again.revision)
     assert await claim(repo) == [] and (await repo.counts(bot_id=BOT, channel=CHANNEL))["sent"] == 1
 
