@@ -8,7 +8,7 @@ messenger.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from handlers.authz import Action, authorize, units_acted_on
 from handlers.capability import Capability
@@ -116,19 +116,24 @@ class Broadcasts(Capability):
                                       Choice(self.t("broadcast.button.later", lang), "bc:later"),
                                       Choice(self.t("broadcast.button.cancel", lang), "bc:cancel")))
         if state.step == "confirm":
-            if action == "bc:now" or fold(text) in ("gui", "gui ngay", "gui luon"):
+            if action == "bc:now" or fold(text) in ("gui", "gui ngay", "gui luon", "send", "send now", "now"):
                 return await self._queue(incoming, who, d, self.clock(), lang)
-            if action == "bc:later" or fold(text) in ("hen gio", "sau"):
+            if action == "bc:later" or fold(text) in ("hen gio", "sau", "later", "schedule"):
                 await self.save_state(incoming, State(FLOW, "when", d))
-                return self._ok(self.t("broadcast.ask.when", lang))
+                return self._ok(self.t("broadcast.ask.when", lang, example=self._example_time()))
             return self._ok(self.t("broadcast.error.confirm", lang))
         if state.step == "when":
             when = parse_when(text, self.clock().astimezone(self.tz))
             if isinstance(when, str):
-                return self._ok(self.t(when, lang))
+                return self._ok(self.t(when, lang, example=self._example_time()))
             return await self._queue(incoming, who, d, when, lang)
         await self.clear_state(incoming)
         return self._ok(self.t("broadcast.cancelled_draft", lang))
+
+    def _example_time(self) -> str:
+        """A valid answer to "when?": tomorrow at 08:00, written the way ``parse_when`` reads it."""
+        tomorrow = self.clock().astimezone(self.tz).date() + timedelta(days=1)
+        return f"08:00 {tomorrow:%d/%m/%Y}"
 
     async def _ask_audience(self, incoming: Incoming, who: Identity, d: dict, lang: str) -> Outcome:
         roots = units_acted_on(who) or [who.member.unit]

@@ -29,9 +29,10 @@ STEPS = ("category", "date", "description", "amount", "photos", "phone", "consen
 MAX_PHOTOS = 10
 CANCEL_WORDS = {"huy", "/huy", "huy bo", "thoi", "cancel"}
 BACK_WORDS = {"quay lai", "/quaylai", "back", "tro lai"}
-SKIP_WORDS = {"bo qua", "khong", "ko", "khong co", "skip", "bo", "k"}
+SKIP_WORDS = {"bo qua", "khong", "ko", "khong co", "skip", "bo", "k", "no", "none"}
 DONE_WORDS = {"xong", "tiep", "tiep tuc", "het", "done", "ok", "du roi"}
-YES_WORDS = {"dong y", "co", "yes", "ok", "dung", "giu", "giu nguyen", "dung roi", "dong y a"}
+YES_WORDS = {"dong y", "co", "yes", "ok", "dung", "giu", "giu nguyen", "dung roi", "dong y a", "agree", "keep"}
+SUBMIT_WORDS = {"gui", "xac nhan", "gui di", "dong y", "send", "submit", "confirm"}
 
 
 def parse_amount(text: str) -> int | None | str:
@@ -39,14 +40,15 @@ def parse_amount(text: str) -> int | None | str:
     words = fold(text).strip()
     if words in SKIP_WORDS:
         return None
-    match = re.fullmatch(r"(\d+(?:[.,]\d+)*)\s*(trieu|tr|nghin|ngan|k|d|dong|vnd)?\.?", words.replace(" dong", ""))
+    match = re.fullmatch(r"(\d+(?:[.,]\d+)*)\s*(trieu|tr|million|nghin|ngan|k|thousand|d|dong|vnd)?\.?",
+                         words.replace(" dong", ""))
     if not match:
         return "hardship.error.amount"
     number, unit = match.group(1), match.group(2)
-    if unit in ("trieu", "tr", "nghin", "ngan", "k"):
+    if unit in ("trieu", "tr", "million", "nghin", "ngan", "k", "thousand"):
         value = float(number.replace(".", "").replace(",", ".") if number.count(",") == 1 and "." not in number
                       else number.replace(",", "."))
-        value *= 1_000_000 if unit in ("trieu", "tr") else 1_000
+        value *= 1_000_000 if unit in ("trieu", "tr", "million") else 1_000
     else:
         value = float(number.replace(".", "").replace(",", ""))
     amount = int(round(value))
@@ -233,7 +235,7 @@ class Hardship(Capability):
                 d["consent"] = False
             else:
                 return "hardship.error.consent"
-        elif step == "confirm" and not (action == "hs:submit" or words in ("gui", "xac nhan", "gui di", "dong y")):
+        elif step == "confirm" and not (action == "hs:submit" or words in SUBMIT_WORDS):
             return "hardship.error.confirm"
         return None
 

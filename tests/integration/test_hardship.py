@@ -243,3 +243,27 @@ async def test_dates_and_references_follow_hanoi_time(app, clock, tmp_path):
     assert export_requests(requests, path, [f"c{i}" for i in range(15)], {}, hanoi) == 1
     row = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))[1]
     assert row[0] == reference and row[1] == "01/01/2027" and row[-1].startswith("01/01/2027 01:30")
+
+
+async def test_an_english_speaker_can_answer_the_form_in_english_words(app):
+    member = await as_member(app, "NTL-0103", "m-en")
+    await member.says("/hotro")
+    for answer in ["1", "yesterday", "I was in hospital for five days with dengue fever", "2 million", "done"]:
+        await member.says(answer)
+    assert "Bước 6/8" in member.text  # the phone
+    for answer in ["yes", "yes"]:
+        await member.says(answer)
+    assert "Bước 8/8" in member.text and "2.000.000 đ" in member.text
+    assert REF.search(await member.says("send"))
+
+
+async def test_a_chair_can_confirm_a_broadcast_in_english_words(app):
+    chair = await as_member(app, "NTL-0101", "c-en")
+    await chair.says("/thongbao")
+    await chair.says("Meeting on Friday at 2 pm in the hall")
+    await chair.presses("bc:unit:NTL-FECON-T1")
+    assert "#1" in await chair.says("send now")
+    await chair.says("/thongbao")
+    await chair.says("Health check next month, details follow")
+    await chair.presses("bc:unit:NTL-FECON-T1")
+    assert "08:00 16/03/2021" in await chair.says("later")  # asks when, with tomorrow as the example
