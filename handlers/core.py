@@ -197,10 +197,7 @@ class Core:
         if command in ("donvi", "unit"):
             return await m.unit_summary(incoming, arg, lang)
         if command in ("hotro", "support"):
-            state = await self._state(incoming)
-            if state is not None and state.flow == FORM:  # resume where the member was
-                return await self.hardship.resume(incoming, state, lang)
-            return await self.hardship.start(incoming, lang)
+            return await self._hardship_form(incoming, lang)
         if command in ("hoso", "requests"):
             return await self.hardship.my_requests(incoming, lang)
         if command in ("duyet", "review"):
@@ -239,9 +236,18 @@ class Core:
         if kind == "kb" and value in self.knowledge.by_id:
             entry = self.knowledge.by_id[value]
             return Outcome([self.answers.detail(entry, lang)], intents.KIND_INTENT[entry.kind], 1.0, False)
+        if kind == "menu" and value == "hotro":  # "Gửi đề nghị hỗ trợ" under a support programme
+            return await self._hardship_form(incoming, lang)
         if kind == "menu" and value in intents.INTENT_KINDS:
             return Outcome(self.answers.listing(value, lang), value, 1.0, False)
         return Outcome([help_reply(self.t, lang)], intents.HELP, 1.0, False)
+
+    async def _hardship_form(self, incoming: Incoming, lang: str) -> Outcome:
+        """/hotro or its button: the hardship form, resumed where the member left it."""
+        state = await self._state(incoming)
+        if state is not None and state.flow == FORM:
+            return await self.hardship.resume(incoming, state, lang)
+        return await self.hardship.start(incoming, lang)
 
     async def _fallback(self, incoming: Incoming, key: str, intent: str, confidence: float,
                         lang: str) -> Outcome:

@@ -95,6 +95,9 @@ class KnowledgeAnswers:
         if e.unit:
             lines.append(t("answer.unit", lang, unit=e.unit))
         lines.append(self.source_line(e, lang))
+        if e.kind == "programme":  # someone reading about support may need it: the way to ask for it
+            lines.append(t("answer.programme.request_hint", lang))
+            return Reply("\n".join(lines), (Choice(t("answer.programme.request_button", lang), "menu:hotro"),))
         return Reply("\n".join(lines))
 
     def listing(self, intent: str, lang: str, entries: Sequence[Entry] | None = None) -> list[Reply]:

@@ -111,3 +111,13 @@ async def test_an_error_inside_a_handler_gives_an_apology_and_the_bot_goes_on(ap
     assert "Xin lỗi" in reply
     monkeypatch.undo()
     assert "20%" in await member.says("gạo kim sáng giảm bao nhiêu")
+
+
+async def test_a_support_programme_answer_offers_to_file_a_request(member):
+    reply = await member.says("cđ hỗ trợ nlđ khó khăn do covid ntn")
+    assert "5.936" in reply and "/hotro" in reply
+    [answer] = [r for r in member.replies if r.choices]
+    assert [c.action for c in answer.choices] == ["menu:hotro"]
+    # the hardship form's way in, as /hotro: a member not linked yet is told how to link first
+    assert member.app.translator("hardship.link_first") in await member.presses("menu:hotro")
+    assert "/hotro" not in await member.says("gạo kim sáng giảm bao nhiêu")  # not on a benefit

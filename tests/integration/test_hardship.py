@@ -267,3 +267,10 @@ async def test_a_chair_can_confirm_a_broadcast_in_english_words(app):
     await chair.says("Health check next month, details follow")
     await chair.presses("bc:unit:NTL-FECON-T1")
     assert "08:00 16/03/2021" in await chair.says("later")  # asks when, with tomorrow as the example
+
+
+async def test_the_button_under_a_support_programme_opens_the_form(app):
+    member = await as_member(app, "NTL-0103", "m-btn")
+    assert "Bước 1/8" in await member.presses("menu:hotro")
+    await member.says("1")
+    assert "Bước 2/8" in await member.presses("menu:hotro")  # resumed, not restarted
