@@ -50,8 +50,6 @@ INSERT_CHUNK = 500
 STATUSES = ("pending", "sending", "sent", "failed", "blocked", "cancelled")
 
 
-
-
 def _utc(value: datetime) -> datetime:
     """Store UTC only, so SQLite's text comparison of datetimes orders them correctly."""
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
