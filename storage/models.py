@@ -223,8 +223,10 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
     #: a live row's message on the platform (the one its next refresh edits), see ``OutboxRepository.refresh_live``
     message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    #: a live row's refreshes so far: a row refreshed while being sent goes out again (``mark_sent``)
+    #: a live row's refreshes so far (see ``OutboxRepository.refresh_live``)
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: ``revision`` when claimed: a row refreshed during its call is not settled with the older text
+    claimed_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_outbox_ready", "bot_id", "channel", "status", "priority", "not_before"),)

@@ -21,10 +21,10 @@ Live rows (``refresh_live``) are the one exception to "settled is final": a mess
 platform, such as a chair's broadcast progress on Telegram. Its single row records the platform's
 ``message_id`` when sent; each refresh puts the row back to ``pending`` with the new text (and one more
 ``revision``), and the worker then edits that message instead of sending a new one. A row refreshed while it
-is being sent keeps ``sending`` with the new text; ``mark_sent`` sees the newer revision and puts it back to
-``pending``, so the latest text always goes out and one message is sent at a time. Two exceptions to "never
-twice", both after a crash: a live row recovered before its first send was confirmed has no message id, so
-its next refresh sends a second message; a refresh made during the lost call waits for the next one.
+is being sent keeps ``sending`` with the new text; whatever settles that call (sent, failed, or ``recover``
+after a crash) sees a revision newer than the one claimed and puts the row back to ``pending`` instead, so the
+latest text always goes out, one call at a time. One exception to "never twice": a live row recovered before
+its first send was confirmed has no message id, so its next refresh sends a second message.
 """
 
 from __future__ import annotations
@@ -93,7 +93,6 @@ class Claimed:
     member_id: int | None = None
     claimed_at: datetime | None = field(default=None, compare=False)
     message_id: str | None = None  # a live row sent before: the platform message to edit
-    revision: int = 0  # a live row's refreshes when claimed
 
     @property
     def live(self) -> bool:
@@ -107,10 +106,21 @@ _READY = (select(OutboxRow.id)
           .order_by(OutboxRow.priority, OutboxRow.not_before, OutboxRow.id)
           .limit(bindparam("c_limit", type_=Integer)))
 _CLAIMED = {"status": "sending", "claimed_by": bindparam("c_worker"), "claimed_at": bindparam("c_now"),
-            "attempts": OutboxRow.attempts + 1}
+            "attempts": OutboxRow.attempts + 1, "claimed_revision": OutboxRow.revision}
+#: settling a ``sending`` row: was it refreshed (a live row) during the call? Then it goes back to pending.
+_UNCHANGED = OutboxRow.revision == func.coalesce(OutboxRow.claimed_revision, OutboxRow.revision)
+
+
+def _settling(status: str) -> dict:
+    """Values that settle a ``sending`` row as ``status``, or put it back to ``pending`` (attempts afresh) when it
+    was refreshed during the call: its newer text has not gone out."""
+    return {"status": case((_UNCHANGED, status), else_="pending"),
+            "attempts": case((_UNCHANGED, OutboxRow.attempts), else_=0)}
+
+
 _RETURNED = (OutboxRow.id, OutboxRow.bot_id, OutboxRow.channel, OutboxRow.chat_id, OutboxRow.payload,
              OutboxRow.attempts, OutboxRow.kind, OutboxRow.broadcast_id, OutboxRow.member_id, OutboxRow.claimed_at,
-             OutboxRow.message_id, OutboxRow.revision)
+             OutboxRow.message_id)
 #: SQLite: one statement on the single connection, atomic
 _CLAIM_SQLITE = (update(OutboxRow).where(OutboxRow.id.in_(_READY.scalar_subquery())).values(**_CLAIMED)
                  .returning(*_RETURNED))
@@ -224,7 +234,7 @@ class OutboxRepository:
                 rows = (await conn.execute(_CLAIM_IDS, {**params, "c_ids": ids})).all()
         claimed = [Claimed(id=r.id, bot_id=r.bot_id, channel=r.channel, chat_id=r.chat_id, payload=r.payload,
                            attempts=r.attempts, kind=r.kind, broadcast_id=r.broadcast_id, member_id=r.member_id,
-                           claimed_at=aware(r.claimed_at), message_id=r.message_id, revision=r.revision)
+                           claimed_at=aware(r.claimed_at), message_id=r.message_id)
                    for r in rows]
         return sorted(claimed, key=lambda c: c.id)
 
@@ -236,25 +246,12 @@ class OutboxRepository:
                 update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == "sending").values(**values))
             return result.rowcount == 1
 
-    async def mark_sent(self, row_id: int, now: datetime, message_id: str | None = None,
-                        revision: int | None = None) -> bool:
-        """The platform accepted the message.
-
-        A live row passes the ``revision`` it was claimed with and keeps ``message_id``, the message its
-        refreshes edit; refreshed meanwhile (a newer revision), it goes back to ``pending`` with that text.
-        """
-        if message_id is None and revision is None:
+    async def mark_sent(self, row_id: int, now: datetime, message_id: str | None = None) -> bool:
+        """The platform accepted the message; a live row keeps ``message_id``, the message its refreshes edit."""
+        if message_id is None:
             return await self.mark_sent_many([row_id], now) == 1
-        kept = {} if message_id is None else {"message_id": str(message_id)[:64]}
-        sending = update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == "sending")
-        async with self.db.engine.begin() as conn:
-            current = sending if revision is None else sending.where(OutboxRow.revision == revision)
-            result = await conn.execute(current.values(status="sent", sent_at=_utc(now), last_error=None, **kept))
-            if result.rowcount == 1 or revision is None:
-                return result.rowcount == 1
-            result = await conn.execute(sending.values(status="pending", claimed_by=None, claimed_at=None,
-                                                       attempts=0, last_error=None, **kept))
-            return result.rowcount == 1
+        return await self._settle(row_id, **_settling("sent"), sent_at=_utc(now), last_error=None,
+                                  message_id=str(message_id)[:64])
 
     async def mark_sent_many(self, row_ids: Sequence[int], now: datetime) -> int:
         """Confirm several sent rows in one transaction (the worker buffers confirmations); returns how many
@@ -265,7 +262,7 @@ class OutboxRepository:
                 result = await conn.execute(
                     update(OutboxRow).where(OutboxRow.id.in_(row_ids[start:start + INSERT_CHUNK]),
                                             OutboxRow.status == "sending")
-                    .values(status="sent", sent_at=_utc(now), last_error=None))
+                    .values(**_settling("sent"), sent_at=_utc(now), last_error=None))
                 done += result.rowcount
         return done
 
@@ -282,7 +279,7 @@ class OutboxRepository:
 
     async def mark_failed(self, row_id: int, error: str) -> bool:
         """Given up: a permanent error, or a retryable one after the last attempt."""
-        return await self._settle(row_id, status="failed", last_error=_clip(error))
+        return await self._settle(row_id, **_settling("failed"), last_error=_clip(error))
 
     async def mark_blocked(self, row_id: int, now: datetime) -> bool:
         """The recipient blocked the bot (403): the row is settled and the recipient marked unreachable."""
@@ -320,7 +317,8 @@ class OutboxRepository:
     async def recover(self, now: datetime, lease: float, *, bot_id: str | None = None,
                       channel: str | None = None) -> int:
         """Settle rows left in ``sending`` longer than ``lease`` seconds by a dead worker (see the module
-        docstring): they are marked ``sent``, unconfirmed. Returns how many rows were recovered."""
+        docstring): they are marked ``sent``, unconfirmed (a live row refreshed during the lost call: ``pending``,
+        its newer text still to send). Returns how many rows were recovered."""
         now = _utc(now)
         stmt = update(OutboxRow).where(OutboxRow.status == "sending",
                                        OutboxRow.claimed_at < now - timedelta(seconds=lease))
@@ -329,7 +327,8 @@ class OutboxRepository:
         if channel is not None:
             stmt = stmt.where(OutboxRow.channel == channel)
         async with self.sessions.begin() as session:
-            result = await session.execute(stmt.values(status="sent", sent_at=now, last_error=UNCONFIRMED)
+            result = await session.execute(stmt.values(**_settling("sent"), sent_at=now,
+                                                       last_error=case((_UNCHANGED, UNCONFIRMED), else_=None))
                                            .execution_options(synchronize_session=False))
             return result.rowcount
 

@@ -346,8 +346,7 @@ class DeliveryWorker:
                 await self._retry_later(row, f"{type(exc).__name__}: {exc}")
             else:
                 if row.live:  # confirmed at once, with the message its next refresh edits
-                    await self.repo.mark_sent(row.id, self.clock(), message_id=message_id or row.message_id,
-                                              revision=row.revision)
+                    await self.repo.mark_sent(row.id, self.clock(), message_id=message_id or row.message_id)
                     return
                 self._unconfirmed.append(row)
                 if len(self._unconfirmed) >= self.batch:

@@ -105,11 +105,31 @@ async def test_a_live_row_refreshed_while_it_is_sent_goes_out_again_with_the_new
     [claimed] = await claim(repo)
     await refresh_live(db, repo, "20%")  # the worker is sending "10%" right now
     assert await claim(repo) == []  # still one send at a time
-    await repo.mark_sent(claimed.id, T0, message_id="42", revision=claimed.revision)  # "10%" is out, not the latest
+    await repo.mark_sent(claimed.id, T0, message_id="42")  # "10%" is out, not the latest
     [again] = await claim(repo)
     assert (again.id, again.message_id, again.payload["text"], again.attempts) == (claimed.id, "42", "20%", 1)
-    await repo.mark_sent(again.id, T0, message_id="42", revision=again.revision)
+    await repo.mark_sent(again.id, T0, message_id="42")
     assert await claim(repo) == [] and (await repo.counts(bot_id=BOT, channel=CHANNEL))["sent"] == 1
+
+
+async def test_a_live_row_refreshed_during_a_lost_or_failed_call_keeps_its_new_text(db, repo):
+    """The text that never went out is not settled: after a worker died during the call, or the call failed
+    for good, a refresh made meanwhile is still sent."""
+    await refresh_live(db, repo, "10%")
+    [claimed] = await claim(repo)
+    await repo.mark_sent(claimed.id, T0, message_id="42")
+    await refresh_live(db, repo, "50%")
+    [call] = await claim(repo)
+    await refresh_live(db, repo, "100%")  # meanwhile the worker dies during the call
+    assert await repo.recover(T0 + timedelta(seconds=61), lease=60) == 1
+    [again] = await claim(repo, now=T0 + timedelta(seconds=61))
+    assert (again.id, again.payload["text"], again.message_id) == (call.id, "100%", "42")
+    await refresh_live(db, repo, "100% (final)")
+    await repo.mark_failed(again.id, "TelegramServerError after 5 attempts")  # the older text failed for good
+    [last] = await claim(repo, now=T0 + timedelta(seconds=61))
+    assert (last.payload["text"], last.attempts) == ("100% (final)", 1)
+    await repo.mark_failed(last.id, "400: bad request")  # nothing newer: failed
+    assert (await repo.get(last.id)).status == "failed"
 
 
 async def test_transitions_and_counts(db, repo):

@@ -19,6 +19,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("message_id", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("priority", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("revision", sa.Integer(), server_default="0", nullable=False))
+        batch_op.add_column(sa.Column("claimed_revision", sa.Integer(), nullable=True))
         batch_op.drop_index("ix_outbox_ready")
         batch_op.create_index("ix_outbox_ready", ["bot_id", "channel", "status", "priority", "not_before"],
                               unique=False)
@@ -33,6 +34,7 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_ready")
         batch_op.create_index("ix_outbox_ready", ["bot_id", "channel", "status", "not_before"], unique=False)
+        batch_op.drop_column("claimed_revision")
         batch_op.drop_column("revision")
         batch_op.drop_column("priority")
         batch_op.drop_column("message_id")
