@@ -50,6 +50,13 @@ def parse_when(text: str, now_local: datetime) -> datetime | str:
     return when
 
 
+def _tally(b: Broadcast, counts: dict[str, int]) -> tuple[int, int, int]:
+    """(rows still waiting, recipients done, percent done) of a broadcast, from its outbox ``counts``."""
+    waiting = counts.get("pending", 0) + counts.get("sending", 0)
+    done = b.recipients - waiting
+    return waiting, done, 100 if not waiting else int(done * 100 / max(b.recipients, 1))
+
+
 class Broadcasts(Capability):
     def __init__(self, *args, editable_channels: frozenset[str] = frozenset(),
                  local_channels: frozenset[str] = frozenset(), **kwargs) -> None:
@@ -216,13 +223,11 @@ class Broadcasts(Capability):
             current = await repo.lock_queued(broadcast.id)  # a progress round in flight finishes first
             if current is None:
                 return self._ok(self.t("broadcast.error.finished", lang, id=broadcast.id))
-            await repo.update(broadcast.id, status="cancelled")
-        cancelled = await self.outbox.cancel_broadcast(broadcast.id)
-        counts = await self.outbox.counts(broadcast.id)
-        async with self.db.sessions.begin() as session:
+            await repo.update(broadcast.id, status="cancelled")  # with its pending rows, in one transaction
+            cancelled = await self.outbox.cancel_broadcast(broadcast.id, session)
             if current.progress_done >= 0:  # the chair's live progress message says it stopped
-                live = [c for c in await AccountRepository(session).chats_of(current.created_by)
-                        if c[1] in self.editable_channels]
+                live = self._editable(await AccountRepository(session).chats_of(current.created_by))
+                counts = await self.outbox.counts(broadcast.id, session=session)
                 await self._refresh_live(session, current, live, "broadcast.live_cancelled", counts, now)
             await AuditRepository(session).record(actor=f"{incoming.channel}:{incoming.user_id}",
                                                   actor_member_id=who.member.id, action="cancel_broadcast",
@@ -249,13 +254,11 @@ class Broadcasts(Capability):
                 if b is None:
                     continue
                 counts = await self.outbox.counts(b.id, session=session)
-                waiting = counts.get("pending", 0) + counts.get("sending", 0)
-                done = b.recipients - waiting
-                percent = 100 if not waiting else int(done * 100 / max(b.recipients, 1))
+                waiting, done, percent = _tally(b, counts)
                 step = 100 if not waiting else max((s for s in PROGRESS_STEPS if percent >= s), default=0)
                 changes: dict = {}
                 chats = await AccountRepository(session).chats_of(b.created_by)
-                live = [c for c in chats if c[1] in self.editable_channels]
+                live = self._editable(chats)
                 if live and done != b.progress_done:
                     key = "broadcast.live_done" if not waiting else "broadcast.live"
                     queued += await self._refresh_live(session, b, live, key, counts, now)
@@ -278,14 +281,16 @@ class Broadcasts(Capability):
     async def _refresh_live(self, session, b: Broadcast, live, key: str, counts: dict[str, int],
                             now: datetime) -> int:
         """Put ``key``'s text (the counts so far) in the chair's live progress message on ``live`` chats."""
-        waiting = counts.get("pending", 0) + counts.get("sending", 0)
-        done = b.recipients - waiting
-        text = self.t(key, id=b.id, done=done, total=b.recipients,
-                      percent=100 if not waiting else int(done * 100 / max(b.recipients, 1)),
-                      sent=counts.get("sent", 0), blocked=counts.get("blocked", 0), failed=counts.get("failed", 0),
+        _, done, percent = _tally(b, counts)
+        text = self.t(key, id=b.id, done=done, total=b.recipients, percent=percent, sent=counts.get("sent", 0),
+                      blocked=counts.get("blocked", 0), failed=counts.get("failed", 0),
                       cancelled=counts.get("cancelled", 0))
         return await self.outbox.refresh_live(session, self._notes(b.created_by, live, f"bl:{b.id}", text, now),
                                               now)
+
+    def _editable(self, chats: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+        """The chat accounts ``(bot id, channel, chat id)`` whose messages the bot can edit in place."""
+        return [c for c in chats if c[1] in self.editable_channels]
 
     @staticmethod
     def _notes(member_id: int, chats, key: str, text: str, now: datetime) -> list[OutboxItem]:

@@ -29,6 +29,7 @@ its first send was confirmed has no message id, so its next refresh sends a seco
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -130,7 +131,8 @@ _CLAIM_IDS = (update(OutboxRow).where(OutboxRow.id.in_(bindparam("c_ids", expand
 
 
 class OutboxRepository:
-    """Queue, claim and settle outbox rows. Every method but ``enqueue`` runs its own transaction."""
+    """Queue, claim and settle outbox rows. ``enqueue`` and ``refresh_live`` run in the caller's transaction,
+    ``counts`` and ``cancel_broadcast`` in the caller's ``session`` when given; the others run their own."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -306,10 +308,14 @@ class OutboxRepository:
         async with self.sessions.begin() as session:
             return (await session.execute(stmt)).rowcount
 
-    async def cancel_broadcast(self, broadcast_id: int) -> int:
+    def _session(self, session: AsyncSession | None):
+        """The caller's session (their transaction), or a transaction of our own."""
+        return contextlib.nullcontext(session) if session is not None else self.sessions.begin()
+
+    async def cancel_broadcast(self, broadcast_id: int, session: AsyncSession | None = None) -> int:
         """Cancel what of a broadcast is still pending; returns how many rows were cancelled."""
-        async with self.sessions.begin() as session:
-            result = await session.execute(
+        async with self._session(session) as tx:
+            result = await tx.execute(
                 update(OutboxRow).where(OutboxRow.broadcast_id == broadcast_id, OutboxRow.status == "pending")
                 .values(status="cancelled").execution_options(synchronize_session=False))
             return result.rowcount
@@ -344,11 +350,8 @@ class OutboxRepository:
             stmt = stmt.where(OutboxRow.bot_id == bot_id)
         if channel is not None:
             stmt = stmt.where(OutboxRow.channel == channel)
-        if session is not None:
-            found = Counter({status: n for status, n in (await session.execute(stmt)).all()})
-        else:
-            async with self.sessions() as own:
-                found = Counter({status: n for status, n in (await own.execute(stmt)).all()})
+        async with self._session(session) as tx:
+            found = Counter({status: n for status, n in (await tx.execute(stmt)).all()})
         return {status: found.get(status, 0) for status in (*STATUSES, *sorted(set(found) - set(STATUSES)))}
 
     async def has_work(self, bot_id: str, channel: str) -> bool:
@@ -383,7 +386,7 @@ class OutboxRepository:
         return [payload for _, payload in sorted(rows, key=lambda r: r[0])]
 
     async def pending_for(self, channel: str, chat_id: str) -> list[dict]:
-        """Payloads still queued for one chat, oldest first (tests, the console's own delivery)."""
+        """Payloads still queued for one chat, oldest first (tests; the console takes its rows with ``take_for``)."""
         stmt = (select(OutboxRow.payload).where(OutboxRow.channel == channel, OutboxRow.chat_id == str(chat_id),
                                                 OutboxRow.status == "pending").order_by(OutboxRow.id))
         async with self.sessions() as session:

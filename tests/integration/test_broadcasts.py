@@ -15,7 +15,7 @@ from tests.integration.test_hardship import Person, as_member, inbox
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def app_database(request) -> str:
-    """"" (the default SQLite file) or a fresh PostgreSQL database when one is configured."""
+    """The database URL: empty for the default SQLite file, or a fresh PostgreSQL database when configured."""
     return request.getfixturevalue("pg_database_url") if request.param == "postgresql" else ""
 
 
