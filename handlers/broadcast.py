@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from handlers.authz import Action, authorize, units_acted_on
 from handlers.capability import Capability
+from handlers.inputs import parse_id
 from handlers.text import clip, fmt_date
 from handlers.types import Choice, Incoming, Outcome, Reply
 from nlu.normalize import fold
@@ -25,6 +26,7 @@ FLOW = "broadcast"
 CANCEL_WORDS = {"huy", "/huy", "thoi", "cancel"}
 REMIND_DAYS = (7, 1)  # reminders this many days before a phase ends
 PROGRESS_STEPS = (25, 50, 75)
+MAX_AHEAD = timedelta(days=366)  # a broadcast or reminder further ahead is a typo ("2062" for "2026")
 
 
 def parse_when(text: str, now_local: datetime) -> datetime | str:
@@ -47,6 +49,8 @@ def parse_when(text: str, now_local: datetime) -> datetime | str:
     when = datetime(day.year, day.month, day.day, hour, minute, tzinfo=now_local.tzinfo)
     if when <= now_local:
         return "broadcast.error.when_past"
+    if when > now_local + MAX_AHEAD:
+        return "broadcast.error.when"
     return when
 
 
@@ -193,9 +197,12 @@ class Broadcasts(Capability):
         who = await self.identity(incoming)
         if who is None:
             return None, None, "authz.not_linked"
+        broadcast_id = parse_id(arg)
+        if arg.strip() and broadcast_id is None:  # "²", a 23-digit number: no broadcast has that id
+            return who, None, "broadcast.error.unknown"
         async with self.db.sessions() as session:
             repo = BroadcastRepository(session)
-            broadcast = await repo.get(int(arg)) if arg.strip().isdigit() else await repo.latest_by(who.member.id)
+            broadcast = await repo.get(broadcast_id) if broadcast_id else await repo.latest_by(who.member.id)
             if broadcast is None:
                 return who, None, "broadcast.error.unknown"
             decision = authorize(who, Action.BROADCAST, await repo.unit(broadcast))
@@ -324,6 +331,9 @@ class Broadcasts(Capability):
         try:
             remind_on = date(year, month, day)
         except ValueError:
+            return self._ok(self.t("reminder.usage", lang))
+        today = self.clock().astimezone(self.tz).date()
+        if not today - MAX_AHEAD <= remind_on <= today + MAX_AHEAD:
             return self._ok(self.t("reminder.usage", lang))
         roots = units_acted_on(who) or ([who.member.unit] if who and who.is_admin else [])
         if who is None or not roots:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from handlers.broadcast import FLOW as BROADCAST_FLOW
 from handlers.broadcast import Broadcasts
 from handlers.hardship import FORM, INFO, REVIEW, Hardship
+from handlers.inputs import ascii_number, clean_incoming
 from handlers.membership import LINK_FLOW, LinkPolicy, Membership
 from handlers.qa import KnowledgeAnswers
 from handlers.smalltalk import help_reply, small_talk
@@ -48,8 +49,8 @@ def pick_choice(text: str, offered: list) -> str | None:
         return None
     digits = "".join(ch for ch in words if ch.isdigit())
     if digits and len(words) <= 6 and words.replace("so", "").strip(" .") == digits:
-        index = int(digits)
-        return offered[index - 1][1] if 1 <= index <= len(offered) else None
+        index = ascii_number(digits, 1, len(offered))
+        return offered[index - 1][1] if index is not None else None
     for label, action in offered:
         if fold(label) == words:
             return action
@@ -107,6 +108,7 @@ class Core:
         return (await self.process(incoming)).replies
 
     async def process(self, incoming: Incoming) -> Outcome:
+        incoming = clean_incoming(incoming)  # no control characters reach storage, from any channel
         lang = self.t.language_for(incoming.language)
         try:
             outcome = await self._route(incoming, lang)

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from handlers.authz import can_review_request
 from handlers.capability import Capability
+from handlers.inputs import ascii_number, parse_id
 from handlers.text import fmt_date
 from handlers.types import Choice, Incoming, Outcome, Reply
 from nlu.normalize import fold
@@ -45,12 +46,17 @@ def parse_amount(text: str) -> int | None | str:
     if not match:
         return "hardship.error.amount"
     number, unit = match.group(1), match.group(2)
-    if unit in ("trieu", "tr", "million", "nghin", "ngan", "k", "thousand"):
-        value = float(number.replace(".", "").replace(",", ".") if number.count(",") == 1 and "." not in number
-                      else number.replace(",", "."))
-        value *= 1_000_000 if unit in ("trieu", "tr", "million") else 1_000
-    else:
-        value = float(number.replace(".", "").replace(",", ""))
+    if len(number) > 16 or not number.isascii():  # 400 nines overflow a float; "２" is no amount
+        return "hardship.error.amount_range" if number.isascii() else "hardship.error.amount"
+    try:
+        if unit in ("trieu", "tr", "million", "nghin", "ngan", "k", "thousand"):
+            value = float(number.replace(".", "").replace(",", ".") if number.count(",") == 1 and "." not in number
+                          else number.replace(",", "."))
+            value *= 1_000_000 if unit in ("trieu", "tr", "million") else 1_000
+        else:
+            value = float(number.replace(".", "").replace(",", ""))
+    except ValueError:  # "1.5.5 tr": no number
+        return "hardship.error.amount"
     amount = int(round(value))
     if not 10_000 <= amount <= 1_000_000_000:
         return "hardship.error.amount_range"
@@ -187,8 +193,9 @@ class Hardship(Capability):
         d, step = state.data, state.step
         if step == "category":
             choice = action.removeprefix("hs:cat:") if action.startswith("hs:cat:") else None
-            if choice is None and words.isdigit() and 1 <= int(words) <= len(CATEGORIES):
-                choice = CATEGORIES[int(words) - 1]
+            number = ascii_number(words, 1, len(CATEGORIES)) if choice is None else None
+            if number is not None:
+                choice = CATEGORIES[number - 1]
             if choice is None:
                 labels = {fold(self.t(f"hardship.category.{c}")): c for c in CATEGORIES}
                 choice = labels.get(words)
@@ -383,11 +390,12 @@ class Hardship(Capability):
     async def on_review_action(self, incoming: Incoming, action: str, lang: str) -> Outcome:
         """``req:<verb>:<id>`` from a chair's button (or its number)."""
         _, verb, raw_id = (action.split(":") + ["", ""])[:3]
-        if not raw_id.isdigit():
+        request_id = parse_id(raw_id)
+        if request_id is None:
             return self._ok(self.t("hardship.review.unknown", lang), intent="review")
         who = await self.identity(incoming)
         async with self.db.sessions() as session:
-            request, denied = await self._reviewable(session, who, int(raw_id))
+            request, denied = await self._reviewable(session, who, request_id)
         if denied:
             return self._ok(self.t(denied, lang), intent="review")
         if verb == "view":

@@ -1,0 +1,94 @@
+"""Every parser of what a member or chair types is total: a clear message, never the apology of a crash.
+
+Table-driven through Core.handle, as a member and as a chair of the demo roster, on SQLite and PostgreSQL.
+"""
+
+import pytest
+import pytest_asyncio
+
+from bot.app import build_app
+from tests.integration.test_hardship import as_member, fill, inbox
+
+HUGE = "9" * 23  # beyond SQLite's INTEGER and PostgreSQL's integer
+DESCRIPTION = "Em bị sốt xuất huyết phải nằm viện 5 ngày"
+
+#: (who, the steps before, the input: text or ("press", action), the locale key the reply must contain)
+CASES = [
+    ("member", ["/hotro"], "²", "hardship.error.category"),
+    ("zalo", ["/hotro"], "²", "hardship.error.category"),
+    ("zalo", ["/hotro"], "số ²", "hardship.error.category"),
+    ("member", ["/hotro"], HUGE, "hardship.error.category"),
+    ("member", ["/hotro", "1"], "31/12/99999", "hardship.error.date"),
+    ("member", ["/hotro", "1"], "29/2/2021", "hardship.error.date"),
+    ("member", ["/hotro", "1"], "1/1/1900", "hardship.error.date_old"),
+    ("member", ["/hotro", "1", "hôm qua", DESCRIPTION], "9" * 400, "hardship.error.amount_range"),
+    ("member", ["/hotro", "1", "hôm qua", DESCRIPTION], "9" * 400 + " triệu", "hardship.error.amount_range"),
+    ("member", ["/hotro", "1", "hôm qua", DESCRIPTION], "1.5.5 tr", "hardship.error.amount"),
+    ("member", ["/hotro", "1", "hôm qua", DESCRIPTION], "1,5,5 triệu", "hardship.error.amount"),
+    ("member", ["/hotro", "1", "hôm qua", DESCRIPTION], "²", "hardship.error.amount"),
+    ("chair", [], ("press", "req:view:²"), "hardship.review.unknown"),
+    ("chair", [], ("press", f"req:view:{HUGE}"), "hardship.review.unknown"),
+    ("chair", [], ("press", "req:view:-1"), "hardship.review.unknown"),
+    ("chair", [], ("press", f"req:approve:{HUGE}"), "hardship.review.unknown"),
+    ("chair", [("press", "req:approve:{request}")], "9" * 400, "hardship.error.approve_amount"),
+    ("chair", [("press", "req:approve:{request}")], "1.5.5 tr", "hardship.error.approve_amount"),
+    ("chair", [], "/thongbao_ketqua ²", "broadcast.error.unknown"),
+    ("chair", [], f"/thongbao_ketqua {HUGE}", "broadcast.error.unknown"),
+    ("chair", [], "/thongbao_ketqua 0", "broadcast.error.unknown"),
+    ("chair", [], "/thongbao_huy ²", "broadcast.error.unknown"),
+    ("chair", [], f"/thongbao_huy {HUGE}", "broadcast.error.unknown"),
+    ("chair", ["/thongbao", "Họp công đoàn thứ Sáu lúc 14h", ("press", "bc:unit:NTL-FECON-T1"), ("press", "bc:later")],
+     "08:00 31/12/9999", "broadcast.error.when"),
+    ("chair", ["/thongbao", "Họp công đoàn thứ Sáu lúc 14h", ("press", "bc:unit:NTL-FECON-T1"), ("press", "bc:later")],
+     "99:99 1/1/2022", "broadcast.error.when"),
+    ("chair", [], "/nhacnho_them ngay-thanh-lap-cong-doan-viet-nam 31/12/0001", "reminder.usage"),
+    ("chair", [], "/nhacnho_them ngay-thanh-lap-cong-doan-viet-nam 31/12/9999", "reminder.usage"),
+    ("chair", [], "/nhacnho_them ngay-thanh-lap-cong-doan-viet-nam 31/02/2021", "reminder.usage"),
+]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app_database(request) -> str:
+    return request.getfixturevalue("pg_database_url") if request.param == "postgresql" else ""
+
+
+@pytest_asyncio.fixture
+async def app(app_database, settings, clock):
+    application = await build_app(settings.model_copy(update={"database_url": app_database}), clock=clock)
+    yield application
+    await application.close()
+
+
+def _fixed_part(text: str) -> str:
+    """The words of a message before its first placeholder (what every rendering of it contains)."""
+    return text.split("{")[0].strip()[:40]
+
+
+async def _act(person, step) -> str:
+    if isinstance(step, tuple):
+        return await person.presses(step[1])
+    return await person.says(step)
+
+
+async def test_every_parser_answers_clearly(app):
+    t = app.translator
+    people = {"member": await as_member(app, "NTL-0103", "m1"),
+              "zalo": await as_member(app, "NTL-0104", "z1", channel="zalo", buttons=False),
+              "chair": await as_member(app, "NTL-0101", "c1")}
+    author = await as_member(app, "NTL-0105", "m2")
+    await fill(author)
+    request_id = (await inbox(app, people["chair"]))[0]["choices"][0][1].split(":")[-1]
+    apology = t("bot.apology")
+    problems = []
+    for who, steps, given, key in CASES:
+        person = people[who]
+        for step in steps:
+            if isinstance(step, tuple):
+                step = (step[0], step[1].format(request=request_id))
+            assert apology not in await _act(person, step), (who, steps, step)
+        reply = await _act(person, given)
+        expected = _fixed_part(t(key))
+        if apology in reply or expected not in reply:
+            problems.append(f"{who} {steps} {str(given)[:30]!r}: expected {key!r}, got {reply[:120]!r}")
+        await person.says("hủy")
+    assert not problems, "\n".join(problems)
