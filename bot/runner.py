@@ -67,9 +67,13 @@ class Server:
         self.web_app = web.Application(client_max_size=1024 * 1024)
         self.web_app.router.add_get("/healthz", healthz)
         self.port: int | None = None
+        #: set once every webhook is registered with its platform (Zalo's waits for getMe, in the background)
+        self.registered = asyncio.Event()
 
     async def start(self) -> None:
         s = self.settings
+        if (error := s.webhook_error()) is not None:
+            raise SystemExit(error)
         needs_web = False
         webhooks = []  # registered with the platform once the server listens
         if s.telegram_token is not None:
@@ -80,12 +84,10 @@ class Server:
                                        durable_dedupe=s.telegram_mode == "webhook")
             self.channels.append(telegram)
             if s.telegram_mode == "webhook":
-                if s.telegram_webhook_secret is None or not s.telegram_webhook_url:
-                    raise SystemExit("Telegram webhook mode needs UNIONBOT_TELEGRAM_WEBHOOK_URL and "
-                                     "UNIONBOT_TELEGRAM_WEBHOOK_SECRET")
                 secret = s.telegram_webhook_secret.get_secret_value()
-                telegram.webhook_app(s.telegram_webhook_path, secret, self.web_app)
+                telegram.webhook_app(s.telegram_webhook_path, secret, self.web_app, lease=s.webhook_lease_seconds)
                 webhooks.append(lambda t=telegram, sec=secret: t.set_webhook(s.telegram_webhook_url, sec))
+                self._task(telegram.run_stored(s.webhook_lease_seconds), "telegram-stored-updates")
                 needs_web = True
             else:
                 self._task(telegram.run_polling(), "telegram-polling")
@@ -97,12 +99,10 @@ class Server:
                                api_url=s.zalo_api_url, durable_dedupe=s.zalo_mode == "webhook")
             self.channels.append(zalo)
             if s.zalo_mode == "webhook":
-                if s.zalo_webhook_secret is None or not s.zalo_webhook_url:
-                    raise SystemExit("Zalo webhook mode needs UNIONBOT_ZALO_WEBHOOK_URL and "
-                                     "UNIONBOT_ZALO_WEBHOOK_SECRET")
                 zsecret = s.zalo_webhook_secret.get_secret_value()
-                zalo.webhook_app(s.zalo_webhook_path, zsecret, self.web_app)
-                webhooks.append(lambda z=zalo, sec=zsecret: z.set_webhook(s.zalo_webhook_url, sec))
+                zalo.webhook_app(s.zalo_webhook_path, zsecret, self.web_app, lease=s.webhook_lease_seconds)
+                # getMe may fail at start: the webhook answers 503 (the platform retries) until the bot id is known
+                self._task(self._zalo_webhook(zalo, zsecret), "zalo-webhook")
                 needs_web = True
             else:
                 self._task(zalo.run_polling(), "zalo-polling")
@@ -116,11 +116,19 @@ class Server:
             log.info("webhook server listening on %s:%s", s.web_host, self.port)
         for register in webhooks:
             await register()
+        if not (s.zalo_token is not None and s.zalo_mode == "webhook"):
+            self.registered.set()
         if self.channels:  # reminders and broadcast progress reports, queued for the delivery workers
             from bot.workers.scheduler import Scheduler
 
             self.scheduler = Scheduler(self.app.core, progress_every=self.settings.progress_interval)
             self._task(self.scheduler.run(), "scheduler")
+
+    async def _zalo_webhook(self, zalo, secret: str) -> None:
+        """Learn the bot id (getMe, retried), register the webhook, then handle the stored updates left behind."""
+        await zalo.set_webhook(self.settings.zalo_webhook_url, secret)
+        self.registered.set()
+        await zalo.run_stored(self.settings.webhook_lease_seconds)
 
     def _worker(self, sender, bot_id: str, channel: str, rate: float):
         from bot.workers.delivery import DeliveryWorker
@@ -190,6 +198,8 @@ class Server:
 
 
 async def serve(settings: Settings) -> None:
+    if (error := settings.webhook_error()) is not None:
+        raise SystemExit(error)  # one line on stderr, exit code 1, before anything starts
     if settings.telegram_token is None and settings.zalo_token is None:
         from bot.channels.console import run_console
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: webhook secrets: at least this long (``openssl rand -hex 32`` gives 64), at most Telegram's 256; only the
+#: characters Telegram allows in ``secret_token`` (Zalo's header takes them too)
+WEBHOOK_SECRET_MIN = 16
+WEBHOOK_SECRET_MAX = 256
+WEBHOOK_SECRET_CHARS = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class Settings(BaseSettings):
@@ -64,6 +70,32 @@ class Settings(BaseSettings):
     #: where the webhook server listens (behind a reverse proxy)
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    #: seconds a webhook worker holds a received update while handling it; a worker that vanished (a crash)
+    #: leaves it in the database, and after this long another worker, or this one restarted, handles it
+    webhook_lease_seconds: float = Field(default=60.0, gt=0)
+
+    def webhook_error(self) -> str | None:
+        """What is wrong with the webhook settings of the messengers to serve, in one line; None when nothing."""
+        checks = [("TELEGRAM", self.telegram_token, self.telegram_mode, self.telegram_webhook_url,
+                   self.telegram_webhook_secret),
+                  ("ZALO", self.zalo_token, self.zalo_mode, self.zalo_webhook_url, self.zalo_webhook_secret)]
+        for name, token, mode, url, secret in checks:
+            if token is None:
+                continue
+            if mode not in ("polling", "webhook"):
+                return f"UNIONBOT_{name}_MODE must be 'polling' or 'webhook', not {mode!r}"
+            if mode != "webhook":
+                continue
+            if not url:
+                return f"{name.title()} webhook mode needs UNIONBOT_{name}_WEBHOOK_URL"
+            value = secret.get_secret_value() if secret is not None else ""
+            if not value:
+                return (f"{name.title()} webhook mode needs UNIONBOT_{name}_WEBHOOK_SECRET (it is empty or unset; "
+                        "e.g. $(openssl rand -hex 32))")
+            if not WEBHOOK_SECRET_MIN <= len(value) <= WEBHOOK_SECRET_MAX or not WEBHOOK_SECRET_CHARS.fullmatch(value):
+                return (f"UNIONBOT_{name}_WEBHOOK_SECRET must be {WEBHOOK_SECRET_MIN}-{WEBHOOK_SECRET_MAX} characters "
+                        f"of A-Z, a-z, 0-9, _ and - (it has {len(value)}); e.g. $(openssl rand -hex 32)")
+        return None
 
     def secrets(self) -> list[str]:
         """Values that must never appear in logs or error messages."""

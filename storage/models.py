@@ -192,6 +192,12 @@ class ProcessedUpdateRow(Base):
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     update_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    #: a webhook update received and not handled yet: its body (JSON), and until when the worker handling it
+    #: holds it (a crashed worker's updates are taken again after that); both NULL once handled
+    payload: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_processed_updates_pending", "bot_id", "channel", "lease_until"),)
 
 
 class OutboxRow(Base):

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -42,9 +44,9 @@ from aiogram.types import (
     Message,
     Update,
 )
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
+from bot.channels.payloads import BadPayload, check_numbers
 from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
 from handlers.core import Core
 from handlers.text import split_text
@@ -57,6 +59,8 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 TEXT_LIMIT = 4096
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_WEBHOOK_BODY = 1024 * 1024
 COMMANDS = ("start", "menu", "help", "hotro", "hoso", "nhacnho", "lienket", "toi", "huylienket", "duyet", "thongbao")
 
 
@@ -193,6 +197,8 @@ class TelegramChannel:
         self.dispatcher = Dispatcher()
         self.dispatcher.include_router(self._router())
         self.dispatcher.update.outer_middleware(self._dedupe)
+        self._tasks: set[asyncio.Task] = set()
+        self._stopping = asyncio.Event()
 
     # ----- parsing ---------------------------------------------------------------------------------
     def _router(self) -> Router:
@@ -218,8 +224,9 @@ class TelegramChannel:
             received_at=message.date or datetime.now(UTC), is_group=message.chat.type != "private")
 
     async def _dedupe(self, handler: Callable[[Update, dict], Awaitable], update: Update, data: dict):
-        """The same update delivered twice (webhook retries, a restart mid-batch) is handled once."""
-        if not await self.updates.claim(self.bot_id, CHANNEL, str(update.update_id)):
+        """The same update delivered twice (webhook retries, a restart mid-batch) is handled once. A webhook update
+        comes ``stored`` (claimed when it was stored)."""
+        if not data.get("stored") and not await self.updates.claim(self.bot_id, CHANNEL, str(update.update_id)):
             log.info("telegram update %s already handled; skipped", update.update_id)
             return None
         try:
@@ -299,16 +306,97 @@ class TelegramChannel:
                                             polling_timeout=20)
 
     async def stop(self) -> None:
+        self._stopping.set()
         with contextlib.suppress(RuntimeError):  # not polling
             await self.dispatcher.stop_polling()
+        if self._tasks:  # the webhook updates in hand are finished (or stay stored for the next start)
+            await asyncio.wait(list(self._tasks), timeout=5)
         await self.bot.session.close()
 
-    def webhook_app(self, path: str, secret: str, app: web.Application | None = None) -> web.Application:
-        """An aiohttp app serving the webhook at ``path`` (secret checked before anything is parsed)."""
-        app = app or web.Application(client_max_size=1024 * 1024)
-        SimpleRequestHandler(self.dispatcher, self.bot, secret_token=secret, handle_in_background=True).register(
-            app, path=path)
+    # ----- webhook -----------------------------------------------------------------------------------
+    def parse_update(self, body: bytes | str) -> Update:
+        """A webhook body as an ``Update``; ``BadPayload`` when it is not JSON, not UTF-8 or not an update."""
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            raise BadPayload("the body is not JSON") from None
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            raise BadPayload("not a Telegram update (no update_id)")
+        check_numbers(data)
+        try:
+            return Update.model_validate(data, context={"bot": self.bot})
+        except Exception:  # pydantic's error quotes the values: personal data stays out of the answer and logs
+            raise BadPayload("malformed Telegram update") from None
+
+    def webhook_app(self, path: str, secret: str, app: web.Application | None = None, *,
+                    lease: float = 60.0) -> web.Application:
+        """Serve the webhook at ``path``: 401 without the secret (compared as bytes, in constant time, before
+        anything is parsed), 400 for a malformed body; a well-formed update is stored in the database before the
+        200 and handled after (``lease``: see ``run_stored``)."""
+        app = app or web.Application(client_max_size=MAX_WEBHOOK_BODY)
+        expected = secret.encode()
+
+        async def receive(request: web.Request) -> web.Response:
+            # aiohttp decodes header bytes as UTF-8 with surrogateescape: this gives the exact bytes back
+            given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+            if not hmac.compare_digest(given, expected):
+                return web.Response(status=401, text="unauthorized")
+            if (request.content_length or 0) > MAX_WEBHOOK_BODY:
+                return web.Response(status=413, text="too large")
+            body = await request.content.read(MAX_WEBHOOK_BODY + 1)
+            if len(body) > MAX_WEBHOOK_BODY:
+                return web.Response(status=413, text="too large")
+            try:
+                update = self.parse_update(body)
+            except BadPayload as exc:
+                return web.Response(status=400, text=f"bad request: {exc}")
+            key = str(update.update_id)
+            try:
+                fresh = await self.updates.accept(self.bot_id, CHANNEL, key, json.dumps(json.loads(body)),
+                                                  lease=lease)
+            except Exception:  # the database is away: Telegram delivers it again later
+                log.warning("telegram: could not store update %s; answered 503", key, exc_info=True)
+                return web.Response(status=503, text="try again", headers={"Retry-After": "5"})
+            if fresh:
+                self._spawn(self._handle_stored(key, update))
+            else:
+                log.info("telegram update %s already received; skipped", key)
+            return web.json_response({})
+
+        app.router.add_post(path, receive)
         return app
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle_stored(self, key: str, update: Update) -> None:
+        await self.dispatcher.feed_update(self.bot, update, stored=True)
+        try:
+            await self.updates.done(self.bot_id, CHANNEL, key)
+        except Exception:
+            log.warning("telegram: update %s handled but not marked so; it may be handled again", key, exc_info=True)
+
+    async def run_stored(self, lease: float = 60.0) -> None:
+        """Handle the webhook updates stored but left unhandled (a worker crashed after the 200): at start, then
+        every few seconds, oldest first, each once its holder's ``lease`` ran out."""
+        every = max(1.0, min(lease / 2, 10.0))
+        while not self._stopping.is_set():
+            try:
+                for key, payload in await self.updates.take_pending(self.bot_id, CHANNEL, lease=lease, limit=20):
+                    log.info("telegram: handling stored update %s", key)
+                    try:
+                        update = self.parse_update(payload)
+                    except BadPayload:
+                        await self.updates.done(self.bot_id, CHANNEL, key)
+                        continue
+                    await self._handle_stored(key, update)
+            except Exception:
+                log.warning("telegram: stored updates could not be read; trying again in %.0fs", every,
+                            exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=every)
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.prepare()

@@ -19,11 +19,13 @@ import hmac
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import aiohttp
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
+from bot.channels.payloads import BadPayload, check_numbers, field_names
 from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
 from handlers.core import Core
 from handlers.text import split_text
@@ -203,6 +205,51 @@ class ZaloSender:
         await self.client.close()
 
 
+MAX_DATE_MS = 253_402_300_799_000  # 9999-12-31: later dates are not dates
+_Id = Annotated[StrictStr, Field(min_length=1, max_length=64)] | StrictInt
+
+
+class _User(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: _Id | None = None
+    display_name: StrictStr | None = None
+    is_bot: StrictBool | None = None
+
+
+class _Chat(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: _Id
+    chat_type: StrictStr | None = None
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    sender: _User | None = Field(default=None, alias="from")
+    chat: _Chat
+    message_id: _Id | None = None
+    date: Annotated[StrictInt | StrictFloat, Field(ge=0, le=MAX_DATE_MS)] | None = None
+    text: StrictStr | None = None
+    caption: StrictStr | None = None
+    photo: StrictStr | None = None
+    url: StrictStr | None = None
+    sticker: StrictStr | None = None
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    event_name: StrictStr
+    message: _Message
+
+
+def parse_event(event: Any) -> _Event:
+    """A Zalo event checked field by field; ``BadPayload`` (naming the fields, never their values) otherwise."""
+    check_numbers(event)
+    try:
+        return _Event.model_validate(event)
+    except ValidationError as exc:
+        raise BadPayload(f"malformed Zalo event ({field_names(exc)})") from None
+
+
 def unwrap(payload: Any) -> dict | None:
     """Webhook bodies come as ``{ok, result: event}`` or as the bare event."""
     if isinstance(payload, dict) and "event_name" not in payload and isinstance(payload.get("result"), dict):
@@ -219,37 +266,47 @@ class ZaloChannel:
         self.updates = UpdateLog(db.sessions, durable=durable_dedupe)
         self.bot_id = "zalo"
         self._stopping = asyncio.Event()
+        self._ready = asyncio.Event()  # the bot id is known (getMe answered)
         self._tasks: set[asyncio.Task] = set()
 
     # ----- events ------------------------------------------------------------------------------------
-    def incoming(self, event: dict) -> Incoming | None:
-        message = event.get("message") or {}
-        sender = message.get("from") or {}
-        chat = message.get("chat") or {}
-        if sender.get("is_bot") or not chat.get("id"):
+    def incoming(self, event: Any) -> Incoming | None:
+        """The event as an ``Incoming``; None for the bot's own messages. Raises ``BadPayload`` when malformed."""
+        parsed = parse_event(event)
+        message = parsed.message
+        sender = message.sender or _User()
+        chat = message.chat
+        if sender.is_bot:
             return None
-        name = event.get("event_name")
         attachments: tuple[Attachment, ...] = ()
-        text = message.get("text") or ""
-        if name == EVENT_IMAGE:
-            attachments = (Attachment("photo", str(message.get("photo") or message.get("url") or "")),)
-            text = message.get("caption") or ""
-        elif name == EVENT_STICKER:
-            attachments = (Attachment("sticker", str(message.get("sticker") or "")),)
-        date = message.get("date")
-        received = datetime.fromtimestamp(date / 1000, UTC) if isinstance(date, int | float) else datetime.now(UTC)
-        return Incoming(channel=CHANNEL, bot_id=self.bot_id, chat_id=str(chat["id"]),
-                        user_id=str(sender.get("id") or chat["id"]), text=text,
-                        message_id=str(message.get("message_id") or ""), display_name=sender.get("display_name"),
-                        attachments=attachments, received_at=received, buttons=False,
-                        is_group=str(chat.get("chat_type", "PRIVATE")).upper() != "PRIVATE")
+        text = message.text or ""
+        if parsed.event_name == EVENT_IMAGE:
+            attachments = (Attachment("photo", message.photo or message.url or ""),)
+            text = message.caption or ""
+        elif parsed.event_name == EVENT_STICKER:
+            attachments = (Attachment("sticker", message.sticker or ""),)
+        received = datetime.fromtimestamp(message.date / 1000, UTC) if message.date is not None else datetime.now(UTC)
+        return Incoming(channel=CHANNEL, bot_id=self.bot_id, chat_id=str(chat.id),
+                        user_id=str(sender.id if sender.id is not None else chat.id), text=text,
+                        message_id=str(message.message_id if message.message_id is not None else ""),
+                        display_name=sender.display_name, attachments=attachments, received_at=received,
+                        buttons=False, is_group=(chat.chat_type or "PRIVATE").upper() != "PRIVATE")
 
-    async def handle_event(self, event: dict) -> None:
-        incoming = self.incoming(event)
+    @staticmethod
+    def update_key(incoming: Incoming) -> str:
+        return incoming.message_id or f"{incoming.chat_id}:{incoming.received_at.timestamp()}"
+
+    async def handle_event(self, event: Any, *, stored: bool = False) -> None:
+        """Handle one event (polling, or a webhook update already ``stored``); a malformed one is skipped."""
+        try:
+            incoming = self.incoming(event)
+        except BadPayload as exc:
+            log.warning("zalo: %s; skipped", exc)
+            return
         if incoming is None:
             return
-        key = incoming.message_id or f"{incoming.chat_id}:{incoming.received_at.timestamp()}"
-        if not await self.updates.claim(self.bot_id, CHANNEL, key):
+        key = self.update_key(incoming)
+        if not stored and not await self.updates.claim(self.bot_id, CHANNEL, key):
             log.info("zalo message %s already handled; skipped", key)
             return
         try:
@@ -274,6 +331,7 @@ class ZaloChannel:
         """One poller per token. Refuses to start while a webhook is set; stops on 401."""
         me = await self.client.get_me()
         self.bot_id = str((me or {}).get("id") or "zalo")
+        self._ready.set()
         info = await self.client.get_webhook_info()
         if info.get("url"):
             raise SystemExit(f"Zalo: a webhook is set ({info['url']}), so polling cannot work. Either run in "
@@ -313,14 +371,22 @@ class ZaloChannel:
         task.add_done_callback(self._tasks.discard)
 
     # ----- webhook -----------------------------------------------------------------------------------
-    def webhook_app(self, path: str, secret: str, app: web.Application | None = None) -> web.Application:
+    def webhook_app(self, path: str, secret: str, app: web.Application | None = None, *,
+                    lease: float = 60.0) -> web.Application:
+        """Serve the webhook at ``path``: 403 without the secret (compared as bytes, in constant time, before
+        anything is parsed), 503 until the bot knows its id (the platform retries), 400 for a malformed body; a
+        well-formed event is stored in the database before the 200 and handled after (``lease``: see
+        ``run_stored``)."""
         app = app or web.Application()
         expected = secret.encode()
 
         async def receive(request: web.Request) -> web.Response:
-            given = request.headers.get(SECRET_HEADER, "").encode()
-            if not hmac.compare_digest(given, expected):  # before anything is parsed
+            # aiohttp decodes header bytes as UTF-8 with surrogateescape: this gives the exact bytes back
+            given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+            if not hmac.compare_digest(given, expected):
                 return web.Response(status=403, text="forbidden")
+            if not self._ready.is_set():
+                return web.Response(status=503, text="starting", headers={"Retry-After": "5"})
             if (request.content_length or 0) > MAX_WEBHOOK_BODY:
                 return web.Response(status=413, text="too large")
             body = await request.content.read(MAX_WEBHOOK_BODY + 1)
@@ -328,19 +394,69 @@ class ZaloChannel:
                 return web.Response(status=413, text="too large")
             try:
                 event = unwrap(json.loads(body))
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                event = None
-            if event is None:
-                return web.Response(status=400, text="bad request")
-            self._spawn(self.handle_event(event))  # answer at once, handle after
+                if event is None:
+                    raise BadPayload("not a Zalo event (no event_name)")
+                incoming = self.incoming(event)
+            except (ValueError, RecursionError, BadPayload) as exc:  # not JSON, not UTF-8, nested too deep
+                reason = str(exc) if isinstance(exc, BadPayload) else "the body is not JSON"
+                return web.Response(status=400, text=f"bad request: {reason}")
+            if incoming is None:  # the bot's own message, echoed
+                return web.json_response({"ok": True})
+            key = self.update_key(incoming)
+            try:
+                fresh = await self.updates.accept(self.bot_id, CHANNEL, key, json.dumps(event), lease=lease)
+            except Exception:  # the database is away: the platform delivers it again later
+                log.warning("zalo: could not store message %s; answered 503", key, exc_info=True)
+                return web.Response(status=503, text="try again", headers={"Retry-After": "5"})
+            if fresh:
+                self._spawn(self._handle_stored(key, event))
+            else:
+                log.info("zalo message %s already received; skipped", key)
             return web.json_response({"ok": True})
 
         app.router.add_post(path, receive)
         return app
 
-    async def set_webhook(self, url: str, secret: str) -> None:
-        me = await self.client.get_me()
+    async def _handle_stored(self, key: str, event: Any) -> None:
+        await self.handle_event(event, stored=True)
+        try:
+            await self.updates.done(self.bot_id, CHANNEL, key)
+        except Exception:
+            log.warning("zalo: message %s handled but not marked so; it may be handled again", key, exc_info=True)
+
+    async def run_stored(self, lease: float = 60.0) -> None:
+        """Handle the webhook updates stored but left unhandled (a worker crashed after the 200): once the bot knows
+        its id, then every few seconds, oldest first, each once its holder's ``lease`` ran out."""
+        await self._ready.wait()
+        every = max(1.0, min(lease / 2, 10.0))
+        while not self._stopping.is_set():
+            try:
+                for key, payload in await self.updates.take_pending(self.bot_id, CHANNEL, lease=lease, limit=20):
+                    log.info("zalo: handling stored message %s", key)
+                    await self._handle_stored(key, json.loads(payload))
+            except Exception:
+                log.warning("zalo: stored updates could not be read; trying again in %.0fs", every, exc_info=True)
+            await self._sleep(every)
+
+    async def learn_bot_id(self) -> None:
+        """getMe until it answers (backing off), then the bot id is known and the webhook serves."""
+        delay = 1.0
+        while True:
+            try:
+                me = await self.client.get_me()
+                break
+            except ZaloError as exc:
+                log.warning("zalo: getMe failed (%s); the webhook answers 503 until it works; retrying in %.0fs",
+                            exc.status or "network error", delay)
+                await self._sleep(delay)
+                if self._stopping.is_set():
+                    raise asyncio.CancelledError from None
+                delay = min(delay * 2, 60.0)
         self.bot_id = str((me or {}).get("id") or "zalo")
+        self._ready.set()
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        await self.learn_bot_id()
         await self.client.set_webhook(url, secret)
 
     async def stop(self) -> None:

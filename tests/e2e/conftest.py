@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from contextlib import asynccontextmanager
 
@@ -31,6 +32,7 @@ async def running_bot(settings, clock, **overrides):
     server = Server(app)
     try:
         await server.start()
+        await asyncio.wait_for(server.registered.wait(), timeout=30)  # Zalo registers its webhook after getMe
         yield app, server
     finally:
         await server.stop()
