@@ -8,11 +8,13 @@ messenger.
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date, datetime, timedelta
 
 from handlers.authz import Action, authorize, units_acted_on
-from handlers.capability import Capability
+from handlers.capability import DONE, Capability, state_key
 from handlers.inputs import parse_id
+from handlers.once import already_done
 from handlers.text import clip, fmt_date
 from handlers.types import Choice, Incoming, Outcome, Reply
 from nlu.normalize import fold
@@ -85,7 +87,7 @@ class Broadcasts(Capability):
         roots = units_acted_on(who) or ([who.member.unit] if who.is_admin else [])
         if not roots:
             return self._ok(self.t("authz.members_only", lang))
-        await self.save_state(incoming, State(FLOW, "text", {}))
+        await self.save_state(incoming, State(FLOW, "text", {"draft_id": uuid.uuid4().hex}))
         return self._ok(self.t("broadcast.ask.text", lang))
 
     async def on_step(self, incoming: Incoming, state: State, lang: str) -> Outcome:
@@ -128,7 +130,7 @@ class Broadcasts(Capability):
                                       Choice(self.t("broadcast.button.cancel", lang), "bc:cancel")))
         if state.step == "confirm":
             if action == "bc:now" or fold(text) in ("gui", "gui ngay", "gui luon", "send", "send now", "now"):
-                return await self._queue(incoming, who, d, self.clock(), lang)
+                return await self._queue(incoming, who, state, self.clock(), lang)
             if action == "bc:later" or fold(text) in ("hen gio", "sau", "later", "schedule"):
                 await self.save_state(incoming, State(FLOW, "when", d))
                 return self._ok(self.t("broadcast.ask.when", lang, example=self._example_time()))
@@ -137,7 +139,7 @@ class Broadcasts(Capability):
             when = parse_when(text, self.clock().astimezone(self.tz))
             if isinstance(when, str):
                 return self._ok(self.t(when, lang, example=self._example_time()))
-            return await self._queue(incoming, who, d, when, lang)
+            return await self._queue(incoming, who, state, when, lang)
         await self.clear_state(incoming)
         return self._ok(self.t("broadcast.cancelled_draft", lang))
 
@@ -160,17 +162,26 @@ class Broadcasts(Capability):
         await self.save_state(incoming, State(FLOW, "audience", d))
         return self._ok(self.t("broadcast.ask.audience", lang), tuple(choices[:12]))
 
-    async def _queue(self, incoming: Incoming, who: Identity, d: dict, when: datetime, lang: str) -> Outcome:
+    async def _queue(self, incoming: Incoming, who: Identity, state: State, when: datetime, lang: str) -> Outcome:
+        """Queue the draft: once, however many taps or retries arrive (the chair's state is taken with a
+        compare-and-set in the transaction that creates the broadcast, whose ``draft_id`` is unique)."""
+        d = state.data
         now = self.clock()
         async with self.db.sessions.begin() as session:
             unit = await UnitRepository(session).by_code(d["unit"])
             decision = authorize(who, Action.BROADCAST, unit)
             if not decision:
                 return self._ok(self.t(decision.reason, lang))
+            taken = await self.take(session, incoming, state, "broadcast")
+            if taken is None:  # a second tap: the first one queued it
+                current = await self.states.current(session, state_key(incoming))
+                if current is not None and current.flow == DONE:
+                    return Outcome([already_done(self.t, current, lang)], "broadcast", 1.0, False)
+                return self._ok(self.t("broadcast.expired_button", lang))
             recipients = await recipients_of(session, unit, self.local_channels)
             repo = BroadcastRepository(session)
             broadcast = await repo.create(unit.id, who.member.id, d["text"], d.get("photo"), d.get("photo_channel"),
-                                          when, len(recipients), now)
+                                          when, len(recipients), now, draft_id=d.get("draft_id") or uuid.uuid4().hex)
             text = self.t("broadcast.header", name=unit.name) + "\n" + d["text"]
             items = [OutboxItem(
                 dedupe_key=f"b:{broadcast.id}:{r.member_id}:{r.bot_id}:{r.channel}", bot_id=r.bot_id,
@@ -185,7 +196,7 @@ class Broadcasts(Capability):
                                                   actor_member_id=who.member.id, action="broadcast",
                                                   unit_id=unit.id, target=str(broadcast.id), now=now,
                                                   recipients=queued, scheduled=when.isoformat())
-        await self.clear_state(incoming)
+            await self.settle(session, incoming, taken, id=broadcast.id)
         local = when.astimezone(self.tz)
         key = "broadcast.queued_now" if when <= now else "broadcast.queued_later"
         return self._ok(self.t(key, lang, id=broadcast.id, total=queued,
@@ -228,8 +239,10 @@ class Broadcasts(Capability):
         async with self.db.sessions.begin() as session:
             repo = BroadcastRepository(session)
             current = await repo.lock_queued(broadcast.id)  # a progress round in flight finishes first
-            if current is None:
-                return self._ok(self.t("broadcast.error.finished", lang, id=broadcast.id))
+            if current is None:  # finished, or cancelled already (a second tap, another worker)
+                now_status = (await repo.get(broadcast.id)).status
+                key = "once.cancelled" if now_status == "cancelled" else "broadcast.error.finished"
+                return self._ok(self.t(key, lang, id=broadcast.id))
             await repo.update(broadcast.id, status="cancelled")  # with its pending rows, in one transaction
             cancelled = await self.outbox.cancel_broadcast(broadcast.id, session)
             if current.progress_done >= 0:  # the chair's live progress message says it stopped

@@ -7,7 +7,8 @@ from datetime import datetime, tzinfo
 
 from handlers.types import Incoming
 from locales import Translator
-from storage.conversation import State, StateStore
+from nlu.normalize import fold
+from storage.conversation import State, StateKey, StateStore
 from storage.db import Database
 from storage.membership import Identity, IdentityCache
 
@@ -27,7 +28,30 @@ class Capability:
         return await self.identities.get(incoming.bot_id, incoming.channel, incoming.user_id)
 
     async def save_state(self, incoming: Incoming, state: State) -> None:
-        await self.states.set(incoming.bot_id, incoming.channel, incoming.chat_id, state, self.clock())
+        await self.states.set(state_key(incoming), state, self.clock())
 
     async def clear_state(self, incoming: Incoming) -> None:
-        await self.states.clear(incoming.bot_id, incoming.channel, incoming.chat_id)
+        await self.states.clear(state_key(incoming))
+
+    async def take(self, session, incoming: Incoming, seen: State, kind: str, **result) -> State | None:
+        """Take the conversation state for a step that must happen once (compare-and-set, in ``session``).
+
+        Returns the "done" state now stored (its data: ``kind`` and ``result``, which a repeat of the step
+        answers with), or None when the state was taken already: by a second tap, a retry, another worker."""
+        done = State(DONE, kind, {"action": incoming.action or "", "words": fold(incoming.text or "").strip(" .!"),
+                                  **result, "at": self.clock().isoformat()})
+        return await self.states.advance(session, state_key(incoming), seen, done, self.clock())
+
+    async def settle(self, session, incoming: Incoming, taken: State, **result) -> None:
+        """Complete the "done" state taken by ``take`` with what the step produced (e.g. the reference)."""
+        await self.states.advance(session, state_key(incoming), taken,
+                                  State(DONE, taken.step, {**taken.data, **result}), self.clock())
+
+
+#: the flow of a state whose last step is done: a repeat of that step is answered from it ("đã gửi rồi")
+DONE = "done"
+
+
+def state_key(incoming: Incoming) -> StateKey:
+    """Conversation state is one user's in one chat: in a group, each member has their own."""
+    return StateKey(incoming.bot_id, incoming.channel, incoming.chat_id, incoming.user_id)

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
+from handlers import groups, once
 from handlers.broadcast import FLOW as BROADCAST_FLOW
 from handlers.broadcast import Broadcasts
+from handlers.capability import DONE, state_key
 from handlers.hardship import FORM, INFO, REVIEW, Hardship
 from handlers.inputs import ascii_number, clean_incoming
 from handlers.membership import LINK_FLOW, LinkPolicy, Membership
@@ -26,7 +28,7 @@ from locales import Translator
 from nlu import intents
 from nlu.matcher import Matcher
 from nlu.normalize import fold
-from storage.conversation import State, StateStore
+from storage.conversation import State, StateKey, StateStore
 from storage.db import Database
 from storage.knowledge import KnowledgeBase
 from storage.membership import IdentityCache
@@ -97,7 +99,7 @@ class Core:
                                      local_channels=self.config.local_channels)
         self._flows = {LINK_FLOW: self.membership.on_state, FORM: self.hardship.on_form,
                        INFO: self.hardship.on_info, REVIEW: self.hardship.on_review_step,
-                       BROADCAST_FLOW: self.broadcasts.on_step}
+                       BROADCAST_FLOW: self.broadcasts.on_step, DONE: self._on_done}
         self.set_knowledge(knowledge)
 
     def set_knowledge(self, knowledge: KnowledgeBase) -> None:
@@ -120,50 +122,56 @@ class Core:
 
     # ----- routing ------------------------------------------------------------------------------
     async def _route(self, incoming: Incoming, lang: str) -> Outcome:
-        if incoming.buttons:
+        if incoming.buttons and not incoming.is_group:
             return await self._route_message(incoming, lang)
-        # numbered choices: a bare number (or the option's words) picks from the last list shown
+        # numbered choices: a bare number (or the option's words) picks from the last list shown; in a group
+        # the choices (and buttons) shown to each user are remembered, and only that user may act on them
         state = await self._state(incoming)
         offered = (state.data.get("choices") if state else None) or []
+        if incoming.is_group and incoming.action and incoming.action not in groups.offered_actions(offered):
+            return Outcome([groups.not_for_you(self.t, lang)], "group", 1.0, False)
         picked = pick_choice(incoming.text, offered) if offered and not incoming.action else None
         if picked is not None:
             incoming = replace(incoming, action=picked, text="")
         outcome = await self._route_message(incoming, lang)
         shown = next((r.choices for r in reversed(outcome.replies) if r.choices), ())
         if shown or offered:
-            await self.offer_choices(incoming.bot_id, incoming.channel, incoming.chat_id, shown)
+            await self.offer_choices(incoming.bot_id, incoming.channel, incoming.chat_id, shown, incoming.user_id)
         return outcome
 
-    async def offer_choices(self, bot_id: str, channel: str, chat_id: str, choices) -> None:
+    async def offer_choices(self, bot_id: str, channel: str, chat_id: str, choices, user_id: str | None = None) -> None:
         """Remember the numbered choices a chat without buttons was shown, so "2" picks the second.
 
-        Called for replies here, and by the delivery of proactive messages (notifications with actions)."""
-        key = (bot_id, channel, chat_id)
-        state = await self.states.get(*key)  # re-read: the handler may have changed it
+        Called for replies here, and by the delivery of proactive messages (notifications with actions), which
+        go to a member's private chat: its user is the chat (``user_id`` None)."""
+        key = StateKey(bot_id, channel, chat_id, user_id or chat_id)
+        state = await self.states.get(key)  # re-read: the handler may have changed it
         data = dict(state.data) if state else {}
         data.pop("choices", None)
         if choices:
             data["choices"] = [[c.label, c.action] if isinstance(c, Choice) else [c[0], c[1]] for c in choices]
         if state is None or state.flow == CHOICES_FLOW:
             if data:
-                await self.states.set(*key, State(CHOICES_FLOW, "pick", data), self.clock())
+                await self.states.set(key, State(CHOICES_FLOW, "pick", data), self.clock())
             elif state is not None:
-                await self.states.clear(*key)
+                await self.states.clear(key)
         elif data != state.data:
-            await self.states.set(*key, State(state.flow, state.step, data), self.clock())
+            await self.states.set(key, State(state.flow, state.step, data), self.clock())
 
     async def _route_message(self, incoming: Incoming, lang: str) -> Outcome:
         today = self.clock().astimezone(self.config.timezone).date()
-        if incoming.action:
-            return await self._action(incoming, incoming.action, lang)
         text = (incoming.text or "").strip()
         command, arg = parse_command(text)
+        if incoming.is_group and groups.is_personal(incoming.action, command):  # nothing personal in the group
+            return Outcome([groups.private_reply(self.t, incoming, lang, command or "")], "group", 1.0, False)
+        if incoming.action:
+            return await self._action(incoming, incoming.action, lang)
         if command is not None:
             outcome = await self._command(incoming, command, arg, lang)
             if outcome is not None:
                 return outcome
         state = await self._state(incoming)
-        if state is not None and state.flow in self._flows:
+        if state is not None and state.flow in self._flows and not incoming.is_group:
             outcome = await self._flows[state.flow](incoming, state, lang)
             if outcome is not None:
                 return outcome
@@ -172,6 +180,8 @@ class Core:
         u = self.matcher.understand(text)
         intent = u.intent
         if intent == intents.HARDSHIP_REQUEST:
+            if incoming.is_group:
+                return Outcome([groups.private_reply(self.t, incoming, lang, "hotro")], intent, u.confidence, False)
             outcome = await self.hardship.start(incoming, lang)
             return Outcome(outcome.replies, intent, u.confidence, False)
         if intent in intents.SMALL_TALK:
@@ -185,6 +195,8 @@ class Core:
         if command in ("start", "batdau"):
             # someone who had blocked the bot and comes back starts it again: deliver to them again
             await OutboxRepository(self.db).mark_reachable(incoming.channel, incoming.chat_id, incoming.bot_id)
+            if arg in groups.DEEP_LINKED and arg not in ("start", "batdau"):  # from a group's "message me" link
+                return await self._command(incoming, arg, "", lang)
             return await m.start(incoming, lang, small_talk(intents.GREETING, self.t, lang)[0])
         if command in ("help", "menu", "huongdan", "trogiup"):
             return Outcome([help_reply(self.t, lang)], intents.HELP, 1.0, False)
@@ -217,7 +229,7 @@ class Core:
         return None  # an unknown command is read as text
 
     async def _state(self, incoming: Incoming) -> State | None:
-        return await self.states.get(incoming.bot_id, incoming.channel, incoming.chat_id)
+        return await self.states.get(state_key(incoming))
 
     async def _action(self, incoming: Incoming, action: str, lang: str) -> Outcome:
         kind, _, value = action.partition(":")
@@ -225,6 +237,14 @@ class Core:
             return await self.membership.on_action(incoming, value, lang)
         if kind == "req":
             return await self.hardship.on_review_action(incoming, action, lang)
+        if kind == "hs" and value.startswith("info:"):  # answer a chair's question now
+            return await self.hardship.offer_info(incoming, value.removeprefix("info:"), lang)
+        if kind in ("bc", "hs"):
+            state = await self._state(incoming)
+            if state is not None and state.flow == DONE:
+                done = await self._on_done(incoming, state, lang)
+                if done is not None:
+                    return done
         if kind == "bc":
             state = await self._state(incoming)
             if state is not None and state.flow == BROADCAST_FLOW:
@@ -243,6 +263,13 @@ class Core:
         if kind == "menu" and value in intents.INTENT_KINDS:
             return Outcome(self.answers.listing(value, lang), value, 1.0, False)
         return Outcome([help_reply(self.t, lang)], intents.HELP, 1.0, False)
+
+    async def _on_done(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
+        """After a step that happens once: its repeat is answered "đã gửi rồi"; anything else goes on as usual."""
+        if once.repeat_of(state, incoming, self.clock()):
+            return Outcome([once.already_done(self.t, state, lang)], state.step, 1.0, False)
+        await self.states.clear(state_key(incoming))
+        return None
 
     async def _hardship_form(self, incoming: Incoming, lang: str) -> Outcome:
         """/hotro or its button: the hardship form, resumed where the member left it."""

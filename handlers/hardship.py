@@ -9,15 +9,17 @@ confirms the summary. The bot never promises money: the union decides by its own
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date, datetime, timedelta
 
 from handlers.authz import can_review_request
-from handlers.capability import Capability
+from handlers.capability import DONE, Capability, state_key
 from handlers.inputs import ascii_number, parse_id
+from handlers.once import already_done
 from handlers.text import fmt_date
 from handlers.types import Choice, Incoming, Outcome, Reply
 from nlu.normalize import fold
-from storage.conversation import State
+from storage.conversation import State, StateKey
 from storage.hardship import CATEGORIES, HardshipRepository, HardshipRequest, NewRequest
 from storage.membership import AccountRepository, AuditRepository, Identity, MemberRepository, UnitRepository
 from storage.outbox import OutboxItem, OutboxRepository
@@ -103,7 +105,7 @@ class Hardship(Capability):
         who = await self.identity(incoming)
         if who is None:
             return self._ok(self.t("hardship.info", lang) + "\n\n" + self.t("hardship.link_first", lang))
-        state = State(FORM, "category", {"phone": who.member.phone or ""})
+        state = State(FORM, "category", {"phone": who.member.phone or "", "form_id": uuid.uuid4().hex})
         await self.save_state(incoming, state)
         return self._ok(self.t("hardship.intro", lang) + "\n\n" + self._prompt(state, lang).text,
                         self._prompt(state, lang).choices)
@@ -247,25 +249,75 @@ class Hardship(Capability):
         return None
 
     async def _submit(self, incoming: Incoming, state: State, lang: str) -> Outcome:
+        """Send the form: once, however many taps or retries arrive (the state is taken with a compare-and-set
+        in the transaction that creates the request, and the request's ``form_id`` is unique)."""
         d = state.data
         now = self.clock()
         async with self.db.sessions.begin() as session:
             who = await AccountRepository(session).identity(incoming.bot_id, incoming.channel, incoming.user_id)
             if who is None:
                 return self._ok(self.t("hardship.link_first", lang))
+            taken = await self.take(session, incoming, state, "hardship")
+            if taken is None:  # a second tap: the first one sent it
+                current = await self.states.current(session, state_key(incoming))
+                return self._already(current, lang)
             repo = HardshipRepository(session)
             unit = await repo.grassroots_of(who.member.unit)
             request = await repo.create(NewRequest(
                 member_id=who.member.id, unit_id=unit.id, category=d["category"],
                 happened_on=date.fromisoformat(d["happened_on"]), description=d["description"],
                 amount_requested=d.get("amount"), contact_phone=d["phone"], consent=True,
-                photos=[tuple(p) for p in d.get("photos", [])]), now, year=now.astimezone(self.tz).year)
+                photos=[tuple(p) for p in d.get("photos", [])], form_id=d.get("form_id") or uuid.uuid4().hex),
+                now, year=now.astimezone(self.tz).year)
             recipients = await self._chairs(session, unit, include_parent=request.urgent)
             await self._notify(session, recipients, f"new:{request.id}", self._chair_notice(request), now,
                                (Choice(self.t("hardship.button.view"), f"req:view:{request.id}"),))
-        await self.clear_state(incoming)
+            await self.settle(session, incoming, taken, reference=request.reference)
+            waiting = await repo.awaiting_info(who.member.id)
         key = "hardship.submitted_urgent" if request.urgent else "hardship.submitted"
+        if waiting:  # a chair's question held back while the member filled this form
+            return Outcome([Reply(self.t(key, lang, reference=request.reference, unit=unit.name)),
+                            self._info_offer(waiting[0], lang)], "hardship", 1.0, False)
         return self._ok(self.t(key, lang, reference=request.reference, unit=unit.name))
+
+    def _already(self, current: State | None, lang: str, intent: str = "hardship") -> Outcome:
+        """The answer to a repeat of a step taken meanwhile: "đã gửi rồi" with its result, if it left one."""
+        if current is not None and current.flow == DONE:
+            return Outcome([already_done(self.t, current, lang)], intent, 1.0, False)
+        return self._ok(self.t("hardship.expired_button", lang), intent=intent)
+
+    # ----- a chair's question, never in the way of a form ----------------------------------------------
+    def _info_offer(self, request: HardshipRequest, lang: str) -> Reply:
+        asked = next((e.note for e in reversed(request.history) if e.action == "info_requested"), "") or ""
+        return Reply(self.t("ask_info.pending", lang, reference=request.reference, question=asked),
+                     (Choice(self.t("ask_info.button", lang), f"hs:info:{request.id}"),))
+
+    async def offer_info(self, incoming: Incoming, raw_id: str, lang: str) -> Outcome:
+        """``hs:info:<id>``: the member chose to answer a chair's question now. A form in progress is kept
+        aside and resumed after the answer."""
+        who = await self.identity(incoming)
+        async with self.db.sessions() as session:
+            request = await HardshipRepository(session).get(int(raw_id)) if raw_id.isdigit() else None
+        if who is None or request is None or request.member.id != who.member.id:
+            return self._ok(self.t("hardship.review.unknown", lang))
+        if request.status != "info_requested":
+            return self._ok(self.t("ask_info.not_needed", lang, reference=request.reference))
+        state = await self.states.get(state_key(incoming))
+        resume = state.data.get("resume") if state and state.flow == INFO else (
+            {"flow": state.flow, "step": state.step, "data": state.data} if state and state.flow == FORM else None)
+        await self.save_state(incoming, State(INFO, "answer", {"request_id": request.id, "resume": resume}))
+        return self._ok(self._info_offer(request, lang).text + "\n\n" + self.t("ask_info.answer_now", lang))
+
+    async def _ask_member(self, member_chats: list[StateKey], request: HardshipRequest, asked_by: int,
+                          now: datetime) -> None:
+        """After a chair's question: a member's chat that is in no other flow expects the answer next; a chat
+        mid-way through a form is left alone (the notification offers a button to answer, and the question is
+        offered again when the form is sent)."""
+        for key in member_chats:
+            state = await self.states.get(key)
+            if state is None or state.flow in ("choices", DONE):
+                await self.states.set(key, State(INFO, "answer", {"request_id": request.id, "asked_by": asked_by}),
+                                      now)
 
     # ----- notifications through the outbox --------------------------------------------------------------
     async def _chairs(self, session, unit, include_parent: bool) -> list[int]:
@@ -353,6 +405,13 @@ class Hardship(Capability):
                                self.t("hardship.notice.info", reference=request.reference,
                                       name=request.member.full_name, answer=text or "—", photos=len(photos)),
                                now, (Choice(self.t("hardship.button.view"), f"req:view:{request.id}"),))
+        resume = state.data.get("resume")
+        if resume:  # the form the member had put aside: on with it, where they were
+            form = State(resume["flow"], resume["step"], dict(resume["data"]))
+            await self.save_state(incoming, form)
+            prompt = self._prompt(form, lang)
+            return self._ok(self.t("hardship.info_received", lang, reference=request.reference) + "\n\n"
+                            + self.t("hardship.resume", lang) + "\n\n" + prompt.text, prompt.choices)
         await self.clear_state(incoming)
         return self._ok(self.t("hardship.info_received", lang, reference=request.reference))
 
@@ -444,6 +503,11 @@ class Hardship(Capability):
         now = self.clock()
         async with self.db.sessions.begin() as session:
             repo = HardshipRepository(session)
+            taken = await self.take(session, incoming, state, "review", reference=request.reference)
+            if taken is None:  # the same message twice: decided by the first
+                return self._already(await self.states.current(session, state_key(incoming)), lang, "review")
+            if not await repo.claim(request.id, now):  # decided meanwhile (another chair, another worker)
+                return self._ok(self.t("hardship.review.closed", lang, reference=request.reference), intent="review")
             if state.step == "ask_info":
                 await repo.record(request.id, "info_requested", who.member.id, text, now, status="info_requested")
                 member_text = self.t("hardship.member.ask_info", reference=request.reference, question=text)
@@ -458,17 +522,15 @@ class Hardship(Capability):
                 await repo.record(request.id, "rejected", who.member.id, text, now, status="rejected")
                 member_text = self.t("hardship.member.rejected", reference=request.reference, reason=text)
             await self._notify(session, [request.member.id], f"{state.step}:{request.id}:{now.timestamp()}",
-                               member_text, now)
+                               member_text, now, (Choice(self.t("ask_info.button"), f"hs:info:{request.id}"),)
+                               if state.step == "ask_info" else ())
             await AuditRepository(session).record(actor=f"{incoming.channel}:{incoming.user_id}",
                                                   actor_member_id=who.member.id, action=f"hardship_{state.step}",
                                                   unit_id=request.unit.id, target=request.reference, now=now)
-            member_chats = await AccountRepository(session).chats_of(request.member.id)
-        if state.step == "ask_info":  # the member's next message in each linked chat answers the question
-            for bot_id, channel, chat_id in member_chats:
-                await self.states.set(bot_id, channel, chat_id,
-                                      State(INFO, "answer", {"request_id": request.id, "asked_by": who.member.id}),
-                                      now)
-        await self.clear_state(incoming)
+            member_chats = [StateKey(b, c, chat, chat) for b, c, chat in
+                            await AccountRepository(session).chats_of(request.member.id)]
+        if state.step == "ask_info":  # the member's next message answers it, unless they are in another flow
+            await self._ask_member(member_chats, request, who.member.id, now)
         return self._ok(self.t("hardship.review.done", lang, reference=request.reference), intent="review")
 
     async def _forward(self, incoming: Incoming, who: Identity, request: HardshipRequest, lang: str) -> Outcome:
@@ -478,6 +540,8 @@ class Hardship(Capability):
             if parent is None or request.forwarded_to is not None:
                 return self._ok(self.t("hardship.review.no_parent", lang), intent="review")
             repo = HardshipRepository(session)
+            if not await repo.claim(request.id, now, not_forwarded=True):  # forwarded (or decided) meanwhile
+                return self._ok(self.t("once.review", lang, reference=request.reference), intent="review")
             await repo.record(request.id, "forwarded", who.member.id, parent.name, now, status="forwarded",
                               forwarded_to_unit_id=parent.id)
             await self._notify(session, [request.member.id], f"forwarded:{request.id}",

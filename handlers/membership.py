@@ -68,6 +68,8 @@ class Membership(Capability):
         return self._ok(self.t("member.ask_code", lang), "link")
 
     async def link(self, incoming: Incoming, code: str, lang: str) -> Outcome:
+        if incoming.is_group:  # a group is never a member's chat (the core answers "message me privately" first)
+            return self._ok(self.t("group.private", lang), "link")
         now = self.clock()
         p = self.policy
         async with self.db.sessions.begin() as session:
@@ -76,6 +78,10 @@ class Membership(Capability):
             if locked is not None:
                 return self._ok(self.t("member.locked", lang, until=self._when(locked)), "link")
             result, member_id = await accounts.redeem(code, now) if looks_like_code(code) else ("unknown", None)
+            if result == "used" and member_id is not None and member_id == await accounts.member_of(
+                    incoming.bot_id, incoming.channel, incoming.user_id):  # the same code again: a double tap
+                member = await MemberRepository(session).by_id(member_id)
+                return self._ok(self.t("once.linked", lang, name=member.full_name), "link")
             if result != "ok":
                 just_locked = await accounts.record_failure(incoming.bot_id, incoming.channel, incoming.user_id, now,
                                                             p.max_failures, p.lock_for)

@@ -29,6 +29,8 @@ class Incoming:
     attachments: tuple[Attachment, ...] = ()
     received_at: datetime | None = None
     is_group: bool = False
+    #: the bot's public username where the platform has one (Telegram, from getMe): links to its private chat
+    bot_username: str | None = None
     #: the channel shows choices as buttons; without buttons (Zalo, console) choices are numbered and the
     #: member answers with the number or the option's words, which the core resolves
     buttons: bool = True

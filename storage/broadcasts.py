@@ -72,10 +72,10 @@ class BroadcastRepository:
         self.session = session
 
     async def create(self, unit_id: int, created_by: int, text: str, photo: str | None, photo_channel: str | None,
-                     scheduled_at: datetime, recipients: int, now: datetime) -> Broadcast:
+                     scheduled_at: datetime, recipients: int, now: datetime, draft_id: str | None = None) -> Broadcast:
         row = BroadcastRow(unit_id=unit_id, created_by=created_by, text=text, photo=photo, photo_channel=photo_channel,
                            scheduled_at=scheduled_at, status="queued", recipients=recipients, progress_reported=0,
-                           progress_done=-1, created_at=now)
+                           progress_done=-1, created_at=now, draft_id=draft_id)
         self.session.add(row)
         await self.session.flush()
         return _broadcast(row)

@@ -1,14 +1,31 @@
-"""Conversation state of multi-step flows, keyed by (bot, channel, chat): survives restarts and processes."""
+"""Conversation state of multi-step flows, keyed by (bot, channel, chat, user): survives restarts and processes.
+
+Each row carries a ``version``, raised by every write. A step that must happen once (a submit, a decision,
+a queued broadcast) takes the state with a compare-and-set (``StateStore.advance``): ``UPDATE ... WHERE key
+AND version = :seen``, inside the transaction that does the step. Of two identical taps, on one process or on
+two webhook workers, exactly one updates the row; the other finds it already taken. A cleared state keeps its
+row (flow ``""``) so that its version never starts again from 1 (no ABA: a stale tap cannot take a new form).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import NamedTuple
 
-from sqlalchemy import delete, select
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import ConversationStateRow
+
+IDLE = ""  # the flow of a cleared state
+
+
+class StateKey(NamedTuple):
+    bot_id: str
+    channel: str
+    chat_id: str
+    user_id: str
 
 
 @dataclass
@@ -16,32 +33,69 @@ class State:
     flow: str
     step: str
     data: dict = field(default_factory=dict)
+    #: the row's version when this state was read (0: not stored yet); ``advance`` compares it
+    version: int = 0
+
+    def copy(self) -> State:
+        return State(self.flow, self.step, dict(self.data), self.version)
+
+
+def _where(key: StateKey):
+    return (ConversationStateRow.bot_id == key.bot_id, ConversationStateRow.channel == key.channel,
+            ConversationStateRow.chat_id == key.chat_id, ConversationStateRow.user_id == key.user_id)
+
+
+def _state(row: ConversationStateRow | None) -> State | None:
+    if row is None or row.flow == IDLE:
+        return None
+    return State(row.flow, row.step, dict(row.data or {}), row.version)
 
 
 class ConversationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, bot_id: str, channel: str, chat_id: str) -> State | None:
-        row = await self.session.get(ConversationStateRow, (bot_id, channel, chat_id))
-        return State(row.flow, row.step, dict(row.data or {})) if row else None
+    async def _row(self, key: StateKey) -> ConversationStateRow | None:
+        return await self.session.scalar(select(ConversationStateRow).where(*_where(key))
+                                         .execution_options(populate_existing=True))
 
-    async def all(self) -> list[tuple[tuple[str, str, str], State]]:
+    async def get(self, key: StateKey) -> State | None:
+        return _state(await self._row(key))
+
+    async def read(self, key: StateKey) -> tuple[int, State | None]:
+        """(the row's version, 0 without a row; the state, None when idle)."""
+        row = await self._row(key)
+        return (row.version if row else 0), _state(row)
+
+    async def all(self) -> list[tuple[StateKey, State | None, int]]:
         rows = await self.session.scalars(select(ConversationStateRow))
-        return [((r.bot_id, r.channel, r.chat_id), State(r.flow, r.step, dict(r.data or {}))) for r in rows]
+        return [(StateKey(r.bot_id, r.channel, r.chat_id, r.user_id), _state(r), r.version) for r in rows]
 
-    async def set(self, bot_id: str, channel: str, chat_id: str, state: State, now: datetime) -> None:
-        row = await self.session.get(ConversationStateRow, (bot_id, channel, chat_id))
+    async def set(self, key: StateKey, state: State | None, now: datetime) -> int:
+        """Write unconditionally (``None`` clears); returns the new version."""
+        row = await self._row(key)
         if row is None:
-            row = ConversationStateRow(bot_id=bot_id, channel=channel, chat_id=chat_id)
+            if state is None:
+                return 0
+            row = ConversationStateRow(bot_id=key.bot_id, channel=key.channel, chat_id=key.chat_id,
+                                       user_id=key.user_id, version=0)
             self.session.add(row)
-        row.flow, row.step, row.data, row.updated_at = state.flow, state.step, dict(state.data), now
+        row.flow, row.step, row.data = (state.flow, state.step, dict(state.data)) if state else (IDLE, IDLE, {})
+        row.version, row.updated_at = row.version + 1, now
         await self.session.flush()
+        return row.version
 
-    async def clear(self, bot_id: str, channel: str, chat_id: str) -> None:
-        await self.session.execute(delete(ConversationStateRow).where(
-            ConversationStateRow.bot_id == bot_id, ConversationStateRow.channel == channel,
-            ConversationStateRow.chat_id == chat_id))
+    async def advance(self, key: StateKey, seen: int, state: State | None, now: datetime) -> int | None:
+        """Compare-and-set: write ``state`` only if the row is still at version ``seen``; the new version, or None.
+
+        On PostgreSQL a concurrent transaction doing the same waits for this one's row lock, then finds the
+        version changed; on SQLite one connection serialises the transactions."""
+        flow, step, data = (state.flow, state.step, dict(state.data)) if state else (IDLE, IDLE, {})
+        result = await self.session.execute(
+            update(ConversationStateRow).where(*_where(key), ConversationStateRow.version == seen)
+            .values(flow=flow, step=step, data=data, version=seen + 1, updated_at=now)
+            .execution_options(synchronize_session=False))
+        return seen + 1 if result.rowcount == 1 else None
 
 
 class StateStore:
@@ -51,11 +105,15 @@ class StateStore:
     aiosqlite costs ~0.6–1.7 ms, more than answering the question. On the embedded SQLite default one
     process owns the database file, so the cache is authoritative there (``cache=True``). On PostgreSQL,
     where several webhook workers may serve one chat, every read goes to the database (``cache=False``).
+
+    The cache only moves forward: an entry is replaced only by a newer version, so a coroutine that read
+    an old state can never put it back. A compare-and-set is decided by the database, never by the cache:
+    of two coroutines that both read version v from the cache, one advances the row and the other fails.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, cache: bool) -> None:
         self._sessions = sessions
-        self._cache: dict[tuple[str, str, str], State | None] | None = {} if cache else None
+        self._cache: dict[StateKey, tuple[int, State | None]] | None = {} if cache else None
         self._complete = False  # the cache holds every stored state: a miss means "no state"
 
     async def load(self) -> None:
@@ -64,30 +122,53 @@ class StateStore:
             return
         async with self._sessions() as session:
             rows = await ConversationRepository(session).all()
-        self._cache = {key: state for key, state in rows}
+        for key, state, version in rows:
+            self._put(key, version, state)
         self._complete = True
 
-    async def get(self, bot_id: str, channel: str, chat_id: str) -> State | None:
-        key = (bot_id, channel, chat_id)
+    def _put(self, key: StateKey, version: int, state: State | None) -> None:
+        if self._cache is None:
+            return
+        cached = self._cache.get(key)
+        if cached is None or cached[0] <= version:
+            self._cache[key] = (version, state.copy() if state else None)
+
+    async def get(self, key: StateKey) -> State | None:
         if self._cache is not None and (key in self._cache or self._complete):
-            state = self._cache.get(key)
-            return State(state.flow, state.step, dict(state.data)) if state else None
+            cached = self._cache.get(key)
+            return cached[1].copy() if cached and cached[1] else None
         async with self._sessions() as session:
-            state = await ConversationRepository(session).get(*key)
-        if self._cache is not None:
-            self._cache[key] = state
+            version, state = await ConversationRepository(session).read(key)
+        self._put(key, version, state)
         return state
 
-    async def set(self, bot_id: str, channel: str, chat_id: str, state: State, now: datetime) -> None:
+    async def set(self, key: StateKey, state: State, now: datetime) -> None:
         async with self._sessions.begin() as session:
-            await ConversationRepository(session).set(bot_id, channel, chat_id, state, now)
-        if self._cache is not None:
-            self._cache[(bot_id, channel, chat_id)] = State(state.flow, state.step, dict(state.data))
+            version = await ConversationRepository(session).set(key, state, now)
+        self._put(key, version, replace(state.copy(), version=version))
 
-    async def clear(self, bot_id: str, channel: str, chat_id: str) -> None:
+    async def clear(self, key: StateKey) -> None:
         async with self._sessions.begin() as session:
-            await ConversationRepository(session).clear(bot_id, channel, chat_id)
-        if self._complete:
-            self._cache.pop((bot_id, channel, chat_id), None)
-        elif self._cache is not None:
-            self._cache[(bot_id, channel, chat_id)] = None
+            version = await ConversationRepository(session).set(key, None, datetime.now(UTC))
+        self._put(key, version, None)
+
+    # ----- inside a caller's transaction ------------------------------------------------------------
+    async def current(self, session: AsyncSession, key: StateKey) -> State | None:
+        """The state as the database has it now (not the cache), read in the caller's transaction."""
+        version, state = await ConversationRepository(session).read(key)
+        self._put(key, version, state)
+        return state
+
+    async def advance(self, session: AsyncSession, key: StateKey, seen: State, new: State | None,
+                      now: datetime) -> State | None:
+        """Take the state: replace ``seen`` by ``new`` in the caller's transaction if nobody changed it since
+        it was read. Returns the stored state (None, and nothing written, when it was already taken).
+
+        The cache learns the new state when the transaction commits (nothing if it rolls back)."""
+        version = await ConversationRepository(session).advance(key, seen.version, new, now)
+        if version is None:
+            return None
+        stored = replace(new.copy(), version=version) if new else State(IDLE, IDLE, {}, version)
+        event.listen(session.sync_session, "after_commit",
+                     lambda _s: self._put(key, version, new and stored), once=True)
+        return stored

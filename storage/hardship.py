@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import aware
@@ -60,6 +60,7 @@ class NewRequest:
     contact_phone: str
     consent: bool
     photos: Sequence[tuple[str, str]]  # (channel, file id)
+    form_id: str | None = None  # the member's form: one request per form (a unique key)
 
 
 
@@ -84,7 +85,8 @@ class HardshipRepository:
                                  unit_id=new.unit_id, category=new.category, happened_on=new.happened_on,
                                  description=new.description, amount_requested=new.amount_requested,
                                  contact_phone=new.contact_phone, consent=new.consent,
-                                 urgent=new.category in URGENT, status="submitted", created_at=now, updated_at=now)
+                                 urgent=new.category in URGENT, status="submitted", created_at=now, updated_at=now,
+                                 form_id=new.form_id)
         self.session.add(row)
         await self.session.flush()
         row.reference = f"HT-{year or now.year}-{row.id:06d}"
@@ -137,6 +139,29 @@ class HardshipRepository:
         rows = await self.session.scalars(select(HardshipRequestRow.id).where(
             HardshipRequestRow.status.in_(OPEN)).order_by(HardshipRequestRow.urgent.desc(), HardshipRequestRow.id))
         return [await self.get(i) for i in rows]
+
+    async def claim(self, request_id: int, now: datetime, *, statuses: Sequence[str] = OPEN,
+                    not_forwarded: bool = False) -> bool:
+        """Take the request for a decision if it is still in one of ``statuses`` (and, with ``not_forwarded``,
+        not forwarded yet): a conditional UPDATE, so of two concurrent decisions exactly one goes on (on
+        PostgreSQL the other waits for the row lock, then finds the status changed)."""
+        conditions = [HardshipRequestRow.id == request_id, HardshipRequestRow.status.in_(list(statuses))]
+        if not_forwarded:
+            conditions.append(HardshipRequestRow.forwarded_to_unit_id.is_(None))
+        result = await self.session.execute(update(HardshipRequestRow).where(*conditions).values(updated_at=now)
+                                            .execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
+    async def by_form(self, form_id: str) -> HardshipRequest | None:
+        row_id = await self.session.scalar(select(HardshipRequestRow.id).where(HardshipRequestRow.form_id == form_id))
+        return await self.get(row_id) if row_id is not None else None
+
+    async def awaiting_info(self, member_id: int) -> list[HardshipRequest]:
+        """The member's requests on which a chair asked for more information (latest first)."""
+        ids = await self.session.scalars(select(HardshipRequestRow.id).where(
+            HardshipRequestRow.member_id == member_id, HardshipRequestRow.status == "info_requested")
+            .order_by(HardshipRequestRow.id.desc()))
+        return [await self.get(i) for i in ids]
 
     async def record(self, request_id: int, action: str, actor_member_id: int | None, note: str | None,
                      now: datetime, *, status: str | None = None, approved_amount: int | None = None,

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import aware
@@ -300,18 +300,30 @@ class AccountRepository:
         return code
 
     async def redeem(self, code: str, now: datetime) -> tuple[str, int | None]:
-        """Use a code: ("ok", member id) or ("unknown" | "used" | "expired", None)."""
-        row = await self.session.scalar(
-            select(LinkCodeRow).where(LinkCodeRow.code_hash == hash_code(normalize_code(code))))
+        """Use a code: ("ok", member id), ("used", the member it linked), or ("unknown" | "expired", None).
+
+        Taken with one conditional UPDATE: of two concurrent uses of a code (a double tap, two workers) exactly
+        one is "ok"; on PostgreSQL the other waits for its row lock and then finds the code used."""
+        digest = hash_code(normalize_code(code))
+        taken = await self.session.execute(
+            update(LinkCodeRow).where(LinkCodeRow.code_hash == digest, LinkCodeRow.used_at.is_(None),
+                                      LinkCodeRow.expires_at > now)
+            .values(used_at=now).returning(LinkCodeRow.member_id))
+        member_id = taken.scalar_one_or_none()
+        if member_id is not None:
+            return "ok", member_id
+        row = await self.session.scalar(select(LinkCodeRow).where(LinkCodeRow.code_hash == digest)
+                                        .execution_options(populate_existing=True))
         if row is None:
             return "unknown", None
         if row.used_at is not None:
-            return "used", None
-        if aware(row.expires_at) <= now:
-            return "expired", None
-        row.used_at = now
-        await self.session.flush()
-        return "ok", row.member_id
+            return "used", row.member_id
+        return "expired", None
+
+    async def member_of(self, bot_id: str, channel: str, user_id: str) -> int | None:
+        """The member this chat account is linked to (None when not linked)."""
+        return await self.session.scalar(select(ChatAccountRow.member_id).where(
+            ChatAccountRow.bot_id == bot_id, ChatAccountRow.channel == channel, ChatAccountRow.user_id == user_id))
 
     async def locked_until(self, bot_id: str, channel: str, user_id: str, now: datetime) -> datetime | None:
         row = await self.session.get(LinkThrottleRow, (bot_id, channel, user_id))

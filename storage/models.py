@@ -170,17 +170,22 @@ class AuditLogRow(Base):
 
 
 class ConversationStateRow(Base):
-    """Where a chat is in a multi-step conversation; in the database so it survives restarts."""
+    """Where one user is in a multi-step conversation in one chat; in the database so it survives restarts.
+
+    Keyed by user as well as chat: in a group, each member has their own state. ``version`` rises with
+    every write (compare-and-set of the steps that must happen once, see storage/conversation.py)."""
 
     __tablename__ = "conversation_states"
 
     bot_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     flow: Mapped[str] = mapped_column(String(64))
     step: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ProcessedUpdateRow(Base):
@@ -271,6 +276,8 @@ class HardshipRequestRow(Base):
     forwarded_to_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: the member's form it was submitted from: one request per form, however often "gửi" arrives
+    form_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
 
 
 class HardshipPhotoRow(Base):
@@ -314,6 +321,8 @@ class BroadcastRow(Base):
     #: recipients done when the chair's live progress message was last refreshed (-1: not yet)
     progress_done: Mapped[int] = mapped_column(Integer, default=-1, server_default="-1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: the chair's draft it was queued from: one broadcast per draft, however often "Gửi ngay" arrives
+    draft_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
 
 
 class ReminderSubscriptionRow(Base):

@@ -221,7 +221,8 @@ class TelegramChannel:
             text=text if text is not None else (message.text or message.caption or ""), action=action,
             message_id=str(message.message_id), display_name=user.full_name if user else None,
             language=user.language_code if user else None, contact_phone=contact, attachments=attachments,
-            received_at=message.date or datetime.now(UTC), is_group=message.chat.type != "private")
+            received_at=message.date or datetime.now(UTC), is_group=message.chat.type != "private",
+            bot_username=self.username)
 
     async def _dedupe(self, handler: Callable[[Update, dict], Awaitable], update: Update, data: dict):
         """The same update delivered twice (webhook retries, a restart mid-batch) is handled once. A webhook update
@@ -268,7 +269,7 @@ class TelegramChannel:
         incoming = Incoming(channel=CHANNEL, bot_id=self.bot_id, chat_id=str(message.chat.id), user_id=str(user.id),
                             action=query.data, message_id=str(message.message_id), display_name=user.full_name,
                             language=user.language_code, received_at=datetime.now(UTC),
-                            is_group=message.chat.type != "private")
+                            is_group=message.chat.type != "private", bot_username=self.username)
         await self.answer(message.chat.id, incoming)
 
     async def answer(self, chat_id: int, incoming: Incoming) -> None:
