@@ -145,10 +145,13 @@ def abbreviate(text: str) -> str:
 
 def typo(text: str, seed: str = "") -> str:
     """One single-character edit (delete, insert or replace a letter) in one content word of more than
-    three letters, chosen by a generator seeded with the text: the same question always gets the same typo."""
+    three letters (of three when there is none), chosen by a generator seeded with the text: the same
+    question always gets the same typo."""
     text = unicodedata.normalize("NFC", text)
     rng = random.Random(hashlib.sha256(f"{seed}|{text}".encode()).hexdigest())
-    words = [m for m in _WORD.finditer(text) if len(m.group(0)) > 3 and fold(m.group(0)) not in _FUNCTION_WORDS]
+    content = [m for m in _WORD.finditer(text) if fold(m.group(0)) not in _FUNCTION_WORDS]
+    # Vietnamese syllables are short: without a content word of more than three letters, one of three
+    words = [m for m in content if len(m.group(0)) > 3] or [m for m in content if len(m.group(0)) == 3]
     if not words:
         return text
     word = rng.choice(words)
@@ -198,14 +201,28 @@ class FactRow:
 
 
 def missing_expectations(item: dict, reply: str) -> tuple[str, ...]:
-    """The expectations of a question that the reply lacks (accent-folded, whitespace squeezed):
+    """The expectations of a question that the reply lacks (compared with ``comparable``):
     every string of ``expect``, and one alternative of each group of ``expect_any``."""
-    folded = " ".join(fold(reply).split())
-    missing = [x for x in item.get("expect") or [] if " ".join(fold(x).split()) not in folded]
+    folded = comparable(reply)
+    missing = [x for x in item.get("expect") or [] if not contains(folded, x)]
     for group in item.get("expect_any") or []:
-        if not any(" ".join(fold(x).split()) in folded for x in group):
+        if not any(contains(folded, x) for x in group):
             missing.append(" | ".join(group))
     return tuple(missing)
+
+
+def contains(folded_reply: str, expected: str) -> bool:
+    """Whether the expectation is in the reply as whole words: "20" is not found in "2020", nor "XII" in "XIII"."""
+    return re.search(rf"(?<![0-9a-z]){re.escape(comparable(expected))}(?![0-9a-z])", folded_reply) is not None
+
+
+_DASH = re.compile(r"\s*[-\u2013\u2014]\s*")
+
+
+def comparable(text: str) -> str:
+    """Text as expectations are compared: folded, whitespace squeezed, dashes without spaces
+    ("2015 – 2020" and "2015-2020" are the same period)."""
+    return _DASH.sub("-", " ".join(fold(unicodedata.normalize("NFC", text)).split()))
 
 
 def _score(rows: list[FactRow]) -> dict:
