@@ -54,6 +54,15 @@ async def whole_bot(settings: Settings, dev: Path) -> dict:
     return report(rows)
 
 
+def _reply_text(replies) -> str:
+    """The replies as a member without buttons reads them: each text, then its choices numbered."""
+    lines = []
+    for reply in replies:
+        lines.append(reply.text)
+        lines.extend(f"{number}. {choice.label}" for number, choice in enumerate(reply.choices, 1))
+    return "\n".join(lines)
+
+
 async def _fact_rows(core, items: list[dict]) -> list[FactRow]:
     """Each question in each variant, in a chat of its own, except that consecutive lines sharing a
     ``conversation`` id are sent one after the other in the same chat (a follow-up and its predecessor)."""
@@ -66,8 +75,11 @@ async def _fact_rows(core, items: list[dict]) -> list[FactRow]:
                 chat = f"eval-{name}-{number}-{uuid.uuid4().hex[:8]}"
             previous = conversation
             sent = variant(item["text"], name)
-            outcome = await core.process(Incoming(channel="eval", chat_id=chat, user_id=chat, text=sent))
-            reply = "\n".join(r.text for r in outcome.replies)
+            # as on Zalo, where most members are: no buttons, the choices are numbered lines of the reply
+            # (a member answers "2"), so what the member reads is the text and the choices
+            outcome = await core.process(Incoming(channel="eval", chat_id=chat, user_id=chat, text=sent,
+                                                  buttons=False))
+            reply = _reply_text(outcome.replies)
             rows.append(FactRow(item["class"], name, item["text"], sent, reply, outcome.fallback,
                                 missing_expectations(item, reply)))
     return rows

@@ -130,7 +130,7 @@ _ABBREVIATION_RES = tuple((re.compile(rf"(?<!\w){re.escape(long)}(?!\w)", re.IGN
 #: Function words a typo is never put in (the typo goes on a word that carries meaning).
 _FUNCTION_WORDS = frozenset(fold(w) for w in (
     "những", "được", "không", "trong", "nhiêu", "thì", "nào", "này", "của", "cho", "với", "vậy", "hỏi",
-    "thế", "sao", "mình", "admin", "biết", "giúp", "bạn"))
+    "thế", "sao", "bao", "mình", "admin", "biết", "giúp", "bạn"))
 _TYPO_LETTERS = "abcdeghiklmnopqrstuvxy"
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
