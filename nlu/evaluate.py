@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+import statistics
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -226,8 +227,10 @@ def comparable(text: str) -> str:
 
 
 def _score(rows: list[FactRow]) -> dict:
+    # the reply length shows a bot that passes by printing everything it knows
     return {"n": len(rows), "correct": sum(r.correct for r in rows),
-            "accuracy": _ratio(sum(r.correct for r in rows), len(rows))}
+            "accuracy": _ratio(sum(r.correct for r in rows), len(rows)),
+            "median_reply_chars": int(statistics.median(len(r.reply) for r in rows)) if rows else None}
 
 
 def facts_report(rows: Iterable[FactRow]) -> dict:
@@ -263,6 +266,8 @@ def render_facts(rep: dict, show_errors: bool = False) -> str:
              head, line("answerable", rep["answerable"]), line("out_of_scope", rep["out_of_scope"]),
              "Per class:", head]
     lines.extend(line(c, scores) for c, scores in rep["per_class"].items())
+    lines.append("Median reply length of answerable questions (characters): " + ", ".join(
+        f"{v} {rep['answerable'][v]['median_reply_chars']}" for v in variants))
     if show_errors and rep["errors"]:
         lines.append("Errors:")
         for e in rep["errors"]:

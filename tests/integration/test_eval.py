@@ -81,7 +81,8 @@ def test_each_question_is_sent_as_written_folded_abbreviated_and_with_one_typo(r
     assert set(fact) == set(VARIANTS) and all(fact[v]["n"] == 3 for v in VARIANTS)
     assert fact["as_written"]["correct"] == 1 and fact["as_written"]["accuracy"] == pytest.approx(1 / 3)
     assert all(fact[v]["correct"] <= 1 for v in VARIANTS)
-    assert rep["per_class"]["out_of_scope"]["as_written"] == {"n": 1, "correct": 1, "accuracy": 1.0}
+    assert {k: v for k, v in rep["per_class"]["out_of_scope"]["as_written"].items() if k != "median_reply_chars"} == {
+        "n": 1, "correct": 1, "accuracy": 1.0}
     assert rep["answerable"]["as_written"]["n"] == 3 and rep["out_of_scope"]["folded"]["n"] == 1
 
 
@@ -100,7 +101,8 @@ def test_follow_ups_go_to_the_chat_of_their_predecessor_and_sets_can_be_evaluate
     assert set(both) == {str(intents), str(facts)}
     assert both[str(intents)]["total"] == 2 and "in_scope" in both[str(intents)]
     rep = both[str(facts)]
-    assert rep["per_class"]["followup"]["as_written"] == {"n": 3, "correct": 1, "accuracy": pytest.approx(1 / 3)}
+    followup = rep["per_class"]["followup"]["as_written"]
+    assert (followup["n"], followup["correct"]) == (3, 1)
     wrong = [e["text"] for e in rep["errors"] if e["variant"] == "as_written"]
     assert wrong == ["1", "1"]
 
