@@ -182,8 +182,9 @@ def unanswered(limit: Annotated[int, typer.Option(help="how many to list")] = 30
 
 @app.command("eval")
 def evaluate(
-    dev: Annotated[Path, typer.Option(help="labelled questions (.jsonl) run through the whole bot")] = Path(
-        "eval/dev.jsonl"),
+    dev: Annotated[list[Path] | None, typer.Option(
+        help="labelled questions (.jsonl) run through the whole bot: intent-labelled (eval/dev.jsonl) or fact "
+             "questions (eval/facts_dev.jsonl); repeat for several sets")] = None,
     train_dir: Annotated[Path | None, typer.Option("--train", help="train the matcher alone on this data")] = None,
     test_dir: Annotated[Path | None, typer.Option("--test", help="...and test it on this data")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
@@ -192,15 +193,26 @@ def evaluate(
     """Report accuracy: the whole bot on a labelled dev set, or the matcher alone with --train/--test."""
     settings = _settings()
     from bot import evaluation
-    from nlu.evaluate import render
+    from nlu.evaluate import render, render_facts
+
+    def text(rep: dict) -> str:
+        return (render_facts if rep.get("format") == "facts" else render)(rep, show_errors=errors)
 
     if (train_dir is None) != (test_dir is None):
         raise typer.BadParameter("--train and --test go together")
     if train_dir is not None and test_dir is not None:
         rep = evaluation.matcher_only(train_dir, test_dir)
+        print(json.dumps(rep, ensure_ascii=False, indent=2) if as_json else render(rep, show_errors=errors))
+        return
+    sets = dev or [Path("eval/dev.jsonl")]
+    reports = {str(path): _run(evaluation.whole_bot(settings, path)) for path in sets}
+    if len(sets) == 1:
+        rep = reports[str(sets[0])]
+        print(json.dumps(rep, ensure_ascii=False, indent=2) if as_json else text(rep))
+    elif as_json:
+        print(json.dumps(reports, ensure_ascii=False, indent=2))
     else:
-        rep = _run(evaluation.whole_bot(settings, dev))
-    print(json.dumps(rep, ensure_ascii=False, indent=2) if as_json else render(rep, show_errors=errors))
+        print("\n\n".join(f"== {path}\n{text(rep)}" for path, rep in reports.items()))
 
 
 async def _open_db(settings: Settings):

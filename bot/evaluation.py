@@ -13,7 +13,7 @@ from handlers.types import Incoming
 from nlu import intents
 from nlu.classifier import train
 from nlu.data import load_abbreviations, load_labelled
-from nlu.evaluate import Row, report
+from nlu.evaluate import VARIANTS, FactRow, Row, facts_report, missing_expectations, report, variant
 from nlu.normalize import Normalizer, fold
 
 
@@ -23,8 +23,14 @@ def _read_dev(path: Path) -> list[dict]:
     return [{"text": text, "intent": label} for text, label in load_labelled(path)]
 
 
+def is_facts_set(items: list[dict]) -> bool:
+    """A fact-question set labels each line with a ``class``; the intent dev set with an ``intent``."""
+    return bool(items) and all("class" in item for item in items)
+
+
 async def whole_bot(settings: Settings, dev: Path) -> dict:
-    """Every question through ``Core.process`` on a scratch database with the knowledge files loaded."""
+    """Every question through ``Core.process`` on a scratch database with the knowledge files loaded:
+    the intent report for an intent-labelled set, the per-class per-variant report for a fact set."""
     items = _read_dev(dev)
     with tempfile.TemporaryDirectory(prefix="unionbot-eval-") as scratch:
         eval_settings = settings.model_copy(update={
@@ -32,6 +38,8 @@ async def whole_bot(settings: Settings, dev: Path) -> dict:
             "autoload_knowledge": True, "log_unanswered": False})
         application = await build_app(eval_settings)
         try:
+            if is_facts_set(items):
+                return facts_report(await _fact_rows(application.core, items))
             rows = []
             for item in items:
                 chat = f"eval-{uuid.uuid4().hex}"
@@ -44,6 +52,37 @@ async def whole_bot(settings: Settings, dev: Path) -> dict:
         finally:
             await application.close()
     return report(rows)
+
+
+def _reply_text(replies) -> str:
+    """The replies as a member without buttons reads them: each text, then its choices numbered."""
+    lines = []
+    for reply in replies:
+        lines.append(reply.text)
+        lines.extend(f"{number}. {choice.label}" for number, choice in enumerate(reply.choices, 1))
+    return "\n".join(lines)
+
+
+async def _fact_rows(core, items: list[dict]) -> list[FactRow]:
+    """Each question in each variant, in a chat of its own, except that consecutive lines sharing a
+    ``conversation`` id are sent one after the other in the same chat (a follow-up and its predecessor)."""
+    rows: list[FactRow] = []
+    for name in VARIANTS:
+        chat, previous = None, None
+        for number, item in enumerate(items):
+            conversation = item.get("conversation")
+            if conversation is None or conversation != previous:
+                chat = f"eval-{name}-{number}-{uuid.uuid4().hex[:8]}"
+            previous = conversation
+            sent = variant(item["text"], name)
+            # as on Zalo, where most members are: no buttons, the choices are numbered lines of the reply
+            # (a member answers "2"), so what the member reads is the text and the choices
+            outcome = await core.process(Incoming(channel="eval", chat_id=chat, user_id=chat, text=sent,
+                                                  buttons=False))
+            reply = _reply_text(outcome.replies)
+            rows.append(FactRow(item["class"], name, item["text"], sent, reply, outcome.fallback,
+                                missing_expectations(item, reply)))
+    return rows
 
 
 def matcher_only(train_path: Path, test_path: Path) -> dict:
