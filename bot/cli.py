@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from bot.audit_cli import audit_app
 from bot.logs import setup_logging
 from bot.settings import Settings
 
@@ -26,6 +27,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
 app.add_typer(members_app, name="members")
 app.add_typer(requests_app, name="requests")
+app.add_typer(audit_app, name="audit")
 
 
 def _settings() -> Settings:

@@ -457,7 +457,12 @@ class Hardship(Capability):
             request, denied = await self._reviewable(session, who, request_id)
         if denied:
             return self._ok(self.t(denied, lang), intent="review")
-        if verb == "view":
+        if verb == "view":  # the member's personal details: audited (ids and the action only)
+            async with self.db.sessions.begin() as session:
+                await AuditRepository(session).record(actor=f"{incoming.channel}:{incoming.user_id}",
+                                                      actor_member_id=who.member.id, action="hardship_view",
+                                                      unit_id=request.unit.id, target=request.reference,
+                                                      now=self.clock())
             text = "\n".join([self._status_line(request, lang),
                               self.t("hardship.notice.member", lang, name=request.member.full_name,
                                      code=request.member.member_code, unit=request.member.unit.name),

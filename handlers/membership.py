@@ -26,6 +26,7 @@ from storage.membership import (
     format_code,
     looks_like_code,
 )
+from storage.throttle import LinkThrottle
 
 LINK_FLOW = "link"
 
@@ -35,6 +36,17 @@ class LinkPolicy:
     code_ttl: timedelta = timedelta(days=14)
     max_failures: int = 5
     lock_for: timedelta = timedelta(minutes=15)
+
+
+def split_link_text(text: str) -> tuple[str | None, str | None]:
+    """"ABCD-EFGH" -> (None, code); "NTL-0103 ABCD-EFGH" -> (member code, code); anything else -> (None, None)."""
+    text = text.strip()
+    if looks_like_code(text):
+        return None, text
+    head, _, rest = text.partition(" ")
+    if rest and looks_like_code(rest) and len(head) <= 64:
+        return head, rest.strip()
+    return None, None
 
 
 def actor(incoming: Incoming) -> str:
@@ -67,30 +79,56 @@ class Membership(Capability):
         await self.save_state(incoming, State(LINK_FLOW, "await_code"))
         return self._ok(self.t("member.ask_code", lang), "link")
 
-    async def link(self, incoming: Incoming, code: str, lang: str) -> Outcome:
+    async def link(self, incoming: Incoming, text: str, lang: str) -> Outcome:
+        """A one-time code ("ABCD-EFGH"), optionally after the member code it was issued for ("NTL-0103 ABCD-EFGH").
+
+        Every attempt counts for the chat account, and for the member code when one is named: five wrong
+        tries lock the account, and five against one member code lock that member code on every channel."""
         if incoming.is_group:  # a group is never a member's chat (the core answers "message me privately" first)
             return self._ok(self.t("group.private", lang), "link")
         now = self.clock()
-        p = self.policy
+        member_code, code = split_link_text(text)
         async with self.db.sessions.begin() as session:
             accounts = AccountRepository(session)
-            locked = await accounts.locked_until(incoming.bot_id, incoming.channel, incoming.user_id, now)
+            throttle = LinkThrottle(session, self.policy.max_failures, self.policy.lock_for)
+            account = throttle.account_key(incoming.bot_id, incoming.channel, incoming.user_id)
+            attempts, locked = await throttle.attempt(account, now)
             if locked is not None:
                 return self._ok(self.t("member.locked", lang, until=self._when(locked)), "link")
-            result, member_id = await accounts.redeem(code, now) if looks_like_code(code) else ("unknown", None)
+            named = await MemberRepository(session).by_code(member_code) if member_code else None
+            per_member = throttle.member_key(named.id) if named else None
+            member_attempts = 0
+            if per_member is not None:
+                member_attempts, locked = await throttle.attempt(per_member, now)
+            owner = await accounts.code_owner(code) if code else None
+            if locked is None and per_member is None and owner is not None:
+                locked = await throttle.locked_until(throttle.member_key(owner), now)
+            if locked is not None:
+                return self._ok(self.t("link_throttle.member_locked", lang, until=self._when(locked)), "link")
+            if code is None or (member_code and (named is None or owner != named.id)):
+                result, member_id = "unknown", None
+            else:
+                result, member_id = await accounts.redeem(code, now)
             if result == "used" and member_id is not None and member_id == await accounts.member_of(
                     incoming.bot_id, incoming.channel, incoming.user_id):  # the same code again: a double tap
+                await throttle.clear(account)
                 member = await MemberRepository(session).by_id(member_id)
                 return self._ok(self.t("once.linked", lang, name=member.full_name), "link")
             if result != "ok":
-                just_locked = await accounts.record_failure(incoming.bot_id, incoming.channel, incoming.user_id, now,
-                                                            p.max_failures, p.lock_for)
-                key = "member.locked" if just_locked else f"member.code_{result}"
-                return self._ok(self.t(key, lang, until=self._when(now + p.lock_for)), "link")
+                account_until = await throttle.failed(account, attempts, now)
+                member_until = await throttle.failed(per_member, member_attempts, now) if per_member else None
+                if account_until is not None:
+                    return self._ok(self.t("member.locked", lang, until=self._when(account_until)), "link")
+                if member_until is not None:
+                    return self._ok(self.t("link_throttle.member_locked", lang, until=self._when(member_until)),
+                                    "link")
+                return self._ok(self.t(f"member.code_{result}", lang), "link")
             member = await MemberRepository(session).by_id(member_id)
             await accounts.link(incoming.bot_id, incoming.channel, incoming.user_id, incoming.chat_id, member.id,
                                 incoming.display_name, now)
-            await accounts.clear_failures(incoming.bot_id, incoming.channel, incoming.user_id)
+            await throttle.clear(account)
+            if per_member is not None:
+                await throttle.clear(per_member)
             await AuditRepository(session).record(actor=actor(incoming), actor_member_id=member.id,
                                                   action="link_account", unit_id=member.unit.id,
                                                   target=member.member_code, now=now, channel=incoming.channel)
@@ -101,7 +139,7 @@ class Membership(Capability):
     async def on_state(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
         """A message while the bot waits for a code: a code is tried, anything else is a normal question."""
         text = (incoming.text or "").strip()
-        if state.step == "await_code" and looks_like_code(text):
+        if state.step == "await_code" and split_link_text(text)[1] is not None:
             return await self.link(incoming, text, lang)
         if text.lower() in ("huy", "hủy", "/huy"):
             await self.clear_state(incoming)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +28,24 @@ def aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+class _NoStatementLog(logging.Filter):
+    """The drivers' statement log off at any level: aiosqlite logs every call with its values at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+_DRIVER_LOGGERS = ("aiosqlite", "asyncpg")
+
+
+def quiet_driver_logs() -> None:
+    """Idempotent: one filter per driver logger, whatever level the operator sets on it."""
+    for name in _DRIVER_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _NoStatementLog) for f in logger.filters):
+            logger.addFilter(_NoStatementLog())
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -48,7 +67,9 @@ class Database:
         # SQLite allows one writer at a time and makes waiting writers sleep in its busy handler;
         # one shared connection serialises the statements in order instead (no lock waits).
         options = {"pool_size": 1, "max_overflow": 0} if self.is_sqlite else {}
-        self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, **options)
+        # bound values (names, phones, request texts) never go into SQLAlchemy's log or its error messages
+        quiet_driver_logs()
+        self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, hide_parameters=True, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(

@@ -20,7 +20,6 @@ from storage.models import (
     AuditLogRow,
     ChatAccountRow,
     LinkCodeRow,
-    LinkThrottleRow,
     MemberRow,
     RoleRow,
     UnitRow,
@@ -241,7 +240,7 @@ class MemberRepository:
 
 
 class AccountRepository:
-    """Chat accounts, one-time codes and the wrong-code throttle."""
+    """Chat accounts and one-time codes (the wrong-code throttle is storage.throttle)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -325,34 +324,10 @@ class AccountRepository:
         return await self.session.scalar(select(ChatAccountRow.member_id).where(
             ChatAccountRow.bot_id == bot_id, ChatAccountRow.channel == channel, ChatAccountRow.user_id == user_id))
 
-    async def locked_until(self, bot_id: str, channel: str, user_id: str, now: datetime) -> datetime | None:
-        row = await self.session.get(LinkThrottleRow, (bot_id, channel, user_id))
-        if row is None or row.locked_until is None:
-            return None
-        until = aware(row.locked_until)
-        return until if until > now else None
-
-    async def record_failure(self, bot_id: str, channel: str, user_id: str, now: datetime, max_failures: int,
-                             lock_for: timedelta) -> bool:
-        """Count a wrong code; returns True when this failure locked the account."""
-        row = await self.session.get(LinkThrottleRow, (bot_id, channel, user_id))
-        if row is None:
-            row = LinkThrottleRow(bot_id=bot_id, channel=channel, user_id=user_id, failures=0)
-            self.session.add(row)
-        if row.locked_until is not None and aware(row.locked_until) <= now:
-            row.failures, row.locked_until = 0, None  # the lock has run out: a fresh start
-        row.failures += 1
-        locked = row.failures >= max_failures
-        if locked:
-            row.locked_until, row.failures = now + lock_for, 0
-        await self.session.flush()
-        return locked
-
-    async def clear_failures(self, bot_id: str, channel: str, user_id: str) -> None:
-        await self.session.execute(delete(LinkThrottleRow).where(
-            LinkThrottleRow.bot_id == bot_id, LinkThrottleRow.channel == channel, LinkThrottleRow.user_id == user_id))
-
-
+    async def code_owner(self, code: str) -> int | None:
+        """The member a code was issued to (used or not), without using it."""
+        return await self.session.scalar(
+            select(LinkCodeRow.member_id).where(LinkCodeRow.code_hash == hash_code(normalize_code(code))))
 
 
 @dataclass(frozen=True, slots=True)

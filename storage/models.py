@@ -154,6 +154,16 @@ class LinkThrottleRow(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class LinkMemberThrottleRow(Base):
+    """Wrong linking codes per member code, from any chat account and channel; too many lock the member code."""
+
+    __tablename__ = "link_member_throttle"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class AuditLogRow(Base):
     """Every privileged action: who, what, which unit, when."""
 

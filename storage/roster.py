@@ -551,13 +551,13 @@ def _write_csv(path: Path, headers: list[str], rows: list[tuple]) -> None:
             writer.writerow([_show(v) if isinstance(v, date) else ("" if v is None else v) for v in row])
 
 
-def _write_xlsx(path: Path, headers: list[str], rows: list[tuple]) -> None:
+def _write_xlsx(path: Path, headers: list[str], rows: list[tuple], title: str = "Đoàn viên") -> None:
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title="Đoàn viên")
+    sheet = workbook.create_sheet(title=title)
     for letter, width in zip("ABCDEFG", (16, 32, 16, 16, 13, 20, 16), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A2"

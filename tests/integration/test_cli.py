@@ -181,3 +181,35 @@ def test_requests_export_content(run, tmp_path):
     empty = run("requests", "export", "--unit", "NTL-JWM", "--from", "2020-01-01", "--to", "2100-12-31",
                 "--format", "csv", "--out", str(tmp_path / "none.csv"))
     assert "Đã xuất 0 hồ sơ" in empty.stdout
+
+
+def test_audit_export_lists_views_of_requests_without_personal_details(run, tmp_path):
+    description = "Em bị sốt xuất huyết phải nằm viện năm ngày"
+    answers = ["/hotro", "1", "hôm qua", description, "2 triệu", "xong", "đúng", "đồng ý", "gửi", "/thoat"]
+    submitted = run("chat", "--as", "NTL-0103", stdin="\n".join(answers) + "\n").stdout
+    reference = re.search(r"HT-\d{4}-\d{6}", submitted).group(0)
+    viewed = run("chat", "--as", "NTL-0101", stdin="/duyet\n1\n/thoat\n").stdout
+    assert description in viewed  # the chair opened the request's details
+
+    out = run("audit", "export", "--unit", "NTL-FECON", "--out", "audit.csv").stdout
+    assert "audit.csv" in out
+    text = (tmp_path / "audit.csv").read_text(encoding="utf-8-sig")
+    rows = [line.split(";") for line in text.splitlines()]
+    assert rows[0][:4] == ["Thời điểm", "Người thực hiện", "Mã đoàn viên thực hiện", "Hành động"]
+    [view] = [r for r in rows if r[3] == "hardship_view"]
+    assert view[1].startswith("console:") and view[2] == "NTL-0101" and view[4] == "NTL-FECON" and view[5] == reference
+    for personal in (description, "Nguyễn Văn An", "0900000103", "Lê Văn Bình", "0900000101", "2000000"):
+        assert personal not in text
+
+    run("audit", "export", "--unit", "NTL-JWM", "--out", "other.xlsx")  # another grassroots union: not its log
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(tmp_path / "other.xlsx").active
+    assert [c.value for c in sheet[1]][3] == "Hành động"
+    assert "hardship_view" not in [row[3] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    run("audit", "export", "--unit", "NTL-FECON", "--from", "2099-01-01", "--out", "later.csv")
+    assert len((tmp_path / "later.csv").read_text(encoding="utf-8-sig").splitlines()) == 1  # the headers only
+    bad = run("audit", "export", "--unit", "NTL-FECON", "--from", "31/31/2026", "--out", "x.csv", check=False)
+    assert bad.returncode == 1 and "YYYY-MM-DD" in bad.stderr
+    unknown = run("audit", "export", "--unit", "KHONG-CO", "--out", "x.csv", check=False)
+    assert unknown.returncode == 1 and "KHONG-CO" in unknown.stderr
