@@ -235,3 +235,38 @@ async def test_two_workers_receiving_the_same_send_now_queue_one_broadcast(two_w
     assert await _broadcasts(first, "NTL-0101") == 1
     for person in members:
         assert len(await inbox(first, person)) == 1
+
+
+# ----- the state store itself ---------------------------------------------------------------------------------
+async def test_of_two_compare_and_sets_from_the_same_state_exactly_one_wins_and_a_stale_one_never(database_url):
+    from datetime import UTC, datetime
+
+    from storage import migrate
+    from storage.conversation import State, StateKey, StateStore
+    from storage.db import Database
+
+    db = Database(database_url)
+    try:
+        await migrate.upgrade(db)
+        store = StateStore(db.sessions, cache=db.is_sqlite)
+        await store.load()
+        key, now = StateKey("bot", "test", "-100", "u1"), datetime(2026, 1, 1, tzinfo=UTC)
+        await store.set(key, State("hardship", "confirm", {"form_id": "f1"}), now)
+        seen = await store.get(key)
+
+        async def take():
+            async with db.sessions.begin() as session:
+                return await store.advance(session, key, seen, State("done", "hardship", {"reference": "R"}), now)
+
+        results = await asyncio.gather(take(), take())
+        assert sum(r is not None for r in results) == 1
+        assert (await store.get(key)).flow == "done"
+        assert await StateStore(db.sessions, cache=False).get(key) == await store.get(key)  # cache = database
+        await store.clear(key)
+        await store.set(key, State("hardship", "confirm", {"form_id": "f2"}), now)  # a new form
+        async with db.sessions.begin() as session:  # a tap on the old one cannot take the new one
+            assert await store.advance(session, key, seen, State("done", "hardship"), now) is None
+        assert (await store.get(key)).data == {"form_id": "f2"}
+        assert await store.get(StateKey("bot", "test", "-100", "u2")) is None  # another user of the same chat
+    finally:
+        await db.dispose()
