@@ -542,7 +542,9 @@ class Hardship(Capability):
         now = self.clock()
         async with self.db.sessions.begin() as session:
             parent = await UnitRepository(session).by_id(request.unit.parent_id) if request.unit.parent_id else None
-            if parent is None or request.forwarded_to is not None:
+            if request.forwarded_to is not None:  # forwarded already: a second tap
+                return self._ok(self.t("once.review", lang, reference=request.reference), intent="review")
+            if parent is None:
                 return self._ok(self.t("hardship.review.no_parent", lang), intent="review")
             repo = HardshipRepository(session)
             if not await repo.claim(request.id, now, not_forwarded=True):  # forwarded (or decided) meanwhile

@@ -200,3 +200,31 @@ async def test_the_waiting_for_a_code_state_survives_a_restart(app, settings, cl
         assert "Vũ Minh Đức" in reply
     finally:
         await restarted.close()
+
+
+# ----- the matrix in a group chat: nobody, whatever their role, acts or sees anything personal there ---------------
+GROUP_CHAT = "-100999"
+PRIVILEGED_AND_PERSONAL = ["/capma NTL-0104", "/donvi NTL-FECON", "/duyet", "/thongbao", "/toi", "/hoso", "/hotro",
+                           "/huylienket", "/nhacnho", "/thongbao_ketqua", "/thongbao_huy 1"]
+
+
+@pytest.mark.parametrize("principal", list(PRINCIPALS))
+async def test_in_a_group_every_principal_is_sent_to_the_private_chat_and_nothing_changes(app, principal):
+    user = f"7{list(PRINCIPALS).index(principal)}"
+    if PRINCIPALS[principal] is not None:
+        await linked(app, PRINCIPALS[principal], user)
+    existing = await issue(app, "NTL-0104")
+    before = await audit(app)
+    private = app.translator("group.private")
+    for command in [*PRIVILEGED_AND_PERSONAL, f"/lienket {existing}"]:
+        replies = await app.core.handle(Incoming(channel="telegram", chat_id=GROUP_CHAT, user_id=user, text=command,
+                                                 is_group=True))
+        reply = "\n".join(r.text for r in replies)
+        assert reply == private, (principal, command)
+        assert not CODE_RE.search(reply) and "0900000" not in reply
+    for action in ["member:unlink_yes", "req:approve:1", "bc:now", "hs:submit"]:  # forged or another's buttons
+        replies = await app.core.handle(Incoming(channel="telegram", chat_id=GROUP_CHAT, user_id=user, action=action,
+                                                 is_group=True))
+        assert [r.text for r in replies] == [app.translator("group.not_for_you")]
+    assert await audit(app) == before
+    assert "Đã liên kết" in await Account(app, "898").says(f"/lienket {existing}")  # the code was not burnt
