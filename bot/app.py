@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from nlu.normalize import Normalizer
 from storage import migrate
 from storage.db import Database
 from storage.demo import load_demo, read_demo
+from storage.documents import DocumentRepository, PassageInfo
 from storage.knowledge import Entry, KnowledgeBase, KnowledgeRepository, load_directory
 from storage.membership import UnitRepository
 
@@ -34,6 +35,8 @@ class App:
     db: Database
     core: Core
     translator: Translator
+    #: the sentences of the ingested source documents (also ``core.passages``)
+    passages: list[PassageInfo] = field(default_factory=list)
 
     async def close(self) -> None:
         try:
@@ -80,6 +83,22 @@ async def load_demo_roster(db: Database, settings: Settings) -> None:
             log.info("loaded the demo roster: %d units, %d invented members", units, members)
 
 
+async def load_passages(db: Database, settings: Settings) -> list[PassageInfo]:
+    """The passages of the source documents; first, with demo data on and no document yet, the seed articles
+    of ``settings.documents_dir`` are ingested (each file all or nothing; a bad one is logged and skipped)."""
+    from services.documents import ingest
+
+    async with db.sessions() as session:
+        empty = await DocumentRepository(session).count() == 0
+    if empty and settings.demo_data and settings.documents_dir is not None and settings.documents_dir.is_dir():
+        report = await ingest(db, [settings.documents_dir], max_bytes=settings.document_max_bytes)
+        for failure in report.failed:
+            log.warning("document not ingested: %s", failure.error)
+        log.info("ingested %d documents from %s", report.count("added"), settings.documents_dir)
+    async with db.sessions() as session:
+        return await DocumentRepository(session).passages()
+
+
 async def build_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
                     run_migrations: bool = True) -> App:
     settings = settings or Settings()
@@ -96,14 +115,15 @@ async def build_app(settings: Settings | None = None, *, clock: Callable[[], dat
             await load_demo_roster(db, settings)
         async with db.sessions() as session:
             entries = await KnowledgeRepository(session).all()
+        passages = await load_passages(db, settings)
         translator = Translator()
         core_kwargs = {"clock": clock} if clock else {}
         core = Core(matcher=build_matcher(entries, settings), knowledge=KnowledgeBase(entries), db=db,
                     translator=translator,
-                    config=core_config(settings),
+                    config=core_config(settings), passages=passages,
                     **core_kwargs)
         await core.states.load()
     except BaseException:
         await db.dispose()
         raise
-    return App(settings=settings, db=db, core=core, translator=translator)
+    return App(settings=settings, db=db, core=core, translator=translator, passages=passages)

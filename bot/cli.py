@@ -151,6 +151,42 @@ def kb_load(directory: Annotated[Path | None, typer.Argument(help="folder of *.y
     raise typer.Exit(_run(work()))
 
 
+@kb_app.command("ingest")
+def kb_ingest(paths: Annotated[list[Path], typer.Argument(
+        help="tệp hoặc thư mục: .txt, .md, .docx, .pdf, .html")]) -> None:
+    """Nạp tài liệu nguồn (bài viết, văn bản .txt/.md/.docx/.pdf/.html) làm kiến thức: mỗi tệp nạp trọn vẹn
+    hoặc không nạp gì; nạp lại tệp không đổi thì không thay đổi gì, tệp đã sửa thì thay các câu cũ."""
+    settings = _settings()
+
+    async def work() -> int:
+        from locales import Translator
+        from services.documents import expand, ingest
+        from storage import migrate
+        from storage.db import Database
+
+        t = Translator()
+        if not expand(paths):
+            print(t("documents.nothing"), file=sys.stderr)
+            return 1
+        db = Database(settings.effective_database_url)
+        try:
+            await migrate.upgrade(db)
+            report = await ingest(db, paths, max_bytes=settings.document_max_bytes)
+        finally:
+            await db.dispose()
+        for result in report.results:
+            if result.outcome is None:
+                print(t("documents.failed", error=result.error), file=sys.stderr)
+            else:
+                print(t(f"documents.{result.outcome}", path=result.path, title=result.title,
+                        passages=result.passages))
+        print(t("documents.summary", added=report.count("added"), replaced=report.count("replaced"),
+                unchanged=report.count("unchanged"), failed=len(report.failed)))
+        return 0 if report.ok else 1
+
+    raise typer.Exit(_run(work()))
+
+
 @app.command()
 def unanswered(limit: Annotated[int, typer.Option(help="how many to list")] = 30) -> None:
     """List the questions the bot could not answer, most frequent first."""
