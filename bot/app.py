@@ -23,7 +23,7 @@ from storage import migrate
 from storage.db import Database
 from storage.demo import load_demo, read_demo
 from storage.documents import DocumentRepository, PassageInfo
-from storage.knowledge import Entry, KnowledgeBase, KnowledgeRepository, load_directory
+from storage.knowledge import Entry, KnowledgeBase, KnowledgeError, KnowledgeRepository, load_directory
 from storage.membership import UnitRepository
 
 log = logging.getLogger(__name__)
@@ -61,9 +61,15 @@ def build_matcher(entries: Sequence[Entry], settings: Settings) -> Matcher:
 
 
 async def load_knowledge_files(db: Database, settings: Settings) -> int:
-    """Validate every knowledge file, then replace the YAML-origin entries in one transaction."""
+    """Validate every knowledge file (and the passages its entries name in ingested documents), then replace
+    the YAML-origin entries in one transaction."""
+    from services.documents import check_sources
+
     entries = load_directory(settings.knowledge_dir)
     async with db.sessions.begin() as session:
+        documents = DocumentRepository(session)
+        if problems := check_sources(entries, await documents.documents(), await documents.passages()):
+            raise KnowledgeError(problems)
         return await KnowledgeRepository(session).replace_from_files(entries)
 
 
@@ -83,10 +89,11 @@ async def load_demo_roster(db: Database, settings: Settings) -> None:
             log.info("loaded the demo roster: %d units, %d invented members", units, members)
 
 
-async def load_passages(db: Database, settings: Settings) -> list[PassageInfo]:
+async def load_passages(db: Database, settings: Settings, entries: Sequence[Entry] = ()) -> list[PassageInfo]:
     """The passages of the source documents; first, with demo data on and no document yet, the seed articles
-    of ``settings.documents_dir`` are ingested (each file all or nothing; a bad one is logged and skipped)."""
-    from services.documents import ingest
+    of ``settings.documents_dir`` are ingested (each file all or nothing; a bad one is logged and skipped).
+    A passage a knowledge entry names but its ingested document lacks is logged."""
+    from services.documents import check_sources, ingest
 
     async with db.sessions() as session:
         empty = await DocumentRepository(session).count() == 0
@@ -96,7 +103,11 @@ async def load_passages(db: Database, settings: Settings) -> list[PassageInfo]:
             log.warning("document not ingested: %s", failure.error)
         log.info("ingested %d documents from %s", report.count("added"), settings.documents_dir)
     async with db.sessions() as session:
-        return await DocumentRepository(session).passages()
+        repository = DocumentRepository(session)
+        documents, passages = await repository.documents(), await repository.passages()
+    for problem in check_sources(entries, documents, passages):
+        log.warning("%s", problem)
+    return passages
 
 
 async def build_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
@@ -115,7 +126,7 @@ async def build_app(settings: Settings | None = None, *, clock: Callable[[], dat
             await load_demo_roster(db, settings)
         async with db.sessions() as session:
             entries = await KnowledgeRepository(session).all()
-        passages = await load_passages(db, settings)
+        passages = await load_passages(db, settings, entries)
         translator = Translator()
         core_kwargs = {"clock": clock} if clock else {}
         core = Core(matcher=build_matcher(entries, settings), knowledge=KnowledgeBase(entries), db=db,

@@ -160,7 +160,7 @@ def kb_ingest(paths: Annotated[list[Path], typer.Argument(
 
     async def work() -> int:
         from locales import Translator
-        from services.documents import expand, ingest
+        from services.documents import check_knowledge_sources, expand, ingest
         from storage import migrate
         from storage.db import Database
 
@@ -172,8 +172,11 @@ def kb_ingest(paths: Annotated[list[Path], typer.Argument(
         try:
             await migrate.upgrade(db)
             report = await ingest(db, paths, max_bytes=settings.document_max_bytes)
+            problems = await check_knowledge_sources(db)
         finally:
             await db.dispose()
+        for problem in problems:
+            print(t("documents.warning", problem=problem), file=sys.stderr)
         for result in report.results:
             if result.outcome is None:
                 print(t("documents.failed", error=result.error), file=sys.stderr)

@@ -22,7 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from locales import Translator
 from storage.db import Database
-from storage.documents import DocumentRepository, Outcome
+from storage.documents import DocumentInfo, DocumentRepository, Outcome, PassageInfo, origin_name
+from storage.knowledge import Entry
 
 #: extensions read, by reader
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
@@ -425,3 +426,52 @@ async def ingest(db: Database, paths: Iterable[Path], *, max_bytes: int = DEFAUL
             continue
         report.results.append(IngestResult(str(path), outcome, document_id, parsed.title, parsed.passages))
     return report
+
+
+# --- knowledge entries that name passages of their source document -------------------------------------
+
+
+def _anchor_key(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def _documents_named(name: str, documents: Sequence[DocumentInfo]) -> list[DocumentInfo]:
+    return [d for d in documents if name in (d.name, d.origin) or origin_name(name) == d.name]
+
+
+def source_passages(entry: Entry, documents: Sequence[DocumentInfo],
+                    passages: Sequence[PassageInfo]) -> list[PassageInfo]:
+    """The passages of the entry's source document that contain one of its ``source.passages`` anchors,
+    in reading order (none when the document is not ingested or the entry names no passage)."""
+    ids = {d.id for d in _documents_named(entry.source.document, documents)}
+    anchors = [_anchor_key(a) for a in entry.source.passages]
+    return [p for p in passages if p.document_id in ids and any(a in _anchor_key(p.text) for a in anchors)]
+
+
+def check_sources(entries: Iterable[Entry], documents: Sequence[DocumentInfo],
+                  passages: Sequence[PassageInfo]) -> list[str]:
+    """Problems with the passages knowledge entries name: an anchor found in no passage of an ingested source
+    document. Entries whose document is not ingested are not checked (documents are optional)."""
+    problems: list[str] = []
+    by_document: dict[int, list[str]] = {}
+    for p in passages:
+        by_document.setdefault(p.document_id, []).append(_anchor_key(p.text))
+    for entry in entries:
+        named = _documents_named(entry.source.document, documents)
+        if not entry.source.passages or not named:
+            continue
+        texts = [t for d in named for t in by_document.get(d.id, [])]
+        for anchor in entry.source.passages:
+            if not any(_anchor_key(anchor) in t for t in texts):
+                problems.append(_t("anchor_missing", entry=entry.id, anchor=anchor, document=entry.source.document))
+    return problems
+
+
+async def check_knowledge_sources(db: Database) -> list[str]:
+    """:func:`check_sources` for the knowledge entries and the documents stored in the database."""
+    from storage.knowledge import KnowledgeRepository
+
+    async with db.sessions() as session:
+        documents = DocumentRepository(session)
+        return check_sources(await KnowledgeRepository(session).all(), await documents.documents(),
+                             await documents.passages())

@@ -431,3 +431,74 @@ def test_cli_kb_ingest(tmp_path, model_cache):
     assert "rong.txt: tệp rỗng" in result.stderr
 
     assert run(str(tmp_path / "khong-co")).returncode == 1
+
+
+# --- knowledge entries naming passages of their source document --------------------------------------------
+
+ENTRY = """entries:
+- id: qua-tet-thanh-xuan
+  kind: fact
+  name: Quà Tết Thanh Xuân 2023
+  summary: LĐLĐ quận Thanh Xuân trao quà Tết cho đoàn viên.
+  source:
+    document: {document}
+    title: Chăm lo Tết cho đoàn viên năm 2023
+    passages:
+    - "{anchor}"
+  as_of: 2023-01-12
+  fact: {{}}
+"""
+
+
+async def test_an_entry_names_passages_of_its_source_document(db, tmp_path):
+    from services.documents import check_sources, source_passages
+    from storage.knowledge import load_directory
+
+    article = tmp_path / "thanh-xuan.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    await ingest(db, [article])
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "a.yaml").write_text(ENTRY.format(document="thanh-xuan.txt", anchor="mỗi suất trị giá  500.000"),
+                               encoding="utf-8")
+    (entry,) = load_directory(kb)
+    async with db.sessions() as session:
+        repository = DocumentRepository(session)
+        documents, passages = await repository.documents(), await repository.passages()
+    assert check_sources([entry], documents, passages) == []
+    assert [p.text for p in source_passages(entry, documents, passages)] == ["Mỗi suất trị giá 500.000 đồng."]
+
+    (kb / "a.yaml").write_text(ENTRY.format(document="thanh-xuan.txt", anchor="mỗi suất trị giá 700.000"),
+                               encoding="utf-8")
+    (wrong,) = load_directory(kb)
+    assert check_sources([wrong], documents, passages) == [
+        "mục kiến thức 'qua-tet-thanh-xuan': không thấy đoạn “mỗi suất trị giá 700.000” trong tài liệu thanh-xuan.txt"]
+    (kb / "a.yaml").write_text(ENTRY.format(document="chua-nap.txt", anchor="bất kỳ"), encoding="utf-8")
+    assert check_sources(load_directory(kb), documents, passages) == []  # a document not ingested is not checked
+
+
+def test_cli_kb_load_refuses_an_entry_whose_passage_is_not_in_its_ingested_document(tmp_path, model_cache):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")}
+    env.update(UNIONBOT_DATA_DIR=str(tmp_path / "data"), UNIONBOT_CACHE_DIR=str(model_cache))
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot", "kb", *args], capture_output=True, text=True,
+                              env=env, cwd=tmp_path, timeout=120)
+
+    article = tmp_path / "thanh-xuan.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    assert run("ingest", str(article)).returncode == 0
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "a.yaml").write_text(ENTRY.format(document="thanh-xuan.txt", anchor="trị giá 700.000 đồng"),
+                               encoding="utf-8")
+    result = run("load", str(kb))
+    assert result.returncode == 1 and "không thấy đoạn “trị giá 700.000 đồng”" in result.stderr
+    (kb / "a.yaml").write_text(ENTRY.format(document="thanh-xuan.txt", anchor="trị giá 500.000 đồng"),
+                               encoding="utf-8")
+    result = run("load", str(kb))
+    assert result.returncode == 0, result.stderr
+    article.write_text(ARTICLE.replace("500.000", "600.000"), encoding="utf-8")  # the document changed under it
+    result = run("ingest", str(article))
+    assert result.returncode == 0 and "Đã cập nhật" in result.stdout
+    assert "Cảnh báo: mục kiến thức 'qua-tet-thanh-xuan'" in result.stderr
