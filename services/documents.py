@@ -225,10 +225,18 @@ _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
 
 
-def _decode(path: Path, data: bytes) -> str:
+_CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.IGNORECASE)
+
+
+def _decode(path: Path, data: bytes, *, declared: bool = False) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with a BOM (Windows Notepad's "Unicode"), or — for HTML — the
+    charset the page declares; anything else is not text."""
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    if declared and encoding == "utf-8-sig" and (m := _CHARSET.search(data[:4096])):
+        encoding = m.group(1).decode("ascii")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
         raise DocumentError(path, "not_text") from None
     if len(_CONTROL.findall(text)) > max(2, len(text) // 200):
         raise DocumentError(path, "not_text")
@@ -297,9 +305,7 @@ _BLOCK_TAGS = ("p", "div", "section", "article", "main", "h1", "h2", "h3", "h4",
 def _read_html(path: Path, data: bytes) -> tuple[list[str], str | None, date | None]:
     from bs4 import BeautifulSoup
 
-    if b"\x00" in data[:4096]:
-        raise DocumentError(path, "not_text")
-    soup = BeautifulSoup(data, "html.parser")
+    soup = BeautifulSoup(_decode(path, data, declared=True), "html.parser")
     published = None
     for meta in soup.find_all("meta", attrs={"property": "article:published_time"}):
         if m := _ISO_DATE.search(str(meta.get("content", ""))):

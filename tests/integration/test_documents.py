@@ -190,6 +190,17 @@ def test_pdf(tmp_path):
     assert "320" in texts[0] and "640" in texts[0] and texts[0].endswith(("ở trọ.", "o tro."))
 
 
+def test_text_saved_as_utf16_and_html_in_a_declared_charset(tmp_path):
+    utf16 = tmp_path / "notepad.txt"
+    utf16.write_bytes("Thông báo\nĐoàn viên nghỉ ngày 2/9.\n".encode("utf-16"))
+    assert read_document(utf16).paragraphs == (("Đoàn viên nghỉ ngày 2/9.",),)
+    page = tmp_path / "cu.html"
+    page.write_bytes('<html><head><meta charset="windows-1252"></head><body><h1>Thông báo</h1>'
+                     '<p>Báo cáo tháng.</p></body></html>'.encode("windows-1252"))
+    parsed = read_document(page)
+    assert (parsed.title, parsed.paragraphs) == ("Thông báo", (("Báo cáo tháng.",),))
+
+
 def test_html_drops_scripts_styles_and_navigation(tmp_path):
     path = tmp_path / "tin.html"
     path.write_text("""<!doctype html><html><head><title>Trang tin LĐLĐ</title><style>p{color:red}</style>
@@ -220,6 +231,8 @@ def _bad_files(tmp_path: Path) -> dict[str, Path]:
         "extension": tmp_path / "bang.xls",
         "docx": tmp_path / "khong-phai-zip.docx",
         "marks": tmp_path / "chi-dau.txt",
+        "pdf": tmp_path / "khong-phai.pdf",
+        "html": tmp_path / "rac.html",
     }
     files["empty"].write_bytes(b"")
     files["garbage"].write_bytes(bytes(range(256)) * 40 + os.urandom(4096))
@@ -231,13 +244,15 @@ def _bad_files(tmp_path: Path) -> dict[str, Path]:
     files["extension"].write_text("Số liệu", encoding="utf-8")
     files["docx"].write_text("Tài liệu Word cũ đổi tên", encoding="utf-8")
     files["marks"].write_text("-->\n---\n12345\n", encoding="utf-8")
+    files["pdf"].write_text("Đây không phải PDF", encoding="utf-8")
+    files["html"].write_bytes(b"<html>" + os.urandom(8192))
     return files
 
 
 @pytest.mark.parametrize(("kind", "words"), [
     ("empty", "rỗng"), ("garbage", "không phải văn bản"), ("encrypted", "mật khẩu"), ("image", "không có chữ"),
     ("large", "quá lớn"), ("extension", "không được hỗ trợ"), ("docx", "không phải tệp .docx"),
-    ("marks", "không có nội dung"),
+    ("marks", "không có nội dung"), ("pdf", "không đọc được tệp PDF"), ("html", "không phải văn bản"),
 ])
 def test_bad_file_gets_a_vietnamese_error_naming_it(tmp_path, kind, words):
     path = _bad_files(tmp_path)[kind]
@@ -502,3 +517,16 @@ def test_cli_kb_load_refuses_an_entry_whose_passage_is_not_in_its_ingested_docum
     result = run("ingest", str(article))
     assert result.returncode == 0 and "Đã cập nhật" in result.stdout
     assert "Cảnh báo: mục kiến thức 'qua-tet-thanh-xuan'" in result.stderr
+
+
+def test_documents_dir_setting(settings, monkeypatch, tmp_path):
+    from bot.settings import PROJECT_ROOT, Settings
+
+    seeds = PROJECT_ROOT.parent / "shared" / "seeds"
+    assert settings.documents_dir == (seeds if seeds.is_dir() else None)
+    monkeypatch.setenv("UNIONBOT_DOCUMENTS_DIR", "")
+    assert Settings(_env_file=None).documents_dir is None
+    monkeypatch.setenv("UNIONBOT_DOCUMENTS_DIR", str(tmp_path))
+    monkeypatch.setenv("UNIONBOT_DOCUMENT_MAX_MB", "1.5")
+    configured = Settings(_env_file=None)
+    assert (configured.documents_dir, configured.document_max_bytes) == (tmp_path, 1536 * 1024)
