@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import PurePath
 from typing import Literal, Protocol
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DocumentRow, PassageRow
@@ -83,10 +83,10 @@ class DocumentRepository:
         row.name, row.title, row.published = origin_name(parsed.origin), parsed.title, parsed.published
         row.content_hash, row.ingested_at = parsed.content_hash, now
         await self.session.flush()
-        self.session.add_all(PassageRow(document_id=row.id, paragraph=p, sentence=s, text=text)
-                             for p, sentences in enumerate(parsed.paragraphs)
-                             for s, text in enumerate(sentences))
-        await self.session.flush()
+        rows = [{"document_id": row.id, "paragraph": p, "sentence": s, "text": text}
+                for p, sentences in enumerate(parsed.paragraphs) for s, text in enumerate(sentences)]
+        if rows:  # one executemany, not an INSERT ... RETURNING per sentence
+            await self.session.execute(insert(PassageRow), rows)
         return row.id, outcome
 
     async def delete(self, document_id: int) -> bool:

@@ -342,14 +342,18 @@ async def test_a_failure_in_the_middle_of_a_document_writes_nothing_of_it(db, tm
     async with db.sessions() as session:
         passages_before = [p.text for p in await DocumentRepository(session).passages()]
 
-    real_add_all = __import__("sqlalchemy.ext.asyncio", fromlist=["AsyncSession"]).AsyncSession.add_all
+    from sqlalchemy.ext.asyncio import AsyncSession
 
-    def add_half_then_fail(self, instances):
-        instances = list(instances)
-        real_add_all(self, instances[: len(instances) // 2])
-        raise OperationalError("INSERT INTO document_passages", {}, Exception("disk full"))
+    real_execute = AsyncSession.execute
 
-    monkeypatch.setattr("sqlalchemy.ext.asyncio.AsyncSession.add_all", add_half_then_fail)
+    async def insert_half_then_fail(self, statement, params=None, **kwargs):
+        """The disk fills up halfway through a document's sentences."""
+        if getattr(getattr(statement, "table", None), "name", None) == "document_passages" and isinstance(params, list):
+            await real_execute(self, statement, params[: len(params) // 2], **kwargs)
+            raise OperationalError("INSERT INTO document_passages", {}, Exception("disk full"))
+        return await real_execute(self, statement, params, **kwargs)
+
+    monkeypatch.setattr(AsyncSession, "execute", insert_half_then_fail)
     new = tmp_path / "moi.txt"
     new.write_text(ARTICLE.replace("Thanh Xuân", "Tây Hồ"), encoding="utf-8")
     old.write_text(ARTICLE.replace("1.500", "9.999"), encoding="utf-8")
