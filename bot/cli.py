@@ -190,6 +190,70 @@ def kb_ingest(paths: Annotated[list[Path], typer.Argument(
     raise typer.Exit(_run(work()))
 
 
+@kb_app.command("documents")
+def kb_documents() -> None:
+    """Liệt kê các tài liệu nguồn đã nạp: mã, ngày, số câu, tiêu đề, nơi lấy."""
+    settings = _settings()
+
+    async def work() -> None:
+        from locales import Translator
+        from storage import migrate
+        from storage.db import Database
+        from storage.documents import DocumentRepository
+
+        t = Translator()
+        db = Database(settings.effective_database_url)
+        try:
+            await migrate.upgrade(db)
+            async with db.sessions() as session:
+                documents = await DocumentRepository(session).documents()
+        finally:
+            await db.dispose()
+        if not documents:
+            print(t("documents.none"))
+        for d in documents:
+            print(t("documents.row", id=d.id, date=d.published.strftime("%d/%m/%Y") if d.published else "—",
+                    passages=d.passages, title=d.title, origin=d.origin))
+
+    _run(work())
+
+
+@kb_app.command("remove")
+def kb_remove(document: Annotated[str, typer.Argument(help="mã tài liệu (xem kb documents), tên tệp hoặc đường dẫn")]
+              ) -> None:
+    """Gỡ một tài liệu nguồn và mọi câu của nó khỏi cơ sở dữ liệu."""
+    settings = _settings()
+
+    async def work() -> int:
+        from locales import Translator
+        from services.documents import origin_of
+        from storage import migrate
+        from storage.db import Database
+        from storage.documents import DocumentRepository
+
+        t = Translator()
+        db = Database(settings.effective_database_url)
+        try:
+            await migrate.upgrade(db)
+            async with db.sessions.begin() as session:
+                repository = DocumentRepository(session)
+                wanted = {document, origin_of(Path(document))}
+                matches = [d for d in await repository.documents()
+                           if str(d.id) == document or d.origin in wanted or d.name == document]
+                if len(matches) == 1:
+                    await repository.delete(matches[0].id)
+        finally:
+            await db.dispose()
+        if len(matches) != 1:
+            print(t("documents.remove_ambiguous" if matches else "documents.remove_unknown", document=document),
+                  file=sys.stderr)
+            return 1
+        print(t("documents.removed", title=matches[0].title, origin=matches[0].origin))
+        return 0
+
+    raise typer.Exit(_run(work()))
+
+
 @app.command()
 def unanswered(limit: Annotated[int, typer.Option(help="how many to list")] = 30) -> None:
     """List the questions the bot could not answer, most frequent first."""

@@ -534,3 +534,28 @@ def test_documents_dir_setting(settings, monkeypatch, tmp_path):
     monkeypatch.setenv("UNIONBOT_DOCUMENT_MAX_MB", "1.5")
     configured = Settings(_env_file=None)
     assert (configured.documents_dir, configured.document_max_bytes) == (tmp_path, 1536 * 1024)
+
+
+def test_cli_kb_documents_and_remove(tmp_path, model_cache):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")}
+    env.update(UNIONBOT_DATA_DIR=str(tmp_path / "data"), UNIONBOT_CACHE_DIR=str(model_cache))
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot", "kb", *args], capture_output=True, text=True,
+                              env=env, cwd=tmp_path, timeout=120)
+
+    assert "Chưa nạp tài liệu nguồn nào" in run("documents").stdout
+    (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "b.md").write_text("# Quỹ trợ vốn\n\nĐoàn viên vay tối đa 50 triệu đồng.\n", encoding="utf-8")
+    assert run("ingest", "a.txt", "b.md").returncode == 0
+    listing = run("documents").stdout.splitlines()
+    assert len(listing) == 2
+    assert listing[0].startswith("1 | 12/01/2023 | ") and str(tmp_path / "a.txt") in listing[0]
+    assert listing[1].startswith("2 | — | 1 câu | Quỹ trợ vốn | ")
+    result = run("remove", "khong-co.txt")
+    assert result.returncode == 1 and "Không có tài liệu nào" in result.stderr
+    result = run("remove", "a.txt")  # a relative path, as it was ingested
+    assert result.returncode == 0 and "Đã gỡ tài liệu" in result.stdout
+    result = run("remove", "2")
+    assert result.returncode == 0
+    assert "Chưa nạp tài liệu nguồn nào" in run("documents").stdout
