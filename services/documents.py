@@ -159,7 +159,8 @@ def find_date(lines: Sequence[str]) -> date | None:
 # --- from lines to a document ----------------------------------------------------------------------------
 
 _LETTER = re.compile(r"[^\W\d_]")
-_TERMINAL = (".", "!", "?", "…", ":", ";", "\"", "”", ")")
+_SENTENCE_END = (".", "!", "?", "…")
+_TERMINAL = (*_SENTENCE_END, ":", ";", "\"", "”", ")")
 
 
 def clean_line(line: str) -> str:
@@ -289,11 +290,30 @@ def _read_pdf(path: Path) -> list[str]:
         raise DocumentError(path, "bad_pdf") from None
     if not any(_meaningful(p) for p in pages):
         raise DocumentError(path, "image_pdf")
-    lines: list[str] = []
+    paragraphs: list[str] = []
     for page in pages:
-        lines.extend(page.splitlines())
-        lines.append("")
-    return unwrap(lines, hard_wrapped=True)
+        paragraphs.extend(_pdf_paragraphs([clean_line(line) for line in page.splitlines()]))
+    return paragraphs
+
+
+def _pdf_paragraphs(lines: list[str]) -> list[str]:
+    """A PDF page's lines to paragraphs: its text has no blank lines between paragraphs, so a line continues
+    the previous one when that one was wrapped (nearly as long as the page's longest line, with no final
+    punctuation) or when it starts in lower case. A short line (a heading) stays a paragraph of its own."""
+    width = max((len(line) for line in lines), default=0)
+    paragraphs: list[str] = []
+    previous = ""
+    for line in lines:
+        if not line:
+            previous = ""
+            continue
+        wrapped = len(previous) >= 0.75 * width and not previous.endswith(_TERMINAL)
+        if previous and (wrapped or (line[0].islower() and not previous.endswith(_SENTENCE_END))):
+            paragraphs[-1] = f"{paragraphs[-1]} {line}"
+        else:
+            paragraphs.append(line)
+        previous = line
+    return paragraphs
 
 
 _DROP_TAGS = ("script", "style", "nav", "noscript", "template", "form", "header", "footer", "aside", "iframe",
