@@ -8,7 +8,7 @@ logged with the event's ids and the member gets a short apology.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
@@ -30,6 +30,7 @@ from nlu.matcher import Matcher
 from nlu.normalize import fold
 from storage.conversation import State, StateKey, StateStore
 from storage.db import Database
+from storage.documents import PassageInfo
 from storage.knowledge import KnowledgeBase
 from storage.membership import IdentityCache
 from storage.outbox import OutboxRepository
@@ -82,8 +83,10 @@ class CoreConfig:
 class Core:
     def __init__(self, *, matcher: Matcher, knowledge: KnowledgeBase, db: Database, translator: Translator,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 config: CoreConfig | None = None) -> None:
+                 config: CoreConfig | None = None, passages: Sequence[PassageInfo] = ()) -> None:
         self.matcher = matcher
+        #: the sentences of the ingested source documents (services/documents.py), for retrieval
+        self.passages: list[PassageInfo] = list(passages)
         self.db = db
         self.t = translator
         self.clock = clock
