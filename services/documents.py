@@ -124,6 +124,8 @@ _DATE_LINE = re.compile(r"^[\s|:,\-–—/0-9]*(thứ\s+\w+|chủ nhật)?[\s|:,
 
 #: how many lines after the title are searched for the publication date
 DATE_WINDOW = 6
+#: a first line longer than this is text, not a headline
+TITLE_MAX = 200
 
 
 def _valid(day: int, month: int, year: int) -> date | None:
@@ -172,9 +174,9 @@ def _meaningful(line: str) -> bool:
     return bool(_LETTER.search(line))
 
 
-def unwrap(lines: Iterable[str], *, hard_wrapped: bool) -> list[str]:
-    """Lines to paragraphs: blank lines separate; a line continuing the previous one (it starts in lower case,
-    or — for hard-wrapped text such as a PDF's — the previous one has no final punctuation) is joined to it."""
+def unwrap(lines: Iterable[str]) -> list[str]:
+    """Lines to paragraphs: blank lines separate; a line continuing the previous one (it starts in lower case)
+    is joined to it."""
     paragraphs: list[str] = []
     open_paragraph = False
     for raw in lines:
@@ -182,8 +184,7 @@ def unwrap(lines: Iterable[str], *, hard_wrapped: bool) -> list[str]:
         if not line:
             open_paragraph = False
             continue
-        if open_paragraph and paragraphs and (
-                line[0].islower() or (hard_wrapped and not paragraphs[-1].endswith(_TERMINAL))):
+        if open_paragraph and paragraphs and line[0].islower():
             paragraphs[-1] = f"{paragraphs[-1]} {line}"
         else:
             paragraphs.append(line)
@@ -200,12 +201,16 @@ def build_document(origin: str, blocks: Sequence[str], *, title: str | None = No
     if not meaningful:
         raise DocumentError(origin, "no_text")
     used: set[int] = set()
+    first, title_given = meaningful[0], bool(title)
     if not title:
-        first = meaningful[0]
         title, used = blocks[first], {first}
         if title.endswith(":") and len(meaningful) > 1 and len(blocks[meaningful[1]]) <= 300:
             title, used = f"{title} {blocks[meaningful[1]]}", {first, meaningful[1]}
-    top = max(used, default=-1) + 1
+        elif len(title) > TITLE_MAX:  # no headline: the text starts at once; name it by its start, keep it
+            first_sentence = split_sentences(title)[0]
+            title = first_sentence if len(first_sentence) <= TITLE_MAX else title[:TITLE_MAX].rsplit(" ", 1)[0] + "…"
+            used = set()
+    top = max(used, default=first if not title_given else -1) + 1
     if published is None:
         published = find_date(blocks[:top + DATE_WINDOW])
     body = [b for i, b in enumerate(blocks)
@@ -214,7 +219,7 @@ def build_document(origin: str, blocks: Sequence[str], *, title: str | None = No
     if not paragraphs:
         paragraphs = (tuple(split_sentences(title)),)
     text = "\n".join([title, published.isoformat() if published else "", *(" ".join(p) for p in paragraphs)])
-    return ParsedDocument(title=title[:500], published=published, origin=origin,
+    return ParsedDocument(title=title[:TITLE_MAX * 2], published=published, origin=origin,
                           content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(), paragraphs=paragraphs)
 
 
@@ -249,7 +254,7 @@ def _read_text(path: Path, data: bytes) -> list[str]:
     if path.suffix.lower() in (".md", ".markdown"):
         lines = [_MD_EMPHASIS.sub("", _MD_LINK.sub(r"\1", _MD_PREFIX.sub("", line)))
                  for line in lines if not re.match(r"^\s*(```|---+\s*$|\|?[\s:-]*\|[\s|:-]*$)", line)]
-    return unwrap(lines, hard_wrapped=False)
+    return unwrap(lines)
 
 
 def _read_docx(path: Path) -> tuple[list[str], str | None]:
@@ -345,7 +350,7 @@ def _read_html(path: Path, data: bytes) -> tuple[list[str], str | None, date | N
         tag.insert_before("\n")
         tag.insert_after("\n")
     body = soup.body or soup
-    return unwrap(body.get_text().split("\n"), hard_wrapped=False), title or None, published
+    return unwrap(body.get_text().split("\n")), title or None, published
 
 
 def read_document(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, origin: str | None = None) -> ParsedDocument:

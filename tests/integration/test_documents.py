@@ -97,6 +97,16 @@ def test_txt_article_title_date_and_passages(tmp_path):
     assert len(parsed.content_hash) == 64
 
 
+def test_a_text_without_headline_is_named_by_its_first_sentence_and_keeps_it(tmp_path):
+    path = tmp_path / "ghi-chu.txt"
+    first = "Ngày 3/3/2024, công đoàn cơ sở tổ chức " + "hội thao cho đoàn viên và người lao động, " * 3 + "vui."
+    second = "Có 200 người dự, trong đó có nhiều công nhân ở các tổ sản xuất."
+    path.write_text(f"{first} {second}\nGiải nhất thuộc về tổ Cơ khí.\n", encoding="utf-8")
+    parsed = read_document(path)
+    assert parsed.title == first and parsed.published == date(2024, 3, 3)
+    assert parsed.paragraphs == ((first, second), ("Giải nhất thuộc về tổ Cơ khí.",))
+
+
 @pytest.mark.parametrize(("line", "expected"), [
     ("Hà Nội, ngày 19 tháng 7 năm 2022", date(2022, 7, 19)),
     ("Cập nhật ngày 5/9/2021 lúc 10:00", date(2021, 9, 5)),
