@@ -187,6 +187,16 @@ async def test_a_forward_tapped_twice_forwards_once(app):
     assert sum("chuyển" in n["text"] for n in await inbox(app, member)) == 1
 
 
+async def test_an_answer_to_a_chairs_question_sent_twice_is_filed_once(app):
+    member, chair, request_id = await _submitted(app)
+    await chair.presses(f"req:ask:{request_id}")
+    await chair.says("Bạn gửi thêm giấy ra viện")
+    filed, repeat = await twice(app, tap(member, text="Em gửi giấy ra viện ạ"))
+    assert "Đã chuyển thông tin bổ sung" in filed and "đã gửi rồi" in repeat
+    assert await _events(app, request_id, "info_provided") == 1
+    assert sum("bổ sung thông tin" in n["text"] for n in await inbox(app, chair)) == 1
+
+
 # ----- linking -------------------------------------------------------------------------------------------------
 async def test_the_same_code_sent_twice_at_once_links_once_without_an_error(app):
     async with app.db.sessions.begin() as session:
