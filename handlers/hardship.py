@@ -397,6 +397,8 @@ class Hardship(Capability):
         async with self.db.sessions.begin() as session:
             repo = HardshipRepository(session)
             request = await repo.get(int(state.data["request_id"]))
+            if await self.take(session, incoming, state, "info", reference=request.reference) is None:  # a retry
+                return self._already(await self.states.current(session, state_key(incoming)), lang)
             await repo.record(request.id, "info_provided", request.member.id, text or None, now, status="submitted",
                               photos=photos)
             waiting = state.data.get("asked_by")
@@ -412,7 +414,6 @@ class Hardship(Capability):
             prompt = self._prompt(form, lang)
             return self._ok(self.t("hardship.info_received", lang, reference=request.reference) + "\n\n"
                             + self.t("hardship.resume", lang) + "\n\n" + prompt.text, prompt.choices)
-        await self.clear_state(incoming)
         return self._ok(self.t("hardship.info_received", lang, reference=request.reference))
 
     # ----- the chairs' review -----------------------------------------------------------------------------

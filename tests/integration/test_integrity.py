@@ -187,6 +187,16 @@ async def test_a_forward_tapped_twice_forwards_once(app):
     assert sum("chuyển" in n["text"] for n in await inbox(app, member)) == 1
 
 
+async def test_an_answer_to_a_chairs_question_sent_twice_is_filed_once(app):
+    member, chair, request_id = await _submitted(app)
+    await chair.presses(f"req:ask:{request_id}")
+    await chair.says("Bạn gửi thêm giấy ra viện")
+    filed, repeat = await twice(app, tap(member, text="Em gửi giấy ra viện ạ"))
+    assert "Đã chuyển thông tin bổ sung" in filed and "đã gửi rồi" in repeat
+    assert await _events(app, request_id, "info_provided") == 1
+    assert sum("bổ sung thông tin" in n["text"] for n in await inbox(app, chair)) == 1
+
+
 # ----- linking -------------------------------------------------------------------------------------------------
 async def test_the_same_code_sent_twice_at_once_links_once_without_an_error(app):
     async with app.db.sessions.begin() as session:
@@ -226,15 +236,22 @@ async def test_two_workers_receiving_the_same_submit_make_one_request(two_worker
 async def test_two_workers_receiving_the_same_send_now_queue_one_broadcast(two_workers):
     first, second = two_workers
     chair = await as_member(first, "NTL-0101", "c1")
-    members = [await as_member(first, code, f"u{i}") for i, code in
-               enumerate(["NTL-0102", "NTL-0103", "NTL-0104", "NTL-0105"])]
-    members += [await as_member(first, code, f"z{i}", channel="zalo", buttons=False) for i, code in
-                enumerate(["NTL-0102", "NTL-0103", "NTL-0104", "NTL-0105"])]
+    chats = []  # a few dozen recipients: the unit's members, each linked on several bots of a deployment
+    async with first.db.sessions.begin() as session:
+        accounts = AccountRepository(session)
+        for code in ["NTL-0102", "NTL-0103", "NTL-0104", "NTL-0105"]:
+            member = await MemberRepository(session).by_code(code)
+            for bot in range(8):
+                chat = f"{code}-{bot}"
+                await accounts.link(f"bot{bot}", "telegram", chat, chat, member.id, None, first.core.clock())
+                chats.append(chat)
     await _compose(chair)
-    await twice(first, tap(chair, "bc:now"), other_app=second)
+    queued, repeat = await twice(first, tap(chair, "bc:now"), other_app=second)
+    assert "33 người nhận" in queued and ALREADY in repeat
     assert await _broadcasts(first, "NTL-0101") == 1
-    for person in members:
-        assert len(await inbox(first, person)) == 1
+    from storage.outbox import OutboxRepository
+    for chat in chats:
+        assert len(await OutboxRepository(first.db).pending_for("telegram", chat)) == 1
 
 
 # ----- the state store itself ---------------------------------------------------------------------------------
