@@ -47,8 +47,19 @@ class ChoicesNoted:
         await self._sender.close()
 
 
+#: the task that serves each messenger (polling, or the webhook's registration and stored updates); when it ends,
+#: that messenger stopped
+MESSENGER_TASKS = ("telegram-polling", "telegram-webhook", "zalo-polling", "zalo-webhook")
+
+
 def _report_crash(task: asyncio.Task) -> None:
-    if not task.cancelled() and task.exception() is not None:
+    if task.cancelled() or task.exception() is None:
+        return
+    from bot.channels.payloads import MessengerStopped
+
+    if isinstance(task.exception(), MessengerStopped):
+        log.error("%s", task.exception())  # one clear line; what to check is in it
+    else:
         log.error("%s stopped", task.get_name(), exc_info=task.exception())
 
 
@@ -75,7 +86,10 @@ class Server:
         if (error := s.webhook_error()) is not None:
             raise SystemExit(error)
         needs_web = False
-        webhooks = []  # registered with the platform once the server listens
+        webhooks = []  # (register, task name): registered with the platform once the server listens
+        self._registrations = sum(1 for token, mode in ((s.telegram_token, s.telegram_mode),
+                                                        (s.zalo_token, s.zalo_mode))
+                                  if token is not None and mode == "webhook")
         if s.telegram_token is not None:
             from bot.channels.telegram import TelegramChannel
 
@@ -86,8 +100,7 @@ class Server:
             if s.telegram_mode == "webhook":
                 secret = s.telegram_webhook_secret.get_secret_value()
                 telegram.webhook_app(s.telegram_webhook_path, secret, self.web_app, lease=s.webhook_lease_seconds)
-                webhooks.append(lambda t=telegram, sec=secret: t.set_webhook(s.telegram_webhook_url, sec))
-                self._task(telegram.run_stored(s.webhook_lease_seconds), "telegram-stored-updates")
+                webhooks.append((lambda t=telegram, sec=secret: self._telegram_webhook(t, sec), "telegram-webhook"))
                 needs_web = True
             else:
                 self._task(telegram.run_polling(), "telegram-polling")
@@ -102,7 +115,7 @@ class Server:
                 zsecret = s.zalo_webhook_secret.get_secret_value()
                 zalo.webhook_app(s.zalo_webhook_path, zsecret, self.web_app, lease=s.webhook_lease_seconds)
                 # getMe may fail at start: the webhook answers 503 (the platform retries) until the bot id is known
-                self._task(self._zalo_webhook(zalo, zsecret), "zalo-webhook")
+                webhooks.append((lambda z=zalo, sec=zsecret: self._zalo_webhook(z, sec), "zalo-webhook"))
                 needs_web = True
             else:
                 self._task(zalo.run_polling(), "zalo-polling")
@@ -114,9 +127,9 @@ class Server:
             await site.start()
             self.port = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked
             log.info("webhook server listening on %s:%s", s.web_host, self.port)
-        for register in webhooks:
-            await register()
-        if not (s.zalo_token is not None and s.zalo_mode == "webhook"):
+        for register, name in webhooks:  # in the background: a failure stops that messenger, not the others
+            self._task(register(), name)
+        if not self._registrations:
             self.registered.set()
         if self.channels:  # reminders and broadcast progress reports, queued for the delivery workers
             from bot.workers.scheduler import Scheduler
@@ -124,10 +137,21 @@ class Server:
             self.scheduler = Scheduler(self.app.core, progress_every=self.settings.progress_interval)
             self._task(self.scheduler.run(), "scheduler")
 
+    def _registered_one(self) -> None:
+        self._registrations -= 1
+        if self._registrations <= 0:
+            self.registered.set()
+
+    async def _telegram_webhook(self, telegram, secret: str) -> None:
+        """Register the webhook (getMe, commands, setWebhook), then handle the stored updates left behind."""
+        await telegram.set_webhook(self.settings.telegram_webhook_url, secret)
+        self._registered_one()
+        await telegram.run_stored(self.settings.webhook_lease_seconds)
+
     async def _zalo_webhook(self, zalo, secret: str) -> None:
         """Learn the bot id (getMe, retried), register the webhook, then handle the stored updates left behind."""
         await zalo.set_webhook(self.settings.zalo_webhook_url, secret)
-        self.registered.set()
+        self._registered_one()
         await zalo.run_stored(self.settings.webhook_lease_seconds)
 
     def _worker(self, sender, bot_id: str, channel: str, rate: float):
@@ -174,6 +198,37 @@ class Server:
         task.add_done_callback(_report_crash)
         self.tasks.append(task)
 
+    async def serve_until(self, stop: asyncio.Event) -> bool:
+        """Serve until ``stop`` is set (False) or nothing can go on (True: exit non-zero): every messenger stopped
+        (its token rejected, ...), or a worker crashed. A stopped messenger's delivery worker stops with it."""
+        messengers = {t for t in self.tasks if t.get_name() in MESSENGER_TASKS}
+        others = set(self.tasks) - messengers
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            while True:
+                done, _ = await asyncio.wait({stopper, *messengers, *others}, return_when=asyncio.FIRST_COMPLETED)
+                if stopper in done:
+                    return False
+                for task in done:
+                    failed = not task.cancelled() and task.exception() is not None
+                    if task in others:
+                        if failed:
+                            return True
+                        others.discard(task)
+                        continue
+                    messengers.discard(task)
+                    channel = task.get_name().split("-")[0]
+                    if not failed:
+                        log.error("%s stopped", channel)
+                    for worker in self.workers:
+                        if worker.channel == channel:
+                            worker.stop()
+                if not messengers:
+                    log.error("no messenger left to serve; exiting")
+                    return True
+        finally:
+            stopper.cancel()
+
     async def stop(self) -> None:
         if self.scheduler is not None:
             self.scheduler.stop()
@@ -214,8 +269,9 @@ async def serve(settings: Settings) -> None:
             loop.add_signal_handler(sig, stop.set)
     try:
         await server.start()
-        waiters = [asyncio.create_task(stop.wait()), *server.tasks]
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        failed = await server.serve_until(stop)
     finally:
         await server.stop()
         await app.close()
+    if failed:  # a supervisor restarts on a non-zero exit code
+        raise SystemExit(1)

@@ -32,6 +32,7 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
@@ -46,7 +47,7 @@ from aiogram.types import (
 )
 from aiohttp import web
 
-from bot.channels.payloads import BadPayload, check_numbers
+from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers
 from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
 from handlers.core import Core
 from handlers.text import split_text
@@ -290,18 +291,30 @@ class TelegramChannel:
 
     # ----- lifecycle ---------------------------------------------------------------------------------
     async def prepare(self) -> None:
-        """Who am I, and the command list in every interface language."""
-        me = await self.bot.get_me()
+        """Who am I (a rejected token stops Telegram: ``MessengerStopped``), and the command list in every interface
+        language (optional: a server without setMyCommands gets a warning, and the bot serves)."""
+        try:
+            me = await self.bot.get_me()
+        except TelegramUnauthorizedError:
+            raise MessengerStopped("telegram: the bot token was rejected (401 Unauthorized); Telegram stopped. "
+                                   "Check UNIONBOT_TELEGRAM_TOKEN.") from None
         self.username = me.username
         self.bot_id = str(me.id)
         for lang in self.t.languages:
             commands = [BotCommand(command=c, description=self.t(f"commands.{c}", lang)) for c in COMMANDS]
-            await self.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
-                                           language_code=None if lang == "vi" else lang)
+            try:
+                await self.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
+                                               language_code=None if lang == "vi" else lang)
+            except Exception as exc:  # an API error, or an answer aiogram cannot read (a server without the method)
+                log.warning("telegram: setMyCommands failed (%s); serving without the command menu", _short(exc))
+                break
 
     async def run_polling(self) -> None:
         await self.prepare()
-        await self.bot.delete_webhook(drop_pending_updates=False)
+        try:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+        except Exception as exc:  # no webhook to delete on many servers; getUpdates tells if one is set
+            log.warning("telegram: deleteWebhook failed (%s); polling anyway", _short(exc))
         await self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False,
                                             polling_timeout=20)
 
@@ -400,5 +413,15 @@ class TelegramChannel:
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.prepare()
-        await self.bot.set_webhook(url, secret_token=secret, drop_pending_updates=False,
-                                   allowed_updates=["message", "callback_query"])
+        try:
+            await self.bot.set_webhook(url, secret_token=secret, drop_pending_updates=False,
+                                       allowed_updates=["message", "callback_query"])
+        except TelegramAPIError as exc:
+            raise MessengerStopped(f"telegram: setWebhook failed ({_short(exc)}); Telegram stopped. Check "
+                                   "UNIONBOT_TELEGRAM_WEBHOOK_URL.") from None
+
+
+def _short(exc: BaseException) -> str:
+    """An error in a few words for a log line (aiogram's pydantic errors run over dozens of lines)."""
+    text = exc.message if isinstance(exc, TelegramAPIError) else str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__

@@ -1,0 +1,108 @@
+"""Start-up and runtime faults through the real ``python -m bot run`` against the fakes, exit codes checked."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import TELEGRAM_TOKEN, WEBHOOK_SECRET, ZALO_TOKEN, free_port
+from tests.e2e.test_webhook_integrity import bot_env, wait_for
+from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.zalo_server import FakeZalo
+
+ALWAYS = 10_000
+
+
+def messenger_env(telegram: FakeTelegram | None, zalo: FakeZalo | None, mode: str, port: int) -> dict[str, str]:
+    env = {"web_port": str(port), "webhook_lease_seconds": "1"}
+    if telegram is not None:
+        env.update(telegram_token=TELEGRAM_TOKEN, telegram_api_url=telegram.base_url, telegram_mode=mode)
+        if mode == "webhook":
+            env.update(telegram_webhook_secret=WEBHOOK_SECRET,
+                       telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/webhook")
+    if zalo is not None:
+        env.update(zalo_token=ZALO_TOKEN, zalo_api_url=zalo.base_url, zalo_mode=mode)
+        if mode == "webhook":
+            env.update(zalo_webhook_secret=WEBHOOK_SECRET, zalo_webhook_url=f"http://127.0.0.1:{port}/zalo/webhook")
+    return env
+
+
+async def start_bot(tmp_path: Path, model_cache: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=tmp_path,
+                                                env=bot_env(tmp_path, model_cache, **env),
+                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+
+
+async def ended(proc: asyncio.subprocess.Process, *, terminate: bool = True) -> tuple[int, str]:
+    """SIGTERM (unless it is expected to stop by itself), then its exit code and stderr."""
+    if terminate and proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+    _out, err = await asyncio.wait_for(proc.communicate(), timeout=240)
+    return proc.returncode, err.decode(errors="replace")
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+@pytest.mark.parametrize("messengers", ["telegram", "both"])
+async def test_a_server_without_the_optional_methods_is_served(tmp_path, model_cache, mode, messengers):
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram, FakeZalo.running(token=ZALO_TOKEN) as zalo:
+        telegram.fail("setMyCommands", 404, times=ALWAYS, description="Not Found: method not found")
+        telegram.fail("deleteMyCommands", 404, times=ALWAYS, description="Not Found: method not found")
+        telegram.fail("deleteWebhook", 400, times=ALWAYS, description="Bad Request: not supported")
+        zalo.fail("getWebhookInfo", 400, times=None)
+        with_zalo = zalo if messengers == "both" else None
+        proc = await start_bot(tmp_path, model_cache, messenger_env(telegram, with_zalo, mode, free_port()))
+        try:
+            if mode == "polling":
+                await wait_for(lambda: telegram.count("getUpdates") or proc.returncode is not None, 240)
+            else:
+                await wait_for(lambda: telegram.count("setWebhook") or proc.returncode is not None, 240)
+            assert proc.returncode is None
+            member = telegram.user(401)
+            await member.says("gạo kim sáng", timeout=30)
+            assert "20%" in member.last_reply
+            if with_zalo is not None:
+                await wait_for(lambda: zalo.count("getUpdates") or zalo.webhook_url, 60)
+                zalo_member = zalo.user("a4b2c3d4e5f60718")
+                await zalo_member.says("sữa hà lan", timeout=30)
+                assert "30%" in zalo_member.last_reply.text
+        finally:
+            code, err = await ended(proc)
+        assert code == 0, err[-3000:]
+        assert "setMyCommands failed" in err and "Traceback" not in err, err[-3000:]
+        if mode == "polling":
+            assert "deleteWebhook failed" in err
+
+
+@pytest.mark.parametrize(("messenger", "mode"), [("telegram", "polling"), ("telegram", "webhook"),
+                                                 ("zalo", "polling"), ("zalo", "webhook")])
+async def test_a_rejected_token_stops_with_one_line_and_a_failure_exit_code(tmp_path, model_cache, messenger, mode):
+    # the fakes know another token: every call with the bot's answers 401
+    async with FakeTelegram.running(token="999:OTHER") as telegram, FakeZalo.running(token="999:other") as zalo:
+        env = messenger_env(telegram if messenger == "telegram" else None, zalo if messenger == "zalo" else None,
+                            mode, free_port())
+        proc = await start_bot(tmp_path, model_cache, env)
+        code, err = await asyncio.wait_for(ended(proc, terminate=False), timeout=300)
+    assert code != 0
+    rejected = [line for line in err.splitlines() if "token was rejected" in line]
+    assert len(rejected) == 1 and f"UNIONBOT_{messenger.upper()}_TOKEN" in rejected[0], err[-3000:]
+    assert "Traceback" not in err and TELEGRAM_TOKEN not in err and ZALO_TOKEN not in err, err[-3000:]
+
+
+async def test_a_rejected_telegram_token_leaves_zalo_serving(tmp_path, model_cache):
+    async with FakeTelegram.running(token="999:OTHER") as telegram, FakeZalo.running(token=ZALO_TOKEN) as zalo:
+        proc = await start_bot(tmp_path, model_cache, messenger_env(telegram, zalo, "polling", free_port()))
+        try:
+            await wait_for(lambda: zalo.count("getUpdates") or proc.returncode is not None, 240)
+            member = zalo.user("a5b2c3d4e5f60718")
+            await member.says("gạo kim sáng", timeout=30)
+            assert "20%" in member.last_reply.text
+            await asyncio.sleep(1)
+            assert proc.returncode is None  # Telegram stopped, Zalo goes on
+        finally:
+            code, err = await ended(proc)
+    assert code == 0, err[-3000:]
+    assert len([line for line in err.splitlines() if "token was rejected" in line]) == 1, err[-3000:]
