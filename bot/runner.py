@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 
 from aiohttp import web
@@ -52,12 +53,23 @@ class ChoicesNoted:
 MESSENGER_TASKS = ("telegram-polling", "telegram-webhook", "zalo-polling", "zalo-webhook")
 
 
+class OneLineFault(RuntimeError):
+    """A fault the process stops for, reported in one line (what happened and what to do)."""
+
+
+def _inode(path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
 def _report_crash(task: asyncio.Task) -> None:
     if task.cancelled() or task.exception() is None:
         return
     from bot.channels.payloads import MessengerStopped
 
-    if isinstance(task.exception(), MessengerStopped):
+    if isinstance(task.exception(), MessengerStopped | OneLineFault):
         log.error("%s", task.exception())  # one clear line; what to check is in it
     else:
         log.error("%s stopped", task.get_name(), exc_info=task.exception())
@@ -230,26 +242,77 @@ class Server:
             stopper.cancel()
 
     async def stop(self) -> None:
+        """Drain, then stop: no new updates (the webhook server closes, polling stops), the updates in hand finish
+        (their replies go out), the outbox sends in flight settle their rows; then every task is cancelled."""
         if self.scheduler is not None:
             self.scheduler.stop()
+        if self.web_runner is not None:
+            with contextlib.suppress(Exception):
+                await self.web_runner.cleanup()
+            self.web_runner = None
+        for channel in self.channels:  # each stops receiving and waits for its updates in hand
+            with contextlib.suppress(Exception):
+                await channel.stop()
         for worker in self.workers:  # let the sends in flight settle their rows before tasks are cancelled
             worker.stop()
         deliveries = [t for t in self.tasks if t.get_name().endswith("-delivery")]
         if deliveries:
-            await asyncio.wait(deliveries, timeout=5)
+            await asyncio.wait(deliveries, timeout=10)
         for sender in self.senders:
             with contextlib.suppress(Exception):
                 await sender.close()
-        for channel in self.channels:
-            with contextlib.suppress(Exception):
-                await channel.stop()
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self.web_runner is not None:
-            await self.web_runner.cleanup()
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """The database cannot be reached (down, starting, a network blip), as opposed to a mistake to report."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError)
+
+
+async def build_when_reachable(settings: Settings, stop: asyncio.Event, *, first_delay: float = 1.0,
+                               max_delay: float = 30.0) -> App | None:
+    """``build_app``, retried while the database is unreachable (one log line per try); None if stopped meanwhile."""
+    delay = first_delay
+    while True:
+        try:
+            return await build_app(settings)
+        except Exception as exc:
+            if not _unreachable(exc):
+                raise
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            log.warning("the database is unreachable at start (%s); retrying in %.0fs", reason, delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+        if stop.is_set():
+            return None
+        delay = min(delay * 2, max_delay)
+
+
+async def watch_sqlite_file(db, stop: asyncio.Event, every: float = 2.0) -> None:
+    """The SQLite file must stay where it was: one deleted or moved while the bot runs takes every later write with
+    it, and the next start would find a fresh empty database. A loud error and a stop instead."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    name = make_url(db.url).database
+    if not db.is_sqlite or not name or name == ":memory:":
+        return
+    path = Path(name)
+    inode = _inode(path)
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        current = _inode(path)
+        if current is None or current != inode:
+            raise OneLineFault(f"the database file {path} was deleted or replaced while the bot ran; stopping "
+                               "(restore it from a backup before starting again)")
 
 
 async def serve(settings: Settings) -> None:
@@ -260,15 +323,18 @@ async def serve(settings: Settings) -> None:
 
         await run_console(settings)
         return
-    app = await build_app(settings)
-    server = Server(app)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    app = await build_when_reachable(settings, stop)
+    if app is None:
+        return
+    server = Server(app)
     try:
         await server.start()
+        server._task(watch_sqlite_file(app.db, stop), "database-file")
         failed = await server.serve_until(stop)
     finally:
         await server.stop()

@@ -62,6 +62,7 @@ CHANNEL = "telegram"
 TEXT_LIMIT = 4096
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_WEBHOOK_BODY = 1024 * 1024
+DRAIN_SECONDS = 10.0  # at a stop (SIGTERM), how long the updates in hand may take to finish
 COMMANDS = ("start", "menu", "help", "hotro", "hoso", "nhacnho", "lienket", "toi", "huylienket", "duyet", "thongbao")
 
 
@@ -226,11 +227,15 @@ class TelegramChannel:
 
     async def _dedupe(self, handler: Callable[[Update, dict], Awaitable], update: Update, data: dict):
         """The same update delivered twice (webhook retries, a restart mid-batch) is handled once. A webhook update
-        comes ``stored`` (claimed when it was stored)."""
-        if not data.get("stored") and not await self.updates.claim(self.bot_id, CHANNEL, str(update.update_id)):
-            log.info("telegram update %s already handled; skipped", update.update_id)
-            return None
+        comes ``stored`` (claimed when it was stored). The claim is inside the error handling: a database outage
+        gets the member an apology, never silence. Every update in hand is tracked, so a stop drains them."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
+            if not data.get("stored") and not await self.updates.claim(self.bot_id, CHANNEL, str(update.update_id)):
+                log.info("telegram update %s already handled; skipped", update.update_id)
+                return None
             return await handler(update, data)
         except Exception:
             log.exception("telegram update %s failed", update.update_id)
@@ -240,6 +245,9 @@ class TelegramChannel:
             if chat is not None:
                 await self._safe_send(chat, Reply(self.t("bot.apology")))
             return None
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
 
     # ----- handlers ----------------------------------------------------------------------------------
     async def on_message(self, message: Message) -> None:
@@ -322,8 +330,8 @@ class TelegramChannel:
         self._stopping.set()
         with contextlib.suppress(RuntimeError):  # not polling
             await self.dispatcher.stop_polling()
-        if self._tasks:  # the webhook updates in hand are finished (or stay stored for the next start)
-            await asyncio.wait(list(self._tasks), timeout=5)
+        if self._tasks:  # the updates in hand are finished (webhook ones not finished stay stored for the next start)
+            await asyncio.wait(list(self._tasks), timeout=DRAIN_SECONDS)
         await self.bot.session.close()
 
     # ----- webhook -----------------------------------------------------------------------------------

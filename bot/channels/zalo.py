@@ -306,10 +306,10 @@ class ZaloChannel:
         if incoming is None:
             return
         key = self.update_key(incoming)
-        if not stored and not await self.updates.claim(self.bot_id, CHANNEL, key):
-            log.info("zalo message %s already handled; skipped", key)
-            return
-        try:
+        try:  # the claim too: a database outage gets the member an apology, never silence
+            if not stored and not await self.updates.claim(self.bot_id, CHANNEL, key):
+                log.info("zalo message %s already handled; skipped", key)
+                return
             if event.get("event_name") in (EVENT_UNSUPPORTED, EVENT_STICKER) and not incoming.text:
                 replies = [Reply(self.t("zalo.unsupported"))]
             else:
@@ -469,6 +469,6 @@ class ZaloChannel:
 
     async def stop(self) -> None:
         self._stopping.set()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=5)
+        if self._tasks:  # the events in hand are finished (webhook ones not finished stay stored for the next start)
+            await asyncio.wait(list(self._tasks), timeout=10)
         await self.client.close()

@@ -106,3 +106,67 @@ async def test_a_rejected_telegram_token_leaves_zalo_serving(tmp_path, model_cac
             code, err = await ended(proc)
     assert code == 0, err[-3000:]
     assert len([line for line in err.splitlines() if "token was rejected" in line]) == 1, err[-3000:]
+
+
+async def test_sigterm_lets_the_update_in_hand_finish(tmp_path, model_cache):
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram:
+        entered, release = asyncio.Event(), asyncio.Event()
+        send_message = telegram._handlers["sendMessage"]
+
+        async def held(bot, params):  # the first reply waits in the fake until the test lets it go
+            if not release.is_set():
+                entered.set()
+                await release.wait()
+            return await send_message(bot, params)
+
+        telegram._handlers["sendMessage"] = held
+        proc = await start_bot(tmp_path, model_cache, messenger_env(telegram, None, "polling", free_port()))
+        try:
+            await wait_for(lambda: telegram.count("getUpdates") or proc.returncode is not None, 240)
+            member = telegram.user(402)
+            telegram.inject({"message": telegram.new_user_message(member, member.chat, text="/start")})
+            await asyncio.wait_for(entered.wait(), timeout=60)
+            proc.send_signal(signal.SIGTERM)  # while the reply is on its way
+            await asyncio.sleep(1.0)
+            release.set()
+        finally:
+            code, err = await ended(proc, terminate=False)
+        assert code == 0, err[-3000:]
+        texts = [m["text"] for m in member.replies]
+        assert len(texts) == 2, (texts, err[-3000:])  # the greeting and the question for the code: nothing cut off
+
+
+async def test_a_database_outage_at_the_claim_gets_an_apology_not_silence(telegram, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    async def down(*_args, **_kwargs):
+        raise OperationalError("INSERT INTO processed_updates", {}, ConnectionRefusedError("database down"))
+
+    channel = telegram.server.channels[0]
+    monkeypatch.setattr(channel.updates, "claim", down)
+    monkeypatch.setattr(channel.updates, "accept", down)
+    member = telegram.user(403)
+    if telegram.mode == "polling":
+        await member.says("gạo kim sáng", timeout=10)
+        assert "Xin lỗi" in member.last_reply
+    else:  # the webhook cannot store it: 503, and Telegram delivers it again
+        update = {"message": telegram.new_user_message(member, member.chat, text="gạo kim sáng")}
+        assert await telegram.deliver_raw(update) == 503
+        monkeypatch.undo()
+        assert await telegram.deliver_raw(update) == 200
+        await wait_for(lambda: member.replies)
+        assert "20%" in member.last_reply
+
+
+async def test_a_deleted_sqlite_file_is_a_loud_stop(tmp_path, model_cache):
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram:
+        proc = await start_bot(tmp_path, model_cache, messenger_env(telegram, None, "polling", free_port()))
+        try:
+            await wait_for(lambda: telegram.count("getUpdates") or proc.returncode is not None, 240)
+            (tmp_path / "data" / "unionbot.db").unlink()
+            code, err = await asyncio.wait_for(ended(proc, terminate=False), timeout=60)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+    assert code != 0
+    assert "unionbot.db was deleted or replaced" in err and "Traceback" not in err, err[-3000:]
