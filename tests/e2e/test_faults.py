@@ -170,3 +170,67 @@ async def test_a_deleted_sqlite_file_is_a_loud_stop(tmp_path, model_cache):
                 proc.kill()
     assert code != 0
     assert "unionbot.db was deleted or replaced" in err and "Traceback" not in err, err[-3000:]
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_the_database_down_at_start_is_retried_and_the_bot_serves_when_it_is_back(request, tmp_path,
+                                                                                       model_cache, backend):
+    from sqlalchemy.engine import make_url
+
+    port = free_port()
+    if backend == "postgresql":  # PostgreSQL behind a TCP proxy that is not listening yet
+        real = make_url(request.getfixturevalue("pg_database_url"))
+        url = real.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+    else:  # the SQLite folder cannot be created yet (a file stands where it goes, like a mount not up yet)
+        blocker = tmp_path / "db"
+        blocker.write_text("not a folder")
+        url = f"sqlite+aiosqlite:///{blocker / 'unionbot.db'}"
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram:
+        env = {**messenger_env(telegram, None, "polling", free_port()), "database_url": url}
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=tmp_path,
+                                                    env=bot_env(tmp_path, model_cache, **env),
+                                                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        lines: list[str] = []
+
+        async def read() -> None:
+            while line := await proc.stderr.readline():
+                lines.append(line.decode(errors="replace"))
+
+        reader = asyncio.create_task(read())
+        proxy = None
+        try:
+            await wait_for(lambda: sum("database is unreachable at start" in line for line in lines) >= 2
+                           or proc.returncode is not None, 240)
+            assert proc.returncode is None
+            if backend == "postgresql":
+                async def forward(client_reader, client_writer):
+                    up_reader, up_writer = await asyncio.open_connection(real.host or "127.0.0.1", real.port or 5432)
+                    await asyncio.gather(_pipe(client_reader, up_writer), _pipe(up_reader, client_writer))
+
+                proxy = await asyncio.start_server(forward, "127.0.0.1", port)
+            else:
+                blocker.unlink()
+            await wait_for(lambda: telegram.count("getUpdates") or proc.returncode is not None, 240)
+            member = telegram.user(404)
+            await member.says("gạo kim sáng", timeout=30)
+            assert "20%" in member.last_reply
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(proc.wait(), timeout=120)
+            await reader
+            if proxy is not None:
+                proxy.close()
+    assert proc.returncode == 0, "".join(lines)[-3000:]
+    assert "Traceback" not in "".join(lines), "".join(lines)[-3000:]
