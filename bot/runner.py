@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 
 from aiohttp import web
@@ -47,8 +48,30 @@ class ChoicesNoted:
         await self._sender.close()
 
 
+#: the task that serves each messenger (polling, or the webhook's registration and stored updates); when it ends,
+#: that messenger stopped
+MESSENGER_TASKS = ("telegram-polling", "telegram-webhook", "zalo-polling", "zalo-webhook")
+
+
+class OneLineFault(RuntimeError):
+    """A fault the process stops for, reported in one line (what happened and what to do)."""
+
+
+def _inode(path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
 def _report_crash(task: asyncio.Task) -> None:
-    if not task.cancelled() and task.exception() is not None:
+    if task.cancelled() or task.exception() is None:
+        return
+    from bot.channels.payloads import MessengerStopped
+
+    if isinstance(task.exception(), MessengerStopped | OneLineFault):
+        log.error("%s", task.exception())  # one clear line; what to check is in it
+    else:
         log.error("%s stopped", task.get_name(), exc_info=task.exception())
 
 
@@ -75,7 +98,10 @@ class Server:
         if (error := s.webhook_error()) is not None:
             raise SystemExit(error)
         needs_web = False
-        webhooks = []  # registered with the platform once the server listens
+        webhooks = []  # (register, task name): registered with the platform once the server listens
+        self._registrations = sum(1 for token, mode in ((s.telegram_token, s.telegram_mode),
+                                                        (s.zalo_token, s.zalo_mode))
+                                  if token is not None and mode == "webhook")
         if s.telegram_token is not None:
             from bot.channels.telegram import TelegramChannel
 
@@ -86,8 +112,7 @@ class Server:
             if s.telegram_mode == "webhook":
                 secret = s.telegram_webhook_secret.get_secret_value()
                 telegram.webhook_app(s.telegram_webhook_path, secret, self.web_app, lease=s.webhook_lease_seconds)
-                webhooks.append(lambda t=telegram, sec=secret: t.set_webhook(s.telegram_webhook_url, sec))
-                self._task(telegram.run_stored(s.webhook_lease_seconds), "telegram-stored-updates")
+                webhooks.append((lambda t=telegram, sec=secret: self._telegram_webhook(t, sec), "telegram-webhook"))
                 needs_web = True
             else:
                 self._task(telegram.run_polling(), "telegram-polling")
@@ -102,7 +127,7 @@ class Server:
                 zsecret = s.zalo_webhook_secret.get_secret_value()
                 zalo.webhook_app(s.zalo_webhook_path, zsecret, self.web_app, lease=s.webhook_lease_seconds)
                 # getMe may fail at start: the webhook answers 503 (the platform retries) until the bot id is known
-                self._task(self._zalo_webhook(zalo, zsecret), "zalo-webhook")
+                webhooks.append((lambda z=zalo, sec=zsecret: self._zalo_webhook(z, sec), "zalo-webhook"))
                 needs_web = True
             else:
                 self._task(zalo.run_polling(), "zalo-polling")
@@ -114,9 +139,9 @@ class Server:
             await site.start()
             self.port = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked
             log.info("webhook server listening on %s:%s", s.web_host, self.port)
-        for register in webhooks:
-            await register()
-        if not (s.zalo_token is not None and s.zalo_mode == "webhook"):
+        for register, name in webhooks:  # in the background: a failure stops that messenger, not the others
+            self._task(register(), name)
+        if not self._registrations:
             self.registered.set()
         if self.channels:  # reminders and broadcast progress reports, queued for the delivery workers
             from bot.workers.scheduler import Scheduler
@@ -124,10 +149,21 @@ class Server:
             self.scheduler = Scheduler(self.app.core, progress_every=self.settings.progress_interval)
             self._task(self.scheduler.run(), "scheduler")
 
+    def _registered_one(self) -> None:
+        self._registrations -= 1
+        if self._registrations <= 0:
+            self.registered.set()
+
+    async def _telegram_webhook(self, telegram, secret: str) -> None:
+        """Register the webhook (getMe, commands, setWebhook), then handle the stored updates left behind."""
+        await telegram.set_webhook(self.settings.telegram_webhook_url, secret)
+        self._registered_one()
+        await telegram.run_stored(self.settings.webhook_lease_seconds)
+
     async def _zalo_webhook(self, zalo, secret: str) -> None:
         """Learn the bot id (getMe, retried), register the webhook, then handle the stored updates left behind."""
         await zalo.set_webhook(self.settings.zalo_webhook_url, secret)
-        self.registered.set()
+        self._registered_one()
         await zalo.run_stored(self.settings.webhook_lease_seconds)
 
     def _worker(self, sender, bot_id: str, channel: str, rate: float):
@@ -174,27 +210,109 @@ class Server:
         task.add_done_callback(_report_crash)
         self.tasks.append(task)
 
+    async def serve_until(self, stop: asyncio.Event) -> bool:
+        """Serve until ``stop`` is set (False) or nothing can go on (True: exit non-zero): every messenger stopped
+        (its token rejected, ...), or a worker crashed. A stopped messenger's delivery worker stops with it."""
+        messengers = {t for t in self.tasks if t.get_name() in MESSENGER_TASKS}
+        others = set(self.tasks) - messengers
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            while True:
+                done, _ = await asyncio.wait({stopper, *messengers, *others}, return_when=asyncio.FIRST_COMPLETED)
+                if stopper in done:
+                    return False
+                for task in done:
+                    failed = not task.cancelled() and task.exception() is not None
+                    if task in others:
+                        if failed:
+                            return True
+                        others.discard(task)
+                        continue
+                    messengers.discard(task)
+                    channel = task.get_name().split("-")[0]
+                    if not failed:
+                        log.error("%s stopped", channel)
+                    for worker in self.workers:
+                        if worker.channel == channel:
+                            worker.stop()
+                if not messengers:
+                    log.error("no messenger left to serve; exiting")
+                    return True
+        finally:
+            stopper.cancel()
+
     async def stop(self) -> None:
+        """Drain, then stop: no new updates (the webhook server closes, polling stops), the updates in hand finish
+        (their replies go out), the outbox sends in flight settle their rows; then every task is cancelled."""
         if self.scheduler is not None:
             self.scheduler.stop()
+        if self.web_runner is not None:
+            with contextlib.suppress(Exception):
+                await self.web_runner.cleanup()
+            self.web_runner = None
+        for channel in self.channels:  # each stops receiving and waits for its updates in hand
+            with contextlib.suppress(Exception):
+                await channel.stop()
         for worker in self.workers:  # let the sends in flight settle their rows before tasks are cancelled
             worker.stop()
         deliveries = [t for t in self.tasks if t.get_name().endswith("-delivery")]
         if deliveries:
-            await asyncio.wait(deliveries, timeout=5)
+            await asyncio.wait(deliveries, timeout=10)
         for sender in self.senders:
             with contextlib.suppress(Exception):
                 await sender.close()
-        for channel in self.channels:
-            with contextlib.suppress(Exception):
-                await channel.stop()
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self.web_runner is not None:
-            await self.web_runner.cleanup()
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """The database cannot be reached (down, starting, a network blip), as opposed to a mistake to report."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError)
+
+
+async def build_when_reachable(settings: Settings, stop: asyncio.Event, *, first_delay: float = 1.0,
+                               max_delay: float = 30.0) -> App | None:
+    """``build_app``, retried while the database is unreachable (one log line per try); None if stopped meanwhile."""
+    delay = first_delay
+    while True:
+        try:
+            return await build_app(settings)
+        except Exception as exc:
+            if not _unreachable(exc):
+                raise
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            log.warning("the database is unreachable at start (%s); retrying in %.0fs", reason, delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+        if stop.is_set():
+            return None
+        delay = min(delay * 2, max_delay)
+
+
+async def watch_sqlite_file(db, stop: asyncio.Event, every: float = 2.0) -> None:
+    """The SQLite file must stay where it was: one deleted or moved while the bot runs takes every later write with
+    it, and the next start would find a fresh empty database. A loud error and a stop instead."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    name = make_url(db.url).database
+    if not db.is_sqlite or not name or name == ":memory:":
+        return
+    path = Path(name)
+    inode = _inode(path)
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        current = _inode(path)
+        if current is None or current != inode:
+            raise OneLineFault(f"the database file {path} was deleted or replaced while the bot ran; stopping "
+                               "(restore it from a backup before starting again)")
 
 
 async def serve(settings: Settings) -> None:
@@ -205,17 +323,21 @@ async def serve(settings: Settings) -> None:
 
         await run_console(settings)
         return
-    app = await build_app(settings)
-    server = Server(app)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    app = await build_when_reachable(settings, stop)
+    if app is None:
+        return
+    server = Server(app)
     try:
         await server.start()
-        waiters = [asyncio.create_task(stop.wait()), *server.tasks]
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        server._task(watch_sqlite_file(app.db, stop), "database-file")
+        failed = await server.serve_until(stop)
     finally:
         await server.stop()
         await app.close()
+    if failed:  # a supervisor restarts on a non-zero exit code
+        raise SystemExit(1)

@@ -66,7 +66,8 @@ class Database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # SQLite allows one writer at a time and makes waiting writers sleep in its busy handler;
         # one shared connection serialises the statements in order instead (no lock waits).
-        options = {"pool_size": 1, "max_overflow": 0} if self.is_sqlite else {}
+        # PostgreSQL: a connection the server dropped (restart, pg_terminate_backend) is replaced, not handed out
+        options = {"pool_size": 1, "max_overflow": 0} if self.is_sqlite else {"pool_pre_ping": True}
         # bound values (names, phones, request texts) never go into SQLAlchemy's log or its error messages
         quiet_driver_logs()
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, hide_parameters=True, **options)

@@ -40,3 +40,8 @@ def field_names(exc: ValidationError, limit: int = 5) -> str:
     names = sorted({".".join(str(part) for part in error["loc"] if not isinstance(part, int))
                     for error in exc.errors()})
     return ", ".join(names[:limit]) or "the body"
+
+
+class MessengerStopped(Exception):  # noqa: N818 - a state, not a bug
+    """A messenger cannot go on (its token was rejected, the platform refuses its webhook): the message is the one
+    clear line logged; the other messengers keep serving, and the process exits non-zero when none is left."""

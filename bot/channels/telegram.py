@@ -32,6 +32,7 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
@@ -46,7 +47,7 @@ from aiogram.types import (
 )
 from aiohttp import web
 
-from bot.channels.payloads import BadPayload, check_numbers
+from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers
 from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
 from handlers.core import Core
 from handlers.text import split_text
@@ -61,6 +62,7 @@ CHANNEL = "telegram"
 TEXT_LIMIT = 4096
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_WEBHOOK_BODY = 1024 * 1024
+DRAIN_SECONDS = 10.0  # at a stop (SIGTERM), how long the updates in hand may take to finish
 COMMANDS = ("start", "menu", "help", "hotro", "hoso", "nhacnho", "lienket", "toi", "huylienket", "duyet", "thongbao")
 
 
@@ -226,11 +228,15 @@ class TelegramChannel:
 
     async def _dedupe(self, handler: Callable[[Update, dict], Awaitable], update: Update, data: dict):
         """The same update delivered twice (webhook retries, a restart mid-batch) is handled once. A webhook update
-        comes ``stored`` (claimed when it was stored)."""
-        if not data.get("stored") and not await self.updates.claim(self.bot_id, CHANNEL, str(update.update_id)):
-            log.info("telegram update %s already handled; skipped", update.update_id)
-            return None
+        comes ``stored`` (claimed when it was stored). The claim is inside the error handling: a database outage
+        gets the member an apology, never silence. Every update in hand is tracked, so a stop drains them."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
+            if not data.get("stored") and not await self.updates.claim(self.bot_id, CHANNEL, str(update.update_id)):
+                log.info("telegram update %s already handled; skipped", update.update_id)
+                return None
             return await handler(update, data)
         except Exception:
             log.exception("telegram update %s failed", update.update_id)
@@ -240,6 +246,9 @@ class TelegramChannel:
             if chat is not None:
                 await self._safe_send(chat, Reply(self.t("bot.apology")))
             return None
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
 
     # ----- handlers ----------------------------------------------------------------------------------
     async def on_message(self, message: Message) -> None:
@@ -291,18 +300,30 @@ class TelegramChannel:
 
     # ----- lifecycle ---------------------------------------------------------------------------------
     async def prepare(self) -> None:
-        """Who am I, and the command list in every interface language."""
-        me = await self.bot.get_me()
+        """Who am I (a rejected token stops Telegram: ``MessengerStopped``), and the command list in every interface
+        language (optional: a server without setMyCommands gets a warning, and the bot serves)."""
+        try:
+            me = await self.bot.get_me()
+        except TelegramUnauthorizedError:
+            raise MessengerStopped("telegram: the bot token was rejected (401 Unauthorized); Telegram stopped. "
+                                   "Check UNIONBOT_TELEGRAM_TOKEN.") from None
         self.username = me.username
         self.bot_id = str(me.id)
         for lang in self.t.languages:
             commands = [BotCommand(command=c, description=self.t(f"commands.{c}", lang)) for c in COMMANDS]
-            await self.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
-                                           language_code=None if lang == "vi" else lang)
+            try:
+                await self.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
+                                               language_code=None if lang == "vi" else lang)
+            except Exception as exc:  # an API error, or an answer aiogram cannot read (a server without the method)
+                log.warning("telegram: setMyCommands failed (%s); serving without the command menu", _short(exc))
+                break
 
     async def run_polling(self) -> None:
         await self.prepare()
-        await self.bot.delete_webhook(drop_pending_updates=False)
+        try:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+        except Exception as exc:  # no webhook to delete on many servers; getUpdates tells if one is set
+            log.warning("telegram: deleteWebhook failed (%s); polling anyway", _short(exc))
         await self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False,
                                             polling_timeout=20)
 
@@ -310,8 +331,8 @@ class TelegramChannel:
         self._stopping.set()
         with contextlib.suppress(RuntimeError):  # not polling
             await self.dispatcher.stop_polling()
-        if self._tasks:  # the webhook updates in hand are finished (or stay stored for the next start)
-            await asyncio.wait(list(self._tasks), timeout=5)
+        if self._tasks:  # the updates in hand are finished (webhook ones not finished stay stored for the next start)
+            await asyncio.wait(list(self._tasks), timeout=DRAIN_SECONDS)
         await self.bot.session.close()
 
     # ----- webhook -----------------------------------------------------------------------------------
@@ -401,5 +422,15 @@ class TelegramChannel:
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.prepare()
-        await self.bot.set_webhook(url, secret_token=secret, drop_pending_updates=False,
-                                   allowed_updates=["message", "callback_query"])
+        try:
+            await self.bot.set_webhook(url, secret_token=secret, drop_pending_updates=False,
+                                       allowed_updates=["message", "callback_query"])
+        except TelegramAPIError as exc:
+            raise MessengerStopped(f"telegram: setWebhook failed ({_short(exc)}); Telegram stopped. Check "
+                                   "UNIONBOT_TELEGRAM_WEBHOOK_URL.") from None
+
+
+def _short(exc: BaseException) -> str:
+    """An error in a few words for a log line (aiogram's pydantic errors run over dozens of lines)."""
+    text = exc.message if isinstance(exc, TelegramAPIError) else str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__

@@ -25,7 +25,7 @@ import aiohttp
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
-from bot.channels.payloads import BadPayload, check_numbers, field_names
+from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers, field_names
 from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
 from handlers.core import Core
 from handlers.text import split_text
@@ -306,10 +306,10 @@ class ZaloChannel:
         if incoming is None:
             return
         key = self.update_key(incoming)
-        if not stored and not await self.updates.claim(self.bot_id, CHANNEL, key):
-            log.info("zalo message %s already handled; skipped", key)
-            return
-        try:
+        try:  # the claim too: a database outage gets the member an apology, never silence
+            if not stored and not await self.updates.claim(self.bot_id, CHANNEL, key):
+                log.info("zalo message %s already handled; skipped", key)
+                return
             if event.get("event_name") in (EVENT_UNSUPPORTED, EVENT_STICKER) and not incoming.text:
                 replies = [Reply(self.t("zalo.unsupported"))]
             else:
@@ -328,12 +328,14 @@ class ZaloChannel:
 
     # ----- polling -----------------------------------------------------------------------------------
     async def run_polling(self, poll_timeout: int = 30, min_interval: float = 1.0) -> None:
-        """One poller per token. Refuses to start while a webhook is set; stops on 401."""
-        me = await self.client.get_me()
-        self.bot_id = str((me or {}).get("id") or "zalo")
-        self._ready.set()
-        info = await self.client.get_webhook_info()
-        if info.get("url"):
+        """One poller per token. Refuses to start while a webhook is set; stops on 401 (``MessengerStopped``)."""
+        await self.learn_bot_id()
+        try:
+            info = await self.client.get_webhook_info()
+        except ZaloError as exc:  # optional: getUpdates answers 409 if a webhook is set after all
+            log.warning("zalo: getWebhookInfo failed (%s); polling anyway", exc.status or "network error")
+            info = {}
+        if isinstance(info, dict) and info.get("url"):
             raise SystemExit(f"Zalo: a webhook is set ({info['url']}), so polling cannot work. Either run in "
                              "webhook mode (UNIONBOT_ZALO_MODE=webhook) or remove the webhook first "
                              "(the platform's deleteWebhook method).")
@@ -345,9 +347,8 @@ class ZaloChannel:
                 event = await self.client.get_updates(poll_timeout)
             except ZaloError as exc:
                 if exc.status in (401, 403):
-                    log.error("zalo: the bot token was rejected (%s); polling stopped. Check UNIONBOT_ZALO_TOKEN.",
-                              exc.status)
-                    return
+                    raise MessengerStopped(f"zalo: the bot token was rejected ({exc.status}); polling stopped. "
+                                           "Check UNIONBOT_ZALO_TOKEN.") from None
                 delay = exc.retry_after if exc.status == 429 and exc.retry_after else min(delay * 2, 60.0)
                 log.warning("zalo getUpdates failed (%s); next poll in %.1fs", exc.status or "network", delay)
                 await self._sleep(delay)
@@ -446,7 +447,10 @@ class ZaloChannel:
                 me = await self.client.get_me()
                 break
             except ZaloError as exc:
-                log.warning("zalo: getMe failed (%s); the webhook answers 503 until it works; retrying in %.0fs",
+                if exc.status in (401, 403):
+                    raise MessengerStopped(f"zalo: the bot token was rejected ({exc.status}); Zalo stopped. "
+                                           "Check UNIONBOT_ZALO_TOKEN.") from None
+                log.warning("zalo: getMe failed (%s); nothing is handled until it works; retrying in %.0fs",
                             exc.status or "network error", delay)
                 await self._sleep(delay)
                 if self._stopping.is_set():
@@ -457,10 +461,14 @@ class ZaloChannel:
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.learn_bot_id()
-        await self.client.set_webhook(url, secret)
+        try:
+            await self.client.set_webhook(url, secret)
+        except ZaloError as exc:
+            raise MessengerStopped(f"zalo: setWebhook failed ({exc.status or 'network error'}: {exc.description}); "
+                                   "Zalo stopped. Check UNIONBOT_ZALO_WEBHOOK_URL.") from None
 
     async def stop(self) -> None:
         self._stopping.set()
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=5)
+        if self._tasks:  # the events in hand are finished (webhook ones not finished stay stored for the next start)
+            await asyncio.wait(list(self._tasks), timeout=10)
         await self.client.close()

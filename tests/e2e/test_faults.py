@@ -1,0 +1,236 @@
+"""Start-up and runtime faults through the real ``python -m bot run`` against the fakes, exit codes checked."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import TELEGRAM_TOKEN, WEBHOOK_SECRET, ZALO_TOKEN, free_port
+from tests.e2e.test_webhook_integrity import bot_env, wait_for
+from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.zalo_server import FakeZalo
+
+ALWAYS = 10_000
+
+
+def messenger_env(telegram: FakeTelegram | None, zalo: FakeZalo | None, mode: str, port: int) -> dict[str, str]:
+    env = {"web_port": str(port), "webhook_lease_seconds": "1"}
+    if telegram is not None:
+        env.update(telegram_token=TELEGRAM_TOKEN, telegram_api_url=telegram.base_url, telegram_mode=mode)
+        if mode == "webhook":
+            env.update(telegram_webhook_secret=WEBHOOK_SECRET,
+                       telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/webhook")
+    if zalo is not None:
+        env.update(zalo_token=ZALO_TOKEN, zalo_api_url=zalo.base_url, zalo_mode=mode)
+        if mode == "webhook":
+            env.update(zalo_webhook_secret=WEBHOOK_SECRET, zalo_webhook_url=f"http://127.0.0.1:{port}/zalo/webhook")
+    return env
+
+
+async def start_bot(tmp_path: Path, model_cache: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=tmp_path,
+                                                env=bot_env(tmp_path, model_cache, **env),
+                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+
+
+async def ended(proc: asyncio.subprocess.Process, *, terminate: bool = True) -> tuple[int, str]:
+    """SIGTERM (unless it is expected to stop by itself), then its exit code and stderr."""
+    if terminate and proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+    _out, err = await asyncio.wait_for(proc.communicate(), timeout=240)
+    return proc.returncode, err.decode(errors="replace")
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+@pytest.mark.parametrize("messengers", ["telegram", "both"])
+async def test_a_server_without_the_optional_methods_is_served(tmp_path, model_cache, mode, messengers):
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram, FakeZalo.running(token=ZALO_TOKEN) as zalo:
+        telegram.fail("setMyCommands", 404, times=ALWAYS, description="Not Found: method not found")
+        telegram.fail("deleteMyCommands", 404, times=ALWAYS, description="Not Found: method not found")
+        telegram.fail("deleteWebhook", 400, times=ALWAYS, description="Bad Request: not supported")
+        zalo.fail("getWebhookInfo", 400, times=None)
+        with_zalo = zalo if messengers == "both" else None
+        proc = await start_bot(tmp_path, model_cache, messenger_env(telegram, with_zalo, mode, free_port()))
+        try:
+            if mode == "polling":
+                await wait_for(lambda: telegram.count("getUpdates") or proc.returncode is not None, 240)
+            else:
+                await wait_for(lambda: telegram.count("setWebhook") or proc.returncode is not None, 240)
+            assert proc.returncode is None
+            member = telegram.user(401)
+            await member.says("gạo kim sáng", timeout=30)
+            assert "20%" in member.last_reply
+            if with_zalo is not None:
+                await wait_for(lambda: zalo.count("getUpdates") or zalo.webhook_url, 60)
+                zalo_member = zalo.user("a4b2c3d4e5f60718")
+                await zalo_member.says("sữa hà lan", timeout=30)
+                assert "30%" in zalo_member.last_reply.text
+        finally:
+            code, err = await ended(proc)
+        assert code == 0, err[-3000:]
+        assert "setMyCommands failed" in err and "Traceback" not in err, err[-3000:]
+        if mode == "polling":
+            assert "deleteWebhook failed" in err
+
+
+@pytest.mark.parametrize(("messenger", "mode"), [("telegram", "polling"), ("telegram", "webhook"),
+                                                 ("zalo", "polling"), ("zalo", "webhook")])
+async def test_a_rejected_token_stops_with_one_line_and_a_failure_exit_code(tmp_path, model_cache, messenger, mode):
+    # the fakes know another token: every call with the bot's answers 401
+    async with FakeTelegram.running(token="999:OTHER") as telegram, FakeZalo.running(token="999:other") as zalo:
+        env = messenger_env(telegram if messenger == "telegram" else None, zalo if messenger == "zalo" else None,
+                            mode, free_port())
+        proc = await start_bot(tmp_path, model_cache, env)
+        code, err = await asyncio.wait_for(ended(proc, terminate=False), timeout=300)
+    assert code != 0
+    rejected = [line for line in err.splitlines() if "token was rejected" in line]
+    assert len(rejected) == 1 and f"UNIONBOT_{messenger.upper()}_TOKEN" in rejected[0], err[-3000:]
+    assert "Traceback" not in err and TELEGRAM_TOKEN not in err and ZALO_TOKEN not in err, err[-3000:]
+
+
+async def test_a_rejected_telegram_token_leaves_zalo_serving(tmp_path, model_cache):
+    async with FakeTelegram.running(token="999:OTHER") as telegram, FakeZalo.running(token=ZALO_TOKEN) as zalo:
+        proc = await start_bot(tmp_path, model_cache, messenger_env(telegram, zalo, "polling", free_port()))
+        try:
+            await wait_for(lambda: zalo.count("getUpdates") or proc.returncode is not None, 240)
+            member = zalo.user("a5b2c3d4e5f60718")
+            await member.says("gạo kim sáng", timeout=30)
+            assert "20%" in member.last_reply.text
+            await asyncio.sleep(1)
+            assert proc.returncode is None  # Telegram stopped, Zalo goes on
+        finally:
+            code, err = await ended(proc)
+    assert code == 0, err[-3000:]
+    assert len([line for line in err.splitlines() if "token was rejected" in line]) == 1, err[-3000:]
+
+
+async def test_sigterm_lets_the_update_in_hand_finish(tmp_path, model_cache):
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram:
+        entered, release = asyncio.Event(), asyncio.Event()
+        send_message = telegram._handlers["sendMessage"]
+
+        async def held(bot, params):  # the first reply waits in the fake until the test lets it go
+            if not release.is_set():
+                entered.set()
+                await release.wait()
+            return await send_message(bot, params)
+
+        telegram._handlers["sendMessage"] = held
+        proc = await start_bot(tmp_path, model_cache, messenger_env(telegram, None, "polling", free_port()))
+        try:
+            await wait_for(lambda: telegram.count("getUpdates") or proc.returncode is not None, 240)
+            member = telegram.user(402)
+            telegram.inject({"message": telegram.new_user_message(member, member.chat, text="/start")})
+            await asyncio.wait_for(entered.wait(), timeout=60)
+            proc.send_signal(signal.SIGTERM)  # while the reply is on its way
+            await asyncio.sleep(1.0)
+            release.set()
+        finally:
+            code, err = await ended(proc, terminate=False)
+        assert code == 0, err[-3000:]
+        texts = [m["text"] for m in member.replies]
+        assert len(texts) == 2, (texts, err[-3000:])  # the greeting and the question for the code: nothing cut off
+
+
+async def test_a_database_outage_at_the_claim_gets_an_apology_not_silence(telegram, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    async def down(*_args, **_kwargs):
+        raise OperationalError("INSERT INTO processed_updates", {}, ConnectionRefusedError("database down"))
+
+    channel = telegram.server.channels[0]
+    monkeypatch.setattr(channel.updates, "claim", down)
+    monkeypatch.setattr(channel.updates, "accept", down)
+    member = telegram.user(403)
+    if telegram.mode == "polling":
+        await member.says("gạo kim sáng", timeout=10)
+        assert "Xin lỗi" in member.last_reply
+    else:  # the webhook cannot store it: 503, and Telegram delivers it again
+        update = {"message": telegram.new_user_message(member, member.chat, text="gạo kim sáng")}
+        assert await telegram.deliver_raw(update) == 503
+        monkeypatch.undo()
+        assert await telegram.deliver_raw(update) == 200
+        await wait_for(lambda: member.replies)
+        assert "20%" in member.last_reply
+
+
+async def test_a_deleted_sqlite_file_is_a_loud_stop(tmp_path, model_cache):
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram:
+        proc = await start_bot(tmp_path, model_cache, messenger_env(telegram, None, "polling", free_port()))
+        try:
+            await wait_for(lambda: telegram.count("getUpdates") or proc.returncode is not None, 240)
+            (tmp_path / "data" / "unionbot.db").unlink()
+            code, err = await asyncio.wait_for(ended(proc, terminate=False), timeout=60)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+    assert code != 0
+    assert "unionbot.db was deleted or replaced" in err and "Traceback" not in err, err[-3000:]
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_the_database_down_at_start_is_retried_and_the_bot_serves_when_it_is_back(request, tmp_path,
+                                                                                       model_cache, backend):
+    from sqlalchemy.engine import make_url
+
+    port = free_port()
+    if backend == "postgresql":  # PostgreSQL behind a TCP proxy that is not listening yet
+        real = make_url(request.getfixturevalue("pg_database_url"))
+        url = real.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+    else:  # the SQLite folder cannot be created yet (a file stands where it goes, like a mount not up yet)
+        blocker = tmp_path / "db"
+        blocker.write_text("not a folder")
+        url = f"sqlite+aiosqlite:///{blocker / 'unionbot.db'}"
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram:
+        env = {**messenger_env(telegram, None, "polling", free_port()), "database_url": url}
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=tmp_path,
+                                                    env=bot_env(tmp_path, model_cache, **env),
+                                                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        lines: list[str] = []
+
+        async def read() -> None:
+            while line := await proc.stderr.readline():
+                lines.append(line.decode(errors="replace"))
+
+        reader = asyncio.create_task(read())
+        proxy = None
+        try:
+            await wait_for(lambda: sum("database is unreachable at start" in line for line in lines) >= 2
+                           or proc.returncode is not None, 240)
+            assert proc.returncode is None
+            if backend == "postgresql":
+                async def forward(client_reader, client_writer):
+                    up_reader, up_writer = await asyncio.open_connection(real.host or "127.0.0.1", real.port or 5432)
+                    await asyncio.gather(_pipe(client_reader, up_writer), _pipe(up_reader, client_writer))
+
+                proxy = await asyncio.start_server(forward, "127.0.0.1", port)
+            else:
+                blocker.unlink()
+            await wait_for(lambda: telegram.count("getUpdates") or proc.returncode is not None, 240)
+            member = telegram.user(404)
+            await member.says("gạo kim sáng", timeout=30)
+            assert "20%" in member.last_reply
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(proc.wait(), timeout=120)
+            await reader
+            if proxy is not None:
+                proxy.close()
+    assert proc.returncode == 0, "".join(lines)[-3000:]
+    assert "Traceback" not in "".join(lines), "".join(lines)[-3000:]
