@@ -131,3 +131,23 @@ async def test_telegram_group_sees_nothing_personal_and_buttons_are_for_their_us
     [denied] = await other.presses(button, chat=group)
     assert denied["text"] == app.translator("group.not_for_you")
     assert await rows_to(app, str(group.id)) == 0
+
+
+async def test_zalo_group_is_told_to_message_privately_and_links_nothing(zalo):
+    app = zalo.app
+    member = zalo.user("ef56ef56ef56ef56", "An")
+    await member.says(f"/lienket {await code_for(app, 'NTL-0103')}")
+    in_group = zalo.user("ef56ef56ef56ef56", "An", chat_id="9a9a9a9a9a9a9a9a", chat_type="GROUP")
+    [reply] = await in_group.says("/toi")
+    assert reply.text == app.translator("group.private") and "0900000103" not in reply.text
+    stranger = zalo.user("0b0b0b0b0b0b0b0b", "Huy", chat_id="9a9a9a9a9a9a9a9a", chat_type="GROUP")
+    code = await code_for(app, "NTL-0105")
+    [refused] = await stranger.says(f"/lienket {code}")
+    assert refused.text == app.translator("group.private")
+    from storage.models import ChatAccountRow
+    async with app.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ChatAccountRow).where(
+            ChatAccountRow.user_id == "0b0b0b0b0b0b0b0b")) == 0
+    [linked] = await zalo.user("0b0b0b0b0b0b0b0b", "Huy", chat_id="0b0b0b0b0b0b0b0b").says(f"/lienket {code}")
+    assert "Đã liên kết" in linked.text  # privately, the code still works
+    assert await rows_to(app, "9a9a9a9a9a9a9a9a") == 0
