@@ -92,8 +92,9 @@ class Core:
         self.clock = clock
         self.config = config or CoreConfig()
         self.unanswered = UnansweredLog(db.sessions)
-        self.states = StateStore(db.sessions, cache=db.is_sqlite)
-        self.identities = IdentityCache(db.sessions, ttl=30.0 if db.is_sqlite else None)
+        self.states = StateStore(db.sessions, cache=db.is_sqlite, outside_writes=db.outside_writes)
+        self.identities = IdentityCache(db.sessions, ttl=30.0 if db.is_sqlite else None,
+                                        outside_writes=db.outside_writes)
         self.membership = Membership(db, self.states, self.identities, translator, clock, self.config.timezone,
                                      self.config.link_policy)
         self.hardship = Hardship(db, self.states, self.identities, translator, clock, self.config.timezone)

@@ -9,6 +9,7 @@ row (flow ``""``) so that its version never starts again from 1 (no ABA: a stale
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -111,10 +112,14 @@ class StateStore:
     of two coroutines that both read version v from the cache, one advances the row and the other fails.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, cache: bool) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, cache: bool,
+                 outside_writes: Callable[[], Awaitable[int]] | None = None) -> None:
         self._sessions = sessions
         self._cache: dict[StateKey, tuple[int, State | None]] | None = {} if cache else None
         self._complete = False  # the cache holds every stored state: a miss means "no state"
+        #: another process wrote to the database (a console chat beside the bot): the cache is read anew
+        self._outside_writes = outside_writes
+        self._seen_outside = 0
 
     async def load(self) -> None:
         """Read every stored state into the cache (a handful of rows: forms in progress)."""
@@ -134,6 +139,13 @@ class StateStore:
             self._cache[key] = (version, state.copy() if state else None)
 
     async def get(self, key: StateKey) -> State | None:
+        if self._cache is not None and self._outside_writes is not None:
+            seen = await self._outside_writes()
+            if seen != self._seen_outside:
+                self._seen_outside = seen
+                self._cache.clear()
+                self._complete = False
+                await self.load()
         if self._cache is not None and (key in self._cache or self._complete):
             cached = self._cache.get(key)
             return cached[1].copy() if cached and cached[1] else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -76,6 +77,42 @@ class Database:
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )
+        self._file = Path(parsed.database) if self.is_sqlite and parsed.database not in (None, "", ":memory:") \
+            else None
+        self._stamp: tuple | None = None
+        self._data_version: int | None = None
+        self._outside_writes = 0
+
+    def _file_stamp(self) -> tuple:
+        stamp = []
+        for path in (self._file, self._file.with_name(self._file.name + "-wal")):
+            try:
+                info = os.stat(path)
+                stamp.append((info.st_mtime_ns, info.st_size))
+            except OSError:
+                stamp.append(None)
+        return tuple(stamp)
+
+    async def outside_writes(self) -> int:
+        """How many times another process was seen committing to the SQLite file (always 0 elsewhere).
+
+        The in-process caches (conversation state, identities) are authoritative only while this process is
+        the file's only writer; ``unionbot chat`` beside ``unionbot run`` makes two. Each cache remembers the
+        count it was filled at and reads anew when it grew. A stat of the file and its WAL costs microseconds
+        and changes on any commit; only then ``PRAGMA data_version`` is asked, which on our one pooled
+        connection changes exactly when *another* connection committed."""
+        if self._file is None:
+            return 0
+        stamp = self._file_stamp()
+        if stamp == self._stamp:
+            return self._outside_writes
+        self._stamp = stamp
+        async with self.engine.connect() as connection:
+            version = (await connection.exec_driver_sql("PRAGMA data_version")).scalar()
+        if self._data_version is not None and version != self._data_version:
+            self._outside_writes += 1
+        self._data_version = version
+        return self._outside_writes
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -365,14 +365,22 @@ class IdentityCache:
     forget the entry at once; changes made by another process (a roster import) show within ``ttl``.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, ttl: float | None) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, ttl: float | None,
+                 outside_writes: Callable[[], Awaitable[int]] | None = None) -> None:
         self._sessions = sessions
         self._ttl = ttl
         self._cache: dict[tuple[str, str, str], tuple[float, Identity | None]] = {}
+        self._outside_writes = outside_writes  # another process wrote to the database: forget everything
+        self._seen_outside = 0
 
     async def get(self, bot_id: str, channel: str, user_id: str) -> Identity | None:
         key = (bot_id, channel, user_id)
         now = time.monotonic()
+        if self._ttl is not None and self._outside_writes is not None:
+            seen = await self._outside_writes()
+            if seen != self._seen_outside:
+                self._seen_outside = seen
+                self._cache.clear()
         if self._ttl is not None and key in self._cache and now - self._cache[key][0] < self._ttl:
             return self._cache[key][1]
         async with self._sessions() as session:
