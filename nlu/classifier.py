@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 
 FEATURE_VERSION = "4"
+#: inverse regularisation strength of the logistic regression (docs/decisions.md, "Intent classifier features")
+DEFAULT_C = 8.0
 
 
 def features(tokens: Sequence[str]) -> list[str]:
@@ -84,7 +86,7 @@ class IntentModel:
             return cls(meta["labels"], meta["vocab"], data["idf"], data["coef"], data["intercept"])
 
 
-def train(examples: Iterable[tuple[Sequence[str], str]], c: float = 8.0) -> IntentModel:
+def train(examples: Iterable[tuple[Sequence[str], str]], c: float = DEFAULT_C) -> IntentModel:
     """Fit the model on (tokens, intent) pairs. Imports scikit-learn, so call it off the hot path."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
