@@ -17,18 +17,24 @@ from pathlib import Path
 
 import numpy as np
 
-FEATURE_VERSION = "3"
+FEATURE_VERSION = "4"
+#: inverse regularisation strength of the logistic regression (docs/decisions.md, "Intent classifier features")
+DEFAULT_C = 8.0
 
 
 def features(tokens: Sequence[str]) -> list[str]:
-    """Words, word bigrams and character 2–5-grams inside word boundaries."""
+    """Words, word bigrams and trigrams, and character 3–5-grams of the folded text across word boundaries.
+
+    Character n-grams spanning the space between two syllables carry the multi-syllable words of
+    Vietnamese ("cong doan", "thi dua") without a word segmenter, and still tolerate a missing
+    diacritic or a typo in one syllable (docs/decisions.md, "Intent classifier features").
+    """
     feats = [f"w:{t}" for t in tokens]
     feats.extend(f"b:{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False))
-    for tok in tokens:
-        padded = f" {tok} "
-        n_max = min(5, len(padded))
-        for n in range(2, n_max + 1):
-            feats.extend(f"c:{padded[i:i + n]}" for i in range(len(padded) - n + 1))
+    feats.extend(f"t:{a}_{b}_{c}" for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False))
+    text = f" {' '.join(tokens)} "
+    for n in range(3, 6):
+        feats.extend(f"c:{text[i:i + n]}" for i in range(len(text) - n + 1))
     return feats
 
 
@@ -80,7 +86,7 @@ class IntentModel:
             return cls(meta["labels"], meta["vocab"], data["idf"], data["coef"], data["intercept"])
 
 
-def train(examples: Iterable[tuple[Sequence[str], str]], c: float = 8.0) -> IntentModel:
+def train(examples: Iterable[tuple[Sequence[str], str]], c: float = DEFAULT_C) -> IntentModel:
     """Fit the model on (tokens, intent) pairs. Imports scikit-learn, so call it off the hot path."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
