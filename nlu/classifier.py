@@ -9,7 +9,6 @@ cached (see docs/decisions.md, "Intent classifier").
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -57,10 +56,11 @@ class IntentModel:
         self.intercept = intercept
 
     def predict(self, tokens: Sequence[str]) -> Prediction:
-        counts = Counter(f for f in features(tokens) if f in self.vocab)
+        counts = Counter(map(self.vocab.get, features(tokens)))  # feature index -> count; None: unknown
+        counts.pop(None, None)
         if counts:
-            idx = np.fromiter((self.vocab[f] for f in counts), dtype=np.int64, count=len(counts))
-            tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float64, count=len(counts))
+            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
             weights = tf * self.idf[idx]
             weights /= np.linalg.norm(weights)
             scores = weights @ self.coef[idx] + self.intercept
