@@ -183,14 +183,22 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         writer.close()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-async def test_the_database_down_at_start_is_retried_and_the_bot_serves_when_it_is_back(request, tmp_path,
-                                                                                       model_cache, backend):
+async def test_sqlite_unreachable_at_start_is_retried_and_the_bot_serves_when_it_is_back(tmp_path, model_cache):
+    await database_down_at_start(tmp_path, model_cache, None)
+
+
+async def test_postgresql_down_at_start_is_retried_and_the_bot_serves_when_it_is_back(tmp_path, model_cache,
+                                                                                      pg_database_url):
+    await database_down_at_start(tmp_path, model_cache, pg_database_url)
+
+
+async def database_down_at_start(tmp_path: Path, model_cache: Path, pg_url: str | None) -> None:
     from sqlalchemy.engine import make_url
 
     port = free_port()
+    backend = "postgresql" if pg_url else "sqlite"
     if backend == "postgresql":  # PostgreSQL behind a TCP proxy that is not listening yet
-        real = make_url(request.getfixturevalue("pg_database_url"))
+        real = make_url(pg_url)
         url = real.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
     else:  # the SQLite folder cannot be created yet (a file stands where it goes, like a mount not up yet)
         blocker = tmp_path / "db"
