@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from tests.e2e.conftest import TELEGRAM_TOKEN, WEBHOOK_SECRET, ZALO_TOKEN, free_port
 from tests.e2e.test_webhook_integrity import bot_env, wait_for
@@ -242,3 +243,28 @@ async def database_down_at_start(tmp_path: Path, model_cache: Path, pg_url: str 
                 proxy.close()
     assert proc.returncode == 0, "".join(lines)[-3000:]
     assert "Traceback" not in "".join(lines), "".join(lines)[-3000:]
+
+
+async def test_postgresql_backends_terminated_mid_run_cost_no_reply(settings, clock, pg_database_url):
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from tests.e2e.conftest import running_bot
+
+    url = make_url(pg_database_url)
+    async with (FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram,
+                running_bot(settings, clock, telegram_token=SecretStr(TELEGRAM_TOKEN),
+                            telegram_api_url=telegram.base_url, database_url=pg_database_url)):
+        member = telegram.user(405)
+        await member.says("gạo kim sáng")
+        assert "20%" in member.last_reply
+        admin = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+                                      database=url.database)
+        try:  # what a PostgreSQL restart or an operator's pg_terminate_backend does to the pool's connections
+            killed = await admin.fetchval("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                          "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        finally:
+            await admin.close()
+        assert killed >= 1
+        await member.says("sữa hà lan", timeout=10)
+        assert "30%" in member.last_reply and "Xin lỗi" not in member.last_reply
