@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from tests.e2e.conftest import TELEGRAM_TOKEN, WEBHOOK_SECRET, ZALO_TOKEN, free_port
 from tests.e2e.test_webhook_integrity import bot_env, wait_for
@@ -144,12 +145,12 @@ async def test_a_database_outage_at_the_claim_gets_an_apology_not_silence(telegr
 
     channel = telegram.server.channels[0]
     monkeypatch.setattr(channel.updates, "claim", down)
-    monkeypatch.setattr(channel.updates, "accept", down)
     member = telegram.user(403)
     if telegram.mode == "polling":
         await member.says("gạo kim sáng", timeout=10)
         assert "Xin lỗi" in member.last_reply
     else:  # the webhook cannot store it: 503, and Telegram delivers it again
+        monkeypatch.setattr(channel.updates, "accept", down)
         update = {"message": telegram.new_user_message(member, member.chat, text="gạo kim sáng")}
         assert await telegram.deliver_raw(update) == 503
         monkeypatch.undo()
@@ -183,14 +184,22 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         writer.close()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-async def test_the_database_down_at_start_is_retried_and_the_bot_serves_when_it_is_back(request, tmp_path,
-                                                                                       model_cache, backend):
+async def test_sqlite_unreachable_at_start_is_retried_and_the_bot_serves_when_it_is_back(tmp_path, model_cache):
+    await database_down_at_start(tmp_path, model_cache, None)
+
+
+async def test_postgresql_down_at_start_is_retried_and_the_bot_serves_when_it_is_back(tmp_path, model_cache,
+                                                                                      pg_database_url):
+    await database_down_at_start(tmp_path, model_cache, pg_database_url)
+
+
+async def database_down_at_start(tmp_path: Path, model_cache: Path, pg_url: str | None) -> None:
     from sqlalchemy.engine import make_url
 
     port = free_port()
+    backend = "postgresql" if pg_url else "sqlite"
     if backend == "postgresql":  # PostgreSQL behind a TCP proxy that is not listening yet
-        real = make_url(request.getfixturevalue("pg_database_url"))
+        real = make_url(pg_url)
         url = real.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
     else:  # the SQLite folder cannot be created yet (a file stands where it goes, like a mount not up yet)
         blocker = tmp_path / "db"
@@ -234,3 +243,28 @@ async def test_the_database_down_at_start_is_retried_and_the_bot_serves_when_it_
                 proxy.close()
     assert proc.returncode == 0, "".join(lines)[-3000:]
     assert "Traceback" not in "".join(lines), "".join(lines)[-3000:]
+
+
+async def test_postgresql_backends_terminated_mid_run_cost_no_reply(settings, clock, pg_database_url):
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from tests.e2e.conftest import running_bot
+
+    url = make_url(pg_database_url)
+    async with (FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram,
+                running_bot(settings, clock, telegram_token=SecretStr(TELEGRAM_TOKEN),
+                            telegram_api_url=telegram.base_url, database_url=pg_database_url)):
+        member = telegram.user(405)
+        await member.says("gạo kim sáng")
+        assert "20%" in member.last_reply
+        admin = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+                                      database=url.database)
+        try:  # what a PostgreSQL restart or an operator's pg_terminate_backend does to the pool's connections
+            killed = await admin.fetchval("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                          "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        finally:
+            await admin.close()
+        assert killed >= 1
+        await member.says("sữa hà lan", timeout=10)
+        assert "30%" in member.last_reply and "Xin lỗi" not in member.last_reply

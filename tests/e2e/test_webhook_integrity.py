@@ -203,11 +203,21 @@ async def test_zalo_webhook_answers_503_until_getme_works(settings, clock):
 
 
 async def test_a_webhook_update_survives_a_kill_right_after_the_200(tmp_path, model_cache):
+    await killed_after_the_200(tmp_path, model_cache, None)
+
+
+async def test_a_webhook_update_survives_a_kill_right_after_the_200_on_postgresql(tmp_path, model_cache,
+                                                                                  pg_database_url):
+    await killed_after_the_200(tmp_path, model_cache, pg_database_url)
+
+
+async def killed_after_the_200(tmp_path: Path, model_cache: Path, database_url: str | None) -> None:
     async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram:
         port = free_port()
         env = bot_env(tmp_path, model_cache, telegram_token=TELEGRAM_TOKEN, telegram_api_url=telegram.base_url,
                       telegram_mode="webhook", telegram_webhook_secret=WEBHOOK_SECRET, web_port=str(port),
-                      telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/webhook", webhook_lease_seconds="1")
+                      telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/webhook", webhook_lease_seconds="1",
+                      **({"database_url": database_url} if database_url else {}))
 
         async def start():
             proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
