@@ -14,6 +14,7 @@ import signal
 from aiohttp import web
 
 from bot.app import App, build_app
+from bot.intake import build_intake
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class Server:
         self.web_app = web.Application(client_max_size=1024 * 1024)
         self.web_app.router.add_get("/healthz", healthz)
         self.port: int | None = None
+        self.intake = build_intake(self.settings, app.db)  # every channel's updates, bounded (bot/intake.py)
 
     async def start(self) -> None:
         s = self.settings
@@ -77,7 +79,7 @@ class Server:
 
             telegram = TelegramChannel(self.app.core, self.app.db, self.app.translator,
                                        s.telegram_token.get_secret_value(), api_url=s.telegram_api_url,
-                                       durable_dedupe=s.telegram_mode == "webhook")
+                                       durable_dedupe=s.telegram_mode == "webhook", intake=self.intake)
             self.channels.append(telegram)
             if s.telegram_mode == "webhook":
                 if s.telegram_webhook_secret is None or not s.telegram_webhook_url:
@@ -94,7 +96,7 @@ class Server:
             from bot.channels.zalo import ZaloChannel
 
             zalo = ZaloChannel(self.app.core, self.app.db, self.app.translator, s.zalo_token.get_secret_value(),
-                               api_url=s.zalo_api_url, durable_dedupe=s.zalo_mode == "webhook")
+                               api_url=s.zalo_api_url, durable_dedupe=s.zalo_mode == "webhook", intake=self.intake)
             self.channels.append(zalo)
             if s.zalo_mode == "webhook":
                 if s.zalo_webhook_secret is None or not s.zalo_webhook_url:
@@ -169,6 +171,7 @@ class Server:
     async def stop(self) -> None:
         if self.scheduler is not None:
             self.scheduler.stop()
+        await self.intake.stop(timeout=10)  # the updates taken in are handled (their replies sent) first
         for worker in self.workers:  # let the sends in flight settle their rows before tasks are cancelled
             worker.stop()
         deliveries = [t for t in self.tasks if t.get_name().endswith("-delivery")]

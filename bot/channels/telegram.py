@@ -45,6 +45,7 @@ from aiogram.types import (
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
+from bot.intake import Intake
 from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
 from handlers.core import Core
 from handlers.text import split_text
@@ -181,7 +182,7 @@ class TelegramSender:
 class TelegramChannel:
     def __init__(self, core: Core, db: Database, translator: Translator, token: str, *,
                  api_url: str = "https://api.telegram.org", bot_id: str | None = None,
-                 durable_dedupe: bool = True) -> None:
+                 durable_dedupe: bool = True, intake: Intake | None = None) -> None:
         self.core = core
         self.t = translator
         self.updates = UpdateLog(db.sessions, durable=durable_dedupe)
@@ -192,6 +193,9 @@ class TelegramChannel:
         self.username: str | None = None
         self.dispatcher = Dispatcher()
         self.dispatcher.include_router(self._router())
+        self.intake = intake
+        if intake is not None:  # bounded processing, in order per chat (bot/intake.py)
+            self.dispatcher.update.outer_middleware(self._queue)
         self.dispatcher.update.outer_middleware(self._dedupe)
 
     # ----- parsing ---------------------------------------------------------------------------------
@@ -216,6 +220,21 @@ class TelegramChannel:
             message_id=str(message.message_id), display_name=user.full_name if user else None,
             language=user.language_code if user else None, contact_phone=contact, attachments=attachments,
             received_at=message.date or datetime.now(UTC), is_group=message.chat.type != "private")
+
+    async def _queue(self, handler: Callable[[Update, dict], Awaitable], update: Update, data: dict) -> None:
+        """Hand the update to the intake; waits while it is full, so polling fetches no more than it can hold."""
+        assert self.intake is not None
+        query = update.callback_query
+        message = update.message or (query.message if query else None)
+        user = update.message.from_user if update.message else (query.from_user if query else None)
+        chat = str(message.chat.id) if message is not None else f"update:{update.update_id}"
+        lang = user.language_code if user else None
+
+        async def slow_down() -> None:
+            await self._safe_send(int(chat), Reply(self.t("flood.slow_down", self.t.language_for(lang))))
+
+        await self.intake.put(chat, lambda: handler(update, data), member=f"{CHANNEL}:{user.id}" if user else None,
+                              on_flood=slow_down if message is not None else None)
 
     async def _dedupe(self, handler: Callable[[Update, dict], Awaitable], update: Update, data: dict):
         """The same update delivered twice (webhook retries, a restart mid-batch) is handled once."""
@@ -296,7 +315,7 @@ class TelegramChannel:
         await self.prepare()
         await self.bot.delete_webhook(drop_pending_updates=False)
         await self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False,
-                                            polling_timeout=20)
+                                            polling_timeout=20, handle_as_tasks=self.intake is None)
 
     async def stop(self) -> None:
         with contextlib.suppress(RuntimeError):  # not polling

@@ -24,6 +24,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.intake import Intake
 from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
 from handlers.core import Core
 from handlers.text import split_text
@@ -212,8 +213,10 @@ def unwrap(payload: Any) -> dict | None:
 
 class ZaloChannel:
     def __init__(self, core: Core, db: Database, translator: Translator, token: str, *,
-                 api_url: str = "https://bot-api.zaloplatforms.com", durable_dedupe: bool = True) -> None:
+                 api_url: str = "https://bot-api.zaloplatforms.com", durable_dedupe: bool = True,
+                 intake: Intake | None = None) -> None:
         self.core = core
+        self.intake = intake
         self.t = translator
         self.client = ZaloClient(token, api_url)
         self.updates = UpdateLog(db.sessions, durable=durable_dedupe)
@@ -300,12 +303,27 @@ class ZaloChannel:
                 await self._sleep(min_interval - (asyncio.get_running_loop().time() - started))
                 continue
             event = unwrap(event) or event
-            self._spawn(self.handle_event(event))
+            if self.intake is not None:  # waits while the intake is full: no more polls than it can hold
+                await self.intake.put(*self._queued(event))
+            else:
+                self._spawn(self.handle_event(event))
 
     async def _sleep(self, seconds: float) -> None:
         if seconds > 0:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    def _queued(self, event: dict) -> tuple:
+        """``Intake.put`` arguments for an event: its chat, the job, and flood control by member."""
+        message = event.get("message") or {}
+        chat = str((message.get("chat") or {}).get("id") or "")
+        member = (message.get("from") or {}).get("id")
+
+        async def slow_down() -> None:
+            with contextlib.suppress(Exception):
+                await self.send(chat, Reply(self.t("flood.slow_down")))
+
+        return chat, lambda: self.handle_event(event), f"{CHANNEL}:{member}" if member else None, slow_down
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
@@ -332,7 +350,11 @@ class ZaloChannel:
                 event = None
             if event is None:
                 return web.Response(status=400, text="bad request")
-            self._spawn(self.handle_event(event))  # answer at once, handle after
+            if self.intake is not None:  # answer at once, handle after; full: 503, the platform retries
+                if self.intake.offer(*self._queued(event)) is None:
+                    return web.Response(status=503, text="busy")
+            else:
+                self._spawn(self.handle_event(event))  # answer at once, handle after
             return web.json_response({"ok": True})
 
         app.router.add_post(path, receive)
