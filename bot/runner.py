@@ -14,6 +14,7 @@ import signal
 from aiohttp import web
 
 from bot.app import App, build_app
+from bot.governor import SendGovernor, build_governor
 from bot.intake import build_intake
 from bot.settings import Settings
 
@@ -69,17 +70,22 @@ class Server:
         self.web_app.router.add_get("/healthz", healthz)
         self.port: int | None = None
         self.intake = build_intake(self.settings, app.db)  # every channel's updates, bounded (bot/intake.py)
+        self.governors: dict[str, SendGovernor] = {}  # channel -> its bot token's send budget (bot/governor.py)
 
     async def start(self) -> None:
         s = self.settings
         needs_web = False
         webhooks = []  # registered with the platform once the server listens
         if s.telegram_token is not None:
+            from bot.channels.telegram import CHANNEL as TELEGRAM
             from bot.channels.telegram import TelegramChannel
 
+            self.governors[TELEGRAM] = build_governor(s, TELEGRAM, s.telegram_token.get_secret_value(),
+                                                      s.delivery_rate_telegram)
             telegram = TelegramChannel(self.app.core, self.app.db, self.app.translator,
                                        s.telegram_token.get_secret_value(), api_url=s.telegram_api_url,
-                                       durable_dedupe=s.telegram_mode == "webhook", intake=self.intake)
+                                       durable_dedupe=s.telegram_mode == "webhook", intake=self.intake,
+                                       governor=self.governors[TELEGRAM], reply_max_wait=s.reply_max_wait)
             self.channels.append(telegram)
             if s.telegram_mode == "webhook":
                 if s.telegram_webhook_secret is None or not s.telegram_webhook_url:
@@ -93,7 +99,10 @@ class Server:
                 self._task(telegram.run_polling(), "telegram-polling")
             self._start_telegram_delivery(s.telegram_token.get_secret_value(), telegram.bot_id)
         if s.zalo_token is not None:
+            from bot.channels.zalo import CHANNEL as ZALO
             from bot.channels.zalo import ZaloChannel
+
+            self.governors[ZALO] = build_governor(s, ZALO, s.zalo_token.get_secret_value(), s.delivery_rate_zalo)
 
             zalo = ZaloChannel(self.app.core, self.app.db, self.app.translator, s.zalo_token.get_secret_value(),
                                api_url=s.zalo_api_url, durable_dedupe=s.zalo_mode == "webhook", intake=self.intake)
@@ -128,7 +137,8 @@ class Server:
         from bot.workers.delivery import DeliveryWorker
 
         worker = DeliveryWorker(self.app.db, sender, bot_id=bot_id, channel=channel, rate_per_second=rate,
-                                per_chat_interval=self.settings.delivery_per_chat_interval)
+                                per_chat_interval=self.settings.delivery_per_chat_interval,
+                                governor=self.governors.get(channel))
         self.workers.append(worker)
         return worker
 
@@ -190,6 +200,8 @@ class Server:
                 await task
         if self.web_runner is not None:
             await self.web_runner.cleanup()
+        for governor in self.governors.values():
+            await governor.close()
 
 
 async def serve(settings: Settings) -> None:

@@ -45,6 +45,7 @@ from aiogram.types import (
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
+from bot.governor import SendGovernor
 from bot.intake import Intake
 from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
 from handlers.core import Core
@@ -61,32 +62,55 @@ TEXT_LIMIT = 4096
 COMMANDS = ("start", "menu", "help", "hotro", "hoso", "nhacnho", "lienket", "toi", "huylienket", "duyet", "thongbao")
 
 
-class RetryMiddleware(BaseRequestMiddleware):
-    """Waits out 429 (``retry_after``) and retries 5xx and network errors with backoff."""
+#: the calls that count against the bot's message rate (bot/governor.py)
+GOVERNED = frozenset({"SendMessage", "SendPhoto", "SendMediaGroup", "SendDocument", "EditMessageText",
+                      "EditMessageReplyMarkup", "EditMessageCaption"})
 
-    def __init__(self, attempts: int = 5, base_delay: float = 0.5, max_retry_after: float = 60.0) -> None:
+
+class RetryMiddleware(BaseRequestMiddleware):
+    """Waits out 429 (``retry_after``) and retries 5xx and network errors with backoff.
+
+    With a ``governor`` (bot/governor.py) the calls in ``GOVERNED`` take the bot token's send budget at reply
+    priority, a 429 pauses every sender of the token, and 429s do not use up attempts: the call waits its turn
+    again until ``max_wait`` seconds of retry_after have passed.
+    """
+
+    def __init__(self, attempts: int = 5, base_delay: float = 0.5, max_retry_after: float = 60.0,
+                 governor: SendGovernor | None = None, max_wait: float = 300.0) -> None:
         self.attempts = attempts
         self.base_delay = base_delay
         self.max_retry_after = max_retry_after
+        self.governor = governor
+        self.max_wait = max_wait
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
                        method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
-        for attempt in range(1, self.attempts + 1):
+        governor = self.governor if type(method).__name__ in GOVERNED else None
+        attempt, waited = 0, 0.0
+        while True:
+            attempt += 1
             try:
+                if governor is not None:
+                    return await governor.send(lambda: make_request(bot, method))
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
-                if attempt == self.attempts or exc.retry_after > self.max_retry_after:
+                if governor is not None:
+                    governor.pause(exc.retry_after)  # the next turn waits it out, with every other sender
+                    waited += exc.retry_after
+                    attempt -= 1
+                    if waited <= self.max_wait:
+                        continue
+                if attempt >= self.attempts or exc.retry_after > self.max_retry_after or waited > self.max_wait:
                     raise
                 log.warning("telegram %s: 429, retrying after %ss", type(method).__name__, exc.retry_after)
                 await asyncio.sleep(exc.retry_after)
             except (TelegramServerError, TelegramNetworkError) as exc:
-                if attempt == self.attempts:
+                if attempt >= self.attempts:
                     raise
                 delay = self.base_delay * 2 ** (attempt - 1)
                 log.warning("telegram %s: %s, retry %d in %.1fs", type(method).__name__, type(exc).__name__,
                             attempt, delay)
                 await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -182,12 +206,13 @@ class TelegramSender:
 class TelegramChannel:
     def __init__(self, core: Core, db: Database, translator: Translator, token: str, *,
                  api_url: str = "https://api.telegram.org", bot_id: str | None = None,
-                 durable_dedupe: bool = True, intake: Intake | None = None) -> None:
+                 durable_dedupe: bool = True, intake: Intake | None = None,
+                 governor: SendGovernor | None = None, reply_max_wait: float = 300.0) -> None:
         self.core = core
         self.t = translator
         self.updates = UpdateLog(db.sessions, durable=durable_dedupe)
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")))
-        session.middleware(RetryMiddleware())
+        session.middleware(RetryMiddleware(governor=governor, max_wait=reply_max_wait))
         self.bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=None))
         self.bot_id = bot_id or str(self.bot.id)
         self.username: str | None = None

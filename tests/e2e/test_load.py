@@ -5,8 +5,14 @@ chat; flood control; the send governor (replies before an announcement's rows, 4
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+
+from pydantic import SecretStr
 
 from storage.membership import format_code
+from storage.outbox import OutboxItem, OutboxRepository
+from tests.e2e.conftest import TELEGRAM_TOKEN, WEBHOOK_SECRET, free_port, running_bot
+from tests.fakes.telegram_server import FakeTelegram
 from tests.load.roster import members_with_codes
 
 APOLOGY = "Xin lỗi, mình vừa gặp trục trặc"
@@ -38,3 +44,69 @@ async def test_a_burst_of_members_is_all_answered_in_order_per_chat(telegram):
     assert not [t for t in texts if any(APOLOGY in x for x in t)]
     not_linked = [t for t in texts if "Đã liên kết" not in t[1]]
     assert not not_linked, f"{len(not_linked)} members not linked, e.g. {not_linked[:2]}"
+
+
+BOT_ID = TELEGRAM_TOKEN.split(":")[0]
+FIRST_RECIPIENT = 1_000_000
+
+
+async def queue_announcement(db, count: int, prefix: str = "load") -> None:
+    """``count`` broadcast rows in the outbox, as a chair's announcement queues them."""
+    payload = {"text": "Công đoàn thông báo: hội nghị người lao động sáng thứ Bảy.", "choices": [], "photos": []}
+    items = [OutboxItem(dedupe_key=f"{prefix}:{i}", bot_id=BOT_ID, channel="telegram",
+                        chat_id=str(FIRST_RECIPIENT + i), payload=payload, kind="broadcast") for i in range(count)]
+    async with db.sessions.begin() as session:
+        await OutboxRepository(db).enqueue(session, items, datetime.now(UTC))
+
+
+def overrides(fake, mode: str = "polling", **more) -> dict:
+    values = {"telegram_token": SecretStr(TELEGRAM_TOKEN), "telegram_api_url": fake.base_url, "telegram_mode": mode}
+    if mode == "webhook":
+        port = free_port()
+        values.update(telegram_webhook_secret=SecretStr(WEBHOOK_SECRET), web_port=port,
+                      telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/webhook")
+    return values | more
+
+
+def broadcast_sends(fake, start: int = 0, end: int | None = None) -> int:
+    return sum(1 for name, p in fake.calls[start:end]
+               if name == "sendMessage" and int(p.get("chat_id", 0)) >= FIRST_RECIPIENT)
+
+
+def rate_limited(fake) -> int:
+    return sum(1 for f in fake.faults_served if f["kind"] == "rate_limit")
+
+
+async def test_a_reply_goes_before_a_10000_row_announcement_and_the_cap_holds(settings, clock):
+    """The outbox sends a 10,000-row announcement at the token's rate; members asking meanwhile are answered at
+    their turn (a handful of announcement rows go out in between, not thousands), and the fake's cap is never
+    exceeded: replies take the same budget instead of bursting over it."""
+    rate = 20
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as fake:
+        for i in range(10_000):
+            fake.user(FIRST_RECIPIENT + i)
+        fake.rate_limit(rate)
+        async with running_bot(settings, clock, **overrides(fake, delivery_rate_telegram=rate)) as (app, _server):
+            await queue_announcement(app.db, 10_000)
+            await until(lambda: broadcast_sends(fake) >= 2 * rate, 60, "the announcement under way")
+            members = [fake.user(700 + i) for i in range(8)]
+            asked_at = len(fake.calls)
+            for member in members:
+                fake.inject({"message": fake.new_user_message(member, member.chat, text="gạo kim sáng giảm bao nhiêu")})
+            await until(lambda: all(m.replies for m in members), 60, "every member's reply")
+            answered_at = max(i for i, (name, p) in enumerate(fake.calls)
+                              if name == "sendMessage" and int(p.get("chat_id", 0)) < FIRST_RECIPIENT)
+            between = broadcast_sends(fake, asked_at, answered_at)
+            assert all("20%" in m.last_reply for m in members)
+            assert between <= 2 * rate, f"{between} announcement messages went out before the replies"
+            assert broadcast_sends(fake) < 5_000  # the announcement was still going on
+            assert rate_limited(fake) == 0, "the fake's cap was exceeded"
+
+
+async def test_a_reply_is_not_given_up_after_five_429s(polling_only):
+    telegram = polling_only
+    telegram.fail("sendMessage", 429, times=6, retry_after=1)
+    user = telegram.user(121)
+    await user.says("gao kim sang", timeout=30)
+    assert "20%" in user.last_reply and APOLOGY not in user.last_reply
+    assert [f["status"] for f in telegram.faults_served] == [429] * 6
