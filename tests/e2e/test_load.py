@@ -5,8 +5,11 @@ chat; flood control; the send governor (replies before an announcement's rows, 4
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 from datetime import UTC, datetime
 
+import pytest
 from pydantic import SecretStr
 
 from storage.membership import format_code
@@ -50,17 +53,17 @@ BOT_ID = TELEGRAM_TOKEN.split(":")[0]
 FIRST_RECIPIENT = 1_000_000
 
 
-async def queue_announcement(db, count: int, prefix: str = "load") -> None:
+async def queue_announcement(db, count: int, prefix: str = "load", bot_id: str = BOT_ID) -> None:
     """``count`` broadcast rows in the outbox, as a chair's announcement queues them."""
     payload = {"text": "Công đoàn thông báo: hội nghị người lao động sáng thứ Bảy.", "choices": [], "photos": []}
-    items = [OutboxItem(dedupe_key=f"{prefix}:{i}", bot_id=BOT_ID, channel="telegram",
+    items = [OutboxItem(dedupe_key=f"{prefix}:{i}", bot_id=bot_id, channel="telegram",
                         chat_id=str(FIRST_RECIPIENT + i), payload=payload, kind="broadcast") for i in range(count)]
     async with db.sessions.begin() as session:
         await OutboxRepository(db).enqueue(session, items, datetime.now(UTC))
 
 
-def overrides(fake, mode: str = "polling", **more) -> dict:
-    values = {"telegram_token": SecretStr(TELEGRAM_TOKEN), "telegram_api_url": fake.base_url, "telegram_mode": mode}
+def overrides(fake, mode: str = "polling", token: str = TELEGRAM_TOKEN, **more) -> dict:
+    values = {"telegram_token": SecretStr(token), "telegram_api_url": fake.base_url, "telegram_mode": mode}
     if mode == "webhook":
         port = free_port()
         values.update(telegram_webhook_secret=SecretStr(WEBHOOK_SECRET), web_port=port,
@@ -110,3 +113,60 @@ async def test_a_reply_is_not_given_up_after_five_429s(polling_only):
     await user.says("gao kim sang", timeout=30)
     assert "20%" in user.last_reply and APOLOGY not in user.last_reply
     assert [f["status"] for f in telegram.faults_served] == [429] * 6
+
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def max_in_window(times: list[float], window: float = 1.0) -> int:
+    """The most arrivals in any sliding window of ``window`` seconds."""
+    best, first = 0, 0
+    for last, t in enumerate(times):
+        while t - times[first] >= window:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+async def redis_available() -> bool:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL)
+    try:
+        return bool(await client.ping())
+    except Exception:
+        return False
+    finally:
+        await client.aclose()
+
+
+async def test_two_processes_on_one_token_stay_under_the_cap_together(settings, clock, pg_database_url):
+    """Two servers (separate apps, separate governors) serve one bot token on one PostgreSQL database; both
+    delivery workers send the same announcement. With the budget in Redis the fake never sees more than the cap
+    in any second (before, each process had the whole cap: about twice of it together)."""
+    if not await redis_available():
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    rate, rows = 20, 200
+    bot_id = str(700_000_000 + uuid.uuid4().int % 100_000_000)  # a token of its own: a window of its own in Redis
+    token = f"{bot_id}:TEST-two-processes"
+    async with FakeTelegram.running(token=token) as fake:
+        for i in range(rows):
+            fake.user(FIRST_RECIPIENT + i)
+        fake.rate_limit(rate)
+        arrivals: list[float] = []
+        send_message = fake._handlers["sendMessage"]
+
+        async def timed(bot, params):
+            arrivals.append(time.monotonic())
+            return await send_message(bot, params)
+
+        fake._handlers["sendMessage"] = timed
+        common = {"database_url": pg_database_url, "redis_url": REDIS_URL, "delivery_rate_telegram": rate}
+        async with running_bot(settings, clock, **overrides(fake, "webhook", token, **common)) as (app, first), \
+                running_bot(settings, clock, **overrides(fake, "webhook", token, **common)) as (_, second):
+            assert first.governors["telegram"].shared is not None and second.governors["telegram"].shared is not None
+            await queue_announcement(app.db, rows, bot_id=bot_id)
+            await until(lambda: broadcast_sends(fake) >= rows, 120, "the whole announcement")
+            assert first.workers[0].sent > 0 and second.workers[0].sent > 0, "both processes sent"
+    assert rate_limited(fake) == 0, "the fake's cap was exceeded"
+    assert max_in_window(sorted(arrivals)) <= rate
