@@ -170,3 +170,25 @@ async def test_two_processes_on_one_token_stay_under_the_cap_together(settings, 
             assert first.workers[0].sent > 0 and second.workers[0].sent > 0, "both processes sent"
     assert rate_limited(fake) == 0, "the fake's cap was exceeded"
     assert max_in_window(sorted(arrivals)) <= rate
+
+
+async def test_a_flooding_member_is_slowed_and_another_member_is_served_meanwhile(telegram):
+    """100 messages at once from one member: they get one polite note, at most the minute's allowance of answers,
+    and another member who writes after the flood began is answered while the flooder's answers still go out."""
+    flooder, other = telegram.user(131), telegram.user(132)
+    for i in range(100):
+        telegram.inject({"message": telegram.new_user_message(flooder, flooder.chat, text=f"gạo kim sáng {i}")})
+    telegram.inject({"message": telegram.new_user_message(other, other.chat, text="sữa hà lan giảm bao nhiêu")})
+    await until(lambda: other.replies, 60, "the other member's reply")
+    await telegram.wait_idle(timeout=60, quiet=0.5)
+    allowance = telegram.app.settings.flood_per_minute
+    texts = [m["text"] for m in flooder.replies]
+    notes = [t for t in texts if "gửi tin nhắn hơi nhanh" in t]
+    assert len(notes) == 1, texts[-3:]
+    assert len(texts) == allowance + 1  # the allowance answered, the rest dropped after the one note
+    assert "30%" in other.last_reply
+    reply_to_other = max(i for i, (name, p) in enumerate(telegram.calls)
+                         if name == "sendMessage" and int(p.get("chat_id", 0)) == other.chat.id)
+    after = sum(1 for name, p in telegram.calls[reply_to_other:]
+                if name == "sendMessage" and int(p.get("chat_id", 0)) == flooder.chat.id)
+    assert after >= allowance // 3, f"only {after} of the flooder's answers came after the other member's"
