@@ -105,7 +105,7 @@ async def run(recipients: int, cap: float, url: str, replies: bool = False) -> d
             arrivals.clear()
             started = time.perf_counter()
             writing = asyncio.create_task(members_writing()) if replies else None
-            await worker.run_until_idle(timeout=recipients / cap * 3 + 60)
+            await worker.run_until_idle(timeout=recipients / cap * (6 if replies else 3) + 60)
             elapsed = time.perf_counter() - started
             if writing is not None:
                 writing.cancel()

@@ -37,7 +37,8 @@ FIRST = 2_000_000
 QUESTION = "gạo kim sáng giảm giá bao nhiêu"
 
 
-async def run(members: int, cap: float, url: str, link: bool, data_dir: Path, timeout: float) -> dict:
+async def run(members: int, cap: float, url: str, link: bool, data_dir: Path, timeout: float,
+              profile: str = "") -> dict:
     t = Translator()
     apology = t("bot.apology")
     linked_text = t("member.linked").split("{")[0]  # "Đã liên kết tài khoản này với hồ sơ đoàn viên "
@@ -66,7 +67,9 @@ async def run(members: int, cap: float, url: str, link: bool, data_dir: Path, ti
                    PYTHONPATH=str(ROOT))
         log_path = data_dir / "bot.log"
         with log_path.open("w") as log_file:
-            bot = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", env=env, cwd=str(data_dir),
+            profiler = ["-m", "cProfile", "-o", profile] if profile else []
+            bot = await asyncio.create_subprocess_exec(sys.executable, *profiler, "-m", "bot", "run", env=env,
+                                                       cwd=str(data_dir),
                                                        stdout=log_file, stderr=log_file)
             try:
                 deadline = time.monotonic() + 300
@@ -113,6 +116,7 @@ async def main() -> None:
     parser.add_argument("--both", action="store_true", help="a question round, then a /lienket round")
     parser.add_argument("--database-url", default="", help="SQLAlchemy URL (default: a scratch SQLite file)")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--profile", default="", help="run the bot under cProfile, writing this file")
     parser.add_argument("--write", action="store_true", help="write the results into docs/benchmarks.md")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -123,7 +127,7 @@ async def main() -> None:
             url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'burst.db'}"
             if args.database_url and args.database_url.startswith("postgresql"):
                 url = await fresh_pg(args.database_url)
-            r = await run(args.members, args.cap, url, link, Path(tmp), args.timeout)
+            r = await run(args.members, args.cap, url, link, Path(tmp), args.timeout, args.profile)
         database = "PostgreSQL" if "postgresql" in url else "SQLite"
         what = "`/lienket CODE`" if link else "a question"
         linked = f"{r['linked']:,}" if link else "—"

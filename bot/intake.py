@@ -93,11 +93,15 @@ class Intake:
         self._held = 0  # jobs queued or running
         self._idle: asyncio.Event | None = None
         self._tasks: list[asyncio.Task] = []
+        self._notes: set[asyncio.Task] = set()
+        self._closed = False  # stopping: nothing new is taken
         self.dropped = 0  # updates dropped by flood control
 
     # ----- putting -----------------------------------------------------------------------------------
     async def put(self, chat: str, job: Job, member: str | None = None, on_flood: Job | None = None) -> bool:
         """Queue ``job`` for ``chat``, waiting while the intake is full; False when flood control dropped it."""
+        if self._closed:  # stopping: a poller waits here until it is cancelled, its update not confirmed
+            await asyncio.get_running_loop().create_future()
         if not self._flood_admits(member, on_flood):
             return False
         self._start()
@@ -111,7 +115,7 @@ class Intake:
     def offer(self, chat: str, job: Job, member: str | None = None, on_flood: Job | None = None) -> bool | None:
         """Queue ``job`` without waiting: True when queued, None when the intake is full (nothing queued: the
         caller sheds the update), False when flood control dropped it."""
-        if self.full:
+        if self.full or self._closed:
             return None
         if not self._flood_admits(member, on_flood):
             return False
@@ -137,8 +141,9 @@ class Intake:
         if verdict == "note":
             log.info("flood control: a member is sending too fast; their excess messages are dropped")
             if on_flood is not None:  # the note goes through the member's chat like any job, but takes no slot
-                self._start()
-                self._tasks.append(asyncio.create_task(self._run(on_flood)))
+                task = asyncio.create_task(self._run(on_flood))
+                self._notes.add(task)
+                task.add_done_callback(self._notes.discard)
         return False
 
     def _queue(self, chat: str, job: Job) -> None:
@@ -197,13 +202,14 @@ class Intake:
         return self._held == 0
 
     async def stop(self, timeout: float | None = 5.0) -> None:  # noqa: ASYNC109
-        """Drain (at most ``timeout``), then stop the workers."""
+        """Take nothing new, drain (at most ``timeout``), then stop the workers."""
+        self._closed = True
         left = not await self.drain(timeout)
         if left:
             log.warning("intake: %d updates still queued or running at stop", self._held)
-        for task in self._tasks:
+        for task in [*self._tasks, *self._notes]:
             task.cancel()
-        for task in self._tasks:
+        for task in [*self._tasks, *self._notes]:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
