@@ -15,6 +15,8 @@ import signal
 from aiohttp import web
 
 from bot.app import App, build_app
+from bot.governor import SendGovernor, build_governor
+from bot.intake import build_intake
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,8 @@ class Server:
         self.port: int | None = None
         #: set once every webhook is registered with its platform (Zalo's waits for getMe, in the background)
         self.registered = asyncio.Event()
+        self.intake = build_intake(self.settings, app.db)  # every channel's updates, bounded (bot/intake.py)
+        self.governors: dict[str, SendGovernor] = {}  # channel -> its bot token's send budget (bot/governor.py)
 
     async def start(self) -> None:
         s = self.settings
@@ -103,11 +107,15 @@ class Server:
                                                         (s.zalo_token, s.zalo_mode))
                                   if token is not None and mode == "webhook")
         if s.telegram_token is not None:
+            from bot.channels.telegram import CHANNEL as TELEGRAM
             from bot.channels.telegram import TelegramChannel
 
+            self.governors[TELEGRAM] = build_governor(s, TELEGRAM, s.telegram_token.get_secret_value(),
+                                                      s.delivery_rate_telegram)
             telegram = TelegramChannel(self.app.core, self.app.db, self.app.translator,
                                        s.telegram_token.get_secret_value(), api_url=s.telegram_api_url,
-                                       durable_dedupe=s.telegram_mode == "webhook")
+                                       durable_dedupe=s.telegram_mode == "webhook", intake=self.intake,
+                                       governor=self.governors[TELEGRAM], reply_max_wait=s.reply_max_wait)
             self.channels.append(telegram)
             if s.telegram_mode == "webhook":
                 secret = s.telegram_webhook_secret.get_secret_value()
@@ -118,10 +126,13 @@ class Server:
                 self._task(telegram.run_polling(), "telegram-polling")
             self._start_telegram_delivery(s.telegram_token.get_secret_value(), telegram.bot_id)
         if s.zalo_token is not None:
+            from bot.channels.zalo import CHANNEL as ZALO
             from bot.channels.zalo import ZaloChannel
 
+            self.governors[ZALO] = build_governor(s, ZALO, s.zalo_token.get_secret_value(), s.delivery_rate_zalo)
+
             zalo = ZaloChannel(self.app.core, self.app.db, self.app.translator, s.zalo_token.get_secret_value(),
-                               api_url=s.zalo_api_url, durable_dedupe=s.zalo_mode == "webhook")
+                               api_url=s.zalo_api_url, durable_dedupe=s.zalo_mode == "webhook", intake=self.intake)
             self.channels.append(zalo)
             if s.zalo_mode == "webhook":
                 zsecret = s.zalo_webhook_secret.get_secret_value()
@@ -170,7 +181,8 @@ class Server:
         from bot.workers.delivery import DeliveryWorker
 
         worker = DeliveryWorker(self.app.db, sender, bot_id=bot_id, channel=channel, rate_per_second=rate,
-                                per_chat_interval=self.settings.delivery_per_chat_interval)
+                                per_chat_interval=self.settings.delivery_per_chat_interval,
+                                governor=self.governors.get(channel))
         self.workers.append(worker)
         return worker
 
@@ -246,10 +258,11 @@ class Server:
         (their replies go out), the outbox sends in flight settle their rows; then every task is cancelled."""
         if self.scheduler is not None:
             self.scheduler.stop()
-        if self.web_runner is not None:
+        if self.web_runner is not None:  # no new webhook updates
             with contextlib.suppress(Exception):
                 await self.web_runner.cleanup()
             self.web_runner = None
+        await self.intake.stop(timeout=10)  # the updates taken in are handled (their replies sent) first
         for channel in self.channels:  # each stops receiving and waits for its updates in hand
             with contextlib.suppress(Exception):
                 await channel.stop()
@@ -266,6 +279,9 @@ class Server:
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        for governor in self.governors.values():
+            with contextlib.suppress(Exception):
+                await governor.close()
 
 
 def _unreachable(exc: BaseException) -> bool:

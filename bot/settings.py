@@ -79,6 +79,15 @@ class Settings(BaseSettings):
     #: seconds between two rounds of broadcast progress (a chair's live message on Telegram is refreshed then)
     progress_interval: float = Field(default=5.0, gt=0)
 
+    #: under load (bot/intake.py, bot/governor.py): updates handled at once (0: sized to the database), updates held
+    #: in memory, messages a member may send in a minute before they are slowed, seconds a reply waits out 429s,
+    #: and Redis (e.g. redis://127.0.0.1:6379/0) to share each bot token's send rate between processes
+    intake_workers: int = Field(default=0, ge=0)
+    intake_capacity: int = Field(default=1000, ge=1)
+    flood_per_minute: int = Field(default=30, ge=1)
+    reply_max_wait: float = Field(default=300.0, gt=0)
+    redis_url: str = ""
+
     #: where the webhook server listens (behind a reverse proxy)
     web_host: str = "127.0.0.1"
     web_port: int = 8080

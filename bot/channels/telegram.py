@@ -44,10 +44,13 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
     Update,
+    User,
 )
 from aiohttp import web
 
 from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers
+from bot.governor import SendGovernor
+from bot.intake import Intake
 from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
 from handlers.core import Core
 from handlers.text import split_text
@@ -66,32 +69,55 @@ DRAIN_SECONDS = 10.0  # at a stop (SIGTERM), how long the updates in hand may ta
 COMMANDS = ("start", "menu", "help", "hotro", "hoso", "nhacnho", "lienket", "toi", "huylienket", "duyet", "thongbao")
 
 
-class RetryMiddleware(BaseRequestMiddleware):
-    """Waits out 429 (``retry_after``) and retries 5xx and network errors with backoff."""
+#: the calls that count against the bot's message rate (bot/governor.py)
+GOVERNED = frozenset({"SendMessage", "SendPhoto", "SendMediaGroup", "SendDocument", "EditMessageText",
+                      "EditMessageReplyMarkup", "EditMessageCaption"})
 
-    def __init__(self, attempts: int = 5, base_delay: float = 0.5, max_retry_after: float = 60.0) -> None:
+
+class RetryMiddleware(BaseRequestMiddleware):
+    """Waits out 429 (``retry_after``) and retries 5xx and network errors with backoff.
+
+    With a ``governor`` (bot/governor.py) the calls in ``GOVERNED`` take the bot token's send budget at reply
+    priority, a 429 pauses every sender of the token, and 429s do not use up attempts: the call waits its turn
+    again until ``max_wait`` seconds of retry_after have passed.
+    """
+
+    def __init__(self, attempts: int = 5, base_delay: float = 0.5, max_retry_after: float = 60.0,
+                 governor: SendGovernor | None = None, max_wait: float = 300.0) -> None:
         self.attempts = attempts
         self.base_delay = base_delay
         self.max_retry_after = max_retry_after
+        self.governor = governor
+        self.max_wait = max_wait
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
                        method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
-        for attempt in range(1, self.attempts + 1):
+        governor = self.governor if type(method).__name__ in GOVERNED else None
+        attempt, waited = 0, 0.0
+        while True:
+            attempt += 1
             try:
+                if governor is not None:
+                    return await governor.send(lambda: make_request(bot, method))
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
-                if attempt == self.attempts or exc.retry_after > self.max_retry_after:
+                if governor is not None:
+                    governor.pause(exc.retry_after)  # the next turn waits it out, with every other sender
+                    waited += exc.retry_after
+                    attempt -= 1
+                    if waited <= self.max_wait:
+                        continue
+                if attempt >= self.attempts or exc.retry_after > self.max_retry_after or waited > self.max_wait:
                     raise
                 log.warning("telegram %s: 429, retrying after %ss", type(method).__name__, exc.retry_after)
                 await asyncio.sleep(exc.retry_after)
             except (TelegramServerError, TelegramNetworkError) as exc:
-                if attempt == self.attempts:
+                if attempt >= self.attempts:
                     raise
                 delay = self.base_delay * 2 ** (attempt - 1)
                 log.warning("telegram %s: %s, retry %d in %.1fs", type(method).__name__, type(exc).__name__,
                             attempt, delay)
                 await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -187,17 +213,21 @@ class TelegramSender:
 class TelegramChannel:
     def __init__(self, core: Core, db: Database, translator: Translator, token: str, *,
                  api_url: str = "https://api.telegram.org", bot_id: str | None = None,
-                 durable_dedupe: bool = True) -> None:
+                 durable_dedupe: bool = True, intake: Intake | None = None,
+                 governor: SendGovernor | None = None, reply_max_wait: float = 300.0) -> None:
         self.core = core
         self.t = translator
         self.updates = UpdateLog(db.sessions, durable=durable_dedupe)
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")))
-        session.middleware(RetryMiddleware())
+        session.middleware(RetryMiddleware(governor=governor, max_wait=reply_max_wait))
         self.bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=None))
         self.bot_id = bot_id or str(self.bot.id)
         self.username: str | None = None
         self.dispatcher = Dispatcher()
         self.dispatcher.include_router(self._router())
+        self.intake = intake
+        if intake is not None:  # bounded processing, in order per chat (bot/intake.py)
+            self.dispatcher.update.outer_middleware(self._queue)
         self.dispatcher.update.outer_middleware(self._dedupe)
         self._tasks: set[asyncio.Task] = set()
         self._stopping = asyncio.Event()
@@ -225,6 +255,27 @@ class TelegramChannel:
             language=user.language_code if user else None, contact_phone=contact, attachments=attachments,
             received_at=message.date or datetime.now(UTC), is_group=message.chat.type != "private",
             bot_username=self.username)
+
+    async def _queue(self, handler: Callable[[Update, dict], Awaitable], update: Update, data: dict) -> None:
+        """Hand the update to the intake; waits while it is full, so polling fetches no more than it can hold.
+        A stored webhook update comes already queued (``_handle_stored``)."""
+        assert self.intake is not None
+        if data.get("queued"):
+            return await handler(update, data)
+        chat, user = _chat_and_user(update)
+        await self.intake.put(chat, lambda: handler(update, data), member=f"{CHANNEL}:{user.id}" if user else None,
+                              on_flood=self._slow_down(chat, user))
+
+    def _slow_down(self, chat: str, user) -> Callable[[], Awaitable] | None:
+        """The polite note flood control sends a member once (None: an update without a chat)."""
+        if not chat.lstrip("-").isdigit():
+            return None
+        lang = user.language_code if user else None
+
+        async def slow_down() -> None:
+            await self._safe_send(int(chat), Reply(self.t("flood.slow_down", self.t.language_for(lang))))
+
+        return slow_down
 
     async def _dedupe(self, handler: Callable[[Update, dict], Awaitable], update: Update, data: dict):
         """The same update delivered twice (webhook retries, a restart mid-batch) is handled once. A webhook update
@@ -325,7 +376,7 @@ class TelegramChannel:
         except Exception as exc:  # no webhook to delete on many servers; getUpdates tells if one is set
             log.warning("telegram: deleteWebhook failed (%s); polling anyway", _short(exc))
         await self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False,
-                                            polling_timeout=20)
+                                            polling_timeout=20, handle_as_tasks=self.intake is None)
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -394,7 +445,21 @@ class TelegramChannel:
         task.add_done_callback(self._tasks.discard)
 
     async def _handle_stored(self, key: str, update: Update) -> None:
-        await self.dispatcher.feed_update(self.bot, update, stored=True)
+        """Handle a stored webhook update, then mark it handled: through the intake when there is one (waiting
+        while it is full), so the mark comes only after the handling, never when the update was just queued."""
+        async def handle() -> None:
+            await self.dispatcher.feed_update(self.bot, update, stored=True, queued=True)
+            await self._mark_done(key)
+
+        if self.intake is None:
+            await handle()
+            return
+        chat, user = _chat_and_user(update)
+        if not await self.intake.put(chat, handle, member=f"{CHANNEL}:{user.id}" if user else None,
+                                     on_flood=self._slow_down(chat, user)):
+            await self._mark_done(key)  # flood control dropped it: not handled later either
+
+    async def _mark_done(self, key: str) -> None:
         try:
             await self.updates.done(self.bot_id, CHANNEL, key)
         except Exception:
@@ -428,6 +493,15 @@ class TelegramChannel:
         except TelegramAPIError as exc:
             raise MessengerStopped(f"telegram: setWebhook failed ({_short(exc)}); Telegram stopped. Check "
                                    "UNIONBOT_TELEGRAM_WEBHOOK_URL.") from None
+
+
+def _chat_and_user(update: Update) -> tuple[str, User | None]:
+    """The chat an update belongs to (its intake queue) and who sent it."""
+    query = update.callback_query
+    message = update.message or (query.message if query else None)
+    user = update.message.from_user if update.message else (query.from_user if query else None)
+    chat = str(message.chat.id) if message is not None else f"update:{update.update_id}"
+    return chat, user
 
 
 def _short(exc: BaseException) -> str:

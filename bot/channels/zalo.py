@@ -26,6 +26,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
 from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers, field_names
+from bot.intake import Intake
 from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
 from handlers.core import Core
 from handlers.text import split_text
@@ -259,8 +260,10 @@ def unwrap(payload: Any) -> dict | None:
 
 class ZaloChannel:
     def __init__(self, core: Core, db: Database, translator: Translator, token: str, *,
-                 api_url: str = "https://bot-api.zaloplatforms.com", durable_dedupe: bool = True) -> None:
+                 api_url: str = "https://bot-api.zaloplatforms.com", durable_dedupe: bool = True,
+                 intake: Intake | None = None) -> None:
         self.core = core
+        self.intake = intake
         self.t = translator
         self.client = ZaloClient(token, api_url)
         self.updates = UpdateLog(db.sessions, durable=durable_dedupe)
@@ -359,12 +362,31 @@ class ZaloChannel:
                 await self._sleep(min_interval - (asyncio.get_running_loop().time() - started))
                 continue
             event = unwrap(event) or event
-            self._spawn(self.handle_event(event))
+            if self.intake is None:
+                self._spawn(self.handle_event(event))
+                continue
+            try:
+                incoming = self.incoming(event)
+            except BadPayload as exc:
+                log.warning("zalo: %s; skipped", exc)
+                continue
+            if incoming is not None:  # waits while the intake is full: no more polls than it can hold
+                await self.intake.put(*self._queued(incoming, lambda e=event: self.handle_event(e)))
 
     async def _sleep(self, seconds: float) -> None:
         if seconds > 0:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    def _queued(self, incoming: Incoming, job) -> tuple:
+        """``Intake.put`` arguments for an event: its chat, the job, and flood control by member."""
+        chat = incoming.chat_id
+
+        async def slow_down() -> None:
+            with contextlib.suppress(Exception):
+                await self.send(chat, Reply(self.t("flood.slow_down")))
+
+        return chat, job, f"{CHANNEL}:{incoming.user_id}", slow_down
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
@@ -409,10 +431,16 @@ class ZaloChannel:
             except Exception:  # the database is away: the platform delivers it again later
                 log.warning("zalo: could not store message %s; answered 503", key, exc_info=True)
                 return web.Response(status=503, text="try again", headers={"Retry-After": "5"})
-            if fresh:
+            if not fresh:
+                log.info("zalo message %s already received; skipped", key)
+            elif self.intake is None:
                 self._spawn(self._handle_stored(key, event))
             else:
-                log.info("zalo message %s already received; skipped", key)
+                queued = self.intake.offer(*self._queued(incoming, lambda: self._handle_stored(key, event)))
+                if queued is None:  # full: it is stored, so the 200 stands; the stored-update pass takes it later
+                    log.warning("zalo: intake full; message %s left for the stored-update pass", key)
+                elif not queued:  # flood control dropped it: never handled later either
+                    self._spawn(self.updates.done(self.bot_id, CHANNEL, key))
             return web.json_response({"ok": True})
 
         app.router.add_post(path, receive)

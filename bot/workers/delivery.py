@@ -171,8 +171,11 @@ class DeliveryWorker:
                  backoff: float = 2.0, max_backoff: float = 600.0, idle_sleep: float = 0.2,
                  flush_interval: float = 0.05,
                  on_progress: Callable[[int, dict[str, int]], Any] | None = None,
-                 progress_every: int | None = None) -> None:
+                 progress_every: int | None = None, governor: Any = None) -> None:
         self.repo = OutboxRepository(db)
+        #: the bot token's ``SendGovernor`` (bot/governor.py), shared with direct replies, which go first; without
+        #: one the worker has a ``WindowLimiter`` of its own at ``rate_per_second``
+        self.governor = governor
         self.sender = sender
         self.bot_id, self.channel = bot_id, channel
         self.rate = rate_per_second
@@ -189,7 +192,7 @@ class DeliveryWorker:
         #: progress is reported every this many settled rows of a broadcast (default: ``batch``)
         self.progress_every = progress_every or batch
         self.sent = 0  # rows this worker marked sent
-        self._limiter: WindowLimiter | None = None
+        self._limiter: WindowLimiter | Any = None
         self._slots: asyncio.Semaphore | None = None
         self._stopping = asyncio.Event()
         self._paused_until = 0.0  # loop time
@@ -214,7 +217,12 @@ class DeliveryWorker:
         loop = asyncio.get_running_loop()
         self._stopping.clear()
         self._slots = asyncio.Semaphore(self.concurrency)
-        self._limiter = make_limiter(self.rate) if self.rate else None
+        if self.governor is not None:
+            from bot.governor import BULK
+
+            self._limiter = self.governor.lane(BULK)
+        else:
+            self._limiter = make_limiter(self.rate) if self.rate else None
         self._idle_until = 0.0
         log.info("delivery %s/%s: started (worker %s, %.1f msg/s)", self.channel, self.bot_id, self.worker_id,
                  self.rate or 0)
@@ -330,6 +338,8 @@ class DeliveryWorker:
                                                     edit=row.message_id if row.live else None)
             except RetryAfter as exc:
                 self._paused_until = max(self._paused_until, loop.time() + exc.seconds)
+                if self.governor is not None:  # every sender of the token waits, replies too
+                    self.governor.pause(exc.seconds)
                 log.warning("delivery %s/%s: 429, pausing %.1fs", self.channel, self.bot_id, exc.seconds)
                 await self.repo.reschedule(row.id, self.clock() + timedelta(seconds=exc.seconds), str(exc),
                                            count_failure=False)
