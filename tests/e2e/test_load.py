@@ -187,6 +187,10 @@ async def test_a_flooding_member_is_slowed_and_another_member_is_served_meanwhil
     assert len(notes) == 1, texts[-3:]
     assert len(texts) == allowance + 1  # the allowance answered, the rest dropped after the one note
     assert "30%" in other.last_reply
+    if telegram.mode == "webhook":
+        # the fake posts webhook updates one after another and each is stored before its 200: the other member's
+        # update reaches the bot only after the flood's hundred, so the order of the replies says nothing here
+        return
     reply_to_other = max(i for i, (name, p) in enumerate(telegram.calls)
                          if name == "sendMessage" and int(p.get("chat_id", 0)) == other.chat.id)
     after = sum(1 for name, p in telegram.calls[reply_to_other:]
