@@ -8,13 +8,14 @@ logged with the event's ids and the member gets a short apology.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from handlers.broadcast import FLOW as BROADCAST_FLOW
 from handlers.broadcast import Broadcasts
+from handlers.facts import FactAnswers, entry_records, passage_records
 from handlers.hardship import FORM, INFO, REVIEW, Hardship
 from handlers.membership import LINK_FLOW, LinkPolicy, Membership
 from handlers.qa import KnowledgeAnswers
@@ -23,6 +24,7 @@ from handlers.text import split_text
 from handlers.types import Choice, Incoming, Outcome, Reply
 from locales import Translator
 from nlu import intents
+from nlu.evidence import EvidenceIndex, Passage
 from nlu.matcher import Matcher
 from nlu.normalize import fold
 from storage.conversation import State, StateStore
@@ -79,8 +81,9 @@ class CoreConfig:
 class Core:
     def __init__(self, *, matcher: Matcher, knowledge: KnowledgeBase, db: Database, translator: Translator,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 config: CoreConfig | None = None) -> None:
+                 config: CoreConfig | None = None, passages: Sequence[Passage] = ()) -> None:
         self.matcher = matcher
+        self.passages = list(passages)
         self.db = db
         self.t = translator
         self.clock = clock
@@ -102,6 +105,14 @@ class Core:
     def set_knowledge(self, knowledge: KnowledgeBase) -> None:
         self.knowledge = knowledge
         self.answers = KnowledgeAnswers(knowledge, self.t)
+        self.set_passages(self.passages)
+
+    def set_passages(self, passages: Sequence[Passage]) -> None:
+        """The ingested documents' sentences: with the knowledge entries, the evidence fact questions use."""
+        self.passages = list(passages)
+        index = EvidenceIndex([*entry_records(self.knowledge.entries, self.t), *passage_records(self.passages)],
+                              self.matcher.normalize)
+        self.facts = FactAnswers(index, self.t, self.states, self.unanswered, self.clock, self.config.log_unanswered)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         return (await self.process(incoming)).replies
@@ -174,6 +185,9 @@ class Core:
             return Outcome(outcome.replies, intent, u.confidence, False)
         if intent in intents.SMALL_TALK:
             return Outcome(small_talk(intent, self.t, lang), intent, u.confidence, False)
+        outcome = await self.facts.respond(incoming, u, lang)  # a fact question: the evidence answers or declines
+        if outcome is not None:
+            return outcome
         if intent in intents.INTENT_KINDS:
             return Outcome(self.answers.answer(intent, u, lang, today), intent, u.confidence, False)
         return await self._fallback(incoming, u.normalized.folded, intent, u.confidence, lang)
