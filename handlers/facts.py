@@ -32,6 +32,8 @@ FOLLOW_UP_FOR = timedelta(minutes=10)
 #: kinds of answer that name one fact: when the evidence has none, the bot says so instead of listing a topic
 SPECIFIC = frozenset({"date", "person", "quantity", "place", "definition", "which"})
 MAX_SENTENCE = 420
+#: an in-scope intent this sure, without evidence for the exact fact, is still answered by the entries' sheets
+CONFIDENT = 0.5
 _FOLLOW_START = ("con ", "the con ", "the ", "vay con ", "vay ", "va ", "thi ")
 _FOLLOW_END = ("thi sao", "thi the nao", "thi nao", "the nao", "ra sao", "sao", "thi")
 _SPLIT_PARTS = re.compile(r"[?;\n]+")
@@ -126,9 +128,15 @@ class FactAnswers:
         if answered:
             await self._remember(incoming, question)
             return Outcome([self._answer(findings, text, lang)], intent, max(f.coverage for f in answered), False)
+        missing = [m for f in unknown for m in f.missing]
+        named = [e for e in u.entities if " " in e.matched or len(e.matched) >= 6]
+        if in_scope and named and previous is None and not question.constrained and all(
+                kind == "term" for kind, _ in missing):
+            return None  # the question names a knowledge entry: its sheet answers better than a refusal
         if unknown:
-            missing = [m for f in unknown for m in f.missing]
             return await self._decline(incoming, text, self._unknown_text(missing, text, lang), u, lang)
+        if in_scope and previous is None and u.confidence >= CONFIDENT:
+            return None  # the classifier is sure of the topic: the knowledge entries answer as before
         if question.kind in SPECIFIC or question.constrained or previous is not None:
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
         return None

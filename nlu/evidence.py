@@ -43,6 +43,7 @@ CANDIDATES = 60
 KINDS = ("date", "person", "quantity", "place", "definition", "list")
 _NUMBER_WORDS = {"mot": 1, "nhat": 1, "hai": 2, "nhi": 2, "ba": 3, "bon": 4, "tu": 4, "sau": 6}
 _YEAR = re.compile(r"^(19|20)\d\d$")
+_UNIT_WORDS = frozenset({"nguoi", "don", "dot", "nam", "thang", "ngay", "lan"})
 _MONEY_TOPICS = frozenset({"gia", "tien", "phi", "luong", "kinh"})
 _MONEY_WORDS = frozenset({"dong", "trieu", "ty", "nghin", "ngan", "usd"})
 _TIME_WORDS = frozenset({"thang", "nam", "ngay", "tuan", "gio"})
@@ -173,6 +174,8 @@ class _Meta:
     has_person: bool
     has_list: bool
     text: str = ""
+    lead: bool = False  # the first sentence of a knowledge entry's summary
+    label: frozenset[str] = frozenset()  # the entry's name
     defines: frozenset[str] = field(default_factory=frozenset)  # folded words just before a " là "
 
 
@@ -299,7 +302,8 @@ class EvidenceIndex:
                 context=frozenset(ctx_toks), places=places, clusters=clusters, phases=phases,
                 years=frozenset(years), numbers=self._numbers(toks), has_date=bool(_DATE_RE.search(r.text)),
                 has_person=self._has_person(r.text), has_list=r.text.count(",") >= 2 or ":" in r.text,
-                defines=self._defines(toks), text=r.text)
+                defines=self._defines(toks), text=r.text, lead=r.entry_id is not None and r.position == 0,
+                label=frozenset(self._tokens(r.label)))
             self._meta.append(meta)
             self.known_places |= places
             self.known_clusters |= clusters
@@ -435,6 +439,8 @@ class EvidenceIndex:
             if _years([t]) and _YEAR.match(t.split("-")[0]):
                 used.add(i)
         kind, unit, cue_at = self._kind(toks)
+        if kind == "quantity" and "%" in text:
+            unit = ("%",)
         used |= cue_at
         terms = []
         for i, t in enumerate(toks):
@@ -466,7 +472,7 @@ class EvidenceIndex:
                         after = list(toks[i + n:i + n + 2])
                         if after[:2] == ["phan", "tram"]:
                             unit = ("%",)
-                        elif after:
+                        elif after and after[0] not in self.lang.stopwords - _UNIT_WORDS:
                             unit = tuple(after[:1])
         if kind == "definition" and any(w in self.lang.what_nouns for w in toks):
             kind = None  # "chủ đề năm 2022 là gì": the theme's words, not a definition
@@ -529,8 +535,8 @@ class EvidenceIndex:
             return 1.0 if m.places or "tai" in m.words else 0.4
         if kind == "list":
             return 1.0 if m.has_list and ":" in m.text else 0.85 if m.has_list else 0.6
-        if kind == "definition":
-            return 1.0 if any(t in m.defines for t in q.terms) else 0.3
+        if kind == "definition":  # "X là ...", or the first sentence of the summary of the entry named X
+            return 1.0 if any(t in m.defines for t in q.terms) or m.lead and set(q.terms) <= m.label else 0.3
         if kind == "which":
             return 1.0 if set(q.unit) <= m.words else 0.4
         return 1.0
@@ -556,6 +562,8 @@ class EvidenceIndex:
                 total += w
                 if (a, b) in m.pairs:
                     got += w
+                elif a in m.context and b in m.context:
+                    got += 0.6 * w
         return got / total if total else 1.0
 
     def search(self, q: Question) -> Finding:
