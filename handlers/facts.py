@@ -125,19 +125,19 @@ class FactAnswers:
         if in_scope and plain and previous is None and not unknown:
             return None  # a question about a topic: the knowledge entries' sheets and lists answer it
         intent = u.intent if in_scope else intents.UNION_FACT
-        if answered:
+        missing = [m for f in unknown for m in f.missing]
+        constraint_missing = any(kind != "term" for kind, _ in missing)
+        if answered and (u.intent != intents.OUT_OF_SCOPE or previous is not None):
             await self._remember(incoming, question)
             return Outcome([self._answer(findings, text, lang)], intent, max(f.coverage for f in answered), False)
-        missing = [m for f in unknown for m in f.missing]
+        if constraint_missing:
+            return await self._decline(incoming, text, self._unknown_text(missing, text, lang), u, lang)
         named = [e for e in u.entities if " " in e.matched or len(e.matched) >= 6]
-        if in_scope and named and previous is None and not question.constrained and all(
-                kind == "term" for kind, _ in missing):
-            return None  # the question names a knowledge entry: its sheet answers better than a refusal
+        if in_scope and previous is None and (named or u.confidence >= CONFIDENT):
+            return None  # the classifier is sure of the topic: the knowledge entries answer as before
         if unknown:
             return await self._decline(incoming, text, self._unknown_text(missing, text, lang), u, lang)
-        if in_scope and previous is None and u.confidence >= CONFIDENT:
-            return None  # the classifier is sure of the topic: the knowledge entries answer as before
-        if question.kind in SPECIFIC or question.constrained or previous is not None:
+        if in_scope and (question.kind in SPECIFIC or question.constrained or previous is not None):
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
         return None
 
