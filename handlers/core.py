@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.broadcast import FLOW as BROADCAST_FLOW
 from handlers.broadcast import Broadcasts
-from handlers.facts import FactAnswers, entry_records, passage_records
+from handlers.facts import FactAnswers, domain_words, entry_records, passage_records
 from handlers.hardship import FORM, INFO, REVIEW, Hardship
 from handlers.membership import LINK_FLOW, LinkPolicy, Membership
 from handlers.qa import KnowledgeAnswers
@@ -111,7 +111,7 @@ class Core:
         """The ingested documents' sentences: with the knowledge entries, the evidence fact questions use."""
         self.passages = list(passages)
         index = EvidenceIndex([*entry_records(self.knowledge.entries, self.t), *passage_records(self.passages)],
-                              self.matcher.normalize)
+                              self.matcher.normalize, common=domain_words())
         self.facts = FactAnswers(index, self.t, self.states, self.unanswered, self.clock, self.config.log_unanswered)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:

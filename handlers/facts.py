@@ -14,14 +14,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from handlers.text import clip, fmt_date
 from handlers.types import Incoming, Outcome, Reply
 from locales import Translator
 from nlu import intents
+from nlu.data import load_training_examples
 from nlu.evidence import EvidenceIndex, Finding, Passage, Question, Record, records_from_passages
 from nlu.matcher import Understanding
-from nlu.normalize import clean, fold, tokens
+from nlu.normalize import clean, fold, normalize_tones, tokens
 from storage.conversation import State, StateStore
 from storage.knowledge import Entry
 from storage.unanswered import UnansweredLog
@@ -73,6 +75,13 @@ def entry_records(entries: Iterable[Entry], t: Translator, lang: str = "vi") -> 
         if e.commendation:
             add([t("facts.kb.figures", lang, name=e.name, figures=e.commendation.figures)])
     return out
+
+
+@lru_cache(maxsize=1)
+def domain_words() -> frozenset[str]:
+    """The words of the in-scope intent examples, accents kept: the domain's everyday language."""
+    return frozenset(w.lower() for text, label in load_training_examples() if label != intents.OUT_OF_SCOPE
+                     for w in tokens(normalize_tones(clean(text))))
 
 
 def passage_records(passages: Iterable[Passage]) -> list[Record]:
@@ -133,7 +142,7 @@ class FactAnswers:
         if constraint_missing:
             return await self._decline(incoming, text, self._unknown_text(missing, text, lang), u, lang)
         named = [e for e in u.entities if " " in e.matched or len(e.matched) >= 6]
-        if in_scope and previous is None and (named or u.confidence >= CONFIDENT):
+        if in_scope and previous is None and (named or u.confidence >= CONFIDENT and not unknown):
             return None  # the classifier is sure of the topic: the knowledge entries answer as before
         if unknown:
             return await self._decline(incoming, text, self._unknown_text(missing, text, lang), u, lang)

@@ -29,7 +29,8 @@ import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from nlu.normalize import Normalizer, fold, is_syllable
+from nlu.normalize import Normalizer, clean, fold, is_syllable, normalize_tones
+from nlu.normalize import tokens as word_tokens
 
 DATA_FILE = Path(__file__).with_name("data") / "evidence.yaml"
 
@@ -267,8 +268,13 @@ def _places(toks: Sequence[str], places: dict[tuple[str, ...], str], fuzzy: bool
 
 
 class EvidenceIndex:
-    def __init__(self, records: Iterable[Record], normalizer: Normalizer, language: Language | None = None) -> None:
+    def __init__(self, records: Iterable[Record], normalizer: Normalizer, language: Language | None = None,
+                 common: Iterable[str] = ()) -> None:
+        """``common``: words of the domain's everyday language (the intent examples' words, with their accents):
+        a question's word the evidence lacks is a reason to decline only when it is not one of them."""
         self.normalize = normalizer
+        self.common = frozenset(w.lower() for w in common)
+        self.common_folded = frozenset(fold(w) for w in self.common)
         self.lang = language or Language.load()
         self.records: list[Record] = list(records)
         self._meta: list[_Meta] = []
@@ -423,7 +429,7 @@ class EvidenceIndex:
         toks = self._correct(self.normalize(text).tokens)
         used: set[int] = set()
         places = []
-        for start, end, name in _places(toks, self.lang.places, fuzzy=True):
+        for start, end, name in _places(toks, self.lang.places):
             places.append(name)
             used.update(range(start, end))
         clusters = sorted(_cluster_numbers(toks))
@@ -496,9 +502,17 @@ class EvidenceIndex:
 
     def unknown(self, q: Question) -> tuple[tuple[str, str], ...]:
         missing: list[tuple[str, str]] = []
+        accented = [w.lower() for w in word_tokens(normalize_tones(clean(q.text)))]
         for t in q.terms:
-            if not any(x in self.vocabulary for x in self._expand(t)):
-                missing.append(("term", t))
+            if any(x in self.vocabulary for x in self._expand(t)):
+                continue
+            if t in self.common_folded:
+                # an everyday word of the domain ("mua", "chia") is no subject of its own, unless the accents
+                # typed say it is another word ("hưu" is not "hữu")
+                typed = [w for w in accented if fold(w) == t]
+                if not typed or any(w in self.common or w == t for w in typed):
+                    continue
+            missing.append(("term", t))
         missing.extend(("place", p) for p in q.places if p not in self.known_places)
         missing.extend(("cluster", str(c)) for c in q.clusters if c not in self.known_clusters)
         missing.extend(("phase", str(p)) for p in q.phases if p not in self.known_phases)
