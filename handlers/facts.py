@@ -142,6 +142,9 @@ class FactAnswers:
         if constraint_missing:
             return await self._decline(incoming, text, self._unknown_text(missing, text, lang), u, lang)
         named = [e for e in u.entities if " " in e.matched or len(e.matched) >= 6]
+        if question.constrained and named and not any(self.index.entry_fits(e.entry_id, question) for e in named):
+            # the entry it names is another district's, cluster's or year's: its sheet would not answer this
+            return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
         if in_scope and previous is None and (named or u.confidence >= CONFIDENT and not unknown):
             return None  # the classifier is sure of the topic: the knowledge entries answer as before
         if unknown:

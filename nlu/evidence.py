@@ -94,6 +94,8 @@ class Language:
     surnames: frozenset[str]
     places: dict[tuple[str, ...], str]  # folded tokens -> folded name
     not_names: frozenset[tuple[str, ...]]  # capitalised pairs that start like a person's name but are not
+    roles: frozenset[str]  # words of a title ("cụm trưởng", "phó chủ tịch"): who holds it must be said with it
+    generic: frozenset[str]  # the union's generic words: with a content word they make a term ("đoàn phí")
     what_nouns: frozenset[str]  # "chủ đề", "nội dung": "… là gì" asks their words, not a definition
 
     @classmethod
@@ -110,6 +112,8 @@ class Language:
             places={tuple(fold(p).split()): fold(p) for p in data["places"]},
             not_names=frozenset(tuple(fold(p).split()) for p in data["not_names"]),
             what_nouns=frozenset(fold(w) for w in data["what_nouns"]),
+            generic=frozenset(fold(w) for w in data["generic"]),
+            roles=frozenset(fold(w) for w in data["roles"]),
         )
 
     @property
@@ -130,11 +134,13 @@ class Question:
     clusters: tuple[int, ...] = ()
     phases: tuple[int, ...] = ()
     years: tuple[int, ...] = ()
+    #: pairs of adjacent words the sources also write together ("cụm trưởng", "đoàn phí"): the answer must too
+    compounds: tuple[tuple[str, str], ...] = ()
 
     def as_dict(self) -> dict:
         return {"text": self.text, "kind": self.kind, "unit": list(self.unit), "terms": list(self.terms),
                 "places": list(self.places), "clusters": list(self.clusters), "phases": list(self.phases),
-                "years": list(self.years)}
+                "years": list(self.years), "compounds": [list(c) for c in self.compounds]}
 
     @classmethod
     def from_dict(cls, data: dict) -> Question:
@@ -142,10 +148,11 @@ class Question:
                    terms=tuple(data.get("terms", ())), places=tuple(data.get("places", ())),
                    clusters=tuple(int(x) for x in data.get("clusters", ())),
                    phases=tuple(int(x) for x in data.get("phases", ())),
-                   years=tuple(int(x) for x in data.get("years", ())))
+                   years=tuple(int(x) for x in data.get("years", ())),
+                   compounds=tuple((str(a), str(b)) for a, b in data.get("compounds", ())))
 
     @property
-    def constrained(self) -> bool:
+    def constrained(self) -> bool:  # noqa: D401 - compounds are no constraint a refusal could name
         return bool(self.places or self.clusters or self.phases or self.years)
 
 
@@ -177,6 +184,7 @@ class _Meta:
     text: str = ""
     lead: bool = False  # the first sentence of a knowledge entry's summary
     label: frozenset[str] = frozenset()  # the entry's name
+    label_pairs: frozenset[tuple[str, str]] = frozenset()
     defines: frozenset[str] = field(default_factory=frozenset)  # folded words just before a " là "
 
 
@@ -309,7 +317,8 @@ class EvidenceIndex:
                 years=frozenset(years), numbers=self._numbers(toks), has_date=bool(_DATE_RE.search(r.text)),
                 has_person=self._has_person(r.text), has_list=r.text.count(",") >= 2 or ":" in r.text,
                 defines=self._defines(toks), text=r.text, lead=r.entry_id is not None and r.position == 0,
-                label=frozenset(self._tokens(r.label)))
+                label=frozenset(self._tokens(r.label)),
+                label_pairs=frozenset(zip(self._tokens(r.label), self._tokens(r.label)[1:], strict=False)))
             self._meta.append(meta)
             self.known_places |= places
             self.known_clusters |= clusters
@@ -455,7 +464,14 @@ class EvidenceIndex:
             if _NUM.match(t) and _YEAR.match(t):
                 continue
             terms.append(t)
+        term_set, cues = set(terms), self.lang.cue_words
+        compounds = tuple(dict.fromkeys(
+            (a, b) for a, b in zip(toks, toks[1:], strict=False)
+            if (a in term_set or b in term_set) and a not in cues and b not in cues and (a, b) in self.bigrams
+            and (kind == "person" and (a in self.lang.roles or b in self.lang.roles)
+                 or a in self.lang.generic or b in self.lang.generic)))
         return Question(text=text, tokens=toks, kind=kind, unit=unit, terms=tuple(dict.fromkeys(terms)),
+                        compounds=compounds,
                         places=tuple(dict.fromkeys(places)), clusters=tuple(clusters), phases=tuple(phases),
                         years=tuple(years))
 
@@ -519,8 +535,16 @@ class EvidenceIndex:
         missing.extend(("year", str(y)) for y in q.years if y not in self.known_years)
         return tuple(missing)
 
+    def entry_fits(self, entry_id: str, q: Question) -> bool:
+        """Whether what a knowledge entry says is about the question's place and cluster (its years and phases are
+        often implied, not written)."""
+        bare = replace(q, compounds=(), years=(), phases=())
+        return any(self._satisfies(m, bare) for r, m in zip(self.records, self._meta, strict=True)
+                   if r.entry_id == entry_id)
+
     def _satisfies(self, m: _Meta, q: Question) -> bool:
-        return (all(p in m.places for p in q.places) and all(c in m.clusters for c in q.clusters)
+        return all(c in m.pairs or c in m.label_pairs for c in q.compounds) and (
+            all(p in m.places for p in q.places) and all(c in m.clusters for c in q.clusters)
                 and all(p in m.phases for p in q.phases) and all(y in m.years for y in q.years))
 
     def _kind_factor(self, m: _Meta, q: Question) -> float:
@@ -595,7 +619,7 @@ class EvidenceIndex:
         if not query and not q.constrained:
             return Finding("weak", q)
         scores = self._bm25.get_scores(query) if query else np.zeros(len(self.records))
-        if q.constrained:  # every sentence satisfying the constraints is a candidate, ranked by BM25
+        if q.constrained or q.compounds:  # every sentence satisfying the constraints is a candidate, by BM25
             pool = [i for i in np.argsort(-scores, kind="stable")[:CANDIDATES * 4]
                     if self._satisfies(self._meta[i], q)][:CANDIDATES]
         else:
