@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,8 @@ from nlu.normalize import Normalizer
 from storage import migrate
 from storage.db import Database
 from storage.demo import load_demo, read_demo
-from storage.knowledge import Entry, KnowledgeBase, KnowledgeRepository, load_directory
+from storage.documents import DocumentRepository, PassageInfo
+from storage.knowledge import Entry, KnowledgeBase, KnowledgeError, KnowledgeRepository, load_directory
 from storage.membership import UnitRepository
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class App:
     db: Database
     core: Core
     translator: Translator
+    #: the sentences of the ingested source documents (also ``core.passages``)
+    passages: list[PassageInfo] = field(default_factory=list)
 
     async def close(self) -> None:
         try:
@@ -58,9 +61,15 @@ def build_matcher(entries: Sequence[Entry], settings: Settings) -> Matcher:
 
 
 async def load_knowledge_files(db: Database, settings: Settings) -> int:
-    """Validate every knowledge file, then replace the YAML-origin entries in one transaction."""
+    """Validate every knowledge file (and the passages its entries name in ingested documents), then replace
+    the YAML-origin entries in one transaction."""
+    from services.documents import check_sources
+
     entries = load_directory(settings.knowledge_dir)
     async with db.sessions.begin() as session:
+        documents = DocumentRepository(session)
+        if problems := check_sources(entries, await documents.documents(), await documents.passages()):
+            raise KnowledgeError(problems)
         return await KnowledgeRepository(session).replace_from_files(entries)
 
 
@@ -80,6 +89,27 @@ async def load_demo_roster(db: Database, settings: Settings) -> None:
             log.info("loaded the demo roster: %d units, %d invented members", units, members)
 
 
+async def load_passages(db: Database, settings: Settings, entries: Sequence[Entry] = ()) -> list[PassageInfo]:
+    """The passages of the source documents; first, with demo data on and no document yet, the seed articles
+    of ``settings.documents_dir`` are ingested (each file all or nothing; a bad one is logged and skipped).
+    A passage a knowledge entry names but its ingested document lacks is logged."""
+    from services.documents import check_sources, ingest
+
+    async with db.sessions() as session:
+        empty = await DocumentRepository(session).count() == 0
+    if empty and settings.demo_data and settings.documents_dir is not None and settings.documents_dir.is_dir():
+        report = await ingest(db, [settings.documents_dir], max_bytes=settings.document_max_bytes)
+        for failure in report.failed:
+            log.warning("document not ingested: %s", failure.error)
+        log.info("ingested %d documents from %s", report.count("added"), settings.documents_dir)
+    async with db.sessions() as session:
+        repository = DocumentRepository(session)
+        documents, passages = await repository.documents(), await repository.passages()
+    for problem in check_sources(entries, documents, passages):
+        log.warning("%s", problem)
+    return passages
+
+
 async def build_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
                     run_migrations: bool = True) -> App:
     settings = settings or Settings()
@@ -96,14 +126,15 @@ async def build_app(settings: Settings | None = None, *, clock: Callable[[], dat
             await load_demo_roster(db, settings)
         async with db.sessions() as session:
             entries = await KnowledgeRepository(session).all()
+        passages = await load_passages(db, settings, entries)
         translator = Translator()
         core_kwargs = {"clock": clock} if clock else {}
         core = Core(matcher=build_matcher(entries, settings), knowledge=KnowledgeBase(entries), db=db,
                     translator=translator,
-                    config=core_config(settings),
+                    config=core_config(settings), passages=passages,
                     **core_kwargs)
         await core.states.load()
     except BaseException:
         await db.dispose()
         raise
-    return App(settings=settings, db=db, core=core, translator=translator)
+    return App(settings=settings, db=db, core=core, translator=translator, passages=passages)

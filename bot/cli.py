@@ -151,6 +151,109 @@ def kb_load(directory: Annotated[Path | None, typer.Argument(help="folder of *.y
     raise typer.Exit(_run(work()))
 
 
+@kb_app.command("ingest")
+def kb_ingest(paths: Annotated[list[Path], typer.Argument(
+        help="tệp hoặc thư mục: .txt, .md, .docx, .pdf, .html")]) -> None:
+    """Nạp tài liệu nguồn (bài viết, văn bản .txt/.md/.docx/.pdf/.html) làm kiến thức: mỗi tệp nạp trọn vẹn
+    hoặc không nạp gì; nạp lại tệp không đổi thì không thay đổi gì, tệp đã sửa thì thay các câu cũ."""
+    settings = _settings()
+
+    async def work() -> int:
+        from locales import Translator
+        from services.documents import check_knowledge_sources, expand, ingest
+        from storage import migrate
+        from storage.db import Database
+
+        t = Translator()
+        if not expand(paths):
+            print(t("documents.nothing"), file=sys.stderr)
+            return 1
+        db = Database(settings.effective_database_url)
+        try:
+            await migrate.upgrade(db)
+            report = await ingest(db, paths, max_bytes=settings.document_max_bytes)
+            problems = await check_knowledge_sources(db)
+        finally:
+            await db.dispose()
+        for problem in problems:
+            print(t("documents.warning", problem=problem), file=sys.stderr)
+        for result in report.results:
+            if result.outcome is None:
+                print(t("documents.failed", error=result.error), file=sys.stderr)
+            else:
+                print(t(f"documents.{result.outcome}", path=result.path, title=result.title,
+                        passages=result.passages))
+        print(t("documents.summary", added=report.count("added"), replaced=report.count("replaced"),
+                unchanged=report.count("unchanged"), failed=len(report.failed)))
+        return 0 if report.ok else 1
+
+    raise typer.Exit(_run(work()))
+
+
+@kb_app.command("documents")
+def kb_documents() -> None:
+    """Liệt kê các tài liệu nguồn đã nạp: mã, ngày, số câu, tiêu đề, nơi lấy."""
+    settings = _settings()
+
+    async def work() -> None:
+        from locales import Translator
+        from storage import migrate
+        from storage.db import Database
+        from storage.documents import DocumentRepository
+
+        t = Translator()
+        db = Database(settings.effective_database_url)
+        try:
+            await migrate.upgrade(db)
+            async with db.sessions() as session:
+                documents = await DocumentRepository(session).documents()
+        finally:
+            await db.dispose()
+        if not documents:
+            print(t("documents.none"))
+        for d in documents:
+            print(t("documents.row", id=d.id, date=d.published.strftime("%d/%m/%Y") if d.published else "—",
+                    passages=d.passages, title=d.title, origin=d.origin))
+
+    _run(work())
+
+
+@kb_app.command("remove")
+def kb_remove(document: Annotated[str, typer.Argument(help="mã tài liệu (xem kb documents), tên tệp hoặc đường dẫn")]
+              ) -> None:
+    """Gỡ một tài liệu nguồn và mọi câu của nó khỏi cơ sở dữ liệu."""
+    settings = _settings()
+
+    async def work() -> int:
+        from locales import Translator
+        from services.documents import origin_of
+        from storage import migrate
+        from storage.db import Database
+        from storage.documents import DocumentRepository
+
+        t = Translator()
+        db = Database(settings.effective_database_url)
+        try:
+            await migrate.upgrade(db)
+            async with db.sessions.begin() as session:
+                repository = DocumentRepository(session)
+                wanted = {document, origin_of(Path(document))}
+                matches = [d for d in await repository.documents()
+                           if str(d.id) == document or d.origin in wanted or d.name == document]
+                if len(matches) == 1:
+                    await repository.delete(matches[0].id)
+        finally:
+            await db.dispose()
+        if len(matches) != 1:
+            print(t("documents.remove_ambiguous" if matches else "documents.remove_unknown", document=document),
+                  file=sys.stderr)
+            return 1
+        print(t("documents.removed", title=matches[0].title, origin=matches[0].origin))
+        return 0
+
+    raise typer.Exit(_run(work()))
+
+
 @app.command()
 def unanswered(limit: Annotated[int, typer.Option(help="how many to list")] = 30) -> None:
     """List the questions the bot could not answer, most frequent first."""

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _seed_documents() -> Path | None:
+    """The seed articles beside the project checkout (``../shared/seeds``), when they are there: never copied
+    into the repository, their sentences are not ours to ship."""
+    seeds = PROJECT_ROOT.parent / "shared" / "seeds"
+    return seeds if seeds.is_dir() else None
 
 
 class Settings(BaseSettings):
@@ -27,6 +34,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_unanswered: bool = True
 
+    #: source documents ingested at first start, when demo data is on and the database has no document yet;
+    #: an empty value means none
+    documents_dir: Path | None = Field(default_factory=_seed_documents)
+    #: the largest document file ``unionbot kb ingest`` reads, in megabytes
+    document_max_mb: float = Field(default=20, gt=0)
     #: load the demo roster (demo/roster.yaml, invented people) when the database has no units yet
     demo_data: bool = True
     demo_roster: Path = PROJECT_ROOT / "demo" / "roster.yaml"
@@ -64,6 +76,15 @@ class Settings(BaseSettings):
     #: where the webhook server listens (behind a reverse proxy)
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+
+    @field_validator("documents_dir", mode="before")
+    @classmethod
+    def _no_documents(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def document_max_bytes(self) -> int:
+        return int(self.document_max_mb * 1024 * 1024)
 
     def secrets(self) -> list[str]:
         """Values that must never appear in logs or error messages."""

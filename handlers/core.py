@@ -29,6 +29,7 @@ from nlu.matcher import Matcher
 from nlu.normalize import fold
 from storage.conversation import State, StateStore
 from storage.db import Database
+from storage.documents import PassageInfo
 from storage.knowledge import KnowledgeBase
 from storage.membership import IdentityCache
 from storage.outbox import OutboxRepository
@@ -81,9 +82,10 @@ class CoreConfig:
 class Core:
     def __init__(self, *, matcher: Matcher, knowledge: KnowledgeBase, db: Database, translator: Translator,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 config: CoreConfig | None = None, passages: Sequence[Passage] = ()) -> None:
+                 config: CoreConfig | None = None, passages: Sequence[PassageInfo] = ()) -> None:
         self.matcher = matcher
-        self.passages = list(passages)
+        #: the sentences of the ingested source documents (services/documents.py), for retrieval
+        self.passages: list[PassageInfo] = list(passages)
         self.db = db
         self.t = translator
         self.clock = clock
@@ -107,7 +109,7 @@ class Core:
         self.answers = KnowledgeAnswers(knowledge, self.t)
         self.set_passages(self.passages)
 
-    def set_passages(self, passages: Sequence[Passage]) -> None:
+    def set_passages(self, passages: Sequence[PassageInfo | Passage]) -> None:
         """The ingested documents' sentences: with the knowledge entries, the evidence fact questions use."""
         self.passages = list(passages)
         index = EvidenceIndex([*entry_records(self.knowledge.entries, self.t), *passage_records(self.passages)],

@@ -84,8 +84,12 @@ def domain_words() -> frozenset[str]:
                      for w in tokens(normalize_tones(clean(text))))
 
 
-def passage_records(passages: Iterable[Passage]) -> list[Record]:
-    return records_from_passages(passages)
+def passage_records(passages: Iterable) -> list[Record]:
+    """Stored passages (``storage.documents.PassageInfo``, or nlu ``Passage``) as evidence records."""
+    return records_from_passages(
+        p if isinstance(p, Passage) else Passage(p.id, p.document_id, p.title, p.published, p.origin, p.paragraph,
+                                                 p.sentence, p.text)
+        for p in passages)
 
 
 def _sentences(text: str) -> list[str]:

@@ -30,8 +30,11 @@ class _Strict(BaseModel):
 
 
 class Source(_Strict):
-    document: str = Field(min_length=1)
+    document: str = Field(min_length=1)  # the source document's file name (or origin), e.g. "001_d84c....txt"
     title: str = Field(min_length=1)
+    #: optional anchors: short quotes, each found in a passage of ``document`` once it is ingested
+    #: (checked by services.documents.check_sources when both are loaded)
+    passages: list[str] = Field(default_factory=list)
 
 
 class BenefitInfo(_Strict):

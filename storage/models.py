@@ -331,3 +331,34 @@ class CustomReminderRow(Base):
     remind_on: Mapped[date] = mapped_column(Date, index=True)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DocumentRow(Base):
+    """A source document ingested with ``unionbot kb ingest`` (an article, a .docx/.pdf/.html file).
+
+    ``origin`` is where it came from (an absolute file path or a URL); ``content_hash`` is the sha256 of
+    its normalised text, so ingesting it again unchanged changes nothing.
+    """
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    origin: Mapped[str] = mapped_column(String(1000), unique=True)
+    name: Mapped[str] = mapped_column(String(300), index=True)  # the file name, e.g. "001_d84ce019b34163c3.txt"
+    title: Mapped[str] = mapped_column(String(500))
+    published: Mapped[date | None] = mapped_column(Date, nullable=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PassageRow(Base):
+    """One sentence of a document, with the paragraph it belongs to (both counted from 0)."""
+
+    __tablename__ = "document_passages"
+    __table_args__ = (UniqueConstraint("document_id", "paragraph", "sentence"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    paragraph: Mapped[int] = mapped_column(Integer)
+    sentence: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
