@@ -19,7 +19,7 @@ from functools import lru_cache
 from handlers.text import clip, fmt_date
 from handlers.types import Incoming, Outcome, Reply
 from locales import Translator
-from nlu import intents
+from nlu import intents, slots
 from nlu.data import load_training_examples
 from nlu.evidence import EvidenceIndex, Finding, Passage, Question, Record, records_from_passages
 from nlu.matcher import Understanding
@@ -117,6 +117,8 @@ class FactAnswers:
     async def respond(self, incoming: Incoming, u: Understanding, lang: str) -> Outcome | None:
         """The evidence's answer, an honest refusal, or None: the knowledge-entry answers (or the fallback) decide."""
         text = incoming.text or ""
+        if u.intent == intents.EMULATION_PHASE and slots.asks_current(u.tokens):
+            return None  # "the phase running now" is the clock's question: the phase answers know today
         question = self.index.read(text)
         previous = await self._previous(incoming) if is_follow_up(text) else None
         if previous is not None:
