@@ -6,7 +6,7 @@ alone, whether the bot answers (the sentence or two that say it, and where it co
 honestly (a term, place, cluster, phase or year the sources never mention: logged as unanswered), or
 leaves the question to the knowledge-entry answers (``handlers/qa.py``: lists of a category, an
 entry's fact sheet). Follow-up questions ("còn sữa thì sao?") are read against the previous question,
-kept for a few minutes in the chat's conversation state.
+kept for a few minutes per chat.
 """
 
 from __future__ import annotations
@@ -24,16 +24,17 @@ from nlu.data import load_training_examples
 from nlu.evidence import EvidenceIndex, Finding, Passage, Question, Record, records_from_passages
 from nlu.matcher import Understanding
 from nlu.normalize import clean, fold, normalize_tones, tokens
-from storage.conversation import State, StateStore
+from storage.conversation import StateStore
 from storage.knowledge import Entry
 from storage.unanswered import UnansweredLog
 
-FLOW = "facts"
 #: how long a question stays the context of a follow-up
 FOLLOW_UP_FOR = timedelta(minutes=10)
 #: kinds of answer that name one fact: when the evidence has none, the bot says so instead of listing a topic
 SPECIFIC = frozenset({"date", "person", "quantity", "place", "definition", "which"})
 MAX_SENTENCE = 420
+#: chats whose last question is kept for follow-ups (the oldest are forgotten first)
+MAX_REMEMBERED = 20_000
 #: an in-scope intent this sure, without evidence for the exact fact, is still answered by the entries' sheets
 CONFIDENT = 0.5
 _FOLLOW_START = ("con ", "the con ", "the ", "vay con ", "vay ", "va ", "thi ")
@@ -113,6 +114,9 @@ class FactAnswers:
         self.unanswered = unanswered
         self.clock = clock
         self.log_unanswered = log_unanswered
+        #: the last answered question of each chat, for follow-ups (see docs/decisions.md: in memory, not in the
+        #: conversation state, so that an answer costs no database write)
+        self._recent: dict[tuple[str, str, str], tuple[datetime, Question]] = {}
 
     async def respond(self, incoming: Incoming, u: Understanding, lang: str) -> Outcome | None:
         """The evidence's answer, an honest refusal, or None: the knowledge-entry answers (or the fallback) decide."""
@@ -231,25 +235,22 @@ class FactAnswers:
 
     # ----- follow-ups ---------------------------------------------------------------------------
     async def _previous(self, incoming: Incoming) -> Question | None:
-        state = await self.states.get(incoming.bot_id, incoming.channel, incoming.chat_id)
-        data = (state.data.get(FLOW) if state else None) or {}
-        try:
-            at = datetime.fromisoformat(data["at"])
-        except (KeyError, TypeError, ValueError):
+        key = (incoming.bot_id, incoming.channel, incoming.chat_id)
+        found = self._recent.get(key)
+        if found is None:
             return None
+        at, question = found
         if self.clock() - at > FOLLOW_UP_FOR:
+            self._recent.pop(key, None)
             return None
-        return Question.from_dict(data.get("question") or {})
+        return question
 
     async def _remember(self, incoming: Incoming, q: Question) -> None:
         key = (incoming.bot_id, incoming.channel, incoming.chat_id)
-        state = await self.states.get(*key)
-        if state is not None and state.flow not in (FLOW, "choices"):
-            return  # a form is in progress: its state is not ours to touch
-        data = dict(state.data) if state else {}
-        data[FLOW] = {"question": q.as_dict(), "at": self.clock().isoformat()}
-        await self.states.set(*key, State(state.flow if state else FLOW, state.step if state else "asked", data),
-                              self.clock())
+        self._recent.pop(key, None)
+        self._recent[key] = (self.clock(), q)
+        while len(self._recent) > MAX_REMEMBERED:
+            self._recent.pop(next(iter(self._recent)))
 
 
 #: words that end the phrase named in "mình chưa có thông tin về …"

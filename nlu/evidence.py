@@ -39,7 +39,7 @@ MIN_COVERAGE = 0.7
 #: a second sentence is shown beside the best when it scores at least this share of the best
 SECOND_ANSWER = 0.9
 #: sentences ranked by BM25 before the finer scoring
-CANDIDATES = 60
+CANDIDATES = 40
 
 KINDS = ("date", "person", "quantity", "place", "definition", "list")
 _NUMBER_WORDS = {"mot": 1, "nhat": 1, "hai": 2, "nhi": 2, "ba": 3, "bon": 4, "tu": 4, "sau": 6}
@@ -93,6 +93,7 @@ class Language:
     sidebar_markers: frozenset[str]
     surnames: frozenset[str]
     places: dict[tuple[str, ...], str]  # folded tokens -> folded name
+    cue_words: frozenset[str] = field(init=False)
     not_names: frozenset[tuple[str, ...]]  # capitalised pairs that start like a person's name but are not
     roles: frozenset[str]  # words of a title ("cụm trưởng", "phó chủ tịch"): who holds it must be said with it
     generic: frozenset[str]  # the union's generic words: with a content word they make a term ("đoàn phí")
@@ -116,9 +117,9 @@ class Language:
             roles=frozenset(fold(w) for w in data["roles"]),
         )
 
-    @property
-    def cue_words(self) -> frozenset[str]:
-        return frozenset(w for phrases in self.cues.values() for p in phrases for w in p)
+    def __post_init__(self) -> None:
+        words = frozenset(w for phrases in self.cues.values() for p in phrases for w in p)
+        object.__setattr__(self, "cue_words", words)
 
 
 @dataclass(frozen=True)
@@ -338,6 +339,11 @@ class EvidenceIndex:
             self._bm25.index(corpus, show_progress=False)
             self._bm25_vocab = self._bm25.vocab_dict
         self.correct_word = lru_cache(maxsize=50_000)(self._candidates)
+        self._idf_cache: dict[str, float] = {}
+        self._cue_index: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
+        for rank, k in enumerate(KINDS):  # phrases by first word; a kind's phrases in the data's order
+            for order, phrase in enumerate(self.lang.cues[k]):
+                self._cue_index.setdefault(phrase[0], []).append((rank * 1000 + order, k, phrase))
 
     # ----- building -----------------------------------------------------------------------------
     def _dominant_places(self) -> dict[str, frozenset[str]]:
@@ -481,21 +487,22 @@ class EvidenceIndex:
         kind: str | None = None
         unit: tuple[str, ...] = ()
         at: set[int] = set()
-        for k in KINDS:
-            for phrase in self.lang.cues[k]:
+        found: list[tuple[int, int, int, str]] = []  # (kind's rank, start, length, kind)
+        for i, t in enumerate(toks):
+            for rank, k, phrase in self._cue_index.get(t, ()):
                 n = len(phrase)
-                for i in range(len(toks) - n + 1):
-                    if tuple(toks[i:i + n]) != phrase:
-                        continue
-                    at.update(range(i, i + n))
-                    if kind is None:
-                        kind = k
-                    if k == "quantity" and not unit:
-                        after = list(toks[i + n:i + n + 2])
-                        if after[:2] == ["phan", "tram"]:
-                            unit = ("%",)
-                        elif after and after[0] not in self.lang.stopwords - _UNIT_WORDS:
-                            unit = tuple(after[:1])
+                if tuple(toks[i:i + n]) == phrase:
+                    found.append((rank, i, n, k))
+        for _rank, i, n, k in sorted(found):
+            at.update(range(i, i + n))
+            if kind is None:
+                kind = k
+            if k == "quantity" and not unit:
+                after = list(toks[i + n:i + n + 2])
+                if after[:2] == ["phan", "tram"]:
+                    unit = ("%",)
+                elif after and after[0] not in self.lang.stopwords - _UNIT_WORDS:
+                    unit = tuple(after[:1])
         if kind == "definition" and any(w in self.lang.what_nouns for w in toks):
             kind = None  # "chủ đề năm 2022 là gì": the theme's words, not a definition
         if kind == "quantity" and (not unit or unit[0] in _MONEY_TOPICS) and any(w in _MONEY_TOPICS for w in toks):
@@ -513,8 +520,10 @@ class EvidenceIndex:
         return (term, *self.lang.synonyms.get(term, ()))
 
     def _idf(self, term: str) -> float:
-        df = max((self._df.get(t, 0) for t in self._expand(term)), default=0)
-        return math.log(1 + (self._n - df + 0.5) / (df + 0.5))
+        if term not in self._idf_cache:
+            df = max((self._df.get(t, 0) for t in self._expand(term)), default=0)
+            self._idf_cache[term] = math.log(1 + (self._n - df + 0.5) / (df + 0.5))
+        return self._idf_cache[term]
 
     def unknown(self, q: Question) -> tuple[tuple[str, str], ...]:
         missing: list[tuple[str, str]] = []
@@ -579,29 +588,33 @@ class EvidenceIndex:
             return 1.0 if set(q.unit) <= m.words else 0.4
         return 1.0
 
-    def _coverage(self, m: _Meta, q: Question) -> float:
-        if not q.terms:
+    def _weights(self, q: Question) -> tuple[list[tuple[float, tuple[str, ...]]], list[tuple[float, tuple[str, str]]]]:
+        """The question's key terms (with the words they may be found as) and compounds, with their weights."""
+        terms = [(self._idf(t), self._expand(t)) for t in q.terms]
+        term_set, cues = set(q.terms), self.lang.cue_words
+        pairs = [(self._idf(a) + self._idf(b), (a, b)) for a, b in zip(q.tokens, q.tokens[1:], strict=False)
+                 if (a in term_set or b in term_set) and a not in cues and b not in cues and (a, b) in self.bigrams]
+        return terms, pairs
+
+    @staticmethod
+    def _coverage(m: _Meta, weights) -> float:
+        terms, pairs = weights
+        if not terms:
             return 1.0
         total = got = 0.0
-        for t in q.terms:
-            w = self._idf(t)
+        for w, forms in terms:
             total += w
-            forms = self._expand(t)
             if any(f in m.words for f in forms):
                 got += w
             elif any(f in m.context for f in forms):
                 got += 0.6 * w
-        # a compound of the question ("ăn ca", "xem phim") counts again, as a pair the sentence must hold
-        terms = set(q.terms)
-        cues = self.lang.cue_words
-        for a, b in zip(q.tokens, q.tokens[1:], strict=False):
-            if (a in terms or b in terms) and a not in cues and b not in cues and (a, b) in self.bigrams:
-                w = self._idf(a) + self._idf(b)
-                total += w
-                if (a, b) in m.pairs:
-                    got += w
-                elif a in m.context and b in m.context:
-                    got += 0.6 * w
+        # a compound of the question ("ăn ca", "đoàn phí") counts again, as a pair the sentence must hold
+        for w, (a, b) in pairs:
+            total += w
+            if (a, b) in m.pairs:
+                got += w
+            elif a in m.context and b in m.context:
+                got += 0.6 * w
         return got / total if total else 1.0
 
     def search(self, q: Question) -> Finding:
@@ -619,19 +632,22 @@ class EvidenceIndex:
         if not query and not q.constrained:
             return Finding("weak", q)
         scores = self._bm25.get_scores(query) if query else np.zeros(len(self.records))
-        if q.constrained or q.compounds:  # every sentence satisfying the constraints is a candidate, by BM25
-            pool = [i for i in np.argsort(-scores, kind="stable")[:CANDIDATES * 4]
-                    if self._satisfies(self._meta[i], q)][:CANDIDATES]
+        if q.constrained or q.compounds:  # the best-ranked sentences satisfying the constraints
+            k = min(len(scores), CANDIDATES * 8)
+            wide = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+            wide = wide[np.argsort(-scores[wide], kind="stable")]
+            pool = [i for i in wide if self._satisfies(self._meta[i], q)][:CANDIDATES]
         else:
             k = min(CANDIDATES, int(np.count_nonzero(scores)))
             pool = list(np.argpartition(-scores, k - 1)[:k]) if k else []
         if not pool:
             return Finding("weak", q)
         top = max(float(scores[i]) for i in pool) or 1.0
+        weights = self._weights(q)
         ranked = []
         for i in pool:
             m = self._meta[i]
-            cov = self._coverage(m, q)
+            cov = self._coverage(m, weights)
             factor = self._kind_factor(m, q)
             ranked.append(((0.75 * cov + 0.25 * float(scores[i]) / top) * factor, cov, factor, int(i)))
         ranked.sort(key=lambda x: (-x[0], x[3]))
