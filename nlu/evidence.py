@@ -294,27 +294,32 @@ class EvidenceIndex:
         self.known_clusters: set[int] = set()
         self.known_phases: set[int] = set()
         self.known_years: set[int] = set()
-        paragraph_cache: dict[tuple[str, ...], tuple[str, ...]] = {}
+        context_cache: dict[tuple, tuple] = {}
         dominant = self._dominant_places()
         for r in self.records:
             toks = self._tokens(r.text)
-            if r.paragraph not in paragraph_cache:
-                paragraph_cache[r.paragraph] = self._tokens(" ".join(r.paragraph))
-            ctx_toks = (*paragraph_cache[r.paragraph], *self._tokens(r.title), *self._tokens(r.label))
+            key = (r.paragraph, r.title, r.label, r.doc)
+            if key not in context_cache:  # what a paragraph, its title and label say: once per paragraph
+                ctx = (*self._tokens(" ".join(r.paragraph)), *self._tokens(r.title), *self._tokens(r.label))
+                context_cache[key] = (
+                    ctx, frozenset(ctx),
+                    frozenset(p for _, _, p in _places(ctx, self.lang.places)) | dominant.get(r.doc, frozenset()),
+                    frozenset(_cluster_numbers(ctx)), frozenset(_years(ctx)),
+                    frozenset(_phase_numbers(self._tokens(r.label))))
+            ctx_toks, context, ctx_places, ctx_clusters, ctx_years, label_phases = context_cache[key]
             corpus.append([*toks, *(f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False))])
             self.bigrams.update(zip(toks, toks[1:], strict=False))
             words = frozenset(toks)
             df.update(words)
-            all_toks = (*toks, *ctx_toks)
-            places = frozenset(p for _, _, p in _places(all_toks, self.lang.places)) | dominant.get(r.doc, frozenset())
-            clusters = frozenset(_cluster_numbers(toks) | _cluster_numbers(ctx_toks))
-            phases = frozenset(_phase_numbers(toks) | _phase_numbers(self._tokens(r.label)))
-            years = set(_years(all_toks))
+            places = ctx_places | frozenset(p for _, _, p in _places(toks, self.lang.places))
+            clusters = ctx_clusters | frozenset(_cluster_numbers(toks))
+            phases = frozenset(_phase_numbers(toks)) | label_phases
+            years = set(ctx_years) | _years(toks)
             if r.date is not None:
                 years.add(r.date.year)
             meta = _Meta(
                 words=words, pairs=frozenset(zip(toks, toks[1:], strict=False)),
-                context=frozenset(ctx_toks), places=places, clusters=clusters, phases=phases,
+                context=context, places=places, clusters=clusters, phases=phases,
                 years=frozenset(years), numbers=self._numbers(toks), has_date=bool(_DATE_RE.search(r.text)),
                 has_person=self._has_person(r.text), has_list=r.text.count(",") >= 2 or ":" in r.text,
                 defines=self._defines(toks), text=r.text, lead=r.entry_id is not None and r.position == 0,
@@ -325,6 +330,15 @@ class EvidenceIndex:
             self.known_clusters |= clusters
             self.known_phases |= phases
             self.known_years |= years
+        # which records satisfy a constraint: one set per value, intersected at search time
+        self._by: dict[tuple[str, object], set[int]] = {}
+        keyed = self.lang.generic | self.lang.roles
+        for i, m in enumerate(self._meta):
+            keys = [("place", v) for v in m.places] + [("cluster", v) for v in m.clusters]
+            keys += [("phase", v) for v in m.phases] + [("year", v) for v in m.years]
+            keys += [("pair", pair) for pair in m.pairs | m.label_pairs if pair[0] in keyed or pair[1] in keyed]
+            for key in keys:
+                self._by.setdefault(key, set()).add(i)
         self.vocabulary = frozenset(df)
         self._df = df
         self._n = max(len(self.records), 1)
@@ -633,10 +647,19 @@ class EvidenceIndex:
             return Finding("weak", q)
         scores = self._bm25.get_scores(query) if query else np.zeros(len(self.records))
         if q.constrained or q.compounds:  # the best-ranked sentences satisfying the constraints
-            k = min(len(scores), CANDIDATES * 8)
-            wide = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-            wide = wide[np.argsort(-scores[wide], kind="stable")]
-            pool = [i for i in wide if self._satisfies(self._meta[i], q)][:CANDIDATES]
+            allowed: set[int] | None = None
+            keys = [("place", v) for v in q.places] + [("cluster", v) for v in q.clusters]
+            keys += [("phase", v) for v in q.phases] + [("year", v) for v in q.years]
+            keys += [("pair", c) for c in q.compounds]
+            for key in keys:
+                found = self._by.get(key, set())
+                allowed = found if allowed is None else allowed & found
+                if not allowed:
+                    break
+            ids = np.fromiter(allowed or (), dtype=np.int64)
+            if len(ids) > CANDIDATES:
+                ids = ids[np.argpartition(-scores[ids], CANDIDATES - 1)[:CANDIDATES]]
+            pool = list(ids[np.argsort(-scores[ids], kind="stable")])
         else:
             k = min(CANDIDATES, int(np.count_nonzero(scores)))
             pool = list(np.argpartition(-scores, k - 1)[:k]) if k else []
