@@ -23,7 +23,7 @@ from nlu import intents, slots
 from nlu.data import load_training_examples
 from nlu.evidence import EvidenceIndex, Finding, Passage, Question, Record, records_from_passages
 from nlu.matcher import Understanding
-from nlu.normalize import clean, fold, normalize_tones, tokens
+from nlu.normalize import clean, fold, is_syllable, normalize_tones, tokens
 from storage.conversation import StateStore
 from storage.knowledge import Entry
 from storage.unanswered import UnansweredLog
@@ -155,7 +155,8 @@ class FactAnswers:
         if question.constrained and named and not any(self.index.entry_fits(e.entry_id, question) for e in named):
             # the entry it names is another district's, cluster's or year's: its sheet would not answer this
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
-        if in_scope and previous is None and (named or u.confidence >= CONFIDENT and not unknown):
+        salient = [v for kind, v in missing if kind == "term" and (is_syllable(v) or len(v) > 5)]  # not "cđvn"
+        if in_scope and previous is None and (named or u.confidence >= CONFIDENT and not salient):
             return None  # the classifier is sure of the topic: the knowledge entries answer as before
         if unknown:
             return await self._decline(incoming, text, self._unknown_text(missing, text, lang), u, lang)
