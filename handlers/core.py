@@ -17,6 +17,7 @@ from handlers import groups, once
 from handlers.broadcast import FLOW as BROADCAST_FLOW
 from handlers.broadcast import Broadcasts
 from handlers.capability import DONE, state_key
+from handlers.facts import FactAnswers, domain_words, entry_records, passage_records
 from handlers.hardship import FORM, INFO, REVIEW, Hardship
 from handlers.inputs import ascii_number, clean_incoming
 from handlers.membership import LINK_FLOW, LinkPolicy, Membership
@@ -26,6 +27,7 @@ from handlers.text import split_text
 from handlers.types import Choice, Incoming, Outcome, Reply
 from locales import Translator
 from nlu import intents
+from nlu.evidence import EvidenceIndex, Passage
 from nlu.matcher import Matcher
 from nlu.normalize import fold
 from storage.conversation import State, StateKey, StateStore
@@ -109,6 +111,14 @@ class Core:
     def set_knowledge(self, knowledge: KnowledgeBase) -> None:
         self.knowledge = knowledge
         self.answers = KnowledgeAnswers(knowledge, self.t)
+        self.set_passages(self.passages)
+
+    def set_passages(self, passages: Sequence[PassageInfo | Passage]) -> None:
+        """The ingested documents' sentences: with the knowledge entries, the evidence fact questions use."""
+        self.passages = list(passages)
+        index = EvidenceIndex([*entry_records(self.knowledge.entries, self.t), *passage_records(self.passages)],
+                              self.matcher.normalize, common=domain_words())
+        self.facts = FactAnswers(index, self.t, self.states, self.unanswered, self.clock, self.config.log_unanswered)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         return (await self.process(incoming)).replies
@@ -190,6 +200,9 @@ class Core:
             return Outcome(outcome.replies, intent, u.confidence, False)
         if intent in intents.SMALL_TALK:
             return Outcome(small_talk(intent, self.t, lang), intent, u.confidence, False)
+        outcome = await self.facts.respond(incoming, u, lang)  # a fact question: the evidence answers or declines
+        if outcome is not None:
+            return outcome
         if intent in intents.INTENT_KINDS:
             return Outcome(self.answers.answer(intent, u, lang, today), intent, u.confidence, False)
         return await self._fallback(incoming, u.normalized.folded, intent, u.confidence, lang)

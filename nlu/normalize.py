@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -149,6 +149,17 @@ class Normalizer:
         self._abbr: dict[str, tuple[str, ...]] = {}
         for key, value in (abbreviations or {}).items():
             self._abbr[fold(str(key)).strip()] = tuple(tokens(fold(str(value))))
+
+    @property
+    def abbreviations(self) -> frozenset[str]:
+        return frozenset(self._abbr)
+
+    def expand(self, toks: Sequence[str]) -> tuple[str, ...]:
+        """Folded tokens with the abbreviations expanded (for words corrected into an abbreviation)."""
+        out: list[str] = []
+        for tok in toks:
+            out.extend(self._abbr.get(tok, (tok,)))
+        return tuple(out)
 
     def __call__(self, text: str) -> Normalized:
         cleaned = normalize_tones(clean(text))

@@ -1,0 +1,262 @@
+"""Questions about facts, answered from the evidence index: the sentence that answers, then its source.
+
+The core hands every question that is not a command, small talk or the hardship form here first
+(``FactAnswers.respond``). This module decides, from the evidence and not from the intent classifier
+alone, whether the bot answers (the sentence or two that say it, and where it comes from), declines
+honestly (a term, place, cluster, phase or year the sources never mention: logged as unanswered), or
+leaves the question to the knowledge-entry answers (``handlers/qa.py``: lists of a category, an
+entry's fact sheet). Follow-up questions ("còn sữa thì sao?") are read against the previous question,
+kept for a few minutes per chat.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from handlers.text import clip, fmt_date
+from handlers.types import Incoming, Outcome, Reply
+from locales import Translator
+from nlu import intents, slots
+from nlu.data import load_training_examples
+from nlu.evidence import EvidenceIndex, Finding, Passage, Question, Record, records_from_passages
+from nlu.matcher import Understanding
+from nlu.normalize import clean, fold, is_syllable, normalize_tones, tokens
+from storage.conversation import StateStore
+from storage.knowledge import Entry
+from storage.unanswered import UnansweredLog
+
+#: how long a question stays the context of a follow-up
+FOLLOW_UP_FOR = timedelta(minutes=10)
+#: kinds of answer that name one fact: when the evidence has none, the bot says so instead of listing a topic
+SPECIFIC = frozenset({"date", "person", "quantity", "place", "definition", "which"})
+MAX_SENTENCE = 420
+#: chats whose last question is kept for follow-ups (the oldest are forgotten first)
+MAX_REMEMBERED = 20_000
+#: an in-scope intent this sure, without evidence for the exact fact, is still answered by the entries' sheets
+CONFIDENT = 0.5
+_FOLLOW_START = ("con ", "the con ", "the ", "vay con ", "vay ", "va ", "thi ")
+_FOLLOW_END = ("thi sao", "thi the nao", "thi nao", "the nao", "ra sao", "sao", "thi")
+_SPLIT_PARTS = re.compile(r"[?;\n]+")
+
+
+def entry_records(entries: Iterable[Entry], t: Translator, lang: str = "vi") -> list[Record]:
+    """Each knowledge entry's fields as sentences the evidence index may answer with."""
+    out: list[Record] = []
+    for e in entries:
+        label = " ".join(x for x in (e.name, e.unit or "") if x)
+
+        def add(texts: Sequence[str], e: Entry = e, label: str = label) -> None:
+            texts = tuple(x.strip() for x in texts if x and x.strip())
+            for i, text in enumerate(texts):
+                out.append(Record(text=text, title=e.source.title, date=e.as_of, doc=e.source.document,
+                                  paragraph=texts, position=i, label=label, entry_id=e.id, exact_date=False))
+
+        add(_sentences(e.summary))
+        if e.details:
+            add(_sentences(e.details))
+        if e.benefit:
+            b = e.benefit
+            add([t("facts.kb.benefit", lang, partner=b.partner, products=", ".join(b.products) or e.name,
+                   discount=b.discount)])
+        for block in (e.programme, e.loan):
+            if block is not None and block.figures:
+                add([t("facts.kb.figures", lang, name=e.name, figures=block.figures)])
+        if e.campaign:
+            add([t("facts.kb.phase", lang, campaign=e.name, number=p.number, starts=fmt_date(p.starts_on),
+                   ends=fmt_date(p.ends_on), theme=p.theme or "") for p in e.campaign.phases])
+        if e.cluster:
+            c = e.cluster
+            if c.members:
+                add([t("facts.kb.members", lang, name=e.name, count=len(c.members), members=", ".join(c.members))])
+            if c.leader_person:
+                add([t("facts.kb.leader", lang, name=e.name, person=c.leader_person, unit=c.leader_unit or "")])
+        if e.commendation:
+            add([t("facts.kb.figures", lang, name=e.name, figures=e.commendation.figures)])
+    return out
+
+
+@lru_cache(maxsize=1)
+def domain_words() -> frozenset[str]:
+    """The words of the in-scope intent examples, accents kept: the domain's everyday language."""
+    return frozenset(w.lower() for text, label in load_training_examples() if label != intents.OUT_OF_SCOPE
+                     for w in tokens(normalize_tones(clean(text))))
+
+
+def passage_records(passages: Iterable) -> list[Record]:
+    """Stored passages (``storage.documents.PassageInfo``, or nlu ``Passage``) as evidence records."""
+    return records_from_passages(
+        p if isinstance(p, Passage) else Passage(p.id, p.document_id, p.title, p.published, p.origin, p.paragraph,
+                                                 p.sentence, p.text)
+        for p in passages)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?;])\s+(?=[A-ZĐÀ-Ỹ“\"(])", text.strip()) if s]
+
+
+def is_follow_up(text: str) -> bool:
+    """"còn sữa thì sao?", "đợt 2 thì sao?", "thế ở Đống Đa?", "thế cụm trưởng là ai"."""
+    words = " ".join(tokens(fold(clean(text))))
+    if not words or len(words.split()) > 9 or words.startswith("the nao"):
+        return False
+    return words.startswith(_FOLLOW_START) or words.endswith(_FOLLOW_END)
+
+
+class FactAnswers:
+    def __init__(self, index: EvidenceIndex, t: Translator, states: StateStore, unanswered: UnansweredLog,
+                 clock: Callable[[], datetime], log_unanswered: bool = True) -> None:
+        self.index = index
+        self.t = t
+        self.states = states
+        self.unanswered = unanswered
+        self.clock = clock
+        self.log_unanswered = log_unanswered
+        #: the last answered question of each chat, for follow-ups (see docs/decisions.md: in memory, not in the
+        #: conversation state, so that an answer costs no database write)
+        self._recent: dict[tuple[str, str, str], tuple[datetime, Question]] = {}
+
+    async def respond(self, incoming: Incoming, u: Understanding, lang: str) -> Outcome | None:
+        """The evidence's answer, an honest refusal, or None: the knowledge-entry answers (or the fallback) decide."""
+        text = incoming.text or ""
+        if u.intent == intents.EMULATION_PHASE and slots.asks_current(u.tokens):
+            return None  # "the phase running now" is the clock's question: the phase answers know today
+        question = self.index.read(text)
+        previous = await self._previous(incoming) if is_follow_up(text) else None
+        if previous is not None:
+            readings = self.index.merge(previous, question)
+            findings = None
+            for reading in readings:
+                candidate = [self.index.search(p) for p in self.index.split(reading)]
+                if findings is None:
+                    findings, question = candidate, reading
+                if any(f.status == "answered" for f in candidate):
+                    findings, question = candidate, reading
+                    break
+        else:
+            findings = [self.index.search(p) for p in self.index.split(question)]
+        answered = [f for f in findings if f.status == "answered"]
+        unknown = [f for f in findings if f.status == "unknown"]
+        in_scope = u.intent in intents.INTENT_KINDS
+        plain = question.kind in (None, "list") and not question.constrained and len(findings) == 1
+        if in_scope and plain and previous is None and not unknown:
+            return None  # a question about a topic: the knowledge entries' sheets and lists answer it
+        intent = u.intent if in_scope else intents.UNION_FACT
+        missing = [m for f in unknown for m in f.missing]
+        constraint_missing = any(kind != "term" for kind, _ in missing)
+        if answered and (u.intent != intents.OUT_OF_SCOPE or previous is not None):
+            await self._remember(incoming, question)
+            return Outcome([self._answer(findings, text, lang)], intent, max(f.coverage for f in answered), False)
+        if constraint_missing:
+            return await self._decline(incoming, text, self._unknown_text(missing, text, lang), u, lang)
+        named = [e for e in u.entities if " " in e.matched or len(e.matched) >= 6]
+        if question.constrained and named and not any(self.index.entry_fits(e.entry_id, question) for e in named):
+            # the entry it names is another district's, cluster's or year's: its sheet would not answer this
+            return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
+        salient = [v for kind, v in missing if kind == "term" and (is_syllable(v) or len(v) > 5)]  # not "cđvn"
+        if in_scope and previous is None and (named or u.confidence >= CONFIDENT and not salient):
+            return None  # the classifier is sure of the topic: the knowledge entries answer as before
+        if unknown:
+            return await self._decline(incoming, text, self._unknown_text(missing, text, lang), u, lang)
+        if in_scope and (question.kind in SPECIFIC or question.constrained or previous is not None):
+            return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
+        return None
+
+    # ----- replies ------------------------------------------------------------------------------
+    def _answer(self, findings: Sequence[Finding], text: str, lang: str) -> Reply:
+        blocks = []
+        for f in findings:
+            if f.status == "answered":
+                blocks.append(self._block(f.records, lang))
+            elif f.status == "unknown":
+                blocks.append(self._unknown_text(f.missing, text, lang, short=True))
+            else:
+                blocks.append(self.t("facts.part_not_found", lang, topic=self._topic(f.question, text)))
+        return Reply("\n\n".join(blocks))
+
+    def _block(self, records: Sequence[Record], lang: str) -> str:
+        lines: list[str] = []
+        by_doc: dict[tuple[str, str], list[Record]] = {}
+        for r in records:
+            by_doc.setdefault((r.doc, r.title), []).append(r)
+        for group in by_doc.values():
+            lines.extend(clip(r.text, MAX_SENTENCE) for r in group)
+            r = group[0]
+            if r.date is None:
+                lines.append(self.t("facts.source_undated", lang, title=r.title))
+            else:
+                when = (self.t("answer.as_of_day", lang, day=fmt_date(r.date)) if r.exact_date
+                        else self.t("answer.as_of_year", lang, year=r.date.year))
+                lines.append(self.t("answer.source", lang, title=r.title, as_of=when))
+        return "\n".join(lines)
+
+    def _unknown_text(self, missing: Sequence[tuple[str, str]], text: str, lang: str, short: bool = False) -> str:
+        what = [self._name(kind, value, text, lang) for kind, value in dict.fromkeys(missing)]
+        line = self.t("facts.unknown", lang, what=", ".join(what))
+        if short:
+            return line
+        known = {kind for kind, _ in missing}
+        if "cluster" in known and self.index.known_clusters:
+            line += "\n" + self.t("facts.known_clusters", lang,
+                                  numbers=", ".join(str(n) for n in sorted(self.index.known_clusters)))
+        return line
+
+    def _name(self, kind: str, value: str, text: str, lang: str) -> str:
+        if kind == "cluster":
+            return self.t("facts.name.cluster", lang, number=value)
+        if kind == "phase":
+            return self.t("facts.name.phase", lang, number=value)
+        if kind == "year":
+            return self.t("facts.name.year", lang, year=value)
+        words = tokens(clean(text))
+        folded = [fold(w) for w in words]
+        target = value.split()
+        for i in range(len(folded) - len(target) + 1):
+            if folded[i:i + len(target)] == target:
+                start, end = i, i + len(target)
+                if kind == "term":  # the words around it that make the thing asked about ("vé xem phim")
+                    while start > 0 and folded[start - 1] not in _BOUNDARY and end - start < 4:
+                        start -= 1
+                    while end < len(folded) and folded[end] not in _BOUNDARY and end - start < 4:
+                        end += 1
+                return "“" + " ".join(words[start:end]) + "”"
+        return "“" + value + "”"
+
+    def _topic(self, q: Question, text: str) -> str:
+        return " ".join(q.terms) or text
+
+    async def _decline(self, incoming: Incoming, text: str, reason: str, u: Understanding, lang: str) -> Outcome:
+        body = "\n".join((reason, self.t("fallback.offer", lang), self.t("help.contact", lang)))
+        if self.log_unanswered and u.normalized.folded:
+            self.unanswered.record(u.normalized.folded, text, incoming.channel, u.intent, u.confidence, self.clock())
+        return Outcome([Reply(body)], u.intent if u.intent != intents.OUT_OF_SCOPE else intents.OUT_OF_SCOPE,
+                       u.confidence, True)
+
+    # ----- follow-ups ---------------------------------------------------------------------------
+    async def _previous(self, incoming: Incoming) -> Question | None:
+        key = (incoming.bot_id, incoming.channel, incoming.chat_id)
+        found = self._recent.get(key)
+        if found is None:
+            return None
+        at, question = found
+        if self.clock() - at > FOLLOW_UP_FOR:
+            self._recent.pop(key, None)
+            return None
+        return question
+
+    async def _remember(self, incoming: Incoming, q: Question) -> None:
+        key = (incoming.bot_id, incoming.channel, incoming.chat_id)
+        self._recent.pop(key, None)
+        self._recent[key] = (self.clock(), q)
+        while len(self._recent) > MAX_REMEMBERED:
+            self._recent.pop(next(iter(self._recent)))
+
+
+#: words that end the phrase named in "mình chưa có thông tin về …"
+_BOUNDARY = frozenset({
+    "co", "khong", "duoc", "cho", "la", "gi", "nao", "bao", "nhieu", "may", "ai", "the", "thi", "sao", "a",
+    "ad", "oi", "nhe", "voi", "va", "hoi", "minh", "em", "ban", "anh", "chi", "cong", "doan", "vien", "nguoi",
+    "lao", "dong", "o", "dau", "khi", "cua", "ko", "k", "vay", "nhu", "ntn", "j", "bn",
+})

@@ -1,0 +1,759 @@
+"""The evidence index: which sentence of the source documents (or field of a knowledge entry) answers a question.
+
+Pure: built once from plain records, no I/O at match time. A question is read into a :class:`Question`
+(what kind of answer it wants, its key terms, the constraints it names: a place, a cluster, a phase, a
+year), then :meth:`EvidenceIndex.search` ranks sentences with BM25 (``bm25s``) over accent-folded
+syllables and syllable bigrams, keeps those that satisfy every constraint, weighs them by the share of
+the key terms they contain and by the kind of answer they hold (a number, a date, a person's name, a
+list), and says one of three things:
+
+- ``answered``: the sentence(s) that answer, strongest first;
+- ``unknown``: a key term, place, cluster, phase or year no record mentions at all (honest fallback);
+- ``weak``: nothing answers well enough (the caller decides: another answer, or the fallback).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import yaml
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from nlu.normalize import Normalizer, clean, fold, is_syllable, normalize_tones
+from nlu.normalize import tokens as word_tokens
+
+DATA_FILE = Path(__file__).with_name("data") / "evidence.yaml"
+
+#: the share of a question's key terms (weighted by rarity) the answering sentence and its paragraph must hold
+MIN_COVERAGE = 0.7
+#: a second sentence is shown beside the best when it scores at least this share of the best
+SECOND_ANSWER = 0.9
+#: sentences ranked by BM25 before the finer scoring
+CANDIDATES = 40
+
+KINDS = ("date", "person", "quantity", "place", "definition", "list")
+_NUMBER_WORDS = {"mot": 1, "nhat": 1, "hai": 2, "nhi": 2, "ba": 3, "bon": 4, "tu": 4, "sau": 6}
+_YEAR = re.compile(r"^(19|20)\d\d$")
+_UNIT_WORDS = frozenset({"nguoi", "don", "dot", "nam", "thang", "ngay", "lan"})
+_MONEY_TOPICS = frozenset({"gia", "tien", "phi", "luong", "kinh"})
+_MONEY_WORDS = frozenset({"dong", "trieu", "ty", "nghin", "ngan", "usd"})
+_TIME_WORDS = frozenset({"thang", "nam", "ngay", "tuan", "gio"})
+_ROMAN = re.compile(r"^(?:x{0,2})(?:ix|iv|v?i{0,3})$")
+_NUM = re.compile(r"^\d+(?:[.,]\d+)*%?$")
+_DATE_RE = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\btháng \d{1,2}\b|\bngày \d{1,2}\b", re.IGNORECASE)
+_CAP_WORD = re.compile(r"[A-ZĐÀ-Ỹ][a-zà-ỹđ]*", re.UNICODE)
+_LEADING_TAG = re.compile(r"^\((?:LĐTĐ|LĐ)\)\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A sentence of an ingested document (the same fields as ``storage.documents.PassageInfo``)."""
+
+    id: int
+    document_id: int
+    title: str
+    published: date | None
+    origin: str
+    paragraph: int
+    sentence: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One sentence the bot may answer with, and what places it in its source."""
+
+    text: str
+    title: str  # the document's title (or the knowledge entry's source headline)
+    date: date | None  # when the source says it was true (publication date or the entry's "as of")
+    doc: str  # one key per source document
+    paragraph: tuple[str, ...] = ()  # the sentences of its paragraph, itself included
+    position: int = 0  # its index in ``paragraph``
+    label: str = ""  # a knowledge entry's name: part of the sentence's context
+    entry_id: str | None = None
+    exact_date: bool = True  # ``date`` is a day the source names, not only "as of" a year
+
+
+@dataclass(frozen=True)
+class Language:
+    cues: dict[str, tuple[tuple[str, ...], ...]]
+    which_nouns: tuple[tuple[str, ...], ...]
+    stopwords: frozenset[str]
+    synonyms: dict[str, tuple[str, ...]]
+    sidebar_markers: frozenset[str]
+    surnames: frozenset[str]
+    places: dict[tuple[str, ...], str]  # folded tokens -> folded name
+    cue_words: frozenset[str] = field(init=False)
+    not_names: frozenset[tuple[str, ...]]  # capitalised pairs that start like a person's name but are not
+    roles: frozenset[str]  # words of a title ("cụm trưởng", "phó chủ tịch"): who holds it must be said with it
+    generic: frozenset[str]  # the union's generic words: with a content word they make a term ("đoàn phí")
+    what_nouns: frozenset[str]  # "chủ đề", "nội dung": "… là gì" asks their words, not a definition
+
+    @classmethod
+    def load(cls, path: Path = DATA_FILE) -> Language:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        cues = {kind: tuple(tuple(fold(p).split()) for p in data["cues"][kind]) for kind in KINDS}
+        return cls(
+            cues=cues,
+            which_nouns=tuple(tuple(fold(p).split()) for p in data["which_nouns"]),
+            stopwords=frozenset(fold(str(w)) for w in data["stopwords"]),
+            synonyms={fold(k): tuple(fold(v) for v in vs) for k, vs in data["synonyms"].items()},
+            sidebar_markers=frozenset(fold(m) for m in data["sidebar_markers"]),
+            surnames=frozenset(fold(s) for s in data["surnames"]),
+            places={tuple(fold(p).split()): fold(p) for p in data["places"]},
+            not_names=frozenset(tuple(fold(p).split()) for p in data["not_names"]),
+            what_nouns=frozenset(fold(w) for w in data["what_nouns"]),
+            generic=frozenset(fold(w) for w in data["generic"]),
+            roles=frozenset(fold(w) for w in data["roles"]),
+        )
+
+    def __post_init__(self) -> None:
+        words = frozenset(w for phrases in self.cues.values() for p in phrases for w in p)
+        object.__setattr__(self, "cue_words", words)
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a question asks, read from its words."""
+
+    text: str
+    tokens: tuple[str, ...] = ()
+    kind: str | None = None  # one of KINDS, or None
+    unit: tuple[str, ...] = ()  # "bao nhiêu người" -> ("nguoi",); "công ty nào" -> ("cong", "ty")
+    terms: tuple[str, ...] = ()  # key terms: content words the evidence must hold
+    places: tuple[str, ...] = ()
+    clusters: tuple[int, ...] = ()
+    phases: tuple[int, ...] = ()
+    years: tuple[int, ...] = ()
+    #: pairs of adjacent words the sources also write together ("cụm trưởng", "đoàn phí"): the answer must too
+    compounds: tuple[tuple[str, str], ...] = ()
+
+    def as_dict(self) -> dict:
+        return {"text": self.text, "kind": self.kind, "unit": list(self.unit), "terms": list(self.terms),
+                "places": list(self.places), "clusters": list(self.clusters), "phases": list(self.phases),
+                "years": list(self.years), "compounds": [list(c) for c in self.compounds]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Question:
+        return cls(text=str(data.get("text", "")), kind=data.get("kind"), unit=tuple(data.get("unit", ())),
+                   terms=tuple(data.get("terms", ())), places=tuple(data.get("places", ())),
+                   clusters=tuple(int(x) for x in data.get("clusters", ())),
+                   phases=tuple(int(x) for x in data.get("phases", ())),
+                   years=tuple(int(x) for x in data.get("years", ())),
+                   compounds=tuple((str(a), str(b)) for a, b in data.get("compounds", ())))
+
+    @property
+    def constrained(self) -> bool:  # noqa: D401 - compounds are no constraint a refusal could name
+        return bool(self.places or self.clusters or self.phases or self.years)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The verdict of a search."""
+
+    status: str  # "answered" | "unknown" | "weak"
+    question: Question
+    records: tuple[Record, ...] = ()  # answered: the sentences that answer (with list continuations)
+    missing: tuple[tuple[str, str], ...] = ()  # unknown: (what, value) e.g. ("term", "phim"), ("cluster", "2")
+    coverage: float = 0.0
+    score: float = 0.0
+
+
+@dataclass
+class _Meta:
+    words: frozenset[str]  # folded syllables of the sentence
+    pairs: frozenset[tuple[str, str]]  # and its syllable bigrams
+    context: frozenset[str]  # of its paragraph, title and label
+    places: frozenset[str]
+    clusters: frozenset[int]
+    phases: frozenset[int]
+    years: frozenset[int]
+    numbers: tuple[tuple[str, tuple[str, ...]], ...]  # (number, the two words after it)
+    has_date: bool
+    has_person: bool
+    has_list: bool
+    text: str = ""
+    lead: bool = False  # the first sentence of a knowledge entry's summary
+    label: frozenset[str] = frozenset()  # the entry's name
+    label_pairs: frozenset[tuple[str, str]] = frozenset()
+    defines: frozenset[str] = field(default_factory=frozenset)  # folded words just before a " là "
+
+
+def records_from_passages(passages: Iterable[Passage], language: Language | None = None) -> list[Record]:
+    """Sentences of ingested documents as records, grouped by paragraph, without the pages' sidebars."""
+    language = language or Language.load()
+    by_doc: dict[int, list[Passage]] = {}
+    for p in passages:
+        by_doc.setdefault(p.document_id, []).append(p)
+    records: list[Record] = []
+    for items in by_doc.values():
+        items.sort(key=lambda p: (p.paragraph, p.sentence))
+        kept: list[Passage] = []
+        for p in items:
+            if " ".join(fold(p.text).split()).strip(" .:") in language.sidebar_markers:
+                break  # the article is over: what follows is the page's other news
+            kept.append(p)
+        paragraphs: dict[int, list[Passage]] = {}
+        for p in kept:
+            paragraphs.setdefault(p.paragraph, []).append(p)
+        for group in paragraphs.values():
+            texts = tuple(_LEADING_TAG.sub("", p.text).strip() for p in group)
+            for i, p in enumerate(group):
+                if not texts[i]:
+                    continue
+                records.append(Record(text=texts[i], title=p.title, date=p.published, doc=Path(p.origin).name,
+                                      paragraph=texts, position=i, exact_date=p.published is not None))
+    return records
+
+
+def _cluster_numbers(toks: Sequence[str]) -> set[int]:
+    found = set()
+    for i, t in enumerate(toks):
+        if t != "cum":
+            continue
+        rest = list(toks[i + 1:i + 5])
+        if rest[:2] == ["thi", "dua"]:
+            rest = rest[2:]
+        if rest[:1] == ["so"]:
+            rest = rest[1:]
+        if rest and rest[0].isdigit() and 0 < int(rest[0]) < 100:
+            found.add(int(rest[0]))
+    return found
+
+
+def _phase_numbers(toks: Sequence[str]) -> set[int]:
+    found = set()
+    for i, t in enumerate(toks):
+        if t != "dot":
+            continue
+        rest = list(toks[i + 1:i + 5])
+        if rest[:2] == ["thi", "dua"]:
+            rest = rest[2:]
+        if rest[:1] in (["thu"], ["so"]):
+            rest = rest[1:]
+        if rest and rest[0].isdigit() and 0 < int(rest[0]) < 20:
+            found.add(int(rest[0]))
+        elif rest and rest[0] in _NUMBER_WORDS and (len(rest) == 1 or rest[0] != "tu"):
+            found.add(_NUMBER_WORDS[rest[0]])
+    return found
+
+
+def _years(toks: Sequence[str]) -> set[int]:
+    found = set()
+    for t in toks:
+        for part in re.split(r"[-/]", t):
+            if _YEAR.match(part):
+                found.add(int(part))
+    return found
+
+
+def _places(toks: Sequence[str], places: dict[tuple[str, ...], str], fuzzy: bool = False
+            ) -> list[tuple[int, int, str]]:
+    """(start, end, name) of every place named, longest first, not overlapping; ``fuzzy``: one letter off
+    ("hoa kiem" for Hoàn Kiếm) in names of at least 8 letters."""
+    out: list[tuple[int, int, str]] = []
+    taken: set[int] = set()
+    for n in (4, 3, 2):
+        for i in range(len(toks) - n + 1):
+            key = tuple(toks[i:i + n])
+            if fuzzy and key not in places:
+                joined = " ".join(key)
+                key = next((k for k, name in places.items() if len(k) == n and len(name) >= 8
+                            and Levenshtein.distance(joined, name, score_cutoff=1) <= 1), key)
+            if key in places and not taken & set(range(i, i + n)):
+                out.append((i, i + n, places[key]))
+                taken.update(range(i, i + n))
+    return sorted(out)
+
+
+class EvidenceIndex:
+    def __init__(self, records: Iterable[Record], normalizer: Normalizer, language: Language | None = None,
+                 common: Iterable[str] = ()) -> None:
+        """``common``: words of the domain's everyday language (the intent examples' words, with their accents):
+        a question's word the evidence lacks is a reason to decline only when it is not one of them."""
+        self.normalize = normalizer
+        self.common = frozenset(w.lower() for w in common)
+        self.common_folded = frozenset(fold(w) for w in self.common)
+        self.lang = language or Language.load()
+        self.records: list[Record] = list(records)
+        self._meta: list[_Meta] = []
+        corpus: list[list[str]] = []
+        df: Counter[str] = Counter()
+        self.bigrams: set[tuple[str, str]] = set()
+        self.known_places: set[str] = set()
+        self.known_clusters: set[int] = set()
+        self.known_phases: set[int] = set()
+        self.known_years: set[int] = set()
+        context_cache: dict[tuple, tuple] = {}
+        dominant = self._dominant_places()
+        for r in self.records:
+            toks = self._tokens(r.text)
+            key = (r.paragraph, r.title, r.label, r.doc)
+            if key not in context_cache:  # what a paragraph, its title and label say: once per paragraph
+                ctx = (*self._tokens(" ".join(r.paragraph)), *self._tokens(r.title), *self._tokens(r.label))
+                context_cache[key] = (
+                    ctx, frozenset(ctx),
+                    frozenset(p for _, _, p in _places(ctx, self.lang.places)) | dominant.get(r.doc, frozenset()),
+                    frozenset(_cluster_numbers(ctx)), frozenset(_years(ctx)),
+                    frozenset(_phase_numbers(self._tokens(r.label))))
+            ctx_toks, context, ctx_places, ctx_clusters, ctx_years, label_phases = context_cache[key]
+            corpus.append([*toks, *(f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False))])
+            self.bigrams.update(zip(toks, toks[1:], strict=False))
+            words = frozenset(toks)
+            df.update(words)
+            places = ctx_places | frozenset(p for _, _, p in _places(toks, self.lang.places))
+            clusters = ctx_clusters | frozenset(_cluster_numbers(toks))
+            phases = frozenset(_phase_numbers(toks)) | label_phases
+            years = set(ctx_years) | _years(toks)
+            if r.date is not None:
+                years.add(r.date.year)
+            meta = _Meta(
+                words=words, pairs=frozenset(zip(toks, toks[1:], strict=False)),
+                context=context, places=places, clusters=clusters, phases=phases,
+                years=frozenset(years), numbers=self._numbers(toks), has_date=bool(_DATE_RE.search(r.text)),
+                has_person=self._has_person(r.text), has_list=r.text.count(",") >= 2 or ":" in r.text,
+                defines=self._defines(toks), text=r.text, lead=r.entry_id is not None and r.position == 0,
+                label=frozenset(self._tokens(r.label)),
+                label_pairs=frozenset(zip(self._tokens(r.label), self._tokens(r.label)[1:], strict=False)))
+            self._meta.append(meta)
+            self.known_places |= places
+            self.known_clusters |= clusters
+            self.known_phases |= phases
+            self.known_years |= years
+        # which records satisfy a constraint: one set per value, intersected at search time
+        self._by: dict[tuple[str, object], set[int]] = {}
+        keyed = self.lang.generic | self.lang.roles
+        for i, m in enumerate(self._meta):
+            keys = [("place", v) for v in m.places] + [("cluster", v) for v in m.clusters]
+            keys += [("phase", v) for v in m.phases] + [("year", v) for v in m.years]
+            keys += [("pair", pair) for pair in m.pairs | m.label_pairs if pair[0] in keyed or pair[1] in keyed]
+            for key in keys:
+                self._by.setdefault(key, set()).add(i)
+        self.vocabulary = frozenset(df)
+        self._df = df
+        self._n = max(len(self.records), 1)
+        self._choices = sorted(self.vocabulary | self.lang.stopwords | self.lang.cue_words
+                               | {k for k in normalizer.abbreviations if k.isalpha()})
+        self._known = frozenset(self._choices)
+        self._phrase_bigrams = {(a, b) for phrases in self.lang.cues.values() for p in phrases
+                                for a, b in zip(p, p[1:], strict=False)}
+        self._bm25: bm25s.BM25 | None = None
+        if corpus:
+            self._bm25 = bm25s.BM25()
+            self._bm25.index(corpus, show_progress=False)
+            self._bm25_vocab = self._bm25.vocab_dict
+        self.correct_word = lru_cache(maxsize=50_000)(self._candidates)
+        self._idf_cache: dict[str, float] = {}
+        self._cue_index: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
+        for rank, k in enumerate(KINDS):  # phrases by first word; a kind's phrases in the data's order
+            for order, phrase in enumerate(self.lang.cues[k]):
+                self._cue_index.setdefault(phrase[0], []).append((rank * 1000 + order, k, phrase))
+
+    # ----- building -----------------------------------------------------------------------------
+    def _dominant_places(self) -> dict[str, frozenset[str]]:
+        """The place a document is about, when one place has at least half of its mentions (an article about
+        one district names it in the lead, not in every sentence)."""
+        counts: dict[str, Counter[str]] = {}
+        seen: set[tuple[str, ...]] = set()
+        for r in self.records:
+            if r.paragraph in seen:
+                continue
+            seen.add(r.paragraph)
+            for text in r.paragraph or (r.text,):
+                counts.setdefault(r.doc, Counter()).update(
+                    p for _, _, p in _places(self._tokens(text), self.lang.places))
+        out = {}
+        for doc, c in counts.items():
+            if c:
+                place, n = c.most_common(1)[0]
+                if n >= 2 and n * 2 >= sum(c.values()):
+                    out[doc] = frozenset({place})
+        return out
+
+    def _tokens(self, text: str) -> tuple[str, ...]:
+        return self.normalize(text).tokens if text else ()
+
+    @staticmethod
+    def _numbers(toks: Sequence[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        out = []
+        for i, t in enumerate(toks):
+            before = toks[i - 1] if i else ""
+            after = tuple(toks[i + 1:i + 3])
+            if before in ("so", "cum", "dot") or after[:1] == ("so",):
+                continue  # "cụm số 1", "đợt 2" name a thing; "1 số đơn vị" is "some"
+            if _NUM.match(t) and not _YEAR.match(t) or before == "thu" and _ROMAN.match(t):
+                out.append((t, after))
+        return tuple(out)
+
+    def _has_person(self, text: str) -> bool:
+        words = text.split()
+        for i, w in enumerate(words[:-1]):
+            word = w.strip("(),.:;“”\"-–")
+            if not word or not _CAP_WORD.fullmatch(word) or fold(word) not in self.lang.surnames:
+                continue
+            nxt = words[i + 1].strip("(),.:;“”\"-–")
+            if not nxt or not _CAP_WORD.fullmatch(nxt):
+                continue
+            pair = (fold(word), fold(nxt))
+            if pair in self.lang.not_names or any(key[:2] == pair for key in self.lang.places):
+                continue
+            return True
+        return False
+
+    @staticmethod
+    def _defines(toks: Sequence[str]) -> frozenset[str]:
+        out: set[str] = set()
+        for i, t in enumerate(toks):
+            if t == "la" and i > 0:
+                out.update(toks[max(0, i - 4):i])
+        return frozenset(out)
+
+    # ----- reading a question -------------------------------------------------------------------
+    def _candidates(self, word: str) -> tuple[str, ...]:
+        cutoff = 2 if len(word) >= 7 else 1
+        found = process.extract(word, self._choices, scorer=Levenshtein.distance, score_cutoff=cutoff, limit=40)
+        return tuple(w for w, _, _ in sorted(found, key=lambda x: (x[1], x[0])))
+
+    def _correct(self, toks: Sequence[str]) -> tuple[str, ...]:
+        """Unknown words corrected to a known word that forms a known pair with a neighbour ("bao nhiu" ->
+        "bao nhieu", "coong doan" -> "cong doan"), or to the nearest known word when the word is no Vietnamese
+        syllable at all ("sangg"). A letter swapped for another needs a neighbour that is a content word: "xem
+        phim" must not become "xem pham"."""
+        out = list(toks)
+        stop = self.lang.stopwords
+        for i, w in enumerate(toks):
+            if w in self._known or not w.isalpha() or len(w) < 2:
+                continue
+            cands = self.correct_word(w)
+            if not cands:
+                continue
+            left = out[i - 1] if i > 0 else None
+            right = toks[i + 1] if i + 1 < len(toks) else None
+
+            def fits(c: str, w: str = w, left: str | None = left, right: str | None = right) -> bool:
+                if (left, c) in self._phrase_bigrams or (c, right) in self._phrase_bigrams:
+                    return True
+                loose = len(c) != len(w)  # a letter doubled or dropped: the commonest slip on a phone
+                return ((left, c) in self.bigrams and (loose or left not in stop)
+                        or (c, right) in self.bigrams and (loose or right not in stop))
+
+            fitting = [c for c in cands if fits(c)]
+            if fitting:
+                out[i] = fitting[0]
+            elif not is_syllable(w) and len(w) >= 3:
+                out[i] = cands[0]
+        return self.normalize.expand(out)
+
+    def read(self, text: str) -> Question:
+        toks = self._correct(self.normalize(text).tokens)
+        used: set[int] = set()
+        places = []
+        for start, end, name in _places(toks, self.lang.places):
+            places.append(name)
+            used.update(range(start, end))
+        clusters = sorted(_cluster_numbers(toks))
+        phases = sorted(_phase_numbers(toks))
+        years = sorted(_years(toks))
+        for i, t in enumerate(toks):
+            if t in ("cum", "dot") and (clusters if t == "cum" else phases):
+                j = i + 1
+                while j < len(toks) and toks[j] in ("thi", "dua", "so", "thu"):
+                    j += 1
+                if j < len(toks) and (toks[j].isdigit() or toks[j] in _NUMBER_WORDS):
+                    used.update(range(i, j + 1))
+            if _years([t]) and _YEAR.match(t.split("-")[0]):
+                used.add(i)
+        kind, unit, cue_at = self._kind(toks)
+        if kind == "quantity" and "%" in text:
+            unit = ("%",)
+        used |= cue_at
+        terms = []
+        for i, t in enumerate(toks):
+            if i in used or t in self.lang.stopwords:
+                continue
+            if _NUM.match(t) and _YEAR.match(t):
+                continue
+            terms.append(t)
+        term_set, cues = set(terms), self.lang.cue_words
+        compounds = tuple(dict.fromkeys(
+            (a, b) for a, b in zip(toks, toks[1:], strict=False)
+            if (a in term_set or b in term_set) and a not in cues and b not in cues and (a, b) in self.bigrams
+            and (kind == "person" and (a in self.lang.roles or b in self.lang.roles)
+                 or a in self.lang.generic or b in self.lang.generic)))
+        return Question(text=text, tokens=toks, kind=kind, unit=unit, terms=tuple(dict.fromkeys(terms)),
+                        compounds=compounds,
+                        places=tuple(dict.fromkeys(places)), clusters=tuple(clusters), phases=tuple(phases),
+                        years=tuple(years))
+
+    def _kind(self, toks: Sequence[str]) -> tuple[str | None, tuple[str, ...], set[int]]:
+        """The kind of answer asked (the first kind of KINDS whose cue is present), the unit asked for, and
+        the positions of every cue word (they are no key terms)."""
+        kind: str | None = None
+        unit: tuple[str, ...] = ()
+        at: set[int] = set()
+        found: list[tuple[int, int, int, str]] = []  # (kind's rank, start, length, kind)
+        for i, t in enumerate(toks):
+            for rank, k, phrase in self._cue_index.get(t, ()):
+                n = len(phrase)
+                if tuple(toks[i:i + n]) == phrase:
+                    found.append((rank, i, n, k))
+        for _rank, i, n, k in sorted(found):
+            at.update(range(i, i + n))
+            if kind is None:
+                kind = k
+            if k == "quantity" and not unit:
+                after = list(toks[i + n:i + n + 2])
+                if after[:2] == ["phan", "tram"]:
+                    unit = ("%",)
+                elif after and after[0] not in self.lang.stopwords - _UNIT_WORDS:
+                    unit = tuple(after[:1])
+        if kind == "definition" and any(w in self.lang.what_nouns for w in toks):
+            kind = None  # "chủ đề năm 2022 là gì": the theme's words, not a definition
+        if kind == "quantity" and (not unit or unit[0] in _MONEY_TOPICS) and any(w in _MONEY_TOPICS for w in toks):
+            unit = ("money",)
+        if kind is None:
+            for noun in self.lang.which_nouns:  # "công ty nào", "quận nào"
+                n = len(noun)
+                for i in range(len(toks) - n):
+                    if tuple(toks[i:i + n]) == noun and toks[i + n] == "nao":
+                        return "which", noun, at | set(range(i, i + n + 1))
+        return kind, unit if kind == "quantity" else (), at
+
+    # ----- searching ----------------------------------------------------------------------------
+    def _expand(self, term: str) -> tuple[str, ...]:
+        return (term, *self.lang.synonyms.get(term, ()))
+
+    def _idf(self, term: str) -> float:
+        if term not in self._idf_cache:
+            df = max((self._df.get(t, 0) for t in self._expand(term)), default=0)
+            self._idf_cache[term] = math.log(1 + (self._n - df + 0.5) / (df + 0.5))
+        return self._idf_cache[term]
+
+    def unknown(self, q: Question) -> tuple[tuple[str, str], ...]:
+        missing: list[tuple[str, str]] = []
+        accented = [w.lower() for w in word_tokens(normalize_tones(clean(q.text)))]
+        for t in q.terms:
+            if any(x in self.vocabulary for x in self._expand(t)):
+                continue
+            if t in self.common_folded:
+                # an everyday word of the domain ("mua", "chia") is no subject of its own, unless the accents
+                # typed say it is another word ("hưu" is not "hữu")
+                typed = [w for w in accented if fold(w) == t]
+                if not typed or any(w in self.common or w == t for w in typed):
+                    continue
+            missing.append(("term", t))
+        missing.extend(("place", p) for p in q.places if p not in self.known_places)
+        missing.extend(("cluster", str(c)) for c in q.clusters if c not in self.known_clusters)
+        missing.extend(("phase", str(p)) for p in q.phases if p not in self.known_phases)
+        missing.extend(("year", str(y)) for y in q.years if y not in self.known_years)
+        return tuple(missing)
+
+    def entry_fits(self, entry_id: str, q: Question) -> bool:
+        """Whether what a knowledge entry says is about the question's place and cluster (its years and phases are
+        often implied, not written)."""
+        bare = replace(q, compounds=(), years=(), phases=())
+        return any(self._satisfies(m, bare) for r, m in zip(self.records, self._meta, strict=True)
+                   if r.entry_id == entry_id)
+
+    def _satisfies(self, m: _Meta, q: Question) -> bool:
+        return all(c in m.pairs or c in m.label_pairs for c in q.compounds) and (
+            all(p in m.places for p in q.places) and all(c in m.clusters for c in q.clusters)
+                and all(p in m.phases for p in q.phases) and all(y in m.years for y in q.years))
+
+    def _kind_factor(self, m: _Meta, q: Question) -> float:
+        kind = q.kind
+        if kind is None:
+            return 1.0
+        if kind == "quantity":
+            if not m.numbers:
+                return 0.2
+            if not q.unit:
+                return 1.0
+            unit = q.unit[0]
+            for number, after in m.numbers:
+                if unit == "%" and number.endswith("%") or unit in after:
+                    return 1.0
+                if unit == "money" and (number.endswith("%") or set(after[:1]) & _MONEY_WORDS):
+                    return 1.0
+            return 0.6
+        if kind == "quantity" and not q.unit and all(after[:1] and after[0] in _TIME_WORDS for _, after in m.numbers):
+            return 0.3  # "6 tháng" is a duration, not the amount asked
+        if kind == "date":
+            return 1.0 if m.has_date else 0.25
+        if kind == "person":
+            return 1.0 if m.has_person else 0.2
+        if kind == "place":
+            return 1.0 if m.places or "tai" in m.words else 0.4
+        if kind == "list":
+            return 1.0 if m.has_list and ":" in m.text else 0.85 if m.has_list else 0.6
+        if kind == "definition":  # "X là ...", or the first sentence of the summary of the entry named X
+            return 1.0 if any(t in m.defines for t in q.terms) or m.lead and set(q.terms) <= m.label else 0.3
+        if kind == "which":
+            return 1.0 if set(q.unit) <= m.words else 0.4
+        return 1.0
+
+    def _weights(self, q: Question) -> tuple[list[tuple[float, tuple[str, ...]]], list[tuple[float, tuple[str, str]]]]:
+        """The question's key terms (with the words they may be found as) and compounds, with their weights."""
+        terms = [(self._idf(t), self._expand(t)) for t in q.terms]
+        term_set, cues = set(q.terms), self.lang.cue_words
+        pairs = [(self._idf(a) + self._idf(b), (a, b)) for a, b in zip(q.tokens, q.tokens[1:], strict=False)
+                 if (a in term_set or b in term_set) and a not in cues and b not in cues and (a, b) in self.bigrams]
+        return terms, pairs
+
+    @staticmethod
+    def _coverage(m: _Meta, weights) -> float:
+        terms, pairs = weights
+        if not terms:
+            return 1.0
+        total = got = 0.0
+        for w, forms in terms:
+            total += w
+            if any(f in m.words for f in forms):
+                got += w
+            elif any(f in m.context for f in forms):
+                got += 0.6 * w
+        # a compound of the question ("ăn ca", "đoàn phí") counts again, as a pair the sentence must hold
+        for w, (a, b) in pairs:
+            total += w
+            if (a, b) in m.pairs:
+                got += w
+            elif a in m.context and b in m.context:
+                got += 0.6 * w
+        return got / total if total else 1.0
+
+    def search(self, q: Question) -> Finding:
+        missing = self.unknown(q)
+        if missing:
+            return Finding("unknown", q, missing=missing)
+        if self._bm25 is None:
+            return Finding("weak", q)
+        words = [x for t in q.terms for x in self._expand(t)]
+        words += [t for t in q.tokens if t not in self.lang.stopwords or t in self.lang.cue_words]
+        content = [t for t in q.tokens if t not in self.lang.stopwords]
+        query = list(dict.fromkeys(
+            [*words, *(f"{a} {b}" for a, b in zip(content, content[1:], strict=False))]))
+        query = [t for t in query if t in self._bm25_vocab]
+        if not query and not q.constrained:
+            return Finding("weak", q)
+        scores = self._bm25.get_scores(query) if query else np.zeros(len(self.records))
+        if q.constrained or q.compounds:  # the best-ranked sentences satisfying the constraints
+            allowed: set[int] | None = None
+            keys = [("place", v) for v in q.places] + [("cluster", v) for v in q.clusters]
+            keys += [("phase", v) for v in q.phases] + [("year", v) for v in q.years]
+            keys += [("pair", c) for c in q.compounds]
+            for key in keys:
+                found = self._by.get(key, set())
+                allowed = found if allowed is None else allowed & found
+                if not allowed:
+                    break
+            ids = np.fromiter(allowed or (), dtype=np.int64)
+            if len(ids) > CANDIDATES:
+                ids = ids[np.argpartition(-scores[ids], CANDIDATES - 1)[:CANDIDATES]]
+            pool = list(ids[np.argsort(-scores[ids], kind="stable")])
+        else:
+            k = min(CANDIDATES, int(np.count_nonzero(scores)))
+            pool = list(np.argpartition(-scores, k - 1)[:k]) if k else []
+        if not pool:
+            return Finding("weak", q)
+        top = max(float(scores[i]) for i in pool) or 1.0
+        weights = self._weights(q)
+        ranked = []
+        for i in pool:
+            m = self._meta[i]
+            cov = self._coverage(m, weights)
+            factor = self._kind_factor(m, q)
+            ranked.append(((0.75 * cov + 0.25 * float(scores[i]) / top) * factor, cov, factor, int(i)))
+        ranked.sort(key=lambda x: (-x[0], x[3]))
+        best, cov, factor, i = ranked[0]
+        if cov < MIN_COVERAGE or factor < 0.7:
+            return Finding("weak", q, records=(self.records[i],), coverage=cov, score=best)
+        chosen = [i]
+        for score, c2, f2, j in ranked[1:6]:
+            if score < SECOND_ANSWER * best or c2 < MIN_COVERAGE or f2 < 0.7:
+                break
+            other, first = self.records[j], self.records[i]
+            if other.doc != first.doc and not self._same_fact(self._meta[i], self._meta[j]):
+                chosen.append(j)
+                break
+        out: list[Record] = []
+        for j in chosen:
+            out.extend(self._with_continuation(self.records[j], q))
+        return Finding("answered", q, records=tuple(out), coverage=cov, score=best)
+
+    @staticmethod
+    def _same_fact(a: _Meta, b: _Meta) -> bool:
+        na = {n for n, _ in a.numbers}
+        nb = {n for n, _ in b.numbers}
+        return bool(na & nb) or (not na and not nb and len(a.words & b.words) >= 0.6 * min(len(a.words), len(b.words)))
+
+    def _with_continuation(self, r: Record, q: Question) -> list[Record]:
+        """A sentence announcing a list ("theo 2 đợt.", "gồm:") with the sentences of its paragraph that continue it."""
+        out = [r]
+        if not r.paragraph or r.position + 1 >= len(r.paragraph):
+            return out
+        head = set(self._tokens(r.text))
+        announces = r.text.rstrip().endswith(":") or bool(re.search(r"\b(\d+|hai|ba|bốn) (đợt|nội dung|nhóm)\b",
+                                                                     r.text, re.IGNORECASE))
+        if not announces:
+            return out
+        for k in range(r.position + 1, min(len(r.paragraph), r.position + 6)):
+            nxt = r.paragraph[k]
+            first = self._tokens(nxt)[:1]
+            if not first or first[0] not in head:
+                break
+            out.append(replace(r, text=nxt, position=k))
+        return out
+
+    # ----- questions in several parts -----------------------------------------------------------
+    def split(self, q: Question) -> list[Question]:
+        """A question naming several places, clusters, phases or things ("gạo và sữa") as one question each."""
+        for attr in ("places", "clusters", "phases"):
+            values = getattr(q, attr)
+            if len(values) > 1:
+                return [replace(q, **{attr: (v,)}) for v in values]
+        toks = q.tokens
+        for i, t in enumerate(toks):
+            if t not in ("va", "voi") or i == 0 or i + 1 >= len(toks):
+                continue
+            left = []
+            j = i - 1
+            while j >= 0 and toks[j] in q.terms and len(left) < 3:
+                left.insert(0, toks[j])
+                j -= 1
+            if not left:
+                continue
+            right = list(toks[i + 1:i + 1 + len(left)])
+            if len(right) < len(left) or not all(w in q.terms for w in right):
+                continue
+            shared = [w for w in q.terms if w not in left and w not in right]
+            return [replace(q, terms=tuple(dict.fromkeys([*left, *shared]))),
+                    replace(q, terms=tuple(dict.fromkeys([*right, *shared])))]
+        return [q]
+
+    # ----- follow-up questions ------------------------------------------------------------------
+    def merge(self, previous: Question, fragment: Question) -> list[Question]:
+        """Readings of a follow-up ("còn sữa thì sao?", "đợt 2 thì sao?", "thế cụm trưởng là ai") against the
+        previous question, most likely first."""
+        slots = {attr: getattr(fragment, attr) or getattr(previous, attr)
+                 for attr in ("places", "clusters", "phases", "years")}
+        if fragment.kind is not None:  # a new question about the same subject
+            return [replace(fragment, **slots)]
+        base = replace(previous, text=fragment.text, tokens=fragment.tokens, **slots)
+        if not fragment.terms:
+            return [base]
+        # the fragment's words take the place of one of the previous words ("gạo" -> "sữa")
+        readings = [replace(base, terms=tuple(dict.fromkeys([*(t for t in previous.terms if t != old),
+                                                              *fragment.terms])))
+                    for old in previous.terms]
+        readings.append(replace(base, terms=tuple(dict.fromkeys([*previous.terms, *fragment.terms]))))
+        return readings

@@ -1,0 +1,141 @@
+"""Fact questions answered from ingested passages, through ``Core.process`` (as adapters call it) and the CLI.
+
+The documents here are invented in the test (plain strings), so the assertions hold whatever the seed
+articles say; the seed articles themselves are never copied into tests.
+"""
+
+import json
+from datetime import date
+
+import pytest
+
+from handlers.types import Incoming
+from nlu.evidence import Passage
+
+DOCUMENTS = {
+    "Công đoàn quận Tây Hồ chăm lo cho người lao động năm 2024": (date(2024, 12, 20), [
+        ["Năm 2024, Liên đoàn Lao động quận Tây Hồ đã hỗ trợ 321 công nhân có hoàn cảnh khó khăn với tổng số "
+         "tiền 456 triệu đồng.",
+         "Chủ tịch Liên đoàn Lao động quận Tây Hồ Trịnh Văn Bình cho biết quận sẽ tiếp tục chăm lo cho công nhân."],
+        ["Các công đoàn cơ sở của quận phát động thi đua năm 2024 theo 3 đợt.",
+         "Đợt 1 từ 1/2/2024 đến 30/4/2024.",
+         "Đợt 2 từ 1/5/2024 đến 31/8/2024.",
+         "Đợt 3 từ 1/9/2024 đến 30/11/2024."],
+    ]),
+    "Cụm thi đua số 9 ký giao ước thi đua năm 2024": (date(2024, 3, 5), [
+        ["Cụm thi đua số 9 gồm 4 đơn vị: Liên đoàn Lao động các huyện Ba Vì, Phúc Thọ, Quốc Oai và Thạch Thất.",
+         "Cụm trưởng Cụm thi đua số 9 là đồng chí Đinh Thị Lan, Chủ tịch Liên đoàn Lao động huyện Ba Vì."],
+    ]),
+}
+
+
+def _passages() -> list[Passage]:
+    out = []
+    for doc_id, (title, (published, paragraphs)) in enumerate(DOCUMENTS.items(), start=1):
+        for p, sentences in enumerate(paragraphs):
+            for s, text in enumerate(sentences):
+                out.append(Passage(len(out) + 1, doc_id, title, published, f"/docs/{doc_id}.txt", p, s, text))
+    return out
+
+
+class Asker:
+    def __init__(self, app, chat: str = "501") -> None:
+        self.app, self.chat = app, chat
+
+    async def ask(self, text: str):
+        return await self.app.core.process(Incoming(channel="test", chat_id=self.chat, user_id=self.chat, text=text))
+
+
+@pytest.fixture
+def asker(app) -> Asker:
+    app.core.set_passages(_passages())
+    return Asker(app)
+
+
+def _text(outcome) -> str:
+    return "\n".join(r.text for r in outcome.replies)
+
+
+async def test_a_figure_is_answered_with_its_sentence_and_source(asker):
+    for question in ("Năm 2024 quận Tây Hồ hỗ trợ bao nhiêu công nhân?", "nam 2024 quan tay ho ho tro bn cong nhan",
+                     "Tây Hồ hỗ trợ tổng số tiền bao nhiêu?"):
+        outcome = await asker.ask(question)
+        reply = _text(outcome)
+        assert not outcome.fallback, question
+        assert "321" in reply or "456" in reply, question
+        assert "Tây Hồ chăm lo" in reply and "20/12/2024" in reply  # the source and its date
+
+
+async def test_who_when_and_lists(asker):
+    assert "Trịnh Văn Bình" in _text(await asker.ask("Chủ tịch LĐLĐ quận Tây Hồ là ai?"))
+    assert "Đinh Thị Lan" in _text(await asker.ask("ai là cụm trưởng cụm thi đua số 9"))
+    members = _text(await asker.ask("Cụm thi đua số 9 gồm những đơn vị nào?"))
+    assert all(name in members for name in ("Ba Vì", "Phúc Thọ", "Quốc Oai", "Thạch Thất"))
+    phases = _text(await asker.ask("Tây Hồ phát động thi đua năm 2024 theo mấy đợt?"))
+    assert "3 đợt" in phases and all(d in phases for d in ("1/2/2024", "1/5/2024", "1/9/2024"))  # the list, whole
+
+
+async def test_constraints_that_no_evidence_satisfies_are_declined(asker):
+    cases = {
+        "Năm 2019 quận Tây Hồ hỗ trợ bao nhiêu công nhân?": "năm 2019",
+        "Quận Cầu Giấy hỗ trợ bao nhiêu công nhân?": "Cầu Giấy",
+        "Cụm thi đua số 2 gồm những đơn vị nào?": "cụm thi đua số 2",
+        "Đợt 7 thi đua của Tây Hồ bắt đầu khi nào?": "đợt 7",
+    }
+    for question, named in cases.items():
+        outcome = await asker.ask(question)
+        reply = _text(outcome)
+        assert outcome.fallback, question
+        assert named in reply, question
+        assert not any(x in reply for x in ("321", "Ba Vì", "Phúc Thọ", "1/2/2024")), question  # no other entry's facts
+
+
+async def test_near_domain_questions_the_sources_do_not_cover_are_declined(asker):
+    for question in ("Đoàn viên có được giảm giá vé xem phim không?", "lương hưu của tôi được bao nhiêu",
+                     "Vé xe buýt tháng cho công nhân giá bao nhiêu?"):
+        outcome = await asker.ask(question)
+        assert outcome.fallback, question
+        assert "30%" not in _text(outcome) and "20%" not in _text(outcome), question
+
+
+async def test_unanswered_fact_questions_are_logged_for_the_chairs(asker, app):
+    from storage.unanswered import UnansweredRepository
+
+    await asker.ask("Cụm thi đua số 2 có mấy đơn vị?")
+    await app.core.unanswered.flush()
+    async with app.db.sessions() as session:
+        rows = await UnansweredRepository(session).most_frequent(10)
+    assert any("cum thi dua so 2" in r.key for r in rows)
+
+
+async def test_follow_up_questions_are_read_against_the_previous_one(app):
+    app.core.set_passages(_passages())
+    first = Asker(app, "601")
+    assert "1/2/2024" in _text(await first.ask("Đợt 1 thi đua năm 2024 của Tây Hồ bắt đầu khi nào?"))
+    assert "1/9/2024" in _text(await first.ask("còn đợt 3 thì sao?"))
+    second = Asker(app, "602")
+    await second.ask("Cụm thi đua số 9 gồm những đơn vị nào?")
+    assert "Đinh Thị Lan" in _text(await second.ask("thế cụm trưởng là ai?"))
+
+
+async def test_a_question_naming_two_things_gets_each(asker):
+    reply = _text(await asker.ask("Đợt 1 và đợt 2 thi đua năm 2024 của Tây Hồ kết thúc khi nào?"))
+    assert "30/4/2024" in reply and "31/8/2024" in reply
+
+
+def test_ask_json_declines_a_near_domain_question(tmp_path, model_cache):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")}
+    env.update(UNIONBOT_DATA_DIR=str(tmp_path / "data"), UNIONBOT_CACHE_DIR=str(model_cache))
+    result = subprocess.run([sys.executable, "-m", "bot", "ask", "--json"], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=120,
+                            input="đoàn viên có được giảm giá vé xem phim không\n"
+                                  "cụm thi đua số 2 gồm những đơn vị nào\ngạo kim sáng giảm bao nhiêu\n")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["fallback"] for r in rows] == [True, True, False]
+    assert set(rows[0]) == {"question", "reply", "intent", "confidence", "fallback"}
+    assert "20%" in rows[2]["reply"] and "40%" in rows[2]["reply"]
