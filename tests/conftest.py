@@ -29,7 +29,9 @@ def settings(tmp_path, model_cache, monkeypatch) -> Settings:
     for key in list(os.environ):
         if key.startswith("UNIONBOT_") and key != PG_ENV:
             monkeypatch.delenv(key)
-    return Settings(_env_file=None, data_dir=tmp_path / "data", cache_dir=model_cache)
+    # no seed articles ingested by every app the tests build (0.3 s each, plus the index): the tests that read
+    # documents say so (tests/integration/test_documents.py, test_facts.py, the eval through the CLI)
+    return Settings(_env_file=None, data_dir=tmp_path / "data", cache_dir=model_cache, documents_dir=None)
 
 
 class FixedClock:

@@ -538,7 +538,7 @@ def test_documents_dir_setting(settings, monkeypatch, tmp_path):
     from bot.settings import PROJECT_ROOT, Settings
 
     seeds = PROJECT_ROOT.parent / "shared" / "seeds"
-    assert settings.documents_dir == (seeds if seeds.is_dir() else None)
+    assert Settings(_env_file=None).documents_dir == (seeds if seeds.is_dir() else None)
     monkeypatch.setenv("UNIONBOT_DOCUMENTS_DIR", "")
     assert Settings(_env_file=None).documents_dir is None
     monkeypatch.setenv("UNIONBOT_DOCUMENTS_DIR", str(tmp_path))
