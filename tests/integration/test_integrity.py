@@ -17,6 +17,7 @@ from handlers.types import Incoming
 from storage.broadcasts import BroadcastRepository
 from storage.hardship import HardshipRepository
 from storage.membership import AccountRepository, AuditRepository, MemberRepository
+from storage.throttle import LinkThrottle
 from tests.integration.test_hardship import ANSWERS, Person, as_member, inbox
 
 REF = re.compile(r"HT-\d{4}-\d{6}")
@@ -209,7 +210,8 @@ async def test_the_same_code_sent_twice_at_once_links_once_without_an_error(app)
     async with app.db.sessions() as session:
         accounts = AccountRepository(session)
         assert await accounts.member_of("default", "test", "l1") == target.id
-        assert await accounts.locked_until("default", "test", "l1", app.core.clock()) is None
+        throttle = LinkThrottle(session, max_failures=5, lock_for=timedelta(minutes=15))
+        assert await throttle.locked_until(throttle.account_key("default", "test", "l1"), app.core.clock()) is None
     assert "Vũ Minh Đức" in await person.says("/toi")
 
 
