@@ -96,3 +96,4 @@ def setup_logging(level: str, secrets: Iterable[str] = (), stream: TextIO | None
     root.setLevel(level.upper())
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG, whatever the root level
