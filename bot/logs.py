@@ -88,6 +88,7 @@ class MaskPersonalData(logging.Filter):
 
 def setup_logging(level: str, secrets: Iterable[str] = (), stream: TextIO | None = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setLevel(level.upper())  # also for libraries that set their own logger to DEBUG at import (bm25s)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(secrets))
     handler.addFilter(MaskPersonalData())
@@ -96,4 +97,3 @@ def setup_logging(level: str, secrets: Iterable[str] = (), stream: TextIO | None
     root.setLevel(level.upper())
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG, whatever the root level
