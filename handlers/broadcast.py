@@ -11,13 +11,13 @@ import re
 import uuid
 from datetime import date, datetime, timedelta
 
-from handlers.authz import Action, authorize, units_acted_on
 from handlers.capability import DONE, Capability, state_key
 from handlers.inputs import parse_id
 from handlers.once import already_done
 from handlers.text import clip, fmt_date
 from handlers.types import Choice, Incoming, Outcome, Reply
 from nlu.normalize import fold
+from services.authz import Action, authorize, units_acted_on
 from storage.broadcasts import Broadcast, BroadcastRepository, ReminderRepository, per_channel, recipients_of
 from storage.conversation import State
 from storage.knowledge import KnowledgeBase
