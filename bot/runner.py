@@ -157,7 +157,9 @@ class Server:
         if self.channels:  # reminders and broadcast progress reports, queued for the delivery workers
             from bot.workers.scheduler import Scheduler
 
-            self.scheduler = Scheduler(self.app.core, progress_every=self.settings.progress_interval)
+            core = self.app.core
+            self.scheduler = Scheduler(core.broadcasts.service, lambda: core.knowledge,
+                                       progress_every=self.settings.progress_interval)
             self._task(self.scheduler.run(), "scheduler")
 
     def _registered_one(self) -> None:

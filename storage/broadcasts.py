@@ -23,6 +23,8 @@ from storage.models import (
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
+    """A linked chat account a message goes to (a member has one chat per bot and channel)."""
+
     member_id: int
     bot_id: str
     channel: str

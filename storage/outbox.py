@@ -66,7 +66,9 @@ def _clip(error: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
-    """One message to queue. ``payload`` is ``{"text": str, "choices": [[label, action]], "photos": [...]}``."""
+    """One message to queue. ``payload`` is ``{"text": str, "choices": [[label, action]], "photos": [...]}``.
+
+    Built by ``services.notifications`` only (from a ``Reply``); the outbox's own tests and benchmarks build theirs."""
 
     dedupe_key: str
     bot_id: str

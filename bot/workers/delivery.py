@@ -40,7 +40,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from handlers.types import Choice, Reply
+from services.notifications import payload_reply, reply_payload  # noqa: F401 - the adapters import them here
 from storage.db import Database
 from storage.outbox import Claimed, OutboxRepository
 
@@ -87,19 +87,6 @@ class Sender(Protocol):
         platform that cannot edit, or a message that can no longer be edited, gets a new message instead.
         Returns the id of the message sent or edited (the last one of a multi-part payload), when known.
         """
-
-
-def reply_payload(reply: Reply) -> dict:
-    """A ``Reply`` as an outbox payload (JSON)."""
-    return {"text": reply.text, "choices": [[c.label, c.action] for c in reply.choices],
-            "photos": list(reply.photos)}
-
-
-def payload_reply(payload: dict) -> Reply:
-    """An outbox payload back as a ``Reply``."""
-    return Reply(text=str(payload.get("text") or ""),
-                 choices=tuple(Choice(str(label), str(action)) for label, action in payload.get("choices") or ()),
-                 photos=tuple(str(p) for p in payload.get("photos") or ()))
 
 
 class WindowLimiter:

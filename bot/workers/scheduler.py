@@ -1,4 +1,4 @@
-"""Periodic jobs of the core: emulation reminders and broadcast progress reports.
+"""Periodic jobs: emulation reminders and broadcast progress reports (``services.broadcasts``).
 
 Both are idempotent (outbox dedupe keys), so running them in every process, or again after a restart,
 queues nothing twice.
@@ -9,15 +9,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
-from handlers.core import Core
+from services.broadcasts import BroadcastService
+from storage.knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    def __init__(self, core: Core, *, progress_every: float = 5.0, reminders_every: float = 300.0) -> None:
-        self.core = core
+    def __init__(self, broadcasts: BroadcastService, knowledge: Callable[[], KnowledgeBase], *,
+                 progress_every: float = 5.0, reminders_every: float = 300.0) -> None:
+        self.broadcasts = broadcasts
+        #: the knowledge as it is now (chairs edit it while the bot runs): campaign phases to remind of
+        self.knowledge = knowledge
         self.progress_every = progress_every
         self.reminders_every = reminders_every
         self._stop = asyncio.Event()
@@ -25,11 +30,11 @@ class Scheduler:
     async def run(self) -> None:
         since_reminders = self.reminders_every  # check reminders at start
         while not self._stop.is_set():
-            now = self.core.clock()
+            now = self.broadcasts.clock()
             try:
-                await self.core.broadcasts.report_progress(now)
+                await self.broadcasts.report_progress(now)
                 if since_reminders >= self.reminders_every:
-                    queued = await self.core.broadcasts.send_reminders(self.core.knowledge, now)
+                    queued = await self.broadcasts.send_reminders(self.knowledge(), now)
                     if queued:
                         log.info("queued %d reminders", queued)
                     since_reminders = 0.0

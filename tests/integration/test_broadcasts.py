@@ -112,10 +112,10 @@ async def test_progress_and_final_report_reach_the_chair(app):
     await compose(chair, "Thông báo kiểm tra tiến độ gửi", "bc:unit:NTL-FECON-T1")
     await chair.presses("bc:now")
     await settle(app, "test", sent=1, blocked=1)
-    assert await app.core.broadcasts.report_progress(app.core.clock()) == 1
+    assert await app.core.broadcasts.service.report_progress(app.core.clock()) == 1
     [report] = [m for m in await inbox(app, chair) if "Kết quả" in m["text"]]
     assert "đã gửi 1; người nhận đã chặn bot 1" in report["text"]
-    assert await app.core.broadcasts.report_progress(app.core.clock()) == 0  # told once
+    assert await app.core.broadcasts.service.report_progress(app.core.clock()) == 0  # told once
 
 
 async def test_progress_is_one_message_kept_current_on_telegram_and_steps_on_zalo(app):
@@ -133,29 +133,29 @@ async def test_progress_is_one_message_kept_current_on_telegram_and_steps_on_zal
     def live(payloads):
         return [p for p in payloads if p.get("live")]
 
-    await app.core.broadcasts.report_progress(app.core.clock())  # 2 of 6 done: 33 %
+    await app.core.broadcasts.service.report_progress(app.core.clock())  # 2 of 6 done: 33 %
     [progress] = live(await inbox(app, telegram))
     assert "2/6" in progress["text"] and "33%" in progress["text"]
     assert [m["text"] for m in await inbox(app, zalo)] == ["Thông báo #1: đã xử lý 2/6 người nhận (33%)."]
 
     await settle(app, "test", sent=1)  # 3 of 6: nothing new for Zalo (still past 25 %), Telegram's text moves
-    await app.core.broadcasts.report_progress(app.core.clock())
+    await app.core.broadcasts.service.report_progress(app.core.clock())
     [progress] = live(await inbox(app, telegram))  # still one message, its text replaced
     assert "3/6" in progress["text"] and "50%" in progress["text"]
     assert len(await inbox(app, zalo)) == 2 and "(50%)" in (await inbox(app, zalo))[-1]["text"]
 
-    await app.core.broadcasts.report_progress(app.core.clock())  # nothing changed: nothing queued
+    await app.core.broadcasts.service.report_progress(app.core.clock())  # nothing changed: nothing queued
     assert len(await inbox(app, telegram)) == 1 and len(await inbox(app, zalo)) == 2
 
     await settle(app, "test", sent=2, blocked=1)  # all done
-    await app.core.broadcasts.report_progress(app.core.clock())
+    await app.core.broadcasts.service.report_progress(app.core.clock())
     tg = await inbox(app, telegram)
     [progress] = live(tg)
     assert "6/6" in progress["text"] and "100%" in progress["text"]
     assert sum("Kết quả" in m["text"] for m in tg) == 1
     za = await inbox(app, zalo)
     assert not live(za) and "Kết quả" in za[-1]["text"] and "đã gửi 5; người nhận đã chặn bot 1" in za[-1]["text"]
-    assert await app.core.broadcasts.report_progress(app.core.clock()) == 0  # finished: told once
+    assert await app.core.broadcasts.service.report_progress(app.core.clock()) == 0  # finished: told once
 
 
 async def test_cancelling_a_running_broadcast_updates_its_progress_message(app):
@@ -165,11 +165,11 @@ async def test_cancelling_a_running_broadcast_updates_its_progress_message(app):
     await compose(telegram, "Thông báo sẽ bị dừng giữa chừng", "bc:unit:NTL-FECON-T1")
     await telegram.presses("bc:now")
     await settle(app, "test", sent=1)
-    await app.core.broadcasts.report_progress(app.core.clock())
+    await app.core.broadcasts.service.report_progress(app.core.clock())
     assert "Đã dừng thông báo #1: 1 tin" in await telegram.says("/thongbao_huy 1")
     [progress] = [p for p in await inbox(app, telegram) if p.get("live")]
     assert "đã dừng" in progress["text"] and "đã gửi 1" in progress["text"] and "đã hủy 1" in progress["text"]
-    assert await app.core.broadcasts.report_progress(app.core.clock()) == 0  # a stopped broadcast is not running
+    assert await app.core.broadcasts.service.report_progress(app.core.clock()) == 0  # a stopped one is not running
 
 
 async def test_a_finished_broadcast_cannot_be_cancelled_and_keeps_its_report(app):
@@ -178,7 +178,7 @@ async def test_a_finished_broadcast_cannot_be_cancelled_and_keeps_its_report(app
     await compose(telegram, "Thông báo gửi xong rồi mới bấm hủy", "bc:unit:NTL-FECON-T1")
     await telegram.presses("bc:now")
     await settle(app, "test", sent=1)
-    await app.core.broadcasts.report_progress(app.core.clock())
+    await app.core.broadcasts.service.report_progress(app.core.clock())
     assert "đã kết thúc" in await telegram.says("/thongbao_huy")
     [progress] = [p for p in await inbox(app, telegram) if p.get("live")]
     assert "đã xử lý xong" in progress["text"]
@@ -213,9 +213,9 @@ async def test_a_chair_with_two_telegram_accounts_gets_progress_and_report_on_bo
     await as_member(app, "NTL-0103", "q8")
     await compose(chair, "Thông báo tới chủ tịch có hai tài khoản", "bc:unit:NTL-FECON-T1")
     await chair.presses("bc:now")
-    await app.core.broadcasts.report_progress(app.core.clock())
+    await app.core.broadcasts.service.report_progress(app.core.clock())
     await settle(app, "test", sent=1)
-    await app.core.broadcasts.report_progress(app.core.clock())
+    await app.core.broadcasts.service.report_progress(app.core.clock())
     for person in (chair, second):
         texts = [p["text"] for p in await inbox(app, person)]
         assert sum("đã xử lý xong" in t for t in texts) == 1 and sum("Kết quả" in t for t in texts) == 1, texts
@@ -245,18 +245,18 @@ async def test_reminders_before_phase_deadlines_with_a_fixed_clock(app, clock):
     other = await as_member(app, "NTL-0104", "m6")
     assert "Đã bật nhắc nhở" in await member.says("/nhacnho")
     clock.now = datetime(2021, 6, 23, 1, 0, tzinfo=UTC)  # 7 days before phase 1 ends (30/6/2021)
-    assert await app.core.broadcasts.send_reminders(app.core.knowledge, clock.now) == 1
-    assert await app.core.broadcasts.send_reminders(app.core.knowledge, clock.now) == 0  # idempotent
+    assert await app.core.broadcasts.service.send_reminders(app.core.knowledge, clock.now) == 1
+    assert await app.core.broadcasts.service.send_reminders(app.core.knowledge, clock.now) == 0  # idempotent
     [reminder] = await inbox(app, member)
     assert "Đợt 1" in reminder["text"] and "30/6/2021" in reminder["text"] and "7 ngày" in reminder["text"]
     assert await inbox(app, other) == []  # not subscribed
     clock.now = datetime(2021, 6, 25, 1, 0, tzinfo=UTC)
-    assert await app.core.broadcasts.send_reminders(app.core.knowledge, clock.now) == 0
+    assert await app.core.broadcasts.service.send_reminders(app.core.knowledge, clock.now) == 0
     clock.now = datetime(2021, 12, 30, 1, 0, tzinfo=UTC)  # 1 day before phase 2 ends
-    assert await app.core.broadcasts.send_reminders(app.core.knowledge, clock.now) == 1
+    assert await app.core.broadcasts.service.send_reminders(app.core.knowledge, clock.now) == 1
     assert "Đã tắt" in await member.says("/nhacnho")
     clock.now = datetime(2021, 6, 29, 1, 0, tzinfo=UTC)
-    assert await app.core.broadcasts.send_reminders(app.core.knowledge, clock.now) == 0
+    assert await app.core.broadcasts.service.send_reminders(app.core.knowledge, clock.now) == 0
 
 
 async def test_a_chair_adds_a_reminder_for_a_knowledge_date(app, clock):
@@ -268,7 +268,7 @@ async def test_a_chair_adds_a_reminder_for_a_knowledge_date(app, clock):
     reply = await chair.says("/nhacnho_them ngay-thanh-lap-cong-doan-viet-nam 21/7/2021 Chuẩn bị kỷ niệm 28/7")
     assert "Đã thêm nhắc nhở ngày 21/7/2021" in reply
     clock.now = datetime(2021, 7, 21, 1, 0, tzinfo=UTC)
-    assert await app.core.broadcasts.send_reminders(app.core.knowledge, clock.now) == 1
+    assert await app.core.broadcasts.service.send_reminders(app.core.knowledge, clock.now) == 1
     assert "Chuẩn bị kỷ niệm 28/7" in (await inbox(app, member))[0]["text"]
     assert await inbox(app, outsider) == []
     assert "Cách dùng" in await chair.says("/nhacnho_them khong-co-muc-nay 1/1/2022")

@@ -1,0 +1,82 @@
+"""Authorization: who may do what on which unit. Decided here and nowhere else.
+
+- an unlinked chat account may do nothing privileged;
+- a member acts only on their own record and requests;
+- a chair or deputy of a unit acts on that unit's subtree (their unit and everything below it);
+- a system admin acts everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from storage.membership import Identity, Unit
+
+
+class Action(StrEnum):
+    VIEW_MEMBERS = "view_members"
+    BROADCAST = "broadcast"
+    REVIEW_REQUESTS = "review_requests"
+    ISSUE_CODES = "issue_codes"
+    EDIT_KNOWLEDGE = "edit_knowledge"
+
+
+PRIVILEGED_ROLES = frozenset({"chair", "deputy"})
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str  # an interface-string key explaining a denial ("" when allowed)
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+ALLOW = Decision(True, "")
+
+
+def authorize(identity: Identity | None, action: Action, unit: Unit) -> Decision:
+    if identity is None:
+        return Decision(False, "authz.not_linked")
+    if identity.is_admin:
+        return ALLOW
+    chaired = [g.unit for g in identity.grants if g.role in PRIVILEGED_ROLES and g.unit is not None]
+    if not chaired:
+        return Decision(False, "authz.members_only")
+    if any(own.contains(unit) for own in chaired):
+        return ALLOW
+    return Decision(False, "authz.other_unit")
+
+
+def units_acted_on(identity: Identity | None) -> list[Unit]:
+    """The roots of the subtrees a chair acts on (empty for members; admins get none listed here)."""
+    if identity is None:
+        return []
+    return [g.unit for g in identity.grants if g.role in PRIVILEGED_ROLES and g.unit is not None]
+
+
+def can_review_request(identity: Identity | None, request_unit: Unit, parent: Unit | None) -> Decision:
+    """A hardship request is reviewed by the chairs of the member's grassroots union and of its parent union
+    (and admins); nobody else sees it, not even chairs higher up the tree."""
+    if identity is None:
+        return Decision(False, "authz.not_linked")
+    if identity.is_admin:
+        return ALLOW
+    chaired = {g.unit.id for g in identity.grants if g.role in PRIVILEGED_ROLES and g.unit is not None}
+    if not chaired:
+        return Decision(False, "authz.members_only")
+    if request_unit.id in chaired or (parent is not None and parent.id in chaired):
+        return ALLOW
+    return Decision(False, "authz.other_unit")
+
+
+def may_act_as_chair(identity: Identity | None) -> Decision:
+    """The preamble of every chair's command, before the unit is known: an unlinked account is told to link,
+    a member that the command is for chairs (a chair of some unit, or an admin, goes on to ``authorize``)."""
+    if identity is None:
+        return Decision(False, "authz.not_linked")
+    if identity.is_admin or units_acted_on(identity):
+        return ALLOW
+    return Decision(False, "authz.members_only")
