@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from handlers.types import Choice, Reply
 from locales import Translator
 from nlu import intents
@@ -14,8 +16,14 @@ def menu_choices(t: Translator, lang: str) -> tuple[Choice, ...]:
     return tuple(Choice(t(f"menu.{intent}", lang), f"menu:{intent}") for intent in MENU)
 
 
-def help_reply(t: Translator, lang: str) -> Reply:
-    return Reply(t("help.text", lang) + "\n" + t("help.contact", lang), menu_choices(t, lang))
+def help_reply(t: Translator, lang: str, commands: Sequence[str] = ()) -> Reply:
+    """The help menu; ``commands``: the help lines of the commands the member may use (by role, from the
+    registry), listed under the questions."""
+    parts = [t("help.text", lang)]
+    if commands:
+        parts.append(t("help.commands", lang) + "\n" + "\n".join(commands))
+    parts.append(t("help.contact", lang))
+    return Reply("\n".join(parts), menu_choices(t, lang))
 
 
 def small_talk(intent: str, t: Translator, lang: str) -> list[Reply]:

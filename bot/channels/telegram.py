@@ -48,10 +48,11 @@ from aiogram.types import (
 )
 from aiohttp import web
 
+from bot.channels.errors import Blocked, Pace, Permanent, RetryAfter, Transient
 from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers
 from bot.governor import SendGovernor
 from bot.intake import Intake
-from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
+from bot.workers.delivery import payload_reply
 from handlers.core import Core
 from handlers.text import split_text
 from handlers.types import Attachment, Incoming, Reply

@@ -25,9 +25,10 @@ import aiohttp
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
+from bot.channels.errors import Blocked, Pace, Permanent, RetryAfter, Transient
 from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers, field_names
 from bot.intake import Intake
-from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
+from bot.workers.delivery import payload_reply
 from handlers.core import Core
 from handlers.text import split_text
 from handlers.types import Attachment, Incoming, Reply
