@@ -245,8 +245,9 @@ class Registry:
         """One line per visible command: "/name — what it does, e.g. /name ARG" (from ``command_help.<name>``)."""
         return [t(f"command_help.{c.name}", lang) for c in self.visible(roles) if c.listed]
 
-    def menu(self, t: Translator, lang: str, roles: Iterable[Role] = ("member",)) -> list[tuple[str, str]]:
-        """(command, description) for the platform's command menu: the menu commands these roles see."""
+    def menu(self, t: Translator, lang: str, roles: Iterable[Role] = ROLES) -> list[tuple[str, str]]:
+        """(command, description) for the platform's command menu: the menu commands these roles see (by
+        default every role's: one menu for the whole bot, the chairs' commands marked "(Chủ tịch)")."""
         return [(c.name, t(f"commands.{c.name}", lang)) for c in self.visible(roles) if c.menu]
 
 
