@@ -22,8 +22,8 @@ from handlers.facts import FactAnswers, domain_words, entry_records, passage_rec
 from handlers.inputs import ascii_number, clean_incoming
 from handlers.membership import LinkPolicy
 from handlers.qa import KnowledgeAnswers
-from handlers.registry import ActionPrefix, Callback, Command, Declaration, Registry, roles_of
-from handlers.smalltalk import help_reply, small_talk
+from handlers.registry import ActionPrefix, Callback, Command, Declaration, Flow, Registry, roles_of
+from handlers.smalltalk import MenuButton, help_reply, small_talk
 from handlers.text import split_text
 from handlers.types import Choice, Incoming, Outcome, Reply
 from locales import Translator
@@ -89,14 +89,6 @@ class KnowledgeButton(Callback):
 
     prefix: ClassVar[str] = "kb"
     entry_id: str
-
-
-@dataclass(frozen=True)
-class MenuButton(Callback):
-    """"menu:<intent>": the listing of a kind of knowledge; "menu:hotro": the hardship form."""
-
-    prefix: ClassVar[str] = "menu"
-    item: str
 
 
 class Core:
@@ -321,4 +313,6 @@ DECLARATION = Declaration(
                       listed=False)),
     actions=(ActionPrefix("kb", lambda core, i, data, lang: core._knowledge_button(i, data, lang)),
              ActionPrefix("menu", lambda core, i, data, lang: core._menu_button(i, data, lang))),
+    #: after a step that happens once, its repeat (typed, or a button) is answered "đã gửi rồi"
+    flows=(Flow(DONE, lambda core, i, state, lang: core._on_done(i, state, lang)),),
     callbacks=(KnowledgeButton, MenuButton))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
+from handlers.registry import Callback
 from handlers.types import Choice, Reply
 from locales import Translator
 from nlu import intents
@@ -12,8 +15,16 @@ MENU = (intents.BENEFIT, intents.PROGRAMME, intents.LOAN, intents.EMULATION_PHAS
         intents.CLUSTER, intents.UNION_FACT)
 
 
+@dataclass(frozen=True)
+class MenuButton(Callback):
+    """"menu:<intent>": the listing of a kind of knowledge; "menu:hotro": the hardship form."""
+
+    prefix: ClassVar[str] = "menu"
+    item: str
+
+
 def menu_choices(t: Translator, lang: str) -> tuple[Choice, ...]:
-    return tuple(Choice(t(f"menu.{intent}", lang), f"menu:{intent}") for intent in MENU)
+    return tuple(Choice(t(f"menu.{intent}", lang), MenuButton(intent).encode()) for intent in MENU)
 
 
 def help_reply(t: Translator, lang: str, commands: Sequence[str] = ()) -> Reply:
