@@ -166,16 +166,23 @@ class Registry:
     _order: list[Command] = field(default_factory=list)
 
     def add(self, declaration: Declaration, capability: Any) -> None:
+        """Bind a declaration to its object; nothing is registered when one of its names is taken or invalid."""
+        seen: set[str] = set()
+        prefixes: set[str] = set()
         for command in declaration.commands:
             for name in command.names:
                 if not name.isascii() or not name.replace("_", "").isalnum() or name != name.lower() or \
                         len(name) > 32:
                     raise RegistryError(f"{declaration.name}: command '/{name}' is not a valid command name")
-                if name in self._commands:
+                if name in self._commands or name in seen:
                     raise RegistryError(f"{declaration.name}: command '/{name}' is already registered")
+                seen.add(name)
         for action in declaration.actions:
-            if SEPARATOR in action.prefix or action.prefix in self._actions:
+            if not action.prefix or SEPARATOR in action.prefix:
+                raise RegistryError(f"{declaration.name}: action prefix '{action.prefix}' is empty or holds ':'")
+            if action.prefix in self._actions or action.prefix in prefixes:
                 raise RegistryError(f"{declaration.name}: action prefix '{action.prefix}' is already registered")
+            prefixes.add(action.prefix)
         for flow in declaration.flows:
             if flow.name in self._flows:
                 raise RegistryError(f"{declaration.name}: flow '{flow.name}' is already registered")

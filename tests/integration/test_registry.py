@@ -167,6 +167,11 @@ def test_names_and_prefixes_are_collision_checked():
         registry.add(Declaration("c", actions=(ActionPrefix("x", _none),)), object())
     with pytest.raises(RegistryError, match="not a valid command name"):
         registry.add(Declaration("d", commands=(Command("Xem-2", "v2", _none),)), object())
+    with pytest.raises(RegistryError, match="/twice"):
+        registry.add(Declaration("h", commands=(Command("twice", "t1", _none), Command("twice", "t2", _none))),
+                     object())
+    with pytest.raises(RegistryError, match="holds ':'"):
+        registry.add(Declaration("i", actions=(ActionPrefix("y:z", _none),)), object())
     with pytest.raises(RegistryError, match="under no action"):
         registry.add(Declaration("e", callbacks=(ShiftButton,)), object())
     assert registry.command("nhin") is None  # a refused declaration registers nothing
