@@ -206,3 +206,22 @@ class ColonFirst(Callback):
     prefix: ClassVar[str] = "cf"
     first: str
     last: str
+
+
+async def test_every_button_the_bot_shows_is_declared_and_fits_telegram(app):
+    """Buttons of the menu, a listing, an entry, a linked chair's review list: each one's callback data is
+    claimed by a declared action prefix and is at most 64 bytes."""
+    registry = app.core.registry
+    chair = await linked(app, "NTL-0101", "921")
+    seen: list[str] = []
+    for step in ("/help", "menu:benefit", "menu:programme", "/duyet", "/toi", "/thongbao",
+                 "Họp công đoàn chiều thứ sáu", "/huy", "/hotro"):
+        await (chair.presses(step) if ":" in step else chair.says(step))
+        seen.extend(c.action for r in chair.replies for c in r.choices)
+    for action in [a for a in seen if a.startswith("kb:")][:3]:
+        await chair.presses(action)
+        seen.extend(c.action for r in chair.replies for c in r.choices)
+    assert {a.split(":")[0] for a in seen} >= {"menu", "kb", "bc", "hs", "member"}
+    for action in seen:
+        assert registry.action(action) is not None, action
+        assert len(action.encode()) <= 64, action
