@@ -1,6 +1,9 @@
-"""The composition root: builds settings -> database -> knowledge -> matcher -> core, explicitly.
+"""The composition root: builds settings -> database -> knowledge -> matcher -> state, identities -> the
+capabilities and their registry -> core, explicitly, and injects each part into the next.
 
-Nothing is created at import time; tests build the same graph with a test database.
+Nothing is created at import time, and nothing below builds its own parts: the core gets its state store,
+identity cache, unanswered log and capabilities from here, and the cache policy (per dialect) is decided here.
+Tests build the same graph with a test database (and may register one more capability: ``extra``).
 """
 
 from __future__ import annotations
@@ -11,20 +14,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.channels.base import CHANNELS, Channel, editable, local
 from bot.settings import Settings
+from handlers.broadcast import DECLARATION as BROADCASTS
+from handlers.broadcast import Broadcasts
 from handlers.core import Core, CoreConfig
-from handlers.membership import LinkPolicy
+from handlers.hardship import DECLARATION as HARDSHIP
+from handlers.hardship import Hardship
+from handlers.membership import DECLARATION as MEMBERSHIP
+from handlers.membership import LinkPolicy, Membership
+from handlers.registry import Declaration, Registry
 from locales import Translator
 from nlu.data import load_abbreviations, load_training_examples
 from nlu.intents import KIND_INTENT
 from nlu.matcher import Matcher, NamedEntry, build_model
 from nlu.normalize import Normalizer
 from storage import migrate
+from storage.conversation import StateStore
 from storage.db import Database
 from storage.demo import load_demo, read_demo
 from storage.documents import DocumentRepository, PassageInfo
 from storage.knowledge import Entry, KnowledgeBase, KnowledgeError, KnowledgeRepository, load_directory
-from storage.membership import UnitRepository
+from storage.membership import IdentityCache, UnitRepository
+from storage.outbox import OutboxRepository
+from storage.unanswered import UnansweredLog
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +94,32 @@ def core_config(settings: Settings) -> CoreConfig:
                                lock_for=timedelta(minutes=settings.link_lock_minutes)))
 
 
+def build_core(db: Database, translator: Translator, matcher: Matcher, knowledge: KnowledgeBase,
+               config: CoreConfig, *, clock: Callable[[], datetime] | None = None,
+               passages: Sequence[PassageInfo] = (), channels: Sequence[Channel] = CHANNELS,
+               extra: Sequence[tuple[Declaration, object]] = ()) -> Core:
+    """Every part of the conversation core, built once and injected: conversation state and identities
+    (cached in the process on SQLite, which one process serves; read through on PostgreSQL, where several
+    workers write), the capabilities, and the registry of their commands, buttons and flows. ``extra``: more
+    capabilities, each a declaration and the object its handlers are bound to."""
+    clock = clock or (lambda: datetime.now(UTC))
+    states = StateStore(db.sessions, cache=db.is_sqlite, outside_writes=db.outside_writes)
+    identities = IdentityCache(db.sessions, ttl=30.0 if db.is_sqlite else None, outside_writes=db.outside_writes)
+    parts = (db, states, identities, translator, clock, config.timezone)
+    membership = Membership(*parts, config.link_policy)
+    hardship = Hardship(*parts)
+    broadcasts = Broadcasts(*parts, editable_channels=editable(channels), local_channels=local(channels))
+    registry = Registry()
+    core = Core(matcher=matcher, knowledge=knowledge, translator=translator, states=states, identities=identities,
+                unanswered=UnansweredLog(db.sessions), outbox=OutboxRepository(db), membership=membership,
+                hardship=hardship, broadcasts=broadcasts, registry=registry, clock=clock, config=config,
+                passages=passages)
+    for declaration, capability in ((MEMBERSHIP, membership), (HARDSHIP, hardship), (BROADCASTS, broadcasts),
+                                    *extra):
+        registry.add(declaration, capability)
+    return core
+
+
 async def load_demo_roster(db: Database, settings: Settings) -> None:
     """The invented demo roster, once: only into a database that has no units at all."""
     async with db.sessions.begin() as session:
@@ -111,7 +150,8 @@ async def load_passages(db: Database, settings: Settings, entries: Sequence[Entr
 
 
 async def build_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
-                    run_migrations: bool = True) -> App:
+                    run_migrations: bool = True, translator: Translator | None = None,
+                    extra: Sequence[tuple[Declaration, object]] = ()) -> App:
     settings = settings or Settings()
     db = Database(settings.effective_database_url)
     try:
@@ -127,12 +167,9 @@ async def build_app(settings: Settings | None = None, *, clock: Callable[[], dat
         async with db.sessions() as session:
             entries = await KnowledgeRepository(session).all()
         passages = await load_passages(db, settings, entries)
-        translator = Translator()
-        core_kwargs = {"clock": clock} if clock else {}
-        core = Core(matcher=build_matcher(entries, settings), knowledge=KnowledgeBase(entries), db=db,
-                    translator=translator,
-                    config=core_config(settings), passages=passages,
-                    **core_kwargs)
+        translator = translator or Translator()
+        core = build_core(db, translator, build_matcher(entries, settings), KnowledgeBase(entries),
+                          core_config(settings), clock=clock, passages=passages, extra=extra)
         await core.states.load()
     except BaseException:
         await db.dispose()

@@ -11,10 +11,12 @@ import contextlib
 import logging
 import os
 import signal
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from bot.app import App, build_app
+from bot.channels.base import TELEGRAM, ZALO, Channel
 from bot.governor import SendGovernor, build_governor
 from bot.intake import build_intake
 from bot.settings import Settings
@@ -77,6 +79,19 @@ def _report_crash(task: asyncio.Task) -> None:
         log.error("%s stopped", task.get_name(), exc_info=task.exception())
 
 
+@dataclass(frozen=True)
+class Messenger:
+    """One messenger to run: its platform's spec (bot/channels/base.py) and its settings."""
+
+    spec: Channel
+    token: str
+    mode: str  # "polling" or "webhook"
+    rate: float
+    webhook_path: str
+    webhook_secret: str
+    webhook_url: str
+
+
 class Server:
     """The running messenger channels of one process; ``start`` and ``stop`` are what tests drive."""
 
@@ -103,46 +118,22 @@ class Server:
             raise SystemExit(error)
         needs_web = False
         webhooks = []  # (register, task name): registered with the platform once the server listens
-        self._registrations = sum(1 for token, mode in ((s.telegram_token, s.telegram_mode),
-                                                        (s.zalo_token, s.zalo_mode))
-                                  if token is not None and mode == "webhook")
-        if s.telegram_token is not None:
-            from bot.channels.telegram import CHANNEL as TELEGRAM
-            from bot.channels.telegram import TelegramChannel
-
-            self.governors[TELEGRAM] = build_governor(s, TELEGRAM, s.telegram_token.get_secret_value(),
-                                                      s.delivery_rate_telegram)
-            telegram = TelegramChannel(self.app.core, self.app.db, self.app.translator,
-                                       s.telegram_token.get_secret_value(), api_url=s.telegram_api_url,
-                                       durable_dedupe=s.telegram_mode == "webhook", intake=self.intake,
-                                       governor=self.governors[TELEGRAM], reply_max_wait=s.reply_max_wait)
-            self.channels.append(telegram)
-            if s.telegram_mode == "webhook":
-                secret = s.telegram_webhook_secret.get_secret_value()
-                telegram.webhook_app(s.telegram_webhook_path, secret, self.web_app, lease=s.webhook_lease_seconds)
-                webhooks.append((lambda t=telegram, sec=secret: self._telegram_webhook(t, sec), "telegram-webhook"))
+        messengers = self._messengers()
+        self._registrations = sum(1 for m in messengers if m.mode == "webhook")
+        for m in messengers:  # the same steps for every platform; what differs is in its Channel spec and adapter
+            self.governors[m.spec.name] = build_governor(s, m.spec.name, m.token, m.rate)
+            channel = self._channel(m)
+            self.channels.append(channel)
+            if m.mode == "webhook":
+                channel.webhook_app(m.webhook_path, m.webhook_secret, self.web_app, lease=s.webhook_lease_seconds)
+                # getMe may fail at start (Zalo): the webhook answers 503 (the platform retries) until the bot id
+                # is known
+                webhooks.append((lambda c=channel, m=m: self._webhook(c, m), f"{m.spec.name}-webhook"))
                 needs_web = True
             else:
-                self._task(telegram.run_polling(), "telegram-polling")
-            self._start_telegram_delivery(s.telegram_token.get_secret_value(), telegram.bot_id)
-        if s.zalo_token is not None:
-            from bot.channels.zalo import CHANNEL as ZALO
-            from bot.channels.zalo import ZaloChannel
-
-            self.governors[ZALO] = build_governor(s, ZALO, s.zalo_token.get_secret_value(), s.delivery_rate_zalo)
-
-            zalo = ZaloChannel(self.app.core, self.app.db, self.app.translator, s.zalo_token.get_secret_value(),
-                               api_url=s.zalo_api_url, durable_dedupe=s.zalo_mode == "webhook", intake=self.intake)
-            self.channels.append(zalo)
-            if s.zalo_mode == "webhook":
-                zsecret = s.zalo_webhook_secret.get_secret_value()
-                zalo.webhook_app(s.zalo_webhook_path, zsecret, self.web_app, lease=s.webhook_lease_seconds)
-                # getMe may fail at start: the webhook answers 503 (the platform retries) until the bot id is known
-                webhooks.append((lambda z=zalo, sec=zsecret: self._zalo_webhook(z, sec), "zalo-webhook"))
-                needs_web = True
-            else:
-                self._task(zalo.run_polling(), "zalo-polling")
-            self._start_zalo_delivery(s.zalo_token.get_secret_value())
+                self._task(channel.run_polling(), f"{m.spec.name}-polling")
+            if m.spec.has_delivery:
+                self._start_delivery(m, channel)
         if needs_web:
             self.web_runner = web.AppRunner(self.web_app, access_log=None)
             await self.web_runner.setup()
@@ -167,17 +158,48 @@ class Server:
         if self._registrations <= 0:
             self.registered.set()
 
-    async def _telegram_webhook(self, telegram, secret: str) -> None:
-        """Register the webhook (getMe, commands, setWebhook), then handle the stored updates left behind."""
-        await telegram.set_webhook(self.settings.telegram_webhook_url, secret)
-        self._registered_one()
-        await telegram.run_stored(self.settings.webhook_lease_seconds)
+    def _messengers(self) -> list[Messenger]:
+        """The messengers whose tokens are set, with what running them takes from the settings."""
+        s = self.settings
+        found = []
+        if s.telegram_token is not None:
+            found.append(Messenger(TELEGRAM, s.telegram_token.get_secret_value(), s.telegram_mode,
+                                   s.delivery_rate_telegram, s.telegram_webhook_path,
+                                   s.telegram_webhook_secret.get_secret_value() if s.telegram_webhook_secret else "",
+                                   s.telegram_webhook_url))
+        if s.zalo_token is not None:
+            found.append(Messenger(ZALO, s.zalo_token.get_secret_value(), s.zalo_mode, s.delivery_rate_zalo,
+                                   s.zalo_webhook_path,
+                                   s.zalo_webhook_secret.get_secret_value() if s.zalo_webhook_secret else "",
+                                   s.zalo_webhook_url))
+        return found
 
-    async def _zalo_webhook(self, zalo, secret: str) -> None:
-        """Learn the bot id (getMe, retried), register the webhook, then handle the stored updates left behind."""
-        await zalo.set_webhook(self.settings.zalo_webhook_url, secret)
+    def _channel(self, m: Messenger):
+        """The adapter of one messenger (imported here: aiogram only when Telegram runs)."""
+        s, app = self.settings, self.app
+        if m.spec is TELEGRAM:
+            from bot.channels.telegram import TelegramChannel
+
+            return TelegramChannel(app.core, app.db, app.translator, m.token, api_url=s.telegram_api_url,
+                                   durable_dedupe=m.mode == "webhook", intake=self.intake,
+                                   governor=self.governors[m.spec.name], reply_max_wait=s.reply_max_wait)
+        from bot.channels.zalo import ZaloChannel
+
+        return ZaloChannel(app.core, app.db, app.translator, m.token, api_url=s.zalo_api_url,
+                           durable_dedupe=m.mode == "webhook", intake=self.intake)
+
+    def _start_delivery(self, m: Messenger, channel) -> None:
+        if m.spec is TELEGRAM:
+            self._start_telegram_delivery(m.token, channel.bot_id)
+        else:
+            self._start_zalo_delivery(m.token)
+
+    async def _webhook(self, channel, m: Messenger) -> None:
+        """Register the webhook (getMe — retried on Zalo —, commands, setWebhook), then handle the stored updates
+        left behind."""
+        await channel.set_webhook(m.webhook_url, m.webhook_secret)
         self._registered_one()
-        await zalo.run_stored(self.settings.webhook_lease_seconds)
+        await channel.run_stored(self.settings.webhook_lease_seconds)
 
     def _worker(self, sender, bot_id: str, channel: str, rate: float):
         from bot.workers.delivery import DeliveryWorker

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import ClassVar
 
 from handlers.capability import DONE, Capability, state_key
 from handlers.inputs import parse_id
 from handlers.once import already_done
+from handlers.registry import CHAIRS, ActionPrefix, Callback, Command, Declaration, Flow
 from handlers.text import clip, fmt_date
 from handlers.types import Choice, Incoming, Outcome, Reply
 from nlu.normalize import fold
@@ -218,3 +221,32 @@ class Broadcasts(Capability):
         except Refused as refusal:
             return self._refused(refusal, lang)
         return self._ok(self.t("reminder.added", lang, date=fmt_date(remind_on), text=text))
+# ----- commands and buttons (handlers/registry.py) --------------------------------------------------------
+@dataclass(frozen=True)
+class BroadcastButton(Callback):
+    """A button of the chair's announcement form: "bc:now", "bc:later", "bc:cancel", "bc:unit:NTL-01", ..."""
+
+    prefix: ClassVar[str] = "bc"
+    value: str
+
+
+async def _form_button(b: Broadcasts, incoming: Incoming, data: str, lang: str) -> Outcome:
+    state = await b.states.get(state_key(incoming))
+    if state is not None and state.flow == FLOW:
+        return await b.on_step(incoming, state, lang)
+    return Outcome([Reply(b.t("broadcast.expired_button", lang))], "broadcast", 1.0, False)
+
+
+DECLARATION = Declaration(
+    "broadcasts",
+    commands=(Command("thongbao", "announce", lambda b, i, arg, lang: b.start(i, lang), CHAIRS),
+              Command("thongbao_ketqua", "announce_report", lambda b, i, arg, lang: b.results(i, arg, lang), CHAIRS,
+                      menu=False),
+              Command("thongbao_huy", "announce_cancel", lambda b, i, arg, lang: b.cancel(i, arg, lang), CHAIRS,
+                      menu=False),
+              Command("nhacnho", "reminders", lambda b, i, arg, lang: b.toggle_reminders(i, lang)),
+              Command("nhacnho_them", "add_reminder", lambda b, i, arg, lang: b.add_reminder(i, arg, b.knowledge, lang),
+                      CHAIRS, menu=False)),
+    actions=(ActionPrefix("bc", _form_button, after_done=True),),
+    flows=(Flow(FLOW, lambda b, i, state, lang: b.on_step(i, state, lang)),),
+    callbacks=(BroadcastButton,))

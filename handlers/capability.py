@@ -10,10 +10,14 @@ from locales import Translator
 from nlu.normalize import fold
 from storage.conversation import State, StateKey, StateStore
 from storage.db import Database
+from storage.knowledge import KnowledgeBase
 from storage.membership import Identity, IdentityCache
 
 
 class Capability:
+    #: the knowledge base in use, kept current by the core (``Core.set_knowledge``)
+    knowledge: KnowledgeBase | None = None
+
     def __init__(self, db: Database, states: StateStore, identities: IdentityCache, t: Translator,
                  clock: Callable[[], datetime], timezone: tzinfo) -> None:
         self.db = db

@@ -1,8 +1,10 @@
 """The conversation core: ``handle(incoming) -> replies``, with no platform or SQL code.
 
-Routing is a plain dispatch on the intent the matcher decided; each capability lives in its own
-module (``qa``, ``smalltalk``). Whatever happens inside, ``handle`` returns replies: an error is
-logged with the event's ids and the member gets a short apology.
+Routing: a button press or a command goes to the capability that declared it, a message inside a
+multi-step form to the capability owning that flow (all three from the registry, handlers/registry.py);
+anything else is a plain dispatch on the intent the matcher decided (``qa``, ``facts``, ``smalltalk``).
+Whatever happens inside, ``handle`` returns replies: an error is logged with the event's ids and the member
+gets a short apology.
 """
 
 from __future__ import annotations
@@ -11,18 +13,17 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
 from handlers import groups, once
-from handlers.broadcast import FLOW as BROADCAST_FLOW
-from handlers.broadcast import Broadcasts
 from handlers.capability import DONE, state_key
 from handlers.facts import FactAnswers, domain_words, entry_records, passage_records
-from handlers.hardship import FORM, INFO, REVIEW, Hardship
 from handlers.inputs import ascii_number, clean_incoming
-from handlers.membership import LINK_FLOW, LinkPolicy, Membership
+from handlers.membership import LinkPolicy
 from handlers.qa import KnowledgeAnswers
-from handlers.smalltalk import help_reply, small_talk
+from handlers.registry import ActionPrefix, Callback, Command, Declaration, Flow, Registry, roles_of
+from handlers.smalltalk import MenuButton, help_reply, small_talk
 from handlers.text import split_text
 from handlers.types import Choice, Incoming, Outcome, Reply
 from locales import Translator
@@ -30,13 +31,18 @@ from nlu import intents
 from nlu.evidence import EvidenceIndex, Passage
 from nlu.matcher import Matcher
 from nlu.normalize import fold
-from storage.conversation import State, StateKey, StateStore
-from storage.db import Database
-from storage.documents import PassageInfo
-from storage.knowledge import KnowledgeBase
-from storage.membership import IdentityCache
-from storage.outbox import OutboxRepository
-from storage.unanswered import UnansweredLog
+from storage.conversation import State, StateKey
+
+if TYPE_CHECKING:  # built and injected by the composition root (bot/app.py)
+    from handlers.broadcast import Broadcasts
+    from handlers.hardship import Hardship
+    from handlers.membership import Membership
+    from storage.conversation import StateStore
+    from storage.documents import PassageInfo
+    from storage.knowledge import KnowledgeBase
+    from storage.membership import IdentityCache
+    from storage.outbox import OutboxRepository
+    from storage.unanswered import UnansweredLog
 
 log = logging.getLogger(__name__)
 
@@ -75,41 +81,47 @@ class CoreConfig:
     timezone: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
     log_unanswered: bool = True
     link_policy: LinkPolicy = field(default_factory=LinkPolicy)
-    #: channels whose sent messages the bot can edit (Telegram's editMessageText; the Zalo Bot API has none):
-    #: there a chair's broadcast progress is one message kept up to date instead of a message per step
-    editable_channels: frozenset[str] = frozenset({"telegram"})
-    #: channels without a delivery worker (the console, an operator's terminal): no announcements go there
-    local_channels: frozenset[str] = frozenset({"console"})
+
+
+@dataclass(frozen=True)
+class KnowledgeButton(Callback):
+    """"kb:<entry id>": the details of one knowledge entry (ids hold letters, digits and dashes)."""
+
+    prefix: ClassVar[str] = "kb"
+    entry_id: str
 
 
 class Core:
-    def __init__(self, *, matcher: Matcher, knowledge: KnowledgeBase, db: Database, translator: Translator,
+    """Routes an event to the capability that owns it. Built by the composition root (bot/app.py), which
+    creates every part (state store, identity cache, the capabilities and their registry) and injects it."""
+
+    def __init__(self, *, matcher: Matcher, knowledge: KnowledgeBase, translator: Translator,
+                 states: StateStore, identities: IdentityCache, unanswered: UnansweredLog, outbox: OutboxRepository,
+                 membership: Membership, hardship: Hardship, broadcasts: Broadcasts, registry: Registry,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  config: CoreConfig | None = None, passages: Sequence[PassageInfo] = ()) -> None:
         self.matcher = matcher
         #: the sentences of the ingested source documents (services/documents.py), for retrieval
         self.passages: list[PassageInfo] = list(passages)
-        self.db = db
         self.t = translator
         self.clock = clock
         self.config = config or CoreConfig()
-        self.unanswered = UnansweredLog(db.sessions)
-        self.states = StateStore(db.sessions, cache=db.is_sqlite, outside_writes=db.outside_writes)
-        self.identities = IdentityCache(db.sessions, ttl=30.0 if db.is_sqlite else None,
-                                        outside_writes=db.outside_writes)
-        self.membership = Membership(db, self.states, self.identities, translator, clock, self.config.timezone,
-                                     self.config.link_policy)
-        self.hardship = Hardship(db, self.states, self.identities, translator, clock, self.config.timezone)
-        self.broadcasts = Broadcasts(db, self.states, self.identities, translator, clock, self.config.timezone,
-                                     editable_channels=self.config.editable_channels,
-                                     local_channels=self.config.local_channels)
-        self._flows = {LINK_FLOW: self.membership.on_state, FORM: self.hardship.on_form,
-                       INFO: self.hardship.on_info, REVIEW: self.hardship.on_review_step,
-                       BROADCAST_FLOW: self.broadcasts.on_step, DONE: self._on_done}
+        self.unanswered = unanswered
+        self.states = states
+        self.identities = identities
+        self.outbox = outbox
+        self.membership = membership
+        self.hardship = hardship
+        self.broadcasts = broadcasts
+        #: commands, buttons and flows of every capability (handlers/registry.py); the core's own come first
+        self.registry = registry
+        self.registry.add(DECLARATION, self)
         self.set_knowledge(knowledge)
 
     def set_knowledge(self, knowledge: KnowledgeBase) -> None:
         self.knowledge = knowledge
+        for capability in (self.membership, self.hardship, self.broadcasts):
+            capability.knowledge = knowledge
         self.answers = KnowledgeAnswers(knowledge, self.t)
         self.set_passages(self.passages)
 
@@ -185,12 +197,12 @@ class Core:
             if outcome is not None:
                 return outcome
         state = await self._state(incoming)
-        if state is not None and state.flow in self._flows and not incoming.is_group:
-            outcome = await self._flows[state.flow](incoming, state, lang)
+        if state is not None and self.registry.has_flow(state.flow) and not incoming.is_group:
+            outcome = await self.registry.run_flow(state, incoming, lang)
             if outcome is not None:
                 return outcome
         if text.lower() in _MENU_WORDS:
-            return Outcome([help_reply(self.t, lang)], intents.HELP, 1.0, False)
+            return await self._help(incoming, lang)
         u = self.matcher.understand(text)
         intent = u.intent
         if intent == intents.HARDSHIP_REQUEST:
@@ -198,6 +210,8 @@ class Core:
                 return Outcome([groups.private_reply(self.t, incoming, lang, "hotro")], intent, u.confidence, False)
             outcome = await self.hardship.start(incoming, lang)
             return Outcome(outcome.replies, intent, u.confidence, False)
+        if intent == intents.HELP:
+            return await self._help(incoming, lang)
         if intent in intents.SMALL_TALK:
             return Outcome(small_talk(intent, self.t, lang), intent, u.confidence, False)
         outcome = await self.facts.respond(incoming, u, lang)  # a fact question: the evidence answers or declines
@@ -208,78 +222,54 @@ class Core:
         return await self._fallback(incoming, u.normalized.folded, intent, u.confidence, lang)
 
     async def _command(self, incoming: Incoming, command: str, arg: str, lang: str) -> Outcome | None:
-        m = self.membership
-        if command in ("start", "batdau"):
-            # someone who had blocked the bot and comes back starts it again: deliver to them again
-            await OutboxRepository(self.db).mark_reachable(incoming.channel, incoming.chat_id, incoming.bot_id)
-            if arg in groups.DEEP_LINKED and arg not in ("start", "batdau"):  # from a group's "message me" link
-                return await self._command(incoming, arg, "", lang)
-            return await m.start(incoming, lang, small_talk(intents.GREETING, self.t, lang)[0])
-        if command in ("help", "menu", "huongdan", "trogiup"):
-            return Outcome([help_reply(self.t, lang)], intents.HELP, 1.0, False)
-        if command in ("lienket", "link"):
-            return await (m.link(incoming, arg, lang) if arg else m.ask_code(incoming, lang))
-        if command in ("toi", "me"):
-            return await m.me(incoming, lang)
-        if command in ("huylienket", "unlink"):
-            return await m.confirm_unlink(incoming, lang)
-        if command in ("capma", "code"):
-            return await m.issue_code(incoming, arg, lang)
-        if command in ("donvi", "unit"):
-            return await m.unit_summary(incoming, arg, lang)
-        if command in ("hotro", "support"):
-            return await self._hardship_form(incoming, lang)
-        if command in ("hoso", "requests"):
-            return await self.hardship.my_requests(incoming, lang)
-        if command in ("duyet", "review"):
-            return await self.hardship.pending(incoming, lang)
-        if command in ("thongbao", "announce"):
-            return await self.broadcasts.start(incoming, lang)
-        if command in ("thongbao_ketqua", "announce_report"):
-            return await self.broadcasts.results(incoming, arg, lang)
-        if command in ("thongbao_huy", "announce_cancel"):
-            return await self.broadcasts.cancel(incoming, arg, lang)
-        if command in ("nhacnho", "reminders"):
-            return await self.broadcasts.toggle_reminders(incoming, lang)
-        if command in ("nhacnho_them", "add_reminder"):
-            return await self.broadcasts.add_reminder(incoming, arg, self.knowledge, lang)
-        return None  # an unknown command is read as text
+        """A command, from the registry; None for an unknown command, which is read as text."""
+        return await self.registry.run_command(command, incoming, arg, lang)
 
     async def _state(self, incoming: Incoming) -> State | None:
         return await self.states.get(state_key(incoming))
 
     async def _action(self, incoming: Incoming, action: str, lang: str) -> Outcome:
-        kind, _, value = action.partition(":")
-        if kind == "member":
-            return await self.membership.on_action(incoming, value, lang)
-        if kind == "req":
-            return await self.hardship.on_review_action(incoming, action, lang)
-        if kind == "hs" and value.startswith("info:"):  # answer a chair's question now
-            return await self.hardship.offer_info(incoming, value.removeprefix("info:"), lang)
-        if kind in ("bc", "hs"):
+        """A button press, from the registry by its prefix; an unknown one gets the help menu."""
+        declared = self.registry.action(action)
+        if declared is not None and declared.repeats_done(action):
             state = await self._state(incoming)
             if state is not None and state.flow == DONE:
                 done = await self._on_done(incoming, state, lang)
                 if done is not None:
                     return done
-        if kind == "bc":
-            state = await self._state(incoming)
-            if state is not None and state.flow == BROADCAST_FLOW:
-                return await self.broadcasts.on_step(incoming, state, lang)
-            return Outcome([Reply(self.t("broadcast.expired_button", lang))], "broadcast", 1.0, False)
-        if kind == "hs":
-            state = await self._state(incoming)
-            if state is not None and state.flow == FORM:
-                return await self.hardship.on_form(incoming, state, lang)
-            return Outcome([Reply(self.t("hardship.expired_button", lang))], "hardship", 1.0, False)
-        if kind == "kb" and value in self.knowledge.by_id:
-            entry = self.knowledge.by_id[value]
-            return Outcome([self.answers.detail(entry, lang)], intents.KIND_INTENT[entry.kind], 1.0, False)
-        if kind == "menu" and value == "hotro":  # "Gửi đề nghị hỗ trợ" under a support programme
-            return await self._hardship_form(incoming, lang)
-        if kind == "menu" and value in intents.INTENT_KINDS:
-            return Outcome(self.answers.listing(value, lang), value, 1.0, False)
-        return Outcome([help_reply(self.t, lang)], intents.HELP, 1.0, False)
+        outcome = await self.registry.run_action(action, incoming, lang) if declared is not None else None
+        return outcome if outcome is not None else await self._help(incoming, lang)
+
+    # ----- the core's own commands and buttons ----------------------------------------------------------
+    async def _start(self, incoming: Incoming, arg: str, lang: str) -> Outcome | None:
+        # someone who had blocked the bot and comes back starts it again: deliver to them again
+        await self.outbox.mark_reachable(incoming.channel, incoming.chat_id, incoming.bot_id)
+        if arg in groups.DEEP_LINKED and arg not in ("start", "batdau"):  # from a group's "message me" link
+            return await self._command(incoming, arg, "", lang)
+        return await self.membership.start(incoming, lang, small_talk(intents.GREETING, self.t, lang)[0])
+
+    async def _help(self, incoming: Incoming, lang: str) -> Outcome:
+        """/help by role: the questions the bot answers, then the commands this member may use, each with an
+        example (in a group, only the commands every member has: a chair's are not shown to everyone)."""
+        who = None if incoming.is_group else await self.identities.get(incoming.bot_id, incoming.channel,
+                                                                         incoming.user_id)
+        lines = self.registry.help_lines(self.t, lang, roles_of(who))
+        return Outcome([help_reply(self.t, lang, lines)], intents.HELP, 1.0, False)
+
+    async def _knowledge_button(self, incoming: Incoming, data: str, lang: str) -> Outcome | None:
+        button = KnowledgeButton.decode(data)
+        if button is None or button.entry_id not in self.knowledge.by_id:
+            return None
+        entry = self.knowledge.by_id[button.entry_id]
+        return Outcome([self.answers.detail(entry, lang)], intents.KIND_INTENT[entry.kind], 1.0, False)
+
+    async def _menu_button(self, incoming: Incoming, data: str, lang: str) -> Outcome | None:
+        button = MenuButton.decode(data)
+        if button is not None and button.item == "hotro":  # "Gửi đề nghị hỗ trợ" under a support programme
+            return await self._command(incoming, "hotro", "", lang)
+        if button is not None and button.item in intents.INTENT_KINDS:
+            return Outcome(self.answers.listing(button.item, lang), button.item, 1.0, False)
+        return None
 
     async def _on_done(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
         """After a step that happens once: its repeat is answered "đã gửi rồi"; anything else goes on as usual."""
@@ -287,13 +277,6 @@ class Core:
             return Outcome([once.already_done(self.t, state, lang)], state.step, 1.0, False)
         await self.states.clear(state_key(incoming))
         return None
-
-    async def _hardship_form(self, incoming: Incoming, lang: str) -> Outcome:
-        """/hotro or its button: the hardship form, resumed where the member left it."""
-        state = await self._state(incoming)
-        if state is not None and state.flow == FORM:
-            return await self.hardship.resume(incoming, state, lang)
-        return await self.hardship.start(incoming, lang)
 
     async def _fallback(self, incoming: Incoming, key: str, intent: str, confidence: float,
                         lang: str) -> Outcome:
@@ -320,3 +303,16 @@ def _bounded(replies: list[Reply]) -> list[Reply]:
         out.extend(Reply(p) for p in parts[:-1])
         out.append(Reply(parts[-1], reply.choices))
     return out
+
+
+DECLARATION = Declaration(
+    "core",
+    commands=(Command("start", "batdau", lambda core, i, arg, lang: core._start(i, arg, lang), listed=False),
+              Command("menu", "menu", lambda core, i, arg, lang: core._help(i, lang), listed=False),
+              Command("help", "huongdan", lambda core, i, arg, lang: core._help(i, lang), aliases=("trogiup",),
+                      listed=False)),
+    actions=(ActionPrefix("kb", lambda core, i, data, lang: core._knowledge_button(i, data, lang)),
+             ActionPrefix("menu", lambda core, i, data, lang: core._menu_button(i, data, lang))),
+    #: after a step that happens once, its repeat (typed, or a button) is answered "đã gửi rồi"
+    flows=(Flow(DONE, lambda core, i, state, lang: core._on_done(i, state, lang)),),
+    callbacks=(KnowledgeButton, MenuButton))

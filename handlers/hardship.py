@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import ClassVar
 
 from handlers.authz import can_review_request
 from handlers.capability import DONE, Capability, state_key
 from handlers.inputs import ascii_number, parse_id
 from handlers.once import already_done
+from handlers.registry import CHAIRS, ActionPrefix, Callback, Command, Declaration, Flow
 from handlers.text import fmt_date
 from handlers.types import Choice, Incoming, Outcome, Reply
 from nlu.normalize import fold
@@ -563,3 +566,59 @@ class Hardship(Capability):
                                                   unit_id=request.unit.id, target=request.reference, now=now)
         return self._ok(self.t("hardship.review.forwarded", lang, reference=request.reference, unit=parent.name),
                         intent="review")
+
+
+# ----- commands and buttons (handlers/registry.py) --------------------------------------------------------
+@dataclass(frozen=True)
+class ReviewButton(Callback):
+    """A chair's button on a request: "req:view:12", "req:approve:12", "req:ask:12", ..."""
+
+    prefix: ClassVar[str] = "req"
+    verb: str
+    request_id: int
+
+
+@dataclass(frozen=True)
+class InfoButton(Callback):
+    """"hs:info:12": the member answers a chair's question about request 12 now."""
+
+    prefix: ClassVar[str] = "hs:info"
+    request_id: int
+
+
+@dataclass(frozen=True)
+class FormButton(Callback):
+    """A button of the member's form: "hs:cat:illness", "hs:next", "hs:submit", ..."""
+
+    prefix: ClassVar[str] = "hs"
+    value: str
+
+
+async def _open_form(h: Hardship, incoming: Incoming, arg: str, lang: str) -> Outcome:
+    """/hotro (or its button): the hardship form, resumed where the member left it."""
+    state = await h.states.get(state_key(incoming))
+    if state is not None and state.flow == FORM:
+        return await h.resume(incoming, state, lang)
+    return await h.start(incoming, lang)
+
+
+async def _form_button(h: Hardship, incoming: Incoming, data: str, lang: str) -> Outcome:
+    if InfoButton.matches(data):  # answer a chair's question now
+        return await h.offer_info(incoming, data.removeprefix(InfoButton.prefix + ":"), lang)
+    state = await h.states.get(state_key(incoming))
+    if state is not None and state.flow == FORM:
+        return await h.on_form(incoming, state, lang)
+    return Outcome([Reply(h.t("hardship.expired_button", lang))], "hardship", 1.0, False)
+
+
+DECLARATION = Declaration(
+    "hardship",
+    commands=(Command("hotro", "support", _open_form),
+              Command("hoso", "requests", lambda h, i, arg, lang: h.my_requests(i, lang)),
+              Command("duyet", "review", lambda h, i, arg, lang: h.pending(i, lang), CHAIRS)),
+    actions=(ActionPrefix("req", lambda h, i, data, lang: h.on_review_action(i, data, lang)),
+             ActionPrefix("hs", _form_button, after_done=lambda data: not InfoButton.matches(data))),
+    flows=(Flow(FORM, lambda h, i, state, lang: h.on_form(i, state, lang)),
+           Flow(INFO, lambda h, i, state, lang: h.on_info(i, state, lang)),
+           Flow(REVIEW, lambda h, i, state, lang: h.on_review_step(i, state, lang))),
+    callbacks=(ReviewButton, InfoButton, FormButton))

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import ClassVar
 
 from handlers.authz import Action, authorize, units_acted_on
 from handlers.capability import Capability
+from handlers.registry import CHAIRS, ActionPrefix, Callback, Command, Declaration, Flow
 from handlers.text import fmt_date
 from handlers.types import Choice, Incoming, Outcome, Reply
 from locales import Translator
@@ -253,3 +255,33 @@ class Membership(Capability):
                         subunits=len(subtree) - 1)]
         lines.extend(f"• {u.code}: {u.name}" for u in subtree[1:11])
         return self._ok("\n".join(lines), "view_members")
+
+
+# ----- commands and buttons (handlers/registry.py) --------------------------------------------------------
+@dataclass(frozen=True)
+class MemberButton(Callback):
+    """"member:unlink", "member:unlink_yes", "member:unlink_no"."""
+
+    prefix: ClassVar[str] = "member"
+    choice: str
+
+
+async def _link_command(m: Membership, incoming: Incoming, arg: str, lang: str) -> Outcome:
+    return await (m.link(incoming, arg, lang) if arg else m.ask_code(incoming, lang))
+
+
+async def _member_button(m: Membership, incoming: Incoming, data: str, lang: str) -> Outcome:
+    button = MemberButton.decode(data)
+    return await m.on_action(incoming, button.choice if button else "", lang)
+
+
+DECLARATION = Declaration(
+    "membership",
+    commands=(Command("lienket", "link", _link_command),
+              Command("toi", "me", lambda m, i, arg, lang: m.me(i, lang)),
+              Command("huylienket", "unlink", lambda m, i, arg, lang: m.confirm_unlink(i, lang)),
+              Command("capma", "code", lambda m, i, arg, lang: m.issue_code(i, arg, lang), CHAIRS, menu=False),
+              Command("donvi", "unit", lambda m, i, arg, lang: m.unit_summary(i, arg, lang), CHAIRS, menu=False)),
+    actions=(ActionPrefix("member", _member_button),),
+    flows=(Flow(LINK_FLOW, lambda m, i, state, lang: m.on_state(i, state, lang)),),
+    callbacks=(MemberButton,))

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from handlers.registry import Callback
 from handlers.types import Choice, Reply
 from locales import Translator
 from nlu import intents
@@ -10,12 +15,26 @@ MENU = (intents.BENEFIT, intents.PROGRAMME, intents.LOAN, intents.EMULATION_PHAS
         intents.CLUSTER, intents.UNION_FACT)
 
 
+@dataclass(frozen=True)
+class MenuButton(Callback):
+    """"menu:<intent>": the listing of a kind of knowledge; "menu:hotro": the hardship form."""
+
+    prefix: ClassVar[str] = "menu"
+    item: str
+
+
 def menu_choices(t: Translator, lang: str) -> tuple[Choice, ...]:
-    return tuple(Choice(t(f"menu.{intent}", lang), f"menu:{intent}") for intent in MENU)
+    return tuple(Choice(t(f"menu.{intent}", lang), MenuButton(intent).encode()) for intent in MENU)
 
 
-def help_reply(t: Translator, lang: str) -> Reply:
-    return Reply(t("help.text", lang) + "\n" + t("help.contact", lang), menu_choices(t, lang))
+def help_reply(t: Translator, lang: str, commands: Sequence[str] = ()) -> Reply:
+    """The help menu; ``commands``: the help lines of the commands the member may use (by role, from the
+    registry), listed under the questions."""
+    parts = [t("help.text", lang)]
+    if commands:
+        parts.append(t("help.commands", lang) + "\n" + "\n".join(commands))
+    parts.append(t("help.contact", lang))
+    return Reply("\n".join(parts), menu_choices(t, lang))
 
 
 def small_talk(intent: str, t: Translator, lang: str) -> list[Reply]:

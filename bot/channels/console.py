@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.app import App, build_app
+from bot.channels.base import CONSOLE
 from bot.settings import Settings
 from bot.workers.delivery import payload_reply
 from handlers.types import Incoming, Reply
@@ -23,7 +24,7 @@ from storage.membership import AccountRepository, AuditRepository, MemberReposit
 from storage.outbox import OutboxRepository
 
 QUIT = {"/thoat", "/quit", "/exit", "thoat", "exit", "quit"}
-BOT_ID, CHANNEL = "default", "console"
+BOT_ID, CHANNEL = "default", CONSOLE.name  # what the console can do: bot/channels/base.py
 INBOX_EVERY = 3.0  # seconds between two looks at the inbox while waiting at an interactive prompt
 
 
@@ -67,7 +68,7 @@ async def converse(core_handle, lines, write: Callable[[str], None], t: Translat
         if text.strip().lower() in QUIT:
             break
         replies = await core_handle(Incoming(channel=CHANNEL, bot_id=BOT_ID, chat_id=user, user_id=user, text=text,
-                                             buttons=False))
+                                             buttons=CONSOLE.buttons))
         for reply in replies:
             write(render(reply, t) + "\n")
         await show_inbox()

@@ -48,11 +48,14 @@ from aiogram.types import (
 )
 from aiohttp import web
 
+from bot.channels.base import TELEGRAM
+from bot.channels.errors import Blocked, Pace, Permanent, RetryAfter, Transient
 from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers
 from bot.governor import SendGovernor
 from bot.intake import Intake
-from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
+from bot.workers.delivery import payload_reply
 from handlers.core import Core
+from handlers.registry import Registry
 from handlers.text import split_text
 from handlers.types import Attachment, Incoming, Reply
 from locales import Translator
@@ -61,12 +64,12 @@ from storage.updates import UpdateLog
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
-TEXT_LIMIT = 4096
+SPEC = TELEGRAM  # what the platform can do (bot/channels/base.py)
+CHANNEL = SPEC.name
+TEXT_LIMIT = SPEC.text_limit
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_WEBHOOK_BODY = 1024 * 1024
 DRAIN_SECONDS = 10.0  # at a stop (SIGTERM), how long the updates in hand may take to finish
-COMMANDS = ("start", "menu", "help", "hotro", "hoso", "nhacnho", "lienket", "toi", "huylienket", "duyet", "thongbao")
 
 
 #: the calls that count against the bot's message rate (bot/governor.py)
@@ -208,6 +211,11 @@ class TelegramSender:
 
     async def close(self) -> None:
         await self.bot.session.close()
+
+
+def bot_commands(registry: Registry, t: Translator, lang: str) -> list[BotCommand]:
+    """The command menu (setMyCommands) in ``lang``: the registry's menu commands, in registration order."""
+    return [BotCommand(command=name, description=description) for name, description in registry.menu(t, lang)]
 
 
 class TelegramChannel:
@@ -361,7 +369,7 @@ class TelegramChannel:
         self.username = me.username
         self.bot_id = str(me.id)
         for lang in self.t.languages:
-            commands = [BotCommand(command=c, description=self.t(f"commands.{c}", lang)) for c in COMMANDS]
+            commands = bot_commands(self.core.registry, self.t, lang)
             try:
                 await self.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
                                                language_code=None if lang == "vi" else lang)

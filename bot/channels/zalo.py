@@ -25,9 +25,11 @@ import aiohttp
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
+from bot.channels.base import ZALO
+from bot.channels.errors import Blocked, Pace, Permanent, RetryAfter, Transient
 from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers, field_names
 from bot.intake import Intake
-from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
+from bot.workers.delivery import payload_reply
 from handlers.core import Core
 from handlers.text import split_text
 from handlers.types import Attachment, Incoming, Reply
@@ -37,8 +39,9 @@ from storage.updates import UpdateLog
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "zalo"
-TEXT_LIMIT = 2000
+SPEC = ZALO  # what the platform can do (bot/channels/base.py)
+CHANNEL = SPEC.name
+TEXT_LIMIT = SPEC.text_limit
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MAX_WEBHOOK_BODY = 64 * 1024
 EVENT_TEXT = "message.text.received"
@@ -293,7 +296,7 @@ class ZaloChannel:
                         user_id=str(sender.id if sender.id is not None else chat.id), text=text,
                         message_id=str(message.message_id if message.message_id is not None else ""),
                         display_name=sender.display_name, attachments=attachments, received_at=received,
-                        buttons=False, is_group=(chat.chat_type or "PRIVATE").upper() != "PRIVATE")
+                        buttons=SPEC.buttons, is_group=(chat.chat_type or "PRIVATE").upper() != "PRIVATE")
 
     @staticmethod
     def update_key(incoming: Incoming) -> str:

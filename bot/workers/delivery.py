@@ -1,7 +1,8 @@
 """Outbox delivery: one ``DeliveryWorker`` per bot token sends the queued rows at the platform's rate.
 
 The worker knows no platform. It talks to a *sender* (``TelegramSender``, ``ZaloSender`` in the channel
-adapters) that delivers one payload and maps the platform's errors to the typed errors below:
+adapters) that delivers one payload and maps the platform's errors to the typed errors of
+``bot.channels.errors`` (re-exported here for the worker's callers):
 
 * ``RetryAfter(seconds)`` (429): the whole worker pauses for ``seconds``; the row waits as long and the
   attempt is not counted as a failure;
@@ -36,10 +37,11 @@ import os
 import socket
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from bot.channels.errors import Blocked, Pace, Permanent, RetryAfter, Transient
 from services.notifications import payload_reply, reply_payload  # noqa: F401 - the adapters import them here
 from storage.db import Database
 from storage.outbox import Claimed, OutboxRepository
@@ -48,33 +50,6 @@ log = logging.getLogger(__name__)
 
 #: fraction of the configured rate actually used: headroom for jitter between us and the platform's clock
 CATCH_UP = 1.25  # how much faster than the rate calls may follow each other after a stall
-
-Pace = Callable[[], Awaitable[None]]
-
-
-class DeliveryError(Exception):
-    """A sender could not deliver a payload; the subclass says what the worker should do."""
-
-
-class RetryAfter(DeliveryError):
-    """Rate limited (429): nothing may be sent for ``seconds``."""
-
-    def __init__(self, seconds: float, description: str = "") -> None:
-        super().__init__(description or f"rate limited: retry after {seconds}s")
-        self.seconds = float(seconds)
-
-
-class Blocked(DeliveryError):
-    """The recipient blocked the bot (403)."""
-
-
-class Transient(DeliveryError):
-    """Server error or network failure: worth retrying later."""
-
-
-class Permanent(DeliveryError):
-    """The request itself is wrong (400, unknown chat, ...): retrying cannot help."""
-
 
 class Sender(Protocol):
     """What the worker needs from a channel adapter."""
