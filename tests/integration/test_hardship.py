@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers.types import Attachment, Incoming
-from storage.hardship import HardshipRepository, export_requests
+from storage.hardship import HardshipRepository
 from storage.membership import AccountRepository, MemberRepository, UnitRepository
 from storage.outbox import OutboxRepository
 
@@ -240,7 +240,8 @@ async def test_dates_and_references_follow_hanoi_time(app, clock, tmp_path):
         assert await repo.in_period(unit, date(2026, 12, 31), date(2026, 12, 31), hanoi) == []
         requests = await repo.in_period(unit, date(2027, 1, 1), date(2027, 1, 1), hanoi)
     path = tmp_path / "requests.csv"
-    assert export_requests(requests, path, [f"c{i}" for i in range(15)], {}, hanoi) == 1
+    assert len(requests) == 1
+    assert await app.core.hardship.service.export("NTL-FECON", date(2027, 1, 1), date(2027, 1, 1), path) == 1
     row = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))[1]
     assert row[0] == reference and row[1] == "01/01/2027" and row[-1].startswith("01/01/2027 01:30")
 
