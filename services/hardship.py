@@ -302,7 +302,7 @@ class HardshipService:
             steps = []
             for e in r.history:
                 who = deciders.get(e.actor_member_id) if e.actor_member_id else None
-                by = f" ({t('hardship.export.by', lang, who=f'{who.full_name}, {who.member_code}')})" if who else ""
+                by = f" — {t('hardship.export.by', lang, name=who.full_name, code=who.member_code)}" if who else ""
                 steps.append(f"{e.at.astimezone(self.tz):%d/%m/%Y %H:%M} {t(f'hardship.action.{e.action}', lang)}"
                              + by + (f": {e.note}" if e.note else ""))
             rows.append([r.reference, r.created_at.astimezone(self.tz).strftime("%d/%m/%Y"), r.member.member_code,
