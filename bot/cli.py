@@ -353,29 +353,20 @@ def members_codes(
         from zoneinfo import ZoneInfo
 
         from locales import Translator
-        from storage.membership import AccountRepository, AuditRepository, MemberRepository, UnitRepository, format_code
+        from services.membership import LinkPolicy, MembershipService
 
         t = Translator()
         db = await _open_db(settings)
-        now = datetime.now(UTC)
-        ttl = timedelta(days=settings.link_code_ttl_days)
+        policy = LinkPolicy(code_ttl=timedelta(days=settings.link_code_ttl_days))
         try:
-            async with db.sessions.begin() as session:
-                root = await UnitRepository(session).by_code(unit)
-                if root is None:
-                    _fail(t("member.unit.unknown", code=unit))
-                accounts = AccountRepository(session)
-                rows = []
-                for member in await MemberRepository(session).in_subtree(root, active_only=True):
-                    if only_unlinked and await accounts.accounts_of(member.id):
-                        continue
-                    code = await accounts.issue_code(member.id, None, now, ttl)
-                    rows.append([member.member_code, member.full_name, member.unit.code, format_code(code),
-                                 (now + ttl).astimezone(ZoneInfo(settings.timezone)).strftime("%d/%m/%Y %H:%M")])
-                await AuditRepository(session).record(actor="cli", actor_member_id=None, action="issue_link_codes",
-                                                      unit_id=root.id, target=root.code, now=now, count=len(rows))
+            issued = await MembershipService(db, lambda: datetime.now(UTC), policy).issue_unit_codes(
+                unit, only_unlinked=only_unlinked)
+            if issued is None:
+                _fail(t("member.unit.unknown", code=unit))
         finally:
             await db.dispose()
+        until = issued.until.astimezone(ZoneInfo(settings.timezone)).strftime("%d/%m/%Y %H:%M")
+        rows = [[m.member_code, m.full_name, m.unit.code, code, until] for m, code in issued.codes]
         handle = out.open("w", encoding="utf-8-sig", newline="") if out else sys.stdout
         try:
             writer = csv.writer(handle)
