@@ -61,7 +61,7 @@ class Form:
 
 @dataclass(frozen=True, slots=True)
 class Submitted:
-    status: Literal["ok", "not_linked", "repeat"]
+    status: Literal["ok", "not_linked", "repeat"]  # "repeat": sent before (``request``: the one filed then)
     request: HardshipRequest | None = None
     unit: Unit | None = None
     chairs_notified: int = 0  # notification rows queued for the reviewing chairs
@@ -156,6 +156,9 @@ class HardshipService:
             if once is not None and not await once.take(session):
                 return Submitted("repeat")
             repo = HardshipRepository(session)
+            filed = await repo.by_form(form.form_id)
+            if filed is not None:  # the same form sent again (a web page reloaded): filed already
+                return Submitted("repeat", filed, filed.unit)
             unit = await repo.grassroots_of(who.member.unit)
             request = await repo.create(NewRequest(
                 member_id=who.member.id, unit_id=unit.id, category=form.category, happened_on=form.happened_on,
