@@ -299,7 +299,10 @@ class Hardship(Capability):
         if sent.status == "repeat":  # a second tap: the first one sent it
             return self._already(step.current, lang)
         request, unit = sent.request, sent.unit
-        key = "hardship.submitted_urgent" if request.urgent else "hardship.submitted"
+        key = "hardship.submitted"
+        if request.urgent:  # "told at once" only when a notice was queued for both unions' chairs
+            told = sent.chairs_notified and (sent.parent_notified or unit.parent_id is None)
+            key = "hardship.submitted_urgent" if told else "hardship.submitted_urgent_queued"
         if sent.waiting:  # a chair's question held back while the member filled this form
             return Outcome([Reply(self.t(key, lang, reference=request.reference, unit=unit.name)),
                             self._info_offer(sent.waiting[0], lang)], "hardship", 1.0, False)

@@ -64,7 +64,8 @@ class Submitted:
     status: Literal["ok", "not_linked", "repeat"]  # "repeat": sent before (``request``: the one filed then)
     request: HardshipRequest | None = None
     unit: Unit | None = None
-    chairs_notified: int = 0  # notification rows queued for the reviewing chairs
+    chairs_notified: int = 0  # notification rows queued for the chairs of the member's grassroots union
+    parent_notified: int = 0  # and for the parent union's (an urgent request)
     waiting: tuple[HardshipRequest, ...] = ()  # the member's requests on which a chair waits for an answer
 
 
@@ -165,13 +166,17 @@ class HardshipService:
                 description=form.description, amount_requested=form.amount_requested,
                 contact_phone=form.contact_phone, consent=True, photos=list(form.photos), form_id=form.form_id),
                 now, year=now.astimezone(self.tz).year)
-            notified = await self.notifier.to_members(
-                session, f"hs:new:{request.id}", await chairs_of(session, unit, include_parent=request.urgent),
-                self._view_notice(self.chair_notice(request), request), now)
+            notice = self._view_notice(self.chair_notice(request), request)
+            local = await chairs_of(session, unit)
+            notified = await self.notifier.to_members(session, f"hs:new:{request.id}", local, notice, now)
+            parent_notified = 0
+            if request.urgent:
+                above = [m for m in await chairs_of(session, unit, include_parent=True) if m not in local]
+                parent_notified = await self.notifier.to_members(session, f"hs:new:{request.id}", above, notice, now)
             if once is not None:
                 await once.settle(session, reference=request.reference)
             waiting = await repo.awaiting_info(who.member.id)
-        return Submitted("ok", request, unit, notified, tuple(waiting))
+        return Submitted("ok", request, unit, notified, parent_notified, tuple(waiting))
 
     async def provide_info(self, actor: Actor, request_id: int, text: str | None, photos: Sequence[tuple[str, str]],
                            *, asked_by: int | None = None, once: Once | None = None) -> Decided:

@@ -192,9 +192,25 @@ async def test_urgent_requests_also_notify_the_parent_union(app):
     await member.says("/hotro")
     for answer in ["6", "hôm qua", "Bố em mất đột ngột, gia đình rất khó khăn", "bỏ qua", "xong", "đúng", "đồng ý"]:
         await member.says(answer)
-    assert "KHẨN" in await member.says("gửi")
+    sent = await member.says("gửi")
+    assert "KHẨN" in sent and "đã được báo ngay" in sent
     assert "KHẨN" in (await inbox(app, chair))[0]["text"]
     assert "KHẨN" in (await inbox(app, district))[0]["text"]
+
+
+@pytest.mark.parametrize("linked", [(), ("NTL-0101",), ("NTL-0001",)])
+async def test_an_urgent_request_promises_no_alert_that_was_not_queued(app, linked):
+    """Only chairs with a linked chat account can be alerted: without one in both unions, the member is not
+    told that both "đã được báo ngay", but where the request waits and whom to call."""
+    member = await as_member(app, "NTL-0104", "m9")
+    for i, code in enumerate(linked):
+        await as_member(app, code, f"c9-{i}")
+    await member.says("/hotro")
+    for answer in ["6", "hôm qua", "Bố em mất đột ngột, gia đình rất khó khăn", "bỏ qua", "xong", "đúng", "đồng ý"]:
+        await member.says(answer)
+    sent = await member.says("gửi")
+    assert "KHẨN" in sent and REF.search(sent)
+    assert "đã được báo ngay" not in sent and "gọi thẳng cho Chủ tịch công đoàn cơ sở" in sent
 
 
 async def test_privacy_other_unit_denied_parent_and_admin_allowed(app):
