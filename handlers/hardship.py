@@ -4,6 +4,10 @@ Kind, clear, private, and nothing lost: the form's state is in the database afte
 a member resumes where they were after a restart or a day later. "hủy" cancels and "quay lại" goes back
 at any step; every answer is validated with a clear message; nothing is sent before the member
 confirms the summary. The bot never promises money: the union decides by its own rules.
+
+Dialogue only (parse, prompt, keep the form's state, render): filing, answering a chair, viewing, forwarding
+and deciding are use cases of ``services.hardship``, which owns their transactions, authorization, audit and
+notifications.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from handlers.capability import DONE, Capability, state_key
 from handlers.inputs import ascii_number, parse_id
@@ -123,7 +127,7 @@ class Hardship(Capability):
     """The dialogue of hardship requests; every change goes through ``services.hardship``."""
 
     def __init__(self, db: Database, states: StateStore, identities: IdentityCache, t: Translator,
-                 clock: Callable[[], datetime], timezone, service: HardshipService | None = None) -> None:
+                 clock: Callable[[], datetime], timezone: tzinfo, service: HardshipService | None = None) -> None:
         super().__init__(db, states, identities, t, clock, timezone)
         self.service = service or HardshipService(db, t, clock, timezone)
 
@@ -297,6 +301,9 @@ class Hardship(Capability):
         if sent.status == "not_linked":
             return self._ok(self.t("hardship.link_first", lang))
         if sent.status == "repeat":  # a second tap: the first one sent it
+            if step.current is None and sent.request is not None:  # this very form, filed already
+                await self.clear_state(incoming)
+                return self._ok(self.t("once.hardship", lang, reference=sent.request.reference))
             return self._already(step.current, lang)
         request, unit = sent.request, sent.unit
         key = "hardship.submitted"

@@ -1,7 +1,7 @@
 """Membership in chat: linking an account with a one-time code, /toi, unlinking, chairs issuing codes.
 
 A phone number typed by hand never proves identity: only a code issued by a chair (or a roster import)
-links a chat account to a member record.
+links a chat account to a member record. Dialogue only: the use cases are ``services.membership``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,13 @@
 """Roster import and export: the member list of a unit as an Excel (.xlsx) or CSV file.
 
+This module knows the file: its formats, the header vocabulary officers use, the validation and the
+officers' messages (``roster.*`` in locales); ``storage.roster`` only looks members and units up and upserts.
 Import reads the file, validates every row (collecting every problem, never stopping at the first) and
-upserts the members by member code inside the caller's session; the caller commits. Export writes every
-member of a unit's subtree with the same Vietnamese headers, so an exported file imports back unchanged.
+upserts the members by member code; ``import_members`` / ``export_members`` are the use cases (their own
+transaction, the actor authorized on the unit, an audit entry), ``import_roster`` / ``export_roster`` the
+same inside a caller's transaction. Export writes every member of a unit's subtree with the same Vietnamese
+headers, so an exported file imports back unchanged. ``write_table`` is the one spreadsheet writer (rosters,
+the requests export, the audit export).
 
 Rules worth knowing:
 
