@@ -29,9 +29,10 @@ from storage.db import Database
 from storage.hardship import CATEGORIES, OPEN, URGENT, HardshipRepository, HardshipRequest, NewRequest
 from storage.membership import AccountRepository, AuditRepository, Member, MemberRepository, Unit, UnitRepository
 
-__all__ = ["CATEGORIES", "OPEN", "URGENT", "Decided", "Form", "HardshipService", "Once", "Submitted", "money"]
+__all__ = ["CATEGORIES", "OPEN", "URGENT", "Decided", "ExportRefused", "Form", "HardshipService", "Once", "Submitted",
+           "Verdict", "money"]
 
-Decision = Literal["ask_info", "approve", "reject"]
+Verdict = Literal["ask_info", "approve", "reject"]  # what a chair decides
 
 
 def money(amount: int | None) -> str:
@@ -230,7 +231,7 @@ class HardshipService:
                                                   target=request.reference, now=now)
         return Decided("ok", refreshed, parent)
 
-    async def decide(self, actor: Actor, request_id: int, decision: Decision, text: str | None = None, *,
+    async def decide(self, actor: Actor, request_id: int, decision: Verdict, text: str | None = None, *,
                      amount: int | None = None, once: Once | None = None) -> Decided:
         """Ask the member for information (``text``: the question), approve (``amount``, ``text``: an optional
         note) or reject (``text``: the reason). Of two concurrent decisions exactly one goes on."""
