@@ -22,7 +22,7 @@ from handlers.text import fmt_date
 from handlers.types import Choice, Reply
 from locales import Translator
 from services.actor import Actor
-from services.authz import Action, authorize, can_review_request, may_act_as_chair
+from services.authz import Action, authorize, can_review_request, may_act_as_chair, units_acted_on
 from services.notifications import Notifier, chairs_of
 from services.roster import write_table
 from storage.db import Database
@@ -116,10 +116,11 @@ class HardshipService:
         if not decision:
             return [], decision.reason
         assert actor.identity is not None
-        units = [g.unit for g in actor.identity.grants if g.role in ("chair", "deputy") and g.unit is not None]
         async with self.db.sessions() as session:
             repo = HardshipRepository(session)
-            return (await repo.open_all() if actor.identity.is_admin else await repo.open_for(units)), ""
+            if actor.identity.is_admin:
+                return await repo.open_all(), ""
+            return await repo.open_for(units_acted_on(actor.identity)), ""
 
     async def _reviewable(self, session, actor: Actor, request_id: int) -> tuple[HardshipRequest | None, str]:
         request = await HardshipRepository(session).get(request_id)
