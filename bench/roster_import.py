@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import openpyxl  # noqa: E402
 
 from bench._common import header, write_section  # noqa: E402
+from services.roster import import_roster  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.membership import UnitRepository  # noqa: E402
-from storage.roster import import_roster  # noqa: E402
 
 NAMES = "An Bình Chi Dũng Giang Hà Hải Hạnh Hoa Hùng Khánh Lâm Linh Long Mai Minh Nam Ngọc Phúc Quang".split()
 

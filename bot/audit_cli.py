@@ -28,9 +28,10 @@ def audit_export(
         from datetime import UTC, datetime
         from zoneinfo import ZoneInfo
 
-        from storage.audit import audit_of_subtree, export_audit
+        from services.audit import export_audit
+        from services.roster import parse_date
+        from storage.audit import audit_of_subtree
         from storage.membership import AuditRepository, UnitRepository
-        from storage.roster import parse_date
 
         t = _t
         start = parse_date(date_from) if date_from else None

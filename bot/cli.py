@@ -353,29 +353,20 @@ def members_codes(
         from zoneinfo import ZoneInfo
 
         from locales import Translator
-        from storage.membership import AccountRepository, AuditRepository, MemberRepository, UnitRepository, format_code
+        from services.membership import LinkPolicy, MembershipService
 
         t = Translator()
         db = await _open_db(settings)
-        now = datetime.now(UTC)
-        ttl = timedelta(days=settings.link_code_ttl_days)
+        policy = LinkPolicy(code_ttl=timedelta(days=settings.link_code_ttl_days))
         try:
-            async with db.sessions.begin() as session:
-                root = await UnitRepository(session).by_code(unit)
-                if root is None:
-                    _fail(t("member.unit.unknown", code=unit))
-                accounts = AccountRepository(session)
-                rows = []
-                for member in await MemberRepository(session).in_subtree(root, active_only=True):
-                    if only_unlinked and await accounts.accounts_of(member.id):
-                        continue
-                    code = await accounts.issue_code(member.id, None, now, ttl)
-                    rows.append([member.member_code, member.full_name, member.unit.code, format_code(code),
-                                 (now + ttl).astimezone(ZoneInfo(settings.timezone)).strftime("%d/%m/%Y %H:%M")])
-                await AuditRepository(session).record(actor="cli", actor_member_id=None, action="issue_link_codes",
-                                                      unit_id=root.id, target=root.code, now=now, count=len(rows))
+            issued = await MembershipService(db, lambda: datetime.now(UTC), policy).issue_unit_codes(
+                unit, only_unlinked=only_unlinked)
+            if issued is None:
+                _fail(t("member.unit.unknown", code=unit))
         finally:
             await db.dispose()
+        until = issued.until.astimezone(ZoneInfo(settings.timezone)).strftime("%d/%m/%Y %H:%M")
+        rows = [[m.member_code, m.full_name, m.unit.code, code, until] for m, code in issued.codes]
         handle = out.open("w", encoding="utf-8-sig", newline="") if out else sys.stdout
         try:
             writer = csv.writer(handle)
@@ -405,8 +396,7 @@ def members_import(
         from datetime import UTC, datetime
 
         from locales import Translator
-        from storage.membership import AuditRepository, UnitRepository
-        from storage.roster import import_roster
+        from services.roster import RosterRefused, import_members
 
         t = Translator()
         done = 0
@@ -418,25 +408,18 @@ def members_import(
 
         db = await _open_db(settings)
         try:
-            async with db.sessions.begin() as session:
-                try:
-                    report = await import_roster(session, file, unit, skip_invalid=skip_invalid,
-                                                 now=datetime.now(UTC), progress=progress)
-                except ValueError as exc:
-                    _fail(str(exc))
-                if report.inserted or report.updated:
-                    root = await UnitRepository(session).by_code(unit)
-                    await AuditRepository(session).record(
-                        actor="cli", actor_member_id=None, action="import_roster", unit_id=root.id,
-                        target=file.name, now=datetime.now(UTC), inserted=report.inserted,
-                        updated=report.updated, skipped=report.skipped)
+            try:
+                report = await import_members(db, file, unit, skip_invalid=skip_invalid, now=datetime.now(UTC),
+                                              progress=progress)
+            except RosterRefused as exc:
+                _fail(str(exc))
         finally:
             await db.dispose()
         if done:
             print(file=sys.stderr)
         if report.issues:
             print(report.render(), file=sys.stderr)
-        print(report.summary())
+        print(report.verdict(), file=sys.stdout if report.applied else sys.stderr)  # nothing written: no counts
         return 0 if report.ok or (skip_invalid and (report.inserted or report.updated)) else 1
 
     raise typer.Exit(_run(work()))
@@ -451,15 +434,16 @@ def members_export(
     settings = _settings()
 
     async def work() -> None:
-        from storage.roster import export_roster
+        from datetime import UTC, datetime
+
+        from services.roster import RosterRefused, export_members
 
         db = await _open_db(settings)
         try:
-            async with db.sessions() as session:
-                try:
-                    count = await export_roster(session, unit, file)
-                except ValueError as exc:
-                    _fail(str(exc))
+            try:
+                count = await export_members(db, unit, file, now=datetime.now(UTC))
+            except RosterRefused as exc:
+                _fail(str(exc))
         finally:
             await db.dispose()
         from locales import Translator
@@ -486,9 +470,8 @@ def requests_export(
         from zoneinfo import ZoneInfo
 
         from locales import Translator
-        from storage.hardship import HardshipRepository, export_requests
-        from storage.membership import AuditRepository, UnitRepository
-        from storage.roster import parse_date
+        from services.hardship import ExportRefused, HardshipService
+        from services.roster import parse_date
 
         t = Translator()
         start, end = parse_date(date_from), parse_date(date_to)
@@ -496,20 +479,12 @@ def requests_export(
             _fail(t("cli.bad_export_args"))
         path = out or Path(f"requests-{unit}-{start:%Y%m%d}-{end:%Y%m%d}.{fmt}")
         db = await _open_db(settings)
-        try:
-            async with db.sessions.begin() as session:
-                root = await UnitRepository(session).by_code(unit)
-                if root is None:
-                    _fail(t("member.unit.unknown", code=unit))
-                tz = ZoneInfo(settings.timezone)  # the union's days and times, not the server's
-                requests = await HardshipRepository(session).in_period(root, start, end, tz)
-                labels = {key.removeprefix("hardship."): value for key, value in t.tables["vi"].items()
-                          if key.startswith(("hardship.category.", "hardship.status.", "hardship.action."))}
-                labels.update(yes=t("hardship.export.urgent_yes"), no=t("hardship.export.urgent_no"))
-                count = export_requests(requests, path, t("hardship.export.headers").split("|"), labels, tz)
-                await AuditRepository(session).record(actor="cli", actor_member_id=None, action="export_requests",
-                                                      unit_id=root.id, target=path.name, now=datetime.now(UTC),
-                                                      count=count)
+        try:  # the union's days and times, not the server's
+            service = HardshipService(db, t, lambda: datetime.now(UTC), ZoneInfo(settings.timezone))
+            try:
+                count = await service.export(unit, start, end, path)
+            except ExportRefused as exc:
+                _fail(str(exc))
         finally:
             await db.dispose()
         print(t("hardship.export.written", count=count, path=path))

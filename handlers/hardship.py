@@ -4,29 +4,36 @@ Kind, clear, private, and nothing lost: the form's state is in the database afte
 a member resumes where they were after a restart or a day later. "hủy" cancels and "quay lại" goes back
 at any step; every answer is validated with a clear message; nothing is sent before the member
 confirms the summary. The bot never promises money: the union decides by its own rules.
+
+Dialogue only (parse, prompt, keep the form's state, render): filing, answering a chair, viewing, forwarding
+and deciding are use cases of ``services.hardship``, which owns their transactions, authorization, audit and
+notifications.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
 from typing import ClassVar
 
-from handlers.authz import can_review_request
 from handlers.capability import DONE, Capability, state_key
 from handlers.inputs import ascii_number, parse_id
 from handlers.once import already_done
 from handlers.registry import CHAIRS, ActionPrefix, Callback, Command, Declaration, Flow
 from handlers.text import fmt_date
 from handlers.types import Choice, Incoming, Outcome, Reply
+from locales import Translator
 from nlu.normalize import fold
-from storage.conversation import State, StateKey
-from storage.hardship import CATEGORIES, HardshipRepository, HardshipRequest, NewRequest
-from storage.membership import AccountRepository, AuditRepository, Identity, MemberRepository, UnitRepository
-from storage.outbox import OutboxItem, OutboxRepository
-from storage.roster import normalize_phone
+from services.actor import Actor, actor_of
+from services.hardship import CATEGORIES, Decided, Form, HardshipService, money
+from services.roster import normalize_phone
+from storage.conversation import State, StateKey, StateStore
+from storage.db import Database
+from storage.hardship import HardshipRequest
+from storage.membership import IdentityCache
 
 FORM = "hardship"
 INFO = "hardship_info"
@@ -91,11 +98,44 @@ def parse_day(text: str, today: date) -> date | str:
     return value
 
 
-def money(amount: int | None) -> str:
-    return "—" if amount is None else f"{amount:,}".replace(",", ".") + " đ"
+__all__ = ["FORM", "INFO", "REVIEW", "Hardship", "money", "parse_amount", "parse_day"]
+
+
+@dataclass
+class _Step:
+    """A step of this conversation that happens once (``services.hardship.Once``): the conversation state is
+    taken with a compare-and-set in the service's transaction; on a repeat, ``current`` is what took it."""
+
+    capability: Capability
+    incoming: Incoming
+    seen: State
+    kind: str
+    result: dict = field(default_factory=dict)
+    taken: State | None = None
+    current: State | None = None
+
+    async def take(self, session) -> bool:
+        self.taken = await self.capability.take(session, self.incoming, self.seen, self.kind, **self.result)
+        if self.taken is None:
+            self.current = await self.capability.states.current(session, state_key(self.incoming))
+        return self.taken is not None
+
+    async def settle(self, session, **result: object) -> None:
+        if self.taken is not None:
+            await self.capability.settle(session, self.incoming, self.taken, **result)
 
 
 class Hardship(Capability):
+    """The dialogue of hardship requests; every change goes through ``services.hardship``."""
+
+    def __init__(self, db: Database, states: StateStore, identities: IdentityCache, t: Translator,
+                 clock: Callable[[], datetime], timezone: tzinfo, service: HardshipService | None = None) -> None:
+        super().__init__(db, states, identities, t, clock, timezone)
+        self.service = service or HardshipService(db, t, clock, timezone)
+
+    async def actor(self, incoming: Incoming) -> Actor:
+        return await actor_of(incoming, self.identities)
+
     def _ok(self, text: str, choices: tuple[Choice, ...] = (), photos: tuple[str, ...] = (),
             intent: str = "hardship") -> Outcome:
         return Outcome([Reply(text, choices, photos)], intent, 1.0, False)
@@ -255,32 +295,26 @@ class Hardship(Capability):
         """Send the form: once, however many taps or retries arrive (the state is taken with a compare-and-set
         in the transaction that creates the request, and the request's ``form_id`` is unique)."""
         d = state.data
-        now = self.clock()
-        async with self.db.sessions.begin() as session:
-            who = await AccountRepository(session).identity(incoming.bot_id, incoming.channel, incoming.user_id)
-            if who is None:
-                return self._ok(self.t("hardship.link_first", lang))
-            taken = await self.take(session, incoming, state, "hardship")
-            if taken is None:  # a second tap: the first one sent it
-                current = await self.states.current(session, state_key(incoming))
-                return self._already(current, lang)
-            repo = HardshipRepository(session)
-            unit = await repo.grassroots_of(who.member.unit)
-            request = await repo.create(NewRequest(
-                member_id=who.member.id, unit_id=unit.id, category=d["category"],
-                happened_on=date.fromisoformat(d["happened_on"]), description=d["description"],
-                amount_requested=d.get("amount"), contact_phone=d["phone"], consent=True,
-                photos=[tuple(p) for p in d.get("photos", [])], form_id=d.get("form_id") or uuid.uuid4().hex),
-                now, year=now.astimezone(self.tz).year)
-            recipients = await self._chairs(session, unit, include_parent=request.urgent)
-            await self._notify(session, recipients, f"new:{request.id}", self._chair_notice(request), now,
-                               (Choice(self.t("hardship.button.view"), f"req:view:{request.id}"),))
-            await self.settle(session, incoming, taken, reference=request.reference)
-            waiting = await repo.awaiting_info(who.member.id)
-        key = "hardship.submitted_urgent" if request.urgent else "hardship.submitted"
-        if waiting:  # a chair's question held back while the member filled this form
+        form = Form(category=d["category"], happened_on=date.fromisoformat(d["happened_on"]),
+                    description=d["description"], contact_phone=d["phone"], amount_requested=d.get("amount"),
+                    photos=[(p[0], p[1]) for p in d.get("photos", [])], form_id=d.get("form_id") or uuid.uuid4().hex)
+        step = _Step(self, incoming, state, "hardship")
+        sent = await self.service.submit(await self.actor(incoming), form, once=step)
+        if sent.status == "not_linked":
+            return self._ok(self.t("hardship.link_first", lang))
+        if sent.status == "repeat":  # a second tap: the first one sent it
+            if step.current is None and sent.request is not None:  # this very form, filed already
+                await self.clear_state(incoming)
+                return self._ok(self.t("once.hardship", lang, reference=sent.request.reference))
+            return self._already(step.current, lang)
+        request, unit = sent.request, sent.unit
+        key = "hardship.submitted"
+        if request.urgent:  # "told at once" only when a notice was queued for both unions' chairs
+            told = sent.chairs_notified and (sent.parent_notified or unit.parent_id is None)
+            key = "hardship.submitted_urgent" if told else "hardship.submitted_urgent_queued"
+        if sent.waiting:  # a chair's question held back while the member filled this form
             return Outcome([Reply(self.t(key, lang, reference=request.reference, unit=unit.name)),
-                            self._info_offer(waiting[0], lang)], "hardship", 1.0, False)
+                            self._info_offer(sent.waiting[0], lang)], "hardship", 1.0, False)
         return self._ok(self.t(key, lang, reference=request.reference, unit=unit.name))
 
     def _already(self, current: State | None, lang: str, intent: str = "hardship") -> Outcome:
@@ -299,8 +333,7 @@ class Hardship(Capability):
         """``hs:info:<id>``: the member chose to answer a chair's question now. A form in progress is kept
         aside and resumed after the answer."""
         who = await self.identity(incoming)
-        async with self.db.sessions() as session:
-            request = await HardshipRepository(session).get(int(raw_id)) if raw_id.isdigit() else None
+        request = await self.service.get(int(raw_id)) if raw_id.isdigit() else None
         if who is None or request is None or request.member.id != who.member.id:
             return self._ok(self.t("hardship.review.unknown", lang))
         if request.status != "info_requested":
@@ -322,44 +355,8 @@ class Hardship(Capability):
                 await self.states.set(key, State(INFO, "answer", {"request_id": request.id, "asked_by": asked_by}),
                                       now)
 
-    # ----- notifications through the outbox --------------------------------------------------------------
-    async def _chairs(self, session, unit, include_parent: bool) -> list[int]:
-        members = MemberRepository(session)
-        ids = [m.id for m in await members.chairs_of(unit)]
-        if include_parent and unit.parent_id:
-            parent = await UnitRepository(session).by_id(unit.parent_id)
-            ids += [m.id for m in await members.chairs_of(parent)]
-        return list(dict.fromkeys(ids))
-
-    async def _notify(self, session, member_ids: list[int], event: str, text: str, now: datetime,
-                      choices: tuple[Choice, ...] = ()) -> int:
-        accounts = AccountRepository(session)
-        items = []
-        for member_id in member_ids:
-            for bot_id, channel, chat_id in await accounts.chats_of(member_id):
-                items.append(OutboxItem(
-                    dedupe_key=f"hs:{event}:{member_id}:{channel}", bot_id=bot_id, channel=channel, chat_id=chat_id,
-                    member_id=member_id, kind="notification", broadcast_id=None,
-                    payload={"text": text, "choices": [[c.label, c.action] for c in choices], "photos": []},
-                    not_before=now))
-        return await OutboxRepository(self.db).enqueue(session, items, now) if items else 0
-
-    def _chair_notice(self, r: HardshipRequest) -> str:
-        t = self.t
-        head = t("hardship.notice.urgent" if r.urgent else "hardship.notice.new", reference=r.reference)
-        return "\n".join([head, t("hardship.notice.member", name=r.member.full_name, code=r.member.member_code,
-                                  unit=r.member.unit.name), self._details(r, "vi")])
-
     def _details(self, r: HardshipRequest, lang: str) -> str:
-        t = self.t
-        return "\n".join([
-            t("hardship.summary.category", lang, value=t(f"hardship.category.{r.category}", lang)),
-            t("hardship.summary.date", lang, value=fmt_date(r.happened_on)),
-            t("hardship.summary.description", lang, value=r.description),
-            t("hardship.summary.amount", lang, value=money(r.amount_requested)),
-            t("hardship.summary.photos", lang, value=len(r.photos)),
-            t("hardship.summary.phone", lang, value=r.contact_phone),
-        ])
+        return self.service.details(r, lang)
 
     def _status_line(self, r: HardshipRequest, lang: str) -> str:
         return self.t("hardship.status_line", lang, reference=r.reference,
@@ -369,11 +366,9 @@ class Hardship(Capability):
 
     # ----- the member's view ----------------------------------------------------------------------------
     async def my_requests(self, incoming: Incoming, lang: str) -> Outcome:
-        who = await self.identity(incoming)
-        if who is None:
+        requests = await self.service.of_member(await self.actor(incoming))
+        if requests is None:
             return self._ok(self.t("authz.not_linked", lang))
-        async with self.db.sessions() as session:
-            requests = await HardshipRepository(session).of_member(who.member.id)
         if not requests:
             return self._ok(self.t("hardship.none_yet", lang))
         lines = [self.t("hardship.mine", lang)]
@@ -396,20 +391,19 @@ class Hardship(Capability):
         photos = [(incoming.channel, a.file_id) for a in incoming.attachments if a.kind == "photo"]
         if not text and not photos:
             return self._ok(self.t("hardship.error.info", lang))
-        now = self.clock()
-        async with self.db.sessions.begin() as session:
-            repo = HardshipRepository(session)
-            request = await repo.get(int(state.data["request_id"]))
-            if await self.take(session, incoming, state, "info", reference=request.reference) is None:  # a retry
-                return self._already(await self.states.current(session, state_key(incoming)), lang)
-            await repo.record(request.id, "info_provided", request.member.id, text or None, now, status="submitted",
-                              photos=photos)
-            waiting = state.data.get("asked_by")
-            recipients = [waiting] if waiting else await self._chairs(session, request.unit, include_parent=False)
-            await self._notify(session, recipients, f"info:{request.id}:{now.timestamp()}",
-                               self.t("hardship.notice.info", reference=request.reference,
-                                      name=request.member.full_name, answer=text or "—", photos=len(photos)),
-                               now, (Choice(self.t("hardship.button.view"), f"req:view:{request.id}"),))
+        asked = await self.service.get(int(state.data["request_id"]))
+        if asked is None:
+            await self.clear_state(incoming)
+            return self._ok(self.t("hardship.review.unknown", lang))
+        step = _Step(self, incoming, state, "info", {"reference": asked.reference})
+        done = await self.service.provide_info(await self.actor(incoming), int(state.data["request_id"]), text or None,
+                                               photos, asked_by=state.data.get("asked_by"), once=step)
+        if done.status == "repeat":  # a retry
+            return self._already(step.current, lang)
+        if done.status != "ok":
+            await self.clear_state(incoming)
+            return self._ok(self.t("hardship.review.unknown", lang))
+        request = done.request
         resume = state.data.get("resume")
         if resume:  # the form the member had put aside: on with it, where they were
             form = State(resume["flow"], resume["step"], dict(resume["data"]))
@@ -421,15 +415,9 @@ class Hardship(Capability):
 
     # ----- the chairs' review -----------------------------------------------------------------------------
     async def pending(self, incoming: Incoming, lang: str) -> Outcome:
-        who = await self.identity(incoming)
-        if who is None:
-            return self._ok(self.t("authz.not_linked", lang), intent="review")
-        units = [g.unit for g in who.grants if g.role in ("chair", "deputy") and g.unit is not None]
-        if not units and not who.is_admin:
-            return self._ok(self.t("authz.members_only", lang), intent="review")
-        async with self.db.sessions() as session:
-            repo = HardshipRepository(session)
-            requests = await repo.open_all() if who.is_admin else await repo.open_for(units)
+        requests, denied = await self.service.pending(await self.actor(incoming))
+        if denied:
+            return self._ok(self.t(denied, lang), intent="review")
         if not requests:
             return self._ok(self.t("hardship.review.none", lang), intent="review")
         lines = [self.t("hardship.review.title", lang, count=len(requests))]
@@ -441,14 +429,18 @@ class Hardship(Capability):
         return self._ok("\n".join(lines), tuple(Choice(r.reference, f"req:view:{r.id}") for r in requests[:10]),
                         intent="review")
 
-    async def _reviewable(self, session, who: Identity | None, request_id: int):
-        repo = HardshipRepository(session)
-        request = await repo.get(request_id)
-        if request is None:
-            return None, "hardship.review.unknown"
-        parent = await UnitRepository(session).by_id(request.unit.parent_id) if request.unit.parent_id else None
-        decision = can_review_request(who, request.unit, parent)
-        return request, ("" if decision else decision.reason)
+    def _refusal(self, decided: Decided, lang: str) -> Outcome:
+        """Why a chair's step changed nothing."""
+        request = decided.request
+        if decided.status == "unknown" or request is None:
+            return self._ok(self.t("hardship.review.unknown", lang), intent="review")
+        if decided.status == "closed":
+            return self._ok(self.t("hardship.review.closed", lang, reference=request.reference), intent="review")
+        if decided.status == "repeat":
+            return self._ok(self.t("once.review", lang, reference=request.reference), intent="review")
+        if decided.status == "no_parent":
+            return self._ok(self.t("hardship.review.no_parent", lang), intent="review")
+        return self._ok(self.t(decided.status, lang), intent="review")  # a denial: its interface key
 
     async def on_review_action(self, incoming: Incoming, action: str, lang: str) -> Outcome:
         """``req:<verb>:<id>`` from a chair's button (or its number)."""
@@ -456,17 +448,12 @@ class Hardship(Capability):
         request_id = parse_id(raw_id)
         if request_id is None:
             return self._ok(self.t("hardship.review.unknown", lang), intent="review")
-        who = await self.identity(incoming)
-        async with self.db.sessions() as session:
-            request, denied = await self._reviewable(session, who, request_id)
-        if denied:
-            return self._ok(self.t(denied, lang), intent="review")
+        actor = await self.actor(incoming)
         if verb == "view":  # the member's personal details: audited (ids and the action only)
-            async with self.db.sessions.begin() as session:
-                await AuditRepository(session).record(actor=f"{incoming.channel}:{incoming.user_id}",
-                                                      actor_member_id=who.member.id, action="hardship_view",
-                                                      unit_id=request.unit.id, target=request.reference,
-                                                      now=self.clock())
+            viewed = await self.service.view(actor, request_id)
+            if not viewed.ok:
+                return self._refusal(viewed, lang)
+            request = viewed.request
             text = "\n".join([self._status_line(request, lang),
                               self.t("hardship.notice.member", lang, name=request.member.full_name,
                                      code=request.member.member_code, unit=request.member.unit.name),
@@ -480,10 +467,18 @@ class Hardship(Capability):
                 Choice(self.t("hardship.button.reject", lang), f"req:reject:{request.id}"),
                 Choice(self.t("hardship.button.forward", lang), f"req:forward:{request.id}"))
             return self._ok(text, choices, request.photos, intent="review")
+        found = await self.service.reviewable(actor, request_id)
+        if not found.ok:
+            return self._refusal(found, lang)
+        request = found.request
         if request.status not in ("submitted", "info_requested", "forwarded"):
             return self._ok(self.t("hardship.review.closed", lang, reference=request.reference), intent="review")
         if verb == "forward":
-            return await self._forward(incoming, who, request, lang)
+            forwarded = await self.service.forward(actor, request.id)
+            if not forwarded.ok:
+                return self._refusal(forwarded, lang)
+            return self._ok(self.t("hardship.review.forwarded", lang, reference=request.reference,
+                                   unit=forwarded.parent.name), intent="review")
         step = {"ask": "ask_info", "approve": "approve_amount", "reject": "reject_reason"}.get(verb)
         if step is None:
             return self._ok(self.t("hardship.review.unknown", lang), intent="review")
@@ -495,12 +490,12 @@ class Hardship(Capability):
         if fold(text) in CANCEL_WORDS:
             await self.clear_state(incoming)
             return self._ok(self.t("hardship.review.cancelled", lang), intent="review")
-        who = await self.identity(incoming)
-        async with self.db.sessions() as session:
-            request, denied = await self._reviewable(session, who, int(state.data["request_id"]))
-        if denied:
+        actor = await self.actor(incoming)
+        found = await self.service.reviewable(actor, int(state.data["request_id"]))
+        if not found.ok:
             await self.clear_state(incoming)
-            return self._ok(self.t(denied, lang), intent="review")
+            return self._refusal(found, lang)
+        request = found.request
         if state.step == "approve_amount":
             amount = parse_amount(text)
             if not isinstance(amount, int):
@@ -509,65 +504,23 @@ class Hardship(Capability):
             return self._ok(self.t("hardship.review.ask.approve_note", lang), intent="review")
         if not text:
             return self._ok(self.t("hardship.error.review_text", lang), intent="review")
-        now = self.clock()
-        async with self.db.sessions.begin() as session:
-            repo = HardshipRepository(session)
-            taken = await self.take(session, incoming, state, "review", reference=request.reference)
-            if taken is None:  # the same message twice: decided by the first
-                return self._already(await self.states.current(session, state_key(incoming)), lang, "review")
-            if not await repo.claim(request.id, now):  # decided meanwhile (another chair, another worker)
-                return self._ok(self.t("hardship.review.closed", lang, reference=request.reference), intent="review")
-            if state.step == "ask_info":
-                await repo.record(request.id, "info_requested", who.member.id, text, now, status="info_requested")
-                member_text = self.t("hardship.member.ask_info", reference=request.reference, question=text)
-            elif state.step == "approve_note":
-                note = None if fold(text) in SKIP_WORDS else text
-                amount = int(state.data["amount"])
-                await repo.record(request.id, "approved", who.member.id, note, now, status="approved",
-                                  approved_amount=amount)
-                member_text = self.t("hardship.member.approved", reference=request.reference, amount=money(amount),
-                                     note=note or "—")
-            else:  # reject_reason
-                await repo.record(request.id, "rejected", who.member.id, text, now, status="rejected")
-                member_text = self.t("hardship.member.rejected", reference=request.reference, reason=text)
-            await self._notify(session, [request.member.id], f"{state.step}:{request.id}:{now.timestamp()}",
-                               member_text, now, (Choice(self.t("ask_info.button"), f"hs:info:{request.id}"),)
-                               if state.step == "ask_info" else ())
-            await AuditRepository(session).record(actor=f"{incoming.channel}:{incoming.user_id}",
-                                                  actor_member_id=who.member.id, action=f"hardship_{state.step}",
-                                                  unit_id=request.unit.id, target=request.reference, now=now)
-            member_chats = [StateKey(b, c, chat, chat) for b, c, chat in
-                            await AccountRepository(session).chats_of(request.member.id)]
+        once = _Step(self, incoming, state, "review", {"reference": request.reference})
+        if state.step == "ask_info":
+            decided = await self.service.decide(actor, request.id, "ask_info", text, once=once)
+        elif state.step == "approve_note":
+            decided = await self.service.decide(actor, request.id, "approve",
+                                                None if fold(text) in SKIP_WORDS else text,
+                                                amount=int(state.data["amount"]), once=once)
+        else:  # reject_reason
+            decided = await self.service.decide(actor, request.id, "reject", text, once=once)
+        if decided.status == "repeat":  # the same message twice: decided by the first
+            return self._already(once.current, lang, "review")
+        if not decided.ok:
+            return self._refusal(decided, lang)
         if state.step == "ask_info":  # the member's next message answers it, unless they are in another flow
-            await self._ask_member(member_chats, request, who.member.id, now)
+            await self._ask_member([StateKey(b, c, chat, chat) for b, c, chat in decided.member_chats], request,
+                                   actor.member_id, self.clock())
         return self._ok(self.t("hardship.review.done", lang, reference=request.reference), intent="review")
-
-    async def _forward(self, incoming: Incoming, who: Identity, request: HardshipRequest, lang: str) -> Outcome:
-        now = self.clock()
-        async with self.db.sessions.begin() as session:
-            parent = await UnitRepository(session).by_id(request.unit.parent_id) if request.unit.parent_id else None
-            if request.forwarded_to is not None:  # forwarded already: a second tap
-                return self._ok(self.t("once.review", lang, reference=request.reference), intent="review")
-            if parent is None:
-                return self._ok(self.t("hardship.review.no_parent", lang), intent="review")
-            repo = HardshipRepository(session)
-            if not await repo.claim(request.id, now, not_forwarded=True):  # forwarded (or decided) meanwhile
-                return self._ok(self.t("once.review", lang, reference=request.reference), intent="review")
-            await repo.record(request.id, "forwarded", who.member.id, parent.name, now, status="forwarded",
-                              forwarded_to_unit_id=parent.id)
-            await self._notify(session, [request.member.id], f"forwarded:{request.id}",
-                               self.t("hardship.member.forwarded", reference=request.reference, unit=parent.name), now)
-            refreshed = await repo.get(request.id)
-            await self._notify(session, await self._chairs(session, parent, include_parent=False),
-                               f"forwarded-chairs:{request.id}", self._chair_notice(refreshed), now,
-                               (Choice(self.t("hardship.button.view"), f"req:view:{request.id}"),))
-            await AuditRepository(session).record(actor=f"{incoming.channel}:{incoming.user_id}",
-                                                  actor_member_id=who.member.id, action="hardship_forward",
-                                                  unit_id=request.unit.id, target=request.reference, now=now)
-        return self._ok(self.t("hardship.review.forwarded", lang, reference=request.reference, unit=parent.name),
-                        intent="review")
-
-
 # ----- commands and buttons (handlers/registry.py) --------------------------------------------------------
 @dataclass(frozen=True)
 class ReviewButton(Callback):

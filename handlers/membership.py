@@ -1,43 +1,30 @@
 """Membership in chat: linking an account with a one-time code, /toi, unlinking, chairs issuing codes.
 
 A phone number typed by hand never proves identity: only a code issued by a chair (or a roster import)
-links a chat account to a member record.
+links a chat account to a member record. Dialogue only: the use cases are ``services.membership``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from typing import ClassVar
 
-from handlers.authz import Action, authorize, units_acted_on
 from handlers.capability import Capability
 from handlers.registry import CHAIRS, ActionPrefix, Callback, Command, Declaration, Flow
 from handlers.text import fmt_date
 from handlers.types import Choice, Incoming, Outcome, Reply
 from locales import Translator
+from services.actor import Actor, actor_of
+from services.membership import LinkPolicy, MembershipService
 from storage.conversation import State, StateStore
 from storage.db import Database
-from storage.membership import (
-    AccountRepository,
-    AuditRepository,
-    IdentityCache,
-    MemberRepository,
-    UnitRepository,
-    format_code,
-    looks_like_code,
-)
-from storage.throttle import LinkThrottle
+from storage.membership import IdentityCache, looks_like_code
+
+__all__ = ["LINK_FLOW", "LinkPolicy", "Membership", "split_link_text"]
 
 LINK_FLOW = "link"
-
-
-@dataclass(frozen=True)
-class LinkPolicy:
-    code_ttl: timedelta = timedelta(days=14)
-    max_failures: int = 5
-    lock_for: timedelta = timedelta(minutes=15)
 
 
 def split_link_text(text: str) -> tuple[str | None, str | None]:
@@ -51,15 +38,18 @@ def split_link_text(text: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def actor(incoming: Incoming) -> str:
-    return f"{incoming.channel}:{incoming.user_id}"
-
-
 class Membership(Capability):
+    """The dialogue of linking, /toi, unlinking and the chairs' membership commands (``services.membership``)."""
+
     def __init__(self, db: Database, states: StateStore, identities: IdentityCache, t: Translator,
-                 clock: Callable[[], datetime], timezone: tzinfo, policy: LinkPolicy | None = None) -> None:
+                 clock: Callable[[], datetime], timezone: tzinfo, policy: LinkPolicy | None = None,
+                 service: MembershipService | None = None) -> None:
         super().__init__(db, states, identities, t, clock, timezone)
         self.policy = policy or LinkPolicy()
+        self.service = service or MembershipService(db, clock, self.policy, identities)
+
+    async def actor(self, incoming: Incoming) -> Actor:
+        return await actor_of(incoming, self.identities)
 
     def _ok(self, text: str, intent: str, choices: tuple[Choice, ...] = ()) -> Outcome:
         return Outcome([Reply(text, choices)], intent, 1.0, False)
@@ -88,54 +78,18 @@ class Membership(Capability):
         tries lock the account, and five against one member code lock that member code on every channel."""
         if incoming.is_group:  # a group is never a member's chat (the core answers "message me privately" first)
             return self._ok(self.t("group.private", lang), "link")
-        now = self.clock()
         member_code, code = split_link_text(text)
-        async with self.db.sessions.begin() as session:
-            accounts = AccountRepository(session)
-            throttle = LinkThrottle(session, self.policy.max_failures, self.policy.lock_for)
-            account = throttle.account_key(incoming.bot_id, incoming.channel, incoming.user_id)
-            attempts, locked = await throttle.attempt(account, now)
-            if locked is not None:
-                return self._ok(self.t("member.locked", lang, until=self._when(locked)), "link")
-            named = await MemberRepository(session).by_code(member_code) if member_code else None
-            per_member = throttle.member_key(named.id) if named else None
-            member_attempts = 0
-            if per_member is not None:
-                member_attempts, locked = await throttle.attempt(per_member, now)
-            owner = await accounts.code_owner(code) if code else None
-            if locked is None and per_member is None and owner is not None:
-                locked = await throttle.locked_until(throttle.member_key(owner), now)
-            if locked is not None:
-                return self._ok(self.t("link_throttle.member_locked", lang, until=self._when(locked)), "link")
-            if code is None or (member_code and (named is None or owner != named.id)):
-                result, member_id = "unknown", None
-            else:
-                result, member_id = await accounts.redeem(code, now)
-            if result == "used" and member_id is not None and member_id == await accounts.member_of(
-                    incoming.bot_id, incoming.channel, incoming.user_id):  # the same code again: a double tap
-                await throttle.clear(account)
-                member = await MemberRepository(session).by_id(member_id)
-                return self._ok(self.t("once.linked", lang, name=member.full_name), "link")
-            if result != "ok":
-                account_until = await throttle.failed(account, attempts, now)
-                member_until = await throttle.failed(per_member, member_attempts, now) if per_member else None
-                if account_until is not None:
-                    return self._ok(self.t("member.locked", lang, until=self._when(account_until)), "link")
-                if member_until is not None:
-                    return self._ok(self.t("link_throttle.member_locked", lang, until=self._when(member_until)),
-                                    "link")
-                return self._ok(self.t(f"member.code_{result}", lang), "link")
-            member = await MemberRepository(session).by_id(member_id)
-            await accounts.link(incoming.bot_id, incoming.channel, incoming.user_id, incoming.chat_id, member.id,
-                                incoming.display_name, now)
-            await throttle.clear(account)
-            if per_member is not None:
-                await throttle.clear(per_member)
-            await AuditRepository(session).record(actor=actor(incoming), actor_member_id=member.id,
-                                                  action="link_account", unit_id=member.unit.id,
-                                                  target=member.member_code, now=now, channel=incoming.channel)
-        self.identities.forget(incoming.bot_id, incoming.channel, incoming.user_id)
+        linked = await self.service.link(await self.actor(incoming), code, member_code, incoming.display_name)
+        if linked.status == "locked":
+            return self._ok(self.t("member.locked", lang, until=self._when(linked.until)), "link")
+        if linked.status == "member_locked":
+            return self._ok(self.t("link_throttle.member_locked", lang, until=self._when(linked.until)), "link")
+        if linked.status == "again":
+            return self._ok(self.t("once.linked", lang, name=linked.member.full_name), "link")
+        if linked.status != "linked":
+            return self._ok(self.t(f"member.code_{linked.status}", lang), "link")
         await self.clear_state(incoming)
+        member = linked.member
         return self._ok(self.t("member.linked", lang, name=member.full_name, unit=member.unit.name), "link")
 
     async def on_state(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
@@ -150,12 +104,10 @@ class Membership(Capability):
 
     # ----- /toi and unlinking ---------------------------------------------------------------------
     async def me(self, incoming: Incoming, lang: str) -> Outcome:
-        async with self.db.sessions() as session:
-            accounts = AccountRepository(session)
-            who = await accounts.identity(incoming.bot_id, incoming.channel, incoming.user_id)
-            if who is None:
-                return self._ok(self.t("member.not_linked", lang), "me")
-            links = await accounts.accounts_of(who.member.id)
+        profile = await self.service.profile(await self.actor(incoming))
+        if profile is None:
+            return self._ok(self.t("member.not_linked", lang), "me")
+        who, links = profile.identity, profile.accounts
         m = who.member
         lines = [self.t("member.me.title", lang),
                  self.t("member.me.name", lang, name=m.full_name),
@@ -181,16 +133,8 @@ class Membership(Capability):
         return self._ok(self.t("member.unlink_confirm", lang), "unlink", choices)
 
     async def unlink(self, incoming: Incoming, lang: str) -> Outcome:
-        now = self.clock()
-        async with self.db.sessions.begin() as session:
-            accounts = AccountRepository(session)
-            who = await accounts.identity(incoming.bot_id, incoming.channel, incoming.user_id)
-            if who is None or not await accounts.unlink(incoming.bot_id, incoming.channel, incoming.user_id):
-                return self._ok(self.t("member.not_linked", lang), "unlink")
-            await AuditRepository(session).record(actor=actor(incoming), actor_member_id=who.member.id,
-                                                  action="unlink_account", unit_id=who.member.unit.id,
-                                                  target=who.member.member_code, now=now, channel=incoming.channel)
-        self.identities.forget(incoming.bot_id, incoming.channel, incoming.user_id)
+        if not await self.service.unlink(await self.actor(incoming)):
+            return self._ok(self.t("member.not_linked", lang), "unlink")
         return self._ok(self.t("member.unlinked", lang), "unlink")
 
     async def on_action(self, incoming: Incoming, value: str, lang: str) -> Outcome:
@@ -204,56 +148,29 @@ class Membership(Capability):
     async def issue_code(self, incoming: Incoming, member_code: str, lang: str) -> Outcome:
         if not member_code:
             return self._ok(self.t("member.issue.usage", lang), "issue_code")
-        now = self.clock()
-        async with self.db.sessions.begin() as session:
-            accounts = AccountRepository(session)
-            who = await accounts.identity(incoming.bot_id, incoming.channel, incoming.user_id)
-            target = await MemberRepository(session).by_code(member_code)
-            if target is None:
-                if who is None or not (who.is_admin or units_acted_on(who)):
-                    return self._ok(self.t("authz.not_linked" if who is None else "authz.members_only", lang),
-                                    "issue_code")
-                return self._ok(self.t("member.issue.unknown", lang, code=member_code), "issue_code")
-            decision = authorize(who, Action.ISSUE_CODES, target.unit)
-            if not decision:
-                return self._ok(self.t(decision.reason, lang), "issue_code")
-            if target.status != "active":
-                return self._ok(self.t("member.issue.inactive", lang, name=target.full_name), "issue_code")
-            code = await accounts.issue_code(target.id, who.member.id, now, self.policy.code_ttl)
-            await AuditRepository(session).record(actor=actor(incoming), actor_member_id=who.member.id,
-                                                  action="issue_link_code", unit_id=target.unit.id,
-                                                  target=target.member_code, now=now)
+        issued = await self.service.issue_code(await self.actor(incoming), member_code)
+        if issued.status == "unknown":
+            return self._ok(self.t("member.issue.unknown", lang, code=member_code), "issue_code")
+        if issued.status == "inactive":
+            return self._ok(self.t("member.issue.inactive", lang, name=issued.member.full_name), "issue_code")
+        if issued.status != "issued":
+            return self._ok(self.t(issued.status, lang), "issue_code")
+        target = issued.member
         text = self.t("member.issue.done", lang, name=target.full_name, member_code=target.member_code,
-                      code=format_code(code), until=self._when(now + self.policy.code_ttl))
+                      code=issued.code, until=self._when(issued.until))
         return self._ok(text, "issue_code")
 
     async def unit_summary(self, incoming: Incoming, unit_code: str, lang: str) -> Outcome:
-        now = self.clock()
-        async with self.db.sessions.begin() as session:
-            accounts = AccountRepository(session)
-            units = UnitRepository(session)
-            who = await accounts.identity(incoming.bot_id, incoming.channel, incoming.user_id)
-            if unit_code:
-                unit = await units.by_code(unit_code)
-                if unit is None:
-                    return self._ok(self.t("member.unit.unknown", lang, code=unit_code), "view_members")
-            else:
-                own = units_acted_on(who)
-                unit = own[0] if own else (who.member.unit if who else None)
-                if unit is None:
-                    return self._ok(self.t("authz.not_linked", lang), "view_members")
-            decision = authorize(who, Action.VIEW_MEMBERS, unit)
-            if not decision:
-                return self._ok(self.t(decision.reason, lang), "view_members")
-            subtree = await units.subtree(unit)
-            members = await MemberRepository(session).in_subtree(unit, active_only=True)
-            linked = await accounts.linked_count([m.id for m in members])
-            await AuditRepository(session).record(actor=actor(incoming), actor_member_id=who.member.id,
-                                                  action="view_members", unit_id=unit.id, target=unit.code, now=now)
+        summary = await self.service.unit_summary(await self.actor(incoming), unit_code)
+        if summary.status == "unknown":
+            return self._ok(self.t("member.unit.unknown", lang, code=unit_code), "view_members")
+        if summary.status != "ok":
+            return self._ok(self.t(summary.status, lang), "view_members")
+        unit = summary.unit
         lines = [self.t("member.unit.title", lang, name=unit.name, code=unit.code),
-                 self.t("member.unit.counts", lang, members=len(members), linked=linked,
-                        subunits=len(subtree) - 1)]
-        lines.extend(f"• {u.code}: {u.name}" for u in subtree[1:11])
+                 self.t("member.unit.counts", lang, members=summary.members, linked=summary.linked,
+                        subunits=len(summary.subunits))]
+        lines.extend(f"• {u.code}: {u.name}" for u in summary.subunits[:10])
         return self._ok("\n".join(lines), "view_members")
 
 

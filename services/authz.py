@@ -20,6 +20,7 @@ class Action(StrEnum):
     REVIEW_REQUESTS = "review_requests"
     ISSUE_CODES = "issue_codes"
     EDIT_KNOWLEDGE = "edit_knowledge"
+    IMPORT_MEMBERS = "import_members"
 
 
 PRIVILEGED_ROLES = frozenset({"chair", "deputy"})

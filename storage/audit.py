@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +12,6 @@ from sqlalchemy.orm import aliased
 from storage.db import aware
 from storage.membership import Unit, UnitRepository
 from storage.models import AuditLogRow, MemberRow, UnitRow
-from storage.roster import _write_csv, _write_xlsx
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +42,3 @@ async def audit_of_subtree(session: AsyncSession, unit: Unit, start: date | None
     return [AuditLine(aware(row.at), row.actor, member_code, row.action, unit_code, row.target, row.details or {})
             for row, member_code, unit_code in rows]
 
-
-def export_audit(lines: list[AuditLine], path: Path, headers: list[str], sheet: str, tz: tzinfo) -> int:
-    """Write the lines to .xlsx or .csv (by the file's suffix); times in the union's time zone."""
-    rows = [(f"{line.at.astimezone(tz):%d/%m/%Y %H:%M:%S}", line.actor, line.actor_member_code, line.action,
-             line.unit_code, line.target, json.dumps(line.details, ensure_ascii=False, sort_keys=True)
-             if line.details else None) for line in lines]
-    if path.suffix.lower() == ".csv":
-        _write_csv(path, headers, rows)
-    else:
-        _write_xlsx(path, headers, rows, title=sheet)
-    return len(rows)

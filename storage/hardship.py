@@ -1,12 +1,10 @@
-"""Hardship support requests: filing, review decisions, history, export."""
+"""Hardship support requests: filing, review decisions, history (queries; the export file is ``services.hardship``)."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
-from pathlib import Path
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -191,32 +189,3 @@ class HardshipRepository:
             .order_by(HardshipRequestRow.id))
         return [await self.get(r.id) for r in rows if start <= aware(r.created_at).astimezone(tz).date() <= end]
 
-
-def export_requests(requests: Sequence[HardshipRequest], path: Path, headers: Sequence[str],
-                    labels: dict[str, str], tz: tzinfo = UTC) -> int:
-    """Write requests to .xlsx or .csv; ``headers`` and ``labels`` (category/status names) come from locales,
-    times are shown in ``tz``."""
-    rows = []
-    for r in requests:
-        history = "; ".join(f"{e.at.astimezone(tz):%d/%m/%Y %H:%M} {labels.get('action.' + e.action, e.action)}"
-                            + (f": {e.note}" if e.note else "") for e in r.history)
-        rows.append([r.reference, r.created_at.astimezone(tz).strftime("%d/%m/%Y"), r.member.member_code,
-                     r.member.full_name, r.unit.name, labels.get("category." + r.category, r.category),
-                     r.happened_on.strftime("%d/%m/%Y"), r.description, r.amount_requested,
-                     labels.get("yes" if r.urgent else "no"), labels.get("status." + r.status, r.status),
-                     r.approved_amount, r.decision_note or "", len(r.photos), history])
-    if path.suffix.lower() == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as out:
-            writer = csv.writer(out, delimiter=";")
-            writer.writerow(headers)
-            writer.writerows(rows)
-        return len(rows)
-    import openpyxl
-
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.append(list(headers))
-    for row in rows:
-        sheet.append(row)
-    workbook.save(path)
-    return len(rows)

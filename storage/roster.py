@@ -1,581 +1,67 @@
-"""Roster import and export: the member list of a unit as an Excel (.xlsx) or CSV file.
+"""Roster queries: the units and members a roster file names, looked up in chunks, and their upsert.
 
-Import reads the file, validates every row (collecting every problem, never stopping at the first) and
-upserts the members by member code inside the caller's session; the caller commits. Export writes every
-member of a unit's subtree with the same Vietnamese headers, so an exported file imports back unchanged.
-
-Rules worth knowing:
-
-* Member codes are stored in upper case; a code that already exists with another case is updated, not duplicated.
-* A member code that already belongs to a unit outside the import unit's subtree is an issue: an officer can
-  only update members of their own subtree.
-* A column that is missing from the file leaves that field unchanged for members that already exist (a file
-  with only codes and names does not erase phone numbers); an empty cell in a present column clears it.
+Reading the file, its header vocabulary, validation and the officers' messages are in ``services.roster``;
+this module only asks and writes the database (in the caller's transaction).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from locales import Translator
-from storage.membership import MemberData, MemberRepository, Unit, UnitRepository
+from storage.membership import MemberData, MemberRepository, Unit
 from storage.models import MemberRow, UnitRow
 
-
-@cache
-def _messages() -> dict[str, str]:
-    """The officer-facing strings of this module (``roster.*`` in locales/vi.yaml)."""
-    table = Translator().tables["vi"]
-    return {key.removeprefix("roster."): value for key, value in table.items() if key.startswith("roster.")}
+CHUNK = 500  # codes per IN (...) query and records per upsert: far below every driver's parameter limit
 
 
+@dataclass(frozen=True, slots=True)
+class StoredMember:
+    """A member record as stored, with its unit: what an import keeps of the fields a file leaves out."""
 
-FIELDS = ("member_code", "full_name", "unit_code", "phone", "birth_date", "joined_on", "status")
-REQUIRED = ("member_code", "full_name")
-
-# Header names as officers write them, folded (lower case, no diacritics, đ -> d, punctuation -> spaces).
-HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "full_name": ("ho va ten", "ho ten", "ho va ten doan vien", "ho ten doan vien", "ten doan vien",
-                  "full name", "fullname", "name"),
-    "member_code": ("ma doan vien", "ma dv", "ma so doan vien", "ma so dv", "ma the", "ma the doan vien",
-                    "member code", "code"),
-    "phone": ("so dien thoai", "sdt", "so dt", "dien thoai", "di dong", "so di dong", "phone"),
-    "birth_date": ("ngay sinh", "nam sinh", "ngay thang nam sinh", "dob", "birth date"),
-    "joined_on": ("ngay vao cong doan", "ngay gia nhap", "ngay ket nap", "ngay vao cd", "joined on"),
-    "status": ("trang thai", "tinh trang", "status"),
-    "unit_code": ("ma don vi", "don vi", "to cong doan", "ma to", "unit code", "unit"),
-}
-_HEADER_FIELD = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
-
-STATUS_VALUES = {
-    "": "active", "dang sinh hoat": "active", "hoat dong": "active", "active": "active",
-    "da nghi": "left", "nghi viec": "left", "chuyen di": "left", "left": "left",
-}
-
-CHUNK = 500  # rows per upsert_many call and per progress report
-HEADER_SEARCH_ROWS = 10  # a title block above the header row is common in rosters
-MIN_BIRTH = date(1940, 1, 1)
-MIN_AGE = 16
-
-_CODE_RE = re.compile(r"[A-Za-z0-9_-]+")
-_PHONE_RE = re.compile(r"0[35789]\d{8}")
-_DATE_PATTERNS = (
-    (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})"), ("d", "m", "y")),
-    (re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})"), ("d", "m", "y")),
-    (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"), ("y", "m", "d")),
-)
-
-
-def _msg(key: str, **values: object) -> str:
-    return _messages()[key].format(**values)
-
-
-def label(name: str) -> str:
-    return _messages()[f"column.{name}"]
-
-
-def fold(text: str) -> str:
-    """Case-, accent- and spacing-insensitive form: "Họ  và TÊN (*)" -> "ho va ten"."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    text = "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn")
-    text = re.sub(r"[^0-9a-z]+", " ", text.casefold())
-    return text.strip()
-
-
-@dataclass(frozen=True)
-class RosterIssue:
-    row: int  # spreadsheet row number (the header is row 1); 0 for the whole file
-    column: str  # column label ("" when the issue is not about one column)
-    message: str
-
-    def render(self) -> str:
-        if self.row <= 0:
-            return self.message
-        if not self.column:
-            return _msg("issue.row", row=self.row, message=self.message)
-        return _msg("issue.cell", row=self.row, column=self.column, message=self.message)
-
-
-@dataclass(frozen=True)
-class RosterRow:
-    row: int
     member_code: str
-    full_name: str
-    unit_code: str | None
+    unit: Unit
     phone: str | None
     birth_date: date | None
     joined_on: date | None
     status: str
 
 
-@dataclass
-class RosterReport:
-    rows: list[RosterRow]  # the valid rows
-    issues: list[RosterIssue]
-    inserted: int = 0
-    updated: int = 0
-    skipped: int = 0  # invalid rows left out (skip_invalid=True)
-
-    @property
-    def ok(self) -> bool:
-        return not self.issues
-
-    @property
-    def invalid_rows(self) -> int:
-        """How many data rows have at least one issue."""
-        return len({i.row for i in self.issues if i.row > 0})
-
-    def render(self) -> str:
-        """One line per issue, in file order; empty when there is none."""
-        return "\n".join(issue.render() for issue in self.issues)
-
-    def summary(self) -> str:
-        return _msg("summary", inserted=self.inserted, updated=self.updated, skipped=self.skipped)
-
-
-# --- reading -------------------------------------------------------------------------------------------------
-
-
-def read_roster(path: Path) -> tuple[list[dict[str, object]], list[RosterIssue]]:
-    """Raw data rows keyed by canonical field (plus "row", the spreadsheet row number) and header problems.
-
-    Only the columns present in the file appear as keys; unknown columns are ignored, empty rows skipped.
-    Rows come back empty when the file cannot be read or lacks a required column.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".xls":
-        return [], [RosterIssue(0, "", _msg("file.xls"))]
-    if suffix not in (".xlsx", ".xlsm", ".csv"):
-        return [], [RosterIssue(0, "", _msg("file.unsupported", suffix=path.suffix or path.name))]
-    if not path.is_file():
-        return [], [RosterIssue(0, "", _msg("file.not_found", path=path.name))]
-    if suffix == ".csv":
-        try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            return [], [RosterIssue(0, "", _msg("file.not_utf8"))]
-        return _table_rows(_csv_records(text))
-    try:
-        import openpyxl
-
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # corrupt zip, not a workbook, ...: all mean the same to the officer
-        return [], [RosterIssue(0, "", _msg("file.unreadable", error=exc.__class__.__name__))]
-    try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # some generators write a wrong dimension; read every cell instead
-        return _table_rows(sheet.iter_rows(values_only=True))
-    finally:
-        workbook.close()
-
-
-def _csv_records(text: str) -> Iterable[Sequence[object]]:
-    sample = "\n".join(text.splitlines()[:20])
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;").delimiter
-    except csv.Error:
-        delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _table_rows(records: Iterable[Sequence[object]]) -> tuple[list[dict[str, object]], list[RosterIssue]]:
-    records = iter(records)
-    head: list[tuple[int, Sequence[object]]] = []
-    header_at: int | None = None
-    for number, values in enumerate(records, start=1):
-        head.append((number, values))
-        if _required_present(values):
-            header_at = len(head) - 1
-            break
-        if number >= HEADER_SEARCH_ROWS:
-            break
-    if all(all(_blank(c) for c in values) for _, values in head):
-        return [], [RosterIssue(0, "", _msg("file.empty"))]
-    if header_at is None:
-        # no row has both required columns: report against the first row that looks like a header
-        candidates = [(n, v) for n, v in head if any(_HEADER_FIELD.get(fold(str(c))) for c in v if not _blank(c))]
-        number, values = candidates[0] if candidates else (1, head[0][1] if head else ())
-        _, issues = _map_header(number, values)
-        return [], issues
-    number, values = head[header_at]
-    columns, issues = _map_header(number, values)
-    rows: list[dict[str, object]] = []
-    for row_number, cells in [*head[header_at + 1:], *enumerate(records, start=len(head) + 1)]:
-        raw: dict[str, object] = {"row": row_number}
-        empty = True
-        for index, name in columns.items():
-            value = cells[index] if index < len(cells) else None
-            if isinstance(value, str):
-                value = value.strip()
-            raw[name] = value
-            empty = empty and _blank(value)
-        if not empty:
-            rows.append(raw)
-    if not rows and not issues:
-        issues.append(RosterIssue(0, "", _msg("file.empty")))
-    return rows, issues
-
-
-def _required_present(values: Sequence[object]) -> bool:
-    found = {_HEADER_FIELD.get(fold(str(v))) for v in values if not _blank(v)}
-    return all(name in found for name in REQUIRED)
-
-
-def _map_header(number: int, values: Sequence[object]) -> tuple[dict[int, str], list[RosterIssue]]:
-    """Column index -> field; issues for missing required and repeated columns."""
-    columns: dict[int, str] = {}
-    seen: dict[str, str] = {}
-    issues: list[RosterIssue] = []
-    for index, value in enumerate(values):
-        if _blank(value):
-            continue
-        title = " ".join(str(value).split())
-        name = _HEADER_FIELD.get(fold(title))
-        if name is None:
-            continue
-        if name in seen:
-            issues.append(RosterIssue(number, title, _msg("header.duplicate", other=seen[name],
-                                                          label=f"“{label(name)}”")))
-            continue
-        seen[name] = title
-        columns[index] = name
-    for name in REQUIRED:
-        if name not in seen:
-            issues.append(RosterIssue(number, label(name), _msg("header.missing", label=label(name))))
-    return columns, issues
-
-
-# --- validation ----------------------------------------------------------------------------------------------
-
-
-def _text(value: object) -> str:
-    """A cell as text: numbers without a spurious ".0", whitespace collapsed."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime):
-        value = value.date() if value.time() == datetime.min.time() else value
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    return " ".join(str(value).split())
-
-
-def clean_code(value: object) -> str:
-    return _text(value).upper()
-
-
-def normalize_phone(value: object) -> str | None:
-    """"0912 345 678", "+84 912.345.678", "84912345678" -> "0912345678"; None when not a valid mobile number.
-
-    A number cell (Excel drops the leading zero: 912345678) is accepted as well.
-    """
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if isinstance(value, float) and not value.is_integer():
-            return None
-        digits = str(int(value))
-        if len(digits) == 9:
-            digits = "0" + digits
-    else:
-        digits = re.sub(r"[\s.\-]", "", str(value))
-    if digits.startswith("+84"):
-        digits = "0" + digits[3:] if len(digits) == 12 else ""
-    elif digits.startswith("84") and len(digits) == 11:
-        digits = "0" + digits[2:]
-    return digits if _PHONE_RE.fullmatch(digits) else None
-
-
-def parse_date(value: object) -> date | str:
-    """A date cell or text -> the date, or the key of the message saying why not."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return "date.year_only" if float(value).is_integer() and 1000 <= value <= 9999 else "date.invalid"
-    text = _text(value)
-    if re.fullmatch(r"\d{4}", text):
-        return "date.year_only"
-    for pattern, order in _DATE_PATTERNS:
-        match = pattern.fullmatch(text)
-        if match:
-            parts = dict(zip(order, (int(g) for g in match.groups()), strict=True))
-            try:
-                return date(parts["y"], parts["m"], parts["d"])
-            except ValueError:
-                return "date.invalid"
-    return "date.invalid"
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
-def _show(value: date) -> str:
-    return value.strftime("%d/%m/%Y")
-
-
-def parse_rows(raw: Iterable[Mapping[str, object]], *, import_unit: Unit, units: Mapping[str, Unit],
-               now: datetime, existing: Mapping[str, Unit] | None = None) -> RosterReport:
-    """Validate raw rows (from ``read_roster``).
-
-    ``units`` maps upper-case unit codes to the units the file names (unknown codes are simply absent);
-    ``existing`` maps upper-case member codes already in the database to their current unit.
-    """
-    existing = existing or {}
-    today = now.date()
-    youngest = _years_before(today, MIN_AGE)
-    first_row: dict[str, int] = {}
-    rows: list[RosterRow] = []
-    issues: list[RosterIssue] = []
-    for data in raw:
-        number = int(data["row"])  # type: ignore[call-overload]
-        found: list[RosterIssue] = []
-
-        def issue(name: str, key: str, /, _found: list[RosterIssue] = found, _number: int = number,
-                  **values: object) -> None:
-            _found.append(RosterIssue(_number, label(name), _msg(key, **values)))
-
-        code = clean_code(data.get("member_code"))
-        if not code:
-            issue("member_code", "code.required")
-        else:
-            if len(code) > 64:
-                issue("member_code", "code.too_long", length=len(code))
-            if not _CODE_RE.fullmatch(code):
-                issue("member_code", "code.chars", value=_text(data.get("member_code")))
-            if code in first_row:
-                issue("member_code", "code.duplicate", value=code, other=first_row[code])
-            else:
-                first_row[code] = number
-            current = existing.get(code)
-            if current is not None and not import_unit.contains(current):
-                issue("member_code", "code.elsewhere", value=code, unit=current.code, scope=import_unit.code)
-
-        name = _text(data.get("full_name"))
-        if not name:
-            issue("full_name", "name.required")
-        else:
-            if len(name) > 200:
-                issue("full_name", "name.too_long", length=len(name))
-            if any(ch.isdigit() for ch in name):
-                issue("full_name", "name.digits", value=name)
-
-        unit_code = clean_code(data.get("unit_code")) or None
-        if unit_code is not None:
-            unit = units.get(unit_code)
-            if unit is None:
-                issue("unit_code", "unit.unknown", value=unit_code, scope=import_unit.code)
-            elif not import_unit.contains(unit):
-                issue("unit_code", "unit.outside", value=unit.code, scope=import_unit.code)
-            else:
-                unit_code = unit.code
-
-        phone: str | None = None
-        if not _blank(data.get("phone")):
-            phone = normalize_phone(data["phone"])
-            if phone is None:
-                issue("phone", "phone.invalid", value=_text(data["phone"]))
-
-        dates: dict[str, date | None] = {"birth_date": None, "joined_on": None}
-        for field_name in dates:
-            value = data.get(field_name)
-            if _blank(value):
-                continue
-            parsed = parse_date(value)
-            if isinstance(parsed, str):
-                issue(field_name, parsed, label=_messages()[f"date.label.{field_name}"], value=_text(value))
-            else:
-                dates[field_name] = parsed
-        birth, joined = dates["birth_date"], dates["joined_on"]
-        if birth is not None and birth < MIN_BIRTH:
-            issue("birth_date", "birth.too_early", value=_show(birth))
-        elif birth is not None and birth > youngest:
-            issue("birth_date", "birth.too_young", value=_show(birth), limit=_show(youngest))
-        if joined is not None and joined > today:
-            issue("joined_on", "joined.future", value=_show(joined))
-
-        status_text = _text(data.get("status"))
-        status = STATUS_VALUES.get(fold(status_text))
-        if status is None:
-            issue("status", "status.invalid", value=status_text)
-
-        if found:
-            issues.extend(found)
-        else:
-            rows.append(RosterRow(number, code, name, unit_code, phone, birth, joined, status or "active"))
-    return RosterReport(rows=rows, issues=issues)
-
-
-# --- database ------------------------------------------------------------------------------------------------
-
-
 def _to_unit(row: UnitRow) -> Unit:
     return Unit(row.id, row.code, row.name, row.level, row.path, row.parent_id)
 
 
-def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+def chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
-async def _units_by_code(session: AsyncSession, codes: Iterable[str]) -> dict[str, Unit]:
+async def units_by_code(session: AsyncSession, codes: Iterable[str]) -> dict[str, Unit]:
+    """The units among ``codes`` (any case), keyed by upper-case code; unknown codes are absent."""
     found: dict[str, Unit] = {}
-    for chunk in _chunks(sorted(set(codes))):
+    for chunk in chunks(sorted({c.upper() for c in codes})):
         for row in await session.scalars(select(UnitRow).where(func.upper(UnitRow.code).in_(chunk))):
             found[row.code.upper()] = _to_unit(row)
     return found
 
 
-async def _existing_members(session: AsyncSession, codes: Iterable[str]) -> dict[str, tuple[MemberRow, Unit]]:
-    found: dict[str, tuple[MemberRow, Unit]] = {}
-    for chunk in _chunks(sorted(set(codes))):
+async def members_by_code(session: AsyncSession, codes: Iterable[str]) -> dict[str, StoredMember]:
+    """The members among ``codes`` (any case), keyed by upper-case member code."""
+    found: dict[str, StoredMember] = {}
+    for chunk in chunks(sorted({c.upper() for c in codes})):
         result = await session.execute(
             select(MemberRow, UnitRow).join(UnitRow, MemberRow.unit_id == UnitRow.id)
             .where(func.upper(MemberRow.member_code).in_(chunk)))
         for member, unit in result:
-            found[member.member_code.upper()] = (member, _to_unit(unit))
+            found[member.member_code.upper()] = StoredMember(member.member_code, _to_unit(unit), member.phone,
+                                                             member.birth_date, member.joined_on, member.status)
     return found
 
 
-async def import_roster(session: AsyncSession, path: Path, unit_code: str, *, skip_invalid: bool = False,
-                        now: datetime, progress: Callable[[int], None] | None = None) -> RosterReport:
-    """Validate the file and upsert its members into ``unit_code``'s subtree, in the caller's transaction.
-
-    With any issue and ``skip_invalid`` false nothing is written. With ``skip_invalid`` the valid rows are
-    written and the invalid ones counted in ``skipped``; problems with the file or its header always stop
-    the import. ``progress(n)`` is called with the number of rows just processed (an increment, as for a
-    progress bar's ``update``), once per chunk of rows written.
-    """
-    scope = await UnitRepository(session).by_code(unit_code)
-    if scope is None:
-        raise ValueError(_msg("error.import_unit", code=unit_code.strip()))
-    raw, header_issues = read_roster(Path(path))
-    if header_issues:
-        return RosterReport(rows=[], issues=header_issues)
-
-    present = set().union(*(r.keys() for r in raw))
-    units = await _units_by_code(session, (c for r in raw if (c := clean_code(r.get("unit_code")))))
-    existing = await _existing_members(session, (c for r in raw if (c := clean_code(r.get("member_code")))))
-    report = parse_rows(raw, import_unit=scope, units=units, now=now,
-                        existing={code: unit for code, (_, unit) in existing.items()})
-    if report.issues and not skip_invalid:
-        return report
-    report.skipped = report.invalid_rows
-
-    valid = {r.row: r for r in report.rows}
-    members = MemberRepository(session)
-    for chunk in _chunks(raw):
-        records: list[MemberData] = []
-        for data in chunk:
-            r = valid.get(int(data["row"]))  # type: ignore[call-overload]
-            if r is None:
-                continue
-            old, old_unit = existing.get(r.member_code, (None, None))
-            if r.unit_code is not None:
-                unit_id = units[r.unit_code.upper()].id
-            elif old_unit is not None and "unit_code" not in present:
-                unit_id = old_unit.id  # no unit column: existing members stay where they are
-            else:
-                unit_id = scope.id
-            records.append(MemberData(
-                member_code=old.member_code if old is not None else r.member_code,
-                full_name=r.full_name,
-                unit_id=unit_id,
-                phone=r.phone if old is None or "phone" in present else old.phone,
-                birth_date=r.birth_date if old is None or "birth_date" in present else old.birth_date,
-                joined_on=r.joined_on if old is None or "joined_on" in present else old.joined_on,
-                status=r.status if old is None or "status" in present else old.status,
-            ))
-        if records:
-            inserted, updated = await members.upsert_many(records, now)
-            report.inserted += inserted
-            report.updated += updated
-        if progress is not None:
-            progress(len(chunk))
-    return report
-
-
-# --- export --------------------------------------------------------------------------------------------------
-
-
-async def export_roster(session: AsyncSession, unit_code: str, path: Path) -> int:
-    """Write every member of the unit's subtree to ``path`` (.xlsx, or .csv by suffix); returns how many.
-
-    The CSV is UTF-8 with a byte-order mark and ";" between fields, as Excel with Vietnamese settings expects.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".xlsx", ".csv"):
-        raise ValueError(_msg("error.export_suffix", suffix=path.suffix or path.name))
-    scope = await UnitRepository(session).by_code(unit_code)
-    if scope is None:
-        raise ValueError(_msg("error.import_unit", code=unit_code.strip()))
-    members = await MemberRepository(session).in_subtree(scope)
-    headers = [label(name) for name in FIELDS]
-    rows = [(m.member_code, m.full_name, m.unit.code, m.phone, m.birth_date, m.joined_on,
-             _messages().get(f"status.{m.status}", m.status)) for m in members]
-    if suffix == ".csv":
-        _write_csv(path, headers, rows)
-    else:
-        _write_xlsx(path, headers, rows)
-    return len(members)
-
-
-def _write_csv(path: Path, headers: list[str], rows: list[tuple]) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out, delimiter=";")
-        writer.writerow(headers)
-        for row in rows:
-            writer.writerow([_show(v) if isinstance(v, date) else ("" if v is None else v) for v in row])
-
-
-def _write_xlsx(path: Path, headers: list[str], rows: list[tuple], title: str = "Đoàn viên") -> None:
-    import openpyxl
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title)
-    for letter, width in zip("ABCDEFG", (16, 32, 16, 16, 13, 20, 16), strict=True):
-        sheet.column_dimensions[letter].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header_cells = []
-    for title in headers:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows:
-        cells: list[object] = []
-        for value in row:
-            if isinstance(value, date):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "DD/MM/YYYY"
-                cells.append(cell)
-            else:
-                cells.append(value)  # phones stay text: Excel keeps their leading zero
-        sheet.append(cells)
-    workbook.save(path)
+async def upsert_members(session: AsyncSession, records: Sequence[MemberData], now: datetime) -> tuple[int, int]:
+    """Insert or update by member code; returns (inserted, updated)."""
+    return await MemberRepository(session).upsert_many(records, now) if records else (0, 0)

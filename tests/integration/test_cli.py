@@ -116,7 +116,8 @@ def test_members_import_reports_errors_imports_nothing_then_skips_invalid(run, t
     assert result.returncode == 1
     assert "Dòng 3, cột “Họ và tên”: thiếu họ và tên" in result.stderr
     assert "Dòng 3, cột “Số điện thoại”: số điện thoại không hợp lệ (12345)" in result.stderr
-    assert "Đã thêm 0 đoàn viên" in result.stdout
+    assert "Đã thêm" not in result.stdout + result.stderr  # refused: no counts that read like an import
+    assert "Chưa nhập đoàn viên nào: tệp có 1 dòng lỗi" in result.stderr and "--skip-invalid" in result.stderr
     result = run("members", "import", str(path), "--unit", "NTL-FECON", "--skip-invalid")
     assert "Đã thêm 1 đoàn viên, cập nhật 0, bỏ qua 1 dòng có lỗi." in result.stdout
     again = run("members", "import", str(path), "--unit", "NTL-FECON", "--skip-invalid")
@@ -173,7 +174,9 @@ def test_requests_export_content(run, tmp_path):
     result = run("requests", "export", "--unit", "NTL-FECON", "--from", "2020-01-01", "--to", "2100-12-31",
                  "--format", "xlsx", "--out", str(path))
     assert "Đã xuất 1 hồ sơ" in result.stdout
-    header, row = list(openpyxl.load_workbook(path).active.values)
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == ["Hồ sơ hỗ trợ"]
+    header, row = list(workbook.active.values)
     record = dict(zip(header, row, strict=True))
     assert record["Mã đoàn viên"] == "NTL-0103" and record["Loại khó khăn"] == "Ốm đau, bệnh hiểm nghèo"
     assert record["Số tiền đề nghị"] == 2_000_000 and record["Trạng thái"] == "đang chờ xem xét"
@@ -181,6 +184,31 @@ def test_requests_export_content(run, tmp_path):
     empty = run("requests", "export", "--unit", "NTL-JWM", "--from", "2020-01-01", "--to", "2100-12-31",
                 "--format", "csv", "--out", str(tmp_path / "none.csv"))
     assert "Đã xuất 0 hồ sơ" in empty.stdout
+
+
+def test_requests_export_history_says_who_decided(run, tmp_path):
+    import openpyxl
+
+    script = "\n".join(["/hotro", "5", "hôm nay", "Công ty cắt giảm giờ làm, thu nhập giảm một nửa", "3 triệu", "xong",
+                        "đúng", "đồng ý", "gửi"])
+    run("chat", "--as", "NTL-0101", stdin="")  # the chair's console chat exists: the notice reaches it
+    assert "HT-" in run("chat", "--as", "NTL-0103", stdin=script + "\n").stdout
+    run("chat", "--as", "NTL-0101", stdin="1\n3\nChưa đủ điều kiện theo quy chế\n")
+    path = tmp_path / "decided.xlsx"
+    run("requests", "export", "--unit", "NTL-FECON", "--from", "2020-01-01", "--to", "2100-12-31", "--out", str(path))
+    header, row = list(openpyxl.load_workbook(path).active.values)
+    history = dict(zip(header, row, strict=True))["Lịch sử"]
+    submitted, rejected = history.split("; ")
+    assert "Gửi đề nghị — bởi Nguyễn Văn An" in submitted and "(NTL-0103)" in submitted
+    assert "Không duyệt — bởi Lê Văn Bình" in rejected and "(NTL-0101): Chưa đủ điều kiện theo quy chế" in rejected
+
+
+def test_requests_export_with_the_period_reversed_is_an_error(run, tmp_path):
+    result = run("requests", "export", "--unit", "NTL-FECON", "--from", "2026-03-01", "--to", "2026-02-01",
+                 "--out", str(tmp_path / "r.xlsx"), check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "Ngày bắt đầu 1/3/2026 sau ngày kết thúc 1/2/2026" in result.stderr
+    assert not (tmp_path / "r.xlsx").exists()
 
 
 def test_audit_export_lists_views_of_requests_without_personal_details(run, tmp_path):

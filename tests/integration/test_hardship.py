@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers.types import Attachment, Incoming
-from storage.hardship import HardshipRepository, export_requests
+from storage.hardship import HardshipRepository
 from storage.membership import AccountRepository, MemberRepository, UnitRepository
 from storage.outbox import OutboxRepository
 
@@ -192,9 +192,25 @@ async def test_urgent_requests_also_notify_the_parent_union(app):
     await member.says("/hotro")
     for answer in ["6", "hôm qua", "Bố em mất đột ngột, gia đình rất khó khăn", "bỏ qua", "xong", "đúng", "đồng ý"]:
         await member.says(answer)
-    assert "KHẨN" in await member.says("gửi")
+    sent = await member.says("gửi")
+    assert "KHẨN" in sent and "đã được báo ngay" in sent
     assert "KHẨN" in (await inbox(app, chair))[0]["text"]
     assert "KHẨN" in (await inbox(app, district))[0]["text"]
+
+
+@pytest.mark.parametrize("linked", [(), ("NTL-0101",), ("NTL-0001",)])
+async def test_an_urgent_request_promises_no_alert_that_was_not_queued(app, linked):
+    """Only chairs with a linked chat account can be alerted: without one in both unions, the member is not
+    told that both "đã được báo ngay", but where the request waits and whom to call."""
+    member = await as_member(app, "NTL-0104", "m9")
+    for i, code in enumerate(linked):
+        await as_member(app, code, f"c9-{i}")
+    await member.says("/hotro")
+    for answer in ["6", "hôm qua", "Bố em mất đột ngột, gia đình rất khó khăn", "bỏ qua", "xong", "đúng", "đồng ý"]:
+        await member.says(answer)
+    sent = await member.says("gửi")
+    assert "KHẨN" in sent and REF.search(sent)
+    assert "đã được báo ngay" not in sent and "gọi thẳng cho Chủ tịch công đoàn cơ sở" in sent
 
 
 async def test_privacy_other_unit_denied_parent_and_admin_allowed(app):
@@ -240,7 +256,8 @@ async def test_dates_and_references_follow_hanoi_time(app, clock, tmp_path):
         assert await repo.in_period(unit, date(2026, 12, 31), date(2026, 12, 31), hanoi) == []
         requests = await repo.in_period(unit, date(2027, 1, 1), date(2027, 1, 1), hanoi)
     path = tmp_path / "requests.csv"
-    assert export_requests(requests, path, [f"c{i}" for i in range(15)], {}, hanoi) == 1
+    assert len(requests) == 1
+    assert await app.core.hardship.service.export("NTL-FECON", date(2027, 1, 1), date(2027, 1, 1), path) == 1
     row = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))[1]
     assert row[0] == reference and row[1] == "01/01/2027" and row[-1].startswith("01/01/2027 01:30")
 

@@ -11,11 +11,11 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
 
+from services.roster import RosterIssue, export_roster, import_roster, read_roster
 from storage import migrate
 from storage.db import Database
 from storage.membership import Member, MemberData, MemberRepository, UnitRepository
 from storage.models import MemberRow
-from storage.roster import RosterIssue, export_roster, import_roster, read_roster
 
 NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 
