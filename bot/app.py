@@ -29,6 +29,9 @@ from nlu.data import load_abbreviations, load_training_examples
 from nlu.intents import KIND_INTENT
 from nlu.matcher import Matcher, NamedEntry, build_model
 from nlu.normalize import Normalizer
+from services.broadcasts import BroadcastService
+from services.hardship import HardshipService
+from services.membership import MembershipService
 from storage import migrate
 from storage.conversation import StateStore
 from storage.db import Database
@@ -106,9 +109,14 @@ def build_core(db: Database, translator: Translator, matcher: Matcher, knowledge
     states = StateStore(db.sessions, cache=db.is_sqlite, outside_writes=db.outside_writes)
     identities = IdentityCache(db.sessions, ttl=30.0 if db.is_sqlite else None, outside_writes=db.outside_writes)
     parts = (db, states, identities, translator, clock, config.timezone)
-    membership = Membership(*parts, config.link_policy)
-    hardship = Hardship(*parts)
-    broadcasts = Broadcasts(*parts, editable_channels=editable(channels), local_channels=local(channels))
+    # the use cases (services/), shared by the chat, the CLI and the web console; the dialogues on top of them
+    membership = Membership(*parts, config.link_policy,
+                            service=MembershipService(db, clock, config.link_policy, identities))
+    hardship = Hardship(*parts, service=HardshipService(db, translator, clock, config.timezone))
+    broadcasts = Broadcasts(*parts, editable_channels=editable(channels), local_channels=local(channels),
+                            service=BroadcastService(db, translator, clock, config.timezone,
+                                                     editable_channels=editable(channels),
+                                                     local_channels=local(channels)))
     registry = Registry()
     core = Core(matcher=matcher, knowledge=knowledge, translator=translator, states=states, identities=identities,
                 unanswered=UnansweredLog(db.sessions), outbox=OutboxRepository(db), membership=membership,

@@ -19,9 +19,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeVar
 
-from handlers.authz import PRIVILEGED_ROLES
 from handlers.types import Incoming, Outcome
 from locales import Translator
+from services.authz import PRIVILEGED_ROLES
 
 #: Telegram's limit on a button's callback_data, in bytes (UTF-8)
 MAX_CALLBACK_BYTES = 64

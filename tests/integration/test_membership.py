@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from handlers.authz import Action, authorize
 from handlers.types import Incoming
+from services.authz import Action, authorize
 from storage.membership import AccountRepository, AuditRepository, MemberRepository, UnitRepository
 
 CODE_RE = re.compile(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}\b")

@@ -11,8 +11,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = ("bot", "handlers", "locales", "nlu", "services", "storage", "web")
 
@@ -78,15 +76,11 @@ def test_handlers_import_no_sqlalchemy():
     assert violations(("handlers",), ("sqlalchemy", "asyncpg", "aiosqlite")) == []
 
 
-@pytest.mark.xfail(strict=False, reason="handlers still open sessions until the services layer (issue #14, "
-                                        "services/*.py by H4/H5) lands; the lead makes this strict at merge")
 def test_handlers_open_no_session():
     opened = [f"{path.relative_to(ROOT)}:{line}" for path, tree in sources("handlers") for line in session_calls(tree)]
     assert opened == []
 
 
-@pytest.mark.xfail(strict=False, reason="storage/roster.py still holds the roster's words until services/roster.py "
-                                        "(issue #14, H5) lands; the lead makes this strict at merge")
 def test_storage_knows_no_words_and_no_layer_above():
     assert violations(("storage",), ("locales", "nlu", "handlers", "services", "bot", "web")) == []
 
