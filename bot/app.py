@@ -78,7 +78,8 @@ def core_config(settings: Settings) -> CoreConfig:
         timezone=ZoneInfo(settings.timezone), log_unanswered=settings.log_unanswered,
         link_policy=LinkPolicy(code_ttl=timedelta(days=settings.link_code_ttl_days),
                                max_failures=settings.link_max_failures,
-                               lock_for=timedelta(minutes=settings.link_lock_minutes)))
+                               lock_for=timedelta(minutes=settings.link_lock_minutes)),
+        web_base_url=settings.web_base_url)
 
 
 async def load_demo_roster(db: Database, settings: Settings) -> None:

@@ -143,6 +143,18 @@ class Server:
             else:
                 self._task(zalo.run_polling(), "zalo-polling")
             self._start_zalo_delivery(s.zalo_token.get_secret_value())
+        # knowledge changed by the web console, the CLI or another worker reaches this process within seconds
+        from services.knowledge import KnowledgeWatcher, apply_to_core
+
+        self.knowledge_watcher = KnowledgeWatcher(self.app.db, lambda entries: apply_to_core(self.app.core, entries),
+                                                  s.knowledge_poll_seconds)
+        await self.knowledge_watcher.check()
+        self._task(self.knowledge_watcher.run(), "knowledge-watch")
+        if s.web_base_url:  # the union office web console (web/), with polling too
+            from web.app import mount_console
+
+            self.console = mount_console(self.web_app, self.app, self.knowledge_watcher)
+            needs_web = True
         if needs_web:
             self.web_runner = web.AppRunner(self.web_app, access_log=None)
             await self.web_runner.setup()

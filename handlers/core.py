@@ -80,6 +80,8 @@ class CoreConfig:
     editable_channels: frozenset[str] = frozenset({"telegram"})
     #: channels without a delivery worker (the console, an operator's terminal): no announcements go there
     local_channels: frozenset[str] = frozenset({"console"})
+    #: the web console's public address ("" when it is off): ``/web`` sends a sign-in link under it
+    web_base_url: str = ""
 
 
 class Core:
@@ -103,6 +105,9 @@ class Core:
         self.broadcasts = Broadcasts(db, self.states, self.identities, translator, clock, self.config.timezone,
                                      editable_channels=self.config.editable_channels,
                                      local_channels=self.config.local_channels)
+        from services.web_access import WebAccess  # the web console's sign-in (issue 16)
+
+        self.web_access = WebAccess(db, clock=clock)
         self._flows = {LINK_FLOW: self.membership.on_state, FORM: self.hardship.on_form,
                        INFO: self.hardship.on_info, REVIEW: self.hardship.on_review_step,
                        BROADCAST_FLOW: self.broadcasts.on_step, DONE: self._on_done}
@@ -243,6 +248,10 @@ class Core:
             return await self.broadcasts.toggle_reminders(incoming, lang)
         if command in ("nhacnho_them", "add_reminder"):
             return await self.broadcasts.add_reminder(incoming, arg, self.knowledge, lang)
+        if command == "web":  # the web console's sign-in link (handlers/web.py)
+            from handlers.web import web_link
+
+            return await web_link(self, incoming, lang)
         return None  # an unknown command is read as text
 
     async def _state(self, incoming: Incoming) -> State | None:
