@@ -382,5 +382,10 @@ async def unit_named(session: AsyncSession, name: str):
     from storage.membership import _unit
     from storage.models import UnitRow
 
-    row = await session.scalar(select(UnitRow).where(func.lower(UnitRow.name) == name.strip().lower()).limit(1))
+    name = name.strip()
+    row = await session.scalar(select(UnitRow).where(UnitRow.name == name).order_by(UnitRow.id).limit(1))
+    if row is None:  # SQLite's lower() folds ASCII only: compare the other spellings here
+        wanted = name.casefold()
+        row = next((r for r in await session.scalars(select(UnitRow).order_by(UnitRow.id))
+                    if r.name.casefold() == wanted), None)
     return _unit(row) if row else None

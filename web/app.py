@@ -24,7 +24,7 @@ from storage.knowledge import KINDS, KnowledgeError
 
 HERE = Path(__file__).parent
 COOKIE = "unionbot_web"
-SIGNED_IN = web.AppKey("signed_in", object)
+SIGNED_IN = web.RequestKey("signed_in", SignedIn)
 CONSOLE = web.AppKey("console", object)
 #: pages an anonymous browser may open: the sign-in link's page and its form, the landing page, the CSS
 PUBLIC = ("/web/login", "/web/signin", "/web/static/")
@@ -44,7 +44,7 @@ class Console:
         self.templates.globals.update(t=self.t, kinds=KINDS)
 
     def render(self, request: web.Request, name: str, status: int = 200, **context) -> web.Response:
-        signed_in = request.get("signed_in")
+        signed_in = request.get(SIGNED_IN)
         identity = signed_in.identity if signed_in else None
         html = self.templates.get_template(name).render(
             me=identity.member if identity else None, is_admin=bool(identity and identity.is_admin),
@@ -60,7 +60,7 @@ class Console:
 
 
 def actor(request: web.Request) -> Actor:
-    signed_in: SignedIn = request["signed_in"]
+    signed_in: SignedIn = request[SIGNED_IN]
     return Actor(signed_in.identity, f"web:{signed_in.identity.member.member_code}")
 
 
@@ -75,7 +75,7 @@ async def guard(request: web.Request, handler):
         if request.method == "GET":
             raise web.HTTPSeeOther("/web/signin")
         return console.refuse(request, "web.error.signed_out", 403)
-    request["signed_in"] = signed_in
+    request[SIGNED_IN] = signed_in
     if request.method == "POST":
         form = await request.post()
         if not hmac.compare_digest(str(form.get("csrf", "")), signed_in.session.csrf):
@@ -111,7 +111,7 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    await request.app[CONSOLE].access.sign_out(request["signed_in"])
+    await request.app[CONSOLE].access.sign_out(request[SIGNED_IN])
     response = web.Response(status=303, headers={"Location": "/web/signin"})
     response.del_cookie(COOKIE, path="/web")
     return response
@@ -213,7 +213,7 @@ async def preview(request: web.Request) -> web.Response:
     if request.method == "POST":
         question = str((await request.post()).get("q", "")).strip()[:1000]
         if question:
-            chat = f"preview-{request['signed_in'].session.id}"
+            chat = f"preview-{request[SIGNED_IN].session.id}"
             replies = await console.app.core.handle(Incoming(channel="web", chat_id=chat, user_id=chat,
                                                              text=question))
     return console.render(request, "preview.html", question=question, replies=replies)
@@ -222,14 +222,14 @@ async def preview(request: web.Request) -> web.Response:
 # ----- sessions (admins) --------------------------------------------------------------------------
 async def sessions_page(request: web.Request) -> web.Response:
     console: Console = request.app[CONSOLE]
-    lines = await console.access.sessions(request["signed_in"])
+    lines = await console.access.sessions(request[SIGNED_IN])
     if lines is None:
         raise Forbidden("authz.members_only")
     return console.render(request, "sessions.html", lines=lines)
 
 
 async def session_revoke(request: web.Request) -> web.Response:
-    done = await request.app[CONSOLE].access.revoke(request["signed_in"], int(request.match_info["session_id"]))
+    done = await request.app[CONSOLE].access.revoke(request[SIGNED_IN], int(request.match_info["session_id"]))
     if done is None:
         raise Forbidden("authz.members_only")
     raise web.HTTPSeeOther("/web/sessions")
