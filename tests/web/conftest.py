@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 
 import aiohttp
+import pytest
 import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -82,6 +83,15 @@ class ConsoleServer:
         browser = self.browser()
         assert await browser.sign_in(token) == 303
         return browser
+
+
+BASE_URL = "http://console.test"
+
+
+@pytest.fixture
+def settings(settings):
+    """The console on: ``/web`` in chat sends links under this address."""
+    return settings.model_copy(update={"web_base_url": BASE_URL})
 
 
 @pytest_asyncio.fixture
