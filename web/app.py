@@ -134,8 +134,17 @@ async def knowledge_view(request: web.Request) -> web.Response:
     console: Console = request.app[CONSOLE]
     view, revisions = await console.knowledge.entry(actor(request), request.match_info["entry_id"])
     dump = lambda data: yaml.safe_dump(data, allow_unicode=True, sort_keys=False) if data else ""  # noqa: E731
-    return console.render(request, "knowledge_view.html", view=view, revisions=revisions, dump=dump,
+    return console.render(request, "knowledge_view.html", view=view, revisions=revisions, changes=changes,
                           text=dump(view.entry.model_dump(mode="json", exclude_none=True)))
+
+
+def changes(before: dict | None, after: dict | None) -> list[tuple[str, str, str]]:
+    """The fields a revision changed: (field, before, after), each value as YAML ("" when absent)."""
+    before, after = before or {}, after or {}
+    show = lambda v: "" if v is None else yaml.safe_dump(v, allow_unicode=True, sort_keys=False).removesuffix(  # noqa: E731
+        "\n...\n").strip()
+    return [(k, show(before.get(k)), show(after.get(k))) for k in dict.fromkeys([*before, *after])
+            if before.get(k) != after.get(k)]
 
 
 def _fields(data: dict) -> dict:

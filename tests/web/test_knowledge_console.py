@@ -82,7 +82,7 @@ async def test_search_and_kind_filter(console):
     _, page = await chair.get("/web/knowledge?q=sua+ha+lan")  # accents optional
     assert "/web/knowledge/sua-ha-lan" in page and "/web/knowledge/kim-sang-gao" not in page
     _, page = await chair.get("/web/knowledge?kind=cluster")
-    assert "/web/knowledge/sua-ha-lan" not in page and "<td>cluster</td>" in page and "<td>benefit</td>" not in page
+    assert "/web/knowledge/sua-ha-lan" not in page and "<td>Cụm thi đua</td>" in page and "<td>Ưu đãi</td>" not in page
 
 
 async def test_the_preview_answers_as_the_chat_does(console, app):
