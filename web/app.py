@@ -268,3 +268,29 @@ def mount_console(web_app: web.Application, app, watcher: KnowledgeWatcher | Non
     console.templates.globals["query_url"] = query_url
     web_app.add_subapp("/web/", sub)
     return console
+
+
+async def serve_beside(app):
+    """The console on a web server of its own (the console chat has no webhook server), with the knowledge
+    watcher; returns the coroutine that stops both."""
+    import asyncio
+
+    from services.knowledge import apply_to_core
+
+    settings = app.settings
+    watcher = KnowledgeWatcher(app.db, lambda entries: apply_to_core(app.core, entries),
+                               settings.knowledge_poll_seconds)
+    await watcher.check()
+    task = asyncio.create_task(watcher.run(), name="knowledge-watch")
+    web_app = web.Application(client_max_size=1024 * 1024)
+    mount_console(web_app, app, watcher)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+
+    async def stop() -> None:
+        watcher.stop()
+        await runner.cleanup()
+        task.cancel()
+
+    return stop
