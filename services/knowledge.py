@@ -29,6 +29,7 @@ from storage.knowledge import (
     KnowledgeError,
     KnowledgeRepository,
     Revision,
+    all_units,
     knowledge_version,
     unit_named,
     validate_entry,
@@ -84,16 +85,22 @@ class KnowledgeService:
         words = fold(query).split()
         async with self.db.sessions() as session:
             entries = await KnowledgeRepository(session).all()
-            out = []
-            for e in entries:
-                if kind and e.kind != kind:
+            owners = await KnowledgeEditRepository(session).owners()
+            units = await all_units(session)
+        by_id = {u.id: u for u in units}
+        by_name: dict[str, Unit] = {}
+        for u in units:
+            by_name.setdefault(u.name.casefold(), u)
+        out = []
+        for e in entries:
+            if kind and e.kind != kind:
+                continue
+            if words:
+                text = fold(" ".join([e.id, *e.match_names(), e.search_text()]))
+                if not all(w in text for w in words):
                     continue
-                if words:
-                    text = fold(" ".join([e.id, *e.match_names(), e.search_text()]))
-                    if not all(w in text for w in words):
-                        continue
-                unit = await self._unit_of(session, e)
-                out.append(EntryView(e, unit, bool(authorize(actor.identity, Action.EDIT_KNOWLEDGE, unit))))
+            unit = by_id.get(owners.get(e.id, -1)) or by_name.get((e.unit or "").strip().casefold()) or TOP
+            out.append(EntryView(e, unit, bool(authorize(actor.identity, Action.EDIT_KNOWLEDGE, unit))))
         return out
 
     async def entry(self, actor: Actor, entry_id: str) -> tuple[EntryView, list[Revision]]:

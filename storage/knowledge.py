@@ -346,6 +346,10 @@ class KnowledgeEditRepository:
         row = await self.session.get(KnowledgeOwnerRow, entry_id)
         return row.unit_id if row else None
 
+    async def owners(self) -> dict[str, int]:
+        """Every entry's owning unit set in the console: entry id -> unit id."""
+        return {r.entry_id: r.unit_id for r in (await self.session.scalars(select(KnowledgeOwnerRow))).all()}
+
     async def set_owner(self, entry_id: str, unit_id: int | None) -> None:
         row = await self.session.get(KnowledgeOwnerRow, entry_id)
         if unit_id is None:
@@ -375,6 +379,14 @@ async def knowledge_version(session: AsyncSession) -> int:
 def _revision(row: KnowledgeRevisionRow) -> Revision:
     return Revision(row.id, row.entry_id, aware(row.at), row.actor, row.actor_member_id, row.action, row.before,
                     row.after)
+
+
+async def all_units(session: AsyncSession) -> list:
+    """Every unit (a few hundred at most), for resolving the owners of a whole listing at once."""
+    from storage.membership import _unit
+    from storage.models import UnitRow
+
+    return [_unit(r) for r in (await session.scalars(select(UnitRow).order_by(UnitRow.id))).all()]
 
 
 async def unit_named(session: AsyncSession, name: str):
