@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import jinja2
 import yaml
 from aiohttp import web
+from yarl import URL
 
 from handlers.types import Incoming
 from locales import LOCALES_DIR, Translator
@@ -35,6 +36,8 @@ class Console:
         settings = app.settings
         self.app = app
         self.secure = settings.web_base_url.startswith("https://")
+        base = URL(settings.web_base_url or "http://localhost")
+        self.origin = f"{base.scheme}://{base.host}" + (f":{base.port}" if base.explicit_port else "")
         self.access = WebAccess(app.db, idle=timedelta(minutes=settings.web_session_minutes), clock=app.core.clock)
         self.knowledge = KnowledgeService(app.db, clock=app.core.clock,
                                           on_change=watcher.check if watcher is not None else None)
@@ -42,6 +45,14 @@ class Console:
         self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                             autoescape=True, undefined=jinja2.StrictUndefined)
         self.templates.globals.update(t=self.t, kinds=KINDS)
+
+    def same_origin(self, request: web.Request) -> bool:
+        """A browser's POST names the page it came from in Origin: ours (the public address, or the host asked
+        for), or none (not a browser). Guards the sign-in form too, which has no session token yet."""
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return True
+        return origin in (self.origin, f"{request.scheme}://{request.host}")
 
     def render(self, request: web.Request, name: str, status: int = 200, **context) -> web.Response:
         signed_in = request.get(SIGNED_IN)
@@ -51,7 +62,7 @@ class Console:
             csrf=signed_in.session.csrf if signed_in else "", **context)
         return web.Response(text=html, content_type="text/html", status=status,
                             headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
-                                     "Referrer-Policy": "no-referrer",
+                                     "Referrer-Policy": "same-origin",
                                      "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'"})
 
     def refuse(self, request: web.Request, reason: str, status: int = 403) -> web.Response:
@@ -68,6 +79,8 @@ def actor(request: web.Request) -> Actor:
 async def guard(request: web.Request, handler):
     """Every page but the public ones needs a live session; every POST its session's CSRF token."""
     console: Console = request.app[CONSOLE]
+    if request.method == "POST" and not console.same_origin(request):  # a form posted from another site
+        return console.refuse(request, "web.error.csrf", 403)
     if request.path.startswith(PUBLIC):
         return await handler(request)
     signed_in = await console.access.current(request.cookies.get(COOKIE))

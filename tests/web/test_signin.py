@@ -105,3 +105,14 @@ async def test_the_cookie_is_secure_behind_https(console, app):
     token = await link_from_chat(app, "304", "NTL-0101")
     async with console.browser().http.post("/web/login", data={"token": token}, allow_redirects=False) as response:
         assert "Secure" in response.headers["Set-Cookie"]
+
+
+async def test_a_form_posted_from_another_site_is_refused(console, app):
+    token = await link_from_chat(app, "305", "NTL-0101")
+    browser = console.browser()
+    async with browser.http.post("/web/login", data={"token": token}, allow_redirects=False,
+                                 headers={"Origin": "https://evil.example"}) as response:
+        assert response.status == 403 and "Set-Cookie" not in response.headers
+    async with browser.http.post("/web/login", data={"token": token}, allow_redirects=False,
+                                 headers={"Origin": console.url.rstrip("/")}) as response:
+        assert response.status == 303  # the refused attempt did not use the link up
