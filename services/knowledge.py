@@ -277,7 +277,9 @@ class KnowledgeWatcher:
                 if version == self.version:
                     return False
                 entries = await KnowledgeRepository(session).all()
-            self.apply(entries)
+            # in a thread: rebuilding the indexes takes a second or two of CPU, the event loop goes on serving
+            # (each part is swapped in by one attribute assignment; a message meanwhile is answered from either)
+            await asyncio.to_thread(self.apply, entries)
             self.version = version
             log.info("knowledge reloaded: version %d, %d entries", version, len(entries))
             return True
