@@ -139,3 +139,13 @@ async def test_two_workers_on_postgresql_answer_the_new_text_within_seconds(sett
         await asyncio.gather(*tasks, return_exceptions=True)
         await first.close()
         await second.close()
+
+
+async def test_unionbot_kb_load_is_picked_up_by_running_processes(app):
+    from bot.app import load_knowledge_files
+
+    watcher = KnowledgeWatcher(app.db, lambda entries: apply_to_core(app.core, entries))
+    await watcher.check()
+    assert not await watcher.check()  # nothing changed
+    await load_knowledge_files(app.db, app.settings)  # what `unionbot kb load` does
+    assert await watcher.check()

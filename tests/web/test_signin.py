@@ -39,6 +39,8 @@ async def test_web_in_chat_for_chairs_and_admins_only(app):
     member = await linked(app, "202", "NTL-0103")
     assert LINK.search(await member.says("/web")) is None
     assert await member.says("/web") == app.translator("web.chairs_only")
+    chair = await linked(app, "205", "NTL-0101")
+    assert LINK.search(await chair.says("/web", is_group=True)) is None  # never in front of a group
     for user, code in (("203", "NTL-0101"), ("204", "DEMO-ADMIN")):
         token = await link_from_chat(app, user, code)
         async with app.db.sessions() as session:
