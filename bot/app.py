@@ -24,6 +24,8 @@ from handlers.hardship import Hardship
 from handlers.membership import DECLARATION as MEMBERSHIP
 from handlers.membership import LinkPolicy, Membership
 from handlers.registry import Declaration, Registry
+from handlers.web import DECLARATION as WEB
+from handlers.web import WebSignIn
 from locales import Translator
 from nlu.data import load_abbreviations, load_training_examples
 from nlu.intents import KIND_INTENT
@@ -32,6 +34,7 @@ from nlu.normalize import Normalizer
 from services.broadcasts import BroadcastService
 from services.hardship import HardshipService
 from services.membership import MembershipService
+from services.web_access import WebAccess
 from storage import migrate
 from storage.conversation import StateStore
 from storage.db import Database
@@ -94,7 +97,8 @@ def core_config(settings: Settings) -> CoreConfig:
         timezone=ZoneInfo(settings.timezone), log_unanswered=settings.log_unanswered,
         link_policy=LinkPolicy(code_ttl=timedelta(days=settings.link_code_ttl_days),
                                max_failures=settings.link_max_failures,
-                               lock_for=timedelta(minutes=settings.link_lock_minutes)))
+                               lock_for=timedelta(minutes=settings.link_lock_minutes)),
+        web_base_url=settings.web_base_url)
 
 
 def build_core(db: Database, translator: Translator, matcher: Matcher, knowledge: KnowledgeBase,
@@ -122,8 +126,9 @@ def build_core(db: Database, translator: Translator, matcher: Matcher, knowledge
                 unanswered=UnansweredLog(db.sessions), outbox=OutboxRepository(db), membership=membership,
                 hardship=hardship, broadcasts=broadcasts, registry=registry, clock=clock, config=config,
                 passages=passages)
+    web = WebSignIn(WebAccess(db, clock=clock), identities, translator, config.web_base_url)
     for declaration, capability in ((MEMBERSHIP, membership), (HARDSHIP, hardship), (BROADCASTS, broadcasts),
-                                    *extra):
+                                    (WEB, web), *extra):
         registry.add(declaration, capability)
     return core
 

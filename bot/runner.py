@@ -134,6 +134,18 @@ class Server:
                 self._task(channel.run_polling(), f"{m.spec.name}-polling")
             if m.spec.has_delivery:
                 self._start_delivery(m, channel)
+        # knowledge changed by the web console, the CLI or another worker reaches this process within seconds
+        from services.knowledge import KnowledgeWatcher, apply_to_core
+
+        self.knowledge_watcher = KnowledgeWatcher(self.app.db, lambda entries: apply_to_core(self.app.core, entries),
+                                                  s.knowledge_poll_seconds)
+        await self.knowledge_watcher.check()
+        self._task(self.knowledge_watcher.run(), "knowledge-watch")
+        if s.web_base_url:  # the union office web console (web/), with polling too
+            from web.app import mount_console
+
+            self.console = mount_console(self.web_app, self.app, self.knowledge_watcher)
+            needs_web = True
         if needs_web:
             self.web_runner = web.AppRunner(self.web_app, access_log=None)
             await self.web_runner.setup()

@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     #: where the webhook server listens (behind a reverse proxy)
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    #: the web console (web/): its public address, e.g. https://bot.example.org or http://127.0.0.1:8080; the
+    #: console is served (on web_host:web_port, with polling too) only when it is set; sessions end after
+    #: ``web_session_minutes`` without use; every process polls the knowledge version this often
+    web_base_url: str = ""
+    web_session_minutes: float = Field(default=30, gt=0)
+    knowledge_poll_seconds: float = Field(default=2.0, gt=0)
     #: seconds a webhook worker holds a received update while handling it; a worker that vanished (a crash)
     #: leaves it in the database, and after this long another worker, or this one restarted, handles it
     webhook_lease_seconds: float = Field(default=60.0, gt=0)

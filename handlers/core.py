@@ -81,6 +81,8 @@ class CoreConfig:
     timezone: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
     log_unanswered: bool = True
     link_policy: LinkPolicy = field(default_factory=LinkPolicy)
+    #: the web console's public address ("" when it is off): ``/web`` sends a sign-in link under it
+    web_base_url: str = ""
 
 
 @dataclass(frozen=True)

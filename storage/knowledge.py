@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import KnowledgeEntryRow
+from storage.db import aware
+from storage.models import KnowledgeEntryRow, KnowledgeOwnerRow, KnowledgeRevisionRow, KnowledgeVersionRow
 
 Kind = Literal["benefit", "programme", "loan", "campaign", "movement", "title", "cluster", "fact", "commendation"]
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
@@ -185,6 +186,14 @@ def _format_loc(loc: Sequence[int | str]) -> str:
     return ".".join(str(p) for p in loc) or "(entry)"
 
 
+def validate_entry(raw: object) -> Entry:
+    """One entry, validated as the loader does; KnowledgeError lists each problem as "field 'x': message"."""
+    try:
+        return Entry.model_validate(raw)
+    except ValidationError as exc:
+        raise KnowledgeError([f"field '{_format_loc(err['loc'])}': {err['msg']}" for err in exc.errors()]) from None
+
+
 def load_directory(directory: Path) -> list[Entry]:
     """Read and validate every ``*.yaml`` file of ``directory``; raise KnowledgeError listing all problems."""
     files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
@@ -207,10 +216,9 @@ def load_directory(directory: Path) -> list[Entry]:
             if isinstance(raw, dict) and raw.get("id"):
                 label = f"entry '{raw['id']}'"
             try:
-                entry = Entry.model_validate(raw)
-            except ValidationError as exc:
-                for err in exc.errors():
-                    errors.append(f"{path.name}: {label}: field '{_format_loc(err['loc'])}': {err['msg']}")
+                entry = validate_entry(raw)
+            except KnowledgeError as exc:
+                errors.extend(f"{path.name}: {label}: {error}" for error in exc.errors)
                 continue
             if entry.id in seen:
                 errors.append(f"{path.name}: {label}: field 'id': duplicate, already used in {seen[entry.id]}")
@@ -243,6 +251,7 @@ class KnowledgeRepository:
                 entry.source.document, entry.as_of, origin, now)
         if existing:
             await self.session.execute(delete(KnowledgeEntryRow).where(KnowledgeEntryRow.id.in_(list(existing))))
+        await KnowledgeEditRepository(self.session).bump_version(now)  # running processes reload
         return len(entries)
 
     async def all(self) -> list[Entry]:
@@ -277,3 +286,118 @@ class KnowledgeBase:
             self._combined[kinds] = sorted((e for k in kinds for e in self.by_kind.get(k, [])),
                                            key=lambda e: (e.as_of, e.id), reverse=True)
         return self._combined[kinds]
+
+
+# ----- revisions, owners and the version every process polls (the web console, services/knowledge.py) -----
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    id: int
+    entry_id: str
+    at: datetime
+    actor: str
+    actor_member_id: int | None
+    action: str  # create | edit | retire | rollback
+    before: dict | None
+    after: dict | None
+
+
+class KnowledgeEditRepository:
+    """One entry at a time, each change with its revision, in the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, entry_id: str) -> Entry | None:
+        row = await self.session.get(KnowledgeEntryRow, entry_id)
+        return Entry.model_validate(row.data) if row else None
+
+    async def put(self, entry: Entry, now: datetime, origin: str = "web") -> None:
+        row = await self.session.get(KnowledgeEntryRow, entry.id)
+        if row is None:
+            row = KnowledgeEntryRow(id=entry.id)
+            self.session.add(row)
+        row.kind, row.name, row.data = entry.kind, entry.name, entry.model_dump(mode="json", exclude_none=True)
+        row.source_document, row.as_of, row.origin, row.updated_at = entry.source.document, entry.as_of, origin, now
+        await self.session.flush()
+
+    async def remove(self, entry_id: str) -> None:
+        await self.session.execute(delete(KnowledgeEntryRow).where(KnowledgeEntryRow.id == entry_id))
+
+    async def record(self, entry_id: str, now: datetime, actor: str, actor_member_id: int | None, action: str,
+                     before: dict | None, after: dict | None, owner_unit_id: int | None) -> int:
+        row = KnowledgeRevisionRow(entry_id=entry_id, at=now, actor=actor, actor_member_id=actor_member_id,
+                                   action=action, before=before, after=after, owner_unit_id=owner_unit_id)
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def revisions(self, entry_id: str | None = None, limit: int = 100) -> list[Revision]:
+        stmt = select(KnowledgeRevisionRow).order_by(KnowledgeRevisionRow.id.desc()).limit(limit)
+        if entry_id is not None:
+            stmt = stmt.where(KnowledgeRevisionRow.entry_id == entry_id)
+        return [_revision(r) for r in (await self.session.scalars(stmt)).all()]
+
+    async def revision(self, revision_id: int) -> Revision | None:
+        row = await self.session.get(KnowledgeRevisionRow, revision_id)
+        return _revision(row) if row else None
+
+    async def owner(self, entry_id: str) -> int | None:
+        row = await self.session.get(KnowledgeOwnerRow, entry_id)
+        return row.unit_id if row else None
+
+    async def owners(self) -> dict[str, int]:
+        """Every entry's owning unit set in the console: entry id -> unit id."""
+        return {r.entry_id: r.unit_id for r in (await self.session.scalars(select(KnowledgeOwnerRow))).all()}
+
+    async def set_owner(self, entry_id: str, unit_id: int | None) -> None:
+        row = await self.session.get(KnowledgeOwnerRow, entry_id)
+        if unit_id is None:
+            if row is not None:
+                await self.session.delete(row)
+        elif row is None:
+            self.session.add(KnowledgeOwnerRow(entry_id=entry_id, unit_id=unit_id))
+        else:
+            row.unit_id = unit_id
+        await self.session.flush()
+
+    async def bump_version(self, now: datetime) -> int:
+        row = await self.session.get(KnowledgeVersionRow, 1, with_for_update=True)
+        if row is None:
+            row = KnowledgeVersionRow(id=1, version=0, changed_at=now)
+            self.session.add(row)
+        row.version += 1
+        row.changed_at = now
+        await self.session.flush()
+        return row.version
+
+
+async def knowledge_version(session: AsyncSession) -> int:
+    return int(await session.scalar(select(KnowledgeVersionRow.version).where(KnowledgeVersionRow.id == 1)) or 0)
+
+
+def _revision(row: KnowledgeRevisionRow) -> Revision:
+    return Revision(row.id, row.entry_id, aware(row.at), row.actor, row.actor_member_id, row.action, row.before,
+                    row.after)
+
+
+async def all_units(session: AsyncSession) -> list:
+    """Every unit (a few hundred at most), for resolving the owners of a whole listing at once."""
+    from storage.membership import _unit
+    from storage.models import UnitRow
+
+    return [_unit(r) for r in (await session.scalars(select(UnitRow).order_by(UnitRow.id))).all()]
+
+
+async def unit_named(session: AsyncSession, name: str):
+    """The unit whose name is ``name`` (an entry's ``unit:`` names the union it belongs to), or None."""
+    from storage.membership import _unit
+    from storage.models import UnitRow
+
+    name = name.strip()
+    row = await session.scalar(select(UnitRow).where(UnitRow.name == name).order_by(UnitRow.id).limit(1))
+    if row is None:  # SQLite's lower() folds ASCII only: compare the other spellings here
+        wanted = name.casefold()
+        row = next((r for r in await session.scalars(select(UnitRow).order_by(UnitRow.id))
+                    if r.name.casefold() == wanted), None)
+    return _unit(row) if row else None

@@ -387,3 +387,65 @@ class PassageRow(Base):
     paragraph: Mapped[int] = mapped_column(Integer)
     sentence: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+
+
+class WebLoginTokenRow(Base):
+    """A single-use sign-in link to the web console (issued by ``/web`` in chat); only its sha256 is stored."""
+
+    __tablename__ = "web_login_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class WebSessionRow(Base):
+    """A signed-in browser: the cookie's sha256, its CSRF secret, when it was last used, whether it was revoked."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class KnowledgeRevisionRow(Base):
+    """One change of a knowledge entry: who, when, the entry before and after (None: it did not exist)."""
+
+    __tablename__ = "knowledge_revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[str] = mapped_column(String(100), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    action: Mapped[str] = mapped_column(String(16))  # create | edit | retire | rollback
+    before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    owner_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True)
+
+
+class KnowledgeOwnerRow(Base):
+    """The unit an entry added in the web console belongs to (its chairs and those above edit it)."""
+
+    __tablename__ = "knowledge_owners"
+
+    entry_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+
+
+class KnowledgeVersionRow(Base):
+    """One row counting changes to the knowledge base: every process polls it and reloads when it moves."""
+
+    __tablename__ = "knowledge_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -122,6 +122,11 @@ async def run_console(settings: Settings, as_who: str | None = None) -> None:
     acting_as = as_who.strip().upper() if as_who and not looks_like_code(as_who) else None
     user = f"console-{acting_as}" if acting_as else f"console-{getpass.getuser()}"
     watcher = None
+    stop_web = None
+    if settings.web_base_url:  # the web console (web/) beside the chat
+        from web.app import serve_beside
+
+        stop_web = await serve_beside(app)
     try:
         print(t("console.welcome"))
         if as_who:
@@ -140,4 +145,6 @@ async def run_console(settings: Settings, as_who: str | None = None) -> None:
     finally:
         if watcher is not None:
             watcher.cancel()
+        if stop_web is not None:
+            await stop_web()
         await app.close()

@@ -1,0 +1,138 @@
+"""Every URL and action of the console, for every kind of visitor: forbidden ones are refused (403, or a redirect
+to the sign-in page) and change nothing; every form refuses a missing or wrong CSRF token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from yarl import URL
+
+from services.knowledge import KnowledgeService
+from storage.knowledge import KnowledgeEditRepository, KnowledgeRepository
+from storage.membership import MemberRepository
+from storage.web import WebRepository
+from tests.web.conftest import actor_of
+from web.app import COOKIE
+
+ENTRY = {"id": "uu-dai-fecon", "kind": "benefit", "name": "Ưu đãi thử của Fecon", "summary": "Giảm 10% tại căng tin.",
+         "source": {"document": "thu-nghiem.txt", "title": "Thử nghiệm"}, "as_of": "2021-01-01",
+         "benefit": {"partner": "Căng tin thử nghiệm", "discount": "giảm 10%"}}
+
+ROLES = {"anonymous": None, "member": "NTL-0103", "chair_of_unit": "NTL-0101", "chair_of_sibling": "NTL-0201",
+         "chair_of_parent": "NTL-0001", "admin": "DEMO-ADMIN"}
+EDITORS = {"chair_of_unit", "chair_of_parent", "admin"}
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    method: str
+    path: str
+    who: str = "console"  # console: every chair and admin | editors: chairs of the entry's subtree | admin
+    data: tuple = ()
+    ok: int | None = None
+
+    @property
+    def success(self) -> int:
+        return self.ok or (200 if self.method == "GET" else 303)
+
+
+def edited(summary: str) -> tuple:
+    return (("id", ENTRY["id"]), ("kind", "benefit"), ("name", ENTRY["name"]), ("summary", summary),
+            ("as_of", "2021-01-01"), ("source_document", "thu-nghiem.txt"), ("source_title", "Thử nghiệm"),
+            ("block", "partner: Căng tin thử nghiệm\ndiscount: giảm 10%"))
+
+
+STEPS = [
+    Step("home", "GET", "/web/", ok=303),
+    Step("list", "GET", "/web/knowledge?q=fecon"),
+    Step("view", "GET", f"/web/knowledge/{ENTRY['id']}"),
+    Step("edit form", "GET", f"/web/knowledge/{ENTRY['id']}/edit", "editors"),
+    Step("new form", "GET", "/web/knowledge/new"),
+    Step("preview form", "GET", "/web/preview"),
+    Step("preview", "POST", "/web/preview", data=(("q", "ưu đãi fecon"),), ok=200),
+    Step("create", "POST", "/web/knowledge/new", "editors",
+         (*[(k, "moi-fecon" if k == "id" else v) for k, v in edited("Mục mới.")], ("owner", "NTL-FECON"))),
+    Step("edit", "POST", f"/web/knowledge/{ENTRY['id']}/edit", "editors", edited("Giảm 15% tại căng tin.")),
+    Step("rollback", "POST", "/web/revisions/{revision}/rollback", "editors"),
+    Step("retire", "POST", f"/web/knowledge/{ENTRY['id']}/retire", "editors"),
+    Step("sessions", "GET", "/web/sessions", "admin"),
+    Step("revoke", "POST", "/web/sessions/{other_session}/revoke", "admin"),
+    Step("logout", "POST", "/web/logout"),
+]
+
+
+def expected(role: str, step: Step) -> int:
+    if role in ("anonymous", "member"):  # no live session: pages send to sign-in, actions are refused
+        return 303 if step.method == "GET" else 403
+    if step.who == "admin" and role != "admin" or step.who == "editors" and role not in EDITORS:
+        return 403
+    return step.success
+
+
+async def snapshot(app) -> tuple:
+    async with app.db.sessions() as session:
+        entries = [e.model_dump(mode="json") for e in await KnowledgeRepository(session).all()]
+        revisions = len(await KnowledgeEditRepository(session).revisions(limit=100_000))
+        sessions = [(s.id, s.revoked) for s in await WebRepository(session).sessions(datetime(2000, 1, 1, tzinfo=UTC))]
+    return entries, revisions, sessions
+
+
+async def setup_world(console) -> dict:
+    app = console.app
+    service = KnowledgeService(app.db, clock=app.core.clock)
+    admin = await actor_of(app, "DEMO-ADMIN")
+    await service.save(admin, ENTRY, owner="NTL-FECON")
+    await service.save(admin, {**ENTRY, "summary": "Giảm 12% tại căng tin."}, entry_id=ENTRY["id"])
+    async with app.db.sessions() as session:
+        revision = (await KnowledgeEditRepository(session).revisions(ENTRY["id"]))[0].id
+    other = await console.signed_in("NTL-0301")  # somebody else's session, for the admin to revoke
+    async with app.db.sessions() as session:
+        other_session = max(s.id for s in await WebRepository(session).sessions(datetime(2000, 1, 1, tzinfo=UTC)))
+    assert other is not None
+    return {"revision": revision, "other_session": other_session}
+
+
+async def browser_for(console, role: str):
+    code = ROLES[role]
+    if code is None:
+        return console.browser()
+    if role == "member":  # a member cannot get a link (test_signin); a session of theirs is still worth nothing
+        app = console.app
+        async with app.db.sessions.begin() as session:
+            member = await MemberRepository(session).by_code(code)
+            cookie, _ = await WebRepository(session).open_session(member.id, app.core.clock())
+        browser = console.browser()
+        browser.http.cookie_jar.update_cookies({COOKIE: cookie}, URL(console.url))
+        return browser
+    return await console.signed_in(code)
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+async def test_every_page_and_action_by_role(console, role):
+    ids = await setup_world(console)
+    browser = await browser_for(console, role)
+    results = {}
+    for step in STEPS:
+        path = step.path.format(**ids)
+        want = expected(role, step)
+        before = await snapshot(console.app)
+        if step.method == "POST" and want != 403:  # a form without its CSRF token, or a wrong one: refused
+            for bad in ("", "forged-token"):
+                status, _ = await browser.post(path, dict(step.data), csrf=bad)
+                assert status == 403, (step.name, bad)
+                assert await snapshot(console.app) == before, (step.name, "csrf", bad)
+        if step.method == "GET":
+            status, body = await browser.get(path)
+        else:
+            status, body = await browser.post(path, dict(step.data))
+        results[step.name] = status
+        if status == 303 and want == 303 and role in ("anonymous", "member"):
+            assert body == "/web/signin", step.name
+        if want == 403 or (role in ("anonymous", "member")):
+            assert await snapshot(console.app) == before, step.name
+        elif step.method == "POST" and step.name not in ("preview", "logout"):
+            assert await snapshot(console.app) != before, step.name
+    assert results == {s.name: expected(role, s) for s in STEPS}

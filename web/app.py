@@ -1,0 +1,309 @@
+"""The console's routes, served under ``/web/`` by the bot's aiohttp server (bot/runner.py mounts it).
+
+Pages call the same services as the chat (services/knowledge.py, services/web_access.py): every action is
+authorized there, by ``handlers.authz.authorize``. This module only reads forms, checks the session and its
+CSRF token, and renders templates.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+import jinja2
+import yaml
+from aiohttp import web
+from yarl import URL
+
+from handlers.types import Incoming
+from locales import LOCALES_DIR, Translator
+from services.knowledge import Actor, Forbidden, KnowledgeService, KnowledgeWatcher, NotFound
+from services.web_access import SignedIn, WebAccess
+from storage.knowledge import KINDS, KnowledgeError
+
+HERE = Path(__file__).parent
+COOKIE = "unionbot_web"
+SIGNED_IN = web.RequestKey("signed_in", SignedIn)
+CONSOLE = web.AppKey("console", object)
+#: pages an anonymous browser may open: the sign-in link's page and its form, the landing page, the CSS
+PUBLIC = ("/web/login", "/web/signin", "/web/static/")
+
+
+class Console:
+    def __init__(self, app, watcher: KnowledgeWatcher | None) -> None:
+        settings = app.settings
+        self.app = app
+        self.secure = settings.web_base_url.startswith("https://")
+        base = URL(settings.web_base_url or "http://localhost")
+        self.origin = f"{base.scheme}://{base.host}" + (f":{base.port}" if base.explicit_port else "")
+        self.access = WebAccess(app.db, idle=timedelta(minutes=settings.web_session_minutes), clock=app.core.clock)
+        self.knowledge = KnowledgeService(app.db, clock=app.core.clock,
+                                          on_change=watcher.check if watcher is not None else None)
+        self.t = Translator(LOCALES_DIR / "web")
+        self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
+                                            autoescape=True, undefined=jinja2.StrictUndefined)
+        self.templates.globals.update(t=self.t, kinds=KINDS)
+
+    def same_origin(self, request: web.Request) -> bool:
+        """A browser's POST names the page it came from in Origin: ours (the public address, or the host asked
+        for), or none (not a browser). Guards the sign-in form too, which has no session token yet."""
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return True
+        return origin in (self.origin, f"{request.scheme}://{request.host}")
+
+    def render(self, request: web.Request, name: str, status: int = 200, **context) -> web.Response:
+        signed_in = request.get(SIGNED_IN)
+        identity = signed_in.identity if signed_in else None
+        html = self.templates.get_template(name).render(
+            me=identity.member if identity else None, is_admin=bool(identity and identity.is_admin),
+            csrf=signed_in.session.csrf if signed_in else "", **context)
+        return web.Response(text=html, content_type="text/html", status=status,
+                            headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY",
+                                     "Referrer-Policy": "same-origin",
+                                     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'"})
+
+    def refuse(self, request: web.Request, reason: str, status: int = 403) -> web.Response:
+        return self.render(request, "message.html", status=status, title=self.t(f"web.error.{status}"),
+                           text=self.t(reason) if reason.startswith("web.") else self.t("web.error.forbidden"))
+
+
+def actor(request: web.Request) -> Actor:
+    signed_in: SignedIn = request[SIGNED_IN]
+    return Actor(signed_in.identity, f"web:{signed_in.identity.member.member_code}")
+
+
+@web.middleware
+async def guard(request: web.Request, handler):
+    """Every page but the public ones needs a live session; every POST its session's CSRF token."""
+    console: Console = request.app[CONSOLE]
+    if request.method == "POST" and not console.same_origin(request):  # a form posted from another site
+        return console.refuse(request, "web.error.csrf", 403)
+    if request.path.startswith(PUBLIC):
+        return await handler(request)
+    signed_in = await console.access.current(request.cookies.get(COOKIE))
+    if signed_in is None:
+        if request.method == "GET":
+            raise web.HTTPSeeOther("/web/signin")
+        return console.refuse(request, "web.error.signed_out", 403)
+    request[SIGNED_IN] = signed_in
+    if request.method == "POST":
+        form = await request.post()
+        if not hmac.compare_digest(str(form.get("csrf", "")), signed_in.session.csrf):
+            return console.refuse(request, "web.error.csrf", 403)
+    try:
+        return await handler(request)
+    except Forbidden:
+        return console.refuse(request, "web.error.forbidden", 403)
+    except NotFound:
+        return console.refuse(request, "web.error.not_found", 404)
+
+
+# ----- sign-in ------------------------------------------------------------------------------------
+async def signin_page(request: web.Request) -> web.Response:
+    return request.app[CONSOLE].render(request, "signin.html")
+
+
+async def login_page(request: web.Request) -> web.Response:
+    """The link from chat opens a page with a button: a link preview's GET does not use the link up."""
+    return request.app[CONSOLE].render(request, "login.html", token=request.match_info["token"])
+
+
+async def login(request: web.Request) -> web.Response:
+    console: Console = request.app[CONSOLE]
+    form = await request.post()
+    result = await console.access.sign_in(str(form.get("token", "")))
+    if result is None:
+        return console.refuse(request, "web.error.link", 403)
+    cookie, _ = result
+    response = web.Response(status=303, headers={"Location": "/web/knowledge"})
+    response.set_cookie(COOKIE, cookie, path="/web", httponly=True, samesite="Lax", secure=console.secure)
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    await request.app[CONSOLE].access.sign_out(request[SIGNED_IN])
+    response = web.Response(status=303, headers={"Location": "/web/signin"})
+    response.del_cookie(COOKIE, path="/web")
+    return response
+
+
+async def home(_request: web.Request) -> web.Response:
+    raise web.HTTPSeeOther("/web/knowledge")
+
+
+# ----- knowledge ----------------------------------------------------------------------------------
+async def knowledge_list(request: web.Request) -> web.Response:
+    console: Console = request.app[CONSOLE]
+    query, kind = request.query.get("q", "").strip(), request.query.get("kind", "")
+    views = await console.knowledge.entries(actor(request), query, kind if kind in KINDS else "")
+    return console.render(request, "knowledge_list.html", views=views, query=query, kind=kind,
+                          retired=await console.knowledge.retired())
+
+
+async def knowledge_view(request: web.Request) -> web.Response:
+    console: Console = request.app[CONSOLE]
+    view, revisions = await console.knowledge.entry(actor(request), request.match_info["entry_id"])
+    dump = lambda data: yaml.safe_dump(data, allow_unicode=True, sort_keys=False) if data else ""  # noqa: E731
+    return console.render(request, "knowledge_view.html", view=view, revisions=revisions, changes=changes,
+                          text=dump(view.entry.model_dump(mode="json", exclude_none=True)))
+
+
+def changes(before: dict | None, after: dict | None) -> list[tuple[str, str, str]]:
+    """The fields a revision changed: (field, before, after), each value as YAML ("" when absent)."""
+    before, after = before or {}, after or {}
+    show = lambda v: "" if v is None else yaml.safe_dump(v, allow_unicode=True, sort_keys=False).removesuffix(  # noqa: E731
+        "\n...\n").strip()
+    return [(k, show(before.get(k)), show(after.get(k))) for k in dict.fromkeys([*before, *after])
+            if before.get(k) != after.get(k)]
+
+
+def _fields(data: dict) -> dict:
+    kind = data.get("kind", "benefit")
+    block = data.get(kind) or {}
+    source = data.get("source") or {}
+    return {"id": data.get("id", ""), "kind": kind, "name": data.get("name", ""),
+            "aliases": "\n".join(data.get("aliases") or []), "summary": data.get("summary", ""),
+            "details": data.get("details") or "", "as_of": data.get("as_of", ""), "unit": data.get("unit") or "",
+            "source_document": source.get("document", ""), "source_title": source.get("title", ""),
+            "source_passages": "\n".join(source.get("passages") or []),
+            "block": yaml.safe_dump(block, allow_unicode=True, sort_keys=False) if block else "", "owner": ""}
+
+
+def _entry_from(form) -> dict:
+    """The form's fields as the YAML loader's mapping (validated by the service)."""
+    get = lambda name: str(form.get(name, "")).strip()  # noqa: E731
+    lines = lambda name: [x.strip() for x in get(name).splitlines() if x.strip()]  # noqa: E731
+    kind = get("kind")
+    try:
+        block = yaml.safe_load(get("block")) if get("block") else {}
+    except yaml.YAMLError as exc:
+        raise KnowledgeError([f"field '{kind}': not valid YAML: {exc}"]) from None
+    raw = {"id": get("id"), "kind": kind, "name": get("name"), "aliases": lines("aliases"), "summary": get("summary"),
+           "source": {"document": get("source_document"), "title": get("source_title"),
+                      "passages": lines("source_passages")},
+           "as_of": get("as_of"), "unit": get("unit") or None, "details": get("details") or None}
+    if kind in KINDS:
+        raw[kind] = block if block is not None else {}
+    return raw
+
+
+async def knowledge_form(request: web.Request) -> web.Response:
+    console: Console = request.app[CONSOLE]
+    entry_id = request.match_info.get("entry_id")
+    owners = await console.knowledge.owner_choices(actor(request))
+    if entry_id is None:
+        fields = _fields({"kind": request.query.get("kind", "benefit")})
+    else:
+        view, _ = await console.knowledge.entry(actor(request), entry_id)
+        if not view.editable:
+            raise Forbidden("authz.other_unit")
+        fields = _fields(view.entry.model_dump(mode="json", exclude_none=True))
+    return console.render(request, "knowledge_form.html", fields=fields, entry_id=entry_id, owners=owners, errors=[])
+
+
+async def knowledge_save(request: web.Request) -> web.Response:
+    console: Console = request.app[CONSOLE]
+    entry_id = request.match_info.get("entry_id")
+    form = await request.post()
+    try:
+        entry = await console.knowledge.save(actor(request), _entry_from(form), entry_id=entry_id,
+                                             owner=str(form.get("owner", "")))
+    except KnowledgeError as exc:
+        fields = {k: str(form.get(k, "")) for k in _fields({})}
+        return console.render(request, "knowledge_form.html", status=422, fields=fields, entry_id=entry_id,
+                              owners=await console.knowledge.owner_choices(actor(request)), errors=exc.errors)
+    raise web.HTTPSeeOther(f"/web/knowledge/{entry.id}")
+
+
+async def knowledge_retire(request: web.Request) -> web.Response:
+    await request.app[CONSOLE].knowledge.retire(actor(request), request.match_info["entry_id"])
+    raise web.HTTPSeeOther("/web/knowledge")
+
+
+async def revision_rollback(request: web.Request) -> web.Response:
+    entry_id = await request.app[CONSOLE].knowledge.rollback(actor(request), int(request.match_info["revision_id"]))
+    raise web.HTTPSeeOther(f"/web/knowledge/{entry_id}")
+
+
+async def preview(request: web.Request) -> web.Response:
+    """How the bot answers a typed question: through Core.handle, as an unlinked member on the "web" channel."""
+    console: Console = request.app[CONSOLE]
+    question, replies = "", []
+    if request.method == "POST":
+        question = str((await request.post()).get("q", "")).strip()[:1000]
+        if question:
+            chat = f"preview-{request[SIGNED_IN].session.id}"
+            replies = await console.app.core.handle(Incoming(channel="web", chat_id=chat, user_id=chat,
+                                                             text=question))
+    return console.render(request, "preview.html", question=question, replies=replies)
+
+
+# ----- sessions (admins) --------------------------------------------------------------------------
+async def sessions_page(request: web.Request) -> web.Response:
+    console: Console = request.app[CONSOLE]
+    lines = await console.access.sessions(request[SIGNED_IN])
+    if lines is None:
+        raise Forbidden("authz.members_only")
+    return console.render(request, "sessions.html", lines=lines)
+
+
+async def session_revoke(request: web.Request) -> web.Response:
+    done = await request.app[CONSOLE].access.revoke(request[SIGNED_IN], int(request.match_info["session_id"]))
+    if done is None:
+        raise Forbidden("authz.members_only")
+    raise web.HTTPSeeOther("/web/sessions")
+
+
+def query_url(path: str, **params) -> str:
+    return f"{path}?{urlencode({k: v for k, v in params.items() if v})}"
+
+
+def mount_console(web_app: web.Application, app, watcher: KnowledgeWatcher | None = None) -> Console:
+    """Serve the console under ``/web/`` of ``web_app`` (before it starts)."""
+    console = Console(app, watcher)
+    sub = web.Application(middlewares=[guard])
+    sub[CONSOLE] = console
+    sub.add_routes([
+        web.get("/signin", signin_page), web.get("/login/{token}", login_page), web.post("/login", login),
+        web.post("/logout", logout), web.get("/", home),
+        web.get("/knowledge", knowledge_list), web.get("/knowledge/new", knowledge_form),
+        web.post("/knowledge/new", knowledge_save), web.get("/knowledge/{entry_id}", knowledge_view),
+        web.get("/knowledge/{entry_id}/edit", knowledge_form), web.post("/knowledge/{entry_id}/edit", knowledge_save),
+        web.post("/knowledge/{entry_id}/retire", knowledge_retire),
+        web.post("/revisions/{revision_id:\\d+}/rollback", revision_rollback),
+        web.get("/preview", preview), web.post("/preview", preview),
+        web.get("/sessions", sessions_page), web.post("/sessions/{session_id:\\d+}/revoke", session_revoke),
+        web.static("/static", HERE / "static"),
+    ])
+    console.templates.globals["query_url"] = query_url
+    web_app.add_subapp("/web/", sub)
+    return console
+
+
+async def serve_beside(app):
+    """The console on a web server of its own (the console chat has no webhook server), with the knowledge
+    watcher; returns the coroutine that stops both."""
+    import asyncio
+
+    from services.knowledge import apply_to_core
+
+    settings = app.settings
+    watcher = KnowledgeWatcher(app.db, lambda entries: apply_to_core(app.core, entries),
+                               settings.knowledge_poll_seconds)
+    await watcher.check()
+    task = asyncio.create_task(watcher.run(), name="knowledge-watch")
+    web_app = web.Application(client_max_size=1024 * 1024)
+    mount_console(web_app, app, watcher)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+
+    async def stop() -> None:
+        watcher.stop()
+        await runner.cleanup()
+        task.cancel()
+
+    return stop
