@@ -137,3 +137,20 @@ async def compose_later(chair) -> None:
 
     await compose(chair, "Họp công đoàn tổ 1", "bc:unit:NTL-FECON-T1")
     await chair.presses("bc:later")
+
+
+#: amounts in words at the hardship form's amount step, and the figure its summary then shows
+AMOUNTS = [("hai triệu", "2.000.000 đ"), ("năm triệu", "5.000.000 đ"), ("2 triệu rưỡi", "2.500.000 đ"),
+           ("500 nghìn", "500.000 đ"), ("1tr5", "1.500.000 đ"), ("2.000.000đ", "2.000.000 đ")]
+
+
+@pytest.mark.parametrize(("given", "shown"), AMOUNTS, ids=[a[0] for a in AMOUNTS])
+async def test_the_hardship_form_reads_amounts_as_written(app, given, shown):
+    member = await as_member(app, "NTL-0103", "m8")
+    for answer in ["/hotro", "1", "hôm qua", DESCRIPTION]:
+        await member.says(answer)
+    reply = await member.says(given)
+    assert _fixed_part(app.translator("hardship.error.amount")) not in reply
+    await member.says("xong")  # no photos
+    await member.says("đúng")  # the phone
+    assert shown in await member.says("đồng ý")  # the summary before sending
