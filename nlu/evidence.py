@@ -355,6 +355,7 @@ class EvidenceIndex:
         self.correct_word = lru_cache(maxsize=50_000)(self._candidates)
         self._idf_cache: dict[str, float] = {}
         self._entry_rows: dict[str, list[int]] | None = None
+        self._by_rows: dict[tuple[str, object], np.ndarray] = {}
         self._cue_index: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
         for rank, k in enumerate(KINDS):  # phrases by first word; a kind's phrases in the data's order
             for order, phrase in enumerate(self.lang.cues[k]):
@@ -615,6 +616,27 @@ class EvidenceIndex:
                  if (a in term_set or b in term_set) and a not in cues and b not in cues and (a, b) in self.bigrams]
         return terms, pairs
 
+    def _rows_of(self, key: tuple[str, object]) -> np.ndarray:
+        """The records satisfying one constraint, as a sorted array (intersected in C at search time)."""
+        rows = self._by_rows.get(key)
+        if rows is None:
+            rows = self._by_rows[key] = np.array(sorted(self._by.get(key, ())), dtype=np.int64)
+        return rows
+
+    def _scores(self, query: list[str]) -> np.ndarray:
+        """BM25 scores of every record, as ``bm25s.BM25.get_scores`` computes them from its precomputed sparse
+        matrix, summed with one ``np.bincount`` instead of one ``np.add.at`` per query token (several times
+        faster on a large corpus)."""
+        bm25 = self._bm25
+        if bm25.nonoccurrence_array is not None or not hasattr(bm25, "scores"):
+            return bm25.get_scores(query)  # a BM25 variant scoring absent terms: the library's own path
+        matrix = bm25.scores
+        indptr, ids = matrix["indptr"], [self._bm25_vocab[t] for t in query]
+        spans = [(indptr[i], indptr[i + 1]) for i in ids]
+        rows = np.concatenate([matrix["indices"][a:b] for a, b in spans])
+        weights = np.concatenate([matrix["data"][a:b] for a, b in spans])
+        return np.bincount(rows, weights=weights, minlength=matrix["num_docs"]).astype(matrix["data"].dtype)
+
     @staticmethod
     def _coverage(m: _Meta, weights) -> float:
         terms, pairs = weights
@@ -650,18 +672,18 @@ class EvidenceIndex:
         query = [t for t in query if t in self._bm25_vocab]
         if not query and not q.constrained:
             return Finding("weak", q)
-        scores = self._bm25.get_scores(query) if query else np.zeros(len(self.records))
+        scores = self._scores(query) if query else np.zeros(len(self.records))
         if q.constrained or q.compounds:  # the best-ranked sentences satisfying the constraints
-            allowed: set[int] | None = None
+            allowed: np.ndarray | None = None
             keys = [("place", v) for v in q.places] + [("cluster", v) for v in q.clusters]
             keys += [("phase", v) for v in q.phases] + [("year", v) for v in q.years]
             keys += [("pair", c) for c in q.compounds]
             for key in keys:
-                found = self._by.get(key, set())
-                allowed = found if allowed is None else allowed & found
-                if not allowed:
+                found = self._rows_of(key)
+                allowed = found if allowed is None else np.intersect1d(allowed, found, assume_unique=True)
+                if not len(allowed):
                     break
-            ids = np.fromiter(allowed or (), dtype=np.int64)
+            ids = allowed if allowed is not None else np.zeros(0, dtype=np.int64)
             if len(ids) > CANDIDATES:
                 ids = ids[np.argpartition(-scores[ids], CANDIDATES - 1)[:CANDIDATES]]
             pool = list(ids[np.argsort(-scores[ids], kind="stable")])
