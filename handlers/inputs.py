@@ -57,7 +57,8 @@ def parse_id(text: str | None) -> int | None:
 
 # ----- amounts of money -------------------------------------------------------------------------------
 _UNITS = {"k": 1_000, "nghin": 1_000, "ngan": 1_000, "trieu": 1_000_000, "tr": 1_000_000, "cu": 1_000_000,
-          "ty": 1_000_000_000, "ti": 1_000_000_000}
+          "ty": 1_000_000_000, "ti": 1_000_000_000,
+          "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}  # the form also takes English
 _DIGIT_WORDS = {"khong": 0, "mot": 1, "mots": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "lam": 5,
                 "sau": 6, "bay": 7, "tam": 8, "chin": 9}
 _CURRENCY = {"d", "dong", "vnd", "chan", "khoang"}  # "2 triệu đồng chẵn", "khoảng 2 triệu"

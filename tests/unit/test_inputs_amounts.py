@@ -26,6 +26,8 @@ CASES = [
     ("hai trăm năm mươi nghìn", 250_000), ("một trăm linh năm nghìn", 105_000), ("một triệu hai", 1_200_000),
     ("hai triệu rưỡi", 2_500_000), ("một triệu năm trăm nghìn", 1_500_000), ("Hai Triệu", 2_000_000),
     ("khoảng 2 triệu", 2_000_000), ("tám trăm nghìn đồng", 800_000),
+    # the form is also answered in English
+    ("2 million", 2_000_000), ("500 thousand", 500_000), ("1.5 million", 1_500_000),
     # too large for a form, still read (the form's range check answers): no float overflow
     ("9" * 30, int("9" * 30)),
 ]
