@@ -11,7 +11,8 @@ What it reads (docs/decisions.md, "Issue 15: Vietnamese dates and times"):
   thứ 2 … thứ 7, t2 … t7, chủ nhật, cn) with tuần này / tuần sau / tuần tới / tuần trước; a date
   (25/12, 25-12-2026, 25/12/26, 2026-12-25, ngày 25 tháng 12 năm 2026, ngày 25); N ngày / tuần nữa;
 - a time: 8h, 8h30, 8g30, 8:30, 8 giờ (30 phút), tám giờ, 8 giờ rưỡi, 9h kém 15; N tiếng / giờ / phút nữa;
-- a part of the day: sáng, trưa, chiều, tối, đêm ("8h tối" is 20:00, "3h chiều" 15:00, "1h trưa" 13:00).
+- a part of the day: sáng, trưa, chiều, tối, đêm ("8h tối" is 20:00, "3h chiều" 15:00, "1h trưa" 13:00);
+- for the English interface: today, tomorrow, 8am, 8:30 pm.
 
 Choices where people leave things out: a time alone is today when still ahead, else tomorrow; a weekday
 alone is the next such day (today when the time is still ahead); a date without a year is the next such
@@ -46,11 +47,12 @@ _TIME = re.compile(
     r"(?:\s*(ruoi)\b)?(?:\s*kem\s*(\d{1,2})\s*(?:phut|p\b)?)?")
 _WEEKDAY = re.compile(r"\b(?:thu\s*(hai|ba|tu|nam|sau|bay|[2-7])|t([2-7])|(chu\s*nhat|cn))\b")
 _WEEK = re.compile(r"\btuan\s*(sau|nay|truoc)\b")
-_DAY_WORDS = ((re.compile(r"\bhom\s*nay\b|\b(?:sang|trua|chieu|toi|dem)\s*nay\b"), 0),
-              (re.compile(r"\b(?:ngay\s*)?mai\b"), 1),
+_DAY_WORDS = ((re.compile(r"\bhom\s*nay\b|\b(?:sang|trua|chieu|toi|dem)\s*nay\b|\btoday\b"), 0),
+              (re.compile(r"\b(?:ngay\s*)?mai\b|\btomorrow\b"), 1),
               (re.compile(r"\bngay\s*(?:kia|mot)\b|\bmot\b(?!\s*(?:gio|h\b|g\b|:))"), 2),
               (re.compile(r"\bhom\s*qua\b"), -1), (re.compile(r"\bhom\s*kia\b"), -2))
 _PERIOD = re.compile(r"\b(sang|trua|chieu|toi|dem)\b")
+_AM_PM = re.compile(r"(?<![\d:])(\d{1,2})(?::(\d{2}))?\s*(am|pm)\b")  # the form's English: "8am", "8:30 pm"
 
 
 def parse_when(text: str, now: datetime, tz: tzinfo | None = None) -> datetime | None:
@@ -108,7 +110,14 @@ def parse_when(text: str, now: datetime, tz: tzinfo | None = None) -> datetime |
             break
 
     hour = minute = None
-    match = _TIME.search(s)
+    match = _AM_PM.search(s)
+    if match:
+        hour, minute = int(match.group(1)), int(match.group(2) or 0)
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if match.group(3) == "pm" else 0)
+        s, found = _blank(s, match), True
+    match = _TIME.search(s) if hour is None else None
     if match:
         value = match.group(1)
         hour = _NUMBER_WORDS[value] if value in _NUMBER_WORDS else int(value)

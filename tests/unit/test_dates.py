@@ -105,6 +105,11 @@ CASES = [
     ("T7 tuần sau lúc 9h30", at(12, 12, 9, 30)),
     ("bảy giờ tối mai", at(12, 2, 19)),
     ("12h đêm nay", at(12, 2, 0)),
+    # the English interface
+    ("tomorrow 8am", at(12, 2, 8)),
+    ("today 8:30 pm", at(12, 1, 20, 30)),
+    ("12pm 25/12", at(12, 25, 12)),
+    ("tomorrow 20:00", at(12, 2, 20)),
     # the past is returned, never moved silently
     ("hôm qua 8h", at(11, 30, 8)),
 ]
@@ -119,7 +124,7 @@ def test_vietnamese_dates_and_times(text, expected):
 
 @pytest.mark.parametrize("text", [
     "", "   ", "abc", "khi nào cũng được", "25/13 8h", "31/2 8h", "32/12", "25h", "8h75", "tuần sau",
-    "bây giờ là mấy giờ", "tôi", "8.30",
+    "bây giờ là mấy giờ", "tôi", "8.30", "13pm",
 ])
 def test_what_is_no_date_and_time_is_none(text):
     assert parse_when(text, NOW) is None
