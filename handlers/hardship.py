@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import ClassVar
 
 from handlers.capability import DONE, Capability, state_key
-from handlers.inputs import ascii_number, parse_id
+from handlers.inputs import ascii_number, parse_id, parse_vnd
 from handlers.once import already_done
 from handlers.registry import CHAIRS, ActionPrefix, Callback, Command, Declaration, Flow
 from handlers.text import fmt_date
@@ -49,27 +49,14 @@ SUBMIT_WORDS = {"gui", "xac nhan", "gui di", "dong y", "send", "submit", "confir
 
 
 def parse_amount(text: str) -> int | None | str:
-    """"2 triệu", "1,5tr", "500k", "2.000.000" -> đồng; None for "bỏ qua"; an error key otherwise."""
+    """"2 triệu", "1,5tr", "hai triệu", "2 triệu rưỡi", "500k", "2.000.000đ" (handlers/inputs.py) -> đồng;
+    None for "bỏ qua"; an error key otherwise."""
     words = fold(text).strip()
     if words in SKIP_WORDS:
         return None
-    match = re.fullmatch(r"(\d+(?:[.,]\d+)*)\s*(trieu|tr|million|nghin|ngan|k|thousand|d|dong|vnd)?\.?",
-                         words.replace(" dong", ""))
-    if not match:
+    amount = parse_vnd(text)
+    if amount is None:
         return "hardship.error.amount"
-    number, unit = match.group(1), match.group(2)
-    if len(number) > 16 or not number.isascii():  # 400 nines overflow a float; "２" is no amount
-        return "hardship.error.amount_range" if number.isascii() else "hardship.error.amount"
-    try:
-        if unit in ("trieu", "tr", "million", "nghin", "ngan", "k", "thousand"):
-            value = float(number.replace(".", "").replace(",", ".") if number.count(",") == 1 and "." not in number
-                          else number.replace(",", "."))
-            value *= 1_000_000 if unit in ("trieu", "tr", "million") else 1_000
-        else:
-            value = float(number.replace(".", "").replace(",", ""))
-    except ValueError:  # "1.5.5 tr": no number
-        return "hardship.error.amount"
-    amount = int(round(value))
     if not 10_000 <= amount <= 1_000_000_000:
         return "hardship.error.amount_range"
     return amount

@@ -354,6 +354,8 @@ class EvidenceIndex:
             self._bm25_vocab = self._bm25.vocab_dict
         self.correct_word = lru_cache(maxsize=50_000)(self._candidates)
         self._idf_cache: dict[str, float] = {}
+        self._entry_rows: dict[str, list[int]] | None = None
+        self._by_rows: dict[tuple[str, object], np.ndarray] = {}
         self._cue_index: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
         for rank, k in enumerate(KINDS):  # phrases by first word; a kind's phrases in the data's order
             for order, phrase in enumerate(self.lang.cues[k]):
@@ -562,8 +564,12 @@ class EvidenceIndex:
         """Whether what a knowledge entry says is about the question's place and cluster (its years and phases are
         often implied, not written)."""
         bare = replace(q, compounds=(), years=(), phases=())
-        return any(self._satisfies(m, bare) for r, m in zip(self.records, self._meta, strict=True)
-                   if r.entry_id == entry_id)
+        if self._entry_rows is None:  # the records of each entry, found once rather than at every question
+            self._entry_rows = {}
+            for i, r in enumerate(self.records):
+                if r.entry_id is not None:
+                    self._entry_rows.setdefault(r.entry_id, []).append(i)
+        return any(self._satisfies(self._meta[i], bare) for i in self._entry_rows.get(entry_id, ()))
 
     def _satisfies(self, m: _Meta, q: Question) -> bool:
         return all(c in m.pairs or c in m.label_pairs for c in q.compounds) and (
@@ -610,24 +616,32 @@ class EvidenceIndex:
                  if (a in term_set or b in term_set) and a not in cues and b not in cues and (a, b) in self.bigrams]
         return terms, pairs
 
+    def _rows_of(self, key: tuple[str, object]) -> np.ndarray:
+        """The records satisfying one constraint, as a sorted array (intersected in C at search time)."""
+        rows = self._by_rows.get(key)
+        if rows is None:
+            rows = self._by_rows[key] = np.array(sorted(self._by.get(key, ())), dtype=np.int64)
+        return rows
+
     @staticmethod
     def _coverage(m: _Meta, weights) -> float:
         terms, pairs = weights
         if not terms:
             return 1.0
         total = got = 0.0
+        words, context = m.words, m.context  # this runs for every candidate: set operations in C, no lookups
         for w, forms in terms:
             total += w
-            if any(f in m.words for f in forms):
+            if not words.isdisjoint(forms):
                 got += w
-            elif any(f in m.context for f in forms):
+            elif not context.isdisjoint(forms):
                 got += 0.6 * w
         # a compound of the question ("ăn ca", "đoàn phí") counts again, as a pair the sentence must hold
-        for w, (a, b) in pairs:
+        for w, pair in pairs:
             total += w
-            if (a, b) in m.pairs:
+            if pair in m.pairs:
                 got += w
-            elif a in m.context and b in m.context:
+            elif pair[0] in context and pair[1] in context:
                 got += 0.6 * w
         return got / total if total else 1.0
 
@@ -647,22 +661,22 @@ class EvidenceIndex:
             return Finding("weak", q)
         scores = self._bm25.get_scores(query) if query else np.zeros(len(self.records))
         if q.constrained or q.compounds:  # the best-ranked sentences satisfying the constraints
-            allowed: set[int] | None = None
+            allowed: np.ndarray | None = None
             keys = [("place", v) for v in q.places] + [("cluster", v) for v in q.clusters]
             keys += [("phase", v) for v in q.phases] + [("year", v) for v in q.years]
             keys += [("pair", c) for c in q.compounds]
             for key in keys:
-                found = self._by.get(key, set())
-                allowed = found if allowed is None else allowed & found
-                if not allowed:
+                found = self._rows_of(key)
+                allowed = found if allowed is None else np.intersect1d(allowed, found, assume_unique=True)
+                if not len(allowed):
                     break
-            ids = np.fromiter(allowed or (), dtype=np.int64)
+            ids = allowed if allowed is not None else np.zeros(0, dtype=np.int64)
             if len(ids) > CANDIDATES:
                 ids = ids[np.argpartition(-scores[ids], CANDIDATES - 1)[:CANDIDATES]]
-            pool = list(ids[np.argsort(-scores[ids], kind="stable")])
+            pool = ids[np.argsort(-scores[ids], kind="stable")].tolist()  # Python ints: cheaper to index with
         else:
             k = min(CANDIDATES, int(np.count_nonzero(scores)))
-            pool = list(np.argpartition(-scores, k - 1)[:k]) if k else []
+            pool = np.argpartition(-scores, k - 1)[:k].tolist() if k else []
         if not pool:
             return Finding("weak", q)
         top = max(float(scores[i]) for i in pool) or 1.0
@@ -701,11 +715,11 @@ class EvidenceIndex:
         out = [r]
         if not r.paragraph or r.position + 1 >= len(r.paragraph):
             return out
-        head = set(self._tokens(r.text))
         announces = r.text.rstrip().endswith(":") or bool(re.search(r"\b(\d+|hai|ba|bốn) (đợt|nội dung|nhóm)\b",
                                                                      r.text, re.IGNORECASE))
         if not announces:
             return out
+        head = set(self._tokens(r.text))
         for k in range(r.position + 1, min(len(r.paragraph), r.position + 6)):
             nxt = r.paragraph[k]
             first = self._tokens(nxt)[:1]
