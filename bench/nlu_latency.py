@@ -35,7 +35,7 @@ SYLLABLES = SYLLABLE_TEXT.split()
 
 
 def scaled_entries(factor: int):
-    base = load_directory(Settings(_env_file=None).knowledge_dir)
+    base = load_directory(Settings(_env_file=None).knowledge.dir)
     rng = random.Random(7)
     out = list(base)
     used = set()

@@ -98,58 +98,56 @@ class Server:
         self.governors: dict[str, SendGovernor] = {}  # channel -> its bot token's send budget (bot/governor.py)
 
     async def start(self) -> None:
-        s = self.settings
-        if (error := s.webhook_error()) is not None:
-            raise SystemExit(error)
+        s = self.settings  # validated when built (bot/settings.py): a webhook has its URL and secret
         needs_web = False
         webhooks = []  # (register, task name): registered with the platform once the server listens
-        self._registrations = sum(1 for token, mode in ((s.telegram_token, s.telegram_mode),
-                                                        (s.zalo_token, s.zalo_mode))
+        self._registrations = sum(1 for token, mode in ((s.telegram.token, s.telegram.mode),
+                                                        (s.zalo.token, s.zalo.mode))
                                   if token is not None and mode == "webhook")
-        if s.telegram_token is not None:
+        if s.telegram.token is not None:
             from bot.channels.telegram import CHANNEL as TELEGRAM
             from bot.channels.telegram import TelegramChannel
 
-            self.governors[TELEGRAM] = build_governor(s, TELEGRAM, s.telegram_token.get_secret_value(),
-                                                      s.delivery_rate_telegram)
+            self.governors[TELEGRAM] = build_governor(s, TELEGRAM, s.telegram.token.get_secret_value(),
+                                                      s.delivery.rate_telegram)
             telegram = TelegramChannel(self.app.core, self.app.db, self.app.translator,
-                                       s.telegram_token.get_secret_value(), api_url=s.telegram_api_url,
-                                       durable_dedupe=s.telegram_mode == "webhook", intake=self.intake,
-                                       governor=self.governors[TELEGRAM], reply_max_wait=s.reply_max_wait)
+                                       s.telegram.token.get_secret_value(), api_url=s.telegram.api_url,
+                                       durable_dedupe=s.telegram.mode == "webhook", intake=self.intake,
+                                       governor=self.governors[TELEGRAM], reply_max_wait=s.delivery.reply_max_wait)
             self.channels.append(telegram)
-            if s.telegram_mode == "webhook":
-                secret = s.telegram_webhook_secret.get_secret_value()
-                telegram.webhook_app(s.telegram_webhook_path, secret, self.web_app, lease=s.webhook_lease_seconds)
+            if s.telegram.mode == "webhook":
+                secret = s.telegram.webhook_secret.get_secret_value()
+                telegram.webhook_app(s.telegram.webhook_path, secret, self.web_app, lease=s.web.webhook_lease_seconds)
                 webhooks.append((lambda t=telegram, sec=secret: self._telegram_webhook(t, sec), "telegram-webhook"))
                 needs_web = True
             else:
                 self._task(telegram.run_polling(), "telegram-polling")
-            self._start_telegram_delivery(s.telegram_token.get_secret_value(), telegram.bot_id)
-        if s.zalo_token is not None:
+            self._start_telegram_delivery(s.telegram.token.get_secret_value(), telegram.bot_id)
+        if s.zalo.token is not None:
             from bot.channels.zalo import CHANNEL as ZALO
             from bot.channels.zalo import ZaloChannel
 
-            self.governors[ZALO] = build_governor(s, ZALO, s.zalo_token.get_secret_value(), s.delivery_rate_zalo)
+            self.governors[ZALO] = build_governor(s, ZALO, s.zalo.token.get_secret_value(), s.delivery.rate_zalo)
 
-            zalo = ZaloChannel(self.app.core, self.app.db, self.app.translator, s.zalo_token.get_secret_value(),
-                               api_url=s.zalo_api_url, durable_dedupe=s.zalo_mode == "webhook", intake=self.intake)
+            zalo = ZaloChannel(self.app.core, self.app.db, self.app.translator, s.zalo.token.get_secret_value(),
+                               api_url=s.zalo.api_url, durable_dedupe=s.zalo.mode == "webhook", intake=self.intake)
             self.channels.append(zalo)
-            if s.zalo_mode == "webhook":
-                zsecret = s.zalo_webhook_secret.get_secret_value()
-                zalo.webhook_app(s.zalo_webhook_path, zsecret, self.web_app, lease=s.webhook_lease_seconds)
+            if s.zalo.mode == "webhook":
+                zsecret = s.zalo.webhook_secret.get_secret_value()
+                zalo.webhook_app(s.zalo.webhook_path, zsecret, self.web_app, lease=s.web.webhook_lease_seconds)
                 # getMe may fail at start: the webhook answers 503 (the platform retries) until the bot id is known
                 webhooks.append((lambda z=zalo, sec=zsecret: self._zalo_webhook(z, sec), "zalo-webhook"))
                 needs_web = True
             else:
                 self._task(zalo.run_polling(), "zalo-polling")
-            self._start_zalo_delivery(s.zalo_token.get_secret_value())
+            self._start_zalo_delivery(s.zalo.token.get_secret_value())
         if needs_web:
             self.web_runner = web.AppRunner(self.web_app, access_log=None)
             await self.web_runner.setup()
-            site = web.TCPSite(self.web_runner, s.web_host, s.web_port)
+            site = web.TCPSite(self.web_runner, s.web.host, s.web.port)
             await site.start()
             self.port = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked
-            log.info("webhook server listening on %s:%s", s.web_host, self.port)
+            log.info("webhook server listening on %s:%s", s.web.host, self.port)
         for register, name in webhooks:  # in the background: a failure stops that messenger, not the others
             self._task(register(), name)
         if not self._registrations:
@@ -157,7 +155,7 @@ class Server:
         if self.channels:  # reminders and broadcast progress reports, queued for the delivery workers
             from bot.workers.scheduler import Scheduler
 
-            self.scheduler = Scheduler(self.app.core, progress_every=self.settings.progress_interval)
+            self.scheduler = Scheduler(self.app.core, progress_every=self.settings.delivery.progress_interval)
             self._task(self.scheduler.run(), "scheduler")
 
     def _registered_one(self) -> None:
@@ -167,21 +165,21 @@ class Server:
 
     async def _telegram_webhook(self, telegram, secret: str) -> None:
         """Register the webhook (getMe, commands, setWebhook), then handle the stored updates left behind."""
-        await telegram.set_webhook(self.settings.telegram_webhook_url, secret)
+        await telegram.set_webhook(self.settings.telegram.webhook_url, secret)
         self._registered_one()
-        await telegram.run_stored(self.settings.webhook_lease_seconds)
+        await telegram.run_stored(self.settings.web.webhook_lease_seconds)
 
     async def _zalo_webhook(self, zalo, secret: str) -> None:
         """Learn the bot id (getMe, retried), register the webhook, then handle the stored updates left behind."""
-        await zalo.set_webhook(self.settings.zalo_webhook_url, secret)
+        await zalo.set_webhook(self.settings.zalo.webhook_url, secret)
         self._registered_one()
-        await zalo.run_stored(self.settings.webhook_lease_seconds)
+        await zalo.run_stored(self.settings.web.webhook_lease_seconds)
 
     def _worker(self, sender, bot_id: str, channel: str, rate: float):
         from bot.workers.delivery import DeliveryWorker
 
         worker = DeliveryWorker(self.app.db, sender, bot_id=bot_id, channel=channel, rate_per_second=rate,
-                                per_chat_interval=self.settings.delivery_per_chat_interval,
+                                per_chat_interval=self.settings.delivery.per_chat_interval,
                                 governor=self.governors.get(channel))
         self.workers.append(worker)
         return worker
@@ -190,16 +188,16 @@ class Server:
         """The outbox worker of the Telegram bot (its own Bot session, without the retry middleware)."""
         from bot.channels.telegram import CHANNEL, TelegramSender
 
-        sender = TelegramSender(token, self.settings.telegram_api_url)
+        sender = TelegramSender(token, self.settings.telegram.api_url)
         self.senders.append(sender)
-        worker = self._worker(sender, bot_id, CHANNEL, self.settings.delivery_rate_telegram)
+        worker = self._worker(sender, bot_id, CHANNEL, self.settings.delivery.rate_telegram)
         self._task(worker.run(), "telegram-delivery")
 
     def _start_zalo_delivery(self, token: str) -> None:
         """The outbox worker of the Zalo bot; its bot id comes from getMe, as the channel's does."""
         from bot.channels.zalo import CHANNEL, ZaloSender
 
-        sender = ZaloSender(token, self.settings.zalo_api_url, translator=self.app.translator)
+        sender = ZaloSender(token, self.settings.zalo.api_url, translator=self.app.translator)
         self.senders.append(sender)
         sender = ChoicesNoted(sender, self.app.core, CHANNEL)
 
@@ -213,7 +211,7 @@ class Server:
                     log.warning("zalo delivery: getMe failed (%s); retrying in %.0fs", exc, delay)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 60.0)
-            await self._worker(sender, bot_id, CHANNEL, self.settings.delivery_rate_zalo).run()
+            await self._worker(sender, bot_id, CHANNEL, self.settings.delivery.rate_zalo).run()
 
         self._task(run(), "zalo-delivery")
 
@@ -297,7 +295,7 @@ async def build_when_reachable(settings: Settings, stop: asyncio.Event, *, first
     delay = first_delay
     while True:
         try:
-            return await build_app(settings)
+            return await build_app(settings, run_migrations=False)  # `unionbot db upgrade` migrates
         except Exception as exc:
             if not _unreachable(exc):
                 raise
@@ -332,9 +330,7 @@ async def watch_sqlite_file(db, stop: asyncio.Event, every: float = 2.0) -> None
 
 
 async def serve(settings: Settings) -> None:
-    if (error := settings.webhook_error()) is not None:
-        raise SystemExit(error)  # one line on stderr, exit code 1, before anything starts
-    if settings.telegram_token is None and settings.zalo_token is None:
+    if settings.telegram.token is None and settings.zalo.token is None:
         from bot.channels.console import run_console
 
         await run_console(settings)

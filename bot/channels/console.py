@@ -115,7 +115,7 @@ async def sign_in(app: App, user: str, who: str) -> str:
 
 
 async def run_console(settings: Settings, as_who: str | None = None) -> None:
-    app = await build_app(settings)
+    app = await build_app(settings, run_migrations=False)  # checks the schema; `unionbot db upgrade` migrates
     t = app.translator
     # acting as a member: a console account of their own (sessions of two members do not share one chat)
     acting_as = as_who.strip().upper() if as_who and not looks_like_code(as_who) else None

@@ -177,7 +177,7 @@ async def test_zalo_webhook_answers_503_until_getme_works(settings, clock):
     async with FakeZalo.running(token=ZALO_TOKEN) as zalo:
         zalo.fail("getMe", 500, times=None)  # the platform is failing when the bot starts
         port = free_port()
-        app = await build_app(settings.model_copy(update=webhook_overrides(None, zalo, port)), clock=clock)
+        app = await build_app(settings.replace(**webhook_overrides(None, zalo, port)), clock=clock)
         server = Server(app)
         try:
             await server.start()

@@ -116,7 +116,7 @@ def test_members_import_reports_errors_imports_nothing_then_skips_invalid(run, t
     assert result.returncode == 1
     assert "Dòng 3, cột “Họ và tên”: thiếu họ và tên" in result.stderr
     assert "Dòng 3, cột “Số điện thoại”: số điện thoại không hợp lệ (12345)" in result.stderr
-    assert "Đã thêm 0 đoàn viên" in result.stdout
+    assert result.stdout == "" and "chưa nhập gì" in result.stderr  # no "0 added" beside a refused file
     result = run("members", "import", str(path), "--unit", "NTL-FECON", "--skip-invalid")
     assert "Đã thêm 1 đoàn viên, cập nhật 0, bỏ qua 1 dòng có lỗi." in result.stdout
     again = run("members", "import", str(path), "--unit", "NTL-FECON", "--skip-invalid")
