@@ -2,7 +2,7 @@
 
 Pure: built once from plain records, no I/O at match time. A question is read into a :class:`Question`
 (what kind of answer it wants, its key terms, the constraints it names: a place, a cluster, a phase, a
-year), then :meth:`EvidenceIndex.search` ranks sentences with BM25 (``bm25s``) over accent-folded
+year), then :meth:`EvidenceIndex.search` ranks sentences with BM25 (``nlu/bm25.py``) over accent-folded
 syllables and syllable bigrams, keeps those that satisfy every constraint, weighs them by the share of
 the key terms they contain and by the kind of answer they hold (a number, a date, a person's name, a
 list), and says one of three things:
@@ -23,12 +23,13 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-import bm25s
 import numpy as np
 import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from nlu.bm25 import BM25
+from nlu.data import YAML_LOADER
 from nlu.normalize import Normalizer, clean, fold, is_syllable, normalize_tones
 from nlu.normalize import tokens as word_tokens
 
@@ -101,7 +102,7 @@ class Language:
 
     @classmethod
     def load(cls, path: Path = DATA_FILE) -> Language:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
         cues = {kind: tuple(tuple(fold(p).split()) for p in data["cues"][kind]) for kind in KINDS}
         return cls(
             cues=cues,
@@ -347,11 +348,11 @@ class EvidenceIndex:
         self._known = frozenset(self._choices)
         self._phrase_bigrams = {(a, b) for phrases in self.lang.cues.values() for p in phrases
                                 for a, b in zip(p, p[1:], strict=False)}
-        self._bm25: bm25s.BM25 | None = None
-        if corpus:
-            self._bm25 = bm25s.BM25()
-            self._bm25.index(corpus, show_progress=False)
-            self._bm25_vocab = self._bm25.vocab_dict
+        # the BM25 ranking (nlu/bm25.py) is built at the first search: a process that answers no question (the
+        # CLI's other commands, a webhook worker before its first message) does not pay for it
+        self._corpus: list[list[str]] | None = corpus or None
+        self._bm25: BM25 | None = None
+        self._bm25_vocab: dict[str, int] = {}
         self.correct_word = lru_cache(maxsize=50_000)(self._candidates)
         self._idf_cache: dict[str, float] = {}
         self._cue_index: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
@@ -631,11 +632,21 @@ class EvidenceIndex:
                 got += 0.6 * w
         return got / total if total else 1.0
 
+    def _ranker(self) -> BM25 | None:
+        """BM25 over the sentences (and their bigrams), built once; None without sentences."""
+        if self._bm25 is None and self._corpus:
+            self._bm25 = BM25()
+            self._bm25.index(self._corpus)
+            self._bm25_vocab = self._bm25.vocab_dict
+            self._corpus = None
+        return self._bm25
+
     def search(self, q: Question) -> Finding:
         missing = self.unknown(q)
         if missing:
             return Finding("unknown", q, missing=missing)
-        if self._bm25 is None:
+        ranker = self._ranker()
+        if ranker is None:
             return Finding("weak", q)
         words = [x for t in q.terms for x in self._expand(t)]
         words += [t for t in q.tokens if t not in self.lang.stopwords or t in self.lang.cue_words]
@@ -645,7 +656,7 @@ class EvidenceIndex:
         query = [t for t in query if t in self._bm25_vocab]
         if not query and not q.constrained:
             return Finding("weak", q)
-        scores = self._bm25.get_scores(query) if query else np.zeros(len(self.records))
+        scores = ranker.get_scores(query) if query else np.zeros(len(self.records))
         if q.constrained or q.compounds:  # the best-ranked sentences satisfying the constraints
             allowed: set[int] | None = None
             keys = [("place", v) for v in q.places] + [("cluster", v) for v in q.clusters]
