@@ -116,7 +116,7 @@ class Server:
                                        governor=self.governors[TELEGRAM], reply_max_wait=s.delivery.reply_max_wait)
             self.channels.append(telegram)
             if s.telegram.mode == "webhook":
-                secret = s.telegram.webhook_secret.get_secret_value()
+                secret = s.telegram.secret()
                 telegram.webhook_app(s.telegram.webhook_path, secret, self.web_app, lease=s.web.webhook_lease_seconds)
                 webhooks.append((lambda t=telegram, sec=secret: self._telegram_webhook(t, sec), "telegram-webhook"))
                 needs_web = True
@@ -133,7 +133,7 @@ class Server:
                                api_url=s.zalo.api_url, durable_dedupe=s.zalo.mode == "webhook", intake=self.intake)
             self.channels.append(zalo)
             if s.zalo.mode == "webhook":
-                zsecret = s.zalo.webhook_secret.get_secret_value()
+                zsecret = s.zalo.secret()
                 zalo.webhook_app(s.zalo.webhook_path, zsecret, self.web_app, lease=s.web.webhook_lease_seconds)
                 # getMe may fail at start: the webhook answers 503 (the platform retries) until the bot id is known
                 webhooks.append((lambda z=zalo, sec=zsecret: self._zalo_webhook(z, sec), "zalo-webhook"))

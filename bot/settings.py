@@ -65,6 +65,10 @@ class _Messenger(Section):
     webhook_path: str
     webhook_secret: SecretStr | None = None
 
+    def secret(self) -> str:
+        """The webhook secret (checked when the settings were built: set and usable in webhook mode)."""
+        return self.webhook_secret.get_secret_value() if self.webhook_secret is not None else ""
+
     @model_validator(mode="after")
     def _webhook(self) -> _Messenger:
         """A messenger served by webhook (a token and mode webhook) needs its URL and a usable secret."""

@@ -38,10 +38,10 @@ class BM25:
         for term_id, (term, (docs, tfs)) in enumerate(postings.items()):
             idf = math.log(1 + (self.num_docs - len(docs) + 0.5) / (len(docs) + 0.5))
             where = np.array(docs, dtype=np.int32)
-            tf = np.array(tfs, dtype=np.float32)
+            freq = np.array(tfs, dtype=np.float32)
             self.vocab_dict[term] = term_id
             self._docs.append(where)
-            self._weights.append((np.float32(idf) * (tf / (norm[where] + tf))).astype(np.float32))
+            self._weights.append((np.float32(idf) * (freq / (norm[where] + freq))).astype(np.float32))
 
     def get_scores(self, query: Sequence[str]) -> np.ndarray:
         """One score per indexed sentence; terms outside the vocabulary count nothing, repeated terms twice."""
