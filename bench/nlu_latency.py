@@ -59,6 +59,11 @@ def scaled(passages: list, factor: int) -> list:
     return out
 
 
+def _knowledge_dir(settings) -> Path:
+    """The knowledge folder, in the flat settings of older commits (``--against``) and the sectioned ones."""
+    return settings.knowledge.dir if hasattr(settings, "knowledge") else getattr(settings, "knowledge_dir")
+
+
 def scaled_entries(knowledge_dir: Path, factor: int) -> list:
     from storage.knowledge import load_directory
 
@@ -139,7 +144,7 @@ async def child(case: str, seeds: Path, factor: int, rounds: int, profile: str |
             await migrate.upgrade(db)
             async with db.sessions.begin() as session:
                 await KnowledgeRepository(session).replace_from_files(
-                    scaled_entries(Settings(_env_file=None).knowledge_dir, factor))
+                    scaled_entries(_knowledge_dir(Settings(_env_file=None)), factor))
             await db.dispose()
             return await _measure(settings, [], qs, rounds, None)
         passages = {"no documents": [], "seed articles": read_passages(seeds)}.get(case)

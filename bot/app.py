@@ -84,7 +84,7 @@ async def load_knowledge_files(db: Database, settings: Settings) -> int:
     the YAML-origin entries in one transaction."""
     from services.documents import check_sources
 
-    entries = load_directory(settings.knowledge_dir)
+    entries = load_directory(settings.knowledge.dir)
     async with db.sessions.begin() as session:
         documents = DocumentRepository(session)
         if problems := check_sources(entries, await documents.documents(), await documents.passages()):
@@ -94,11 +94,11 @@ async def load_knowledge_files(db: Database, settings: Settings) -> int:
 
 def core_config(settings: Settings) -> CoreConfig:
     return CoreConfig(
-        timezone=ZoneInfo(settings.timezone), log_unanswered=settings.log_unanswered,
-        link_policy=LinkPolicy(code_ttl=timedelta(days=settings.link_code_ttl_days),
-                               max_failures=settings.link_max_failures,
-                               lock_for=timedelta(minutes=settings.link_lock_minutes)),
-        web_base_url=settings.web_base_url)
+        timezone=ZoneInfo(settings.timezone), log_unanswered=settings.log.unanswered,
+        link_policy=LinkPolicy(code_ttl=timedelta(days=settings.link.code_ttl_days),
+                               max_failures=settings.link.max_failures,
+                               lock_for=timedelta(minutes=settings.link.lock_minutes)),
+        web_base_url=settings.web.base_url)
 
 
 def build_core(db: Database, translator: Translator, matcher: Matcher, knowledge: KnowledgeBase,
@@ -137,23 +137,23 @@ async def load_demo_roster(db: Database, settings: Settings) -> None:
     """The invented demo roster, once: only into a database that has no units at all."""
     async with db.sessions.begin() as session:
         if await UnitRepository(session).count() == 0:
-            units, members = await load_demo(session, read_demo(settings.demo_roster), datetime.now(UTC))
+            units, members = await load_demo(session, read_demo(settings.demo.roster), datetime.now(UTC))
             log.info("loaded the demo roster: %d units, %d invented members", units, members)
 
 
 async def load_passages(db: Database, settings: Settings, entries: Sequence[Entry] = ()) -> list[PassageInfo]:
     """The passages of the source documents; first, with demo data on and no document yet, the seed articles
-    of ``settings.documents_dir`` are ingested (each file all or nothing; a bad one is logged and skipped).
+    of ``settings.documents.dir`` are ingested (each file all or nothing; a bad one is logged and skipped).
     A passage a knowledge entry names but its ingested document lacks is logged."""
     from services.documents import check_sources, ingest
 
     async with db.sessions() as session:
         empty = await DocumentRepository(session).count() == 0
-    if empty and settings.demo_data and settings.documents_dir is not None and settings.documents_dir.is_dir():
-        report = await ingest(db, [settings.documents_dir], max_bytes=settings.document_max_bytes)
+    if empty and settings.demo.data and settings.documents.dir is not None and settings.documents.dir.is_dir():
+        report = await ingest(db, [settings.documents.dir], max_bytes=settings.documents.max_bytes)
         for failure in report.failed:
             log.warning("document not ingested: %s", failure.error)
-        log.info("ingested %d documents from %s", report.count("added"), settings.documents_dir)
+        log.info("ingested %d documents from %s", report.count("added"), settings.documents.dir)
     async with db.sessions() as session:
         repository = DocumentRepository(session)
         documents, passages = await repository.documents(), await repository.passages()
@@ -168,14 +168,16 @@ async def build_app(settings: Settings | None = None, *, clock: Callable[[], dat
     settings = settings or Settings()
     db = Database(settings.effective_database_url)
     try:
-        if run_migrations:
+        if run_migrations:  # tests and one-off tools; the bot and the CLI only check (storage/migrate.py)
             await migrate.upgrade(db)
+        else:
+            await migrate.prepare(db)
         async with db.sessions() as session:
             empty = await KnowledgeRepository(session).count() == 0
-        if empty and settings.autoload_knowledge:
+        if empty and settings.knowledge.autoload:
             count = await load_knowledge_files(db, settings)
-            log.info("loaded %d knowledge entries from %s", count, settings.knowledge_dir)
-        if settings.demo_data:
+            log.info("loaded %d knowledge entries from %s", count, settings.knowledge.dir)
+        if settings.demo.data:
             await load_demo_roster(db, settings)
         async with db.sessions() as session:
             entries = await KnowledgeRepository(session).all()

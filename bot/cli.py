@@ -1,6 +1,9 @@
 """Command line: ``unionbot ...`` (also ``python -m bot``). Parses arguments and calls the app; no logic here.
 
-Logs go to stderr; stdout carries only what a command is asked to print.
+Logs go to stderr; stdout carries only what a command is asked to print. A mistake of the user (wrong settings,
+a database to upgrade, a missing file, a bad date) is one line on stderr and exit code 1, never a traceback.
+Help texts are in ``locales/*.yaml`` (``cli_help``); the heavy parts (Alembic, the model, aiogram) are imported
+only by the commands that need them, so ``unionbot ask`` starts quickly.
 """
 
 from __future__ import annotations
@@ -9,35 +12,99 @@ import asyncio
 import json
 import sys
 import uuid
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from bot.audit_cli import audit_app
-from bot.logs import setup_logging
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
+from locales import Translator
 
-app = typer.Typer(add_completion=False, no_args_is_help=False, help="Trợ lý Công đoàn — union-member assistant")
-db_app = typer.Typer(help="Database maintenance")
-kb_app = typer.Typer(help="Knowledge base")
-members_app = typer.Typer(help="Union units and members: roster import/export, linking codes")
-requests_app = typer.Typer(help="Hardship support requests")
+if TYPE_CHECKING:
+    from storage.db import Database
+
+T = TypeVar("T")
+_t = Translator()  # the help texts are read when the command line is built
+
+
+def _h(key: str) -> str:
+    return _t(f"cli_help.{key}")
+
+
+def _typer(help_key: str) -> typer.Typer:
+    # plain help (no rich boxes, no "<bool>" beside every flag)
+    return typer.Typer(add_completion=False, help=_h(help_key), rich_markup_mode=None, pretty_exceptions_enable=False)
+
+
+app = _typer("app")
+db_app = _typer("db")
+kb_app = _typer("kb")
+members_app = _typer("members")
+requests_app = _typer("requests")
 app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
 app.add_typer(members_app, name="members")
 app.add_typer(requests_app, name="requests")
-app.add_typer(audit_app, name="audit")
+
+
+def _fail(message: str) -> NoReturn:
+    print(message, file=sys.stderr)
+    raise typer.Exit(1)
 
 
 def _settings() -> Settings:
-    settings = Settings()
-    setup_logging(settings.log_level, settings.secrets())
+    """The settings, read once; wrong ones are one line naming the variables, exit 1."""
+    from bot.logs import setup_logging
+
+    try:
+        settings = Settings()
+    except SettingsError as exc:
+        _fail(_t("cli_help.bad_settings", problems=exc))
+    setup_logging(settings.log.level, settings.secrets())
     return settings
 
 
-def _run(coro):
-    return asyncio.run(coro)
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a command's work; a database behind the code is one line saying what to run, exit 1."""
+    from storage.migrate import SchemaOutdated
+
+    try:
+        return asyncio.run(coro)
+    except SchemaOutdated as exc:
+        if exc.current is None:
+            _fail(_t("cli_help.schema_empty", head=exc.head))
+        _fail(_t("cli_help.schema_outdated", current=exc.current, head=exc.head))
+
+
+@asynccontextmanager
+async def database(settings: Settings, *, demo: bool = False) -> AsyncIterator[Database]:
+    """The one way a command opens the database: schema checked (a new SQLite file is created and migrated),
+    the demo roster loaded when asked and demo data is on, disposed at the end."""
+    from storage import migrate
+    from storage.db import Database
+
+    try:
+        db = Database(settings.effective_database_url)
+    except OSError as exc:  # the SQLite folder cannot be created
+        _fail(_t("cli_help.database_error", reason=exc.strerror or type(exc).__name__))
+    try:
+        await migrate.prepare(db)
+        if demo and settings.demo.data:
+            from bot.app import load_demo_roster
+
+            await load_demo_roster(db, settings)
+        yield db
+    finally:
+        await db.dispose()
+
+
+def _existing(path: Path) -> Path:
+    if not path.is_file():
+        _fail(_t("cli_help.no_file", path=path))
+    return path
 
 
 @app.callback(invoke_without_command=True)
@@ -46,35 +113,30 @@ def _default(ctx: typer.Context) -> None:
         run()
 
 
-@app.command()
+@app.command(help=_h("run"))
 def run() -> None:
-    """Start the bot: messengers whose token is set, else the console chat."""
     settings = _settings()
     from bot.runner import serve
 
     _run(serve(settings))
 
 
-@app.command()
-def chat(as_who: Annotated[str | None, typer.Option(
-        "--as", help="act as a member: a one-time code, or a member code (demo: NTL-0101 is a chair)")] = None) -> None:
-    """Chat with the bot in this terminal."""
+@app.command(help=_h("chat"))
+def chat(as_who: Annotated[str | None, typer.Option("--as", help=_h("chat_as"))] = None) -> None:
     settings = _settings()
     from bot.channels.console import run_console
 
     _run(run_console(settings, as_who))
 
 
-@app.command()
+@app.command(help=_h("ask"))
 def ask(
-    question: Annotated[str | None, typer.Argument(help="the question; omit with --json to read stdin")] = None,
-    as_json: Annotated[bool, typer.Option(
-        "--json", help="one question per stdin line, one JSON object per line")] = False,
+    question: Annotated[str | None, typer.Argument(help=_h("ask_question"), show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=_h("ask_json"))] = False,
 ) -> None:
-    """Answer one question (or, with --json, every line of stdin as a new anonymous conversation)."""
-    settings = _settings()
     if question is None and not as_json:
-        raise typer.BadParameter("give a question, or --json to read questions from stdin")
+        _fail(_t("cli_help.no_question"))
+    settings = _settings()
     _run(_ask(settings, question, as_json))
 
 
@@ -82,7 +144,7 @@ async def _ask(settings: Settings, question: str | None, as_json: bool) -> None:
     from bot.app import build_app
     from handlers.types import Incoming
 
-    application = await build_app(settings)
+    application = await build_app(settings, run_migrations=False)
     try:
         questions = [question] if question is not None else (line.rstrip("\n") for line in sys.stdin)
         for text in questions:
@@ -101,13 +163,11 @@ async def _ask(settings: Settings, question: str | None, as_json: bool) -> None:
         await application.close()
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", help=_h("db_upgrade"))
 def db_upgrade() -> None:
-    """Apply the database migrations."""
     settings = _settings()
 
     async def work() -> None:
-        from locales import Translator
         from storage import migrate
         from storage.db import Database
 
@@ -116,186 +176,141 @@ def db_upgrade() -> None:
             await migrate.upgrade(db)
         finally:
             await db.dispose()
-        print(Translator()("cli.db_upgraded"))
+        print(_t("cli.db_upgraded"))
 
     _run(work())
 
 
-@kb_app.command("load")
-def kb_load(directory: Annotated[Path | None, typer.Argument(help="folder of *.yaml files")] = None) -> None:
-    """Validate and load the knowledge files (all or nothing; loading twice changes nothing)."""
+@kb_app.command("load", help=_h("kb_load"))
+def kb_load(directory: Annotated[Path | None, typer.Argument(help=_h("kb_load_dir"), show_default=False)] = None
+            ) -> None:
     settings = _settings()
     if directory is not None:
-        settings = settings.model_copy(update={"knowledge_dir": directory})
+        if not directory.is_dir():
+            _fail(_t("cli_help.no_folder", path=directory))
+        settings = settings.replace(knowledge_dir=directory)
 
     async def work() -> int:
         from bot.app import load_knowledge_files
-        from locales import Translator
-        from storage import migrate
-        from storage.db import Database
         from storage.knowledge import KnowledgeError
 
-        t = Translator()
-        db = Database(settings.effective_database_url)
-        try:
-            await migrate.upgrade(db)
-            count = await load_knowledge_files(db, settings)
-        except KnowledgeError as exc:
-            print(t("cli.kb_invalid"), file=sys.stderr)
-            for error in exc.errors:
-                print(f"  {error}", file=sys.stderr)
-            return 1
-        finally:
-            await db.dispose()
-        print(t("cli.kb_loaded", count=count, directory=settings.knowledge_dir))
+        async with database(settings) as db:
+            try:
+                count = await load_knowledge_files(db, settings)
+            except KnowledgeError as exc:
+                print(_t("cli.kb_invalid"), file=sys.stderr)
+                for error in exc.errors:
+                    print(f"  {error}", file=sys.stderr)
+                return 1
+        print(_t("cli.kb_loaded", count=count, directory=settings.knowledge.dir))
         return 0
 
     raise typer.Exit(_run(work()))
 
 
-@kb_app.command("ingest")
-def kb_ingest(paths: Annotated[list[Path], typer.Argument(
-        help="tệp hoặc thư mục: .txt, .md, .docx, .pdf, .html")]) -> None:
-    """Nạp tài liệu nguồn (bài viết, văn bản .txt/.md/.docx/.pdf/.html) làm kiến thức: mỗi tệp nạp trọn vẹn
-    hoặc không nạp gì; nạp lại tệp không đổi thì không thay đổi gì, tệp đã sửa thì thay các câu cũ."""
+@kb_app.command("ingest", help=_h("kb_ingest"))
+def kb_ingest(paths: Annotated[list[Path], typer.Argument(help=_h("kb_ingest_paths"), show_default=False)]) -> None:
     settings = _settings()
 
     async def work() -> int:
-        from locales import Translator
         from services.documents import check_knowledge_sources, expand, ingest
-        from storage import migrate
-        from storage.db import Database
 
-        t = Translator()
         if not expand(paths):
-            print(t("documents.nothing"), file=sys.stderr)
+            print(_t("documents.nothing"), file=sys.stderr)
             return 1
-        db = Database(settings.effective_database_url)
-        try:
-            await migrate.upgrade(db)
-            report = await ingest(db, paths, max_bytes=settings.document_max_bytes)
+        async with database(settings) as db:
+            report = await ingest(db, paths, max_bytes=settings.documents.max_bytes)
             problems = await check_knowledge_sources(db)
-        finally:
-            await db.dispose()
         for problem in problems:
-            print(t("documents.warning", problem=problem), file=sys.stderr)
+            print(_t("documents.warning", problem=problem), file=sys.stderr)
         for result in report.results:
             if result.outcome is None:
-                print(t("documents.failed", error=result.error), file=sys.stderr)
+                print(_t("documents.failed", error=result.error), file=sys.stderr)
             else:
-                print(t(f"documents.{result.outcome}", path=result.path, title=result.title,
-                        passages=result.passages))
-        print(t("documents.summary", added=report.count("added"), replaced=report.count("replaced"),
-                unchanged=report.count("unchanged"), failed=len(report.failed)))
+                print(_t(f"documents.{result.outcome}", path=result.path, title=result.title,
+                         passages=result.passages))
+        print(_t("documents.summary", added=report.count("added"), replaced=report.count("replaced"),
+                 unchanged=report.count("unchanged"), failed=len(report.failed)))
         return 0 if report.ok else 1
 
     raise typer.Exit(_run(work()))
 
 
-@kb_app.command("documents")
+@kb_app.command("documents", help=_h("kb_documents"))
 def kb_documents() -> None:
-    """Liệt kê các tài liệu nguồn đã nạp: mã, ngày, số câu, tiêu đề, nơi lấy."""
     settings = _settings()
 
     async def work() -> None:
-        from locales import Translator
-        from storage import migrate
-        from storage.db import Database
         from storage.documents import DocumentRepository
 
-        t = Translator()
-        db = Database(settings.effective_database_url)
-        try:
-            await migrate.upgrade(db)
-            async with db.sessions() as session:
-                documents = await DocumentRepository(session).documents()
-        finally:
-            await db.dispose()
+        async with database(settings) as db, db.sessions() as session:
+            documents = await DocumentRepository(session).documents()
         if not documents:
-            print(t("documents.none"))
+            print(_t("documents.none"))
         for d in documents:
-            print(t("documents.row", id=d.id, date=d.published.strftime("%d/%m/%Y") if d.published else "—",
-                    passages=d.passages, title=d.title, origin=d.origin))
+            print(_t("documents.row", id=d.id, date=d.published.strftime("%d/%m/%Y") if d.published else "—",
+                     passages=d.passages, title=d.title, origin=d.origin))
 
     _run(work())
 
 
-@kb_app.command("remove")
-def kb_remove(document: Annotated[str, typer.Argument(help="mã tài liệu (xem kb documents), tên tệp hoặc đường dẫn")]
-              ) -> None:
-    """Gỡ một tài liệu nguồn và mọi câu của nó khỏi cơ sở dữ liệu."""
+@kb_app.command("remove", help=_h("kb_remove"))
+def kb_remove(document: Annotated[str, typer.Argument(help=_h("kb_remove_document"), show_default=False)]) -> None:
     settings = _settings()
 
     async def work() -> int:
-        from locales import Translator
         from services.documents import origin_of
-        from storage import migrate
-        from storage.db import Database
         from storage.documents import DocumentRepository
 
-        t = Translator()
-        db = Database(settings.effective_database_url)
-        try:
-            await migrate.upgrade(db)
-            async with db.sessions.begin() as session:
-                repository = DocumentRepository(session)
-                wanted = {document, origin_of(Path(document))}
-                matches = [d for d in await repository.documents()
-                           if str(d.id) == document or d.origin in wanted or d.name == document]
-                if len(matches) == 1:
-                    await repository.delete(matches[0].id)
-        finally:
-            await db.dispose()
+        async with database(settings) as db, db.sessions.begin() as session:
+            repository = DocumentRepository(session)
+            wanted = {document, origin_of(Path(document))}
+            matches = [d for d in await repository.documents()
+                       if str(d.id) == document or d.origin in wanted or d.name == document]
+            if len(matches) == 1:
+                await repository.delete(matches[0].id)
         if len(matches) != 1:
-            print(t("documents.remove_ambiguous" if matches else "documents.remove_unknown", document=document),
+            print(_t("documents.remove_ambiguous" if matches else "documents.remove_unknown", document=document),
                   file=sys.stderr)
             return 1
-        print(t("documents.removed", title=matches[0].title, origin=matches[0].origin))
+        print(_t("documents.removed", title=matches[0].title, origin=matches[0].origin))
         return 0
 
     raise typer.Exit(_run(work()))
 
 
-@app.command()
-def unanswered(limit: Annotated[int, typer.Option(help="how many to list")] = 30) -> None:
-    """List the questions the bot could not answer, most frequent first."""
+@app.command(help=_h("unanswered"))
+def unanswered(limit: Annotated[int, typer.Option(help=_h("unanswered_limit"), min=1)] = 30) -> None:
     settings = _settings()
 
     async def work() -> None:
-        from locales import Translator
-        from storage import migrate
-        from storage.db import Database
         from storage.unanswered import UnansweredRepository
 
-        t = Translator()
-        db = Database(settings.effective_database_url)
-        try:
-            await migrate.upgrade(db)
-            async with db.sessions() as session:
-                rows = await UnansweredRepository(session).most_frequent(limit)
-        finally:
-            await db.dispose()
+        async with database(settings) as db, db.sessions() as session:
+            rows = await UnansweredRepository(session).most_frequent(limit)
         if not rows:
-            print(t("cli.no_unanswered"))
+            print(_t("cli.no_unanswered"))
             return
-        print(t("cli.unanswered_header"))
+        print(_t("cli.unanswered_header"))
         for row in rows:
             print(f"{row.count:>6} | {row.sample_text} | {row.last_intent}")
 
     _run(work())
 
 
-@app.command("eval")
+@app.command("eval", help=_h("eval"))
 def evaluate(
-    dev: Annotated[list[Path] | None, typer.Option(
-        help="labelled questions (.jsonl) run through the whole bot: intent-labelled (eval/dev.jsonl) or fact "
-             "questions (eval/facts_dev.jsonl); repeat for several sets")] = None,
-    train_dir: Annotated[Path | None, typer.Option("--train", help="train the matcher alone on this data")] = None,
-    test_dir: Annotated[Path | None, typer.Option("--test", help="...and test it on this data")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
-    errors: Annotated[bool, typer.Option("--errors", help="list every wrong answer")] = False,
+    dev: Annotated[list[Path] | None, typer.Option(help=_h("eval_dev"), show_default=False)] = None,
+    train_dir: Annotated[Path | None, typer.Option("--train", help=_h("eval_train"), show_default=False)] = None,
+    test_dir: Annotated[Path | None, typer.Option("--test", help=_h("eval_test"), show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=_h("eval_json"))] = False,
+    errors: Annotated[bool, typer.Option("--errors", help=_h("eval_errors"))] = False,
 ) -> None:
-    """Report accuracy: the whole bot on a labelled dev set, or the matcher alone with --train/--test."""
+    if (train_dir is None) != (test_dir is None):
+        _fail(_t("cli_help.eval_pair"))
+    for path in [*(dev or []), *(p for p in (train_dir, test_dir) if p is not None)]:
+        if not path.exists():
+            _fail(_t("cli_help.no_file", path=path))
     settings = _settings()
     from bot import evaluation
     from nlu.evaluate import render, render_facts
@@ -303,8 +318,6 @@ def evaluate(
     def text(rep: dict) -> str:
         return (render_facts if rep.get("format") == "facts" else render)(rep, show_errors=errors)
 
-    if (train_dir is None) != (test_dir is None):
-        raise typer.BadParameter("--train and --test go together")
     if train_dir is not None and test_dir is not None:
         rep = evaluation.matcher_only(train_dir, test_dir)
         print(json.dumps(rep, ensure_ascii=False, indent=2) if as_json else render(rep, show_errors=errors))
@@ -320,31 +333,12 @@ def evaluate(
         print("\n\n".join(f"== {path}\n{text(rep)}" for path, rep in reports.items()))
 
 
-async def _open_db(settings: Settings):
-    from storage import migrate
-    from storage.db import Database
-
-    db = Database(settings.effective_database_url)
-    await migrate.upgrade(db)
-    if settings.demo_data:
-        from bot.app import load_demo_roster
-
-        await load_demo_roster(db, settings)
-    return db
-
-
-def _fail(message: str) -> None:
-    print(message, file=sys.stderr)
-    raise typer.Exit(1)
-
-
-@members_app.command("codes")
+@members_app.command("codes", help=_h("codes"))
 def members_codes(
-    unit: Annotated[str, typer.Option("--unit", help="unit code; every active member of its subtree")],
-    out: Annotated[Path | None, typer.Option("--out", help="CSV file to write (default: stdout)")] = None,
-    only_unlinked: Annotated[bool, typer.Option("--only-unlinked", help="skip members with a linked account")] = False,
+    unit: Annotated[str, typer.Option("--unit", help=_h("codes_unit"), show_default=False)],
+    out: Annotated[Path | None, typer.Option("--out", help=_h("codes_out"), show_default=False)] = None,
+    only_unlinked: Annotated[bool, typer.Option("--only-unlinked", help=_h("codes_only_unlinked"))] = False,
 ) -> None:
-    """Issue one-time linking codes for a unit's members, as a CSV to hand out (earlier codes stop working)."""
     settings = _settings()
 
     async def work() -> None:
@@ -352,69 +346,60 @@ def members_codes(
         from datetime import UTC, datetime, timedelta
         from zoneinfo import ZoneInfo
 
-        from locales import Translator
         from services.membership import LinkPolicy, MembershipService
 
-        t = Translator()
-        db = await _open_db(settings)
-        policy = LinkPolicy(code_ttl=timedelta(days=settings.link_code_ttl_days))
-        try:
+        policy = LinkPolicy(code_ttl=timedelta(days=settings.link.code_ttl_days))
+        async with database(settings, demo=True) as db:
             issued = await MembershipService(db, lambda: datetime.now(UTC), policy).issue_unit_codes(
                 unit, only_unlinked=only_unlinked)
-            if issued is None:
-                _fail(t("member.unit.unknown", code=unit))
-        finally:
-            await db.dispose()
+        if issued is None:
+            _fail(_t("member.unit.unknown", code=unit))
         until = issued.until.astimezone(ZoneInfo(settings.timezone)).strftime("%d/%m/%Y %H:%M")
         rows = [[m.member_code, m.full_name, m.unit.code, code, until] for m, code in issued.codes]
         handle = out.open("w", encoding="utf-8-sig", newline="") if out else sys.stdout
         try:
             writer = csv.writer(handle)
-            writer.writerow([t("cli.codes.member_code"), t("cli.codes.full_name"), t("cli.codes.unit"),
-                             t("cli.codes.code"), t("cli.codes.expires")])
+            writer.writerow([_t("cli.codes.member_code"), _t("cli.codes.full_name"), _t("cli.codes.unit"),
+                             _t("cli.codes.code"), _t("cli.codes.expires")])
             writer.writerows(rows)
         finally:
             if out:
                 handle.close()
         if out:
-            print(t("cli.codes.written", count=len(rows), path=out), file=sys.stderr)
+            print(_t("cli.codes.written", count=len(rows), path=out), file=sys.stderr)
 
     _run(work())
 
 
-@members_app.command("import")
+@members_app.command("import", help=_h("import"))
 def members_import(
-    file: Annotated[Path, typer.Argument(help="roster file: .xlsx or .csv with Vietnamese column names")],
-    unit: Annotated[str, typer.Option("--unit", help="the unit the members belong to (or whose subtree)")],
-    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="import the valid rows of a file with errors")]
-    = False,
+    file: Annotated[Path, typer.Argument(help=_h("import_file"), show_default=False)],
+    unit: Annotated[str, typer.Option("--unit", help=_h("import_unit"), show_default=False)],
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help=_h("import_skip_invalid"))] = False,
 ) -> None:
-    """Import (or update) members from Excel/CSV; a file with errors imports nothing unless --skip-invalid."""
+    _existing(file)
     settings = _settings()
 
     async def work() -> int:
         from datetime import UTC, datetime
 
-        from locales import Translator
         from services.roster import RosterRefused, import_members
 
-        t = Translator()
         done = 0
 
         def progress(n: int) -> None:  # a running count on stderr: the total is known only after reading
             nonlocal done
             done += n
-            print("\r" + t("cli.import_progress", done=done), end="", file=sys.stderr, flush=True)
+            print("\r" + _t("cli.import_progress", done=done), end="", file=sys.stderr, flush=True)
 
-        db = await _open_db(settings)
-        try:
+        async with database(settings, demo=True) as db:
             try:
                 report = await import_members(db, file, unit, skip_invalid=skip_invalid, now=datetime.now(UTC),
                                               progress=progress)
             except RosterRefused as exc:
+                if done:
+                    print(file=sys.stderr)
                 _fail(str(exc))
-        finally:
-            await db.dispose()
         if done:
             print(file=sys.stderr)
         if report.issues:
@@ -425,12 +410,11 @@ def members_import(
     raise typer.Exit(_run(work()))
 
 
-@members_app.command("export")
+@members_app.command("export", help=_h("export"))
 def members_export(
-    file: Annotated[Path, typer.Argument(help="where to write: .xlsx or .csv")],
-    unit: Annotated[str, typer.Option("--unit", help="unit code: every member of its subtree")],
+    file: Annotated[Path, typer.Argument(help=_h("export_file"), show_default=False)],
+    unit: Annotated[str, typer.Option("--unit", help=_h("export_unit"), show_default=False)],
 ) -> None:
-    """Export a unit's roster (its whole subtree) to Excel or CSV, in the import format."""
     settings = _settings()
 
     async def work() -> None:
@@ -438,58 +422,52 @@ def members_export(
 
         from services.roster import RosterRefused, export_members
 
-        db = await _open_db(settings)
-        try:
+        async with database(settings, demo=True) as db:
             try:
                 count = await export_members(db, unit, file, now=datetime.now(UTC))
             except RosterRefused as exc:
                 _fail(str(exc))
-        finally:
-            await db.dispose()
-        from locales import Translator
-
-        print(Translator()("cli.exported", count=count, path=file))
+        print(_t("cli.exported", count=count, path=file))
 
     _run(work())
 
 
-@requests_app.command("export")
+@requests_app.command("export", help=_h("requests_export"))
 def requests_export(
-    unit: Annotated[str, typer.Option("--unit", help="unit code: requests of its subtree")],
-    date_from: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD or DD/MM/YYYY")],
-    date_to: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD or DD/MM/YYYY")],
-    fmt: Annotated[str, typer.Option("--format", help="xlsx or csv")] = "xlsx",
-    out: Annotated[Path | None, typer.Option("--out", help="file to write (default requests-UNIT-FROM-TO.FORMAT)")]
-    = None,
+    unit: Annotated[str, typer.Option("--unit", help=_h("requests_unit"), show_default=False)],
+    date_from: Annotated[str, typer.Option("--from", help=_h("requests_from"), show_default=False)],
+    date_to: Annotated[str, typer.Option("--to", help=_h("requests_to"), show_default=False)],
+    fmt: Annotated[str, typer.Option("--format", help=_h("requests_format"))] = "xlsx",
+    out: Annotated[Path | None, typer.Option("--out", help=_h("requests_out"), show_default=False)] = None,
 ) -> None:
-    """Export hardship requests (with their history) for the union's records."""
+    from services.roster import parse_date
+
+    start, end = parse_date(date_from), parse_date(date_to)
+    if isinstance(start, str) or isinstance(end, str) or fmt not in ("xlsx", "csv"):
+        _fail(_t("cli.bad_export_args"))
+    if start > end:
+        _fail(_t("cli_help.period_reversed", start=date_from, end=date_to))
     settings = _settings()
 
     async def work() -> None:
         from datetime import UTC, datetime
         from zoneinfo import ZoneInfo
 
-        from locales import Translator
         from services.hardship import ExportRefused, HardshipService
-        from services.roster import parse_date
 
-        t = Translator()
-        start, end = parse_date(date_from), parse_date(date_to)
-        if isinstance(start, str) or isinstance(end, str) or fmt not in ("xlsx", "csv"):
-            _fail(t("cli.bad_export_args"))
         path = out or Path(f"requests-{unit}-{start:%Y%m%d}-{end:%Y%m%d}.{fmt}")
-        db = await _open_db(settings)
-        try:  # the union's days and times, not the server's
-            service = HardshipService(db, t, lambda: datetime.now(UTC), ZoneInfo(settings.timezone))
+        async with database(settings, demo=True) as db:  # the union's days and times, not the server's
+            service = HardshipService(db, _t, lambda: datetime.now(UTC), ZoneInfo(settings.timezone))
             try:
                 count = await service.export(unit, start, end, path)
             except ExportRefused as exc:
                 _fail(str(exc))
-        finally:
-            await db.dispose()
-        print(t("hardship.export.written", count=count, path=path))
+        print(_t("hardship.export.written", count=count, path=path))
 
     _run(work())
+
+
+app.add_typer(audit_app(_t), name="audit")
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ async def whole_bot(settings: Settings, dev: Path) -> dict:
     the intent report for an intent-labelled set, the per-class per-variant report for a fact set."""
     items = _read_dev(dev)
     with tempfile.TemporaryDirectory(prefix="unionbot-eval-") as scratch:
-        eval_settings = settings.model_copy(update={
+        eval_settings = settings.replace(**{
             "database_url": f"sqlite+aiosqlite:///{Path(scratch) / 'eval.db'}",
             "autoload_knowledge": True, "log_unanswered": False})
         application = await build_app(eval_settings)

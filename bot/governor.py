@@ -266,10 +266,11 @@ class Lane:
 def build_governor(settings, channel: str, token: str, rate: float) -> SendGovernor:
     """The governor of one bot token: shared through Redis when ``UNIONBOT_REDIS_URL`` is set."""
     shared = None
-    if settings.redis_url:
+    if settings.delivery.redis_url:
         from redis.asyncio import Redis
 
-        shared = RedisWindow(Redis.from_url(settings.redis_url), token_key(channel, token), WindowLimiter(rate).limit)
+        shared = RedisWindow(Redis.from_url(settings.delivery.redis_url), token_key(channel, token),
+                             WindowLimiter(rate).limit)
     elif not settings.effective_database_url.startswith("sqlite"):
         log.warning("send governor %s: no UNIONBOT_REDIS_URL, so the send rate is this process's alone; with "
                     "several processes on one bot token set it", channel)

@@ -40,8 +40,8 @@ def default_workers(is_sqlite: bool) -> int:
 
 def build_intake(settings, db) -> Intake:
     """The process's intake from the settings (``intake_workers`` 0: sized to the database)."""
-    workers = settings.intake_workers or default_workers(db.is_sqlite)
-    return Intake(workers, settings.intake_capacity, FloodGuard(settings.flood_per_minute))
+    workers = settings.intake.workers or default_workers(db.is_sqlite)
+    return Intake(workers, settings.intake.capacity, FloodGuard(settings.intake.flood_per_minute))
 
 
 class FloodGuard:

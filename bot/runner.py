@@ -113,9 +113,7 @@ class Server:
         self.governors: dict[str, SendGovernor] = {}  # channel -> its bot token's send budget (bot/governor.py)
 
     async def start(self) -> None:
-        s = self.settings
-        if (error := s.webhook_error()) is not None:
-            raise SystemExit(error)
+        s = self.settings  # validated when built (bot/settings.py): a webhook has its URL and secret
         needs_web = False
         webhooks = []  # (register, task name): registered with the platform once the server listens
         messengers = self._messengers()
@@ -125,7 +123,7 @@ class Server:
             channel = self._channel(m)
             self.channels.append(channel)
             if m.mode == "webhook":
-                channel.webhook_app(m.webhook_path, m.webhook_secret, self.web_app, lease=s.webhook_lease_seconds)
+                channel.webhook_app(m.webhook_path, m.webhook_secret, self.web_app, lease=s.web.webhook_lease_seconds)
                 # getMe may fail at start (Zalo): the webhook answers 503 (the platform retries) until the bot id
                 # is known
                 webhooks.append((lambda c=channel, m=m: self._webhook(c, m), f"{m.spec.name}-webhook"))
@@ -138,10 +136,10 @@ class Server:
         from services.knowledge import KnowledgeWatcher, apply_to_core
 
         self.knowledge_watcher = KnowledgeWatcher(self.app.db, lambda entries: apply_to_core(self.app.core, entries),
-                                                  s.knowledge_poll_seconds)
+                                                  s.knowledge.poll_seconds)
         await self.knowledge_watcher.check()
         self._task(self.knowledge_watcher.run(), "knowledge-watch")
-        if s.web_base_url:  # the union office web console (web/), with polling too
+        if s.web.base_url:  # the union office web console (web/), with polling too
             from web.app import mount_console
 
             self.console = mount_console(self.web_app, self.app, self.knowledge_watcher)
@@ -149,10 +147,10 @@ class Server:
         if needs_web:
             self.web_runner = web.AppRunner(self.web_app, access_log=None)
             await self.web_runner.setup()
-            site = web.TCPSite(self.web_runner, s.web_host, s.web_port)
+            site = web.TCPSite(self.web_runner, s.web.host, s.web.port)
             await site.start()
             self.port = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked
-            log.info("webhook server listening on %s:%s", s.web_host, self.port)
+            log.info("webhook server listening on %s:%s", s.web.host, self.port)
         for register, name in webhooks:  # in the background: a failure stops that messenger, not the others
             self._task(register(), name)
         if not self._registrations:
@@ -162,7 +160,7 @@ class Server:
 
             core = self.app.core
             self.scheduler = Scheduler(core.broadcasts.service, lambda: core.knowledge,
-                                       progress_every=self.settings.progress_interval)
+                                       progress_every=self.settings.delivery.progress_interval)
             self._task(self.scheduler.run(), "scheduler")
 
     def _registered_one(self) -> None:
@@ -174,16 +172,16 @@ class Server:
         """The messengers whose tokens are set, with what running them takes from the settings."""
         s = self.settings
         found = []
-        if s.telegram_token is not None:
-            found.append(Messenger(TELEGRAM, s.telegram_token.get_secret_value(), s.telegram_mode,
-                                   s.delivery_rate_telegram, s.telegram_webhook_path,
-                                   s.telegram_webhook_secret.get_secret_value() if s.telegram_webhook_secret else "",
-                                   s.telegram_webhook_url))
-        if s.zalo_token is not None:
-            found.append(Messenger(ZALO, s.zalo_token.get_secret_value(), s.zalo_mode, s.delivery_rate_zalo,
-                                   s.zalo_webhook_path,
-                                   s.zalo_webhook_secret.get_secret_value() if s.zalo_webhook_secret else "",
-                                   s.zalo_webhook_url))
+        if s.telegram.token is not None:
+            found.append(Messenger(TELEGRAM, s.telegram.token.get_secret_value(), s.telegram.mode,
+                                   s.delivery.rate_telegram, s.telegram.webhook_path,
+                                   s.telegram.webhook_secret.get_secret_value() if s.telegram.webhook_secret else "",
+                                   s.telegram.webhook_url))
+        if s.zalo.token is not None:
+            found.append(Messenger(ZALO, s.zalo.token.get_secret_value(), s.zalo.mode, s.delivery.rate_zalo,
+                                   s.zalo.webhook_path,
+                                   s.zalo.webhook_secret.get_secret_value() if s.zalo.webhook_secret else "",
+                                   s.zalo.webhook_url))
         return found
 
     def _channel(self, m: Messenger):
@@ -192,12 +190,12 @@ class Server:
         if m.spec is TELEGRAM:
             from bot.channels.telegram import TelegramChannel
 
-            return TelegramChannel(app.core, app.db, app.translator, m.token, api_url=s.telegram_api_url,
+            return TelegramChannel(app.core, app.db, app.translator, m.token, api_url=s.telegram.api_url,
                                    durable_dedupe=m.mode == "webhook", intake=self.intake,
-                                   governor=self.governors[m.spec.name], reply_max_wait=s.reply_max_wait)
+                                   governor=self.governors[m.spec.name], reply_max_wait=s.delivery.reply_max_wait)
         from bot.channels.zalo import ZaloChannel
 
-        return ZaloChannel(app.core, app.db, app.translator, m.token, api_url=s.zalo_api_url,
+        return ZaloChannel(app.core, app.db, app.translator, m.token, api_url=s.zalo.api_url,
                            durable_dedupe=m.mode == "webhook", intake=self.intake)
 
     def _start_delivery(self, m: Messenger, channel) -> None:
@@ -211,13 +209,13 @@ class Server:
         left behind."""
         await channel.set_webhook(m.webhook_url, m.webhook_secret)
         self._registered_one()
-        await channel.run_stored(self.settings.webhook_lease_seconds)
+        await channel.run_stored(self.settings.web.webhook_lease_seconds)
 
     def _worker(self, sender, bot_id: str, channel: str, rate: float):
         from bot.workers.delivery import DeliveryWorker
 
         worker = DeliveryWorker(self.app.db, sender, bot_id=bot_id, channel=channel, rate_per_second=rate,
-                                per_chat_interval=self.settings.delivery_per_chat_interval,
+                                per_chat_interval=self.settings.delivery.per_chat_interval,
                                 governor=self.governors.get(channel))
         self.workers.append(worker)
         return worker
@@ -226,16 +224,16 @@ class Server:
         """The outbox worker of the Telegram bot (its own Bot session, without the retry middleware)."""
         from bot.channels.telegram import CHANNEL, TelegramSender
 
-        sender = TelegramSender(token, self.settings.telegram_api_url)
+        sender = TelegramSender(token, self.settings.telegram.api_url)
         self.senders.append(sender)
-        worker = self._worker(sender, bot_id, CHANNEL, self.settings.delivery_rate_telegram)
+        worker = self._worker(sender, bot_id, CHANNEL, self.settings.delivery.rate_telegram)
         self._task(worker.run(), "telegram-delivery")
 
     def _start_zalo_delivery(self, token: str) -> None:
         """The outbox worker of the Zalo bot; its bot id comes from getMe, as the channel's does."""
         from bot.channels.zalo import CHANNEL, ZaloSender
 
-        sender = ZaloSender(token, self.settings.zalo_api_url, translator=self.app.translator)
+        sender = ZaloSender(token, self.settings.zalo.api_url, translator=self.app.translator)
         self.senders.append(sender)
         sender = ChoicesNoted(sender, self.app.core, CHANNEL)
 
@@ -249,7 +247,7 @@ class Server:
                     log.warning("zalo delivery: getMe failed (%s); retrying in %.0fs", exc, delay)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 60.0)
-            await self._worker(sender, bot_id, CHANNEL, self.settings.delivery_rate_zalo).run()
+            await self._worker(sender, bot_id, CHANNEL, self.settings.delivery.rate_zalo).run()
 
         self._task(run(), "zalo-delivery")
 
@@ -333,7 +331,7 @@ async def build_when_reachable(settings: Settings, stop: asyncio.Event, *, first
     delay = first_delay
     while True:
         try:
-            return await build_app(settings)
+            return await build_app(settings, run_migrations=False)  # `unionbot db upgrade` migrates
         except Exception as exc:
             if not _unreachable(exc):
                 raise
@@ -368,9 +366,7 @@ async def watch_sqlite_file(db, stop: asyncio.Event, every: float = 2.0) -> None
 
 
 async def serve(settings: Settings) -> None:
-    if (error := settings.webhook_error()) is not None:
-        raise SystemExit(error)  # one line on stderr, exit code 1, before anything starts
-    if settings.telegram_token is None and settings.zalo_token is None:
+    if settings.telegram.token is None and settings.zalo.token is None:
         from bot.channels.console import run_console
 
         await run_console(settings)

@@ -8,11 +8,13 @@ from pathlib import Path
 import yaml
 
 DATA_DIR = Path(__file__).with_name("data")
+#: libyaml when present: ten times faster than the pure-Python parser at every start
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_abbreviations(path: Path | None = None) -> dict[str, str]:
     path = path or DATA_DIR / "abbreviations.yaml"
-    table = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    table = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
     if not isinstance(table, dict):
         raise ValueError(f"{path}: expected a mapping of abbreviation: expansion")
     return {str(k): str(v) for k, v in table.items()}

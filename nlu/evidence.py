@@ -22,15 +22,19 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import bm25s
 import numpy as np
 import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from nlu.data import YAML_LOADER
 from nlu.normalize import Normalizer, clean, fold, is_syllable, normalize_tones
 from nlu.normalize import tokens as word_tokens
+
+if TYPE_CHECKING:
+    import bm25s
 
 DATA_FILE = Path(__file__).with_name("data") / "evidence.yaml"
 
@@ -101,7 +105,7 @@ class Language:
 
     @classmethod
     def load(cls, path: Path = DATA_FILE) -> Language:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
         cues = {kind: tuple(tuple(fold(p).split()) for p in data["cues"][kind]) for kind in KINDS}
         return cls(
             cues=cues,
@@ -347,11 +351,11 @@ class EvidenceIndex:
         self._known = frozenset(self._choices)
         self._phrase_bigrams = {(a, b) for phrases in self.lang.cues.values() for p in phrases
                                 for a, b in zip(p, p[1:], strict=False)}
+        # the BM25 ranking (bm25s) is built at the first search: a process that answers no question (the
+        # CLI's other commands, a webhook worker before its first message) does not pay for it
+        self._corpus: list[list[str]] | None = corpus or None
         self._bm25: bm25s.BM25 | None = None
-        if corpus:
-            self._bm25 = bm25s.BM25()
-            self._bm25.index(corpus, show_progress=False)
-            self._bm25_vocab = self._bm25.vocab_dict
+        self._bm25_vocab: dict[str, int] = {}
         self.correct_word = lru_cache(maxsize=50_000)(self._candidates)
         self._idf_cache: dict[str, float] = {}
         self._entry_rows: dict[str, list[int]] | None = None
@@ -645,11 +649,24 @@ class EvidenceIndex:
                 got += 0.6 * w
         return got / total if total else 1.0
 
+    def _ranker(self) -> bm25s.BM25 | None:
+        """BM25 over the sentences (and their bigrams), built once; None without sentences. bm25s (and the scipy
+        it imports) loads here, at the first question, not at start."""
+        if self._bm25 is None and self._corpus:
+            import bm25s
+
+            self._bm25 = bm25s.BM25()
+            self._bm25.index(self._corpus, show_progress=False)
+            self._bm25_vocab = self._bm25.vocab_dict
+            self._corpus = None
+        return self._bm25
+
     def search(self, q: Question) -> Finding:
         missing = self.unknown(q)
         if missing:
             return Finding("unknown", q, missing=missing)
-        if self._bm25 is None:
+        ranker = self._ranker()
+        if ranker is None:
             return Finding("weak", q)
         words = [x for t in q.terms for x in self._expand(t)]
         words += [t for t in q.tokens if t not in self.lang.stopwords or t in self.lang.cue_words]
@@ -659,7 +676,7 @@ class EvidenceIndex:
         query = [t for t in query if t in self._bm25_vocab]
         if not query and not q.constrained:
             return Finding("weak", q)
-        scores = self._bm25.get_scores(query) if query else np.zeros(len(self.records))
+        scores = ranker.get_scores(query) if query else np.zeros(len(self.records))
         if q.constrained or q.compounds:  # the best-ranked sentences satisfying the constraints
             allowed: np.ndarray | None = None
             keys = [("place", v) for v in q.places] + [("cluster", v) for v in q.clusters]

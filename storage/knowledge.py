@@ -204,7 +204,7 @@ def load_directory(directory: Path) -> list[Entry]:
         raise KnowledgeError([f"{directory}: no *.yaml knowledge files found"])
     for path in files:
         try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+            document = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             errors.append(f"{path.name}: not valid YAML: {exc}")
             continue

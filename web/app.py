@@ -35,10 +35,10 @@ class Console:
     def __init__(self, app, watcher: KnowledgeWatcher | None) -> None:
         settings = app.settings
         self.app = app
-        self.secure = settings.web_base_url.startswith("https://")
-        base = URL(settings.web_base_url or "http://localhost")
+        self.secure = settings.web.base_url.startswith("https://")
+        base = URL(settings.web.base_url or "http://localhost")
         self.origin = f"{base.scheme}://{base.host}" + (f":{base.port}" if base.explicit_port else "")
-        self.access = WebAccess(app.db, idle=timedelta(minutes=settings.web_session_minutes), clock=app.core.clock)
+        self.access = WebAccess(app.db, idle=timedelta(minutes=settings.web.session_minutes), clock=app.core.clock)
         self.knowledge = KnowledgeService(app.db, clock=app.core.clock,
                                           on_change=watcher.check if watcher is not None else None)
         self.t = Translator(LOCALES_DIR / "web")
@@ -292,14 +292,14 @@ async def serve_beside(app):
 
     settings = app.settings
     watcher = KnowledgeWatcher(app.db, lambda entries: apply_to_core(app.core, entries),
-                               settings.knowledge_poll_seconds)
+                               settings.knowledge.poll_seconds)
     await watcher.check()
     task = asyncio.create_task(watcher.run(), name="knowledge-watch")
     web_app = web.Application(client_max_size=1024 * 1024)
     mount_console(web_app, app, watcher)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+    await web.TCPSite(runner, settings.web.host, settings.web.port).start()
 
     async def stop() -> None:
         watcher.stop()

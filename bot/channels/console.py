@@ -116,14 +116,14 @@ async def sign_in(app: App, user: str, who: str) -> str:
 
 
 async def run_console(settings: Settings, as_who: str | None = None) -> None:
-    app = await build_app(settings)
+    app = await build_app(settings, run_migrations=False)  # checks the schema; `unionbot db upgrade` migrates
     t = app.translator
     # acting as a member: a console account of their own (sessions of two members do not share one chat)
     acting_as = as_who.strip().upper() if as_who and not looks_like_code(as_who) else None
     user = f"console-{acting_as}" if acting_as else f"console-{getpass.getuser()}"
     watcher = None
     stop_web = None
-    if settings.web_base_url:  # the web console (web/) beside the chat
+    if settings.web.base_url:  # the web console (web/) beside the chat
         from web.app import serve_beside
 
         stop_web = await serve_beside(app)

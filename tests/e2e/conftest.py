@@ -28,7 +28,7 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def running_bot(settings, clock, **overrides):
-    app = await build_app(settings.model_copy(update=overrides), clock=clock)
+    app = await build_app(settings.replace(**overrides), clock=clock)
     server = Server(app)
     try:
         await server.start()

@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from tests.e2e.conftest import TELEGRAM_TOKEN, WEBHOOK_SECRET, ZALO_TOKEN, free_port
-from tests.e2e.test_webhook_integrity import bot_env, wait_for
+from tests.e2e.test_webhook_integrity import bot_env, upgraded, wait_for
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.zalo_server import FakeZalo
 
@@ -190,6 +190,7 @@ async def test_sqlite_unreachable_at_start_is_retried_and_the_bot_serves_when_it
 
 async def test_postgresql_down_at_start_is_retried_and_the_bot_serves_when_it_is_back(tmp_path, model_cache,
                                                                                       pg_database_url):
+    await upgraded(pg_database_url)
     await database_down_at_start(tmp_path, model_cache, pg_database_url)
 
 

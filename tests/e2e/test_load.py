@@ -181,7 +181,7 @@ async def test_a_flooding_member_is_slowed_and_another_member_is_served_meanwhil
     telegram.inject({"message": telegram.new_user_message(other, other.chat, text="sữa hà lan giảm bao nhiêu")})
     await until(lambda: other.replies, 60, "the other member's reply")
     await telegram.wait_idle(timeout=60, quiet=0.5)
-    allowance = telegram.app.settings.flood_per_minute
+    allowance = telegram.app.settings.intake.flood_per_minute
     texts = [m["text"] for m in flooder.replies]
     notes = [t for t in texts if "gửi tin nhắn hơi nhanh" in t]
     assert len(notes) == 1, texts[-3:]

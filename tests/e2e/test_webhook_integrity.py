@@ -177,7 +177,7 @@ async def test_zalo_webhook_answers_503_until_getme_works(settings, clock):
     async with FakeZalo.running(token=ZALO_TOKEN) as zalo:
         zalo.fail("getMe", 500, times=None)  # the platform is failing when the bot starts
         port = free_port()
-        app = await build_app(settings.model_copy(update=webhook_overrides(None, zalo, port)), clock=clock)
+        app = await build_app(settings.replace(**webhook_overrides(None, zalo, port)), clock=clock)
         server = Server(app)
         try:
             await server.start()
@@ -208,7 +208,20 @@ async def test_a_webhook_update_survives_a_kill_right_after_the_200(tmp_path, mo
 
 async def test_a_webhook_update_survives_a_kill_right_after_the_200_on_postgresql(tmp_path, model_cache,
                                                                                   pg_database_url):
+    await upgraded(pg_database_url)
     await killed_after_the_200(tmp_path, model_cache, pg_database_url)
+
+
+async def upgraded(url: str) -> None:
+    """What `unionbot db upgrade` (scripts/run.sh) does before a bot starts on PostgreSQL."""
+    from storage import migrate
+    from storage.db import Database
+
+    db = Database(url)
+    try:
+        await migrate.upgrade(db)
+    finally:
+        await db.dispose()
 
 
 async def killed_after_the_200(tmp_path: Path, model_cache: Path, database_url: str | None) -> None:

@@ -129,7 +129,7 @@ async def test_polling_backs_off_on_429_and_stops_on_401(settings, clock, caplog
 
 async def test_polling_refuses_to_start_while_a_webhook_is_set(settings, clock):
     async with FakeZalo.running(token=ZALO_TOKEN) as fake:
-        app = await build_app(settings.model_copy(update={"zalo_token": SecretStr(ZALO_TOKEN)}), clock=clock)
+        app = await build_app(settings.replace(zalo_token=SecretStr(ZALO_TOKEN)), clock=clock)
         channel = ZaloChannel(app.core, app.db, app.translator, ZALO_TOKEN, api_url=fake.base_url)
         try:
             await channel.client.set_webhook("https://example.invalid/zalo", WEBHOOK_SECRET)

@@ -118,6 +118,7 @@ def test_members_import_reports_errors_imports_nothing_then_skips_invalid(run, t
     assert "Dòng 3, cột “Số điện thoại”: số điện thoại không hợp lệ (12345)" in result.stderr
     assert "Đã thêm" not in result.stdout + result.stderr  # refused: no counts that read like an import
     assert "Chưa nhập đoàn viên nào: tệp có 1 dòng lỗi" in result.stderr and "--skip-invalid" in result.stderr
+    assert result.stdout == ""  # nothing on stdout beside a refused file
     result = run("members", "import", str(path), "--unit", "NTL-FECON", "--skip-invalid")
     assert "Đã thêm 1 đoàn viên, cập nhật 0, bỏ qua 1 dòng có lỗi." in result.stdout
     again = run("members", "import", str(path), "--unit", "NTL-FECON", "--skip-invalid")
@@ -241,3 +242,97 @@ def test_audit_export_lists_views_of_requests_without_personal_details(run, tmp_
     assert bad.returncode == 1 and "YYYY-MM-DD" in bad.stderr
     unknown = run("audit", "export", "--unit", "KHONG-CO", "--out", "x.csv", check=False)
     assert unknown.returncode == 1 and "KHONG-CO" in unknown.stderr
+
+
+# ----- help, settings, clear exits ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["--help"], ["ask", "--help"], ["members", "import", "--help"],
+                                  ["requests", "export", "--help"], ["audit", "export", "--help"]])
+def test_help_is_vietnamese_without_type_noise(run, args):
+    out = run(*args).stdout
+    assert "<bool>" not in out and "╭" not in out
+    assert re.search(r"[ảạắấẩẫậđếềểễệỉịỏọốồổỗộớờởỡợủụứừửữựỳỷỹ]", out), out
+
+
+@pytest.mark.parametrize(("variable", "value", "expected"), [
+    ("UNIONBOT_TELEGRAM_MODE", "webhok", "'polling' or 'webhook'"),
+    ("UNIONBOT_ZALO_MODE", "Polling", "'polling' or 'webhook'"),
+    ("UNIONBOT_WEB_PORT", "tám nghìn", "integer"),
+    ("UNIONBOT_FLOOD_PER_MINUTE", "0", "greater than or equal to 1"),
+    ("UNIONBOT_TIMEZONE", "Asia/Hanoi", "Asia/Ho_Chi_Minh"),
+    ("UNIONBOT_LOG_LEVEL", "LOUD", "'DEBUG'"),
+])
+@pytest.mark.parametrize("command", [["run"], ["ask", "xin chào"]])
+def test_a_wrong_setting_is_one_line_naming_the_variable(tmp_path, model_cache, variable, value, expected, command):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")}
+    env.update(UNIONBOT_DATA_DIR=str(tmp_path / "data"), UNIONBOT_CACHE_DIR=str(model_cache), **{variable: value})
+    result = subprocess.run([sys.executable, "-m", "bot", *command], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=120)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, lines
+    assert lines[0].startswith("Cấu hình sai") and variable in lines[0] and expected in lines[0]
+    assert not (tmp_path / "data").exists()  # nothing started
+
+
+def test_a_webhook_setting_typo_does_not_silently_mean_polling(tmp_path):
+    from bot.settings import Settings, SettingsError
+
+    with pytest.raises(SettingsError, match="UNIONBOT_TELEGRAM_MODE"):
+        Settings(_env_file=None, telegram_token="1:x", telegram_mode="web-hook")
+    with pytest.raises(SettingsError, match="UNIONBOT_ZALO_WEBHOOK_URL"):
+        Settings(_env_file=None).replace(zalo_token="z", zalo_mode="webhook", zalo_webhook_secret="s" * 20)
+    settings = Settings(_env_file=None, telegram_token="1:x", telegram_mode="webhook",
+                        telegram_webhook_url="https://bot.example.org/t", telegram_webhook_secret="a" * 32)
+    assert (settings.telegram.mode, settings.web.port) == ("webhook", 8080)
+
+
+def test_the_default_database_is_the_same_from_any_folder(tmp_path, monkeypatch):
+    from bot import settings as module
+
+    monkeypatch.delenv("UNIONBOT_DATA_DIR", raising=False)
+    seen = set()
+    for folder in (tmp_path, ROOT / "docs", Path("/")):
+        monkeypatch.chdir(folder)
+        seen.add(module.Settings(_env_file=None).effective_database_url)
+    assert seen == {f"sqlite+aiosqlite:///{ROOT / 'var' / 'unionbot.db'}"}
+    monkeypatch.setattr(module, "PROJECT_ROOT", tmp_path / "site-packages")  # an installed copy: no checkout
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert module.Settings(_env_file=None).data_dir == tmp_path / "xdg" / "unionbot"
+
+
+def test_bad_input_is_one_vietnamese_line_and_a_non_zero_exit(run, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    cases = [
+        (["ask"], "câu hỏi"),
+        (["members", "import", str(tmp_path / "missing.xlsx"), "--unit", "NTL-FECON"], "Không thấy tệp"),
+        (["members", "codes", "--unit", "KHONG-CO"], "KHONG-CO"),
+        (["members", "export", str(tmp_path / "out.csv"), "--unit", "KHONG-CO"], "KHONG-CO"),
+        (["requests", "export", "--unit", "NTL-FECON", "--from", "2026-02-01", "--to", "2026-01-01"], "sau ngày"),
+        (["requests", "export", "--unit", "NTL-FECON", "--from", "hôm qua", "--to", "2026-01-01"], "YYYY-MM-DD"),
+        (["requests", "export", "--unit", "KHONG-CO", "--from", "2026-01-01", "--to", "2026-02-01"], "KHONG-CO"),
+        (["audit", "export", "--unit", "NTL-FECON", "--out", str(tmp_path / "a.txt")], ".csv"),
+        (["kb", "load", str(tmp_path / "no-such-folder")], "Không thấy thư mục"),
+        (["eval", "--train", str(tmp_path)], "--train"),
+        (["eval", "--dev", str(tmp_path / "missing.jsonl")], "Không thấy tệp"),
+    ]
+    log_record = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (INFO|DEBUG) ")  # e.g. the demo roster loaded
+    for args, expected in cases:
+        result = run(*args, check=False)
+        lines = [line for line in result.stderr.strip().splitlines() if not log_record.match(line)]
+        assert result.returncode == 1, (args, result.stderr)
+        assert len(lines) == 1 and expected in lines[0] and "Traceback" not in result.stderr, (args, lines)
+    assert not list(tmp_path.glob("requests-*"))  # nothing exported for a reversed period
+
+
+def test_a_database_folder_that_cannot_be_made_is_one_line(tmp_path, model_cache):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")}
+    env.update(UNIONBOT_DATA_DIR=str(blocker / "data"), UNIONBOT_CACHE_DIR=str(model_cache))
+    result = subprocess.run([sys.executable, "-m", "bot", "unanswered"], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=120)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1 and "UNIONBOT_DATA_DIR" in lines[0], lines

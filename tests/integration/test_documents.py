@@ -395,7 +395,7 @@ def test_seed_articles_titles_and_dates():
 
 @needs_seeds
 async def test_the_app_ingests_the_seed_articles_at_first_start_and_exposes_the_passages(settings):
-    settings = settings.model_copy(update={"documents_dir": SEEDS})
+    settings = settings.replace(documents_dir=SEEDS)
     application = await build_app(settings)
     try:
         assert application.passages and application.core.passages == application.passages
@@ -415,12 +415,12 @@ async def test_no_documents_without_demo_data_or_without_the_folder(settings, tm
     folder.mkdir()
     (folder / "a.txt").write_text(ARTICLE, encoding="utf-8")
     for update in ({"documents_dir": folder, "demo_data": False}, {"documents_dir": None}):
-        application = await build_app(settings.model_copy(update=update))
+        application = await build_app(settings.replace(**update))
         try:
             assert application.passages == [] and application.core.passages == []
         finally:
             await application.close()
-    application = await build_app(settings.model_copy(update={"documents_dir": folder}))
+    application = await build_app(settings.replace(documents_dir=folder))
     try:
         assert [p.text for p in application.passages][:1] == [
             "(LĐTĐ) Sáng nay (12/1), LĐLĐ quận Thanh Xuân trao 1.500 suất quà cho đoàn viên."]
@@ -538,13 +538,13 @@ def test_documents_dir_setting(settings, monkeypatch, tmp_path):
     from bot.settings import PROJECT_ROOT, Settings
 
     seeds = PROJECT_ROOT.parent / "shared" / "seeds"
-    assert Settings(_env_file=None).documents_dir == (seeds if seeds.is_dir() else None)
+    assert Settings(_env_file=None).documents.dir == (seeds if seeds.is_dir() else None)
     monkeypatch.setenv("UNIONBOT_DOCUMENTS_DIR", "")
-    assert Settings(_env_file=None).documents_dir is None
+    assert Settings(_env_file=None).documents.dir is None
     monkeypatch.setenv("UNIONBOT_DOCUMENTS_DIR", str(tmp_path))
     monkeypatch.setenv("UNIONBOT_DOCUMENT_MAX_MB", "1.5")
     configured = Settings(_env_file=None)
-    assert (configured.documents_dir, configured.document_max_bytes) == (tmp_path, 1536 * 1024)
+    assert (configured.documents.dir, configured.documents.max_bytes) == (tmp_path, 1536 * 1024)
 
 
 def test_cli_kb_documents_and_remove(tmp_path, model_cache):

@@ -20,7 +20,7 @@ PHONES = ("0900000103", "0900000104", "0900000101")
 
 @pytest_asyncio.fixture
 async def app(app_database, settings, clock):  # noqa: F811
-    application = await build_app(settings.model_copy(update={"database_url": app_database}), clock=clock)
+    application = await build_app(settings.replace(database_url=app_database), clock=clock)
     yield application
     await application.close()
 

@@ -54,7 +54,7 @@ def app_database(request) -> str:
 
 @pytest_asyncio.fixture
 async def app(app_database, settings, clock):
-    application = await build_app(settings.model_copy(update={"database_url": app_database}), clock=clock)
+    application = await build_app(settings.replace(database_url=app_database), clock=clock)
     yield application
     await application.close()
 

@@ -31,7 +31,7 @@ def app_database(request) -> str:
 
 @pytest_asyncio.fixture
 async def app(app_database, settings, clock):
-    application = await build_app(settings.model_copy(update={"database_url": app_database}), clock=clock)
+    application = await build_app(settings.replace(database_url=app_database), clock=clock)
     yield application
     await application.close()
 
@@ -218,8 +218,8 @@ async def test_the_same_code_sent_twice_at_once_links_once_without_an_error(app)
 # ----- two webhook workers on one PostgreSQL database -----------------------------------------------------
 @pytest_asyncio.fixture
 async def two_workers(pg_database_url, settings, clock):
-    first = await build_app(settings.model_copy(update={"database_url": pg_database_url}), clock=clock)
-    second = await build_app(settings.model_copy(update={"database_url": pg_database_url}), clock=clock)
+    first = await build_app(settings.replace(database_url=pg_database_url), clock=clock)
+    second = await build_app(settings.replace(database_url=pg_database_url), clock=clock)
     yield first, second
     await second.close()
     await first.close()

@@ -12,7 +12,7 @@ from storage import migrate
 from storage.db import Database
 from storage.knowledge import KINDS, KnowledgeError, KnowledgeRepository, load_directory
 
-DEMO = Settings(_env_file=None).knowledge_dir
+DEMO = Settings(_env_file=None).knowledge.dir
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
 GOOD_ENTRY = {
@@ -100,14 +100,14 @@ async def test_load_is_idempotent_and_a_bad_file_changes_nothing(database_url, t
         shutil.copytree(DEMO, broken)
         write(broken, "zz-bad.yaml", [{**GOOD_ENTRY, "as_of": "not a date"}])
         with pytest.raises(KnowledgeError):
-            await load_knowledge_files(db, settings.model_copy(update={"knowledge_dir": broken}))
+            await load_knowledge_files(db, settings.replace(knowledge_dir=broken))
         async with db.sessions() as session:
             assert [e.model_dump() for e in await KnowledgeRepository(session).all()] == before
 
         # a removed entry disappears on the next load; nothing is duplicated
         smaller = tmp_path / "smaller"
         write(smaller, "only.yaml", [GOOD_ENTRY])
-        assert await load_knowledge_files(db, settings.model_copy(update={"knowledge_dir": smaller})) == 1
+        assert await load_knowledge_files(db, settings.replace(knowledge_dir=smaller)) == 1
         async with db.sessions() as session:
             assert [e.id for e in await KnowledgeRepository(session).all()] == ["test-entry"]
     finally:

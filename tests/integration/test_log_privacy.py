@@ -46,7 +46,7 @@ def debug_log():
 
 @pytest_asyncio.fixture
 async def app(app_database, settings, clock, debug_log):
-    application = await build_app(settings.model_copy(update={"database_url": app_database}), clock=clock)
+    application = await build_app(settings.replace(database_url=app_database), clock=clock)
     yield application
     await application.close()
 

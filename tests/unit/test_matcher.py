@@ -10,7 +10,7 @@ from storage.knowledge import Entry, load_directory
 
 @pytest.fixture(scope="module")
 def entries():
-    return load_directory(Settings(_env_file=None).knowledge_dir)
+    return load_directory(Settings(_env_file=None).knowledge.dir)
 
 
 @pytest.fixture(scope="module")

@@ -91,7 +91,7 @@ BASE_URL = "http://console.test"
 @pytest.fixture
 def settings(settings):
     """The console on: ``/web`` in chat sends links under this address."""
-    return settings.model_copy(update={"web_base_url": BASE_URL})
+    return settings.replace(web_base_url=BASE_URL)
 
 
 @pytest_asyncio.fixture

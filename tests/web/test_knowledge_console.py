@@ -109,7 +109,7 @@ async def test_a_change_by_another_process_is_picked_up(console, app, member):
 
 @pytest.mark.skipif(not os.environ.get("UNIONBOT_TEST_DATABASE_URL"), reason="UNIONBOT_TEST_DATABASE_URL not set")
 async def test_two_workers_on_postgresql_answer_the_new_text_within_seconds(settings, clock, pg_database_url):
-    shared = settings.model_copy(update={"database_url": pg_database_url})
+    shared = settings.replace(database_url=pg_database_url)
     first = await build_app(shared, clock=clock)
     second = await build_app(shared, clock=clock)
     watchers = [KnowledgeWatcher(a.db, lambda entries, a=a: apply_to_core(a.core, entries), every=0.5)
