@@ -18,6 +18,7 @@ from bot.app import App, build_app
 from bot.governor import SendGovernor, build_governor
 from bot.intake import build_intake
 from bot.settings import Settings
+from storage.db import unreachable
 
 log = logging.getLogger(__name__)
 
@@ -284,13 +285,6 @@ class Server:
                 await governor.close()
 
 
-def _unreachable(exc: BaseException) -> bool:
-    """The database cannot be reached (down, starting, a network blip), as opposed to a mistake to report."""
-    from sqlalchemy.exc import InterfaceError, OperationalError
-
-    return isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError)
-
-
 async def build_when_reachable(settings: Settings, stop: asyncio.Event, *, first_delay: float = 1.0,
                                max_delay: float = 30.0) -> App | None:
     """``build_app``, retried while the database is unreachable (one log line per try); None if stopped meanwhile."""
@@ -299,7 +293,7 @@ async def build_when_reachable(settings: Settings, stop: asyncio.Event, *, first
         try:
             return await build_app(settings)
         except Exception as exc:
-            if not _unreachable(exc):
+            if not unreachable(exc):
                 raise
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
             log.warning("the database is unreachable at start (%s); retrying in %.0fs", reason, delay)

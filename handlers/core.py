@@ -31,7 +31,7 @@ from nlu.evidence import EvidenceIndex, Passage
 from nlu.matcher import Matcher
 from nlu.normalize import fold
 from storage.conversation import State, StateKey, StateStore
-from storage.db import Database
+from storage.db import Database, DatabaseUnavailable, unreachable
 from storage.documents import PassageInfo
 from storage.knowledge import KnowledgeBase
 from storage.membership import IdentityCache
@@ -106,6 +106,9 @@ class Core:
         self._flows = {LINK_FLOW: self.membership.on_state, FORM: self.hardship.on_form,
                        INFO: self.hardship.on_info, REVIEW: self.hardship.on_review_step,
                        BROADCAST_FLOW: self.broadcasts.on_step, DONE: self._on_done}
+        #: a channel that retries an update once the database is back (bot/intake.py) sets this: the core then
+        #: raises ``DatabaseUnavailable`` instead of apologising when the database cannot be reached
+        self.defer_when_unavailable = False
         self.set_knowledge(knowledge)
 
     def set_knowledge(self, knowledge: KnowledgeBase) -> None:
@@ -128,7 +131,9 @@ class Core:
         lang = self.t.language_for(incoming.language)
         try:
             outcome = await self._route(incoming, lang)
-        except Exception:
+        except Exception as exc:
+            if self.defer_when_unavailable and unreachable(exc):
+                raise DatabaseUnavailable(type(exc).__name__) from exc
             log.exception("handler failed: channel=%s chat=%s message=%s", incoming.channel,
                           incoming.chat_id, incoming.message_id)
             outcome = Outcome([Reply(self.t("bot.apology", lang))], "error", 0.0, True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,6 +46,27 @@ def quiet_driver_logs() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _NoStatementLog) for f in logger.filters):
             logger.addFilter(_NoStatementLog())
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached while handling an update (down, restarting, a network blip): the update
+    is worth handling again once it is back (bot/intake.py ``retry_while_unavailable``), not worth an apology."""
+
+
+def unreachable(exc: BaseException) -> bool:
+    """The database cannot be reached (down, starting, a dropped connection, the pool waited in vain), as opposed
+    to a mistake in a statement; ``DatabaseUnavailable`` too."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, OperationalError) and _MISTAKES.search(str(exc.orig)):  # SQLite says these as "operational"
+        return False
+    if isinstance(exc, DatabaseUnavailable | OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+_MISTAKES = re.compile(r"no such (table|column|function)|syntax error|has no column|already exists", re.I)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -50,7 +50,7 @@ from aiohttp import web
 
 from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers
 from bot.governor import SendGovernor
-from bot.intake import Intake
+from bot.intake import Intake, retry_while_unavailable
 from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
 from handlers.core import Core
 from handlers.text import split_text
@@ -216,6 +216,7 @@ class TelegramChannel:
                  durable_dedupe: bool = True, intake: Intake | None = None,
                  governor: SendGovernor | None = None, reply_max_wait: float = 300.0) -> None:
         self.core = core
+        core.defer_when_unavailable = True  # this channel retries the update (``answer``)
         self.t = translator
         self.updates = UpdateLog(db.sessions, durable=durable_dedupe)
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")))
@@ -333,7 +334,10 @@ class TelegramChannel:
         await self.answer(message.chat.id, incoming)
 
     async def answer(self, chat_id: int, incoming: Incoming) -> None:
-        for reply in await self.core.handle(incoming):
+        # a database outage costs the update a wait, not an apology: handled again once the database is back
+        replies = await retry_while_unavailable(lambda: self.core.handle(incoming),
+                                                f"telegram message {incoming.message_id}")
+        for reply in replies:
             await self.send(chat_id, reply)
 
     # ----- sending -----------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError
 
 from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers, field_names
-from bot.intake import Intake
+from bot.intake import Intake, retry_while_unavailable
 from bot.workers.delivery import Blocked, Pace, Permanent, RetryAfter, Transient, payload_reply
 from handlers.core import Core
 from handlers.text import split_text
@@ -263,6 +263,7 @@ class ZaloChannel:
                  api_url: str = "https://bot-api.zaloplatforms.com", durable_dedupe: bool = True,
                  intake: Intake | None = None) -> None:
         self.core = core
+        core.defer_when_unavailable = True  # this channel retries the update (``handle_event``)
         self.intake = intake
         self.t = translator
         self.client = ZaloClient(token, api_url)
@@ -318,7 +319,7 @@ class ZaloChannel:
             else:
                 with contextlib.suppress(ZaloError):
                     await self.client.send_chat_action(incoming.chat_id)
-                replies = await self.core.handle(incoming)
+                replies = await retry_while_unavailable(lambda: self.core.handle(incoming), f"zalo message {key}")
             for reply in replies:
                 await self.send(incoming.chat_id, reply)
         except Exception:

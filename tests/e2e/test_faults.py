@@ -268,3 +268,42 @@ async def test_postgresql_backends_terminated_mid_run_cost_no_reply(settings, cl
         assert killed >= 1
         await member.says("sữa hà lan", timeout=10)
         assert "30%" in member.last_reply and "Xin lỗi" not in member.last_reply
+
+
+async def test_postgresql_cut_mid_run_every_message_is_answered_once_it_is_back(settings, clock, pg_database_url):
+    """A network cut between the bot and PostgreSQL (a TCP proxy the test cuts for a few seconds): the members who
+    wrote during the cut are answered once the database is back, each once, none with an apology."""
+    from sqlalchemy.engine import make_url
+
+    from tests.e2e.conftest import running_bot
+    from tests.fakes.tcp_proxy import CuttableProxy
+
+    real = make_url(pg_database_url)
+    proxy = CuttableProxy(real.host or "127.0.0.1", real.port or 5432, free_port())
+    await proxy.start()
+    through_proxy = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    try:
+        async with (FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram,
+                    running_bot(settings, clock, telegram_token=SecretStr(TELEGRAM_TOKEN),
+                                telegram_api_url=telegram.base_url, database_url=through_proxy)):
+            first = telegram.user(406)
+            await first.says("gạo kim sáng")
+            assert "20%" in first.last_reply
+            await proxy.cut()
+            members = [telegram.user(410 + i) for i in range(6)]
+            for i, member in enumerate(members):  # sent during the cut: half of them before a pause, half after
+                telegram.inject({"message": telegram.new_user_message(member, member.chat, text="sữa hà lan")})
+                if i == len(members) // 2 - 1:
+                    await asyncio.sleep(1.5)
+            await asyncio.sleep(1.5)
+            assert not any(member.replies for member in members)  # nothing answered without the database
+            await proxy.restore()
+            await wait_for(lambda: all(member.replies for member in members), 60)
+            await telegram.wait_idle(timeout=10)
+            for member in members:
+                texts = [m["text"] for m in member.replies]
+                assert len(texts) == 1 and "30%" in texts[0], texts
+            await first.says("sữa hà lan")  # and the bot goes on as before
+            assert "30%" in first.last_reply
+    finally:
+        await proxy.stop()
