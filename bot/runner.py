@@ -133,7 +133,8 @@ class Server:
             self.governors[ZALO] = build_governor(s, ZALO, s.zalo_token.get_secret_value(), s.delivery_rate_zalo)
 
             zalo = ZaloChannel(self.app.core, self.app.db, self.app.translator, s.zalo_token.get_secret_value(),
-                               api_url=s.zalo_api_url, durable_dedupe=s.zalo_mode == "webhook", intake=self.intake)
+                               api_url=s.zalo_api_url, durable_dedupe=s.zalo_mode == "webhook", intake=self.intake,
+                               governor=self.governors[ZALO], reply_max_wait=s.reply_max_wait)
             self.channels.append(zalo)
             if s.zalo_mode == "webhook":
                 zsecret = s.zalo_webhook_secret.get_secret_value()
