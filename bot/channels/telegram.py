@@ -83,7 +83,9 @@ class RetryMiddleware(BaseRequestMiddleware):
     """
 
     def __init__(self, attempts: int = 5, base_delay: float = 0.5, max_retry_after: float = 60.0,
-                 governor: SendGovernor | None = None, max_wait: float = 300.0) -> None:
+                 governor: SendGovernor | None = None, max_wait: float = 300.0,
+                 on_rejected: Callable[[], None] | None = None) -> None:
+        self.on_rejected = on_rejected  # getUpdates answered 401 (the token was revoked while polling)
         self.attempts = attempts
         self.base_delay = base_delay
         self.max_retry_after = max_retry_after
@@ -111,6 +113,11 @@ class RetryMiddleware(BaseRequestMiddleware):
                     raise
                 log.warning("telegram %s: 429, retrying after %ss", type(method).__name__, exc.retry_after)
                 await asyncio.sleep(exc.retry_after)
+            except TelegramUnauthorizedError:
+                if self.on_rejected is not None and type(method).__name__ == "GetUpdates":
+                    self.on_rejected()  # polling stops; aiogram alone would retry a revoked token forever
+                    await asyncio.get_running_loop().create_future()
+                raise
             except (TelegramServerError, TelegramNetworkError) as exc:
                 if attempt >= self.attempts:
                     raise
@@ -220,7 +227,7 @@ class TelegramChannel:
         self.t = translator
         self.updates = UpdateLog(db.sessions, durable=durable_dedupe)
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")))
-        session.middleware(RetryMiddleware(governor=governor, max_wait=reply_max_wait))
+        session.middleware(RetryMiddleware(governor=governor, max_wait=reply_max_wait, on_rejected=self._rejected))
         self.bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=None))
         self.bot_id = bot_id or str(self.bot.id)
         self.username: str | None = None
@@ -232,6 +239,7 @@ class TelegramChannel:
         self.dispatcher.update.outer_middleware(self._dedupe)
         self._tasks: set[asyncio.Task] = set()
         self._stopping = asyncio.Event()
+        self._revoked: asyncio.Task | None = None  # stopping the polling of a revoked token
 
     # ----- parsing ---------------------------------------------------------------------------------
     def _router(self) -> Router:
@@ -381,6 +389,14 @@ class TelegramChannel:
             log.warning("telegram: deleteWebhook failed (%s); polling anyway", _short(exc))
         await self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False,
                                             polling_timeout=20, handle_as_tasks=self.intake is None)
+        if self._revoked is not None:
+            raise MessengerStopped("telegram: the bot token was rejected (401 Unauthorized) while polling; Telegram "
+                                   "stopped. Check UNIONBOT_TELEGRAM_TOKEN.")
+
+    def _rejected(self) -> None:
+        """getUpdates answered 401 mid-run: polling stops (``run_polling`` then raises ``MessengerStopped``)."""
+        if self._revoked is None and not self._stopping.is_set():
+            self._revoked = asyncio.create_task(self.dispatcher.stop_polling())
 
     async def stop(self) -> None:
         self._stopping.set()

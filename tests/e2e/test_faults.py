@@ -307,3 +307,39 @@ async def test_postgresql_cut_mid_run_every_message_is_answered_once_it_is_back(
             assert "30%" in first.last_reply
     finally:
         await proxy.stop()
+
+
+@pytest.mark.parametrize("messengers", ["telegram", "both"])
+async def test_a_token_revoked_while_polling_stops_telegram_with_one_line(tmp_path, model_cache, messengers):
+    """getUpdates answers 401 mid-run (the token was revoked in BotFather): Telegram stops with one clear line; alone,
+    the process exits non-zero by itself; beside Zalo, Zalo keeps serving."""
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram, FakeZalo.running(token=ZALO_TOKEN) as zalo:
+        with_zalo = zalo if messengers == "both" else None
+        proc = await start_bot(tmp_path, model_cache, messenger_env(telegram, with_zalo, "polling", free_port()))
+        try:
+            await wait_for(lambda: telegram.count("getUpdates") or proc.returncode is not None, 240)
+            member = telegram.user(407)
+            await member.says("gạo kim sáng", timeout=30)
+            assert "20%" in member.last_reply
+            telegram.fail("getUpdates", 401, times=ALWAYS, description="Unauthorized")
+            await wait_for(lambda: any(f["status"] == 401 for f in telegram.faults_served), 60)
+            if with_zalo is None:
+                code, err = await asyncio.wait_for(ended(proc, terminate=False), timeout=60)
+                assert code != 0, err[-3000:]
+            else:
+                await asyncio.sleep(2)
+                assert proc.returncode is None  # Telegram stopped, Zalo goes on
+                await wait_for(lambda: zalo.count("getUpdates"), 60)
+                zalo_member = zalo.user("a6b2c3d4e5f60718")
+                await zalo_member.says("sữa hà lan", timeout=30)
+                assert "30%" in zalo_member.last_reply.text
+                code, err = await ended(proc)
+                assert code == 0, err[-3000:]
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+    rejected = [line for line in err.splitlines() if "token was rejected" in line]
+    assert len(rejected) == 1 and "while polling" in rejected[0] and "UNIONBOT_TELEGRAM_TOKEN" in rejected[0], \
+        err[-3000:]
+    assert "Failed to fetch updates" not in err and "Traceback" not in err and TELEGRAM_TOKEN not in err, err[-3000:]
+    assert sum(f["status"] == 401 for f in telegram.faults_served) == 1  # not retried forever
