@@ -20,7 +20,7 @@ from nlu.intents import KIND_INTENT
 from nlu.matcher import Matcher, NamedEntry, build_model
 from nlu.normalize import Normalizer
 from storage import migrate
-from storage.db import Database
+from storage.db import Database, KnownFiles
 from storage.demo import load_demo, read_demo
 from storage.documents import DocumentRepository, PassageInfo
 from storage.knowledge import Entry, KnowledgeBase, KnowledgeError, KnowledgeRepository, load_directory
@@ -113,7 +113,7 @@ async def load_passages(db: Database, settings: Settings, entries: Sequence[Entr
 async def build_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
                     run_migrations: bool = True) -> App:
     settings = settings or Settings()
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, known=KnownFiles(settings.data_dir / "databases"))
     try:
         if run_migrations:
             await migrate.upgrade(db)

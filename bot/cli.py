@@ -37,7 +37,12 @@ def _settings() -> Settings:
 
 
 def _run(coro):
-    return asyncio.run(coro)
+    from storage.db import DatabaseMissing
+
+    try:
+        return asyncio.run(coro)
+    except DatabaseMissing as exc:  # one line and exit code 1, never a fresh empty database in its place
+        raise SystemExit(f"error: {exc}") from None
 
 
 @app.callback(invoke_without_command=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -171,6 +172,41 @@ async def test_a_deleted_sqlite_file_is_a_loud_stop(tmp_path, model_cache):
                 proc.kill()
     assert code != 0
     assert "unionbot.db was deleted or replaced" in err and "Traceback" not in err, err[-3000:]
+    await restart_refuses_a_fresh_database(tmp_path, model_cache, tmp_path / "data" / "unionbot.db", {})
+
+
+@pytest.mark.parametrize("lost", ["file", "folder"])
+async def test_a_sqlite_database_lost_while_stopped_is_a_loud_error_at_start(tmp_path, model_cache, lost):
+    """The database created at the first start is gone at the next (deleted, or its folder not mounted): one line and
+    exit code 1, not a fresh empty database in its place. The file is at an explicit path, outside the data dir."""
+    folder = tmp_path / "mounted"
+    database = {"database_url": f"sqlite+aiosqlite:///{folder / 'unionbot.db'}"}
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram:
+        proc = await start_bot(tmp_path, model_cache, {**messenger_env(telegram, None, "polling", free_port()),
+                                                       **database})
+        try:
+            await wait_for(lambda: telegram.count("getUpdates") or proc.returncode is not None, 240)
+        finally:
+            code, err = await ended(proc)
+        assert code == 0, err[-3000:]
+    if lost == "folder":
+        shutil.rmtree(folder)
+    else:
+        for file in folder.glob("unionbot.db*"):
+            file.unlink()
+    await restart_refuses_a_fresh_database(tmp_path, model_cache, folder / "unionbot.db", database)
+
+
+async def restart_refuses_a_fresh_database(tmp_path: Path, model_cache: Path, database: Path, env: dict) -> None:
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram:
+        proc = await start_bot(tmp_path, model_cache, {**messenger_env(telegram, None, "polling", free_port()), **env})
+        code, err = await asyncio.wait_for(ended(proc, terminate=False), timeout=120)
+        assert telegram.count("getUpdates") == 0
+    assert code == 1, err[-3000:]
+    lines = [line for line in err.splitlines() if "is missing" in line]
+    assert len(lines) == 1 and str(database) in lines[0] and "Restore it from a backup" in lines[0], err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+    assert not await asyncio.to_thread(database.exists)
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
