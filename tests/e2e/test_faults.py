@@ -379,3 +379,64 @@ async def test_a_token_revoked_while_polling_stops_telegram_with_one_line(tmp_pa
         err[-3000:]
     assert "Failed to fetch updates" not in err and "Traceback" not in err and TELEGRAM_TOKEN not in err, err[-3000:]
     assert sum(f["status"] == 401 for f in telegram.faults_served) == 1  # not retried forever
+
+
+async def test_sigterm_with_outbox_sends_and_updates_in_flight_loses_nothing(tmp_path, model_cache):
+    """SIGTERM while announcement rows and members' replies are on their way (held in the fake): the process exits 0
+    after they complete, rows are settled as what happened (sent ones ``sent``, the rest ``pending``, none left
+    ``sending``), and after a restart every recipient has the announcement exactly once and every member one reply."""
+    from storage.db import Database
+    from storage.outbox import OutboxRepository
+    from tests.e2e.test_load import BOT_ID, FIRST_RECIPIENT, queue_announcement
+
+    rows = 60
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram:
+        for i in range(rows):
+            telegram.user(FIRST_RECIPIENT + i)
+        held, release = [], asyncio.Event()
+        send_message = telegram._handlers["sendMessage"]
+
+        async def holding(bot, params):  # every send waits in the fake until the test lets them go
+            held.append(int(params["chat_id"]))
+            await release.wait()
+            return await send_message(bot, params)
+
+        telegram._handlers["sendMessage"] = holding
+        env = {**messenger_env(telegram, None, "polling", free_port()), "delivery_rate_telegram": "10"}
+        proc = await start_bot(tmp_path, model_cache, env)
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'unionbot.db'}")
+        try:
+            await wait_for(lambda: telegram.count("getUpdates") or proc.returncode is not None, 240)
+            await queue_announcement(db, rows)
+            members = [telegram.user(420 + i) for i in range(4)]
+            for member in members:
+                telegram.inject({"message": telegram.new_user_message(member, member.chat, text="gạo kim sáng")})
+            await wait_for(lambda: {m.id for m in members} <= set(held) and any(c >= FIRST_RECIPIENT for c in held),
+                           60)
+            proc.send_signal(signal.SIGTERM)  # replies and announcement rows in flight
+            await asyncio.sleep(1.0)
+            release.set()
+            code, err = await ended(proc, terminate=False)
+            assert code == 0, err[-3000:]
+            counts = await OutboxRepository(db).counts(bot_id=BOT_ID)
+            received = [int(p["chat_id"]) for name, p in telegram.calls if name == "sendMessage"
+                        and int(p["chat_id"]) >= FIRST_RECIPIENT]
+            assert counts["sending"] == 0 and counts["sent"] == len(set(received)) > 0, counts
+            assert counts["pending"] == rows - counts["sent"], counts
+            assert all(len(m.replies) == 1 and "20%" in m.last_reply for m in members), err[-3000:]
+
+            proc = await start_bot(tmp_path, model_cache, env)  # the rest goes out after a restart, nothing twice
+            await wait_for(lambda: len([1 for name, p in telegram.calls if name == "sendMessage"
+                                        and int(p["chat_id"]) >= FIRST_RECIPIENT]) >= rows
+                           or proc.returncode is not None, 120)
+            await asyncio.sleep(1.0)
+            code, err = await ended(proc)
+            assert code == 0, err[-3000:]
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+            await db.dispose()
+    received = [int(p["chat_id"]) for name, p in telegram.calls if name == "sendMessage"
+                and int(p["chat_id"]) >= FIRST_RECIPIENT]
+    assert sorted(received) == [FIRST_RECIPIENT + i for i in range(rows)]  # every recipient exactly once
+    assert all(len(m.replies) == 1 for m in members)
