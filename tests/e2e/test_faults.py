@@ -440,3 +440,41 @@ async def test_sigterm_with_outbox_sends_and_updates_in_flight_loses_nothing(tmp
                 and int(p["chat_id"]) >= FIRST_RECIPIENT]
     assert sorted(received) == [FIRST_RECIPIENT + i for i in range(rows)]  # every recipient exactly once
     assert all(len(m.replies) == 1 for m in members)
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_set_my_commands_answering_400_is_a_warning_and_the_bot_serves(settings, clock, mode, caplog):
+    from tests.e2e.conftest import running_bot
+
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram:
+        telegram.fail("setMyCommands", 400, times=ALWAYS, description="Bad Request: BOT_COMMANDS_TOO_MUCH")
+        port = free_port()
+        values = {"telegram_token": SecretStr(TELEGRAM_TOKEN), "telegram_api_url": telegram.base_url,
+                  "telegram_mode": mode}
+        if mode == "webhook":
+            values.update(telegram_webhook_secret=SecretStr(WEBHOOK_SECRET), web_port=port,
+                          telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/webhook")
+        async with running_bot(settings, clock, **values):
+            member = telegram.user(430)
+            await member.says("gạo kim sáng", timeout=30)
+            assert "20%" in member.last_reply
+    assert any("setMyCommands failed" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+
+async def test_a_zalo_token_revoked_while_polling_stops_with_one_line_and_a_failure_exit_code(tmp_path, model_cache):
+    async with FakeZalo.running(token=ZALO_TOKEN) as zalo:
+        proc = await start_bot(tmp_path, model_cache, messenger_env(None, zalo, "polling", free_port()))
+        try:
+            await wait_for(lambda: zalo.count("getUpdates") or proc.returncode is not None, 240)
+            member = zalo.user("a7b2c3d4e5f60718")
+            await member.says("gạo kim sáng", timeout=30)
+            assert "20%" in member.last_reply.text
+            zalo.fail("getUpdates", 401, times=None)
+            code, err = await asyncio.wait_for(ended(proc, terminate=False), timeout=90)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+    assert code != 0
+    rejected = [line for line in err.splitlines() if "token was rejected" in line]
+    assert len(rejected) == 1 and "UNIONBOT_ZALO_TOKEN" in rejected[0], err[-3000:]
+    assert "Traceback" not in err and ZALO_TOKEN not in err, err[-3000:]
