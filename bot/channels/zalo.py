@@ -468,6 +468,7 @@ class ZaloChannel:
             else:
                 queued = self.intake.offer(*self._queued(incoming, lambda: self._handle_stored(key, event)))
                 if queued is None:  # full: it is stored, so the 200 stands; the stored-update pass takes it later
+                    self.updates.release(self.bot_id, CHANNEL, key)
                     log.warning("zalo: intake full; message %s left for the stored-update pass", key)
                 elif not queued:  # flood control dropped it: never handled later either
                     self._spawn(self.updates.done(self.bot_id, CHANNEL, key))

@@ -478,3 +478,38 @@ async def test_a_zalo_token_revoked_while_polling_stops_with_one_line_and_a_fail
     rejected = [line for line in err.splitlines() if "token was rejected" in line]
     assert len(rejected) == 1 and "UNIONBOT_ZALO_TOKEN" in rejected[0], err[-3000:]
     assert "Traceback" not in err and ZALO_TOKEN not in err, err[-3000:]
+
+
+async def test_a_webhook_update_retried_through_an_outage_longer_than_its_lease_is_answered_once(settings, clock,
+                                                                                              monkeypatch):
+    """The database fails the handling for longer than the stored update's lease (1 s here): the stored-update pass
+    must not take it again while its retry still holds it, so the member gets one answer, not two."""
+    from sqlalchemy.exc import OperationalError
+
+    from tests.e2e.conftest import running_bot
+
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram:
+        port = free_port()
+        async with running_bot(settings, clock, telegram_token=SecretStr(TELEGRAM_TOKEN),
+                               telegram_api_url=telegram.base_url, telegram_mode="webhook", webhook_lease_seconds=1,
+                               telegram_webhook_secret=SecretStr(WEBHOOK_SECRET), web_port=port,
+                               telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/webhook") as (app, _server):
+            core = app.core
+            route, down_until = core._route, asyncio.get_running_loop().time() + 4.0
+            tries = []
+
+            async def away_for_a_while(*args, **kwargs):  # the database is away for 4 s, as seen by the handling
+                tries.append(1)
+                if asyncio.get_running_loop().time() < down_until:
+                    raise OperationalError("SELECT", {}, ConnectionRefusedError("database down"))
+                return await route(*args, **kwargs)
+
+            monkeypatch.setattr(core, "_route", away_for_a_while)
+            member = telegram.user(440)
+            update = {"message": telegram.new_user_message(member, member.chat, text="gạo kim sáng")}
+            assert await telegram.deliver_raw(update) == 200
+            await wait_for(lambda: member.replies, 60)
+            await asyncio.sleep(3)  # two more stored-update passes
+            texts = [m["text"] for m in member.replies]
+            assert len(texts) == 1 and "20%" in texts[0], texts
+            assert len(tries) >= 3  # it was retried, not answered at once
