@@ -61,7 +61,7 @@ def scaled(passages: list, factor: int) -> list:
 
 def _knowledge_dir(settings) -> Path:
     """The knowledge folder, in the flat settings of older commits (``--against``) and the sectioned ones."""
-    return settings.knowledge.dir if hasattr(settings, "knowledge") else settings.knowledge_dir
+    return settings.knowledge.dir if hasattr(settings, "knowledge") else settings.knowledge.dir
 
 
 def scaled_entries(knowledge_dir: Path, factor: int) -> list:

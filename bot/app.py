@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.channels.base import CHANNELS, Channel, editable, local
-from bot.settings import Settings
+from bot.settings import Settings, open_database
 from handlers.broadcast import DECLARATION as BROADCASTS
 from handlers.broadcast import Broadcasts
 from handlers.core import Core, CoreConfig
@@ -166,7 +166,7 @@ async def build_app(settings: Settings | None = None, *, clock: Callable[[], dat
                     run_migrations: bool = True, translator: Translator | None = None,
                     extra: Sequence[tuple[Declaration, object]] = ()) -> App:
     settings = settings or Settings()
-    db = Database(settings.effective_database_url)
+    db = open_database(settings)
     try:
         if run_migrations:  # tests and one-off tools; the bot and the CLI only check (storage/migrate.py)
             await migrate.upgrade(db)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 
 from bot.audit_cli import audit_app
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, open_database
 from locales import Translator
 
 if TYPE_CHECKING:
@@ -69,10 +69,13 @@ def _settings() -> Settings:
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a command's work; a database behind the code is one line saying what to run, exit 1."""
+    from storage.db import DatabaseMissing
     from storage.migrate import SchemaOutdated
 
     try:
         return asyncio.run(coro)
+    except DatabaseMissing as exc:  # one line and exit code 1, never a fresh empty database in its place
+        _fail(str(exc))
     except SchemaOutdated as exc:
         if exc.current is None:
             _fail(_t("cli_help.schema_empty", head=exc.head))
@@ -84,10 +87,9 @@ async def database(settings: Settings, *, demo: bool = False) -> AsyncIterator[D
     """The one way a command opens the database: schema checked (a new SQLite file is created and migrated),
     the demo roster loaded when asked and demo data is on, disposed at the end."""
     from storage import migrate
-    from storage.db import Database
 
     try:
-        db = Database(settings.effective_database_url)
+        db = open_database(settings)
     except OSError as exc:  # the SQLite folder cannot be created
         _fail(_t("cli_help.database_error", reason=exc.strerror or type(exc).__name__))
     try:
@@ -169,9 +171,8 @@ def db_upgrade() -> None:
 
     async def work() -> None:
         from storage import migrate
-        from storage.db import Database
 
-        db = Database(settings.effective_database_url)
+        db = open_database(settings)
         try:
             await migrate.upgrade(db)
         finally:

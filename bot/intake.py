@@ -23,8 +23,17 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from storage.db import unreachable
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: how long an update waits for the database to come back (tried again with backoff) before the member is told to
+#: try again later; its chat's later updates wait behind it, so they stay in order
+DATABASE_RETRY_SECONDS = 120.0
 
 Job = Callable[[], Awaitable[object]]
 
@@ -42,6 +51,34 @@ def build_intake(settings, db) -> Intake:
     """The process's intake from the settings (``intake_workers`` 0: sized to the database)."""
     workers = settings.intake.workers or default_workers(db.is_sqlite)
     return Intake(workers, settings.intake.capacity, FloodGuard(settings.intake.flood_per_minute))
+
+
+async def retry_while_unavailable(call: Callable[[], Awaitable[T]], what: str, *,
+                                  give_up_after: float = DATABASE_RETRY_SECONDS, first_delay: float = 0.25,
+                                  max_delay: float = 5.0) -> T:
+    """``call()``, made again (backing off) while it fails because the database cannot be reached — a PostgreSQL
+    restart, a network cut, terminated backends — for at most ``give_up_after`` seconds; then the last error is
+    raised (the adapter apologises). ``what`` names the update in the log (an id, never its text). Only for a call
+    with no effect before its database work fails: the core's handling (its transactions roll back; replies are
+    sent after it returned)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + give_up_after
+    delay, tries = first_delay, 0
+    while True:
+        try:
+            result = await call()
+        except Exception as exc:
+            if not unreachable(exc) or loop.time() + delay > deadline:
+                raise
+            tries += 1
+            log.warning("%s: the database is unreachable (%s); trying again in %.1fs (#%d)", what,
+                        type(exc.__cause__ or exc).__name__, delay, tries)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
+            continue
+        if tries:
+            log.info("%s: handled after %d retries (the database is back)", what, tries)
+        return result
 
 
 class FloodGuard:

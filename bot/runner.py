@@ -20,6 +20,7 @@ from bot.channels.base import TELEGRAM, ZALO, Channel
 from bot.governor import SendGovernor, build_governor
 from bot.intake import build_intake
 from bot.settings import Settings
+from storage.db import unreachable
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +197,8 @@ class Server:
         from bot.channels.zalo import ZaloChannel
 
         return ZaloChannel(app.core, app.db, app.translator, m.token, api_url=s.zalo.api_url,
-                           durable_dedupe=m.mode == "webhook", intake=self.intake)
+                           durable_dedupe=m.mode == "webhook", intake=self.intake,
+                           governor=self.governors[m.spec.name], reply_max_wait=s.delivery.reply_max_wait)
 
     def _start_delivery(self, m: Messenger, channel) -> None:
         if m.spec is TELEGRAM:
@@ -318,13 +320,6 @@ class Server:
                 await governor.close()
 
 
-def _unreachable(exc: BaseException) -> bool:
-    """The database cannot be reached (down, starting, a network blip), as opposed to a mistake to report."""
-    from sqlalchemy.exc import InterfaceError, OperationalError
-
-    return isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError)
-
-
 async def build_when_reachable(settings: Settings, stop: asyncio.Event, *, first_delay: float = 1.0,
                                max_delay: float = 30.0) -> App | None:
     """``build_app``, retried while the database is unreachable (one log line per try); None if stopped meanwhile."""
@@ -333,7 +328,7 @@ async def build_when_reachable(settings: Settings, stop: asyncio.Event, *, first
         try:
             return await build_app(settings, run_migrations=False)  # `unionbot db upgrade` migrates
         except Exception as exc:
-            if not _unreachable(exc):
+            if not unreachable(exc):
                 raise
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
             log.warning("the database is unreachable at start (%s); retrying in %.0fs", reason, delay)

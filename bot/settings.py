@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "UNIONBOT_"
@@ -358,3 +361,11 @@ def describe(error: ValidationError, section: str | None = None) -> str:
             else ""
         lines.append(f"{name}: {message}{got}")
     return "; ".join(lines)
+
+
+def open_database(settings: Settings) -> Database:
+    """The database the settings name, for the bot and every CLI command alike: a SQLite file this installation
+    created and that has vanished since is refused (``storage.db.DatabaseMissing``), never recreated empty."""
+    from storage.db import Database, KnownFiles
+
+    return Database(settings.effective_database_url, known=KnownFiles(settings.data_dir / "databases"))

@@ -32,6 +32,7 @@ from nlu.evidence import EvidenceIndex, Passage
 from nlu.matcher import Matcher
 from nlu.normalize import fold
 from storage.conversation import State, StateKey
+from storage.db import DatabaseUnavailable, unreachable
 
 if TYPE_CHECKING:  # built and injected by the composition root (bot/app.py)
     from handlers.broadcast import Broadcasts
@@ -118,6 +119,9 @@ class Core:
         #: commands, buttons and flows of every capability (handlers/registry.py); the core's own come first
         self.registry = registry
         self.registry.add(DECLARATION, self)
+        #: a channel that retries an update once the database is back (bot/intake.py) sets this: the core then
+        #: raises ``DatabaseUnavailable`` instead of apologising when the database cannot be reached
+        self.defer_when_unavailable = False
         self.set_knowledge(knowledge)
 
     def set_knowledge(self, knowledge: KnowledgeBase) -> None:
@@ -142,7 +146,9 @@ class Core:
         lang = self.t.language_for(incoming.language)
         try:
             outcome = await self._route(incoming, lang)
-        except Exception:
+        except Exception as exc:
+            if self.defer_when_unavailable and unreachable(exc):
+                raise DatabaseUnavailable(type(exc).__name__) from exc
             log.exception("handler failed: channel=%s chat=%s message=%s", incoming.channel,
                           incoming.chat_id, incoming.message_id)
             outcome = Outcome([Reply(self.t("bot.apology", lang))], "error", 0.0, True)

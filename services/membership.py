@@ -118,9 +118,10 @@ class MembershipService:
             member_attempts = 0
             if per_member is not None:
                 member_attempts, locked = await throttle.attempt(per_member, now)
-            owner = await accounts.code_owner(code) if code else None
-            if locked is None and per_member is None and owner is not None:
-                locked = await throttle.locked_until(throttle.member_key(owner), now)
+            # the code's owner and their member code's lock in one statement (round trips are the burst's cost)
+            owner, owner_lock = await accounts.code_owner_and_lock(code) if code else (None, None)
+            if locked is None and per_member is None and owner_lock is not None and owner_lock > now:
+                locked = owner_lock
             if locked is not None:
                 return Linked("member_locked", until=locked)
             if code is None or (member_code and (named is None or owner != named.id)):

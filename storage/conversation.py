@@ -138,7 +138,8 @@ class StateStore:
         if cached is None or cached[0] <= version:
             self._cache[key] = (version, state.copy() if state else None)
 
-    async def get(self, key: StateKey) -> State | None:
+    async def _fresh(self) -> None:
+        """The cache read anew when another process wrote to the database since it was filled."""
         if self._cache is not None and self._outside_writes is not None:
             seen = await self._outside_writes()
             if seen != self._seen_outside:
@@ -146,6 +147,9 @@ class StateStore:
                 self._cache.clear()
                 self._complete = False
                 await self.load()
+
+    async def get(self, key: StateKey) -> State | None:
+        await self._fresh()
         if self._cache is not None and (key in self._cache or self._complete):
             cached = self._cache.get(key)
             return cached[1].copy() if cached and cached[1] else None
@@ -160,6 +164,10 @@ class StateStore:
         self._put(key, version, replace(state.copy(), version=version))
 
     async def clear(self, key: StateKey) -> None:
+        await self._fresh()
+        if self._cache is not None and (key in self._cache or self._complete) and \
+                (self._cache.get(key) or (0, None))[1] is None:
+            return  # the authoritative cache knows nothing is stored for this chat: no transaction to clear it
         async with self._sessions.begin() as session:
             version = await ConversationRepository(session).set(key, None, datetime.now(UTC))
         self._put(key, version, None)

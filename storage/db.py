@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,6 +48,27 @@ def quiet_driver_logs() -> None:
             logger.addFilter(_NoStatementLog())
 
 
+class DatabaseUnavailable(Exception):
+    """The database could not be reached while handling an update (down, restarting, a network blip): the update
+    is worth handling again once it is back (bot/intake.py ``retry_while_unavailable``), not worth an apology."""
+
+
+def unreachable(exc: BaseException) -> bool:
+    """The database cannot be reached (down, starting, a dropped connection, the pool waited in vain), as opposed
+    to a mistake in a statement; ``DatabaseUnavailable`` too."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, OperationalError) and _MISTAKES.search(str(exc.orig)):  # SQLite says these as "operational"
+        return False
+    if isinstance(exc, DatabaseUnavailable | OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+_MISTAKES = re.compile(r"no such (table|column|function)|syntax error|has no column|already exists", re.I)
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -56,15 +78,49 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-class Database:
-    """Owns the engine; hands out one session per unit of work."""
+class DatabaseMissing(Exception):
+    """A SQLite database this installation created is gone (deleted, or its folder not mounted): not a first start."""
 
-    def __init__(self, url: str, echo: bool = False) -> None:
+
+class KnownFiles:
+    """The SQLite files an installation created, one absolute path a line in a small text file (``var/databases``):
+    a listed file that is missing at start was lost, while an unlisted one is created (the first start)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __contains__(self, file: Path) -> bool:
+        try:
+            return str(file.resolve()) in self.path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return False
+
+    def add(self, file: Path) -> None:
+        if file in self:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(f"{file.resolve()}\n")
+
+
+class Database:
+    """Owns the engine; hands out one session per unit of work.
+
+    With ``known`` (the list of SQLite files this installation created), a SQLite file that was created before and is
+    missing now raises ``DatabaseMissing`` instead of becoming a fresh empty database."""
+
+    def __init__(self, url: str, echo: bool = False, *, known: KnownFiles | None = None) -> None:
         self.url = normalize_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            file = Path(parsed.database)
+            if known is not None and not file.exists() and file in known:
+                raise DatabaseMissing(
+                    f"the database file {file} is missing, but this installation created it before (listed in "
+                    f"{known.path}): it was deleted, moved, or its folder is not mounted. Restore it from a backup; "
+                    f"to start with a new empty database instead, remove its line from {known.path}")
+            file.parent.mkdir(parents=True, exist_ok=True)
         # SQLite allows one writer at a time and makes waiting writers sleep in its busy handler;
         # one shared connection serialises the statements in order instead (no lock waits).
         # PostgreSQL: a connection the server dropped (restart, pg_terminate_backend) is replaced, not handed out
@@ -74,6 +130,10 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, hide_parameters=True, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            if known is not None and parsed.database not in (None, "", ":memory:"):
+                # listed once SQLite opened (and so created) it: a start that failed before keeps it unlisted
+                event.listen(self.engine.sync_engine, "connect",
+                             lambda *_: known.add(Path(parsed.database)), once=True)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )

@@ -20,6 +20,7 @@ from storage.models import (
     AuditLogRow,
     ChatAccountRow,
     LinkCodeRow,
+    LinkMemberThrottleRow,
     MemberRow,
     RoleRow,
     UnitRow,
@@ -170,19 +171,22 @@ class MemberRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def _member(self, row: MemberRow) -> Member:
-        unit = await self.session.get(UnitRow, row.unit_id)
+    async def _member(self, row: MemberRow, unit: UnitRow | None = None) -> Member:
+        unit = unit or await self.session.get(UnitRow, row.unit_id)
         return Member(row.id, row.member_code, row.full_name, _unit(unit), row.phone, row.birth_date, row.joined_on,
                       row.status)
 
+    async def _one_with_unit(self, *where) -> Member | None:
+        """The member and their unit in one statement (one round trip, not two)."""
+        found = (await self.session.execute(
+            select(MemberRow, UnitRow).join(UnitRow, UnitRow.id == MemberRow.unit_id).where(*where))).first()
+        return await self._member(*found) if found else None
+
     async def by_id(self, member_id: int) -> Member | None:
-        row = await self.session.get(MemberRow, member_id)
-        return await self._member(row) if row else None
+        return await self._one_with_unit(MemberRow.id == member_id)
 
     async def by_code(self, member_code: str) -> Member | None:
-        row = await self.session.scalar(
-            select(MemberRow).where(func.upper(MemberRow.member_code) == member_code.strip().upper()))
-        return await self._member(row) if row else None
+        return await self._one_with_unit(func.upper(MemberRow.member_code) == member_code.strip().upper())
 
     async def upsert_many(self, records: Iterable[MemberData], now: datetime) -> tuple[int, int]:
         """Insert or update by member code; returns (inserted, updated). Never duplicates."""
@@ -328,6 +332,15 @@ class AccountRepository:
         """The member a code was issued to (used or not), without using it."""
         return await self.session.scalar(
             select(LinkCodeRow.member_id).where(LinkCodeRow.code_hash == hash_code(normalize_code(code))))
+
+    async def code_owner_and_lock(self, code: str) -> tuple[int | None, datetime | None]:
+        """``code_owner`` and the end of that member code's wrong-code lock (None when not locked: never, or run
+        out) as of the stored value, in one statement; compare the lock with the time yourself."""
+        found = (await self.session.execute(
+            select(LinkCodeRow.member_id, LinkMemberThrottleRow.locked_until)
+            .outerjoin(LinkMemberThrottleRow, LinkMemberThrottleRow.member_id == LinkCodeRow.member_id)
+            .where(LinkCodeRow.code_hash == hash_code(normalize_code(code))))).first()
+        return (found[0], aware(found[1])) if found else (None, None)
 
 
 @dataclass(frozen=True, slots=True)

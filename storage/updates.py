@@ -32,6 +32,9 @@ class UpdateLog:
         self._durable = durable
         self._recent: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._remember = remember
+        #: stored updates this process holds (accepted or taken, not ``done``): never taken again by this process,
+        #: however long they wait (a chat's earlier update retrying through a database outage, a full intake)
+        self._held: set[tuple[str, str, str]] = set()
 
     def _remembered(self, key: tuple[str, str, str]) -> bool:
         if key in self._recent:
@@ -57,14 +60,25 @@ class UpdateLog:
         until = datetime.now(UTC) + timedelta(seconds=lease)
         accepted = await self._insert(bot_id, channel, update_key, payload, until)
         self._remembered((bot_id, channel, update_key[:KEY_LENGTH]))
+        if accepted:
+            self._held.add((bot_id, channel, update_key[:KEY_LENGTH]))
         return accepted
 
     async def done(self, bot_id: str, channel: str, update_key: str) -> None:
-        """The update was handled: its body is dropped (only the key stays, for deduplication)."""
-        async with self._sessions.begin() as session:
-            await session.execute(update(ProcessedUpdateRow).where(
-                ProcessedUpdateRow.bot_id == bot_id, ProcessedUpdateRow.channel == channel,
-                ProcessedUpdateRow.update_key == update_key[:KEY_LENGTH]).values(payload=None, lease_until=None))
+        """The update was handled: its body is dropped (only the key stays, for deduplication). Should that fail, the
+        update is taken again once its lease ran out."""
+        try:
+            async with self._sessions.begin() as session:
+                await session.execute(update(ProcessedUpdateRow).where(
+                    ProcessedUpdateRow.bot_id == bot_id, ProcessedUpdateRow.channel == channel,
+                    ProcessedUpdateRow.update_key == update_key[:KEY_LENGTH]).values(payload=None, lease_until=None))
+        finally:
+            self._held.discard((bot_id, channel, update_key[:KEY_LENGTH]))
+
+    def release(self, bot_id: str, channel: str, update_key: str) -> None:
+        """A stored update this process will not handle after all (its intake was full): taken again, here or by
+        another worker, once its lease ran out."""
+        self._held.discard((bot_id, channel, update_key[:KEY_LENGTH]))
 
     async def take_pending(self, bot_id: str, channel: str, *, lease: float,
                            limit: int = 100) -> list[tuple[str, str]]:
@@ -80,10 +94,13 @@ class UpdateLog:
                 select(ProcessedUpdateRow.update_key, ProcessedUpdateRow.payload).where(lapsed)
                 .order_by(ProcessedUpdateRow.seen_at).limit(limit))).all()
             for key, payload in rows:
+                if (bot_id, channel, key) in self._held:  # still in hand here: its holder marks it done
+                    continue
                 result = await session.execute(update(ProcessedUpdateRow).where(
                     lapsed, ProcessedUpdateRow.update_key == key).values(lease_until=now + timedelta(seconds=lease)))
                 if result.rowcount == 1 and payload is not None:
                     taken.append((key, payload))
+                    self._held.add((bot_id, channel, key))
         return taken
 
     async def _insert(self, bot_id: str, channel: str, update_key: str, payload: str | None,

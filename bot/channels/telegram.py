@@ -52,7 +52,7 @@ from bot.channels.base import TELEGRAM
 from bot.channels.errors import Blocked, Pace, Permanent, RetryAfter, Transient
 from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers
 from bot.governor import SendGovernor
-from bot.intake import Intake
+from bot.intake import Intake, retry_while_unavailable
 from bot.workers.delivery import payload_reply
 from handlers.core import Core
 from handlers.registry import Registry
@@ -86,7 +86,9 @@ class RetryMiddleware(BaseRequestMiddleware):
     """
 
     def __init__(self, attempts: int = 5, base_delay: float = 0.5, max_retry_after: float = 60.0,
-                 governor: SendGovernor | None = None, max_wait: float = 300.0) -> None:
+                 governor: SendGovernor | None = None, max_wait: float = 300.0,
+                 on_rejected: Callable[[], None] | None = None) -> None:
+        self.on_rejected = on_rejected  # getUpdates answered 401 (the token was revoked while polling)
         self.attempts = attempts
         self.base_delay = base_delay
         self.max_retry_after = max_retry_after
@@ -114,6 +116,11 @@ class RetryMiddleware(BaseRequestMiddleware):
                     raise
                 log.warning("telegram %s: 429, retrying after %ss", type(method).__name__, exc.retry_after)
                 await asyncio.sleep(exc.retry_after)
+            except TelegramUnauthorizedError:
+                if self.on_rejected is not None and type(method).__name__ == "GetUpdates":
+                    self.on_rejected()  # polling stops; aiogram alone would retry a revoked token forever
+                    await asyncio.get_running_loop().create_future()
+                raise
             except (TelegramServerError, TelegramNetworkError) as exc:
                 if attempt >= self.attempts:
                     raise
@@ -224,10 +231,11 @@ class TelegramChannel:
                  durable_dedupe: bool = True, intake: Intake | None = None,
                  governor: SendGovernor | None = None, reply_max_wait: float = 300.0) -> None:
         self.core = core
+        core.defer_when_unavailable = True  # this channel retries the update (``answer``)
         self.t = translator
         self.updates = UpdateLog(db.sessions, durable=durable_dedupe)
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")))
-        session.middleware(RetryMiddleware(governor=governor, max_wait=reply_max_wait))
+        session.middleware(RetryMiddleware(governor=governor, max_wait=reply_max_wait, on_rejected=self._rejected))
         self.bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=None))
         self.bot_id = bot_id or str(self.bot.id)
         self.username: str | None = None
@@ -239,6 +247,7 @@ class TelegramChannel:
         self.dispatcher.update.outer_middleware(self._dedupe)
         self._tasks: set[asyncio.Task] = set()
         self._stopping = asyncio.Event()
+        self._revoked: asyncio.Task | None = None  # stopping the polling of a revoked token
 
     # ----- parsing ---------------------------------------------------------------------------------
     def _router(self) -> Router:
@@ -341,7 +350,10 @@ class TelegramChannel:
         await self.answer(message.chat.id, incoming)
 
     async def answer(self, chat_id: int, incoming: Incoming) -> None:
-        for reply in await self.core.handle(incoming):
+        # a database outage costs the update a wait, not an apology: handled again once the database is back
+        replies = await retry_while_unavailable(lambda: self.core.handle(incoming),
+                                                f"telegram message {incoming.message_id}")
+        for reply in replies:
             await self.send(chat_id, reply)
 
     # ----- sending -----------------------------------------------------------------------------------
@@ -385,6 +397,14 @@ class TelegramChannel:
             log.warning("telegram: deleteWebhook failed (%s); polling anyway", _short(exc))
         await self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False,
                                             polling_timeout=20, handle_as_tasks=self.intake is None)
+        if self._revoked is not None:
+            raise MessengerStopped("telegram: the bot token was rejected (401 Unauthorized) while polling; Telegram "
+                                   "stopped. Check UNIONBOT_TELEGRAM_TOKEN.")
+
+    def _rejected(self) -> None:
+        """getUpdates answered 401 mid-run: polling stops (``run_polling`` then raises ``MessengerStopped``)."""
+        if self._revoked is None and not self._stopping.is_set():
+            self._revoked = asyncio.create_task(self.dispatcher.stop_polling())
 
     async def stop(self) -> None:
         self._stopping.set()

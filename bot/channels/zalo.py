@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from bot.channels.base import ZALO
 from bot.channels.errors import Blocked, Pace, Permanent, RetryAfter, Transient
 from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers, field_names
-from bot.intake import Intake
+from bot.governor import SendGovernor
+from bot.intake import Intake, retry_while_unavailable
 from bot.workers.delivery import payload_reply
 from handlers.core import Core
 from handlers.text import split_text
@@ -50,6 +51,10 @@ EVENT_STICKER = "message.sticker.received"
 EVENT_UNSUPPORTED = "message.unsupported.received"
 
 
+#: the calls that count against the bot's message rate (bot/governor.py)
+GOVERNED = frozenset({"sendMessage", "sendPhoto", "sendSticker"})
+
+
 class ZaloError(Exception):
     def __init__(self, status: int, description: str, retry_after: float | None = None) -> None:
         super().__init__(f"Zalo API error {status}: {description}")
@@ -62,11 +67,17 @@ class ZaloClient:
     """``POST {base}/bot{token}/{method}`` with JSON; raises ``ZaloError`` (the token never in messages)."""
 
     def __init__(self, token: str, base_url: str = "https://bot-api.zaloplatforms.com", *,
-                 attempts: int = 5, base_delay: float = 0.5) -> None:
+                 attempts: int = 5, base_delay: float = 0.5, governor: SendGovernor | None = None,
+                 max_wait: float = 300.0) -> None:
         self._token = token
         self.base_url = base_url.rstrip("/")
         self.attempts = attempts
         self.base_delay = base_delay
+        #: the bot token's send budget (bot/governor.py), shared with the outbox worker: the calls in ``GOVERNED``
+        #: take it at reply priority, a 429 pauses every sender of the token and uses up no attempt (the call waits
+        #: its turn again, until ``max_wait`` seconds of retry_after have passed)
+        self.governor = governor
+        self.max_wait = max_wait
         self._session: aiohttp.ClientSession | None = None
 
     async def close(self) -> None:
@@ -79,33 +90,50 @@ class ZaloClient:
             self._session = aiohttp.ClientSession()
         url = f"{self.base_url}/bot{self._token}/{method}"
         attempts = self.attempts if retry else 1
-        for attempt in range(1, attempts + 1):
-            try:
-                async with self._session.post(url, json=params,
-                                              timeout=aiohttp.ClientTimeout(total=wait + 10)) as resp:
-                    try:
-                        payload = await resp.json(content_type=None)
-                    except (json.JSONDecodeError, aiohttp.ContentTypeError, ValueError):
-                        payload = {"ok": False, "description": (await resp.text())[:200]}
-                    if resp.status == 200 and isinstance(payload, dict) and payload.get("ok", False):
-                        return payload.get("result")
-                    description = str(payload.get("description", "")) if isinstance(payload, dict) else ""
-                    retry_after = None
-                    if isinstance(payload, dict):
-                        retry_after = (payload.get("parameters") or {}).get("retry_after")
-                    if retry_after is None and resp.headers.get("Retry-After", "").isdigit():
-                        retry_after = float(resp.headers["Retry-After"])
-                    error = ZaloError(resp.status if resp.status != 200 else int(payload.get("error_code") or 400),
-                                      description.replace(self._token, "***"), retry_after)
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                error = ZaloError(0, type(exc).__name__)
-            if attempt == attempts or not (error.status in (0, 429) or error.status >= 500):
+        governor = self.governor if method in GOVERNED else None
+        attempt, waited = 0, 0.0
+        while True:
+            attempt += 1
+            if governor is not None:
+                error = await governor.send(lambda: self._post(url, params, wait))
+            else:
+                error = await self._post(url, params, wait)
+            if not isinstance(error, ZaloError):
+                return error
+            if governor is not None and error.status == 429:
+                governor.pause(error.retry_after or 1.0)  # the next turn waits it out, with every other sender
+                waited += error.retry_after or 1.0
+                if waited <= self.max_wait:
+                    attempt -= 1
+                    continue
+            if attempt >= attempts or not (error.status in (0, 429) or error.status >= 500):
                 raise error
             delay = error.retry_after if error.status == 429 and error.retry_after else \
                 self.base_delay * 2 ** (attempt - 1)
             log.warning("zalo %s: %s, retry %d in %.1fs", method, error.status or "network error", attempt, delay)
             await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+
+    async def _post(self, url: str, params: dict[str, Any], wait: float) -> Any:
+        """One HTTP call: the result, or the ``ZaloError`` (returned, not raised) to retry or raise."""
+        assert self._session is not None
+        try:
+            async with self._session.post(url, json=params, timeout=aiohttp.ClientTimeout(total=wait + 10)) as resp:
+                try:
+                    payload = await resp.json(content_type=None)
+                except (json.JSONDecodeError, aiohttp.ContentTypeError, ValueError):
+                    payload = {"ok": False, "description": (await resp.text())[:200]}
+                if resp.status == 200 and isinstance(payload, dict) and payload.get("ok", False):
+                    return payload.get("result")
+                description = str(payload.get("description", "")) if isinstance(payload, dict) else ""
+                retry_after = None
+                if isinstance(payload, dict):
+                    retry_after = (payload.get("parameters") or {}).get("retry_after")
+                if retry_after is None and resp.headers.get("Retry-After", "").isdigit():
+                    retry_after = float(resp.headers["Retry-After"])
+                return ZaloError(resp.status if resp.status != 200 else int(payload.get("error_code") or 400),
+                                 description.replace(self._token, "***"), retry_after)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return ZaloError(0, type(exc).__name__)
 
     async def get_me(self) -> dict:
         return await self.call("getMe")
@@ -264,11 +292,13 @@ def unwrap(payload: Any) -> dict | None:
 class ZaloChannel:
     def __init__(self, core: Core, db: Database, translator: Translator, token: str, *,
                  api_url: str = "https://bot-api.zaloplatforms.com", durable_dedupe: bool = True,
-                 intake: Intake | None = None) -> None:
+                 intake: Intake | None = None, governor: SendGovernor | None = None,
+                 reply_max_wait: float = 300.0) -> None:
         self.core = core
+        core.defer_when_unavailable = True  # this channel retries the update (``handle_event``)
         self.intake = intake
         self.t = translator
-        self.client = ZaloClient(token, api_url)
+        self.client = ZaloClient(token, api_url, governor=governor, max_wait=reply_max_wait)
         self.updates = UpdateLog(db.sessions, durable=durable_dedupe)
         self.bot_id = "zalo"
         self._stopping = asyncio.Event()
@@ -321,7 +351,7 @@ class ZaloChannel:
             else:
                 with contextlib.suppress(ZaloError):
                     await self.client.send_chat_action(incoming.chat_id)
-                replies = await self.core.handle(incoming)
+                replies = await retry_while_unavailable(lambda: self.core.handle(incoming), f"zalo message {key}")
             for reply in replies:
                 await self.send(incoming.chat_id, reply)
         except Exception:
@@ -441,6 +471,7 @@ class ZaloChannel:
             else:
                 queued = self.intake.offer(*self._queued(incoming, lambda: self._handle_stored(key, event)))
                 if queued is None:  # full: it is stored, so the 200 stands; the stored-update pass takes it later
+                    self.updates.release(self.bot_id, CHANNEL, key)
                     log.warning("zalo: intake full; message %s left for the stored-update pass", key)
                 elif not queued:  # flood control dropped it: never handled later either
                     self._spawn(self.updates.done(self.bot_id, CHANNEL, key))

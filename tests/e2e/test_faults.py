@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -171,6 +172,41 @@ async def test_a_deleted_sqlite_file_is_a_loud_stop(tmp_path, model_cache):
                 proc.kill()
     assert code != 0
     assert "unionbot.db was deleted or replaced" in err and "Traceback" not in err, err[-3000:]
+    await restart_refuses_a_fresh_database(tmp_path, model_cache, tmp_path / "data" / "unionbot.db", {})
+
+
+@pytest.mark.parametrize("lost", ["file", "folder"])
+async def test_a_sqlite_database_lost_while_stopped_is_a_loud_error_at_start(tmp_path, model_cache, lost):
+    """The database created at the first start is gone at the next (deleted, or its folder not mounted): one line and
+    exit code 1, not a fresh empty database in its place. The file is at an explicit path, outside the data dir."""
+    folder = tmp_path / "mounted"
+    database = {"database_url": f"sqlite+aiosqlite:///{folder / 'unionbot.db'}"}
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram:
+        proc = await start_bot(tmp_path, model_cache, {**messenger_env(telegram, None, "polling", free_port()),
+                                                       **database})
+        try:
+            await wait_for(lambda: telegram.count("getUpdates") or proc.returncode is not None, 240)
+        finally:
+            code, err = await ended(proc)
+        assert code == 0, err[-3000:]
+    if lost == "folder":
+        shutil.rmtree(folder)
+    else:
+        for file in folder.glob("unionbot.db*"):
+            file.unlink()
+    await restart_refuses_a_fresh_database(tmp_path, model_cache, folder / "unionbot.db", database)
+
+
+async def restart_refuses_a_fresh_database(tmp_path: Path, model_cache: Path, database: Path, env: dict) -> None:
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram:
+        proc = await start_bot(tmp_path, model_cache, {**messenger_env(telegram, None, "polling", free_port()), **env})
+        code, err = await asyncio.wait_for(ended(proc, terminate=False), timeout=120)
+        assert telegram.count("getUpdates") == 0
+    assert code == 1, err[-3000:]
+    lines = [line for line in err.splitlines() if "is missing" in line]
+    assert len(lines) == 1 and str(database) in lines[0] and "Restore it from a backup" in lines[0], err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+    assert not await asyncio.to_thread(database.exists)
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -269,3 +305,212 @@ async def test_postgresql_backends_terminated_mid_run_cost_no_reply(settings, cl
         assert killed >= 1
         await member.says("sữa hà lan", timeout=10)
         assert "30%" in member.last_reply and "Xin lỗi" not in member.last_reply
+
+
+async def test_postgresql_cut_mid_run_every_message_is_answered_once_it_is_back(settings, clock, pg_database_url):
+    """A network cut between the bot and PostgreSQL (a TCP proxy the test cuts for a few seconds): the members who
+    wrote during the cut are answered once the database is back, each once, none with an apology."""
+    from sqlalchemy.engine import make_url
+
+    from tests.e2e.conftest import running_bot
+    from tests.fakes.tcp_proxy import CuttableProxy
+
+    real = make_url(pg_database_url)
+    proxy = CuttableProxy(real.host or "127.0.0.1", real.port or 5432, free_port())
+    await proxy.start()
+    through_proxy = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    try:
+        async with (FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram,
+                    running_bot(settings, clock, telegram_token=SecretStr(TELEGRAM_TOKEN),
+                                telegram_api_url=telegram.base_url, database_url=through_proxy)):
+            first = telegram.user(406)
+            await first.says("gạo kim sáng")
+            assert "20%" in first.last_reply
+            await proxy.cut()
+            members = [telegram.user(410 + i) for i in range(6)]
+            for i, member in enumerate(members):  # sent during the cut: half of them before a pause, half after
+                telegram.inject({"message": telegram.new_user_message(member, member.chat, text="sữa hà lan")})
+                if i == len(members) // 2 - 1:
+                    await asyncio.sleep(1.5)
+            await asyncio.sleep(1.5)
+            assert not any(member.replies for member in members)  # nothing answered without the database
+            await proxy.restore()
+            await wait_for(lambda: all(member.replies for member in members), 60)
+            await telegram.wait_idle(timeout=10)
+            for member in members:
+                texts = [m["text"] for m in member.replies]
+                assert len(texts) == 1 and "30%" in texts[0], texts
+            await first.says("sữa hà lan")  # and the bot goes on as before
+            assert "30%" in first.last_reply
+    finally:
+        await proxy.stop()
+
+
+@pytest.mark.parametrize("messengers", ["telegram", "both"])
+async def test_a_token_revoked_while_polling_stops_telegram_with_one_line(tmp_path, model_cache, messengers):
+    """getUpdates answers 401 mid-run (the token was revoked in BotFather): Telegram stops with one clear line; alone,
+    the process exits non-zero by itself; beside Zalo, Zalo keeps serving."""
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram, FakeZalo.running(token=ZALO_TOKEN) as zalo:
+        with_zalo = zalo if messengers == "both" else None
+        proc = await start_bot(tmp_path, model_cache, messenger_env(telegram, with_zalo, "polling", free_port()))
+        try:
+            await wait_for(lambda: telegram.count("getUpdates") or proc.returncode is not None, 240)
+            member = telegram.user(407)
+            await member.says("gạo kim sáng", timeout=30)
+            assert "20%" in member.last_reply
+            telegram.fail("getUpdates", 401, times=ALWAYS, description="Unauthorized")
+            await wait_for(lambda: any(f["status"] == 401 for f in telegram.faults_served), 60)
+            if with_zalo is None:
+                code, err = await asyncio.wait_for(ended(proc, terminate=False), timeout=60)
+                assert code != 0, err[-3000:]
+            else:
+                await asyncio.sleep(2)
+                assert proc.returncode is None  # Telegram stopped, Zalo goes on
+                await wait_for(lambda: zalo.count("getUpdates"), 60)
+                zalo_member = zalo.user("a6b2c3d4e5f60718")
+                await zalo_member.says("sữa hà lan", timeout=30)
+                assert "30%" in zalo_member.last_reply.text
+                code, err = await ended(proc)
+                assert code == 0, err[-3000:]
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+    rejected = [line for line in err.splitlines() if "token was rejected" in line]
+    assert len(rejected) == 1 and "while polling" in rejected[0] and "UNIONBOT_TELEGRAM_TOKEN" in rejected[0], \
+        err[-3000:]
+    assert "Failed to fetch updates" not in err and "Traceback" not in err and TELEGRAM_TOKEN not in err, err[-3000:]
+    assert sum(f["status"] == 401 for f in telegram.faults_served) == 1  # not retried forever
+
+
+async def test_sigterm_with_outbox_sends_and_updates_in_flight_loses_nothing(tmp_path, model_cache):
+    """SIGTERM while announcement rows and members' replies are on their way (held in the fake): the process exits 0
+    after they complete, rows are settled as what happened (sent ones ``sent``, the rest ``pending``, none left
+    ``sending``), and after a restart every recipient has the announcement exactly once and every member one reply."""
+    from storage.db import Database
+    from storage.outbox import OutboxRepository
+    from tests.e2e.test_load import BOT_ID, FIRST_RECIPIENT, queue_announcement
+
+    rows = 60
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram:
+        for i in range(rows):
+            telegram.user(FIRST_RECIPIENT + i)
+        held, release = [], asyncio.Event()
+        send_message = telegram._handlers["sendMessage"]
+
+        async def holding(bot, params):  # every send waits in the fake until the test lets them go
+            held.append(int(params["chat_id"]))
+            await release.wait()
+            return await send_message(bot, params)
+
+        telegram._handlers["sendMessage"] = holding
+        env = {**messenger_env(telegram, None, "polling", free_port()), "delivery_rate_telegram": "10"}
+        proc = await start_bot(tmp_path, model_cache, env)
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'unionbot.db'}")
+        try:
+            await wait_for(lambda: telegram.count("getUpdates") or proc.returncode is not None, 240)
+            await queue_announcement(db, rows)
+            members = [telegram.user(420 + i) for i in range(4)]
+            for member in members:
+                telegram.inject({"message": telegram.new_user_message(member, member.chat, text="gạo kim sáng")})
+            await wait_for(lambda: {m.id for m in members} <= set(held) and any(c >= FIRST_RECIPIENT for c in held),
+                           60)
+            proc.send_signal(signal.SIGTERM)  # replies and announcement rows in flight
+            await asyncio.sleep(1.0)
+            release.set()
+            code, err = await ended(proc, terminate=False)
+            assert code == 0, err[-3000:]
+            counts = await OutboxRepository(db).counts(bot_id=BOT_ID)
+            received = [int(p["chat_id"]) for name, p in telegram.calls if name == "sendMessage"
+                        and int(p["chat_id"]) >= FIRST_RECIPIENT]
+            assert counts["sending"] == 0 and counts["sent"] == len(set(received)) > 0, counts
+            assert counts["pending"] == rows - counts["sent"], counts
+            assert all(len(m.replies) == 1 and "20%" in m.last_reply for m in members), err[-3000:]
+
+            proc = await start_bot(tmp_path, model_cache, env)  # the rest goes out after a restart, nothing twice
+            await wait_for(lambda: len([1 for name, p in telegram.calls if name == "sendMessage"
+                                        and int(p["chat_id"]) >= FIRST_RECIPIENT]) >= rows
+                           or proc.returncode is not None, 120)
+            await asyncio.sleep(1.0)
+            code, err = await ended(proc)
+            assert code == 0, err[-3000:]
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+            await db.dispose()
+    received = [int(p["chat_id"]) for name, p in telegram.calls if name == "sendMessage"
+                and int(p["chat_id"]) >= FIRST_RECIPIENT]
+    assert sorted(received) == [FIRST_RECIPIENT + i for i in range(rows)]  # every recipient exactly once
+    assert all(len(m.replies) == 1 for m in members)
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_set_my_commands_answering_400_is_a_warning_and_the_bot_serves(settings, clock, mode, caplog):
+    from tests.e2e.conftest import running_bot
+
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram:
+        telegram.fail("setMyCommands", 400, times=ALWAYS, description="Bad Request: BOT_COMMANDS_TOO_MUCH")
+        port = free_port()
+        values = {"telegram_token": SecretStr(TELEGRAM_TOKEN), "telegram_api_url": telegram.base_url,
+                  "telegram_mode": mode}
+        if mode == "webhook":
+            values.update(telegram_webhook_secret=SecretStr(WEBHOOK_SECRET), web_port=port,
+                          telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/webhook")
+        async with running_bot(settings, clock, **values):
+            member = telegram.user(430)
+            await member.says("gạo kim sáng", timeout=30)
+            assert "20%" in member.last_reply
+    assert any("setMyCommands failed" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+
+async def test_a_zalo_token_revoked_while_polling_stops_with_one_line_and_a_failure_exit_code(tmp_path, model_cache):
+    async with FakeZalo.running(token=ZALO_TOKEN) as zalo:
+        proc = await start_bot(tmp_path, model_cache, messenger_env(None, zalo, "polling", free_port()))
+        try:
+            await wait_for(lambda: zalo.count("getUpdates") or proc.returncode is not None, 240)
+            member = zalo.user("a7b2c3d4e5f60718")
+            await member.says("gạo kim sáng", timeout=30)
+            assert "20%" in member.last_reply.text
+            zalo.fail("getUpdates", 401, times=None)
+            code, err = await asyncio.wait_for(ended(proc, terminate=False), timeout=90)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+    assert code != 0
+    rejected = [line for line in err.splitlines() if "token was rejected" in line]
+    assert len(rejected) == 1 and "UNIONBOT_ZALO_TOKEN" in rejected[0], err[-3000:]
+    assert "Traceback" not in err and ZALO_TOKEN not in err, err[-3000:]
+
+
+async def test_a_webhook_update_retried_through_an_outage_longer_than_its_lease_is_answered_once(settings, clock,
+                                                                                              monkeypatch):
+    """The database fails the handling for longer than the stored update's lease (1 s here): the stored-update pass
+    must not take it again while its retry still holds it, so the member gets one answer, not two."""
+    from sqlalchemy.exc import OperationalError
+
+    from tests.e2e.conftest import running_bot
+
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram:
+        port = free_port()
+        async with running_bot(settings, clock, telegram_token=SecretStr(TELEGRAM_TOKEN),
+                               telegram_api_url=telegram.base_url, telegram_mode="webhook", webhook_lease_seconds=1,
+                               telegram_webhook_secret=SecretStr(WEBHOOK_SECRET), web_port=port,
+                               telegram_webhook_url=f"http://127.0.0.1:{port}/telegram/webhook") as (app, _server):
+            core = app.core
+            route, down_until = core._route, asyncio.get_running_loop().time() + 4.0
+            tries = []
+
+            async def away_for_a_while(*args, **kwargs):  # the database is away for 4 s, as seen by the handling
+                tries.append(1)
+                if asyncio.get_running_loop().time() < down_until:
+                    raise OperationalError("SELECT", {}, ConnectionRefusedError("database down"))
+                return await route(*args, **kwargs)
+
+            monkeypatch.setattr(core, "_route", away_for_a_while)
+            member = telegram.user(440)
+            update = {"message": telegram.new_user_message(member, member.chat, text="gạo kim sáng")}
+            assert await telegram.deliver_raw(update) == 200
+            await wait_for(lambda: member.replies, 60)
+            await asyncio.sleep(3)  # two more stored-update passes
+            texts = [m["text"] for m in member.replies]
+            assert len(texts) == 1 and "20%" in texts[0], texts
+            assert len(tries) >= 3  # it was retried, not answered at once

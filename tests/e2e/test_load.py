@@ -196,3 +196,33 @@ async def test_a_flooding_member_is_slowed_and_another_member_is_served_meanwhil
     after = sum(1 for name, p in telegram.calls[reply_to_other:]
                 if name == "sendMessage" and int(p.get("chat_id", 0)) == flooder.chat.id)
     assert after >= allowance // 3, f"only {after} of the flooder's answers came after the other member's"
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_zalo_replies_share_the_send_governor_and_wait_429s_out(settings, clock, mode):
+    """Zalo direct replies go through the bot token's send governor: a burst of members against a fake that answers
+    429 past its cap is answered in full without one 429 from the cap, and 429s the platform still sends (seven in a
+    row, more than a call's five attempts) are waited out, not the reply given up."""
+    from tests.e2e.conftest import ZALO_TOKEN
+    from tests.fakes.zalo_server import FakeZalo
+
+    cap = 5
+    async with FakeZalo.running(token=ZALO_TOKEN) as zalo:
+        zalo.rate_limit(cap)
+        zalo.fail("sendMessage", 429, times=7, retry_after=1)
+        values = {"zalo_token": SecretStr(ZALO_TOKEN), "zalo_api_url": zalo.base_url, "zalo_mode": mode,
+                  "delivery_rate_zalo": cap}
+        if mode == "webhook":
+            port = free_port()
+            values.update(zalo_webhook_secret=SecretStr(WEBHOOK_SECRET), web_port=port,
+                          zalo_webhook_url=f"http://127.0.0.1:{port}/zalo/webhook")
+        async with running_bot(settings, clock, **values) as (_app, server):
+            members = [zalo.user(f"{0xa1000 + i:x}") for i in range(25)]
+            for member in members:
+                zalo.inject(member.text_event("gạo kim sáng"))
+            await until(lambda: all(m.replies for m in members), 90, "a reply for every Zalo member")
+            await zalo.wait_idle(timeout=10)
+            texts = [[m.text for m in member.replies] for member in members]
+            assert all(len(t) == 1 and "20%" in t[0] and APOLOGY not in t[0] for t in texts), texts
+            assert zalo.rate_limited == 0 and zalo.busiest_second <= cap
+            assert server.governors["zalo"].rate_limited == 7  # the injected ones, each waited out by every sender

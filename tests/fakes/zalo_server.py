@@ -384,6 +384,10 @@ class FakeZalo:
         self._webhook_tasks: set[asyncio.Task[int | None]] = set()
         self._session: aiohttp.ClientSession | None = None
         self._closing = False
+        self._global_limit: float | None = None
+        self._sent_times: deque[float] = deque()
+        self.rate_limited = 0  # 429s served by the global cap
+        self.busiest_second = 0  # most sendMessage/sendPhoto accepted in one sliding second
 
         self.app = web.Application()
         self.app.router.add_route("*", "/bot{token}/{method}", self._handle)
@@ -479,6 +483,23 @@ class FakeZalo:
                       None if chat_id is None else str(chat_id), raw_body)
         self.faults.append(fault)
         return fault
+
+    def rate_limit(self, per_second: float | None) -> None:
+        """A global cap on sendMessage/sendPhoto/sendSticker per sliding second; past it: 429, retry_after 1."""
+        self._global_limit = per_second
+        self._sent_times.clear()
+
+    def _check_rate(self) -> None:
+        if self._global_limit is None:
+            return
+        now = time.monotonic()
+        while self._sent_times and now - self._sent_times[0] >= 1.0:
+            self._sent_times.popleft()
+        if len(self._sent_times) >= self._global_limit:
+            self.rate_limited += 1
+            raise _ApiError(429, "Quota exceeded", parameters={"retry_after": 1}, headers={"Retry-After": "1"})
+        self._sent_times.append(now)
+        self.busiest_second = max(self.busiest_second, len(self._sent_times))
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -725,6 +746,8 @@ class FakeZalo:
             if method != "getUpdates":
                 self._touch(chat_id)
             fault = self._take_fault(method, chat_id)
+            if fault is None and method in ("sendMessage", "sendPhoto", "sendSticker"):
+                self._check_rate()
             if fault is not None:
                 raw = fault.raw_body
                 raise _ApiError(fault.status, fault.description,
