@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -137,12 +138,13 @@ class FactAnswers:
                     break
         else:
             findings = [self.index.search(p) for p in self.index.split(question)]
+        # confidence comes from the evidence: an answer whose sentence and paragraph lack a key term of the question
+        # ("xe máy" asked, a milk discount found) answers nothing
+        findings = [f if f.status != "answered" or not self._salient(f.gaps) else replace(f, status="weak")
+                    for f in findings]
         answered = [f for f in findings if f.status == "answered"]
         unknown = [f for f in findings if f.status == "unknown"]
         in_scope = u.intent in intents.INTENT_KINDS
-        plain = question.kind in (None, "list") and not question.constrained and len(findings) == 1
-        if in_scope and plain and previous is None and not unknown:
-            return None  # a question about a topic: the knowledge entries' sheets and lists answer it
         intent = u.intent if in_scope else intents.UNION_FACT
         missing = [m for f in unknown for m in f.missing]
         constraint_missing = any(kind != "term" for kind, _ in missing)
@@ -155,14 +157,26 @@ class FactAnswers:
         if question.constrained and named and not any(self.index.entry_fits(e.entry_id, question) for e in named):
             # the entry it names is another district's, cluster's or year's: its sheet would not answer this
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
-        salient = [v for kind, v in missing if kind == "term" and (is_syllable(v) or len(v) > 5)]  # not "cđvn"
-        if in_scope and previous is None and (named or u.confidence >= CONFIDENT and not salient):
-            return None  # the classifier is sure of the topic: the knowledge entries answer as before
-        if unknown:
+        confident = in_scope and (bool(named) or u.confidence >= CONFIDENT)
+        if unknown and (self._salient(v for kind, v in missing if kind == "term") or not confident):
             return await self._decline(incoming, text, self._unknown_text(missing, text, lang), u, lang)
+        # the knowledge entries' sheets and lists answer only what the evidence covers: every key term of the
+        # question held by one paragraph (of a document or an entry) about its place and cluster
+        gaps = self._salient([t for f in findings for t in self.index.gaps(f.question)])
+        if gaps:
+            return await self._decline(incoming, text, self._unknown_text([("term", t) for t in gaps], text, lang),
+                                       u, lang)
+        plain = question.kind in (None, "list") and not question.constrained and len(findings) == 1
+        if in_scope and previous is None and (plain or named or u.confidence >= CONFIDENT):
+            return None  # a question about a topic the evidence covers: the knowledge entries answer as before
         if in_scope and (question.kind in SPECIFIC or question.constrained or previous is not None):
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
         return None
+
+    @staticmethod
+    def _salient(terms: Iterable[str]) -> list[str]:
+        """Terms a refusal may rest on: syllables, not unknown acronyms ("cđvn")."""
+        return list(dict.fromkeys(t for t in terms if is_syllable(t) or len(t) > 5))
 
     # ----- replies ------------------------------------------------------------------------------
     def _answer(self, findings: Sequence[Finding], text: str, lang: str) -> Reply:
