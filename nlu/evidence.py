@@ -40,6 +40,9 @@ MIN_COVERAGE = 0.7
 SECOND_ANSWER = 0.9
 #: a key term this common in the evidence (in about one sentence in seven or more) is no subject the gate asks for
 GAP_MIN_IDF = 2.0
+#: an answer already holding most of the question (coverage) is refused only for a missing rare term (in a few
+#: sentences at most: "phim", "xe", a brand)
+ANSWER_GAP_IDF = 4.0
 #: sentences ranked by BM25 before the finer scoring
 CANDIDATES = 40
 
@@ -143,13 +146,15 @@ class Question:
     compounds: tuple[tuple[str, str], ...] = ()
 
     def as_dict(self) -> dict:
-        return {"text": self.text, "kind": self.kind, "unit": list(self.unit), "terms": list(self.terms),
+        return {"text": self.text, "tokens": list(self.tokens), "kind": self.kind, "unit": list(self.unit),
+                "terms": list(self.terms),
                 "places": list(self.places), "clusters": list(self.clusters), "phases": list(self.phases),
                 "years": list(self.years), "compounds": [list(c) for c in self.compounds]}
 
     @classmethod
     def from_dict(cls, data: dict) -> Question:
-        return cls(text=str(data.get("text", "")), kind=data.get("kind"), unit=tuple(data.get("unit", ())),
+        return cls(text=str(data.get("text", "")), tokens=tuple(str(t) for t in data.get("tokens", ())),
+                   kind=data.get("kind"), unit=tuple(data.get("unit", ())),
                    terms=tuple(data.get("terms", ())), places=tuple(data.get("places", ())),
                    clusters=tuple(int(x) for x in data.get("clusters", ())),
                    phases=tuple(int(x) for x in data.get("phases", ())),
@@ -608,9 +613,13 @@ class EvidenceIndex:
     def entry_fits(self, entry_id: str, q: Question) -> bool:
         """Whether what a knowledge entry says is about the question's place and cluster (its years and phases are
         often implied, not written)."""
-        bare = replace(q, compounds=(), years=(), phases=())
+        bare = replace(q, compounds=(), phases=(), years=q.years if self._entry_years(entry_id) else ())
         return any(self._satisfies(m, bare) for r, m in zip(self.records, self._meta, strict=True)
                    if r.entry_id == entry_id)
+
+    def _entry_years(self, entry_id: str) -> bool:
+        """Whether an entry's sentences name a year (then a question's year must be one of them)."""
+        return any(_years(self._tokens(r.text)) for r in self.records if r.entry_id == entry_id)
 
     def _satisfies(self, m: _Meta, q: Question) -> bool:
         return all(c in m.pairs or c in m.label_pairs for c in q.compounds) and (
@@ -750,7 +759,8 @@ class EvidenceIndex:
         for j in chosen:
             out.extend(self._with_continuation(self.records[j], q))
         m = self._meta[i]
-        gaps = tuple(t for t in self._gap_terms(q) if not self._held(t, m.words | m.context))
+        held = m.words | m.context
+        gaps = tuple(t for t in self._gap_terms(q) if self._idf(t) >= ANSWER_GAP_IDF and not self._held(t, held))
         return Finding("answered", q, records=tuple(out), coverage=cov, score=best, gaps=gaps)
 
     @staticmethod
