@@ -152,6 +152,14 @@ class FactAnswers:
         answered = [f for f in findings if f.status == "answered"]
         unknown = [f for f in findings if f.status == "unknown"]
         in_scope = u.intent in intents.INTENT_KINDS
+        plain = question.kind in (None, "list") and not question.constrained and len(findings) == 1
+        if in_scope and plain and previous is None and not unknown:
+            # a question about a topic: the knowledge entries' sheets and lists answer it, when the evidence covers it
+            gaps = self._salient(self.index.gaps(question))
+            if gaps:
+                return await self._decline(incoming, text, self._unknown_text([("term", t) for t in gaps], text, lang),
+                                           u, lang)
+            return None
         intent = u.intent if in_scope else intents.UNION_FACT
         missing = [m for f in unknown for m in f.missing]
         constraint_missing = any(kind != "term" for kind, _ in missing)
@@ -171,11 +179,10 @@ class FactAnswers:
         # the knowledge entries' sheets and lists answer only what the evidence covers: every key term of the
         # question held by one paragraph (of a document or an entry) about its place and cluster
         gaps = self._salient([t for f in findings for t in self.index.gaps(f.question)])
-        if gaps:
+        if gaps and in_scope:
             return await self._decline(incoming, text, self._unknown_text([("term", t) for t in gaps], text, lang),
                                        u, lang)
-        plain = question.kind in (None, "list") and not question.constrained and len(findings) == 1
-        if in_scope and previous is None and (plain or named or u.confidence >= CONFIDENT):
+        if in_scope and previous is None and (named or u.confidence >= CONFIDENT):
             return None  # a question about a topic the evidence covers: the knowledge entries answer as before
         if in_scope and (question.kind in SPECIFIC or question.constrained or previous is not None):
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
