@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -24,7 +25,7 @@ from nlu.data import load_training_examples
 from nlu.evidence import EvidenceIndex, Finding, Passage, Question, Record, records_from_passages
 from nlu.matcher import Understanding
 from nlu.normalize import clean, fold, is_syllable, normalize_tones, tokens
-from storage.conversation import StateStore
+from storage.conversation import State, StateKey, StateStore
 from storage.knowledge import Entry
 from storage.unanswered import UnansweredLog
 
@@ -33,13 +34,16 @@ FOLLOW_UP_FOR = timedelta(minutes=10)
 #: kinds of answer that name one fact: when the evidence has none, the bot says so instead of listing a topic
 SPECIFIC = frozenset({"date", "person", "quantity", "place", "definition", "which"})
 MAX_SENTENCE = 420
-#: chats whose last question is kept for follow-ups (the oldest are forgotten first)
-MAX_REMEMBERED = 20_000
+#: the conversation state keeps each chat's last answered question (so every worker, and a restarted one, reads a
+#: follow-up against it) in a slot of its own: the user part of the key is prefixed, forms never see it
+FOLLOW_UP_FLOW = "facts"
+FOLLOW_UP_SLOT = "facts:"
 #: an in-scope intent this sure, without evidence for the exact fact, is still answered by the entries' sheets
 CONFIDENT = 0.5
 _FOLLOW_START = ("con ", "the con ", "the ", "vay con ", "vay ", "va ", "thi ")
 _FOLLOW_END = ("thi sao", "thi the nao", "thi nao", "the nao", "ra sao", "sao", "thi")
 _SPLIT_PARTS = re.compile(r"[?;\n]+")
+_AND = re.compile(r",?\s+(?:và|va|với|voi)\s+", re.IGNORECASE)
 
 
 def entry_records(entries: Iterable[Entry], t: Translator, lang: str = "vi") -> list[Record]:
@@ -114,9 +118,6 @@ class FactAnswers:
         self.unanswered = unanswered
         self.clock = clock
         self.log_unanswered = log_unanswered
-        #: the last answered question of each chat, for follow-ups (see docs/decisions.md: in memory, not in the
-        #: conversation state, so that an answer costs no database write)
-        self._recent: dict[tuple[str, str, str], tuple[datetime, Question]] = {}
 
     async def respond(self, incoming: Incoming, u: Understanding, lang: str) -> Outcome | None:
         """The evidence's answer, an honest refusal, or None: the knowledge-entry answers (or the fallback) decide."""
@@ -125,24 +126,40 @@ class FactAnswers:
             return None  # "the phase running now" is the clock's question: the phase answers know today
         question = self.index.read(text)
         previous = await self._previous(incoming) if is_follow_up(text) else None
-        if previous is not None:
-            readings = self.index.merge(previous, question)
-            findings = None
-            for reading in readings:
-                candidate = [self.index.search(p) for p in self.index.split(reading)]
-                if findings is None:
-                    findings, question = candidate, reading
-                if any(f.status == "answered" for f in candidate):
-                    findings, question = candidate, reading
-                    break
+        parts = self._parts(text) if previous is None else []
+        if len(parts) > 1:  # two questions in one message ("… bao nhiêu? còn … thì sao?"): each gets its answer
+            findings, prior = [], None
+            for part in parts:
+                read = self.index.read(part)
+                found = [self.index.search(p) for p in self.index.split(read)]
+                if prior is not None and (is_follow_up(part) or not read.constrained and prior.constrained):
+                    # a part that leans on the first ("… và ai là cụm trưởng"): read against it, unless alone it
+                    # is answered and against the first it is not
+                    merged, against = self._read_against(prior, read)
+                    alone = any(f.status == "answered" for f in found)
+                    if any(f.status == "answered" for f in against) or not alone:
+                        read, found = merged, against
+                findings.extend(found)
+                prior = read
+        elif previous is not None:
+            question, findings = self._read_against(previous, question)
         else:
             findings = [self.index.search(p) for p in self.index.split(question)]
+        # confidence comes from the evidence: an answer whose sentence and paragraph lack a key term of the question
+        # ("xe máy" asked, a milk discount found) answers nothing
+        findings = [f if f.status != "answered" or not self._salient(f.gaps) else replace(f, status="weak")
+                    for f in findings]
         answered = [f for f in findings if f.status == "answered"]
         unknown = [f for f in findings if f.status == "unknown"]
         in_scope = u.intent in intents.INTENT_KINDS
         plain = question.kind in (None, "list") and not question.constrained and len(findings) == 1
         if in_scope and plain and previous is None and not unknown:
-            return None  # a question about a topic: the knowledge entries' sheets and lists answer it
+            # a question about a topic: the knowledge entries' sheets and lists answer it, when the evidence covers it
+            gaps = self._salient(self.index.gaps(question))
+            if gaps:
+                return await self._decline(incoming, text, self._unknown_text([("term", t) for t in gaps], text, lang),
+                                           u, lang)
+            return None
         intent = u.intent if in_scope else intents.UNION_FACT
         missing = [m for f in unknown for m in f.missing]
         constraint_missing = any(kind != "term" for kind, _ in missing)
@@ -152,17 +169,57 @@ class FactAnswers:
         if constraint_missing:
             return await self._decline(incoming, text, self._unknown_text(missing, text, lang), u, lang)
         named = [e for e in u.entities if " " in e.matched or len(e.matched) >= 6]
-        if question.constrained and named and not any(self.index.entry_fits(e.entry_id, question) for e in named):
+        entries = [e.entry_id for e in named] or [h.entry_id for h in u.related[:1]]
+        if question.constrained and entries and not any(self.index.entry_fits(e, question) for e in entries):
             # the entry it names is another district's, cluster's or year's: its sheet would not answer this
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
-        salient = [v for kind, v in missing if kind == "term" and (is_syllable(v) or len(v) > 5)]  # not "cđvn"
-        if in_scope and previous is None and (named or u.confidence >= CONFIDENT and not salient):
-            return None  # the classifier is sure of the topic: the knowledge entries answer as before
-        if unknown:
+        confident = in_scope and (bool(named) or u.confidence >= CONFIDENT)
+        if unknown and (self._salient(v for kind, v in missing if kind == "term") and not named or not confident):
             return await self._decline(incoming, text, self._unknown_text(missing, text, lang), u, lang)
+        # the knowledge entries' sheets and lists answer only what the evidence covers: every key term of the
+        # question held by one paragraph (of a document or an entry) about its place and cluster
+        gaps = self._salient([t for f in findings for t in self.index.gaps(f.question)])
+        if gaps and in_scope:
+            return await self._decline(incoming, text, self._unknown_text([("term", t) for t in gaps], text, lang),
+                                       u, lang)
+        if in_scope and previous is None and (named or u.confidence >= CONFIDENT):
+            return None  # a question about a topic the evidence covers: the knowledge entries answer as before
         if in_scope and (question.kind in SPECIFIC or question.constrained or previous is not None):
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
         return None
+
+    def _parts(self, text: str) -> list[str]:
+        """The questions of a message split at "?", ";" and line ends: those that ask something of their own."""
+        out = []
+        for part in _SPLIT_PARTS.split(text):
+            read = self.index.read(part) if len(part.split()) >= 2 else None
+            if read is None or not (read.terms or read.constrained):
+                continue
+            # "cụm 3 có mấy đơn vị và ai là cụm trưởng": two kinds of answer asked, one on each side of "và"
+            pieces = _AND.split(part, maxsplit=1)
+            if len(pieces) == 2 and all(len(p.split()) >= 2 for p in pieces):
+                left, right = (self.index.read(p) for p in pieces)
+                if left.kind and right.kind and left.kind != right.kind:
+                    out.extend(p.strip() for p in pieces)
+                    continue
+            out.append(part.strip())
+        return out
+
+    def _read_against(self, previous: Question, fragment: Question) -> tuple[Question, list[Finding]]:
+        """A follow-up read against the previous question: the first reading the evidence answers, else the first."""
+        first: tuple[Question, list[Finding]] | None = None
+        for reading in self.index.merge(previous, fragment):
+            found = [self.index.search(p) for p in self.index.split(reading)]
+            if first is None:
+                first = (reading, found)
+            if any(f.status == "answered" for f in found):
+                return reading, found
+        return first if first is not None else (fragment, [self.index.search(fragment)])
+
+    @staticmethod
+    def _salient(terms: Iterable[str]) -> list[str]:
+        """Terms a refusal may rest on: syllables, not unknown acronyms ("cđvn")."""
+        return list(dict.fromkeys(t for t in terms if is_syllable(t) or len(t) > 5))
 
     # ----- replies ------------------------------------------------------------------------------
     def _answer(self, findings: Sequence[Finding], text: str, lang: str) -> Reply:
@@ -217,9 +274,13 @@ class FactAnswers:
             if folded[i:i + len(target)] == target:
                 start, end = i, i + len(target)
                 if kind == "term":  # the words around it that make the thing asked about ("vé xem phim")
-                    while start > 0 and folded[start - 1] not in _BOUNDARY and end - start < 4:
+                    def inside(k: int) -> bool:
+                        if fold(words[k]) == "may" and words[k].lower() not in ("may", "mấy"):
+                            return True  # "máy" is a thing ("xe máy"), not the question word "mấy"
+                        return folded[k] not in _BOUNDARY and folded[k] not in self.index.lang.everyday
+                    while start > 0 and inside(start - 1) and end - start < 4:
                         start -= 1
-                    while end < len(folded) and folded[end] not in _BOUNDARY and end - start < 4:
+                    while end < len(folded) and inside(end) and end - start < 4:
                         end += 1
                 return "“" + " ".join(words[start:end]) + "”"
         return "“" + value + "”"
@@ -235,23 +296,29 @@ class FactAnswers:
                        u.confidence, True)
 
     # ----- follow-ups ---------------------------------------------------------------------------
+    @staticmethod
+    def _key(incoming: Incoming) -> StateKey:
+        """The chat's slot for its last question: beside (never inside) the state of its forms and choices."""
+        return StateKey(incoming.bot_id, incoming.channel, incoming.chat_id,
+                        FOLLOW_UP_SLOT + (incoming.user_id or incoming.chat_id))
+
     async def _previous(self, incoming: Incoming) -> Question | None:
-        key = (incoming.bot_id, incoming.channel, incoming.chat_id)
-        found = self._recent.get(key)
-        if found is None:
+        state = await self.states.get(self._key(incoming))
+        if state is None or state.flow != FOLLOW_UP_FLOW:
             return None
-        at, question = found
+        try:
+            at = datetime.fromisoformat(state.data["at"])
+            question = Question.from_dict(state.data["question"])
+        except (KeyError, TypeError, ValueError):
+            return None
         if self.clock() - at > FOLLOW_UP_FOR:
-            self._recent.pop(key, None)
             return None
         return question
 
     async def _remember(self, incoming: Incoming, q: Question) -> None:
-        key = (incoming.bot_id, incoming.channel, incoming.chat_id)
-        self._recent.pop(key, None)
-        self._recent[key] = (self.clock(), q)
-        while len(self._recent) > MAX_REMEMBERED:
-            self._recent.pop(next(iter(self._recent)))
+        now = self.clock()
+        data = {"at": now.isoformat(), "question": q.as_dict()}
+        await self.states.set(self._key(incoming), State(FOLLOW_UP_FLOW, "asked", data), now)
 
 
 #: words that end the phrase named in "mình chưa có thông tin về …"

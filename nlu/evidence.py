@@ -42,6 +42,11 @@ DATA_FILE = Path(__file__).with_name("data") / "evidence.yaml"
 MIN_COVERAGE = 0.7
 #: a second sentence is shown beside the best when it scores at least this share of the best
 SECOND_ANSWER = 0.9
+#: a key term this common in the evidence (in about one sentence in seven or more) is no subject the gate asks for
+GAP_MIN_IDF = 2.0
+#: an answer already holding most of the question (coverage) is refused only for a missing rare term (in a few
+#: sentences at most: "phim", "xe", a brand)
+ANSWER_GAP_IDF = 4.0
 #: sentences ranked by BM25 before the finer scoring
 CANDIDATES = 40
 
@@ -102,6 +107,7 @@ class Language:
     roles: frozenset[str]  # words of a title ("cụm trưởng", "phó chủ tịch"): who holds it must be said with it
     generic: frozenset[str]  # the union's generic words: with a content word they make a term ("đoàn phí")
     what_nouns: frozenset[str]  # "chủ đề", "nội dung": "… là gì" asks their words, not a definition
+    everyday: frozenset[str] = frozenset()  # words around a question that name no subject: the gate skips them
 
     @classmethod
     def load(cls, path: Path = DATA_FILE) -> Language:
@@ -119,6 +125,7 @@ class Language:
             what_nouns=frozenset(fold(w) for w in data["what_nouns"]),
             generic=frozenset(fold(w) for w in data["generic"]),
             roles=frozenset(fold(w) for w in data["roles"]),
+            everyday=frozenset(fold(str(w)) for w in data.get("everyday", ())),
         )
 
     def __post_init__(self) -> None:
@@ -143,13 +150,15 @@ class Question:
     compounds: tuple[tuple[str, str], ...] = ()
 
     def as_dict(self) -> dict:
-        return {"text": self.text, "kind": self.kind, "unit": list(self.unit), "terms": list(self.terms),
+        return {"text": self.text, "tokens": list(self.tokens), "kind": self.kind, "unit": list(self.unit),
+                "terms": list(self.terms),
                 "places": list(self.places), "clusters": list(self.clusters), "phases": list(self.phases),
                 "years": list(self.years), "compounds": [list(c) for c in self.compounds]}
 
     @classmethod
     def from_dict(cls, data: dict) -> Question:
-        return cls(text=str(data.get("text", "")), kind=data.get("kind"), unit=tuple(data.get("unit", ())),
+        return cls(text=str(data.get("text", "")), tokens=tuple(str(t) for t in data.get("tokens", ())),
+                   kind=data.get("kind"), unit=tuple(data.get("unit", ())),
                    terms=tuple(data.get("terms", ())), places=tuple(data.get("places", ())),
                    clusters=tuple(int(x) for x in data.get("clusters", ())),
                    phases=tuple(int(x) for x in data.get("phases", ())),
@@ -171,6 +180,8 @@ class Finding:
     missing: tuple[tuple[str, str], ...] = ()  # unknown: (what, value) e.g. ("term", "phim"), ("cluster", "2")
     coverage: float = 0.0
     score: float = 0.0
+    #: answered: key terms of the question that the answering sentence, its paragraph, title and label do not hold
+    gaps: tuple[str, ...] = ()
 
 
 @dataclass
@@ -300,6 +311,11 @@ class EvidenceIndex:
         self.known_years: set[int] = set()
         context_cache: dict[tuple, tuple] = {}
         dominant = self._dominant_places()
+        #: one group per paragraph (with its title and label): its words, places and clusters; and which groups hold
+        #: a word. A question's key terms must all be held by one group for the evidence to cover it (``gaps``)
+        self._groups: list[tuple[frozenset[str], frozenset[str], frozenset[int]]] = []
+        self._group_of: dict[tuple, int] = {}
+        self._groups_with: dict[str, list[int]] = {}
         for r in self.records:
             toks = self._tokens(r.text)
             key = (r.paragraph, r.title, r.label, r.doc)
@@ -311,6 +327,11 @@ class EvidenceIndex:
                     frozenset(_cluster_numbers(ctx)), frozenset(_years(ctx)),
                     frozenset(_phase_numbers(self._tokens(r.label))))
             ctx_toks, context, ctx_places, ctx_clusters, ctx_years, label_phases = context_cache[key]
+            if key not in self._group_of:
+                self._group_of[key] = len(self._groups)
+                self._groups.append((context | frozenset(toks), ctx_places, ctx_clusters))
+                for w in context | frozenset(toks):
+                    self._groups_with.setdefault(w, []).append(self._group_of[key])
             corpus.append([*toks, *(f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False))])
             self.bigrams.update(zip(toks, toks[1:], strict=False))
             words = frozenset(toks)
@@ -564,16 +585,51 @@ class EvidenceIndex:
         missing.extend(("year", str(y)) for y in q.years if y not in self.known_years)
         return tuple(missing)
 
+    def _gap_terms(self, q: Question) -> list[str]:
+        """The key terms the evidence must hold: not numbers, not everyday words, not the evidence's commonest words."""
+        return [t for t in q.terms if not _NUM.match(t) and t not in self.lang.everyday
+                and self._idf(t) >= GAP_MIN_IDF]
+
+    def _held(self, t: str, words: frozenset[str]) -> bool:
+        return any(f in words for f in self._expand(t))
+
+    def gaps(self, q: Question) -> tuple[str, ...]:
+        """The key terms of the question that no paragraph of the evidence (with its title or entry name) holds
+        together with the others, in a paragraph about the question's place and cluster: those the best-covering
+        paragraph lacks. Empty when one paragraph holds them all: the evidence covers what the question is about."""
+        terms = self._gap_terms(q)
+        if not terms:
+            return ()
+        weight: Counter[int] = Counter()
+        for t in terms:
+            for g in {g for f in self._expand(t) for g in self._groups_with.get(f, ())}:
+                weight[g] += self._idf(t)
+        best = tuple(terms)
+        for g, _ in weight.most_common(60):
+            words, places, clusters = self._groups[g]
+            if not (all(p in places for p in q.places) and all(c in clusters for c in q.clusters)):
+                continue
+            missing = tuple(t for t in terms if not self._held(t, words))
+            if len(missing) < len(best):
+                best = missing
+                if not best:
+                    break
+        return best
+
     def entry_fits(self, entry_id: str, q: Question) -> bool:
         """Whether what a knowledge entry says is about the question's place and cluster (its years and phases are
         often implied, not written)."""
-        bare = replace(q, compounds=(), years=(), phases=())
+        bare = replace(q, compounds=(), phases=(), years=q.years if self._entry_years(entry_id) else ())
         if self._entry_rows is None:  # the records of each entry, found once rather than at every question
             self._entry_rows = {}
             for i, r in enumerate(self.records):
                 if r.entry_id is not None:
                     self._entry_rows.setdefault(r.entry_id, []).append(i)
         return any(self._satisfies(self._meta[i], bare) for i in self._entry_rows.get(entry_id, ()))
+
+    def _entry_years(self, entry_id: str) -> bool:
+        """Whether an entry's sentences name a year (then a question's year must be one of them)."""
+        return any(_years(self._tokens(r.text)) for r in self.records if r.entry_id == entry_id)
 
     def _satisfies(self, m: _Meta, q: Question) -> bool:
         return all(c in m.pairs or c in m.label_pairs for c in q.compounds) and (
@@ -705,6 +761,20 @@ class EvidenceIndex:
             factor = self._kind_factor(m, q)
             ranked.append(((0.75 * cov + 0.25 * float(scores[i]) / top) * factor, cov, factor, int(i)))
         ranked.sort(key=lambda x: (-x[0], x[3]))
+        gap_terms = self._gap_terms(q)
+
+        def holds_all(j: int) -> bool:
+            m = self._meta[j]
+            return all(self._held(t, m.words | m.context) for t in gap_terms)
+
+        # the best sentence whose paragraph holds every key term, when one answers nearly as well as the best
+        top_score = ranked[0][0]
+        for k, (score, c, f, j) in enumerate(ranked[:10]):
+            if score < 0.8 * top_score:
+                break
+            if c >= MIN_COVERAGE and f >= 0.7 and holds_all(j):
+                ranked.insert(0, ranked.pop(k))
+                break
         best, cov, factor, i = ranked[0]
         if cov < MIN_COVERAGE or factor < 0.7:
             return Finding("weak", q, records=(self.records[i],), coverage=cov, score=best)
@@ -719,7 +789,10 @@ class EvidenceIndex:
         out: list[Record] = []
         for j in chosen:
             out.extend(self._with_continuation(self.records[j], q))
-        return Finding("answered", q, records=tuple(out), coverage=cov, score=best)
+        m = self._meta[i]
+        held = m.words | m.context
+        gaps = tuple(t for t in self._gap_terms(q) if self._idf(t) >= ANSWER_GAP_IDF and not self._held(t, held))
+        return Finding("answered", q, records=tuple(out), coverage=cov, score=best, gaps=gaps)
 
     @staticmethod
     def _same_fact(a: _Meta, b: _Meta) -> bool:

@@ -139,3 +139,57 @@ def test_ask_json_declines_a_near_domain_question(tmp_path, model_cache):
     assert [r["fallback"] for r in rows] == [True, True, False]
     assert set(rows[0]) == {"question", "reply", "intent", "confidence", "fallback"}
     assert "20%" in rows[2]["reply"] and "40%" in rows[2]["reply"]
+
+
+async def test_a_follow_up_is_kept_in_the_conversation_state_and_survives_a_new_core(app):
+    from handlers.core import Core
+    from storage.conversation import StateKey
+
+    app.core.set_passages(_passages())
+    first = Asker(app, "611")
+    assert "1/2/2024" in _text(await first.ask("Đợt 1 thi đua năm 2024 của Tây Hồ bắt đầu khi nào?"))
+    stored = await app.core.states.get(StateKey("default", "test", "611", "facts:611"))
+    assert stored is not None and stored.data["question"]["phases"] == [1]
+    # another worker (or the same after a restart) on the same database reads the follow-up against it
+    other = Core(matcher=app.core.matcher, knowledge=app.core.knowledge, db=app.db, translator=app.core.t,
+                 clock=app.core.clock, config=app.core.config, passages=_passages())
+    outcome = await other.process(Incoming(channel="test", chat_id="611", user_id="611", text="còn đợt 2 thì sao?"))
+    assert "1/5/2024" in _text(outcome) and not outcome.fallback
+    # the previous question's place and year held: another district's phase 2 is not this one
+    assert (await other.states.get(StateKey("default", "test", "611", "facts:611"))).data["question"]["phases"] == [2]
+
+
+async def test_the_evidence_gate_refuses_a_key_term_no_paragraph_holds_even_when_the_classifier_is_sure(asker, app):
+    for question, term in (("Đoàn viên mua xe máy có được giảm giá không?", "xe máy"),
+                           ("Gạo Kim Sáng có giao hàng tận nhà không?", "tận nhà")):
+        u = app.core.matcher.understand(question)
+        assert u.intent == "benefit" and u.confidence >= 0.5, question  # the classifier alone would answer it
+        outcome = await asker.ask(question)
+        reply = _text(outcome)
+        assert outcome.fallback, question
+        assert term in reply, question  # the refusal names what it has no information about
+        assert "30%" not in reply and "40%" not in reply, question  # and no other entry's figures
+    # the same topic with key terms the evidence holds is still answered
+    outcome = await asker.ask("Gạo Kim Sáng giảm giá bao nhiêu?")
+    assert not outcome.fallback and "20%" in _text(outcome)
+
+
+async def test_an_entry_of_another_district_is_refused(asker):
+    outcome = await asker.ask("Năm 2024 huyện Ba Vì hỗ trợ bao nhiêu công nhân?")
+    assert outcome.fallback and "321" not in _text(outcome)
+    outcome = await asker.ask("Cụm trưởng cụm thi đua số 9 năm 2019 là ai?")
+    assert outcome.fallback and "Đinh Thị Lan" not in _text(outcome)
+
+
+async def test_two_questions_in_one_message_get_both(asker):
+    reply = _text(await asker.ask("Năm 2024 Tây Hồ hỗ trợ bao nhiêu công nhân? Ai là cụm trưởng cụm thi đua số 9?"))
+    assert "321" in reply and "Đinh Thị Lan" in reply
+    reply = _text(await asker.ask("Đợt 1 thi đua năm 2024 của Tây Hồ kết thúc khi nào? còn đợt 3 thì sao?"))
+    assert "30/4/2024" in reply and "30/11/2024" in reply
+
+
+async def test_a_comparison_shows_both_sides_and_a_list_is_whole(asker):
+    reply = _text(await asker.ask("So sánh đợt 1 và đợt 3 thi đua năm 2024 của Tây Hồ"))
+    assert "1/2/2024" in reply and "1/9/2024" in reply
+    members = _text(await asker.ask("cum 9 gom nhung huyen nao"))
+    assert all(name in members for name in ("Ba Vì", "Phúc Thọ", "Quốc Oai", "Thạch Thất"))
