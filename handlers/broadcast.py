@@ -14,6 +14,7 @@ from handlers.inputs import parse_id
 from handlers.once import already_done
 from handlers.text import clip, fmt_date
 from handlers.types import Choice, Incoming, Outcome, Reply
+from nlu import dates
 from nlu.normalize import fold
 from services.actor import Actor, actor_of
 from services.base import AlreadyDone, Refused
@@ -26,23 +27,10 @@ CANCEL_WORDS = {"huy", "/huy", "thoi", "cancel"}
 
 
 def parse_when(text: str, now_local: datetime) -> datetime | str:
-    """"25/12/2026 08:00", "8:30 25/12", "08:00" (today) -> a local datetime, or an error key."""
-    words = fold(text).strip()
-    time_match = re.search(r"(\d{1,2})[:h](\d{2})?", words)
-    date_match = re.search(r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}))?", words)
-    if not time_match:
+    """"mai 8h", "8h sáng thứ hai tuần sau", "25/12/2026 08:00" (nlu/dates.py) -> a local datetime, or an error key."""
+    when = dates.parse_when(text, now_local)
+    if when is None:
         return "broadcast.error.when"
-    hour, minute = int(time_match.group(1)), int(time_match.group(2) or 0)
-    day = now_local.date()
-    if date_match:
-        try:
-            day = date(int(date_match.group(3) or now_local.year), int(date_match.group(2)),
-                       int(date_match.group(1)))
-        except ValueError:
-            return "broadcast.error.when"
-    if hour > 23 or minute > 59:
-        return "broadcast.error.when"
-    when = datetime(day.year, day.month, day.day, hour, minute, tzinfo=now_local.tzinfo)
     if when <= now_local:
         return "broadcast.error.when_past"
     if when > now_local + MAX_AHEAD:

@@ -354,6 +354,7 @@ class EvidenceIndex:
             self._bm25_vocab = self._bm25.vocab_dict
         self.correct_word = lru_cache(maxsize=50_000)(self._candidates)
         self._idf_cache: dict[str, float] = {}
+        self._entry_rows: dict[str, list[int]] | None = None
         self._cue_index: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
         for rank, k in enumerate(KINDS):  # phrases by first word; a kind's phrases in the data's order
             for order, phrase in enumerate(self.lang.cues[k]):
@@ -562,8 +563,12 @@ class EvidenceIndex:
         """Whether what a knowledge entry says is about the question's place and cluster (its years and phases are
         often implied, not written)."""
         bare = replace(q, compounds=(), years=(), phases=())
-        return any(self._satisfies(m, bare) for r, m in zip(self.records, self._meta, strict=True)
-                   if r.entry_id == entry_id)
+        if self._entry_rows is None:  # the records of each entry, found once rather than at every question
+            self._entry_rows = {}
+            for i, r in enumerate(self.records):
+                if r.entry_id is not None:
+                    self._entry_rows.setdefault(r.entry_id, []).append(i)
+        return any(self._satisfies(self._meta[i], bare) for i in self._entry_rows.get(entry_id, ()))
 
     def _satisfies(self, m: _Meta, q: Question) -> bool:
         return all(c in m.pairs or c in m.label_pairs for c in q.compounds) and (
@@ -618,9 +623,9 @@ class EvidenceIndex:
         total = got = 0.0
         for w, forms in terms:
             total += w
-            if any(f in m.words for f in forms):
+            if not m.words.isdisjoint(forms):  # set operations in C: this runs for every candidate
                 got += w
-            elif any(f in m.context for f in forms):
+            elif not m.context.isdisjoint(forms):
                 got += 0.6 * w
         # a compound of the question ("ăn ca", "đoàn phí") counts again, as a pair the sentence must hold
         for w, (a, b) in pairs:
@@ -701,11 +706,11 @@ class EvidenceIndex:
         out = [r]
         if not r.paragraph or r.position + 1 >= len(r.paragraph):
             return out
-        head = set(self._tokens(r.text))
         announces = r.text.rstrip().endswith(":") or bool(re.search(r"\b(\d+|hai|ba|bốn) (đợt|nội dung|nhóm)\b",
                                                                      r.text, re.IGNORECASE))
         if not announces:
             return out
+        head = set(self._tokens(r.text))
         for k in range(r.position + 1, min(len(r.paragraph), r.position + 6)):
             nxt = r.paragraph[k]
             first = self._tokens(nxt)[:1]

@@ -149,6 +149,8 @@ class Normalizer:
         self._abbr: dict[str, tuple[str, ...]] = {}
         for key, value in (abbreviations or {}).items():
             self._abbr[fold(str(key)).strip()] = tuple(tokens(fold(str(value))))
+        # one question is read by several steps (the matcher, the evidence, the follow-up check): normalised once
+        self._recent = lru_cache(maxsize=1024)(self._normalize)
 
     @property
     def abbreviations(self) -> frozenset[str]:
@@ -162,6 +164,9 @@ class Normalizer:
         return tuple(out)
 
     def __call__(self, text: str) -> Normalized:
+        return self._recent(text) if len(text) <= MAX_CHARS else self._normalize(text)
+
+    def _normalize(self, text: str) -> Normalized:
         cleaned = normalize_tones(clean(text))
         expanded: list[str] = []
         for tok in tokens(fold(cleaned)):

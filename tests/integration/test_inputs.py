@@ -92,3 +92,48 @@ async def test_every_parser_answers_clearly(app):
             problems.append(f"{who} {steps} {str(given)[:30]!r}: expected {key!r}, got {reply[:120]!r}")
         await person.says("hủy")
     assert not problems, "\n".join(problems)
+
+
+#: a chair schedules an announcement as people write times; the test clock is Monday 15/3/2021, 16:00 in Hanoi
+SCHEDULES = [
+    ("mai 8h", (2021, 3, 16, 8, 0)),
+    ("ngày kia 8h", (2021, 3, 17, 8, 0)),
+    ("ngay kia 8h", (2021, 3, 17, 8, 0)),
+    ("8h sáng thứ hai tuần sau", (2021, 3, 22, 8, 0)),
+    ("20h", (2021, 3, 15, 20, 0)),
+    ("8h tối", (2021, 3, 15, 20, 0)),
+    ("sáng mai", (2021, 3, 16, 8, 0)),
+    ("chủ nhật 9h30", (2021, 3, 21, 9, 30)),
+    ("25/12 8h", (2021, 12, 25, 8, 0)),
+    ("08:00 25/12/2021", (2021, 12, 25, 8, 0)),
+]
+
+
+@pytest.mark.parametrize(("text", "local"), SCHEDULES, ids=[s[0] for s in SCHEDULES])
+async def test_announcements_are_scheduled_on_the_day_and_hour_written(app, text, local):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from storage.outbox import OutboxRepository
+
+    chair = await as_member(app, "NTL-0101", "c9")
+    await as_member(app, "NTL-0103", "m9")  # a recipient in the unit
+    await compose_later(chair)
+    expected = datetime(*local, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    reply = await chair.says(text)
+    assert f"{expected:%H:%M}" in reply
+    assert await OutboxRepository(app.db).next_due("default", "test") == expected
+
+
+async def test_a_time_of_today_already_past_is_refused(app):
+    chair = await as_member(app, "NTL-0101", "c9")
+    await compose_later(chair)
+    assert _fixed_part(app.translator("broadcast.error.when_past")) in await chair.says("chiều nay 3h")
+    assert _fixed_part(app.translator("broadcast.error.when")) in await chair.says("tuần sau")
+
+
+async def compose_later(chair) -> None:
+    from tests.integration.test_broadcasts import compose
+
+    await compose(chair, "Họp công đoàn tổ 1", "bc:unit:NTL-FECON-T1")
+    await chair.presses("bc:later")
