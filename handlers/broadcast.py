@@ -99,7 +99,7 @@ class Broadcasts(Capability):
         await self.save_state(incoming, State(FLOW, "text", {"draft_id": uuid.uuid4().hex}))
         return self._ok(self.t("broadcast.ask.text", lang))
 
-    async def on_step(self, incoming: Incoming, state: State, lang: str) -> Outcome:
+    async def on_step(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
         text = (incoming.text or "").strip()
         action = incoming.action or ""
         if fold(text) in CANCEL_WORDS or action == "bc:cancel":
@@ -310,7 +310,7 @@ class Broadcasts(Capability):
         return self._ok(self.t("reminder.pick.title", lang),
                         tuple(Choice(clip(label, 60), f"bc:rm:{i}") for i, (_, _, label) in enumerate(options)))
 
-    async def _picked_reminder(self, incoming: Incoming, state: State, lang: str) -> Outcome:
+    async def _picked_reminder(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
         """A date picked from the ones /nhacnho_them offered: a button, or its number typed."""
         action, text = incoming.action or "", (incoming.text or "").strip()
         options = state.data.get("options") or []
@@ -320,6 +320,8 @@ class Broadcasts(Capability):
         else:
             index = ascii_number(text, 1, len(options))
             index = None if index is None else index - 1
+        if index is None and not action:
+            return None  # not a pick (a question, another command): answered as usual, the offer dropped
         if index is None:
             return self._ok(self.t("reminder.usage", lang))
         entry_id, day, label = options[index]

@@ -232,7 +232,7 @@ async def test_dates_and_references_follow_hanoi_time(app, clock, tmp_path):
     member = await as_member(app, "NTL-0103", "m-ny")
     reference = await fill(member)
     assert reference.startswith("HT-2027-")
-    assert f"{reference} (1/1/2027)" in await member.says("/hoso")
+    assert f"{reference} (01/01/2027)" in await member.says("/hoso")
     hanoi = ZoneInfo("Asia/Ho_Chi_Minh")
     async with app.db.sessions() as session:
         unit = await UnitRepository(session).by_code("NTL-FECON")

@@ -273,3 +273,12 @@ async def test_a_reminder_text_ending_with_a_stop_is_not_stopped_twice(app, cloc
     clock.now = datetime(2021, 7, 21, 1, 0, tzinfo=UTC)
     await app.core.broadcasts.service.send_reminders(app.core.knowledge, clock.now)
     assert all(".." not in m["text"] for m in await inbox(app, member))
+
+
+async def test_a_question_after_the_offered_dates_is_answered_as_usual(app):
+    chair = await as_member(app, "NTL-0101", "c14")
+    await chair.says("/nhacnho_them")
+    reply = await chair.says("gạo giảm giá bao nhiêu")
+    assert reply and "Cách dùng" not in reply and "Đã thêm nhắc nhở" not in reply
+    await chair.says("/nhacnho_them")
+    assert "Đã thêm nhắc nhở" in await chair.says("1")  # a typed number picks, with buttons too
