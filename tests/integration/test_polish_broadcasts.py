@@ -282,3 +282,17 @@ async def test_a_question_after_the_offered_dates_is_answered_as_usual(app):
     assert reply and "Cách dùng" not in reply and "Đã thêm nhắc nhở" not in reply
     await chair.says("/nhacnho_them")
     assert "Đã thêm nhắc nhở" in await chair.says("1")  # a typed number picks, with buttons too
+
+
+async def test_the_service_queues_nothing_for_an_audience_of_nobody(app):
+    """The CLI and the web console call the same use case: no broadcast, no audit, no progress for nobody."""
+    from services.base import Refused
+    from services.broadcasts import Draft
+    from tests.integration.test_services_broadcasts import at_the_console, audit
+
+    chair = await at_the_console(app, "NTL-0101")
+    with pytest.raises(Refused) as refused:
+        await app.core.broadcasts.service.queue(chair, Draft("Thông báo cho tổ văn phòng", "NTL-FECON-T2"))
+    assert refused.value.key == "broadcast.error.no_recipients"
+    assert await audit(app, "broadcast") == [] and await next_due(app) is None
+    assert await app.core.broadcasts.service.recent(chair) == []
