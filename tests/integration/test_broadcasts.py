@@ -246,7 +246,7 @@ async def test_reminders_before_phase_deadlines_with_a_fixed_clock(app, clock):
     member = await as_member(app, "NTL-0103", "m5")
     other = await as_member(app, "NTL-0104", "m6")
     assert "Đã bật nhắc nhở" in await member.says("/nhacnho")
-    clock.now = datetime(2021, 6, 23, 1, 0, tzinfo=UTC)  # 7 days before phase 1 ends (30/6/2021)
+    clock.now = datetime(2021, 6, 23, 1, 0, tzinfo=UTC)  # 7 days before phase 1 ends (30/06/2021)
     assert await app.core.broadcasts.service.send_reminders(app.core.knowledge, clock.now) == 1
     assert await app.core.broadcasts.service.send_reminders(app.core.knowledge, clock.now) == 0  # idempotent
     [reminder] = await inbox(app, member)

@@ -259,6 +259,7 @@ async def test_an_english_speaker_can_answer_the_form_in_english_words(app):
 
 async def test_a_chair_can_confirm_a_broadcast_in_english_words(app):
     chair = await as_member(app, "NTL-0101", "c-en")
+    await as_member(app, "NTL-0103", "m-en")  # a recipient (an audience of nobody is not sent)
     await chair.says("/thongbao")
     await chair.says("Meeting on Friday at 2 pm in the hall")
     await chair.presses("bc:unit:NTL-FECON-T1")
