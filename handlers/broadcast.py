@@ -50,11 +50,16 @@ def parse_when(text: str, now_local: datetime) -> tuple[datetime | None, str | N
     return when, None
 
 
-YES_WORDS = {"dung", "dung roi", "dung, hen gio", "dung hen gio", "ok", "co", "yes", "hen gio", "xac nhan"}
-EDIT_WORDS = {"sua", "sua gio", "doi gio", "khong", "chua", "edit"}
+YES_WORDS = {"dung", "dung roi", "dung hen gio", "ok", "co", "yes", "hen gio", "xac nhan", "yes schedule it"}
+EDIT_WORDS = {"sua", "sua gio", "doi gio", "khong", "chua", "edit", "change the time"}
 NOW_WORDS = {"gui", "gui ngay", "gui luon", "send", "send now", "now"}
 LATER_WORDS = {"hen gio", "sau", "later", "schedule"}
 AUDIENCE_WORDS = {"doi doi tuong", "chon doi tuong khac", "doi tuong khac", "audience"}
+
+
+def _words(text: str) -> str:
+    """The folded words of a short answer, without its punctuation ("Đúng, hẹn giờ." -> "dung hen gio")."""
+    return " ".join(re.sub(r"[^\w\s]", " ", fold(text)).split())
 
 
 class _SendOnce:
@@ -86,7 +91,8 @@ class Broadcasts(Capability):
         return Outcome([Reply(text, choices)], "broadcast", 1.0, False)
 
     def _refused(self, refusal: Refused, lang: str) -> Outcome:
-        return self._ok(self.t(refusal.key, lang, **refusal.values))
+        choices = self._empty_choices(lang) if refusal.key == "broadcast.error.no_recipients" else ()
+        return self._ok(self.t(refusal.key, lang, **refusal.values), choices)
 
     async def actor(self, incoming: Incoming) -> Actor:
         return await actor_of(incoming, self.identities)
@@ -148,14 +154,14 @@ class Broadcasts(Capability):
                     return self._ok(self.t("broadcast.ask.when", lang, example=self._example_time()))
                 return self._ok(self.t("broadcast.error.confirm", lang))
             if state.step == "when_confirm":
-                if action == "bc:when_ok" or fold(text) in YES_WORDS:
+                if action == "bc:when_ok" or _words(text) in YES_WORDS:
                     when = datetime.fromisoformat(d["when"])
                     if when <= self.clock():  # the chair took their time: that moment has passed meanwhile
                         await self.save_state(incoming, State(FLOW, "when", d))
                         return self._ok(self.t("broadcast.error.when_past", lang, when=fmt_time(when, self.tz),
                                                example=self._example_time()))
                     return await self._queue(incoming, actor, state, when, lang)
-                if action == "bc:when_edit" or fold(text) in EDIT_WORDS:
+                if action == "bc:when_edit" or _words(text) in EDIT_WORDS:
                     await self.save_state(incoming, State(FLOW, "when", d))
                     return self._ok(self.t("broadcast.ask.when", lang, example=self._example_time()))
                 if not text:

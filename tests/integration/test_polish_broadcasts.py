@@ -91,7 +91,9 @@ async def test_the_time_can_be_corrected_before_it_is_stored(app):
     assert "mai 8h" in await chair.presses("bc:when_edit")  # asked again, with examples
     assert "20:00 16/03/2021" in await chair.says("8h tối mai")
     assert "09:30 17/03/2021" in await chair.says("ngày kia 9h30")  # another time typed instead of "đúng"
-    assert "Đã hẹn gửi" in await chair.says("đúng")
+    assert "mai 8h" in await chair.says("Sửa giờ")  # the buttons' words, typed
+    assert "09:30 17/03/2021" in await chair.says("ngày kia 9h30")
+    assert "Đã hẹn gửi" in await chair.says("Đúng, hẹn giờ.")
     assert await next_due(app) == datetime(2021, 3, 17, 2, 30, tzinfo=UTC)
 
 
