@@ -12,33 +12,57 @@ from datetime import date, datetime, timedelta
 from typing import ClassVar
 
 from handlers.capability import DONE, Capability, state_key
-from handlers.inputs import parse_id
+from handlers.inputs import ascii_number, parse_id
 from handlers.once import already_done
 from handlers.registry import CHAIRS, ActionPrefix, Callback, Command, Declaration, Flow
-from handlers.text import clip, fmt_date
+from handlers.text import clip, fmt_date, fmt_time
 from handlers.types import Choice, Incoming, Outcome, Reply
 from nlu import dates
 from nlu.normalize import fold
 from services.actor import Actor, actor_of
 from services.base import AlreadyDone, Refused
-from services.broadcasts import MAX_AHEAD, REMIND_DAYS, BroadcastService, Draft, check_draft, report_text
+from services.broadcasts import (
+    MAX_AHEAD,
+    REMIND_DAYS,
+    SCHEDULED,
+    SENDING,
+    STOPPED,
+    BroadcastService,
+    Draft,
+    check_draft,
+    report_text,
+)
 from storage.conversation import State
 from storage.knowledge import KnowledgeBase
 
 FLOW = "broadcast"
+PICK_LIMIT = 8  # dates offered by /nhacnho_them alone
 CANCEL_WORDS = {"huy", "/huy", "thoi", "cancel"}
 
 
-def parse_when(text: str, now_local: datetime) -> datetime | str:
-    """"mai 8h", "8h sáng thứ hai tuần sau", "25/12/2026 08:00" (nlu/dates.py) -> a local datetime, or an error key."""
+def parse_when(text: str, now_local: datetime) -> tuple[datetime | None, str | None]:
+    """"mai 8h", "8h sáng thứ hai tuần sau", "25/12/2026 08:00" (nlu/dates.py) -> (the local datetime read, or
+    None; the error key, or None when it is a time ahead that may be scheduled)."""
     when = dates.parse_when(text, now_local)
     if when is None:
-        return "broadcast.error.when"
+        return None, "broadcast.error.when"
     if when <= now_local:
-        return "broadcast.error.when_past"
+        return when, "broadcast.error.when_past"
     if when > now_local + MAX_AHEAD:
-        return "broadcast.error.when"
-    return when
+        return when, "broadcast.error.when_far"
+    return when, None
+
+
+YES_WORDS = {"dung", "dung roi", "dung hen gio", "ok", "co", "yes", "hen gio", "xac nhan", "yes schedule it"}
+EDIT_WORDS = {"sua", "sua gio", "doi gio", "khong", "chua", "edit", "change the time"}
+NOW_WORDS = {"gui", "gui ngay", "gui luon", "send", "send now", "now"}
+LATER_WORDS = {"hen gio", "sau", "later", "schedule"}
+AUDIENCE_WORDS = {"doi doi tuong", "chon doi tuong khac", "doi tuong khac", "audience"}
+
+
+def _words(text: str) -> str:
+    """The folded words of a short answer, without its punctuation ("Đúng, hẹn giờ." -> "dung hen gio")."""
+    return " ".join(re.sub(r"[^\w\s]", " ", fold(text)).split())
 
 
 class _SendOnce:
@@ -70,7 +94,8 @@ class Broadcasts(Capability):
         return Outcome([Reply(text, choices)], "broadcast", 1.0, False)
 
     def _refused(self, refusal: Refused, lang: str) -> Outcome:
-        return self._ok(self.t(refusal.key, lang, **refusal.values))
+        choices = self._empty_choices(lang) if refusal.key == "broadcast.error.no_recipients" else ()
+        return self._ok(self.t(refusal.key, lang, **refusal.values), choices)
 
     async def actor(self, incoming: Incoming) -> Actor:
         return await actor_of(incoming, self.identities)
@@ -83,7 +108,7 @@ class Broadcasts(Capability):
         await self.save_state(incoming, State(FLOW, "text", {"draft_id": uuid.uuid4().hex}))
         return self._ok(self.t("broadcast.ask.text", lang))
 
-    async def on_step(self, incoming: Incoming, state: State, lang: str) -> Outcome:
+    async def on_step(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
         text = (incoming.text or "").strip()
         action = incoming.action or ""
         if fold(text) in CANCEL_WORDS or action == "bc:cancel":
@@ -94,6 +119,8 @@ class Broadcasts(Capability):
             await self.clear_state(incoming)
             return self._ok(self.t("authz.not_linked", lang))
         d = dict(state.data)
+        if state.step == "reminder":
+            return await self._picked_reminder(incoming, state, lang)
         try:
             if state.step == "text":
                 photos = [a.file_id for a in incoming.attachments if a.kind == "photo"]
@@ -103,27 +130,52 @@ class Broadcasts(Capability):
             if state.step == "audience":
                 unit_code = action.removeprefix("bc:unit:") if action.startswith("bc:unit:") else text
                 audience = await self.service.audience(actor, unit_code)
-                d.update(unit=audience.unit.code)
+                d.update(unit=audience.unit.code, unit_name=audience.unit.name, recipients=audience.recipients)
                 await self.save_state(incoming, State(FLOW, "confirm", d))
+                if not audience.recipients:  # nobody would read it: say so, offer another audience
+                    return self._ok(self.t("broadcast.preview_empty", lang, unit=audience.unit.name,
+                                           text=clip(d["text"], 500)), self._empty_choices(lang))
                 channels = ", ".join(f"{self.t(f'channel.{c}', lang)} {n}"
-                                     for c, n in sorted(audience.per_channel.items())) or "0"
+                                     for c, n in sorted(audience.per_channel.items()))
                 preview = self.t("broadcast.preview", lang, unit=audience.unit.name, total=audience.recipients,
                                  channels=channels, text=clip(d["text"], 500))
                 return self._ok(preview, (Choice(self.t("broadcast.button.now", lang), "bc:now"),
                                           Choice(self.t("broadcast.button.later", lang), "bc:later"),
                                           Choice(self.t("broadcast.button.cancel", lang), "bc:cancel")))
             if state.step == "confirm":
-                if action == "bc:now" or fold(text) in ("gui", "gui ngay", "gui luon", "send", "send now", "now"):
+                if action == "bc:audience" or fold(text) in AUDIENCE_WORDS:
+                    return await self._ask_audience(incoming, actor, d, lang)
+                wants_now = action == "bc:now" or fold(text) in NOW_WORDS
+                wants_later = action == "bc:later" or fold(text) in LATER_WORDS
+                if (wants_now or wants_later) and not d.get("recipients", 1):
+                    return self._ok(self.t("broadcast.error.no_recipients", lang, unit=d.get("unit_name", "")),
+                                    self._empty_choices(lang))
+                if wants_now:
                     return await self._queue(incoming, actor, state, self.clock(), lang)
-                if action == "bc:later" or fold(text) in ("hen gio", "sau", "later", "schedule"):
+                if wants_later:
                     await self.save_state(incoming, State(FLOW, "when", d))
                     return self._ok(self.t("broadcast.ask.when", lang, example=self._example_time()))
                 return self._ok(self.t("broadcast.error.confirm", lang))
-            if state.step == "when":
-                when = parse_when(text, self.clock().astimezone(self.tz))
-                if isinstance(when, str):
-                    return self._ok(self.t(when, lang, example=self._example_time()))
-                return await self._queue(incoming, actor, state, when, lang)
+            if state.step == "when_confirm":
+                if action == "bc:when_ok" or _words(text) in YES_WORDS:
+                    when = datetime.fromisoformat(d["when"])
+                    if when <= self.clock():  # the chair took their time: that moment has passed meanwhile
+                        await self.save_state(incoming, State(FLOW, "when", d))
+                        return self._ok(self.t("broadcast.error.when_past", lang, when=fmt_time(when, self.tz),
+                                               example=self._example_time()))
+                    return await self._queue(incoming, actor, state, when, lang)
+                if action == "bc:when_edit" or _words(text) in EDIT_WORDS:
+                    await self.save_state(incoming, State(FLOW, "when", d))
+                    return self._ok(self.t("broadcast.ask.when", lang, example=self._example_time()))
+                if not text:
+                    return self._ok(self.t("broadcast.error.confirm_when", lang))
+                # another time typed instead of an answer: read it and ask again
+            if state.step in ("when", "when_confirm"):
+                when, error = parse_when(text, self.clock().astimezone(self.tz))
+                if error:
+                    return self._ok(self.t(error, lang, example=self._example_time(),
+                                           when=fmt_time(when, self.tz) if when else ""))
+                return await self._confirm_when(incoming, d, when, lang)
         except Refused as refusal:
             return self._refused(refusal, lang)
         await self.clear_state(incoming)
@@ -132,7 +184,23 @@ class Broadcasts(Capability):
     def _example_time(self) -> str:
         """A valid answer to "when?": tomorrow at 08:00, written the way ``parse_when`` reads it."""
         tomorrow = self.clock().astimezone(self.tz).date() + timedelta(days=1)
-        return f"08:00 {tomorrow:%d/%m/%Y}"
+        return f"08:00 {fmt_date(tomorrow)}"
+
+    def _empty_choices(self, lang: str) -> tuple[Choice, ...]:
+        return (Choice(self.t("broadcast.button.audience", lang), "bc:audience"),
+                Choice(self.t("broadcast.button.cancel", lang), "bc:cancel"))
+
+    async def _confirm_when(self, incoming: Incoming, d: dict, when: datetime, lang: str) -> Outcome:
+        """Echo the time read before anything is stored: the chair says it is right, or corrects it."""
+        local = when.astimezone(self.tz)
+        d.update(when=local.isoformat())
+        await self.save_state(incoming, State(FLOW, "when_confirm", d))
+        text = self.t("broadcast.confirm_when", lang, when=fmt_time(local),
+                      weekday=self.t(f"broadcast.weekday.{local.weekday()}", lang),
+                      unit=d.get("unit_name", d.get("unit", "")), total=d.get("recipients", 0))
+        return self._ok(text, (Choice(self.t("broadcast.button.when_ok", lang), "bc:when_ok"),
+                               Choice(self.t("broadcast.button.when_edit", lang), "bc:when_edit"),
+                               Choice(self.t("broadcast.button.cancel", lang), "bc:cancel")))
 
     async def _ask_audience(self, incoming: Incoming, actor: Actor, d: dict, lang: str) -> Outcome:
         choices = [Choice(self.t("broadcast.audience.all" if whole else "broadcast.audience.one", lang,
@@ -153,32 +221,64 @@ class Broadcasts(Capability):
             if repeat.seen is not None and repeat.seen.flow == DONE:
                 return Outcome([already_done(self.t, repeat.seen, lang)], "broadcast", 1.0, False)
             return self._ok(self.t("broadcast.expired_button", lang))
-        local = when.astimezone(self.tz)
         key = "broadcast.queued_now" if when <= self.clock() else "broadcast.queued_later"
         return self._ok(self.t(key, lang, id=queued.broadcast_id, total=queued.recipients,
-                               when=f"{local:%H:%M} {fmt_date(local.date())}"))
+                               when=fmt_time(when, self.tz)))
 
     # ----- results and cancel --------------------------------------------------------------------------
     async def _which(self, incoming: Incoming, arg: str) -> tuple[Actor, int | None]:
-        """The actor and the broadcast id typed (None: their latest); a malformed id ("²", 23 digits) is no
-        broadcast's."""
+        """The actor and the broadcast id typed ("3" or "#3"; None: their latest); a malformed id ("abc", "²",
+        23 digits) is no broadcast's."""
         actor = await self.actor(incoming)
-        broadcast_id = parse_id(arg)
+        broadcast_id = parse_id(arg.strip().removeprefix("#"))
         if arg.strip() and broadcast_id is None:
             raise Refused("broadcast.error.unknown" if actor.linked else "authz.not_linked")
         return actor, broadcast_id
+
+    async def _unknown(self, incoming: Incoming, arg: str, command: str, lang: str) -> Outcome:
+        """No such announcement (or none yet): say so, and list the chair's latest ones to pick from."""
+        recent = await self.service.recent(await self.actor(incoming))
+        lines = [self.t("broadcast.error.unknown", lang, given=clip(arg.strip(), 20))] if arg.strip() else []
+        if not recent:
+            return self._ok("\n".join([*lines, self.t("broadcast.error.none_yet", lang)]))
+        now = self.clock()
+        lines.append(self.t("broadcast.recent.title", lang))
+        for b in recent:
+            status = {"cancelled": "cancelled", "done": "done"}.get(
+                b.status, "scheduled" if b.scheduled_at > now else "sending")
+            lines.append(self.t("broadcast.recent.line", lang, id=b.id, when=fmt_time(b.scheduled_at, self.tz),
+                                status=self.t(f"broadcast.recent.{status}", lang),
+                                text=clip(" ".join(b.text.split()), 40)))
+        lines.append(self.t("broadcast.recent.hint", lang, command=command, id=recent[0].id))
+        return self._ok("\n".join(lines))
 
     async def results(self, incoming: Incoming, arg: str, lang: str) -> Outcome:
         try:
             report = await self.service.report(*await self._which(incoming, arg))
         except Refused as refusal:
+            if refusal.key == "broadcast.error.unknown":
+                return await self._unknown(incoming, arg, "/thongbao_ketqua", lang)
             return self._refused(refusal, lang)
-        return self._ok(report_text(self.t, report.broadcast.id, report.counts, lang))
+        b, counts = report.broadcast, report.counts
+        if report.phase == SCHEDULED:
+            return self._ok(self.t("broadcast.report_scheduled", lang, id=b.id, total=b.recipients,
+                                   when=fmt_time(b.scheduled_at, self.tz)))
+        if report.phase == STOPPED:
+            return self._ok(self.t("broadcast.report_stopped", lang, id=b.id, sent=counts.get("sent", 0),
+                                   blocked=counts.get("blocked", 0), failed=counts.get("failed", 0),
+                                   cancelled=counts.get("cancelled", 0)))
+        if report.phase == SENDING:
+            return self._ok(self.t("broadcast.report_sending", lang, id=b.id, sent=counts.get("sent", 0),
+                                   blocked=counts.get("blocked", 0), failed=counts.get("failed", 0),
+                                   waiting=counts.get("pending", 0) + counts.get("sending", 0)))
+        return self._ok(report_text(self.t, b.id, counts, lang))
 
     async def cancel(self, incoming: Incoming, arg: str, lang: str) -> Outcome:
         try:
             done = await self.service.cancel(*await self._which(incoming, arg))
         except Refused as refusal:
+            if refusal.key == "broadcast.error.unknown":
+                return await self._unknown(incoming, arg, "/thongbao_huy", lang)
             return self._refused(refusal, lang)
         return self._ok(self.t("broadcast.cancelled", lang, id=done.broadcast_id, count=done.cancelled))
 
@@ -193,8 +293,59 @@ class Broadcasts(Capability):
         days = self.t("reminder.and", lang).join(str(d) for d in REMIND_DAYS)
         return self._ok(self.t("reminder.subscribed", lang, days=days))
 
+    def _upcoming(self, knowledge: KnowledgeBase, lang: str) -> list[list[str]]:
+        """The knowledge dates a chair may be reminded of, soonest first: [entry id, ISO date, label] of each
+        campaign phase's start and end between today and a year ahead."""
+        today = self.clock().astimezone(self.tz).date()
+        found = []
+        for entry in knowledge.of_kind("campaign"):
+            for phase in entry.campaign.phases if entry.campaign else ():
+                for event, day in (("starts", phase.starts_on), ("ends", phase.ends_on)):
+                    if today <= day <= today + MAX_AHEAD:
+                        label = self.t(f"reminder.pick.{event}", lang, campaign=entry.name, number=phase.number,
+                                       date=fmt_date(day))
+                        found.append((day, [entry.id, day.isoformat(), label]))
+        return [option for _, option in sorted(found, key=lambda pair: pair[0])][:PICK_LIMIT]
+
+    async def _offer_reminders(self, incoming: Incoming, knowledge: KnowledgeBase, lang: str) -> Outcome:
+        """/nhacnho_them alone: the dates to pick from (buttons, or numbers where there are none)."""
+        decision = (await self.actor(incoming)).as_chair()
+        if not decision:
+            return self._ok(self.t(decision.reason, lang))
+        options = self._upcoming(knowledge, lang)
+        if not options:
+            return self._ok(self.t("reminder.pick.none", lang) + "\n" + self.t("reminder.usage", lang))
+        await self.save_state(incoming, State(FLOW, "reminder", {"options": options}))
+        return self._ok(self.t("reminder.pick.title", lang),
+                        tuple(Choice(clip(label, 60), f"bc:rm:{i}") for i, (_, _, label) in enumerate(options)))
+
+    async def _picked_reminder(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
+        """A date picked from the ones /nhacnho_them offered: a button, or its number typed."""
+        action, text = incoming.action or "", (incoming.text or "").strip()
+        options = state.data.get("options") or []
+        await self.clear_state(incoming)
+        if action.startswith("bc:rm:"):
+            index = ascii_number(action.removeprefix("bc:rm:"), 0, len(options) - 1)
+        else:
+            index = ascii_number(text, 1, len(options))
+            index = None if index is None else index - 1
+        if index is None and not action:
+            return None  # not a pick (a question, another command): answered as usual, the offer dropped
+        if index is None:
+            return self._ok(self.t("reminder.usage", lang))
+        entry_id, day, label = options[index]
+        remind_on = date.fromisoformat(day)
+        try:
+            added = await self.service.remind(await self.actor(incoming), entry_id, remind_on, label)
+        except Refused as refusal:
+            return self._refused(refusal, lang)
+        return self._ok(self.t("reminder.added", lang, date=fmt_date(remind_on), text=added))
+
     async def add_reminder(self, incoming: Incoming, arg: str, knowledge: KnowledgeBase, lang: str) -> Outcome:
-        """/nhacnho_them <knowledge id> <dd/mm/yyyy> [text]: a chair's reminder for any knowledge date."""
+        """/nhacnho_them <knowledge id> <dd/mm/yyyy> [text]: a chair's reminder for any knowledge date; alone,
+        the coming dates to pick from."""
+        if not arg.strip():
+            return await self._offer_reminders(incoming, knowledge, lang)
         parts = arg.split(maxsplit=2)
         if len(parts) < 2 or parts[0] not in knowledge.by_id or not re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", parts[1]):
             return self._ok(self.t("reminder.usage", lang))

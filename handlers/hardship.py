@@ -23,7 +23,7 @@ from handlers.capability import DONE, Capability, state_key
 from handlers.inputs import ascii_number, parse_id, parse_vnd
 from handlers.once import already_done
 from handlers.registry import CHAIRS, ActionPrefix, Callback, Command, Declaration, Flow
-from handlers.text import fmt_date
+from handlers.text import fmt_date, fmt_time
 from handlers.types import Choice, Incoming, Outcome, Reply
 from locales import Translator
 from nlu.normalize import fold
@@ -363,7 +363,7 @@ class Hardship(Capability):
             lines.append(self._status_line(r, lang))
             for e in r.history:
                 note = f": {e.note}" if e.note and e.action != "submitted" else ""
-                lines.append(f"   {e.at.astimezone(self.tz):%d/%m %H:%M} — "
+                lines.append(f"   {fmt_time(e.at, self.tz)} — "
                              f"{self.t(f'hardship.action.{e.action}', lang)}{note}")
             if r.approved_amount:
                 lines.append("   " + self.t("hardship.approved_amount", lang, amount=money(r.approved_amount)))
@@ -445,7 +445,7 @@ class Hardship(Capability):
                               self.t("hardship.notice.member", lang, name=request.member.full_name,
                                      code=request.member.member_code, unit=request.member.unit.name),
                               self._details(request, lang)]
-                             + [f"   {e.at.astimezone(self.tz):%d/%m %H:%M} — "
+                             + [f"   {fmt_time(e.at, self.tz)} — "
                                 f"{self.t(f'hardship.action.{e.action}', lang)}" + (f": {e.note}" if e.note else "")
                                 for e in request.history])
             choices = () if request.status not in ("submitted", "info_requested", "forwarded") else (

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from handlers.capability import Capability
 from handlers.registry import CHAIRS, ActionPrefix, Callback, Command, Declaration, Flow
-from handlers.text import fmt_date
+from handlers.text import fmt_date, fmt_time
 from handlers.types import Choice, Incoming, Outcome, Reply
 from locales import Translator
 from services.actor import Actor, actor_of
@@ -55,8 +55,7 @@ class Membership(Capability):
         return Outcome([Reply(text, choices)], intent, 1.0, False)
 
     def _when(self, moment: datetime) -> str:
-        local = moment.astimezone(self.tz)
-        return f"{local.hour:02d}:{local.minute:02d} {local.day}/{local.month}/{local.year}"
+        return fmt_time(moment, self.tz)
 
     # ----- /start and linking --------------------------------------------------------------------
     async def start(self, incoming: Incoming, lang: str, greeting: Reply) -> Outcome:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, tzinfo
 
 
 def fmt_date(d: date) -> str:
-    """As Vietnamese news writes dates: 1/7/2021."""
-    return f"{d.day}/{d.month}/{d.year}"
+    """A date, one format in every reply and notification: 01/07/2021 (dd/mm/yyyy)."""
+    return f"{d:%d/%m/%Y}"
+
+
+def fmt_time(moment: datetime, tz: tzinfo | None = None) -> str:
+    """A moment, one format in every reply and notification: 08:00 01/07/2021 (hh:mm dd/mm/yyyy), in ``tz``."""
+    local = moment.astimezone(tz) if tz is not None else moment
+    return f"{local:%H:%M} {fmt_date(local.date())}"
 
 
 def clip(text: str, limit: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -39,7 +40,21 @@ class Translator:
         template = table.get(key) or self.tables[DEFAULT_LANGUAGE].get(key)
         if template is None:
             raise KeyError(f"no interface string '{key}'")
-        return template.format_map(_Keep(values)) if values else template
+        return _no_double_stop(template, values).format_map(_Keep(values)) if values else template
+
+
+_PLACEHOLDER_STOP = re.compile(r"\{(\w+)\}\.(?!\.)")
+_ENDS_A_SENTENCE = (".", "!", "?", "…")
+
+
+def _no_double_stop(template: str, values: dict) -> str:
+    """The template without the full stop after a placeholder whose value already ends a sentence ("Lý do:
+    {reason}." with "Thiếu giấy tờ."): no ".." in any message."""
+    def stop(match: re.Match) -> str:
+        value = values.get(match.group(1))
+        ends = value is not None and str(value).rstrip().endswith(_ENDS_A_SENTENCE)
+        return match.group(0)[:-1] if ends else match.group(0)
+    return _PLACEHOLDER_STOP.sub(stop, template)
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from handlers.text import fmt_date
 from handlers.types import Reply
@@ -69,10 +69,15 @@ class Queued:
     when: datetime
 
 
+#: where a broadcast stands, as its report tells it
+SCHEDULED, SENDING, FINISHED, STOPPED = "scheduled", "sending", "finished", "stopped"
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     broadcast: Broadcast
     counts: dict[str, int]  # outbox rows by status
+    phase: str  # SCHEDULED (its time has not come), SENDING, FINISHED or STOPPED (cancelled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +159,7 @@ class BroadcastService:
         queues nothing; the draft's unique id makes the same draft a single broadcast in any case."""
         check_draft(draft.text, 1 if draft.photo else 0)
         now = self.clock()
-        when = when or now
+        when = (when or now).astimezone(UTC)  # stored in UTC: SQLite keeps no zone
         async with self.db.sessions.begin() as session:
             unit = await UnitRepository(session).by_code(draft.unit)
             if unit is None:
@@ -162,10 +167,12 @@ class BroadcastService:
             decision = authorize(actor.identity, Action.BROADCAST, unit)
             if not decision:
                 raise Refused(decision.reason)
+            recipients = await recipients_of(session, unit, self.local_channels)
+            if not recipients:  # nobody would read it: no broadcast, no promise of progress
+                raise Refused("broadcast.error.no_recipients", unit=unit.name)
             taken = await once.take(session) if once is not None else None
             if once is not None and taken is None:
                 raise AlreadyDone(await once.current(session))
-            recipients = await recipients_of(session, unit, self.local_channels)
             repo = BroadcastRepository(session)
             broadcast = await repo.create(unit.id, actor.member_id, draft.text, draft.photo, draft.photo_channel,
                                           when, len(recipients), now, draft_id=draft.draft_id or uuid.uuid4().hex)
@@ -202,7 +209,22 @@ class BroadcastService:
         """Where a broadcast stands: its outbox rows by status."""
         async with self.db.sessions() as session:
             broadcast = await self._own(session, actor, broadcast_id)
-            return Report(broadcast, await self.outbox.counts(broadcast.id, session=session))
+            counts = await self.outbox.counts(broadcast.id, session=session)
+        waiting = counts.get("pending", 0) + counts.get("sending", 0)
+        if broadcast.status == "cancelled":
+            phase = STOPPED
+        elif waiting and broadcast.scheduled_at > self.clock() and waiting == sum(counts.values()):
+            phase = SCHEDULED
+        else:
+            phase = SENDING if waiting else FINISHED
+        return Report(broadcast, counts, phase)
+
+    async def recent(self, actor: Actor, limit: int = 5) -> list[Broadcast]:
+        """The actor's latest broadcasts, newest first (none for someone not linked)."""
+        if actor.identity is None or actor.member_id is None:
+            return []
+        async with self.db.sessions() as session:
+            return await BroadcastRepository(session).recent_by(actor.member_id, limit)
 
     async def cancel(self, actor: Actor, broadcast_id: int | None = None) -> Cancelled:
         """Stop a queued or running broadcast: its pending rows are cancelled with it, in one transaction, and
@@ -299,17 +321,20 @@ class BroadcastService:
 
     async def add_reminder(self, actor: Actor, entry: Entry, remind_on: date, text: str | None = None) -> str:
         """A chair's reminder of a knowledge entry's date for the members of their union; returns its text."""
+        return await self.remind(actor, entry.id, remind_on, text or entry.name)
+
+    async def remind(self, actor: Actor, entry_id: str, remind_on: date, text: str) -> str:
+        """``add_reminder`` by the entry's id (a date the chair picked from the ones offered); returns its text."""
         today = self.clock().astimezone(self.tz).date()
         if not today - MAX_AHEAD <= remind_on <= today + MAX_AHEAD:
             raise Refused("reminder.usage")
         self._chair(actor)
         unit = actor.roots()[0]
-        text = text or entry.name
         now = self.clock()
         async with self.db.sessions.begin() as session:
-            await ReminderRepository(session).add_custom(unit.id, actor.member_id, entry.id, remind_on, text, now)
+            await ReminderRepository(session).add_custom(unit.id, actor.member_id, entry_id, remind_on, text, now)
             await AuditRepository(session).record(actor=actor.audit, actor_member_id=actor.member_id,
-                                                  action="add_reminder", unit_id=unit.id, target=entry.id, now=now)
+                                                  action="add_reminder", unit_id=unit.id, target=entry_id, now=now)
         return text
 
     # ----- the scheduled job: reminders ---------------------------------------------------------------------

@@ -91,6 +91,12 @@ class BroadcastRepository:
                                         .order_by(BroadcastRow.id.desc()).limit(1))
         return _broadcast(row) if row else None
 
+    async def recent_by(self, member_id: int, limit: int = 5) -> list[Broadcast]:
+        """The member's latest broadcasts, newest first."""
+        rows = await self.session.scalars(select(BroadcastRow).where(BroadcastRow.created_by == member_id)
+                                          .order_by(BroadcastRow.id.desc()).limit(limit))
+        return [_broadcast(row) for row in rows]
+
     async def lock_queued(self, broadcast_id: int) -> Broadcast | None:
         """The broadcast as it is now, if still queued (neither done nor cancelled), locked until the end of the
         transaction (PostgreSQL; SQLite has one writer): progress rounds and cancels take turns."""

@@ -84,8 +84,9 @@ async def test_scheduling_and_cancelling(app, clock):
     member = await as_member(app, "NTL-0103", "m3")
     await compose(chair, "Nhắc lịch khám sức khỏe định kỳ", "bc:unit:NTL-FECON-T1")
     await chair.presses("bc:later")
-    assert "tương lai" in await chair.says("08:00 1/1/2020")
-    reply = await chair.says("08:00 25/12/2021")
+    assert "đã qua" in await chair.says("08:00 1/1/2020")
+    assert "08:00 25/12/2021" in await chair.says("08:00 25/12/2021")  # echoed for confirmation
+    reply = await chair.presses("bc:when_ok")
     assert "lúc 08:00 25/12/2021" in reply
     due = await OutboxRepository(app.db).next_due("default", "test")
     assert due == datetime(2021, 12, 25, 1, 0, tzinfo=UTC)  # 08:00 in Hanoi
@@ -236,6 +237,7 @@ async def test_cancelling_before_the_start_sends_no_progress_message(app, clock)
     await compose(telegram, "Thông báo hẹn giờ rồi hủy", "bc:unit:NTL-FECON-T1")
     await telegram.presses("bc:later")
     await telegram.says("08:00 25/12/2021")
+    await telegram.presses("bc:when_ok")
     await telegram.says("/thongbao_huy 1")
     assert [p for p in await inbox(app, telegram) if p.get("live")] == []
 
@@ -244,11 +246,11 @@ async def test_reminders_before_phase_deadlines_with_a_fixed_clock(app, clock):
     member = await as_member(app, "NTL-0103", "m5")
     other = await as_member(app, "NTL-0104", "m6")
     assert "Đã bật nhắc nhở" in await member.says("/nhacnho")
-    clock.now = datetime(2021, 6, 23, 1, 0, tzinfo=UTC)  # 7 days before phase 1 ends (30/6/2021)
+    clock.now = datetime(2021, 6, 23, 1, 0, tzinfo=UTC)  # 7 days before phase 1 ends (30/06/2021)
     assert await app.core.broadcasts.service.send_reminders(app.core.knowledge, clock.now) == 1
     assert await app.core.broadcasts.service.send_reminders(app.core.knowledge, clock.now) == 0  # idempotent
     [reminder] = await inbox(app, member)
-    assert "Đợt 1" in reminder["text"] and "30/6/2021" in reminder["text"] and "7 ngày" in reminder["text"]
+    assert "Đợt 1" in reminder["text"] and "30/06/2021" in reminder["text"] and "7 ngày" in reminder["text"]
     assert await inbox(app, other) == []  # not subscribed
     clock.now = datetime(2021, 6, 25, 1, 0, tzinfo=UTC)
     assert await app.core.broadcasts.service.send_reminders(app.core.knowledge, clock.now) == 0
@@ -266,7 +268,7 @@ async def test_a_chair_adds_a_reminder_for_a_knowledge_date(app, clock):
     await member.says("/nhacnho")
     await outsider.says("/nhacnho")
     reply = await chair.says("/nhacnho_them ngay-thanh-lap-cong-doan-viet-nam 21/7/2021 Chuẩn bị kỷ niệm 28/7")
-    assert "Đã thêm nhắc nhở ngày 21/7/2021" in reply
+    assert "Đã thêm nhắc nhở ngày 21/07/2021" in reply
     clock.now = datetime(2021, 7, 21, 1, 0, tzinfo=UTC)
     assert await app.core.broadcasts.service.send_reminders(app.core.knowledge, clock.now) == 1
     assert "Chuẩn bị kỷ niệm 28/7" in (await inbox(app, member))[0]["text"]

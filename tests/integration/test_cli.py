@@ -45,7 +45,7 @@ def test_ask_json_writes_one_object_per_line_and_nothing_else(run):
     assert gold["fallback"] and gold["intent"] == "out_of_scope"
     assert empty["fallback"]
     assert hello["intent"] == "greeting" and not hello["fallback"]
-    assert not phase["fallback"] and "1/7/2021" in phase["reply"]
+    assert not phase["fallback"] and "01/07/2021" in phase["reply"]
 
 
 def test_unanswered_lists_what_the_bot_could_not_answer(run):

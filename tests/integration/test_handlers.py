@@ -37,13 +37,13 @@ async def test_support_programmes_and_loans(member):
 
 async def test_phase_by_number(member):
     reply = await member.says("đợt 2 thi đua bắt đầu khi nào")
-    assert "1/7/2021" in reply and "31/12/2021" in reply
+    assert "01/07/2021" in reply and "31/12/2021" in reply
 
 
 async def test_current_phase_follows_the_clock(member, clock):
     clock.now = datetime(2021, 3, 15, 9, 0, tzinfo=UTC)
     reply = await member.says("đợt thi đua hiện tại là đợt mấy")
-    assert "Đợt 1" in reply and "30/6/2021" in reply and "15/3/2021" in reply
+    assert "Đợt 1" in reply and "30/06/2021" in reply and "15/03/2021" in reply
     clock.now = datetime(2021, 8, 1, 9, 0, tzinfo=UTC)
     assert "Đợt 2" in await member.says("dot thi dua hien tai")
 

@@ -248,7 +248,7 @@ async def test_dates_and_references_follow_hanoi_time(app, clock, tmp_path):
     member = await as_member(app, "NTL-0103", "m-ny")
     reference = await fill(member)
     assert reference.startswith("HT-2027-")
-    assert f"{reference} (1/1/2027)" in await member.says("/hoso")
+    assert f"{reference} (01/01/2027)" in await member.says("/hoso")
     hanoi = ZoneInfo("Asia/Ho_Chi_Minh")
     async with app.db.sessions() as session:
         unit = await UnitRepository(session).by_code("NTL-FECON")
@@ -276,6 +276,7 @@ async def test_an_english_speaker_can_answer_the_form_in_english_words(app):
 
 async def test_a_chair_can_confirm_a_broadcast_in_english_words(app):
     chair = await as_member(app, "NTL-0101", "c-en")
+    await as_member(app, "NTL-0103", "m-en")  # a recipient (an audience of nobody is not sent)
     await chair.says("/thongbao")
     await chair.says("Meeting on Friday at 2 pm in the hall")
     await chair.presses("bc:unit:NTL-FECON-T1")

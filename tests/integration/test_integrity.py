@@ -125,7 +125,8 @@ async def test_a_scheduled_broadcast_confirmed_twice_is_queued_once(app):
     member = await as_member(app, "NTL-0103", "u1")
     await _compose(chair)
     await chair.presses("bc:later")
-    queued, repeat = await twice(app, tap(chair, text="08:00 16/03/2021"))
+    assert "08:00 16/03/2021" in await chair.says("08:00 16/03/2021")  # echoed; stored once confirmed
+    queued, repeat = await twice(app, tap(chair, "bc:when_ok"))
     assert "#1" in queued and ALREADY in repeat
     assert await _broadcasts(app, "NTL-0101") == 1
     async with app.db.sessions() as session:

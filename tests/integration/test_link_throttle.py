@@ -64,7 +64,7 @@ async def test_five_wrong_codes_for_one_member_code_lock_it_on_every_channel(app
     for i, (channel, guess) in enumerate(zip(channels, guesses, strict=True)):
         reply = await Account(app, f"a{i}", channel).says(f"/lienket NTL-0103 {guess}")
         assert reply == (t("member.code_unknown") if i < 4 else t("link_throttle.member_locked",
-                                                                  until="16:15 15/3/2021")), (i, reply)
+                                                                  until="16:15 15/03/2021")), (i, reply)
     # a sixth account, on another channel, with the right code: the member code is locked
     assert _fixed(t("link_throttle.member_locked")) in await Account(app, "z9", "zalo").says(f"/lienket {right}")
     assert _fixed(t("link_throttle.member_locked")) in await Account(app, "t9").says(f"/lienket NTL-0103 {right}")
