@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import ClassVar
 
+from rapidfuzz import fuzz
+
 from handlers.capability import DONE, Capability, state_key
 from handlers.inputs import ascii_number, parse_id
 from handlers.once import already_done
@@ -98,7 +100,30 @@ def parse_day(text: str, today: date) -> date | str:
     return value
 
 
-__all__ = ["FORM", "INFO", "REVIEW", "Hardship", "money", "parse_amount", "parse_day"]
+def _keywords(words: str) -> list[str]:
+    return [w for w in (fold(x).strip() for x in words.split("|")) if w]
+
+
+def match_category(text: str, t: Translator, lang: str | None = None) -> str | None:
+    """The category a member's words name: its label or one of its words (``hardship_form.words.<c>``, folded;
+    the longest word found wins, so "mất việc" is a job loss, not a bereavement), else a near spelling."""
+    words = " " + re.sub(r"[^a-z0-9]+", " ", fold(text or "")).strip() + " "
+    if not words.strip():
+        return None
+    found: list[tuple[int, str]] = []
+    for c in CATEGORIES:
+        for word in [fold(t(f"hardship.category.{c}", lang)), *_keywords(t(f"hardship_form.words.{c}", lang))]:
+            if f" {word} " in words:
+                found.append((len(word), c))
+    if found:
+        return max(found)[1]
+    near = [(fuzz.partial_ratio(word, words.strip()), len(word), c) for c in CATEGORIES
+            for word in _keywords(t(f"hardship_form.words.{c}", lang)) if len(word) >= 5]
+    best = max(near, default=None)
+    return best[2] if best and best[0] >= 88 else None
+
+
+__all__ = ["FORM", "INFO", "REVIEW", "Hardship", "match_category", "money", "parse_amount", "parse_day"]
 
 
 @dataclass
@@ -146,12 +171,21 @@ class Hardship(Capability):
     # ----- the member's form ---------------------------------------------------------------------------
     async def start(self, incoming: Incoming, lang: str) -> Outcome:
         who = await self.identity(incoming)
+        text = incoming.text or ""
+        named = None if text.startswith("/") else match_category(text, self.t, lang)
+        kind = self.t(f"hardship_form.condolence.{named}", lang) if named else ""
         if who is None:
             return self._ok(self.t("hardship.info", lang) + "\n\n" + self.t("hardship.link_first", lang))
         state = State(FORM, "category", {"phone": who.member.phone or "", "form_id": uuid.uuid4().hex})
+        lines = [kind] if kind else []
+        lines.append(self.t("hardship.intro", lang))
+        if named:  # the category the member's words named: chosen for them, and said so
+            state = State(FORM, "date", {**state.data, "category": named})
+            lines.append(self.t("hardship_form.preselected", lang,
+                                category=self.t(f"hardship.category.{named}", lang)))
         await self.save_state(incoming, state)
-        return self._ok(self.t("hardship.intro", lang) + "\n\n" + self._prompt(state, lang).text,
-                        self._prompt(state, lang).choices)
+        prompt = self._prompt(state, lang)
+        return self._ok("\n\n".join([*lines, prompt.text]), prompt.choices)
 
     async def resume(self, incoming: Incoming, state: State, lang: str) -> Outcome:
         prompt = self._prompt(state, lang)
@@ -184,6 +218,25 @@ class Hardship(Capability):
             return Reply(t("hardship.ask.amount", lang), (Choice(t("hardship.button.skip", lang), "hs:skip"),))
         return Reply(t(f"hardship.ask.{step}", lang))
 
+    def _answer_of(self, step: str, d: dict, lang: str) -> str | None:
+        """What the member answered at ``step``, as they would read it (None when not answered yet)."""
+        t = self.t
+        if step == "category" and d.get("category"):
+            return t(f"hardship.category.{d['category']}", lang)
+        if step == "date" and d.get("happened_on"):
+            return fmt_date(date.fromisoformat(d["happened_on"]))
+        if step == "description" and d.get("description"):
+            return d["description"]
+        if step == "amount" and "amount" in d:
+            return money(d.get("amount"))
+        if step == "photos" and "photos" in d:
+            return str(len(d["photos"]))
+        if step == "phone" and d.get("phone"):
+            return d["phone"]
+        if step == "consent" and "consent" in d:
+            return t("hardship.button.agree" if d["consent"] else "hardship.button.disagree", lang)
+        return None
+
     def _summary(self, d: dict, lang: str) -> str:
         t = self.t
         return "\n".join([
@@ -212,7 +265,10 @@ class Hardship(Capability):
             previous = State(FORM, STEPS[index - 1], state.data)
             await self.save_state(incoming, previous)
             prompt = self._prompt(previous, lang)
-            return self._ok(prompt.text, prompt.choices)
+            earlier = self._answer_of(previous.step, state.data, lang)
+            text = prompt.text if earlier is None else (
+                t("hardship_form.earlier", lang, value=earlier) + "\n\n" + prompt.text)
+            return self._ok(text, prompt.choices)
         error = self._accept(state, incoming, text, words, action)
         if isinstance(error, Outcome):
             return error
@@ -242,8 +298,7 @@ class Hardship(Capability):
             if number is not None:
                 choice = CATEGORIES[number - 1]
             if choice is None:
-                labels = {fold(self.t(f"hardship.category.{c}")): c for c in CATEGORIES}
-                choice = labels.get(words)
+                choice = match_category(text, self.t)
             if choice not in CATEGORIES:
                 return "hardship.error.category"
             d["category"] = choice

@@ -1,0 +1,62 @@
+"""Issue #15, the hardship form that understands (through Core.handle): categories in words, a kind start,
+going back with the earlier answer shown, cancelling that asks first and keeps a draft, a chair's confirmation."""
+
+import pytest
+
+from tests.integration.test_hardship import as_member
+
+CATEGORY = {"illness": "Ốm đau", "accident": "Tai nạn lao động", "disaster": "Thiên tai, hỏa hoạn",
+            "job_loss": "Mất việc", "death": "Gia đình có người mất", "family": "Hoàn cảnh gia đình"}
+
+
+@pytest.mark.parametrize(("answer", "category"), [
+    ("3", "disaster"), ("Thiên tai, hỏa hoạn", "disaster"), ("thiên tai", "disaster"), ("thien tai", "disaster"),
+    ("nhà bị cháy", "disaster"), ("lũ lụt", "disaster"), ("thien taii", "disaster"),
+    ("bi benh", "illness"), ("ốm đau", "illness"), ("tai nạn lao động", "accident"), ("mất việc", "job_loss"),
+    ("bố em mới mất", "death"), ("hoàn cảnh gia đình khó khăn", "family"),
+])
+async def test_step_one_accepts_the_number_the_label_or_the_words(app, answer, category):
+    member = await as_member(app, "NTL-0103", "m1")
+    await member.says("/hotro")
+    reply = await member.says(answer)
+    assert "Bước 2/8" in reply
+    await member.says("quay lại")
+    assert f"Trước đó bạn trả lời: {CATEGORY[category]}" in member.text
+
+
+async def test_words_that_name_no_category_are_refused(app):
+    member = await as_member(app, "NTL-0103", "m1")
+    await member.says("/hotro")
+    assert "Bạn chọn một loại trong danh sách" in await member.says("xyz abc")
+
+
+async def test_back_shows_the_earlier_answer_at_every_step(app):
+    member = await as_member(app, "NTL-0103", "m1")
+    await member.says("/hotro")
+    for answer in ("1", "hôm qua", "Em bị sốt xuất huyết phải nằm viện 5 ngày", "2 triệu"):
+        await member.says(answer)
+    assert "Bước 5/8" in member.text
+    assert "Trước đó bạn trả lời: 2.000.000 đ" in await member.says("quay lại")
+    assert "Bước 4/8" in member.text
+    assert "Trước đó bạn trả lời: Em bị sốt xuất huyết" in await member.says("quay lại")
+    assert "Bước 3/8" in member.text
+
+
+@pytest.mark.parametrize(("said", "condolence", "category"), [
+    ("ad ơi bố em mới mất, em muốn xin hỗ trợ", "chia buồn", "death"),
+    ("em bị tai nạn lao động, muốn xin hỗ trợ công đoàn", "tai nạn", "accident"),
+    ("nhà em bị cháy, em muốn xin hỗ trợ", "thiệt hại", "disaster"),
+])
+async def test_a_request_in_words_starts_kindly_with_the_category_chosen(app, said, condolence, category):
+    member = await as_member(app, "NTL-0103", "m1")
+    reply = await member.says(said)
+    first = reply.splitlines()[0]
+    assert condolence in first
+    assert f"Mình đã chọn sẵn loại khó khăn: {CATEGORY[category]}" in reply and "Bước 2/8" in reply
+    assert f"Trước đó bạn trả lời: {CATEGORY[category]}" in await member.says("quay lại")
+
+
+async def test_hotro_without_words_asks_the_category_without_condolence(app):
+    member = await as_member(app, "NTL-0103", "m1")
+    reply = await member.says("/hotro")
+    assert "Bước 1/8" in reply and "chia buồn" not in reply and "chọn sẵn" not in reply
