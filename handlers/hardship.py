@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import ClassVar
 
@@ -40,6 +40,10 @@ from storage.membership import IdentityCache
 FORM = "hardship"
 INFO = "hardship_info"
 REVIEW = "review"
+DRAFT = "hardship_draft"  # a form the member chose to stop, with its answers: /hotro resumes it within a day
+DRAFT_KEPT = timedelta(hours=24)
+DISAGREE_WORDS = {"khong dong y", "khong dong y a", "tu choi", "disagree", "khong chia se"}
+RESUME_WORDS = {"lam tiep", "tiep tuc", "tiep", "continue", "resume"}
 STEPS = ("category", "date", "description", "amount", "photos", "phone", "consent", "confirm")
 MAX_PHOTOS = 10
 CANCEL_WORDS = {"huy", "/huy", "huy bo", "thoi", "cancel"}
@@ -255,6 +259,8 @@ class Hardship(Capability):
         words = fold(text).strip(" .!")
         action = incoming.action or ""
         if words in CANCEL_WORDS or action == "hs:cancel":
+            if "category" in state.data:  # answers given: asked once, kept as a draft
+                return await self._hold(incoming, state, "hardship_form.cancel_ask", lang)
             await self.clear_state(incoming)
             return self._ok(t("hardship.cancelled", lang))
         index = STEPS.index(state.step)
@@ -280,14 +286,47 @@ class Hardship(Capability):
             return self._ok(t("hardship.photo_added", lang, count=len(state.data["photos"])),
                             (Choice(t("hardship.button.done", lang), "hs:next"),))
         if state.step == "consent" and not state.data.get("consent"):
-            await self.clear_state(incoming)
-            return self._ok(t("hardship.no_consent", lang))
+            state.data.pop("consent", None)
+            return await self._hold(incoming, state, "hardship_form.consent_ask", lang)
         if state.step == "confirm":
             return await self._submit(incoming, state, lang)
         following = State(FORM, STEPS[index + 1], state.data)
         await self.save_state(incoming, following)
         prompt = self._prompt(following, lang)
         return self._ok(prompt.text, prompt.choices)
+
+    async def _hold(self, incoming: Incoming, state: State, key: str, lang: str) -> Outcome:
+        """A form with answers is not thrown away at the first "hủy": ask once, and keep it a day as a draft."""
+        draft = State(DRAFT, state.step, {**state.data, "paused_at": self.clock().isoformat(), "held": key})
+        await self.save_state(incoming, draft)
+        return self._ok(self.t(key, lang), (Choice(self.t("hardship_form.button.cancel", lang), "hs:cancel"),
+                                            Choice(self.t("hardship_form.button.resume", lang), "hs:resume")))
+
+    def _draft_alive(self, state: State) -> bool:
+        paused = state.data.get("paused_at")
+        return bool(paused) and self.clock() - datetime.fromisoformat(paused) <= DRAFT_KEPT
+
+    async def resume_draft(self, incoming: Incoming, state: State, lang: str) -> Outcome:
+        data = {k: v for k, v in state.data.items() if k not in ("paused_at", "held", "choices")}
+        form = State(FORM, state.step, data)
+        await self.save_state(incoming, form)
+        return await self.resume(incoming, form, lang)
+
+    async def on_draft(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
+        """After the first "hủy": a second one cancels, "làm tiếp" resumes; anything else is not for the form."""
+        words = fold(incoming.text or "").strip(" .!")
+        action = incoming.action or ""
+        consent = state.data.get("held") == "hardship_form.consent_ask"
+        again = words in CANCEL_WORDS or action in ("hs:cancel", "hs:disagree")
+        if again or consent and words in SKIP_WORDS | DISAGREE_WORDS:
+            await self.clear_state(incoming)
+            return self._ok(self.t("hardship.no_consent" if consent else "hardship.cancelled", lang))
+        if words in RESUME_WORDS or action == "hs:resume":
+            if not self._draft_alive(state):
+                await self.clear_state(incoming)
+                return await self.start(replace(incoming, text=""), lang)
+            return await self.resume_draft(incoming, state, lang)
+        return None
 
     def _accept(self, state: State, incoming: Incoming, text: str, words: str, action: str) -> str | None:
         """Store a valid answer in ``state.data``; return an error key for an invalid one."""
@@ -338,7 +377,7 @@ class Hardship(Capability):
         elif step == "consent":
             if action == "hs:agree" or words in YES_WORDS:
                 d["consent"] = True
-            elif action == "hs:disagree" or words in SKIP_WORDS:
+            elif action == "hs:disagree" or words in SKIP_WORDS | DISAGREE_WORDS:
                 d["consent"] = False
             else:
                 return "hardship.error.consent"
@@ -607,6 +646,8 @@ async def _open_form(h: Hardship, incoming: Incoming, arg: str, lang: str) -> Ou
     state = await h.states.get(state_key(incoming))
     if state is not None and state.flow == FORM:
         return await h.resume(incoming, state, lang)
+    if state is not None and state.flow == DRAFT and h._draft_alive(state):
+        return await h.resume_draft(incoming, state, lang)
     return await h.start(incoming, lang)
 
 
@@ -616,6 +657,10 @@ async def _form_button(h: Hardship, incoming: Incoming, data: str, lang: str) ->
     state = await h.states.get(state_key(incoming))
     if state is not None and state.flow == FORM:
         return await h.on_form(incoming, state, lang)
+    if state is not None and state.flow == DRAFT:
+        outcome = await h.on_draft(incoming, state, lang)
+        if outcome is not None:
+            return outcome
     return Outcome([Reply(h.t("hardship.expired_button", lang))], "hardship", 1.0, False)
 
 
@@ -627,6 +672,7 @@ DECLARATION = Declaration(
     actions=(ActionPrefix("req", lambda h, i, data, lang: h.on_review_action(i, data, lang)),
              ActionPrefix("hs", _form_button, after_done=lambda data: not InfoButton.matches(data))),
     flows=(Flow(FORM, lambda h, i, state, lang: h.on_form(i, state, lang)),
+           Flow(DRAFT, lambda h, i, state, lang: h.on_draft(i, state, lang)),
            Flow(INFO, lambda h, i, state, lang: h.on_info(i, state, lang)),
            Flow(REVIEW, lambda h, i, state, lang: h.on_review_step(i, state, lang))),
     callbacks=(ReviewButton, InfoButton, FormButton))

@@ -123,6 +123,8 @@ async def test_cancel_at_every_step_sends_nothing(app, steps_done):
     await member.says("/hotro")
     for answer in ["1", "hôm nay", "Nhà bị dột nát sau bão cần sửa", "bỏ qua", "xong", "đúng", "đồng ý"][:steps_done]:
         await member.says(answer)
+    if steps_done:  # answers given: asked once, then cancelled (issue #15)
+        assert "Bạn muốn hủy đề nghị?" in await member.says("hủy")
     assert "Đã hủy" in await member.says("hủy")
     assert await inbox(app, chair) == []
     assert "chưa có đề nghị" in await member.says("/hoso")

@@ -1,6 +1,8 @@
 """Issue #15, the hardship form that understands (through Core.handle): categories in words, a kind start,
 going back with the earlier answer shown, cancelling that asks first and keeps a draft, a chair's confirmation."""
 
+from datetime import timedelta
+
 import pytest
 
 from tests.integration.test_hardship import as_member
@@ -60,3 +62,44 @@ async def test_hotro_without_words_asks_the_category_without_condolence(app):
     member = await as_member(app, "NTL-0103", "m1")
     reply = await member.says("/hotro")
     assert "Bước 1/8" in reply and "chia buồn" not in reply and "chọn sẵn" not in reply
+
+
+FIRST = ["1", "hôm qua", "Em bị sốt xuất huyết phải nằm viện 5 ngày", "2 triệu", "bỏ qua", "đúng"]
+
+
+@pytest.mark.parametrize(("stop", "again", "final"), [
+    ("hủy", "hủy", "Đã hủy đề nghị hỗ trợ"),
+    ("Không đồng ý", "không đồng ý", "cần sự đồng ý của bạn"),
+])
+async def test_stopping_a_form_with_answers_asks_once_and_keeps_a_draft(app, clock, stop, again, final):
+    member = await as_member(app, "NTL-0103", "m1")
+    await member.says("/hotro")
+    for answer in FIRST:
+        await member.says(answer)
+    assert "Bước 7/8" in member.text
+    asked = await member.says(stop)
+    assert "Bạn muốn hủy đề nghị? Các câu trả lời sẽ được giữ 24 giờ" in asked
+    assert "Bước 7/8" in await member.says("/hotro")  # the draft, resumed where the member stopped
+    assert "Bước 8/8" in await member.says("đồng ý") and "2.000.000 đ" in member.text
+    assert "Bạn muốn hủy đề nghị?" in await member.says("hủy")
+    assert "Bước 8/8" in await member.presses("hs:resume")
+    await member.says("quay lại")
+    await member.says(stop)
+    assert final in await member.says(again)  # a second one cancels
+    assert "Bước 1/8" in await member.says("/hotro")
+
+
+async def test_a_draft_is_kept_a_day_only(app, clock):
+    member = await as_member(app, "NTL-0103", "m1")
+    await member.says("/hotro")
+    for answer in FIRST[:3]:
+        await member.says(answer)
+    await member.says("hủy")
+    clock.now += timedelta(hours=25)
+    assert "Bước 1/8" in await member.says("/hotro")
+
+
+async def test_cancelling_before_any_answer_does_not_ask(app):
+    member = await as_member(app, "NTL-0103", "m1")
+    await member.says("/hotro")
+    assert "Đã hủy đề nghị hỗ trợ" in await member.says("hủy")
