@@ -43,6 +43,7 @@ REVIEW = "review"
 DRAFT = "hardship_draft"  # a form the member chose to stop, with its answers: /hotro resumes it within a day
 DRAFT_KEPT = timedelta(hours=24)
 DISAGREE_WORDS = {"khong dong y", "khong dong y a", "tu choi", "disagree", "khong chia se"}
+CONFIRM_WORDS = {"xac nhan", "co", "dong y", "duyet", "yes", "ok", "confirm"}
 RESUME_WORDS = {"lam tiep", "tiep tuc", "tiep", "continue", "resume"}
 STEPS = ("category", "date", "description", "amount", "photos", "phone", "consent", "confirm")
 MAX_PHOTOS = 10
@@ -542,6 +543,8 @@ class Hardship(Capability):
         request_id = parse_id(raw_id)
         if request_id is None:
             return self._ok(self.t("hardship.review.unknown", lang), intent="review")
+        if verb in ("yes", "no"):
+            return await self._confirm_button(incoming, verb, request_id, lang)
         actor = await self.actor(incoming)
         if verb == "view":  # the member's personal details: audited (ids and the action only)
             viewed = await self.service.view(actor, request_id)
@@ -579,6 +582,40 @@ class Hardship(Capability):
         await self.save_state(incoming, State(REVIEW, step, {"request_id": request.id}))
         return self._ok(self.t(f"hardship.review.ask.{step}", lang, reference=request.reference), intent="review")
 
+    def _approval_question(self, request: HardshipRequest, state: State, lang: str) -> Outcome:
+        return self._ok(self.t("hardship_form.approve_confirm", lang, amount=money(int(state.data["amount"])),
+                               reference=request.reference),
+                        (Choice(self.t("hardship_form.button.confirm", lang), f"req:yes:{request.id}"),
+                         Choice(self.t("hardship_form.button.stop", lang), f"req:no:{request.id}")), intent="review")
+
+    async def _approve(self, incoming: Incoming, state: State, request: HardshipRequest, lang: str) -> Outcome:
+        """The chair confirmed: the approval, once (the state is taken in the service's transaction)."""
+        once = _Step(self, incoming, state, "review", {"reference": request.reference})
+        decided = await self.service.decide(await self.actor(incoming), request.id, "approve", state.data.get("note"),
+                                            amount=int(state.data["amount"]), once=once)
+        if decided.status == "repeat":
+            return self._already(once.current, lang, "review")
+        if not decided.ok:
+            return self._refusal(decided, lang)
+        return self._ok(self.t("hardship.review.done", lang, reference=request.reference), intent="review")
+
+    async def _confirm_button(self, incoming: Incoming, verb: str, request_id: int, lang: str) -> Outcome:
+        """``req:yes:<id>`` / ``req:no:<id>``: the answer to "Duyệt hỗ trợ …?"; a repeat is answered by the first."""
+        state = await self.states.get(state_key(incoming))
+        if state is not None and state.flow == DONE:
+            return self._already(state, lang, "review")
+        if state is None or state.flow != REVIEW or state.step != "approve_confirm" \
+                or int(state.data["request_id"]) != request_id:
+            return self._ok(self.t("hardship.expired_button", lang), intent="review")
+        if verb == "no":
+            await self.clear_state(incoming)
+            return self._ok(self.t("hardship.review.cancelled", lang), intent="review")
+        found = await self.service.reviewable(await self.actor(incoming), request_id)
+        if not found.ok:
+            await self.clear_state(incoming)
+            return self._refusal(found, lang)
+        return await self._approve(incoming, state, found.request, lang)
+
     async def on_review_step(self, incoming: Incoming, state: State, lang: str) -> Outcome:
         text = (incoming.text or "").strip()
         if fold(text) in CANCEL_WORDS:
@@ -596,15 +633,24 @@ class Hardship(Capability):
                 return self._ok(self.t("hardship.error.approve_amount", lang), intent="review")
             await self.save_state(incoming, State(REVIEW, "approve_note", {**state.data, "amount": amount}))
             return self._ok(self.t("hardship.review.ask.approve_note", lang), intent="review")
+        if state.step == "approve_confirm":  # only this step decides money
+            words = fold(text).strip(" .!")
+            if words in CONFIRM_WORDS:
+                return await self._approve(incoming, state, request, lang)
+            if words in SKIP_WORDS | {"khong duyet", "chua"}:
+                await self.clear_state(incoming)
+                return self._ok(self.t("hardship.review.cancelled", lang), intent="review")
+            return self._approval_question(request, state, lang)
         if not text:
             return self._ok(self.t("hardship.error.review_text", lang), intent="review")
+        if state.step == "approve_note":  # money is decided after a confirmation
+            note = None if fold(text) in SKIP_WORDS else text
+            confirm = State(REVIEW, "approve_confirm", {**state.data, "note": note})
+            await self.save_state(incoming, confirm)
+            return self._approval_question(request, confirm, lang)
         once = _Step(self, incoming, state, "review", {"reference": request.reference})
         if state.step == "ask_info":
             decided = await self.service.decide(actor, request.id, "ask_info", text, once=once)
-        elif state.step == "approve_note":
-            decided = await self.service.decide(actor, request.id, "approve",
-                                                None if fold(text) in SKIP_WORDS else text,
-                                                amount=int(state.data["amount"]), once=once)
         else:  # reject_reason
             decided = await self.service.decide(actor, request.id, "reject", text, once=once)
         if decided.status == "repeat":  # the same message twice: decided by the first

@@ -94,7 +94,8 @@ async def test_full_cycle_submit_ask_info_answer_approve(app):
 
     await chair.presses(f"req:approve:{request_id}")
     await chair.says("1,5 triệu")
-    assert "Đã cập nhật" in await chair.says("Nhận tại văn phòng công đoàn thứ Hai")
+    await chair.says("Nhận tại văn phòng công đoàn thứ Hai")
+    assert "Đã cập nhật" in await chair.presses(f"req:yes:{request_id}")  # money: confirmed (issue #15)
     approved = (await inbox(app, member))[-1]["text"]
     assert "đã được duyệt hỗ trợ 1.500.000 đ" in approved and "thứ Hai" in approved
 

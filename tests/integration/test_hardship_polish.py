@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.integration.test_hardship import as_member
+from tests.integration.test_hardship import as_member, fill, inbox
 
 CATEGORY = {"illness": "Ốm đau", "accident": "Tai nạn lao động", "disaster": "Thiên tai, hỏa hoạn",
             "job_loss": "Mất việc", "death": "Gia đình có người mất", "family": "Hoàn cảnh gia đình"}
@@ -103,3 +103,38 @@ async def test_cancelling_before_any_answer_does_not_ask(app):
     member = await as_member(app, "NTL-0103", "m1")
     await member.says("/hotro")
     assert "Đã hủy đề nghị hỗ trợ" in await member.says("hủy")
+
+
+async def _approving(app):
+    member = await as_member(app, "NTL-0103", "m1")
+    chair = await as_member(app, "NTL-0101", "c1")
+    reference = await fill(member)
+    request_id = (await inbox(app, chair))[0]["choices"][0][1].split(":")[-1]
+    await chair.presses(f"req:approve:{request_id}")
+    await chair.says("2 triệu")
+    asked = await chair.says("Nhận tại văn phòng")
+    assert f"Duyệt hỗ trợ 2.000.000 đ cho hồ sơ {reference}?" in asked
+    assert f"req:yes:{request_id}" in chair.actions and f"req:no:{request_id}" in chair.actions
+    assert not any("đã được duyệt" in n["text"] for n in await inbox(app, member))  # nothing decided yet
+    return member, chair, request_id
+
+
+@pytest.mark.parametrize("confirm", [("press", "req:yes:{id}"), ("say", "xác nhận"), ("say", "Có")])
+async def test_a_chairs_approval_is_decided_by_the_confirmation_only_and_once(app, confirm):
+    member, chair, request_id = await _approving(app)
+    how, what = confirm
+    act = chair.presses if how == "press" else chair.says
+    assert "Đã cập nhật" in await act(what.format(id=request_id))
+    assert "đã được xử lý rồi" in await chair.presses(f"req:yes:{request_id}")  # a second tap decides nothing
+    approved = [n["text"] for n in await inbox(app, member) if "đã được duyệt" in n["text"]]
+    assert len(approved) == 1 and "2.000.000 đ" in approved[0]
+
+
+@pytest.mark.parametrize("stop", [("press", "req:no:{id}"), ("say", "không")])
+async def test_a_chairs_no_at_the_confirmation_approves_nothing(app, stop):
+    member, chair, request_id = await _approving(app)
+    how, what = stop
+    assert "hồ sơ giữ nguyên" in await (chair.presses if how == "press" else chair.says)(what.format(id=request_id))
+    assert "Bạn muốn" not in chair.text
+    assert not any("đã được duyệt" in n["text"] for n in await inbox(app, member))
+    assert "đang chờ xem xét" in await member.says("/hoso")
