@@ -276,10 +276,17 @@ class Hardship(Capability):
             text = prompt.text if earlier is None else (
                 t("hardship_form.earlier", lang, value=earlier) + "\n\n" + prompt.text)
             return self._ok(text, prompt.choices)
+        if state.step == "description":  # free text: a question is told from an answer before it is stored
+            answered = await self._question(incoming, state, lang)
+            if answered is not None:
+                return answered
         error = self._accept(state, incoming, text, words, action)
         if isinstance(error, Outcome):
             return error
         if error:
+            answered = await self._question(incoming, state, lang)
+            if answered is not None:
+                return answered
             prompt = self._prompt(state, lang)
             return self._ok(t(error, lang) + "\n\n" + prompt.text, prompt.choices)
         if state.step == "photos" and not (words in DONE_WORDS | SKIP_WORDS or action == "hs:next"):
@@ -295,6 +302,17 @@ class Hardship(Capability):
         await self.save_state(incoming, following)
         prompt = self._prompt(following, lang)
         return self._ok(prompt.text, prompt.choices)
+
+    async def _question(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
+        """A question typed mid-form, answered briefly by the core; then the form's current prompt again."""
+        if incoming.action or incoming.attachments or not incoming.text or self.answer_question is None:
+            return None
+        answered = await self.answer_question(incoming, lang)
+        if answered is None:
+            return None
+        prompt = self._prompt(state, lang)
+        return Outcome([*answered.replies[:1], Reply(self.t("hardship_form.back_to_form", lang) + "\n\n"
+                                                     + prompt.text, prompt.choices)], "hardship", 1.0, False)
 
     async def _hold(self, incoming: Incoming, state: State, key: str, lang: str) -> Outcome:
         """A form with answers is not thrown away at the first "hủy": ask once, and keep it a day as a draft."""

@@ -138,3 +138,28 @@ async def test_a_chairs_no_at_the_confirmation_approves_nothing(app, stop):
     assert "Bạn muốn" not in chair.text
     assert not any("đã được duyệt" in n["text"] for n in await inbox(app, member))
     assert "đang chờ xem xét" in await member.says("/hoso")
+
+
+@pytest.mark.parametrize(("before", "step"), [(2, "Bước 3/8"), (1, "Bước 2/8"), (3, "Bước 4/8")])
+async def test_a_question_typed_mid_form_is_answered_and_the_step_asked_again(app, before, step):
+    member = await as_member(app, "NTL-0103", "m1")
+    await member.says("/hotro")
+    for answer in FIRST[:before]:
+        await member.says(answer)
+    reply = await member.says("sữa hà lan giảm bao nhiêu")
+    assert "Hà Lan" in reply.split("\n\n")[0] and "Mình tiếp tục đề nghị hỗ trợ" in reply and step in reply
+    assert "Bước" not in member.replies[0].text  # the answer first, then the form
+    await member.says(FIRST[before])
+    await member.says("quay lại")
+    assert "sữa hà lan" not in member.text.lower()  # the question was never stored as the answer
+
+
+@pytest.mark.parametrize("description", ["Em bị sốt xuất huyết phải nằm viện 5 ngày",
+                                         "Bố em mất đột ngột, gia đình rất khó khăn",
+                                         "Nhà bị dột nát sau bão cần sửa, không ở được"])
+async def test_a_description_is_not_taken_for_a_question(app, description):
+    member = await as_member(app, "NTL-0103", "m1")
+    await member.says("/hotro")
+    for answer in FIRST[:2]:
+        await member.says(answer)
+    assert "Bước 4/8" in await member.says(description)
