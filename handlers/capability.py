@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, tzinfo
 
-from handlers.types import Incoming
+from handlers.types import Incoming, Outcome
 from locales import Translator
 from nlu.normalize import fold
 from storage.conversation import State, StateKey, StateStore
@@ -17,6 +17,9 @@ from storage.membership import Identity, IdentityCache
 class Capability:
     #: the knowledge base in use, kept current by the core (``Core.set_knowledge``)
     knowledge: KnowledgeBase | None = None
+    #: a question typed in the middle of a flow, answered by the core (``Core.answer_question``, set by it): the
+    #: answer, or None when the text is no question the core can answer (then it is the flow's answer)
+    answer_question: Callable[[Incoming, str], Awaitable[Outcome | None]] | None = None
 
     def __init__(self, db: Database, states: StateStore, identities: IdentityCache, t: Translator,
                  clock: Callable[[], datetime], timezone: tzinfo) -> None:

@@ -123,6 +123,7 @@ class Core:
         #: raises ``DatabaseUnavailable`` instead of apologising when the database cannot be reached
         self.defer_when_unavailable = False
         self.set_knowledge(knowledge)
+        self.hardship.answer_question = self.answer_question  # issue #15: a question typed mid-form
 
     def set_knowledge(self, knowledge: KnowledgeBase) -> None:
         self.knowledge = knowledge
@@ -229,6 +230,21 @@ class Core:
             return Outcome(self.answers.answer(intent, u, lang, today), intent, u.confidence, False)
         return await self._fallback(incoming, u.normalized.folded, intent, u.confidence, lang)
 
+    async def answer_question(self, incoming: Incoming, lang: str) -> Outcome | None:
+        """A question typed in the middle of a form ("sữa hà lan giảm bao nhiêu"): its answer when it reads as a
+        question (a question word or "?") the matcher takes for one about the union's knowledge; else None."""
+        text = (incoming.text or "").strip()
+        if not _is_question(text):
+            return None
+        u = self.matcher.understand(text)
+        if u.intent not in intents.INTENT_KINDS:
+            return None
+        outcome = await self.facts.respond(incoming, u, lang)
+        if outcome is None:
+            outcome = Outcome(self.answers.answer(u.intent, u, lang, self.clock().astimezone(self.config.timezone)
+                                                  .date()), u.intent, u.confidence, False)
+        return None if outcome.fallback or not outcome.replies else outcome
+
     async def _command(self, incoming: Incoming, command: str, arg: str, lang: str) -> Outcome | None:
         """A command, from the registry; None for an unknown command, which is read as text."""
         return await self.registry.run_command(command, incoming, arg, lang)
@@ -299,6 +315,18 @@ class Core:
     async def close(self) -> None:
         """Write what is still queued (the unanswered-question log)."""
         await self.unanswered.close()
+
+
+#: what makes a message a question (folded): a question phrase anywhere, or a tail word at its end ("... không")
+_QUESTION_PHRASES = ("bao nhieu", "the nao", "o dau", "khi nao", "bao gio", "la gi", "nhu nao", "ra sao")
+_TAIL_WORDS = frozenset({"khong", "chua", "nao", "gi", "sao"})
+
+
+def _is_question(text: str) -> bool:
+    words = fold(text).strip(" .!")
+    padded = f" {words} "
+    return (text.rstrip().endswith("?") or any(f" {p} " in padded for p in _QUESTION_PHRASES)
+            or words.rsplit(" ", 1)[-1] in _TAIL_WORDS)
 
 
 def _bounded(replies: list[Reply]) -> list[Reply]:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import ClassVar
+
+from rapidfuzz import fuzz
 
 from handlers.capability import DONE, Capability, state_key
 from handlers.inputs import ascii_number, parse_id, parse_vnd
@@ -38,6 +40,11 @@ from storage.membership import IdentityCache
 FORM = "hardship"
 INFO = "hardship_info"
 REVIEW = "review"
+DRAFT = "hardship_draft"  # a form the member chose to stop, with its answers: /hotro resumes it within a day
+DRAFT_KEPT = timedelta(hours=24)
+DISAGREE_WORDS = {"khong dong y", "khong dong y a", "tu choi", "disagree", "khong chia se"}
+CONFIRM_WORDS = {"xac nhan", "co", "dong y", "duyet", "yes", "ok", "confirm"}
+RESUME_WORDS = {"lam tiep", "tiep tuc", "tiep", "continue", "resume"}
 STEPS = ("category", "date", "description", "amount", "photos", "phone", "consent", "confirm")
 MAX_PHOTOS = 10
 CANCEL_WORDS = {"huy", "/huy", "huy bo", "thoi", "cancel"}
@@ -85,7 +92,30 @@ def parse_day(text: str, today: date) -> date | str:
     return value
 
 
-__all__ = ["FORM", "INFO", "REVIEW", "Hardship", "money", "parse_amount", "parse_day"]
+def _keywords(words: str) -> list[str]:
+    return [w for w in (fold(x).strip() for x in words.split("|")) if w]
+
+
+def match_category(text: str, t: Translator, lang: str | None = None) -> str | None:
+    """The category a member's words name: its label or one of its words (``hardship_form.words.<c>``, folded;
+    the longest word found wins, so "mất việc" is a job loss, not a bereavement), else a near spelling."""
+    words = " " + re.sub(r"[^a-z0-9]+", " ", fold(text or "")).strip() + " "
+    if not words.strip():
+        return None
+    found: list[tuple[int, str]] = []
+    for c in CATEGORIES:
+        for word in [fold(t(f"hardship.category.{c}", lang)), *_keywords(t(f"hardship_form.words.{c}", lang))]:
+            if f" {word} " in words:
+                found.append((len(word), c))
+    if found:
+        return max(found)[1]
+    near = [(fuzz.partial_ratio(word, words.strip()), len(word), c) for c in CATEGORIES
+            for word in _keywords(t(f"hardship_form.words.{c}", lang)) if len(word) >= 5]
+    best = max(near, default=None)
+    return best[2] if best and best[0] >= 88 else None
+
+
+__all__ = ["FORM", "INFO", "REVIEW", "Hardship", "match_category", "money", "parse_amount", "parse_day"]
 
 
 @dataclass
@@ -133,12 +163,21 @@ class Hardship(Capability):
     # ----- the member's form ---------------------------------------------------------------------------
     async def start(self, incoming: Incoming, lang: str) -> Outcome:
         who = await self.identity(incoming)
+        text = incoming.text or ""
+        named = None if text.startswith("/") else match_category(text, self.t, lang)
+        kind = self.t(f"hardship_form.condolence.{named}", lang) if named else ""
         if who is None:
             return self._ok(self.t("hardship.info", lang) + "\n\n" + self.t("hardship.link_first", lang))
         state = State(FORM, "category", {"phone": who.member.phone or "", "form_id": uuid.uuid4().hex})
+        lines = [kind] if kind else []
+        lines.append(self.t("hardship.intro", lang))
+        if named:  # the category the member's words named: chosen for them, and said so
+            state = State(FORM, "date", {**state.data, "category": named})
+            lines.append(self.t("hardship_form.preselected", lang,
+                                category=self.t(f"hardship.category.{named}", lang)))
         await self.save_state(incoming, state)
-        return self._ok(self.t("hardship.intro", lang) + "\n\n" + self._prompt(state, lang).text,
-                        self._prompt(state, lang).choices)
+        prompt = self._prompt(state, lang)
+        return self._ok("\n\n".join([*lines, prompt.text]), prompt.choices)
 
     async def resume(self, incoming: Incoming, state: State, lang: str) -> Outcome:
         prompt = self._prompt(state, lang)
@@ -171,6 +210,25 @@ class Hardship(Capability):
             return Reply(t("hardship.ask.amount", lang), (Choice(t("hardship.button.skip", lang), "hs:skip"),))
         return Reply(t(f"hardship.ask.{step}", lang))
 
+    def _answer_of(self, step: str, d: dict, lang: str) -> str | None:
+        """What the member answered at ``step``, as they would read it (None when not answered yet)."""
+        t = self.t
+        if step == "category" and d.get("category"):
+            return t(f"hardship.category.{d['category']}", lang)
+        if step == "date" and d.get("happened_on"):
+            return fmt_date(date.fromisoformat(d["happened_on"]))
+        if step == "description" and d.get("description"):
+            return d["description"]
+        if step == "amount" and "amount" in d:
+            return money(d.get("amount"))
+        if step == "photos" and "photos" in d:
+            return str(len(d["photos"]))
+        if step == "phone" and d.get("phone"):
+            return d["phone"]
+        if step == "consent" and "consent" in d:
+            return t("hardship.button.agree" if d["consent"] else "hardship.button.disagree", lang)
+        return None
+
     def _summary(self, d: dict, lang: str) -> str:
         t = self.t
         return "\n".join([
@@ -189,6 +247,8 @@ class Hardship(Capability):
         words = fold(text).strip(" .!")
         action = incoming.action or ""
         if words in CANCEL_WORDS or action == "hs:cancel":
+            if "category" in state.data:  # answers given: asked once, kept as a draft
+                return await self._hold(incoming, state, "hardship_form.cancel_ask", lang)
             await self.clear_state(incoming)
             return self._ok(t("hardship.cancelled", lang))
         index = STEPS.index(state.step)
@@ -199,11 +259,21 @@ class Hardship(Capability):
             previous = State(FORM, STEPS[index - 1], state.data)
             await self.save_state(incoming, previous)
             prompt = self._prompt(previous, lang)
-            return self._ok(prompt.text, prompt.choices)
+            earlier = self._answer_of(previous.step, state.data, lang)
+            text = prompt.text if earlier is None else (
+                t("hardship_form.earlier", lang, value=earlier) + "\n\n" + prompt.text)
+            return self._ok(text, prompt.choices)
+        if state.step == "description":  # free text: a question is told from an answer before it is stored
+            answered = await self._question(incoming, state, lang)
+            if answered is not None:
+                return answered
         error = self._accept(state, incoming, text, words, action)
         if isinstance(error, Outcome):
             return error
         if error:
+            answered = await self._question(incoming, state, lang)
+            if answered is not None:
+                return answered
             prompt = self._prompt(state, lang)
             return self._ok(t(error, lang) + "\n\n" + prompt.text, prompt.choices)
         if state.step == "photos" and not (words in DONE_WORDS | SKIP_WORDS or action == "hs:next"):
@@ -211,14 +281,58 @@ class Hardship(Capability):
             return self._ok(t("hardship.photo_added", lang, count=len(state.data["photos"])),
                             (Choice(t("hardship.button.done", lang), "hs:next"),))
         if state.step == "consent" and not state.data.get("consent"):
-            await self.clear_state(incoming)
-            return self._ok(t("hardship.no_consent", lang))
+            state.data.pop("consent", None)
+            return await self._hold(incoming, state, "hardship_form.consent_ask", lang)
         if state.step == "confirm":
             return await self._submit(incoming, state, lang)
         following = State(FORM, STEPS[index + 1], state.data)
         await self.save_state(incoming, following)
         prompt = self._prompt(following, lang)
         return self._ok(prompt.text, prompt.choices)
+
+    async def _question(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
+        """A question typed mid-form, answered briefly by the core; then the form's current prompt again."""
+        if incoming.action or incoming.attachments or not incoming.text or self.answer_question is None:
+            return None
+        answered = await self.answer_question(incoming, lang)
+        if answered is None:
+            return None
+        prompt = self._prompt(state, lang)
+        return Outcome([*answered.replies[:1], Reply(self.t("hardship_form.back_to_form", lang) + "\n\n"
+                                                     + prompt.text, prompt.choices)], "hardship", 1.0, False)
+
+    async def _hold(self, incoming: Incoming, state: State, key: str, lang: str) -> Outcome:
+        """A form with answers is not thrown away at the first "hủy": ask once, and keep it a day as a draft."""
+        draft = State(DRAFT, state.step, {**state.data, "paused_at": self.clock().isoformat(), "held": key})
+        await self.save_state(incoming, draft)
+        return self._ok(self.t(key, lang), (Choice(self.t("hardship_form.button.cancel", lang), "hs:cancel"),
+                                            Choice(self.t("hardship_form.button.resume", lang), "hs:resume")))
+
+    def _draft_alive(self, state: State) -> bool:
+        paused = state.data.get("paused_at")
+        return bool(paused) and self.clock() - datetime.fromisoformat(paused) <= DRAFT_KEPT
+
+    async def resume_draft(self, incoming: Incoming, state: State, lang: str) -> Outcome:
+        data = {k: v for k, v in state.data.items() if k not in ("paused_at", "held", "choices")}
+        form = State(FORM, state.step, data)
+        await self.save_state(incoming, form)
+        return await self.resume(incoming, form, lang)
+
+    async def on_draft(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
+        """After the first "hủy": a second one cancels, "làm tiếp" resumes; anything else is not for the form."""
+        words = fold(incoming.text or "").strip(" .!")
+        action = incoming.action or ""
+        consent = state.data.get("held") == "hardship_form.consent_ask"
+        again = words in CANCEL_WORDS or action in ("hs:cancel", "hs:disagree")
+        if again or consent and words in SKIP_WORDS | DISAGREE_WORDS:
+            await self.clear_state(incoming)
+            return self._ok(self.t("hardship.no_consent" if consent else "hardship.cancelled", lang))
+        if words in RESUME_WORDS or action == "hs:resume":
+            if not self._draft_alive(state):
+                await self.clear_state(incoming)
+                return await self.start(replace(incoming, text=""), lang)
+            return await self.resume_draft(incoming, state, lang)
+        return None
 
     def _accept(self, state: State, incoming: Incoming, text: str, words: str, action: str) -> str | None:
         """Store a valid answer in ``state.data``; return an error key for an invalid one."""
@@ -229,8 +343,7 @@ class Hardship(Capability):
             if number is not None:
                 choice = CATEGORIES[number - 1]
             if choice is None:
-                labels = {fold(self.t(f"hardship.category.{c}")): c for c in CATEGORIES}
-                choice = labels.get(words)
+                choice = match_category(text, self.t)
             if choice not in CATEGORIES:
                 return "hardship.error.category"
             d["category"] = choice
@@ -270,7 +383,7 @@ class Hardship(Capability):
         elif step == "consent":
             if action == "hs:agree" or words in YES_WORDS:
                 d["consent"] = True
-            elif action == "hs:disagree" or words in SKIP_WORDS:
+            elif action == "hs:disagree" or words in SKIP_WORDS | DISAGREE_WORDS:
                 d["consent"] = False
             else:
                 return "hardship.error.consent"
@@ -435,6 +548,8 @@ class Hardship(Capability):
         request_id = parse_id(raw_id)
         if request_id is None:
             return self._ok(self.t("hardship.review.unknown", lang), intent="review")
+        if verb in ("yes", "no"):
+            return await self._confirm_button(incoming, verb, request_id, lang)
         actor = await self.actor(incoming)
         if verb == "view":  # the member's personal details: audited (ids and the action only)
             viewed = await self.service.view(actor, request_id)
@@ -472,6 +587,40 @@ class Hardship(Capability):
         await self.save_state(incoming, State(REVIEW, step, {"request_id": request.id}))
         return self._ok(self.t(f"hardship.review.ask.{step}", lang, reference=request.reference), intent="review")
 
+    def _approval_question(self, request: HardshipRequest, state: State, lang: str) -> Outcome:
+        return self._ok(self.t("hardship_form.approve_confirm", lang, amount=money(int(state.data["amount"])),
+                               reference=request.reference),
+                        (Choice(self.t("hardship_form.button.confirm", lang), f"req:yes:{request.id}"),
+                         Choice(self.t("hardship_form.button.stop", lang), f"req:no:{request.id}")), intent="review")
+
+    async def _approve(self, incoming: Incoming, state: State, request: HardshipRequest, lang: str) -> Outcome:
+        """The chair confirmed: the approval, once (the state is taken in the service's transaction)."""
+        once = _Step(self, incoming, state, "review", {"reference": request.reference})
+        decided = await self.service.decide(await self.actor(incoming), request.id, "approve", state.data.get("note"),
+                                            amount=int(state.data["amount"]), once=once)
+        if decided.status == "repeat":
+            return self._already(once.current, lang, "review")
+        if not decided.ok:
+            return self._refusal(decided, lang)
+        return self._ok(self.t("hardship.review.done", lang, reference=request.reference), intent="review")
+
+    async def _confirm_button(self, incoming: Incoming, verb: str, request_id: int, lang: str) -> Outcome:
+        """``req:yes:<id>`` / ``req:no:<id>``: the answer to "Duyệt hỗ trợ …?"; a repeat is answered by the first."""
+        state = await self.states.get(state_key(incoming))
+        if state is not None and state.flow == DONE:
+            return self._already(state, lang, "review")
+        if state is None or state.flow != REVIEW or state.step != "approve_confirm" \
+                or int(state.data["request_id"]) != request_id:
+            return self._ok(self.t("hardship.expired_button", lang), intent="review")
+        if verb == "no":
+            await self.clear_state(incoming)
+            return self._ok(self.t("hardship.review.cancelled", lang), intent="review")
+        found = await self.service.reviewable(await self.actor(incoming), request_id)
+        if not found.ok:
+            await self.clear_state(incoming)
+            return self._refusal(found, lang)
+        return await self._approve(incoming, state, found.request, lang)
+
     async def on_review_step(self, incoming: Incoming, state: State, lang: str) -> Outcome:
         text = (incoming.text or "").strip()
         if fold(text) in CANCEL_WORDS:
@@ -489,15 +638,24 @@ class Hardship(Capability):
                 return self._ok(self.t("hardship.error.approve_amount", lang), intent="review")
             await self.save_state(incoming, State(REVIEW, "approve_note", {**state.data, "amount": amount}))
             return self._ok(self.t("hardship.review.ask.approve_note", lang), intent="review")
+        if state.step == "approve_confirm":  # only this step decides money
+            words = fold(text).strip(" .!")
+            if words in CONFIRM_WORDS:
+                return await self._approve(incoming, state, request, lang)
+            if words in SKIP_WORDS | {"khong duyet", "chua"}:
+                await self.clear_state(incoming)
+                return self._ok(self.t("hardship.review.cancelled", lang), intent="review")
+            return self._approval_question(request, state, lang)
         if not text:
             return self._ok(self.t("hardship.error.review_text", lang), intent="review")
+        if state.step == "approve_note":  # money is decided after a confirmation
+            note = None if fold(text) in SKIP_WORDS else text
+            confirm = State(REVIEW, "approve_confirm", {**state.data, "note": note})
+            await self.save_state(incoming, confirm)
+            return self._approval_question(request, confirm, lang)
         once = _Step(self, incoming, state, "review", {"reference": request.reference})
         if state.step == "ask_info":
             decided = await self.service.decide(actor, request.id, "ask_info", text, once=once)
-        elif state.step == "approve_note":
-            decided = await self.service.decide(actor, request.id, "approve",
-                                                None if fold(text) in SKIP_WORDS else text,
-                                                amount=int(state.data["amount"]), once=once)
         else:  # reject_reason
             decided = await self.service.decide(actor, request.id, "reject", text, once=once)
         if decided.status == "repeat":  # the same message twice: decided by the first
@@ -539,6 +697,8 @@ async def _open_form(h: Hardship, incoming: Incoming, arg: str, lang: str) -> Ou
     state = await h.states.get(state_key(incoming))
     if state is not None and state.flow == FORM:
         return await h.resume(incoming, state, lang)
+    if state is not None and state.flow == DRAFT and h._draft_alive(state):
+        return await h.resume_draft(incoming, state, lang)
     return await h.start(incoming, lang)
 
 
@@ -548,6 +708,10 @@ async def _form_button(h: Hardship, incoming: Incoming, data: str, lang: str) ->
     state = await h.states.get(state_key(incoming))
     if state is not None and state.flow == FORM:
         return await h.on_form(incoming, state, lang)
+    if state is not None and state.flow == DRAFT:
+        outcome = await h.on_draft(incoming, state, lang)
+        if outcome is not None:
+            return outcome
     return Outcome([Reply(h.t("hardship.expired_button", lang))], "hardship", 1.0, False)
 
 
@@ -559,6 +723,7 @@ DECLARATION = Declaration(
     actions=(ActionPrefix("req", lambda h, i, data, lang: h.on_review_action(i, data, lang)),
              ActionPrefix("hs", _form_button, after_done=lambda data: not InfoButton.matches(data))),
     flows=(Flow(FORM, lambda h, i, state, lang: h.on_form(i, state, lang)),
+           Flow(DRAFT, lambda h, i, state, lang: h.on_draft(i, state, lang)),
            Flow(INFO, lambda h, i, state, lang: h.on_info(i, state, lang)),
            Flow(REVIEW, lambda h, i, state, lang: h.on_review_step(i, state, lang))),
     callbacks=(ReviewButton, InfoButton, FormButton))

@@ -56,6 +56,7 @@ async def test_telegram_submit_with_photo_ask_answer_approve(telegram):
     await chair.presses(f"req:approve:{request_id}")
     await chair.says("1 triệu")
     await chair.says("bỏ qua")
+    await chair.says("xác nhận")  # money: confirmed (issue #15)
     await eventually(lambda: "đã được duyệt hỗ trợ 1.000.000 đ" in (member.last_reply or ""))
 
 

@@ -94,7 +94,8 @@ async def test_full_cycle_submit_ask_info_answer_approve(app):
 
     await chair.presses(f"req:approve:{request_id}")
     await chair.says("1,5 triệu")
-    assert "Đã cập nhật" in await chair.says("Nhận tại văn phòng công đoàn thứ Hai")
+    await chair.says("Nhận tại văn phòng công đoàn thứ Hai")
+    assert "Đã cập nhật" in await chair.presses(f"req:yes:{request_id}")  # money: confirmed (issue #15)
     approved = (await inbox(app, member))[-1]["text"]
     assert "đã được duyệt hỗ trợ 1.500.000 đ" in approved and "thứ Hai" in approved
 
@@ -123,6 +124,8 @@ async def test_cancel_at_every_step_sends_nothing(app, steps_done):
     await member.says("/hotro")
     for answer in ["1", "hôm nay", "Nhà bị dột nát sau bão cần sửa", "bỏ qua", "xong", "đúng", "đồng ý"][:steps_done]:
         await member.says(answer)
+    if steps_done:  # answers given: asked once, then cancelled (issue #15)
+        assert "Bạn muốn hủy đề nghị?" in await member.says("hủy")
     assert "Đã hủy" in await member.says("hủy")
     assert await inbox(app, chair) == []
     assert "chưa có đề nghị" in await member.says("/hoso")

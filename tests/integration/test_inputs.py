@@ -91,6 +91,7 @@ async def test_every_parser_answers_clearly(app):
         if apology in reply or expected not in reply:
             problems.append(f"{who} {steps} {str(given)[:30]!r}: expected {key!r}, got {reply[:120]!r}")
         await person.says("hủy")
+        await person.says("hủy")  # a form with answers asks once (issue #15)
     assert not problems, "\n".join(problems)
 
 

@@ -167,7 +167,8 @@ async def test_an_approval_sent_twice_is_one_decision_and_one_notification(app):
     member, chair, request_id = await _submitted(app)
     await chair.presses(f"req:approve:{request_id}")
     await chair.says("1,5 triệu")
-    done, repeat = await twice(app, tap(chair, text="Nhận tại văn phòng công đoàn thứ Hai"))
+    await chair.says("Nhận tại văn phòng công đoàn thứ Hai")
+    done, repeat = await twice(app, tap(chair, text="xác nhận"))  # money: confirmed (issue #15)
     assert "Đã cập nhật" in done and "đã được xử lý rồi" in repeat
     assert await _events(app, request_id, "approved") == 1
     assert sum("đã được duyệt" in n["text"] for n in await inbox(app, member)) == 1
