@@ -446,8 +446,6 @@ def requests_export(
     start, end = parse_date(date_from), parse_date(date_to)
     if isinstance(start, str) or isinstance(end, str) or fmt not in ("xlsx", "csv"):
         _fail(_t("cli.bad_export_args"))
-    if start > end:
-        _fail(_t("cli_help.period_reversed", start=date_from, end=date_to))
     settings = _settings()
 
     async def work() -> None:

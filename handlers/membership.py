@@ -16,7 +16,7 @@ from handlers.registry import CHAIRS, ActionPrefix, Callback, Command, Declarati
 from handlers.text import fmt_date, fmt_time
 from handlers.types import Choice, Incoming, Outcome, Reply
 from locales import Translator
-from services.actor import Actor, actor_of
+from services.actor import Actor, account_of, actor_of
 from services.membership import LinkPolicy, MembershipService
 from storage.conversation import State, StateStore
 from storage.db import Database
@@ -78,7 +78,7 @@ class Membership(Capability):
         if incoming.is_group:  # a group is never a member's chat (the core answers "message me privately" first)
             return self._ok(self.t("group.private", lang), "link")
         member_code, code = split_link_text(text)
-        linked = await self.service.link(await self.actor(incoming), code, member_code, incoming.display_name)
+        linked = await self.service.link(account_of(incoming), code, member_code, incoming.display_name)
         if linked.status == "locked":
             return self._ok(self.t("member.locked", lang, until=self._when(linked.until)), "link")
         if linked.status == "member_locked":

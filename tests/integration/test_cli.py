@@ -208,7 +208,7 @@ def test_requests_export_with_the_period_reversed_is_an_error(run, tmp_path):
     result = run("requests", "export", "--unit", "NTL-FECON", "--from", "2026-03-01", "--to", "2026-02-01",
                  "--out", str(tmp_path / "r.xlsx"), check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "Ngày bắt đầu 1/3/2026 sau ngày kết thúc 1/2/2026" in result.stderr
+    assert "Ngày bắt đầu 01/03/2026 sau ngày kết thúc 01/02/2026" in result.stderr
     assert not (tmp_path / "r.xlsx").exists()
 
 
