@@ -29,6 +29,7 @@ from nlu.data import load_abbreviations, load_training_examples
 from nlu.intents import KIND_INTENT
 from nlu.matcher import Matcher, NamedEntry, build_model
 from nlu.normalize import Normalizer
+from nlu.privacy import scrub as scrub_personal
 from services.broadcasts import BroadcastService
 from services.hardship import HardshipService
 from services.membership import MembershipService
@@ -117,9 +118,10 @@ def build_core(db: Database, translator: Translator, matcher: Matcher, knowledge
                             service=BroadcastService(db, translator, clock, config.timezone,
                                                      editable_channels=editable(channels),
                                                      local_channels=local(channels)))
+    unanswered = UnansweredLog(db.sessions, scrub=scrub_personal)  # no personal detail is kept
     registry = Registry()
     core = Core(matcher=matcher, knowledge=knowledge, translator=translator, states=states, identities=identities,
-                unanswered=UnansweredLog(db.sessions), outbox=OutboxRepository(db), membership=membership,
+                unanswered=unanswered, outbox=OutboxRepository(db), membership=membership,
                 hardship=hardship, broadcasts=broadcasts, registry=registry, clock=clock, config=config,
                 passages=passages)
     for declaration, capability in ((MEMBERSHIP, membership), (HARDSHIP, hardship), (BROADCASTS, broadcasts),
