@@ -19,6 +19,8 @@ from bot.settings import Settings
 from handlers.broadcast import DECLARATION as BROADCASTS
 from handlers.broadcast import Broadcasts
 from handlers.core import Core, CoreConfig
+from handlers.feedback import DECLARATION as FEEDBACK
+from handlers.feedback import Feedback
 from handlers.hardship import DECLARATION as HARDSHIP
 from handlers.hardship import Hardship
 from handlers.membership import DECLARATION as MEMBERSHIP
@@ -38,6 +40,7 @@ from storage.conversation import StateStore
 from storage.db import Database
 from storage.demo import load_demo, read_demo
 from storage.documents import DocumentRepository, PassageInfo
+from storage.feedback import FeedbackLog
 from storage.knowledge import Entry, KnowledgeBase, KnowledgeError, KnowledgeRepository, load_directory
 from storage.membership import IdentityCache, UnitRepository
 from storage.outbox import OutboxRepository
@@ -119,12 +122,14 @@ def build_core(db: Database, translator: Translator, matcher: Matcher, knowledge
                                                      editable_channels=editable(channels),
                                                      local_channels=local(channels)))
     unanswered = UnansweredLog(db.sessions, scrub=scrub_personal)  # no personal detail is kept
+    feedback = Feedback(*parts, votes=FeedbackLog(db.sessions), unanswered=unanswered)
     registry = Registry()
     core = Core(matcher=matcher, knowledge=knowledge, translator=translator, states=states, identities=identities,
                 unanswered=unanswered, outbox=OutboxRepository(db), membership=membership,
                 hardship=hardship, broadcasts=broadcasts, registry=registry, clock=clock, config=config,
-                passages=passages)
+                passages=passages, feedback=feedback)
     for declaration, capability in ((MEMBERSHIP, membership), (HARDSHIP, hardship), (BROADCASTS, broadcasts),
+                                    (FEEDBACK, feedback),
                                     *extra):
         registry.add(declaration, capability)
     return core
