@@ -28,6 +28,8 @@ from bot.channels.base import CONSOLE  # noqa: E402
 from bot.channels.console import BOT_ID, CHANNEL, Inbox, render, sign_in  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from handlers.types import Incoming  # noqa: E402
+from storage.feedback import FeedbackLog  # noqa: E402
+from storage.unanswered import UnansweredRepository  # noqa: E402
 
 #: Wednesday 2 December 2026, 09:00 in Hà Nội
 NOW = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
@@ -78,6 +80,19 @@ def issued(seen: list[str], member_code: str) -> str:
     return next((CODE.findall(s)[0] for s in seen if member_code in s and CODE.findall(s)), "ABCD-EFGH")
 
 
+async def chairs_lists(app) -> list[str]:
+    """What the chairs see afterwards: the unanswered list (as `unionbot unanswered` prints it) and the votes."""
+    await app.core.unanswered.flush()
+    async with app.db.sessions() as session:
+        rows = await UnansweredRepository(session).most_frequent(50)
+    votes = await FeedbackLog(app.db.sessions).counts()
+    lines = ["## Afterwards: the chairs' unanswered list and the votes", "", "```text",
+             app.translator("cli.unanswered_header")]
+    lines += [f"{r.count:>6} | {r.sample_text} | {r.last_intent}" for r in rows]
+    lines += [""] + [f"{intent}: 👍 {c['up']} 👎 {c['down']}" for intent, c in sorted(votes.items())] + ["```"]
+    return lines
+
+
 async def run() -> str:
     with tempfile.TemporaryDirectory() as tmp:
         # no seed article is ingested: their sentences must not be copied into the repository, and the file
@@ -109,6 +124,7 @@ async def run() -> str:
                     parts.extend(CODE.sub("XXXX-XXXX", s) for s in shown)
                     parts.append("")
                 parts += ["```", ""]
+            parts += await chairs_lists(app)
         finally:
             await app.close()
     return "\n".join(parts).rstrip() + "\n"
