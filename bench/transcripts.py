@@ -97,8 +97,8 @@ async def run() -> str:
     with tempfile.TemporaryDirectory() as tmp:
         # no seed article is ingested: their sentences must not be copied into the repository, and the file
         # must not depend on whether they are present; the answers come from the knowledge entries
-        settings = Settings(_env_file=None, data_dir=Path(tmp) / "data", cache_dir=ROOT / "var" / "cache",
-                            documents_dir=None)
+        settings = Settings(_env_file=None, data_dir=Path(tmp) / "data", database_url="", demo_data=True,
+                            cache_dir=ROOT / "var" / "cache", documents_dir=None, log_unanswered=True)
         app = await build_app(settings, clock=lambda: NOW)
         t = app.translator
         parts = ["# Transcripts", "",
