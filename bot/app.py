@@ -19,6 +19,8 @@ from bot.settings import Settings, open_database
 from handlers.broadcast import DECLARATION as BROADCASTS
 from handlers.broadcast import Broadcasts
 from handlers.core import Core, CoreConfig
+from handlers.feedback import DECLARATION as FEEDBACK
+from handlers.feedback import Feedback
 from handlers.hardship import DECLARATION as HARDSHIP
 from handlers.hardship import Hardship
 from handlers.membership import DECLARATION as MEMBERSHIP
@@ -31,6 +33,7 @@ from nlu.data import load_abbreviations, load_training_examples
 from nlu.intents import KIND_INTENT
 from nlu.matcher import Matcher, NamedEntry, build_model
 from nlu.normalize import Normalizer
+from nlu.privacy import scrub as scrub_personal
 from services.broadcasts import BroadcastService
 from services.hardship import HardshipService
 from services.membership import MembershipService
@@ -40,6 +43,7 @@ from storage.conversation import StateStore
 from storage.db import Database
 from storage.demo import load_demo, read_demo
 from storage.documents import DocumentRepository, PassageInfo
+from storage.feedback import FeedbackLog
 from storage.knowledge import Entry, KnowledgeBase, KnowledgeError, KnowledgeRepository, load_directory
 from storage.membership import IdentityCache, UnitRepository
 from storage.outbox import OutboxRepository
@@ -121,14 +125,16 @@ def build_core(db: Database, translator: Translator, matcher: Matcher, knowledge
                             service=BroadcastService(db, translator, clock, config.timezone,
                                                      editable_channels=editable(channels),
                                                      local_channels=local(channels)))
+    unanswered = UnansweredLog(db.sessions, scrub=scrub_personal)  # no personal detail is kept
+    feedback = Feedback(*parts, votes=FeedbackLog(db.sessions), unanswered=unanswered)
     registry = Registry()
     core = Core(matcher=matcher, knowledge=knowledge, translator=translator, states=states, identities=identities,
-                unanswered=UnansweredLog(db.sessions), outbox=OutboxRepository(db), membership=membership,
+                unanswered=unanswered, outbox=OutboxRepository(db), membership=membership,
                 hardship=hardship, broadcasts=broadcasts, registry=registry, clock=clock, config=config,
-                passages=passages)
+                passages=passages, feedback=feedback)
     web = WebSignIn(WebAccess(db, clock=clock), identities, translator, config.web_base_url)
     for declaration, capability in ((MEMBERSHIP, membership), (HARDSHIP, hardship), (BROADCASTS, broadcasts),
-                                    (WEB, web), *extra):
+                                    (FEEDBACK, feedback), (WEB, web), *extra):
         registry.add(declaration, capability)
     return core
 

@@ -36,6 +36,7 @@ from storage.db import DatabaseUnavailable, unreachable
 
 if TYPE_CHECKING:  # built and injected by the composition root (bot/app.py)
     from handlers.broadcast import Broadcasts
+    from handlers.feedback import Feedback
     from handlers.hardship import Hardship
     from handlers.membership import Membership
     from storage.conversation import StateStore
@@ -102,8 +103,11 @@ class Core:
                  states: StateStore, identities: IdentityCache, unanswered: UnansweredLog, outbox: OutboxRepository,
                  membership: Membership, hardship: Hardship, broadcasts: Broadcasts, registry: Registry,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 config: CoreConfig | None = None, passages: Sequence[PassageInfo] = ()) -> None:
+                 config: CoreConfig | None = None, passages: Sequence[PassageInfo] = (),
+                 feedback: Feedback | None = None) -> None:
         self.matcher = matcher
+        #: the 👍/👎 line under answers (handlers/feedback.py); None: answers go out without it
+        self.feedback = feedback
         #: the sentences of the ingested source documents (services/documents.py), for retrieval
         self.passages: list[PassageInfo] = list(passages)
         self.t = translator
@@ -224,10 +228,10 @@ class Core:
         if intent in intents.SMALL_TALK:
             return Outcome(small_talk(intent, self.t, lang), intent, u.confidence, False)
         outcome = await self.facts.respond(incoming, u, lang)  # a fact question: the evidence answers or declines
-        if outcome is not None:
-            return outcome
-        if intent in intents.INTENT_KINDS:
-            return Outcome(self.answers.answer(intent, u, lang, today), intent, u.confidence, False)
+        if outcome is None and intent in intents.INTENT_KINDS:
+            outcome = Outcome(self.answers.answer(intent, u, lang, today), intent, u.confidence, False)
+        if outcome is not None:  # an answer: with the 👍/👎 line under it
+            return await self.feedback.attach(incoming, outcome, u, lang) if self.feedback else outcome
         return await self._fallback(incoming, u.normalized.folded, intent, u.confidence, lang)
 
     async def answer_question(self, incoming: Incoming, lang: str) -> Outcome | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,16 +67,23 @@ class UnansweredLog:
     """Records unanswered questions off the member's reply path.
 
     ``record`` only queues; a background task writes the queue in one transaction shortly after,
-    and ``close`` writes whatever is left, so answering never waits for the database.
+    and ``close`` writes whatever is left, so answering never waits for the database. ``scrub`` (injected by
+    the composition root: nlu/privacy.py) takes personal details out of the question and its key before it is
+    queued, for every caller.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], delay: float = 0.05) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], delay: float = 0.05,
+                 scrub: Callable[[str], str] = lambda text: text) -> None:
         self._sessions = sessions
+        self._scrub = scrub
         self._delay = delay
         self._pending: list[_Pending] = []
         self._task: asyncio.Task | None = None
 
     def record(self, key: str, text: str, channel: str, intent: str, confidence: float, now: datetime) -> None:
+        key, text = self._scrub(key), self._scrub(text)
+        if not key.strip(" []"):
+            return
         self._pending.append(_Pending(key, text, channel, intent, confidence, now))
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._flush_later())

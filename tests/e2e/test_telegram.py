@@ -132,3 +132,14 @@ async def test_the_token_never_appears_in_logs(telegram, capsys):
     err = capsys.readouterr().err
     assert "sendMessage" in err and "bot***/sendMessage" in err  # the logs were written, redacted
     assert TELEGRAM_TOKEN not in err and WEBHOOK_SECRET not in err
+
+
+async def test_an_answer_has_the_vote_buttons_and_a_thumbs_down_is_thanked(telegram):
+    user = telegram.user(131)
+    await user.says("Gạo Kim Sáng giảm giá bao nhiêu?")
+    buttons = [b for m in user.replies for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
+               for b in row]
+    votes = [b["callback_data"] for b in buttons if b["callback_data"].startswith("fb:")]
+    assert [v[:5] for v in votes] == ["fb:u:", "fb:d:"] and any("👎" in b["text"] for b in buttons)
+    await user.presses(votes[1])
+    assert "Ban Chấp hành" in user.last_reply
