@@ -142,7 +142,7 @@ def test_ask_json_declines_a_near_domain_question(tmp_path, model_cache):
 
 
 async def test_a_follow_up_is_kept_in_the_conversation_state_and_survives_a_new_core(app):
-    from handlers.core import Core
+    from bot.app import build_core
     from storage.conversation import StateKey
 
     app.core.set_passages(_passages())
@@ -151,8 +151,8 @@ async def test_a_follow_up_is_kept_in_the_conversation_state_and_survives_a_new_
     stored = await app.core.states.get(StateKey("default", "test", "611", "facts:611"))
     assert stored is not None and stored.data["question"]["phases"] == [1]
     # another worker (or the same after a restart) on the same database reads the follow-up against it
-    other = Core(matcher=app.core.matcher, knowledge=app.core.knowledge, db=app.db, translator=app.core.t,
-                 clock=app.core.clock, config=app.core.config, passages=_passages())
+    other = build_core(app.db, app.core.t, app.core.matcher, app.core.knowledge, app.core.config,
+                       clock=app.core.clock, passages=_passages())
     outcome = await other.process(Incoming(channel="test", chat_id="611", user_id="611", text="còn đợt 2 thì sao?"))
     assert "1/5/2024" in _text(outcome) and not outcome.fallback
     # the previous question's place and year held: another district's phase 2 is not this one
