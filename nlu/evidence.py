@@ -680,7 +680,9 @@ class EvidenceIndex:
 
     def _weights(self, q: Question) -> tuple[list[tuple[float, tuple[str, ...]]], list[tuple]]:
         """The question's key terms (with the words they may be found as) and compounds, with their weights."""
-        terms = [(self._idf(t), self._expand(t)) for t in q.terms]
+        # an everyday word no record holds ("bit", "hok") can be found nowhere: it weighs nothing
+        terms = [(self._idf(t), self._expand(t)) for t in q.terms
+                 if t not in self.lang.everyday or any(x in self.vocabulary for x in self._expand(t))]
         term_set, cues, generic = set(q.terms), self.lang.cue_words, self.lang.generic
         # a pair may be written with the words' synonyms ("khen thưởng" as "tuyên dương")
         pairs = [(self._idf(a) + self._idf(b), (a, b),
