@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from handlers.qa import related_shown
 from handlers.text import clip, fmt_date
 from handlers.types import Incoming, Outcome, Reply
 from locales import Translator
@@ -169,8 +170,11 @@ class FactAnswers:
         if constraint_missing:
             return await self._decline(incoming, text, self._unknown_text(missing, text, lang), u, lang)
         named = [e for e in u.entities if " " in e.matched or len(e.matched) >= 6]
-        entries = [e.entry_id for e in named] or [h.entry_id for h in u.related[:1]]
-        if question.constrained and entries and not any(self.index.entry_fits(e, question) for e in entries):
+        # the entries the knowledge answers would show: those it names, else the related ones ``qa`` would list
+        entries = [e.entry_id for e in named] or related_shown(u, self.index.entry_ids)
+        # a comparison ("Đống Đa và Tây Hồ", "2020 và 2021") names several: each side may fit its own entry
+        sides = [replace(p, years=(y,)) if y else p for p in self.index.split(question) for y in (p.years or (0,))]
+        if question.constrained and entries and not any(self.index.entry_fits(e, p) for e in entries for p in sides):
             # the entry it names is another district's, cluster's or year's: its sheet would not answer this
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
         confident = in_scope and (bool(named) or u.confidence >= CONFIDENT)

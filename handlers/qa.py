@@ -6,7 +6,7 @@ arranges it. Labels and sentences come from ``locales``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from datetime import date
 
 from handlers.text import clip, fmt_date
@@ -29,6 +29,17 @@ _LIST_KIND = {intents.BENEFIT: "benefit", intents.PROGRAMME: "programme", intent
               intents.UNION_FACT: "fact", intents.COMMENDATION: "commendation"}
 
 
+def related_shown(u: Understanding, known: Container[str]) -> list[str]:
+    """The entries a question naming none is answered with: the clear winner of the related entries (one), or those
+    ranked near the best (several); empty when none is related enough (then the intent's whole list is shown)."""
+    hits = [h for h in u.related if h.entry_id in known]
+    if not hits or hits[0].score < MIN_RELATED_SCORE:
+        return []
+    if len(hits) == 1 or hits[0].score >= CLEAR_WINNER * hits[1].score:
+        return [hits[0].entry_id]
+    return [h.entry_id for h in hits if h.score >= hits[0].score * 0.3]
+
+
 class KnowledgeAnswers:
     def __init__(self, kb: KnowledgeBase, t: Translator) -> None:
         self.kb = kb
@@ -43,13 +54,11 @@ class KnowledgeAnswers:
         named = self._named(u, kinds)
         if named:
             return [self.detail(entry, lang) for entry in named[:3]]
-        hits = [h for h in u.related if h.entry_id in self.kb.by_id]
-        if hits and hits[0].score >= MIN_RELATED_SCORE and (
-                len(hits) == 1 or hits[0].score >= CLEAR_WINNER * hits[1].score):
-            return [self.detail(self.kb.by_id[hits[0].entry_id], lang)]
-        if hits and hits[0].score >= MIN_RELATED_SCORE:
-            ranked = [self.kb.by_id[h.entry_id] for h in hits if h.score >= hits[0].score * 0.3]
-            return self.listing(intent, lang, ranked)
+        shown = related_shown(u, self.kb.by_id)
+        if len(shown) == 1:
+            return [self.detail(self.kb.by_id[shown[0]], lang)]
+        if shown:
+            return self.listing(intent, lang, [self.kb.by_id[i] for i in shown])
         return self.listing(intent, lang)
 
     def detail(self, e: Entry, lang: str) -> Reply:

@@ -58,6 +58,7 @@ _MONEY_TOPICS = frozenset({"gia", "tien", "phi", "luong", "kinh"})
 _MONEY_WORDS = frozenset({"dong", "trieu", "ty", "nghin", "ngan", "usd"})
 _TIME_WORDS = frozenset({"thang", "nam", "ngay", "tuan", "gio"})
 _ROMAN = re.compile(r"^(?:x{0,2})(?:ix|iv|v?i{0,3})$")
+_VOWEL = re.compile(r"[aeiouy]")
 _NUM = re.compile(r"^\d+(?:[.,]\d+)*%?$")
 _DATE_RE = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\btháng \d{1,2}\b|\bngày \d{1,2}\b", re.IGNORECASE)
 _CAP_WORD = re.compile(r"[A-ZĐÀ-Ỹ][a-zà-ỹđ]*", re.UNICODE)
@@ -478,7 +479,10 @@ class EvidenceIndex:
             if fitting:
                 out[i] = fitting[0]
             elif not is_syllable(w) and len(w) >= 3:
-                out[i] = cands[0]
+                if not _VOWEL.search(w):  # no vowel: an acronym ("hcm" is not "hom"), or a letter dropped ("phm")
+                    cands = tuple(c for c in cands if len(c) != len(w))
+                if cands:
+                    out[i] = cands[0]
         return self.normalize.expand(out)
 
     def read(self, text: str) -> Question:
@@ -570,8 +574,8 @@ class EvidenceIndex:
         missing: list[tuple[str, str]] = []
         accented = [w.lower() for w in word_tokens(normalize_tones(clean(q.text)))]
         for t in q.terms:
-            if any(x in self.vocabulary for x in self._expand(t)):
-                continue
+            if any(x in self.vocabulary for x in self._expand(t)) or t in self.lang.everyday:
+                continue  # an everyday word ("bit", "ít") names no subject: its absence is no reason to decline
             if t in self.common_folded:
                 # an everyday word of the domain ("mua", "chia") is no subject of its own, unless the accents
                 # typed say it is another word ("hưu" is not "hữu")
@@ -627,6 +631,11 @@ class EvidenceIndex:
                     self._entry_rows.setdefault(r.entry_id, []).append(i)
         return any(self._satisfies(self._meta[i], bare) for i in self._entry_rows.get(entry_id, ()))
 
+    @property
+    def entry_ids(self) -> frozenset[str]:
+        """The knowledge entries the index holds sentences of."""
+        return frozenset(r.entry_id for r in self.records if r.entry_id is not None)
+
     def _entry_years(self, entry_id: str) -> bool:
         """Whether an entry's sentences name a year (then a question's year must be one of them)."""
         return any(_years(self._tokens(r.text)) for r in self.records if r.entry_id == entry_id)
@@ -646,8 +655,9 @@ class EvidenceIndex:
             if not q.unit:
                 return 1.0
             unit = q.unit[0]
+            units = self._expand(unit)  # "bao nhiêu người" is answered by "101 cá nhân"
             for number, after in m.numbers:
-                if unit == "%" and number.endswith("%") or unit in after:
+                if unit == "%" and number.endswith("%") or not set(units).isdisjoint(after):
                     return 1.0
                 if unit == "money" and (number.endswith("%") or set(after[:1]) & _MONEY_WORDS):
                     return 1.0
@@ -668,12 +678,18 @@ class EvidenceIndex:
             return 1.0 if set(q.unit) <= m.words else 0.4
         return 1.0
 
-    def _weights(self, q: Question) -> tuple[list[tuple[float, tuple[str, ...]]], list[tuple[float, tuple[str, str]]]]:
+    def _weights(self, q: Question) -> tuple[list[tuple[float, tuple[str, ...]]], list[tuple]]:
         """The question's key terms (with the words they may be found as) and compounds, with their weights."""
-        terms = [(self._idf(t), self._expand(t)) for t in q.terms]
-        term_set, cues = set(q.terms), self.lang.cue_words
-        pairs = [(self._idf(a) + self._idf(b), (a, b)) for a, b in zip(q.tokens, q.tokens[1:], strict=False)
-                 if (a in term_set or b in term_set) and a not in cues and b not in cues and (a, b) in self.bigrams]
+        # an everyday word no record holds ("bit", "hok") can be found nowhere: it weighs nothing
+        terms = [(self._idf(t), self._expand(t)) for t in q.terms
+                 if t not in self.lang.everyday or any(x in self.vocabulary for x in self._expand(t))]
+        term_set, cues, generic = set(q.terms), self.lang.cue_words, self.lang.generic
+        # a pair may be written with the words' synonyms ("khen thưởng" as "tuyên dương")
+        pairs = [(self._idf(a) + self._idf(b), (a, b),
+                  frozenset((x, y) for x in self._expand(a) for y in self._expand(b)))
+                 for a, b in zip(q.tokens, q.tokens[1:], strict=False)
+                 if (a in term_set or b in term_set) and a not in cues and b not in cues and (a, b) in self.bigrams
+                 and all(w in term_set or w in generic for w in (a, b))]  # "được khen" is no compound
         return terms, pairs
 
     def _rows_of(self, key: tuple[str, object]) -> np.ndarray:
@@ -697,9 +713,9 @@ class EvidenceIndex:
             elif not context.isdisjoint(forms):
                 got += 0.6 * w
         # a compound of the question ("ăn ca", "đoàn phí") counts again, as a pair the sentence must hold
-        for w, pair in pairs:
+        for w, pair, forms in pairs:
             total += w
-            if pair in m.pairs:
+            if not m.pairs.isdisjoint(forms):
                 got += w
             elif pair[0] in context and pair[1] in context:
                 got += 0.6 * w

@@ -17,6 +17,7 @@ DOCUMENTS = {
         ["Năm 2024, Liên đoàn Lao động quận Tây Hồ đã hỗ trợ 321 công nhân có hoàn cảnh khó khăn với tổng số "
          "tiền 456 triệu đồng.",
          "Chủ tịch Liên đoàn Lao động quận Tây Hồ Trịnh Văn Bình cho biết quận sẽ tiếp tục chăm lo cho công nhân."],
+        ["Cũng trong năm 2024, quận Tây Hồ tuyên dương 12 tập thể và 57 cá nhân tiêu biểu."],
         ["Các công đoàn cơ sở của quận phát động thi đua năm 2024 theo 3 đợt.",
          "Đợt 1 từ 1/2/2024 đến 30/4/2024.",
          "Đợt 2 từ 1/5/2024 đến 31/8/2024.",
@@ -193,3 +194,12 @@ async def test_a_comparison_shows_both_sides_and_a_list_is_whole(asker):
     assert "1/2/2024" in reply and "1/9/2024" in reply
     members = _text(await asker.ask("cum 9 gom nhung huyen nao"))
     assert all(name in members for name in ("Ba Vì", "Phúc Thọ", "Quốc Oai", "Thạch Thất"))
+
+
+async def test_members_own_words_are_answered_a_synonym_pair_a_unit_and_teen_code(asker):
+    # "khen thưởng" is written "tuyên dương", "bao nhiêu người" is answered by "57 cá nhân"
+    outcome = await asker.ask("Năm 2024 quận Tây Hồ khen thưởng bao nhiêu người?")
+    assert not outcome.fallback and "57" in _text(outcome)
+    # an everyday word the evidence never has ("hok bit" for "không biết", "ít") is no subject to decline on
+    outcome = await asker.ask("hok bit năm 2024 Tây Hồ hỗ trợ bao nhiêu công nhân ạ")
+    assert not outcome.fallback and "321" in _text(outcome)
