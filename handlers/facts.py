@@ -26,6 +26,7 @@ from nlu.data import load_training_examples
 from nlu.evidence import EvidenceIndex, Finding, Passage, Question, Record, records_from_passages
 from nlu.matcher import Understanding
 from nlu.normalize import clean, fold, is_syllable, normalize_tones, tokens
+from nlu.privacy import scrub
 from storage.conversation import State, StateKey, StateStore
 from storage.knowledge import Entry
 from storage.unanswered import UnansweredLog
@@ -254,8 +255,10 @@ class FactAnswers:
         return "\n".join(lines)
 
     def _unknown_text(self, missing: Sequence[tuple[str, str]], text: str, lang: str, short: bool = False) -> str:
-        what = [self._name(kind, value, text, lang) for kind, value in dict.fromkeys(missing)]
-        line = self.t("facts.unknown", lang, what=", ".join(what))
+        # a phone number, an address or an ID the member typed is never repeated back (a group may read it)
+        what = [w for w in (self._name(kind, value, text, lang) for kind, value in dict.fromkeys(missing))
+                if scrub(w) == w]
+        line = self.t("facts.unknown", lang, what=", ".join(what)) if what else self.t("facts.not_found", lang)
         if short:
             return line
         known = {kind for kind, _ in missing}

@@ -27,3 +27,11 @@ async def test_an_id_or_bank_account_typed_to_the_bot_is_not_kept(app, member):
     rows = await logged(app)
     assert rows and all("001203004567" not in r.sample_text + r.key and "0123456789012" not in r.sample_text + r.key
                         for r in rows)
+
+
+async def test_the_reply_never_repeats_a_phone_number_or_an_id_back(app, member):
+    for question in ("ưu đãi vé xem phim cho đoàn viên có không, gọi em 0901234567",
+                     "cụm 2 ai làm cụm trưởng, cccd của em 001203004567",
+                     "số 0901234567 có được hỗ trợ không"):
+        text = await member.says(question)
+        assert "0901234567" not in text and "001203004567" not in text, (question, text)
