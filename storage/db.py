@@ -43,6 +43,14 @@ def affected_rows(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
+def dialect_name(session: AsyncSession) -> str:
+    """"postgresql" or "sqlite": the dialect of the engine the session is bound to."""
+    bind = session.bind
+    if bind is None:  # every session here comes from Database.sessions, bound to its engine
+        raise RuntimeError("the session is bound to no engine")
+    return bind.dialect.name
+
+
 class _NoStatementLog(logging.Filter):
     """The drivers' statement log off at any level: aiosqlite logs every call with its values at DEBUG."""
 
