@@ -109,7 +109,8 @@ def parse_when(text: str, now: datetime, tz: tzinfo | None = None) -> datetime |
             s = _blank(s, match, keep=r"\b(sang|trua|chieu|toi|dem)\b")
             break
 
-    hour = minute = None
+    hour: int | None = None
+    minute = 0  # set with hour on every path that sets it
     match = _AM_PM.search(s)
     if match:
         hour, minute = int(match.group(1)), int(match.group(2) or 0)

@@ -83,7 +83,7 @@ class Matcher:
         prediction = self.model.predict(corrected)
         entities = tuple(self.index.find(corrected))
         intent, confidence = self._decide(prediction, entities)
-        related = ()
+        related: tuple[Hit, ...] = ()
         if intent in intents.INTENT_KINDS:
             related = tuple(self.retriever.search(corrected, intents.INTENT_KINDS[intent]))
         return Understanding(norm, intent, confidence, entities, prediction, related)

@@ -107,6 +107,14 @@ def report_text(t: Translator, broadcast_id: int, counts: dict[str, int], lang: 
              waiting=counts.get("pending", 0) + counts.get("sending", 0), cancelled=counts.get("cancelled", 0))
 
 
+def _member_id(actor: Actor) -> int:
+    """The actor's member id; an account linked to no member is refused, as ``authorize`` refuses it."""
+    member_id = actor.member_id
+    if member_id is None:
+        raise Refused("authz.not_linked")
+    return member_id
+
+
 class BroadcastService:
     def __init__(self, db: Database, t: Translator, clock: Callable[[], datetime], timezone: tzinfo, *,
                  editable_channels: frozenset[str] = frozenset(), local_channels: frozenset[str] = frozenset(),
@@ -174,7 +182,7 @@ class BroadcastService:
             if once is not None and taken is None:
                 raise AlreadyDone(await once.current(session))
             repo = BroadcastRepository(session)
-            broadcast = await repo.create(unit.id, actor.member_id, draft.text, draft.photo, draft.photo_channel,
+            broadcast = await repo.create(unit.id, _member_id(actor), draft.text, draft.photo, draft.photo_channel,
                                           when, len(recipients), now, draft_id=draft.draft_id or uuid.uuid4().hex)
             text = self.t("broadcast.header", name=unit.name) + "\n" + draft.text
             with_photo = Reply(text, photos=(draft.photo,)) if draft.photo else Reply(text)
@@ -194,10 +202,9 @@ class BroadcastService:
     # ----- results and cancel --------------------------------------------------------------------------
     async def _own(self, session, actor: Actor, broadcast_id: int | None) -> Broadcast:
         """The broadcast ``broadcast_id`` (None: the actor's latest), if the actor may act on it."""
-        if actor.identity is None:
-            raise Refused("authz.not_linked")
+        member_id = _member_id(actor)
         repo = BroadcastRepository(session)
-        broadcast = await repo.get(broadcast_id) if broadcast_id else await repo.latest_by(actor.member_id)
+        broadcast = await repo.get(broadcast_id) if broadcast_id else await repo.latest_by(member_id)
         if broadcast is None:
             raise Refused("broadcast.error.unknown")
         decision = authorize(actor.identity, Action.BROADCAST, await repo.unit(broadcast))
@@ -235,7 +242,10 @@ class BroadcastService:
             repo = BroadcastRepository(session)
             current = await repo.lock_queued(broadcast.id)  # a progress round in flight finishes first
             if current is None:  # finished, or cancelled already (a second tap, another worker)
-                now_status = (await repo.get(broadcast.id)).status
+                latest = await repo.get(broadcast.id)
+                if latest is None:  # locked just now in this transaction
+                    raise LookupError("a broadcast vanished while being cancelled")
+                now_status = latest.status
                 raise Refused("once.cancelled" if now_status == "cancelled" else "broadcast.error.finished",
                               id=broadcast.id)
             await repo.update(broadcast.id, status="cancelled")
@@ -309,14 +319,13 @@ class BroadcastService:
     # ----- reminders --------------------------------------------------------------------------------------
     async def toggle_reminders(self, actor: Actor) -> bool:
         """Subscribe a member to the campaign reminders, or unsubscribe them; True when now subscribed."""
-        if actor.identity is None:
-            raise Refused("authz.not_linked")
+        member_id = _member_id(actor)
         async with self.db.sessions.begin() as session:
             repo = ReminderRepository(session)
-            if await repo.is_subscribed(actor.member_id):
-                await repo.unsubscribe(actor.member_id)
+            if await repo.is_subscribed(member_id):
+                await repo.unsubscribe(member_id)
                 return False
-            await repo.subscribe(actor.member_id, self.clock())
+            await repo.subscribe(member_id, self.clock())
         return True
 
     async def add_reminder(self, actor: Actor, entry: Entry, remind_on: date, text: str | None = None) -> str:
@@ -329,10 +338,11 @@ class BroadcastService:
         if not today - MAX_AHEAD <= remind_on <= today + MAX_AHEAD:
             raise Refused("reminder.usage")
         self._chair(actor)
+        member_id = _member_id(actor)
         unit = actor.roots()[0]
         now = self.clock()
         async with self.db.sessions.begin() as session:
-            await ReminderRepository(session).add_custom(unit.id, actor.member_id, entry_id, remind_on, text, now)
+            await ReminderRepository(session).add_custom(unit.id, member_id, entry_id, remind_on, text, now)
             await AuditRepository(session).record(actor=actor.audit, actor_member_id=actor.member_id,
                                                   action="add_reminder", unit_id=unit.id, target=entry_id, now=now)
         return text
@@ -349,6 +359,8 @@ class BroadcastService:
             reminders = ReminderRepository(session)
             subscribers = await reminders.subscribers()
             for entry in knowledge.of_kind("campaign"):
+                if entry.campaign is None:  # a campaign entry without its phases: nothing to remind
+                    continue
                 for phase in entry.campaign.phases:
                     days = (phase.ends_on - today).days
                     if days not in REMIND_DAYS:
@@ -360,7 +372,7 @@ class BroadcastService:
             units = UnitRepository(session)
             for reminder_id, unit_id, text in await reminders.custom_due(today):
                 unit = await units.by_id(unit_id)
-                in_unit = {r.member_id for r in await recipients_of(session, unit)}
+                in_unit = {r.member_id for r in await recipients_of(session, unit)} if unit is not None else set()
                 reply = Reply(self.t("reminder.custom", text=text))
                 items += [notifications.item(f"rc:{reminder_id}", r, reply, kind=REMINDER, not_before=now)
                           for r in subscribers if r.member_id in in_unit]

@@ -140,7 +140,7 @@ class HardshipService:
         """The request with the member's personal details, for a reviewer: the view is audited."""
         async with self.db.sessions.begin() as session:
             request, denied = await self._reviewable(session, actor, request_id)
-            if denied:
+            if request is None or denied:  # no request: denied is "unknown"
                 return Decided(denied, request)
             await AuditRepository(session).record(actor=actor.audit, actor_member_id=actor.member_id,
                                                   action="hardship_view", unit_id=request.unit.id,
@@ -207,7 +207,7 @@ class HardshipService:
         now = self.clock()
         async with self.db.sessions.begin() as session:
             request, denied = await self._reviewable(session, actor, request_id)
-            if denied:
+            if request is None or denied:  # no request: denied is "unknown"
                 return Decided(denied, request)
             if request.status not in OPEN:
                 return Decided("closed", request)
@@ -224,6 +224,8 @@ class HardshipService:
             await self.notifier.to_member(session, f"hs:forwarded:{request.id}", request.member.id, Reply(
                 self.t("hardship.member.forwarded", reference=request.reference, unit=parent.name)), now)
             refreshed = await repo.get(request.id)
+            if refreshed is None:  # read back in the transaction that has just updated it
+                raise LookupError("a forwarded hardship request vanished")
             await self.notifier.to_members(session, f"hs:forwarded-chairs:{request.id}",
                                            await chairs_of(session, parent),
                                            self._view_notice(self.chair_notice(refreshed), refreshed), now)
@@ -243,7 +245,7 @@ class HardshipService:
         now = self.clock()
         async with self.db.sessions.begin() as session:
             request, denied = await self._reviewable(session, actor, request_id)
-            if denied:
+            if request is None or denied:  # no request: denied is "unknown"
                 return Decided(denied, request)
             if once is not None and not await once.take(session):  # the same message twice: decided by the first
                 return Decided("repeat", request)

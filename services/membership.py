@@ -140,7 +140,9 @@ class MembershipService:
                 if member_until is not None:
                     return Linked("member_locked", until=member_until)
                 return Linked(result)
-            member = await MemberRepository(session).by_id(member_id)
+            member = await MemberRepository(session).by_id(member_id) if member_id is not None else None
+            if member is None:  # "ok" always names a member, and the foreign key keeps it
+                raise LookupError("a link code was redeemed for a member that does not exist")
             await accounts.link(actor.bot_id, actor.channel, actor.user_id, actor.chat_id, member.id, display_name,
                                 now)
             await throttle.clear(account)

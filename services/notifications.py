@@ -60,7 +60,8 @@ async def chairs_of(session, unit: Unit, include_parent: bool = False) -> list[i
     ids = [m.id for m in await members.chairs_of(unit)]
     if include_parent and unit.parent_id:
         parent = await UnitRepository(session).by_id(unit.parent_id)
-        ids += [m.id for m in await members.chairs_of(parent)]
+        if parent is not None:  # the foreign key keeps it; a missing parent has no chairs to tell
+            ids += [m.id for m in await members.chairs_of(parent)]
     return list(dict.fromkeys(ids))
 
 

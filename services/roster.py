@@ -502,7 +502,7 @@ async def import_roster(session, path: Path, unit_code: str, *, skip_invalid: bo
     for chunk in chunks(raw):
         records: list[MemberData] = []
         for data in chunk:
-            r = valid.get(int(data["row"]))  # type: ignore[call-overload]
+            r = valid.get(int(data["row"]))
             if r is None:
                 continue
             old = existing.get(r.member_code)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeGuard
 
 from handlers.authz import units_acted_on
 
@@ -19,7 +20,7 @@ from storage.web import SessionLine, WebRepository, WebSession
 LINK_TTL = timedelta(minutes=10)
 
 
-def may_use_console(identity: Identity | None) -> bool:
+def may_use_console(identity: Identity | None) -> TypeGuard[Identity]:
     return identity is not None and (identity.is_admin or bool(units_acted_on(identity)))
 
 

@@ -117,7 +117,10 @@ class BroadcastRepository:
         await self.session.flush()
 
     async def unit(self, broadcast: Broadcast) -> Unit:
-        return await UnitRepository(self.session).by_id(broadcast.unit_id)
+        unit = await UnitRepository(self.session).by_id(broadcast.unit_id)
+        if unit is None:  # the foreign key keeps a broadcast's unit
+            raise LookupError("a broadcast's unit does not exist")
+        return unit
 
 
 class ReminderRepository:

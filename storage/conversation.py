@@ -17,6 +17,7 @@ from typing import NamedTuple
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.db import affected_rows
 from storage.models import ConversationStateRow
 
 IDLE = ""  # the flow of a cleared state
@@ -96,7 +97,7 @@ class ConversationRepository:
             update(ConversationStateRow).where(*_where(key), ConversationStateRow.version == seen)
             .values(flow=flow, step=step, data=data, version=seen + 1, updated_at=now)
             .execution_options(synchronize_session=False))
-        return seen + 1 if result.rowcount == 1 else None
+        return seen + 1 if affected_rows(result) == 1 else None
 
 
 class StateStore:

@@ -7,9 +7,10 @@ import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast, overload
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -23,11 +24,31 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+@overload
+def aware(value: datetime) -> datetime: ...
+@overload
+def aware(value: None) -> None: ...
+@overload
+def aware(value: datetime | None) -> datetime | None: ...
 def aware(value: datetime | None) -> datetime | None:
     """SQLite gives naive datetimes back for timezone-aware columns; everything stored is UTC."""
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def affected_rows(result: Result[Any]) -> int:
+    """Rows an UPDATE/DELETE touched. ``AsyncSession.execute`` is typed as returning a plain ``Result``,
+    but for a DML statement it is a ``CursorResult`` at run time, which carries ``rowcount``."""
+    return cast(CursorResult[Any], result).rowcount
+
+
+def dialect_name(session: AsyncSession) -> str:
+    """"postgresql" or "sqlite": the dialect of the engine the session is bound to."""
+    bind = session.bind
+    if bind is None:  # every session here comes from Database.sessions, bound to its engine
+        raise RuntimeError("the session is bound to no engine")
+    return bind.dialect.name
 
 
 class _NoStatementLog(logging.Filter):

@@ -26,6 +26,8 @@ async def load_demo(session: AsyncSession, data: dict, now: datetime) -> tuple[i
                                           phone=m.get("phone"), is_demo=True) for m in data["members"]], now)
     for m in data["members"]:
         member = await members.by_code(m["code"])
+        if member is None:  # upserted just above
+            raise LookupError("a demo member was not stored")
         for role in m.get("roles", []):
             await members.grant(member.id, role, None if role == "admin" else by_code[m["unit"]].id)
     return len(data["units"]), len(data["members"])

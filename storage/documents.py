@@ -14,6 +14,7 @@ from typing import Literal, Protocol
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import affected_rows
 from storage.models import DocumentRow, PassageRow
 
 Outcome = Literal["added", "replaced", "unchanged"]
@@ -93,7 +94,7 @@ class DocumentRepository:
         """Remove a document and its passages; False when there was none."""
         await self.session.execute(delete(PassageRow).where(PassageRow.document_id == document_id))
         result = await self.session.execute(delete(DocumentRow).where(DocumentRow.id == document_id))
-        return bool(result.rowcount)
+        return bool(affected_rows(result))
 
     async def documents(self) -> list[DocumentInfo]:
         counts = (select(PassageRow.document_id, func.count().label("n"))

@@ -39,7 +39,7 @@ from sqlalchemy import Integer, bindparam, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import Database, aware
+from storage.db import Database, affected_rows, aware, dialect_name
 from storage.models import OutboxRow, UnreachableRow
 
 UNCONFIRMED = "unconfirmed (worker died during the call)"
@@ -159,7 +159,7 @@ class OutboxRepository:
             "priority": _priority(item.kind),
             "not_before": _utc(item.not_before) if item.not_before else now, "created_at": now,
         } for item in items if (item.bot_id, item.channel, str(item.chat_id)) not in unreachable]
-        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+        dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
         queued = 0
         for start in range(0, len(rows), INSERT_CHUNK):
             stmt = (dialect.insert(OutboxRow).values(rows[start:start + INSERT_CHUNK])
@@ -178,7 +178,7 @@ class OutboxRepository:
         """
         items = list(items)
         unreachable = await self._unreachable(session, items)
-        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+        dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
         now = _utc(now)
         sending = OutboxRow.status == "sending"
         touched = 0
@@ -297,7 +297,7 @@ class OutboxRepository:
             row = result.first()
             if row is None:
                 return False
-            dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+            dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
             await session.execute(dialect.insert(UnreachableRow).values(
                 bot_id=row.bot_id, channel=row.channel, chat_id=row.chat_id, since=now).on_conflict_do_nothing())
             return True
@@ -308,7 +308,7 @@ class OutboxRepository:
         if bot_id is not None:
             stmt = stmt.where(UnreachableRow.bot_id == bot_id)
         async with self.sessions.begin() as session:
-            return (await session.execute(stmt)).rowcount
+            return affected_rows(await session.execute(stmt))
 
     def _session(self, session: AsyncSession | None):
         """The caller's session (their transaction), or a transaction of our own."""
@@ -338,7 +338,7 @@ class OutboxRepository:
             result = await session.execute(stmt.values(**_settling("sent"), sent_at=now,
                                                        last_error=case((_UNCHANGED, UNCONFIRMED), else_=None))
                                            .execution_options(synchronize_session=False))
-            return result.rowcount
+            return affected_rows(result)
 
     # ----- reading ---------------------------------------------------------------------------------
     async def counts(self, broadcast_id: int | None = None, *, bot_id: str | None = None,

@@ -10,13 +10,17 @@ read-then-write counter let 41 concurrent tries check about 15 codes on PostgreS
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, case, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import aware
+from storage.db import aware, dialect_name
 from storage.models import LinkMemberThrottleRow, LinkThrottleRow
+
+# the throttle table and the values of its primary key
+ThrottleKey = tuple[type[LinkThrottleRow] | type[LinkMemberThrottleRow], dict[str, Any]]
 
 
 class LinkThrottle:
@@ -28,20 +32,20 @@ class LinkThrottle:
         self.lock_for = lock_for
 
     @staticmethod
-    def account_key(bot_id: str, channel: str, user_id: str) -> tuple[type, dict]:
+    def account_key(bot_id: str, channel: str, user_id: str) -> ThrottleKey:
         return LinkThrottleRow, {"bot_id": bot_id, "channel": channel, "user_id": user_id}
 
     @staticmethod
-    def member_key(member_id: int) -> tuple[type, dict]:
+    def member_key(member_id: int) -> ThrottleKey:
         return LinkMemberThrottleRow, {"member_id": member_id}
 
-    async def attempt(self, key: tuple[type, dict], now: datetime) -> tuple[int, datetime | None]:
+    async def attempt(self, key: ThrottleKey, now: datetime) -> tuple[int, datetime | None]:
         """Count one attempt: (attempts in this period including this one, the end of the lock refusing it or None).
 
         A lock that has run out starts a fresh period (this attempt is its first)."""
         table, values = key
         expired = and_(table.locked_until.is_not(None), table.locked_until <= now)
-        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
+        dialect = postgresql if dialect_name(self.session) == "postgresql" else sqlite
         stmt = (dialect.insert(table).values(**values, failures=1, locked_until=None)
                 .on_conflict_do_update(index_elements=list(values), set_={
                     "failures": case((expired, 1), else_=table.failures + 1),
@@ -55,23 +59,25 @@ class LinkThrottle:
             return failures, await self.lock(key, now)
         return failures, None
 
-    async def locked_until(self, key: tuple[type, dict], now: datetime) -> datetime | None:
+    async def locked_until(self, key: ThrottleKey, now: datetime) -> datetime | None:
         table, values = key
         row = await self.session.get(table, tuple(values.values()) if len(values) > 1 else next(iter(values.values())))
-        until = aware(row.locked_until) if row is not None else None
+        if not isinstance(row, LinkThrottleRow | LinkMemberThrottleRow):  # no row: never failed
+            return None
+        until = aware(row.locked_until)
         return until if until is not None and until > now else None
 
-    async def lock(self, key: tuple[type, dict], now: datetime) -> datetime:
+    async def lock(self, key: ThrottleKey, now: datetime) -> datetime:
         table, values = key
         until = now + self.lock_for
         await self.session.execute(update(table).where(*(getattr(table, k) == v for k, v in values.items()))
                                    .values(locked_until=until))
         return until
 
-    async def failed(self, key: tuple[type, dict], attempts: int, now: datetime) -> datetime | None:
+    async def failed(self, key: ThrottleKey, attempts: int, now: datetime) -> datetime | None:
         """After a wrong code: lock the key when this was its last allowed attempt; returns the lock's end."""
         return await self.lock(key, now) if attempts >= self.max_failures else None
 
-    async def clear(self, key: tuple[type, dict]) -> None:
+    async def clear(self, key: ThrottleKey) -> None:
         table, values = key
         await self.session.execute(delete(table).where(*(getattr(table, k) == v for k, v in values.items())))

@@ -10,6 +10,7 @@ from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.db import affected_rows, dialect_name
 from storage.models import ProcessedUpdateRow
 
 KEEP = timedelta(days=3)  # redeliveries come within minutes; three days is generous
@@ -98,7 +99,7 @@ class UpdateLog:
                     continue
                 result = await session.execute(update(ProcessedUpdateRow).where(
                     lapsed, ProcessedUpdateRow.update_key == key).values(lease_until=now + timedelta(seconds=lease)))
-                if result.rowcount == 1 and payload is not None:
+                if affected_rows(result) == 1 and payload is not None:
                     taken.append((key, payload))
                     self._held.add((bot_id, channel, key))
         return taken
@@ -107,11 +108,11 @@ class UpdateLog:
                       lease_until: datetime | None) -> bool:
         now = datetime.now(UTC)
         async with self._sessions.begin() as session:
-            dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+            dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
             stmt = dialect.insert(ProcessedUpdateRow).values(
                 bot_id=bot_id, channel=channel, update_key=update_key[:KEY_LENGTH], seen_at=now, payload=payload,
                 lease_until=lease_until).on_conflict_do_nothing()
-            claimed = (await session.execute(stmt)).rowcount == 1
+            claimed = affected_rows(await session.execute(stmt)) == 1
             self._claims += 1
             if self._claims % PRUNE_EVERY == 0:
                 await session.execute(delete(ProcessedUpdateRow).where(ProcessedUpdateRow.seen_at < now - KEEP,

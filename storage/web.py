@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import aware
+from storage.db import affected_rows, aware
 from storage.models import MemberRow, WebLoginTokenRow, WebSessionRow
 
 
@@ -79,7 +79,7 @@ class WebRepository:
     async def revoke(self, session_id: int, now: datetime) -> bool:
         result = await self.session.execute(update(WebSessionRow).where(
             WebSessionRow.id == session_id, WebSessionRow.revoked_at.is_(None)).values(revoked_at=now))
-        return bool(result.rowcount)
+        return bool(affected_rows(result))
 
     async def sessions(self, since: datetime, limit: int = 200) -> list[SessionLine]:
         rows = await self.session.execute(

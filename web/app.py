@@ -26,7 +26,7 @@ from storage.knowledge import KINDS, KnowledgeError
 HERE = Path(__file__).parent
 COOKIE = "unionbot_web"
 SIGNED_IN = web.RequestKey("signed_in", SignedIn)
-CONSOLE = web.AppKey("console", object)
+CONSOLE: web.AppKey[Console] = web.AppKey("console")  # Console is defined below
 #: pages an anonymous browser may open: the sign-in link's page and its form, the landing page, the CSS
 PUBLIC = ("/web/login", "/web/signin", "/web/static/")
 
