@@ -85,7 +85,7 @@ class Feedback(Capability):
             return None
         state = await self.states.get(state_key(incoming))
         pending = state.data.get("feedback") if state else None
-        if not pending or pending.get("ref") != button.ref:
+        if state is None or not pending or pending.get("ref") != button.ref:
             return Outcome([self._reply("feedback.gone", lang)], "feedback", 1.0, False)
         rest = {k: v for k, v in state.data.items() if k != "feedback"}
         if rest or state.flow != CHOICES_FLOW:
