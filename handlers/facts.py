@@ -111,6 +111,10 @@ def is_follow_up(text: str) -> bool:
     return words.startswith(_FOLLOW_START) or words.endswith(_FOLLOW_END)
 
 
+#: a term longer than this is no name of anything: it is not repeated back in a refusal
+MAX_NAMED = 60
+
+
 class FactAnswers:
     def __init__(self, index: EvidenceIndex, t: Translator, states: StateStore, unanswered: UnansweredLog,
                  clock: Callable[[], datetime], log_unanswered: bool = True) -> None:
@@ -257,7 +261,7 @@ class FactAnswers:
     def _unknown_text(self, missing: Sequence[tuple[str, str]], text: str, lang: str, short: bool = False) -> str:
         # a phone number, an address or an ID the member typed is never repeated back (a group may read it)
         what = [w for w in (self._name(kind, value, text, lang) for kind, value in dict.fromkeys(missing))
-                if scrub(w) == w]
+                if len(w) <= MAX_NAMED and scrub(w) == w]
         line = self.t("facts.unknown", lang, what=", ".join(what)) if what else self.t("facts.not_found", lang)
         if short:
             return line

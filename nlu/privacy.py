@@ -14,7 +14,8 @@ import unicodedata
 
 from nlu.normalize import fold
 
-_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+#: (starting only where a run of such characters starts: linear on a long word, not quadratic)
+_EMAIL = re.compile(r"(?<![\w.+\-])[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 #: a Vietnamese mobile or landline number: 0 or +84/84 then 9 (or 10) digits, spaces, dots or dashes between
 _PHONE = re.compile(r"(?<![\w/.,])(?:\+84|0084|84|0)(?:[\s.\-]?\d){9,10}(?![\w/])")
 #: an ID number named as such: CMND (9 digits), CCCD / căn cước (12), passport (letter + 7 digits)

@@ -81,7 +81,7 @@ class UnansweredLog:
         self._task: asyncio.Task | None = None
 
     def record(self, key: str, text: str, channel: str, intent: str, confidence: float, now: datetime) -> None:
-        key, text = self._scrub(key), self._scrub(text)
+        key, text = self._scrub(key[:500]), self._scrub(text[:2000])  # what the log keeps (UnansweredRepository)
         if not key.strip(" []"):
             return
         self._pending.append(_Pending(key, text, channel, intent, confidence, now))

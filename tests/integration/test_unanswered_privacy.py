@@ -35,3 +35,9 @@ async def test_the_reply_never_repeats_a_phone_number_or_an_id_back(app, member)
                      "số 0901234567 có được hỗ trợ không"):
         text = await member.says(question)
         assert "0901234567" not in text and "001203004567" not in text, (question, text)
+
+
+async def test_a_very_long_word_is_declined_without_being_repeated_back(app, member):
+    for text in ("x" * 99_000, "a" * 100_000, "zzzzqqqq" * 500 + " có được giảm không"):
+        reply = await member.says(text)
+        assert len(reply) < 1_000 and "x" * 100 not in reply and "a" * 100 not in reply, reply[:200]
