@@ -140,6 +140,7 @@ async def test_a_broadcast_cancelled_twice_at_once_is_cancelled_once(app):
     await _compose(chair)
     await chair.presses("bc:later")
     await chair.says("08:00 16/03/2021")
+    await chair.presses("bc:when_ok")  # the time read, confirmed
     cancelled, repeat = await twice(app, tap(chair, text="/thongbao_huy 1"))
     assert "đã hủy rồi" in repeat and "đã hủy rồi" not in cancelled
     async with app.db.sessions() as session:

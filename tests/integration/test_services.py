@@ -125,7 +125,7 @@ async def test_the_export_is_authorized_named_and_says_who_decided(app, hardship
     await hardship.decide(chair, request.id, "reject", "Chưa đủ điều kiện")
     day = date(2021, 3, 15)
 
-    with pytest.raises(ExportRefused, match="Ngày bắt đầu 16/3/2021 sau ngày kết thúc 15/3/2021"):
+    with pytest.raises(ExportRefused, match="Ngày bắt đầu 16/03/2021 sau ngày kết thúc 15/03/2021"):
         await hardship.export("NTL-FECON", date(2021, 3, 16), day, tmp_path / "x.xlsx", actor=chair)
     with pytest.raises(ExportRefused):
         await hardship.export("NTL-FECON", day, day, tmp_path / "x.xlsx", actor=member)
