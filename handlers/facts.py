@@ -172,6 +172,8 @@ class FactAnswers:
         if answered and (u.intent != intents.OUT_OF_SCOPE or previous is not None):
             await self._remember(incoming, question)
             return Outcome([self._answer(findings, text, lang)], intent, max(f.coverage for f in answered), False)
+        if u.intent == intents.OUT_OF_SCOPE and previous is None:
+            return None  # off the union's topics (gold, weather, traffic): the core's out-of-scope fallback says so
         if constraint_missing:
             return await self._decline(incoming, text, self._unknown_text(missing, text, lang), u, lang)
         named = [e for e in u.entities if " " in e.matched or len(e.matched) >= 6]
