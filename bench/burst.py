@@ -43,11 +43,11 @@ async def run(members: int, cap: float, url: str, link: bool, data_dir: Path, ti
     apology = t("bot.apology")
     linked_text = t("member.linked").split("{")[0]  # "Đã liên kết tài khoản này với hồ sơ đoàn viên "
     codes: list[str] = []
+    db = Database(url)
+    await migrate.upgrade(db)  # `unionbot db upgrade`: the bot itself only checks the schema
     if link:  # issued beforehand, as `unionbot members codes` does
-        db = Database(url)
-        await migrate.upgrade(db)
         codes = await members_with_codes(db, members, prefix="BURST", unit="BURST")
-        await db.dispose()
+    await db.dispose()
     async with FakeTelegram.running(token=TOKEN) as fake:
         users = [fake.user(FIRST + i) for i in range(members)]
         fake.rate_limit(cap)
