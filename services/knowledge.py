@@ -1,7 +1,7 @@
 """Knowledge use cases for the web console (and any other caller): list, view, add, edit, retire, roll back.
 
 Every change is validated as the YAML loader validates (``storage.knowledge.validate_entry`` and the source
-passages of ``services.documents.check_sources``), authorized by ``handlers.authz.authorize`` on the unit the
+passages of ``services.documents.check_sources``), authorized by ``services.authz.authorize`` on the unit the
 entry belongs to, recorded as a revision (who, when, before/after) and in the audit log, and bumps the
 knowledge version row: every process polls it (``KnowledgeWatcher``) and reloads its knowledge within seconds.
 
@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from handlers.authz import Action, Decision, authorize, units_acted_on
+from services.authz import Action, Decision, authorize, units_acted_on
 
 from nlu.normalize import fold
 from storage.db import Database

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeGuard
 
-from handlers.authz import units_acted_on
+from services.authz import units_acted_on
 
 from storage.db import Database
 from storage.membership import Identity, MemberRepository

@@ -1,7 +1,7 @@
 """The console's routes, served under ``/web/`` by the bot's aiohttp server (bot/runner.py mounts it).
 
 Pages call the same services as the chat (services/knowledge.py, services/web_access.py): every action is
-authorized there, by ``handlers.authz.authorize``. This module only reads forms, checks the session and its
+authorized there, by ``services.authz.authorize``. This module only reads forms, checks the session and its
 CSRF token, and renders templates.
 """
 
