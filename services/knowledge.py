@@ -18,9 +18,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from services.authz import Action, Decision, authorize, units_acted_on
-
 from nlu.normalize import fold
+from services.authz import Action, Decision, authorize, units_acted_on
 from storage.db import Database
 from storage.documents import DocumentRepository
 from storage.knowledge import (

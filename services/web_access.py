@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeGuard
 
 from services.authz import units_acted_on
-
 from storage.db import Database
 from storage.membership import Identity, MemberRepository
 from storage.web import SessionLine, WebRepository, WebSession
