@@ -149,15 +149,21 @@ class BroadcastService:
                 found += [(child, False) for child in (await units.subtree(root))[1:] if child.parent_id == root.id]
         return found
 
+    @staticmethod
+    async def _unit_to_send_to(session, actor: Actor, unit_code: str):
+        """The unit ``unit_code`` names, if the actor may send it an announcement (else ``Refused``)."""
+        unit = await UnitRepository(session).by_code(unit_code) if unit_code else None
+        if unit is None:
+            raise Refused("broadcast.error.audience")
+        decision = authorize(actor.identity, Action.BROADCAST, unit)
+        if not decision:
+            raise Refused(decision.reason)
+        return unit
+
     async def audience(self, actor: Actor, unit_code: str) -> Audience:
         """Who an announcement to ``unit_code`` would reach, if the actor may send to that unit."""
         async with self.db.sessions() as session:
-            unit = await UnitRepository(session).by_code(unit_code) if unit_code else None
-            if unit is None:
-                raise Refused("broadcast.error.audience")
-            decision = authorize(actor.identity, Action.BROADCAST, unit)
-            if not decision:
-                raise Refused(decision.reason)
+            unit = await self._unit_to_send_to(session, actor, unit_code)
             recipients = await recipients_of(session, unit, self.local_channels)
         return Audience(unit, len(recipients), per_channel(recipients))
 
@@ -169,12 +175,7 @@ class BroadcastService:
         now = self.clock()
         when = (when or now).astimezone(UTC)  # stored in UTC: SQLite keeps no zone
         async with self.db.sessions.begin() as session:
-            unit = await UnitRepository(session).by_code(draft.unit)
-            if unit is None:
-                raise Refused("broadcast.error.audience")
-            decision = authorize(actor.identity, Action.BROADCAST, unit)
-            if not decision:
-                raise Refused(decision.reason)
+            unit = await self._unit_to_send_to(session, actor, draft.unit)
             recipients = await recipients_of(session, unit, self.local_channels)
             if not recipients:  # nobody would read it: no broadcast, no promise of progress
                 raise Refused("broadcast.error.no_recipients", unit=unit.name)
