@@ -10,7 +10,7 @@ gets a short apology.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, ClassVar
@@ -161,8 +161,12 @@ class Core:
 
     # ----- routing ------------------------------------------------------------------------------
     async def _route(self, incoming: Incoming, lang: str) -> Outcome:
-        if incoming.buttons and not incoming.is_group:
-            return await self._route_message(incoming, lang)
+        if incoming.buttons and not incoming.is_group:  # buttons carry the choices: only ``keep`` is stored
+            outcome = await self._route_message(incoming, lang)
+            if outcome.keep:
+                await self.offer_choices(incoming.bot_id, incoming.channel, incoming.chat_id, (), incoming.user_id,
+                                         keep=outcome.keep)
+            return outcome
         # numbered choices: a bare number (or the option's words) picks from the last list shown; in a group
         # the choices (and buttons) shown to each user are remembered, and only that user may act on them
         state = await self._state(incoming)
@@ -174,12 +178,15 @@ class Core:
             incoming = replace(incoming, action=picked, text="")
         outcome = await self._route_message(incoming, lang)
         shown = next((r.choices for r in reversed(outcome.replies) if r.choices), ())
-        if shown or offered:
-            await self.offer_choices(incoming.bot_id, incoming.channel, incoming.chat_id, shown, incoming.user_id)
+        if shown or offered or outcome.keep:
+            await self.offer_choices(incoming.bot_id, incoming.channel, incoming.chat_id, shown, incoming.user_id,
+                                     keep=outcome.keep)
         return outcome
 
-    async def offer_choices(self, bot_id: str, channel: str, chat_id: str, choices, user_id: str | None = None) -> None:
-        """Remember the numbered choices a chat without buttons was shown, so "2" picks the second.
+    async def offer_choices(self, bot_id: str, channel: str, chat_id: str, choices, user_id: str | None = None,
+                            keep: Mapping[str, object] | None = None) -> None:
+        """Remember the numbered choices a chat without buttons was shown, so "2" picks the second, and what the
+        reply asked to ``keep`` (``Outcome.keep``) while the chat is in no form — one write for both.
 
         Called for replies here, and by the delivery of proactive messages (notifications with actions), which
         go to a member's private chat: its user is the chat (``user_id`` None)."""
@@ -189,6 +196,8 @@ class Core:
         data.pop("choices", None)
         if choices:
             data["choices"] = [[c.label, c.action] if isinstance(c, Choice) else [c[0], c[1]] for c in choices]
+        if keep and (state is None or state.flow == CHOICES_FLOW):
+            data.update(keep)
         if state is None or state.flow == CHOICES_FLOW:
             if data:
                 await self.states.set(key, State(CHOICES_FLOW, "pick", data), self.clock())
@@ -231,7 +240,7 @@ class Core:
         if outcome is None and intent in intents.INTENT_KINDS:
             outcome = Outcome(self.answers.answer(intent, u, lang, today), intent, u.confidence, False)
         if outcome is not None:  # an answer: with the 👍/👎 line under it
-            return await self.feedback.attach(incoming, outcome, u, lang) if self.feedback else outcome
+            return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
         return await self._fallback(incoming, u.normalized.folded, intent, u.confidence, lang)
 
     async def answer_question(self, incoming: Incoming, lang: str) -> Outcome | None:

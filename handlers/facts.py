@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from handlers.capability import state_key
 from handlers.qa import related_shown
 from handlers.text import clip, fmt_date
 from handlers.types import Incoming, Outcome, Reply
@@ -27,7 +28,7 @@ from nlu.evidence import EvidenceIndex, Finding, Passage, Question, Record, reco
 from nlu.matcher import Understanding
 from nlu.normalize import clean, fold, is_syllable, normalize_tones, tokens
 from nlu.privacy import scrub
-from storage.conversation import State, StateKey, StateStore
+from storage.conversation import StateStore
 from storage.knowledge import Entry
 from storage.unanswered import UnansweredLog
 
@@ -36,10 +37,9 @@ FOLLOW_UP_FOR = timedelta(minutes=10)
 #: kinds of answer that name one fact: when the evidence has none, the bot says so instead of listing a topic
 SPECIFIC = frozenset({"date", "person", "quantity", "place", "definition", "which"})
 MAX_SENTENCE = 420
-#: the conversation state keeps each chat's last answered question (so every worker, and a restarted one, reads a
-#: follow-up against it) in a slot of its own: the user part of the key is prefixed, forms never see it
-FOLLOW_UP_FLOW = "facts"
-FOLLOW_UP_SLOT = "facts:"
+#: the conversation state keeps each chat's last answered question under this key of its idle state (so every
+#: worker, and a restarted one, reads a follow-up against it); the core writes it with the reply (``Outcome.keep``)
+ASKED = "asked"
 #: an in-scope intent this sure, without evidence for the exact fact, is still answered by the entries' sheets
 CONFIDENT = 0.5
 _FOLLOW_START = ("con ", "the con ", "the ", "vay con ", "vay ", "va ", "thi ")
@@ -170,8 +170,8 @@ class FactAnswers:
         missing = [m for f in unknown for m in f.missing]
         constraint_missing = any(kind != "term" for kind, _ in missing)
         if answered and (u.intent != intents.OUT_OF_SCOPE or previous is not None):
-            await self._remember(incoming, question)
-            return Outcome([self._answer(findings, text, lang)], intent, max(f.coverage for f in answered), False)
+            return Outcome([self._answer(findings, text, lang)], intent, max(f.coverage for f in answered), False,
+                           keep={ASKED: {"at": self.clock().isoformat(), "question": question.as_dict()}})
         if u.intent == intents.OUT_OF_SCOPE and previous is None:
             return None  # off the union's topics (gold, weather, traffic): the core's out-of-scope fallback says so
         if constraint_missing:
@@ -309,29 +309,19 @@ class FactAnswers:
                        u.confidence, True)
 
     # ----- follow-ups ---------------------------------------------------------------------------
-    @staticmethod
-    def _key(incoming: Incoming) -> StateKey:
-        """The chat's slot for its last question: beside (never inside) the state of its forms and choices."""
-        return StateKey(incoming.bot_id, incoming.channel, incoming.chat_id,
-                        FOLLOW_UP_SLOT + (incoming.user_id or incoming.chat_id))
-
     async def _previous(self, incoming: Incoming) -> Question | None:
-        state = await self.states.get(self._key(incoming))
-        if state is None or state.flow != FOLLOW_UP_FLOW:
+        state = await self.states.get(state_key(incoming))
+        asked = state.data.get(ASKED) if state is not None else None
+        if not asked:
             return None
         try:
-            at = datetime.fromisoformat(state.data["at"])
-            question = Question.from_dict(state.data["question"])
+            at = datetime.fromisoformat(asked["at"])
+            question = Question.from_dict(asked["question"])
         except (KeyError, TypeError, ValueError):
             return None
         if self.clock() - at > FOLLOW_UP_FOR:
             return None
         return question
-
-    async def _remember(self, incoming: Incoming, q: Question) -> None:
-        now = self.clock()
-        data = {"at": now.isoformat(), "question": q.as_dict()}
-        await self.states.set(self._key(incoming), State(FOLLOW_UP_FLOW, "asked", data), now)
 
 
 #: words that end the phrase named in "mình chưa có thông tin về …"

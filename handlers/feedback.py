@@ -31,6 +31,8 @@ REJECTED = "rejected_answer"
 #: the key prefix of rejected answers in the unanswered log (they are not merged with the bot's fallbacks)
 REJECTED_KEY = "rejected:"
 UP, DOWN = "up", "down"
+#: the key of the chat's idle state that holds the answer awaiting a vote
+PENDING = "feedback"
 _VOTES = {"u": UP, "d": DOWN}
 
 
@@ -56,12 +58,13 @@ class Feedback(Capability):
         self.votes = votes
         self.unanswered = unanswered
 
-    async def attach(self, incoming: Incoming, outcome: Outcome, u: Understanding, lang: str) -> Outcome:
+    async def attach(self, incoming: Incoming, outcome: Outcome, u: Understanding, lang: str,
+                     state: State | None) -> Outcome:
         """``outcome`` with the 👍/👎 line under its last reply, when it is an answer to a typed question in a
-        private chat that is in no form (the question is remembered, scrubbed, for the vote)."""
+        private chat that is in no form (``state``, the chat's as the core read it: the question is remembered,
+        scrubbed, for the vote)."""
         if incoming.is_group or incoming.action or not is_answer(outcome):
             return outcome
-        state = await self.states.get(state_key(incoming))
         if state is not None and state.flow != CHOICES_FLOW:
             return outcome
         question = scrub(incoming.text or "")
@@ -69,25 +72,24 @@ class Feedback(Capability):
         if not key.strip(" []"):
             return outcome
         ref = hashlib.blake2s(f"{key}|{self.clock().isoformat()}".encode(), digest_size=4).hexdigest()
-        data = dict(state.data) if state else {}
-        data["feedback"] = {"ref": ref, "text": question, "key": key, "intent": outcome.intent,
-                            "confidence": round(outcome.confidence, 3)}
-        await self.save_state(incoming, State(CHOICES_FLOW, "pick", data))
+        pending = {"ref": ref, "text": question, "key": key, "intent": outcome.intent,
+                   "confidence": round(outcome.confidence, 3)}
         last = outcome.replies[-1]
         line = (Choice(self.t("feedback.up", lang), FeedbackButton("u", ref).encode()),
                 Choice(self.t("feedback.down", lang), FeedbackButton("d", ref).encode()))
         replies = [*outcome.replies[:-1], replace(last, choices=(*last.choices, *line))]
-        return Outcome(replies, outcome.intent, outcome.confidence, outcome.fallback)
+        # kept by the core with the choices shown, in the same write (``Outcome.keep``)
+        return replace(outcome, replies=replies, keep={**(outcome.keep or {}), PENDING: pending})
 
     async def vote(self, incoming: Incoming, data: str, lang: str) -> Outcome | None:
         button = FeedbackButton.decode(data)
         if button is None or button.vote not in _VOTES:
             return None
         state = await self.states.get(state_key(incoming))
-        pending = state.data.get("feedback") if state else None
+        pending = state.data.get(PENDING) if state else None
         if state is None or not pending or pending.get("ref") != button.ref:
             return Outcome([self._reply("feedback.gone", lang)], "feedback", 1.0, False)
-        rest = {k: v for k, v in state.data.items() if k != "feedback"}
+        rest = {k: v for k, v in state.data.items() if k != PENDING}
         if rest or state.flow != CHOICES_FLOW:
             await self.save_state(incoming, State(state.flow, state.step, rest))
         else:

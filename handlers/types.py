@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +60,6 @@ class Outcome:
     intent: str
     confidence: float
     fallback: bool
+    #: what the chat's idle state keeps after this reply (the question a follow-up is read against, the answer
+    #: awaiting a vote): the core stores it together with the choices shown, in one write (``Core.offer_choices``)
+    keep: Mapping[str, Any] | None = None

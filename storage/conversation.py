@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from sqlalchemy import event, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.db import affected_rows
+from storage.db import affected_rows, dialect_name
 from storage.models import ConversationStateRow
 
 IDLE = ""  # the flow of a cleared state
@@ -74,18 +75,24 @@ class ConversationRepository:
         return [(StateKey(r.bot_id, r.channel, r.chat_id, r.user_id), _state(r), r.version) for r in rows]
 
     async def set(self, key: StateKey, state: State | None, now: datetime) -> int:
-        """Write unconditionally (``None`` clears); returns the new version."""
-        row = await self._row(key)
-        if row is None:
-            if state is None:
-                return 0
-            row = ConversationStateRow(bot_id=key.bot_id, channel=key.channel, chat_id=key.chat_id,
-                                       user_id=key.user_id, version=0)
-            self.session.add(row)
-        row.flow, row.step, row.data = (state.flow, state.step, dict(state.data)) if state else (IDLE, IDLE, {})
-        row.version, row.updated_at = row.version + 1, now
-        await self.session.flush()
-        return row.version
+        """Write unconditionally (``None`` clears); returns the new version. One statement (an upsert returning
+        the version): a reply's state is written on most answers, and on SQLite every round trip queues on the
+        one connection."""
+        row = ConversationStateRow
+        if state is None:  # clearing: only a stored row changes
+            cleared = await self.session.execute(
+                update(row).where(*_where(key)).values(flow=IDLE, step=IDLE, data={}, version=row.version + 1,
+                                                       updated_at=now)
+                .returning(row.version).execution_options(synchronize_session=False))
+            return cleared.scalar() or 0
+        insert = postgresql.insert if dialect_name(self.session) == "postgresql" else sqlite.insert
+        values = {"flow": state.flow, "step": state.step, "data": dict(state.data), "updated_at": now}
+        statement = insert(row).values(bot_id=key.bot_id, channel=key.channel, chat_id=key.chat_id,
+                                       user_id=key.user_id, version=1, **values)
+        upsert = statement.on_conflict_do_update(
+            index_elements=[row.bot_id, row.channel, row.chat_id, row.user_id],
+            set_={**values, "version": row.version + 1}).returning(row.version)
+        return (await self.session.execute(upsert)).scalar_one()
 
     async def advance(self, key: StateKey, seen: int, state: State | None, now: datetime) -> int | None:
         """Compare-and-set: write ``state`` only if the row is still at version ``seen``; the new version, or None.

@@ -149,15 +149,16 @@ async def test_a_follow_up_is_kept_in_the_conversation_state_and_survives_a_new_
     app.core.set_passages(_passages())
     first = Asker(app, "611")
     assert "1/2/2024" in _text(await first.ask("Đợt 1 thi đua năm 2024 của Tây Hồ bắt đầu khi nào?"))
-    stored = await app.core.states.get(StateKey("default", "test", "611", "facts:611"))
-    assert stored is not None and stored.data["question"]["phases"] == [1]
+    stored = await app.core.states.get(StateKey("default", "test", "611", "611"))
+    assert stored is not None and stored.data["asked"]["question"]["phases"] == [1]
     # another worker (or the same after a restart) on the same database reads the follow-up against it
     other = build_core(app.db, app.core.t, app.core.matcher, app.core.knowledge, app.core.config,
                        clock=app.core.clock, passages=_passages())
     outcome = await other.process(Incoming(channel="test", chat_id="611", user_id="611", text="còn đợt 2 thì sao?"))
     assert "1/5/2024" in _text(outcome) and not outcome.fallback
     # the previous question's place and year held: another district's phase 2 is not this one
-    assert (await other.states.get(StateKey("default", "test", "611", "facts:611"))).data["question"]["phases"] == [2]
+    stored = await other.states.get(StateKey("default", "test", "611", "611"))
+    assert stored.data["asked"]["question"]["phases"] == [2]
 
 
 async def test_the_evidence_gate_refuses_a_key_term_no_paragraph_holds_even_when_the_classifier_is_sure(asker, app):
