@@ -145,7 +145,11 @@ class Database:
         # SQLite allows one writer at a time and makes waiting writers sleep in its busy handler;
         # one shared connection serialises the statements in order instead (no lock waits).
         # PostgreSQL: a connection the server dropped (restart, pg_terminate_backend) is replaced, not handed out
-        options = {"pool_size": 1, "max_overflow": 0} if self.is_sqlite else {"pool_pre_ping": True}
+        # SQLite: no rollback when a connection goes back to the pool — every session and connection here ends its
+        # transaction itself (SQLAlchemy 2 rolls back an open one on close), and on the one shared connection each
+        # extra call into aiosqlite's thread is a wait every other update queues behind
+        options = {"pool_size": 1, "max_overflow": 0, "pool_reset_on_return": None} if self.is_sqlite \
+            else {"pool_pre_ping": True}
         # bound values (names, phones, request texts) never go into SQLAlchemy's log or its error messages
         quiet_driver_logs()
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, hide_parameters=True, **options)
@@ -189,7 +193,9 @@ class Database:
             return self._outside_writes
         self._stamp = stamp
         async with self.engine.connect() as connection:
-            version = (await connection.exec_driver_sql("PRAGMA data_version")).scalar()
+            # one call into aiosqlite's thread (a statement through SQLAlchemy makes four), on the pooled connection
+            driver = (await connection.get_raw_connection()).driver_connection
+            version = (await driver.execute_fetchall("PRAGMA data_version"))[0][0]
         if self._data_version is not None and version != self._data_version:
             self._outside_writes += 1
         self._data_version = version
