@@ -170,7 +170,8 @@ class BroadcastService:
     async def queue(self, actor: Actor, draft: Draft, when: datetime | None = None, once: Once | None = None) -> Queued:
         """Queue the announcement for ``when`` (default: now): one outbox row per recipient, the audit entry,
         in one transaction. With ``once``, a repeat (a second tap, a retry) raises :class:`AlreadyDone` and
-        queues nothing; the draft's unique id makes the same draft a single broadcast in any case."""
+        queues nothing; the draft's unique id makes the same draft a single broadcast in any case (without
+        ``once``, a repeat raises :class:`AlreadyDone` with the broadcast queued first)."""
         check_draft(draft.text, 1 if draft.photo else 0)
         now = self.clock()
         when = (when or now).astimezone(UTC)  # stored in UTC: SQLite keeps no zone
@@ -183,6 +184,8 @@ class BroadcastService:
             if once is not None and taken is None:
                 raise AlreadyDone(await once.current(session))
             repo = BroadcastRepository(session)
+            if once is None and draft.draft_id and (earlier := await repo.by_draft(draft.draft_id)) is not None:
+                raise AlreadyDone(earlier)  # the same draft posted twice (a web form sent again): the first one
             broadcast = await repo.create(unit.id, _member_id(actor), draft.text, draft.photo, draft.photo_channel,
                                           when, len(recipients), now, draft_id=draft.draft_id or uuid.uuid4().hex)
             text = self.t("broadcast.header", name=unit.name) + "\n" + draft.text

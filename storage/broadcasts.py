@@ -86,6 +86,10 @@ class BroadcastRepository:
         row = await self.session.get(BroadcastRow, broadcast_id)
         return _broadcast(row) if row else None
 
+    async def by_draft(self, draft_id: str) -> Broadcast | None:
+        row = await self.session.scalar(select(BroadcastRow).where(BroadcastRow.draft_id == draft_id))
+        return _broadcast(row) if row else None
+
     async def latest_by(self, member_id: int) -> Broadcast | None:
         row = await self.session.scalar(select(BroadcastRow).where(BroadcastRow.created_by == member_id)
                                         .order_by(BroadcastRow.id.desc()).limit(1))
