@@ -17,6 +17,7 @@ from storage.models import (
     ChatAccountRow,
     CustomReminderRow,
     ReminderSubscriptionRow,
+    RoleRow,
     UnreachableRow,
 )
 
@@ -52,11 +53,15 @@ def _broadcast(row: BroadcastRow) -> Broadcast:
                      -1 if row.progress_done is None else row.progress_done)
 
 
-async def recipients_of(session: AsyncSession, unit: Unit, exclude_channels: Collection[str] = ()) -> list[Recipient]:
-    """Every linked chat account of the active members of the unit's subtree, minus unreachable ones and those on
-    ``exclude_channels``."""
+async def recipients_of(session: AsyncSession, unit: Unit, exclude_channels: Collection[str] = (),
+                        roles: Collection[str] = ()) -> list[Recipient]:
+    """Every linked chat account of the active members of the unit's subtree (with ``roles``: only those holding
+    one of these roles), minus unreachable ones and those on ``exclude_channels``."""
     members = await MemberRepository(session).in_subtree(unit, active_only=True)
     ids = [m.id for m in members]
+    if ids and roles:
+        ids = list((await session.scalars(select(RoleRow.member_id).where(
+            RoleRow.member_id.in_(ids), RoleRow.role.in_(list(roles))).distinct())).all())
     if not ids:
         return []
     accounts = (await session.scalars(select(ChatAccountRow).where(ChatAccountRow.member_id.in_(ids)))).all()

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 
 from handlers.broadcast import parse_when
 from handlers.text import fmt_date, fmt_time
 from services.base import AlreadyDone, Refused
-from services.broadcasts import SCHEDULED, SENDING, STOPPED, BroadcastService, Draft, check_draft, tally
+from services.broadcasts import AUDIENCE_ROLES, SCHEDULED, SENDING, STOPPED, BroadcastService, Draft, check_draft, tally
 from services.knowledge import Forbidden, NotFound
 from web.app import CONSOLE, Console
 from web.requests import web_actor
@@ -63,22 +64,28 @@ async def announcement_list(request: web.Request) -> web.Response:
 
 
 async def _compose(request: web.Request, *, status: int = 200, error: str = "", text: str = "", unit: str = "",
-                   mode: str = "now", when_text: str = "", draft_id: str = "") -> web.Response:
+                   mode: str = "now", when_text: str = "", draft_id: str = "", who: str = "all") -> web.Response:
     console, service = _service(request)
     try:
         audiences = await service.audiences(web_actor(request))
     except Refused as refusal:
         raise Forbidden(refusal.key) from None
     return console.render(request, "announcements_new.html", status=status, error=error, text=text, unit=unit,
-                          mode=mode, when_text=when_text, audiences=audiences,
+                          mode=mode, when_text=when_text, audiences=audiences, who=who,
                           draft_id=draft_id if DRAFT_ID.fullmatch(draft_id) else uuid.uuid4().hex,
                           example=_example(service))
 
 
-def _fields(form) -> dict[str, str]:
+def _fields(form) -> dict[str, Any]:
     get = lambda name: str(form.get(name, "")).strip()  # noqa: E731
     return {"text": get("text"), "unit": get("unit"), "mode": "later" if get("mode") == "later" else "now",
-            "when_text": get("when_text")[:200], "draft_id": get("draft_id")}
+            "when_text": get("when_text")[:200], "draft_id": get("draft_id"),
+            "who": "officers" if get("who") == "officers" else "all"}
+
+
+def _roles(fields: dict[str, Any]) -> tuple[str, ...]:
+    """The audience's roles: everyone, or the unions' officers (chairs and deputies)."""
+    return tuple(sorted(AUDIENCE_ROLES)) if fields["who"] == "officers" else ()
 
 
 async def compose(request: web.Request) -> web.Response:
@@ -96,7 +103,7 @@ async def preview(request: web.Request) -> web.Response:
     actor = web_actor(request)
     try:
         check_draft(fields["text"])
-        audience = await service.audience(actor, fields["unit"])
+        audience = await service.audience(actor, fields["unit"], _roles(fields))
     except Refused as refusal:
         _denied(refusal)
         return await _compose(request, status=422, error=bt(refusal.key, **refusal.values), **fields)
@@ -132,7 +139,7 @@ async def send(request: web.Request) -> web.Response:
                 "broadcast.error.when_past", when=fmt_time(when, service.tz), example=_example(service)))
     if not DRAFT_ID.fullmatch(fields["draft_id"]):
         return await _compose(request, status=422, error=console.t("web.error.csrf"), **fields)
-    draft = Draft(fields["text"], fields["unit"], draft_id=fields["draft_id"])
+    draft = Draft(fields["text"], fields["unit"], draft_id=fields["draft_id"], roles=_roles(fields))
     try:
         queued = await service.queue(web_actor(request), draft, when)
     except AlreadyDone as repeat:  # the form posted again: the broadcast the first post queued

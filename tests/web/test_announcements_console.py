@@ -91,3 +91,19 @@ async def test_a_time_written_as_in_chat_is_echoed_then_scheduled(console):
     status, _ = await chair.post("/web/announcements/send", {**base, "when": "2021-03-15T08:00:00+07:00",
                                                             "draft_id": "0" * 32})
     assert status == 422  # that moment has passed
+
+
+async def test_an_announcement_to_the_officers_only(console):
+    app = console.app
+    an = await member_chat(app, "831", "NTL-0103")
+    deputy = await member_chat(app, "832", "NTL-0102")  # the Fecon union's deputy chair
+    chair = await console.signed_in("NTL-0101")
+    draft = await composed(chair)
+    base = {"text": TEXT, "unit": "NTL-FECON", "mode": "now", "draft_id": draft}
+    _, page = await chair.post("/web/announcements/preview", base)
+    assert '<td id="total"><strong>2</strong></td>' in page
+    _, page = await chair.post("/web/announcements/preview", {**base, "who": "officers"})
+    assert '<td id="total"><strong>1</strong></td>' in page and 'name="who" value="officers"' in page
+    assert (await chair.post("/web/announcements/send", {**base, "when": "", "who": "officers"}))[0] == 303
+    assert len(await OutboxRepository(app.db).pending_for("test", deputy.user)) == 1
+    assert await OutboxRepository(app.db).pending_for("test", an.user) == []
