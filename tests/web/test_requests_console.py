@@ -161,3 +161,25 @@ async def test_export_is_the_cli_export_as_a_download(console):
     assert rows[1][0] == request.reference and len(rows) == 2
     assert (await chair.get("/web/requests/export?unit=NTL-JWM"))[0] == 403
     assert (await chair.get("/web/requests/export?unit=NTL-FECON&from=2021-12-31&to=2021-01-01"))[0] == 422
+
+
+async def test_the_telegram_sender_downloads_a_members_photo():
+    import pytest
+
+    from bot.channels.errors import Permanent
+    from bot.channels.telegram import TelegramSender
+    from tests.e2e.conftest import TELEGRAM_TOKEN
+    from tests.fakes.telegram_server import FakeTelegram
+
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as fake:
+        fake.photo_sizes("giay-ra-vien", b"\x89PNG bytes of the photo")
+        sender = TelegramSender(TELEGRAM_TOKEN, fake.base_url)
+        try:
+            body, content_type = await sender.download("giay-ra-vien")
+            assert body == b"\x89PNG bytes of the photo" and content_type == "image/jpeg"
+            with pytest.raises(Permanent):
+                await sender.download("giay-ra-vien", max_bytes=5)
+            with pytest.raises(Permanent):  # Telegram refuses the id
+                await sender.download("")
+        finally:
+            await sender.close()
