@@ -150,8 +150,8 @@ async def request_approve(request: web.Request) -> web.Response:
         if r.status not in OPEN:
             return await _after(request, Decided("closed", r), "")
         return console.render(request, "requests_confirm.html", r=r, amount=amount, note=note, money=money,
-                              question=console.app.translator("hardship_form.approve_confirm", amount=money(amount),
-                                                              reference=r.reference))
+                              question=console.t("web.requests.confirm_question", amount=money(amount),
+                                                 reference=r.reference))
     decided = await service.decide(web_actor(request), _id(request), "approve", note or None, amount=amount)
     return await _after(request, decided, "approved")
 
