@@ -183,3 +183,25 @@ async def test_the_telegram_sender_downloads_a_members_photo():
                 await sender.download("")
         finally:
             await sender.close()
+
+
+async def test_the_requests_filters_on_postgresql(settings, clock, pg_database_url):
+    from bot.app import build_app
+    from services.actor import Actor as ChatActor
+    from tests.web.conftest import identity_of
+
+    app = await build_app(settings.replace(database_url=pg_database_url), clock=clock)
+    try:
+        an = await member_chat(app, "751", "NTL-0103")
+        ill, fire = await submitted(app, an), await submitted(app, an, "disaster")
+        chair = ChatActor("web", "NTL-0101", bot_id="web", identity=await identity_of(app, "NTL-0101"))
+        search = app.core.hardship.service.search
+        assert [r.id for r in await search(chair)] == [fire.id, ill.id]  # newest first
+        assert [r.id for r in await search(chair, urgent=True)] == [fire.id]
+        assert [r.id for r in await search(chair, category="illness", status="submitted")] == [ill.id]
+        assert await search(chair, start=date(2021, 3, 16)) == []
+        assert len(await search(chair, start=date(2021, 3, 15), end=date(2021, 3, 15))) == 2
+        stranger = ChatActor("web", "NTL-0201", bot_id="web", identity=await identity_of(app, "NTL-0201"))
+        assert await search(stranger) == []
+    finally:
+        await app.close()
