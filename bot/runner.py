@@ -241,6 +241,7 @@ class Server:
 
         sender = ZaloSender(token, self.settings.zalo.api_url, translator=self.app.translator)
         self.senders.append(sender)
+        self.files[CHANNEL] = sender.download
         sender = ChoicesNoted(sender, self.app.core, CHANNEL)
 
         async def run() -> None:

@@ -205,3 +205,34 @@ async def test_the_requests_filters_on_postgresql(settings, clock, pg_database_u
         assert await search(stranger) == []
     finally:
         await app.close()
+
+
+async def test_the_zalo_sender_downloads_a_members_photo_from_its_address():
+    import pytest
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from bot.channels.errors import Permanent
+    from bot.channels.zalo import ZaloSender
+
+    async def image(_request):
+        return web.Response(body=b"\x89PNG zalo photo", content_type="image/png")
+
+    async def page(_request):
+        return web.Response(text="<html></html>", content_type="text/html")
+
+    site = web.Application()
+    site.add_routes([web.get("/photo.png", image), web.get("/page", page)])
+    server = TestServer(site, host="127.0.0.1")
+    await server.start_server()
+    sender = ZaloSender("zalo-token")
+    try:
+        assert await sender.download(str(server.make_url("/photo.png"))) == (b"\x89PNG zalo photo", "image/png")
+        for refused in (str(server.make_url("/page")), str(server.make_url("/missing")), "file:///etc/passwd"):
+            with pytest.raises(Permanent):
+                await sender.download(refused)
+        with pytest.raises(Permanent):
+            await sender.download(str(server.make_url("/photo.png")), max_bytes=4)
+    finally:
+        await sender.close()
+        await server.close()
