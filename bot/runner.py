@@ -104,6 +104,8 @@ class Server:
         self.workers: list = []  # DeliveryWorker, one per bot token
         self.scheduler = None
         self.senders: list = []
+        #: channel -> how to download a file a member sent there (hardship photos, for the web console)
+        self.files: dict = {}
         self.web_runner: web.AppRunner | None = None
         self.web_app = web.Application(client_max_size=1024 * 1024)
         self.web_app.router.add_get("/healthz", healthz)
@@ -144,6 +146,7 @@ class Server:
             from web.app import mount_console
 
             self.console = mount_console(self.web_app, self.app, self.knowledge_watcher)
+            self.console.files.update(self.files)
             needs_web = True
         if needs_web:
             self.web_runner = web.AppRunner(self.web_app, access_log=None)
@@ -228,6 +231,7 @@ class Server:
 
         sender = TelegramSender(token, self.settings.telegram.api_url)
         self.senders.append(sender)
+        self.files[CHANNEL] = sender.download
         worker = self._worker(sender, bot_id, CHANNEL, self.settings.delivery.rate_telegram)
         self._task(worker.run(), "telegram-delivery")
 
@@ -237,6 +241,7 @@ class Server:
 
         sender = ZaloSender(token, self.settings.zalo.api_url, translator=self.app.translator)
         self.senders.append(sender)
+        self.files[CHANNEL] = sender.download
         sender = ChoicesNoted(sender, self.app.core, CHANNEL)
 
         async def run() -> None:

@@ -444,6 +444,13 @@ class Hardship(Capability):
         await self.save_state(incoming, State(INFO, "answer", {"request_id": request.id, "resume": resume}))
         return self._ok(self._info_offer(request, lang).text + "\n\n" + self.t("ask_info.answer_now", lang))
 
+    async def expect_answer(self, decided: Decided, asked_by: int | None) -> None:
+        """After a chair's question asked outside this dialogue (the web console): as after one asked in chat,
+        the member's next message in a chat that is in no other flow answers it."""
+        if decided.ok and decided.request is not None and asked_by is not None:
+            await self._ask_member([StateKey(b, c, chat, chat) for b, c, chat in decided.member_chats],
+                                   decided.request, asked_by, self.clock())
+
     async def _ask_member(self, member_chats: list[StateKey], request: HardshipRequest, asked_by: int,
                           now: datetime) -> None:
         """After a chair's question: a member's chat that is in no other flow expects the answer next; a chat

@@ -40,6 +40,7 @@ from storage.outbox import OutboxRepository
 REMIND_DAYS = (7, 1)  # reminders this many days before a phase ends
 PROGRESS_STEPS = (25, 50, 75)
 MAX_AHEAD = timedelta(days=366)  # a broadcast or reminder further ahead is a typo ("2062" for "2026")
+AUDIENCE_ROLES = frozenset({"chair", "deputy"})  # an announcement to a union's officers only
 MIN_TEXT, MAX_TEXT = 5, 3500  # characters of an announcement (a photo alone is enough)
 
 
@@ -53,6 +54,7 @@ class Draft:
     photo: str | None = None
     photo_channel: str | None = None
     draft_id: str = ""
+    roles: tuple[str, ...] = ()  # only the members holding one of these (``AUDIENCE_ROLES``); () everyone
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,11 @@ def check_draft(text: str, photos: int = 0) -> None:
         raise Refused("broadcast.error.text")
     if len(text) > MAX_TEXT:
         raise Refused("broadcast.error.text_long")
+
+
+def _check_roles(roles: tuple[str, ...]) -> None:
+    if not set(roles) <= AUDIENCE_ROLES:
+        raise Refused("broadcast.error.audience")
 
 
 def tally(b: Broadcast, counts: dict[str, int]) -> tuple[int, int, int]:
@@ -160,29 +167,35 @@ class BroadcastService:
             raise Refused(decision.reason)
         return unit
 
-    async def audience(self, actor: Actor, unit_code: str) -> Audience:
-        """Who an announcement to ``unit_code`` would reach, if the actor may send to that unit."""
+    async def audience(self, actor: Actor, unit_code: str, roles: tuple[str, ...] = ()) -> Audience:
+        """Who an announcement to ``unit_code`` (its members holding one of ``roles``, when given) would reach,
+        if the actor may send to that unit."""
+        _check_roles(roles)
         async with self.db.sessions() as session:
             unit = await self._unit_to_send_to(session, actor, unit_code)
-            recipients = await recipients_of(session, unit, self.local_channels)
+            recipients = await recipients_of(session, unit, self.local_channels, roles)
         return Audience(unit, len(recipients), per_channel(recipients))
 
     async def queue(self, actor: Actor, draft: Draft, when: datetime | None = None, once: Once | None = None) -> Queued:
         """Queue the announcement for ``when`` (default: now): one outbox row per recipient, the audit entry,
         in one transaction. With ``once``, a repeat (a second tap, a retry) raises :class:`AlreadyDone` and
-        queues nothing; the draft's unique id makes the same draft a single broadcast in any case."""
+        queues nothing; the draft's unique id makes the same draft a single broadcast in any case (without
+        ``once``, a repeat raises :class:`AlreadyDone` with the broadcast queued first)."""
         check_draft(draft.text, 1 if draft.photo else 0)
+        _check_roles(draft.roles)
         now = self.clock()
         when = (when or now).astimezone(UTC)  # stored in UTC: SQLite keeps no zone
         async with self.db.sessions.begin() as session:
             unit = await self._unit_to_send_to(session, actor, draft.unit)
-            recipients = await recipients_of(session, unit, self.local_channels)
+            recipients = await recipients_of(session, unit, self.local_channels, draft.roles)
             if not recipients:  # nobody would read it: no broadcast, no promise of progress
                 raise Refused("broadcast.error.no_recipients", unit=unit.name)
             taken = await once.take(session) if once is not None else None
             if once is not None and taken is None:
                 raise AlreadyDone(await once.current(session))
             repo = BroadcastRepository(session)
+            if once is None and draft.draft_id and (earlier := await repo.by_draft(draft.draft_id)) is not None:
+                raise AlreadyDone(earlier)  # the same draft posted twice (a web form sent again): the first one
             broadcast = await repo.create(unit.id, _member_id(actor), draft.text, draft.photo, draft.photo_channel,
                                           when, len(recipients), now, draft_id=draft.draft_id or uuid.uuid4().hex)
             text = self.t("broadcast.header", name=unit.name) + "\n" + draft.text
@@ -195,7 +208,8 @@ class BroadcastService:
             await repo.update(broadcast.id, recipients=queued)
             await AuditRepository(session).record(actor=actor.audit, actor_member_id=actor.member_id,
                                                   action="broadcast", unit_id=unit.id, target=str(broadcast.id),
-                                                  now=now, recipients=queued, scheduled=when.isoformat())
+                                                  now=now, recipients=queued, scheduled=when.isoformat(),
+                                                  **({"roles": list(draft.roles)} if draft.roles else {}))
             if once is not None:
                 await once.settle(session, taken, id=broadcast.id)
         return Queued(broadcast.id, queued, when)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -23,6 +23,7 @@ from handlers.types import Choice, Reply
 from locales import Translator
 from services.actor import Actor
 from services.authz import Action, authorize, can_review_request, may_act_as_chair, units_acted_on
+from services.base import Refused
 from services.notifications import Notifier, chairs_of
 from services.roster import write_table
 from storage.db import Database
@@ -86,7 +87,12 @@ class Decided:
 
 
 class ExportRefused(ValueError):
-    """An export that cannot run: ``str()`` says why (one line for the officer)."""
+    """An export that cannot run: ``str()`` says why (one line for the officer); ``denied``: the denial key
+    when the actor may not export that unit's requests."""
+
+    def __init__(self, message: str, denied: str = "") -> None:
+        super().__init__(message)
+        self.denied = denied
 
 
 class HardshipService:
@@ -121,6 +127,41 @@ class HardshipService:
             if actor.identity.is_admin:
                 return await repo.open_all(), ""
             return await repo.open_for(units_acted_on(actor.identity)), ""
+
+    async def search(self, actor: Actor, *, status: str = "", category: str = "", urgent: bool | None = None,
+                     start: date | None = None, end: date | None = None) -> list[HardshipRequest]:
+        """Every request the actor reviews (any status, newest first: filed with a unit they chair or with one
+        just below it, or forwarded to it; all of them for an admin), narrowed by status, category, urgency and
+        the union's days they were submitted on (``start`` to ``end``, both included). Nothing audited: the
+        list shows no phone number or description. Raises ``Refused`` (the denial key) for a non-chair."""
+        decision = may_act_as_chair(actor.identity)
+        if not decision:
+            raise Refused(decision.reason)
+        assert actor.identity is not None
+        day = lambda d: datetime.combine(d, time(), self.tz).astimezone(UTC)  # noqa: E731
+        async with self.db.sessions() as session:
+            units: list[int] | None = None
+            if not actor.identity.is_admin:
+                chaired = units_acted_on(actor.identity)
+                units = [u.id for root in chaired for u in await UnitRepository(session).subtree(root)
+                         if u.id == root.id or u.parent_id == root.id]
+            found = await HardshipRepository(session).search(
+                units, status=status, category=category, urgent=urgent, since=day(start) if start else None,
+                until=day(end + timedelta(days=1)) if end else None)
+            unit_repo = UnitRepository(session)
+            parents = {i: u for i in {r.unit.parent_id for r in found if r.unit.parent_id}
+                       if (u := await unit_repo.by_id(i)) is not None}
+        return [r for r in found  # the rule of who reviews a request, as everywhere: services.authz
+                if can_review_request(actor.identity, r.unit, parents.get(r.unit.parent_id or 0))]
+
+    async def photo(self, actor: Actor, request_id: int, index: int) -> tuple[str, str] | None:
+        """A photo of a request the actor may review: (channel, platform file id); None if there is none.
+        Raises ``Refused`` with the denial key."""
+        async with self.db.sessions() as session:
+            request, denied = await self._reviewable(session, actor, request_id)
+            if request is None or denied:
+                raise Refused(denied or "unknown")
+            return await HardshipRepository(session).photo(request_id, index)
 
     async def _reviewable(self, session, actor: Actor, request_id: int) -> tuple[HardshipRequest | None, str]:
         request = await HardshipRepository(session).get(request_id)
@@ -291,7 +332,7 @@ class HardshipService:
             if actor is not None:  # None: the operator at the terminal, who runs the whole deployment
                 allowed = authorize(actor.identity, Action.REVIEW_REQUESTS, root)
                 if not allowed:
-                    raise ExportRefused(self.t(allowed.reason))
+                    raise ExportRefused(self.t(allowed.reason), denied=allowed.reason)
             requests = await HardshipRepository(session).in_period(root, start, end, self.tz)
             deciders = {m.id: m for m in await _members(session, {e.actor_member_id for r in requests
                                                                    for e in r.history if e.actor_member_id})}

@@ -17,6 +17,7 @@ from storage.models import (
     ChatAccountRow,
     CustomReminderRow,
     ReminderSubscriptionRow,
+    RoleRow,
     UnreachableRow,
 )
 
@@ -52,11 +53,15 @@ def _broadcast(row: BroadcastRow) -> Broadcast:
                      -1 if row.progress_done is None else row.progress_done)
 
 
-async def recipients_of(session: AsyncSession, unit: Unit, exclude_channels: Collection[str] = ()) -> list[Recipient]:
-    """Every linked chat account of the active members of the unit's subtree, minus unreachable ones and those on
-    ``exclude_channels``."""
+async def recipients_of(session: AsyncSession, unit: Unit, exclude_channels: Collection[str] = (),
+                        roles: Collection[str] = ()) -> list[Recipient]:
+    """Every linked chat account of the active members of the unit's subtree (with ``roles``: only those holding
+    one of these roles), minus unreachable ones and those on ``exclude_channels``."""
     members = await MemberRepository(session).in_subtree(unit, active_only=True)
     ids = [m.id for m in members]
+    if ids and roles:
+        ids = list((await session.scalars(select(RoleRow.member_id).where(
+            RoleRow.member_id.in_(ids), RoleRow.role.in_(list(roles))).distinct())).all())
     if not ids:
         return []
     accounts = (await session.scalars(select(ChatAccountRow).where(ChatAccountRow.member_id.in_(ids)))).all()
@@ -84,6 +89,10 @@ class BroadcastRepository:
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
         row = await self.session.get(BroadcastRow, broadcast_id)
+        return _broadcast(row) if row else None
+
+    async def by_draft(self, draft_id: str) -> Broadcast | None:
+        row = await self.session.scalar(select(BroadcastRow).where(BroadcastRow.draft_id == draft_id))
         return _broadcast(row) if row else None
 
     async def latest_by(self, member_id: int) -> Broadcast | None:

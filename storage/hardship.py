@@ -181,6 +181,37 @@ class HardshipRepository:
         row.updated_at = now
         await self.session.flush()
 
+    async def search(self, unit_ids: Sequence[int] | None, *, status: str = "", category: str = "",
+                     urgent: bool | None = None, since: datetime | None = None, until: datetime | None = None,
+                     limit: int = 500) -> list[HardshipRequest]:
+        """Requests filed with ``unit_ids`` or forwarded to them (None: every unit), newest first, narrowed by
+        status, category, urgency and the moment they were submitted (``since`` included, ``until`` not)."""
+        query = select(HardshipRequestRow.id)
+        if unit_ids is not None:
+            ids = list(unit_ids)
+            query = query.where(or_(HardshipRequestRow.unit_id.in_(ids),
+                                    HardshipRequestRow.forwarded_to_unit_id.in_(ids)))
+        if status:
+            query = query.where(HardshipRequestRow.status == status)
+        if category:
+            query = query.where(HardshipRequestRow.category == category)
+        if urgent is not None:
+            query = query.where(HardshipRequestRow.urgent.is_(urgent))
+        if since is not None:
+            query = query.where(HardshipRequestRow.created_at >= since)
+        if until is not None:
+            query = query.where(HardshipRequestRow.created_at < until)
+        rows = await self.session.scalars(query.order_by(HardshipRequestRow.id.desc()).limit(limit))
+        return [await self.get(i) for i in rows]
+
+    async def photo(self, request_id: int, index: int) -> tuple[str, str] | None:
+        """The request's ``index``-th photo (0 first, in the order of ``HardshipRequest.photos``): (channel,
+        file id)."""
+        row = (await self.session.execute(
+            select(HardshipPhotoRow.channel, HardshipPhotoRow.file_id).where(HardshipPhotoRow.request_id == request_id)
+            .order_by(HardshipPhotoRow.id).offset(index).limit(1))).first()
+        return (row[0], row[1]) if row is not None else None
+
     async def in_period(self, unit: Unit, start: date, end: date, tz: tzinfo = UTC) -> list[HardshipRequest]:
         """Requests of the unit's subtree (or forwarded to it) submitted from ``start`` to ``end``, days in ``tz``."""
         subtree = [u.id for u in await UnitRepository(self.session).subtree(unit)]

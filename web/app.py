@@ -8,6 +8,7 @@ CSRF token, and renders templates.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -42,6 +43,8 @@ class Console:
         self.knowledge = KnowledgeService(app.db, clock=app.core.clock,
                                           on_change=watcher.check if watcher is not None else None)
         self.t = Translator(LOCALES_DIR / "web")
+        #: channel -> ``async (file id) -> (bytes, content type)``: files members sent (bot/runner.py fills it)
+        self.files: dict[str, Callable[[str], Awaitable[tuple[bytes, str]]]] = {}
         self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                             autoescape=True, undefined=jinja2.StrictUndefined)
         self.templates.globals.update(t=self.t, kinds=KINDS)
@@ -278,7 +281,11 @@ def mount_console(web_app: web.Application, app, watcher: KnowledgeWatcher | Non
         web.get("/sessions", sessions_page), web.post("/sessions/{session_id:\\d+}/revoke", session_revoke),
         web.static("/static", HERE / "static"),
     ])
+    from web import announcements, requests  # noqa: PLC0415 - they import this module
+    sub.add_routes(requests.routes())
+    sub.add_routes(announcements.routes())
     console.templates.globals["query_url"] = query_url
+    console.templates.globals["bt"] = app.translator  # the chat's strings (statuses, categories) where reused
     web_app.add_subapp("/web/", sub)
     return console
 

@@ -216,6 +216,28 @@ class TelegramSender:
         except (TelegramBadRequest, TelegramAPIError) as exc:
             raise Permanent(f"{type(exc).__name__}: {exc.message}") from exc
 
+    async def download(self, file_id: str, max_bytes: int = 10 * 1024 * 1024) -> tuple[bytes, str]:
+        """A file a member sent (a hardship request's photo), by its file id: getFile, then the download (the
+        token stays here: the web console streams the bytes). Returns (bytes, content type); raises
+        ``Permanent`` for an unknown or too large file, ``Transient`` when Telegram is unreachable."""
+        import mimetypes
+
+        try:
+            file = await self.bot.get_file(file_id)
+            if not file.file_path or (file.file_size or 0) > max_bytes:
+                raise Permanent("telegram: no such file, or too large")
+            data = await self.bot.download_file(file.file_path)
+        except (TelegramServerError, TelegramNetworkError) as exc:
+            raise Transient(f"{type(exc).__name__}: {exc.message}") from exc
+        except (TelegramBadRequest, TelegramAPIError) as exc:
+            raise Permanent(f"{type(exc).__name__}: {exc.message}") from exc
+        if data is None:
+            raise Permanent("telegram: empty download")
+        body = data.read(max_bytes + 1)
+        if len(body) > max_bytes:
+            raise Permanent("telegram: file too large")
+        return body, mimetypes.guess_type(file.file_path)[0] or "image/jpeg"
+
     async def close(self) -> None:
         await self.bot.session.close()
 

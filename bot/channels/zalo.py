@@ -233,6 +233,25 @@ class ZaloSender:
                 raise Transient(f"{exc.status or 'network'}: {exc.description}") from exc
             raise Permanent(f"{exc.status}: {exc.description}") from exc
 
+    async def download(self, url: str, max_bytes: int = 10 * 1024 * 1024) -> tuple[bytes, str]:
+        """A photo a member sent: on Zalo its "file id" is the image's address on Zalo's servers (no token
+        needed). Returns (bytes, content type); raises ``Permanent`` for anything but an image within
+        ``max_bytes`` at an http(s) address, ``Transient`` when it cannot be reached."""
+        if not url.startswith(("https://", "http://")):
+            raise Permanent("zalo: a photo without an address")
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session, \
+                    session.get(url, allow_redirects=True, max_redirects=3) as response:
+                content_type = response.content_type or ""
+                if response.status != 200 or not content_type.startswith("image/"):
+                    raise Permanent(f"zalo: photo answered {response.status} {content_type}")
+                body = await response.content.read(max_bytes + 1)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise Transient(f"zalo: photo download failed ({type(exc).__name__})") from exc
+        if len(body) > max_bytes:
+            raise Permanent("zalo: photo too large")
+        return body, content_type
+
     async def close(self) -> None:
         await self.client.close()
 

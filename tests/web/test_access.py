@@ -4,16 +4,21 @@ to the sign-in page) and change nothing; every form refuses a missing or wrong C
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from yarl import URL
 
+from services.actor import Actor as ChatActor
+from services.broadcasts import Draft
 from services.knowledge import KnowledgeService
+from storage.hardship import HardshipRepository
 from storage.knowledge import KnowledgeEditRepository, KnowledgeRepository
 from storage.membership import MemberRepository
+from storage.outbox import OutboxRepository
 from storage.web import WebRepository
-from tests.web.conftest import actor_of
+from tests.web.conftest import actor_of, identity_of
+from tests.web.test_requests_console import member_chat, submitted
 from web.app import COOKIE
 
 ENTRY = {"id": "uu-dai-fecon", "kind": "benefit", "name": "Ưu đãi thử của Fecon", "summary": "Giảm 10% tại căng tin.",
@@ -60,8 +65,38 @@ STEPS = [
     Step("retire", "POST", f"/web/knowledge/{ENTRY['id']}/retire", "editors"),
     Step("sessions", "GET", "/web/sessions", "admin"),
     Step("revoke", "POST", "/web/sessions/{other_session}/revoke", "admin"),
+    # hardship requests of NTL-0103 (Fecon): reviewed by Fecon's chairs, the district's (its parent) and admins
+    Step("requests", "GET", "/web/requests?status=submitted"),
+    Step("request", "GET", "/web/requests/{approve}", "editors"),
+    Step("request photo", "GET", "/web/requests/{approve}/photos/0", "editors"),
+    Step("requests export", "GET", "/web/requests/export?unit=NTL-FECON&from=2021-01-01&to=2021-12-31", "editors"),
+    Step("ask", "POST", "/web/requests/{ask}/ask", "editors", (("question", "Xin gửi giấy ra viện"),)),
+    Step("approve form", "POST", "/web/requests/{approve}/approve", "editors", (("amount", "1 triệu"),), ok=200),
+    Step("approve", "POST", "/web/requests/{approve}/approve", "editors", (("amount", "1000000"), ("confirm", "yes"))),
+    Step("reject", "POST", "/web/requests/{reject}/reject", "editors", (("reason", "Không đủ điều kiện"),)),
+    Step("forward", "POST", "/web/requests/{forward}/forward", "editors"),
+    # announcements to Fecon: its chairs, the district's and admins
+    Step("announcements", "GET", "/web/announcements"),
+    Step("announce form", "GET", "/web/announcements/new"),
+    Step("announce edit", "POST", "/web/announcements/new", data=(("text", "Họp công đoàn chiều thứ Sáu."),),
+         ok=200),
+    Step("announce preview", "POST", "/web/announcements/preview", "editors",
+         (("text", "Họp công đoàn chiều thứ Sáu."), ("unit", "NTL-FECON"), ("draft_id", "ab" * 16)), ok=200),
+    Step("announce send", "POST", "/web/announcements/send", "editors",
+         (("text", "Họp công đoàn chiều thứ Sáu."), ("unit", "NTL-FECON"), ("draft_id", "ab" * 16))),
+    Step("announce report", "GET", "/web/announcements/{broadcast}", "editors"),
+    Step("announce cancel", "POST", "/web/announcements/{broadcast}/cancel", "editors"),
     Step("logout", "POST", "/web/logout"),
 ]
+READ_ONLY_POSTS = ("preview", "logout", "approve form", "announce edit", "announce preview")
+
+
+MEMBER_CHAT = "access-703"
+ACTIONS = ("ask", "approve", "reject", "forward")  # one request of NTL-0103 for each
+
+
+async def web_actor_of(app, member_code: str) -> ChatActor:
+    return ChatActor("web", member_code, bot_id="web", identity=await identity_of(app, member_code))
 
 
 def expected(role: str, step: Step) -> int:
@@ -77,7 +112,9 @@ async def snapshot(app) -> tuple:
         entries = [e.model_dump(mode="json") for e in await KnowledgeRepository(session).all()]
         revisions = len(await KnowledgeEditRepository(session).revisions(limit=100_000))
         sessions = [(s.id, s.revoked) for s in await WebRepository(session).sessions(datetime(2000, 1, 1, tzinfo=UTC))]
-    return entries, revisions, sessions
+        requests = [(r.id, r.status, len(r.history)) for r in await HardshipRepository(session).search(None)]
+    told = await OutboxRepository(app.db).pending_for("test", MEMBER_CHAT)  # notices, announcements
+    return entries, revisions, sessions, requests, told
 
 
 async def setup_world(console) -> dict:
@@ -88,11 +125,22 @@ async def setup_world(console) -> dict:
     await service.save(admin, {**ENTRY, "summary": "Giảm 12% tại căng tin."}, entry_id=ENTRY["id"])
     async with app.db.sessions() as session:
         revision = (await KnowledgeEditRepository(session).revisions(ENTRY["id"]))[0].id
+    chat = await member_chat(app, MEMBER_CHAT, "NTL-0103")
+    requests = {name: await submitted(app, chat, photos=(("test", "photo-1"),)) for name in ACTIONS}
+
+    async def download(file_id: str) -> tuple[bytes, str]:
+        return b"\x89PNG " + file_id.encode(), "image/png"
+
+    console.console.files["test"] = download
+    scheduled = await app.core.broadcasts.service.queue(
+        await web_actor_of(app, "DEMO-ADMIN"), Draft("Đại hội công đoàn sáng thứ Hai.", "NTL-FECON"),
+        app.core.clock() + timedelta(days=2))
     other = await console.signed_in("NTL-0301")  # somebody else's session, for the admin to revoke
     async with app.db.sessions() as session:
         other_session = max(s.id for s in await WebRepository(session).sessions(datetime(2000, 1, 1, tzinfo=UTC)))
     assert other is not None
-    return {"revision": revision, "other_session": other_session}
+    return {"revision": revision, "other_session": other_session, "broadcast": scheduled.broadcast_id,
+            **{name: r.id for name, r in requests.items()}}
 
 
 async def browser_for(console, role: str):
@@ -133,6 +181,6 @@ async def test_every_page_and_action_by_role(console, role):
             assert body == "/web/signin", step.name
         if want == 403 or (role in ("anonymous", "member")):
             assert await snapshot(console.app) == before, step.name
-        elif step.method == "POST" and step.name not in ("preview", "logout"):
+        elif step.method == "POST" and step.name not in READ_ONLY_POSTS:
             assert await snapshot(console.app) != before, step.name
     assert results == {s.name: expected(role, s) for s in STEPS}

@@ -1,0 +1,148 @@
+"""Hardship requests and announcements in a real browser (Playwright driving Debian's Chromium) against the whole
+running bot on the fake Telegram: approve a request with its confirmation and see the member told in Telegram;
+compose and send an announcement and watch its page until the delivery worker has sent it. Screenshots go to
+the test's tmp dir."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import struct
+import zlib
+
+import pytest
+from pydantic import SecretStr
+
+from tests.e2e.conftest import TELEGRAM_TOKEN, free_port, running_bot
+from tests.fakes.telegram_server import FakeTelegram
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, code_for
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: apt-get install -y chromium (.ci/run does)")
+REF = re.compile(r"HT-\d{4}-\d{6}")
+LINK = re.compile(r"http://127\.0\.0\.1:\d+/web/login/[A-Za-z0-9_-]+")
+
+
+def png(width: int = 320, height: int = 200) -> bytes:
+    """A small real image (stripes), for the photo a member sends."""
+    row = b"\x00" + b"".join(bytes((40 + (x // 20) * 12 % 200, 90, 160)) for x in range(width))
+    rows = row * height
+    chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(  # noqa: E731
+        ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+async def eventually(condition, timeout: float = 15.0):
+    for _ in range(int(timeout / 0.05)):
+        if value := condition():
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError("not delivered in time")
+
+
+async def signed_in_page(pw, link: str):
+    browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    page = await browser.new_page(viewport={"width": 1200, "height": 900}, locale="vi-VN")
+    await page.goto(link)
+    await page.click("#signin")
+    await page.wait_for_url("**/web/knowledge")
+    return browser, page
+
+
+def bot_settings(fake: FakeTelegram) -> dict:
+    port = free_port()
+    return {"telegram_token": SecretStr(TELEGRAM_TOKEN), "telegram_api_url": fake.base_url, "telegram_mode": "polling",
+            "web_port": port, "web_base_url": f"http://127.0.0.1:{port}"}
+
+
+async def test_approve_a_request_with_its_photo_and_the_member_is_told(settings, clock, tmp_path):
+    playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as fake, \
+            running_bot(settings, clock, **bot_settings(fake)) as (app, _server):
+        member, chair = fake.user(611, first_name="An"), fake.user(612, first_name="Bình")
+        await member.says(f"/lienket {await code_for(app, 'NTL-0103')}")
+        await chair.says(f"/lienket {await code_for(app, 'NTL-0101')}")
+        await member.says("/hotro")
+        await member.presses("hs:cat:illness")
+        await member.says("hôm qua")
+        await member.says("Em bị sốt xuất huyết phải nằm viện 5 ngày")
+        await member.says("2 triệu")
+        fake.photo_sizes("giay-ra-vien", png())  # the photo's bytes, before the member sends it
+        await member.sends_photo("giay-ra-vien")
+        await member.presses("hs:next")
+        await member.presses("hs:keep")
+        await member.presses("hs:agree")
+        await member.presses("hs:submit")
+        reference = REF.search(member.last_reply).group(0)
+        await chair.says("/web")
+        link = LINK.search(chair.last_reply).group(0)
+
+        async with playwright_api.async_playwright() as pw:
+            browser, page = await signed_in_page(pw, link)
+            try:
+                await page.click("nav >> text=Đề nghị hỗ trợ")
+                await page.wait_for_url("**/web/requests")
+                await page.select_option("#status", "submitted")
+                await page.click("#filter")
+                assert await page.locator("#requests tbody tr").count() == 1
+                await page.screenshot(path=tmp_path / "requests-list.png", full_page=True)
+                await page.click(f"text={reference}")
+                assert "sốt xuất huyết" in await page.inner_text("#request")
+                photo = page.locator("#photos img").first
+                await photo.wait_for()
+                assert await photo.evaluate("img => img.complete && img.naturalWidth") == 320  # via getFile
+                await page.screenshot(path=tmp_path / "request.png", full_page=True)
+
+                await page.fill("#amount", "1,5 triệu")
+                await page.fill("#note", "Nhận tại văn phòng công đoàn")
+                await page.click("#approve-button")
+                assert "1.500.000 đ" in await page.inner_text("#confirm-amount")  # nothing decided yet
+                assert not any("1.500.000" in (m["text"] or "") for m in member.replies)
+                await page.screenshot(path=tmp_path / "request-confirm.png")
+                await page.click("#confirm")
+                await page.wait_for_url("**?done=approved")
+                assert "1.500.000 đ" in await page.inner_text("#approved-amount")
+                await eventually(lambda: "1.500.000 đ" in (member.last_reply or ""))  # through the outbox
+                assert "Nhận tại văn phòng công đoàn" in member.last_reply
+                assert await page.locator("#approve").count() == 0  # decided: no more actions
+            finally:
+                await browser.close()
+    assert (tmp_path / "request.png").stat().st_size > 10_000
+
+
+async def test_compose_send_an_announcement_and_watch_it_go_out(settings, clock, tmp_path):
+    playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
+    text = "Mời đoàn viên dự họp công đoàn lúc 15h thứ Sáu tại phòng họp tầng 2."
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as fake, \
+            running_bot(settings, clock, **bot_settings(fake)) as (app, _server):
+        members = [fake.user(621 + i, first_name=f"Đoàn viên {i}") for i in range(3)]
+        for user, code in zip(members, ("NTL-0103", "NTL-0104", "NTL-0105"), strict=True):
+            await user.says(f"/lienket {await code_for(app, code)}")
+        chair = fake.user(631, first_name="Bình")
+        await chair.says(f"/lienket {await code_for(app, 'NTL-0101')}")
+        await chair.says("/web")
+        link = LINK.search(chair.last_reply).group(0)
+
+        async with playwright_api.async_playwright() as pw:
+            browser, page = await signed_in_page(pw, link)
+            try:
+                await page.click("nav >> text=Thông báo")
+                await page.click("#new")
+                await page.fill("#text", text)
+                await page.select_option("#unit", "NTL-FECON")
+                await page.click("#preview")
+                assert await page.inner_text("#total") == "4"  # three members and the chair, on Telegram
+                assert "Telegram" in await page.inner_text("#audience")
+                await page.screenshot(path=tmp_path / "announcement-preview.png", full_page=True)
+                await page.click("#send")
+                await page.wait_for_url(re.compile(r".*/web/announcements/\d+$"))
+                await page.wait_for_selector('#phase[data-phase="finished"]', timeout=30_000)  # it reloads itself
+                assert await page.inner_text("#sent") == "4"
+                assert await page.locator('meta[http-equiv="refresh"]').count() == 0 and \
+                    await page.locator("#cancel").count() == 0
+                await page.screenshot(path=tmp_path / "announcement-report.png", full_page=True)
+            finally:
+                await browser.close()
+        for user in members:
+            assert any(text in (m["text"] or "") for m in user.replies)
+    assert (tmp_path / "announcement-report.png").stat().st_size > 10_000
