@@ -165,7 +165,8 @@ class ZaloClient:
         return await self.call("sendMessage", chat_id=chat_id, text=text)
 
     async def send_photo(self, chat_id: str, photo: str, caption: str | None = None) -> Any:
-        return await self.call("sendPhoto", chat_id=chat_id, photo=photo, **({"caption": caption} if caption else {}))
+        params: dict[str, Any] = {"caption": caption} if caption else {}
+        return await self.call("sendPhoto", chat_id=chat_id, photo=photo, **params)
 
     async def send_chat_action(self, chat_id: str, action: str = "typing") -> Any:
         return await self.call("sendChatAction", chat_id=chat_id, action=action, retry=False)
@@ -330,7 +331,8 @@ class ZaloChannel:
 
     @staticmethod
     def update_key(incoming: Incoming) -> str:
-        return incoming.message_id or f"{incoming.chat_id}:{incoming.received_at.timestamp()}"
+        received = incoming.received_at.timestamp() if incoming.received_at is not None else ""  # always set here
+        return incoming.message_id or f"{incoming.chat_id}:{received}"
 
     async def handle_event(self, event: Any, *, stored: bool = False) -> None:
         """Handle one event (polling, or a webhook update already ``stored``); a malformed one is skipped."""
