@@ -672,6 +672,8 @@ class Hardship(Capability):
             await self._ask_member([StateKey(b, c, chat, chat) for b, c, chat in decided.member_chats], request,
                                    actor.member_id, self.clock())
         return self._ok(self.t("hardship.review.done", lang, reference=request.reference), intent="review")
+
+
 def _request_of(decided: Decided) -> HardshipRequest:
     """The request a successful step (``decided.ok``) carries."""
     if decided.request is None:

@@ -52,7 +52,7 @@ from aiohttp import web
 
 from bot.channels.base import TELEGRAM
 from bot.channels.errors import Blocked, Pace, Permanent, RetryAfter, Transient
-from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers
+from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers, read_body
 from bot.governor import SendGovernor
 from bot.intake import Intake, retry_while_unavailable
 from bot.workers.delivery import payload_reply
@@ -447,10 +447,8 @@ class TelegramChannel:
             given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
             if not hmac.compare_digest(given, expected):
                 return web.Response(status=401, text="unauthorized")
-            if (request.content_length or 0) > MAX_WEBHOOK_BODY:
-                return web.Response(status=413, text="too large")
-            body = await request.content.read(MAX_WEBHOOK_BODY + 1)
-            if len(body) > MAX_WEBHOOK_BODY:
+            body = await read_body(request, MAX_WEBHOOK_BODY)
+            if body is None:
                 return web.Response(status=413, text="too large")
             try:
                 update = self.parse_update(body)

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 
 from bot.channels.base import ZALO
 from bot.channels.errors import Blocked, Pace, Permanent, RetryAfter, Transient
-from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers, field_names
+from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers, field_names, read_body
 from bot.governor import SendGovernor
 from bot.intake import Intake, retry_while_unavailable
 from bot.workers.delivery import payload_reply
@@ -445,10 +445,8 @@ class ZaloChannel:
                 return web.Response(status=403, text="forbidden")
             if not self._ready.is_set():
                 return web.Response(status=503, text="starting", headers={"Retry-After": "5"})
-            if (request.content_length or 0) > MAX_WEBHOOK_BODY:
-                return web.Response(status=413, text="too large")
-            body = await request.content.read(MAX_WEBHOOK_BODY + 1)
-            if len(body) > MAX_WEBHOOK_BODY:
+            body = await read_body(request, MAX_WEBHOOK_BODY)
+            if body is None:
                 return web.Response(status=413, text="too large")
             try:
                 event = unwrap(json.loads(body))
