@@ -5,15 +5,16 @@ from typing import Annotated
 
 import typer
 
+from bot.cli_texts import TranslatedCommand, TranslatedGroup
 from locales import Translator
 
 
 def audit_app(t: Translator) -> typer.Typer:
     """The ``audit`` commands, their help texts in ``t``'s default language."""
     audit = typer.Typer(add_completion=False, help=t("audit.cli.help"), rich_markup_mode=None,
-                        pretty_exceptions_enable=False)
+                        pretty_exceptions_enable=False, cls=TranslatedGroup)
 
-    @audit.command("export", help=t("audit.cli.export_help"))
+    @audit.command("export", help=t("audit.cli.export_help"), cls=TranslatedCommand)
     def audit_export(
         unit: Annotated[str, typer.Option("--unit", help=t("audit.cli.unit"), show_default=False)],
         out: Annotated[Path, typer.Option("--out", help=t("audit.cli.out"), show_default=False)],
@@ -26,8 +27,7 @@ def audit_app(t: Translator) -> typer.Typer:
 
         start = parse_date(date_from) if date_from else None
         end = parse_date(date_to) if date_to else None
-        if isinstance(start, str) or isinstance(end, str) or (start and end and start > end) \
-                or out.suffix.lower() not in (".csv", ".xlsx"):
+        if isinstance(start, str) or isinstance(end, str):
             _fail(t("audit.cli.bad_args"))
         settings = _settings()
 
@@ -35,20 +35,14 @@ def audit_app(t: Translator) -> typer.Typer:
             from datetime import UTC, datetime
             from zoneinfo import ZoneInfo
 
-            from services.audit import export_audit
-            from storage.audit import audit_of_subtree
-            from storage.membership import AuditRepository, UnitRepository
+            from services.audit import AuditExportRefused, AuditService
 
-            async with database(settings, demo=True) as db, db.sessions.begin() as session:
-                root = await UnitRepository(session).by_code(unit)
-                if root is None:
-                    _fail(t("member.unit.unknown", code=unit))
-                tz = ZoneInfo(settings.timezone)
-                lines = await audit_of_subtree(session, root, start, end, tz)
-                count = export_audit(lines, out, t("audit.cli.headers").split("|"), t("audit.cli.sheet"), tz)
-                await AuditRepository(session).record(actor="cli", actor_member_id=None, action="export_audit",
-                                                      unit_id=root.id, target=out.name, now=datetime.now(UTC),
-                                                      count=count)
+            async with database(settings, demo=True) as db:
+                service = AuditService(db, t, lambda: datetime.now(UTC), ZoneInfo(settings.timezone))
+                try:
+                    count = await service.export(unit, start, end, out)
+                except AuditExportRefused as exc:
+                    _fail(str(exc))
             print(t("audit.cli.written", count=count, path=out))
 
         _run(work())

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 
 from bot.audit_cli import audit_app
+from bot.cli_texts import TranslatedCommand, TranslatedGroup, use
 from bot.settings import Settings, SettingsError, open_database
 from locales import Translator
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _t = Translator()  # the help texts are read when the command line is built
+use(_t)  # and typer's and click's own words (bot/cli_texts.py)
 
 
 def _h(key: str) -> str:
@@ -36,7 +38,8 @@ def _h(key: str) -> str:
 
 def _typer(help_key: str) -> typer.Typer:
     # plain help (no rich boxes, no "<bool>" beside every flag)
-    return typer.Typer(add_completion=False, help=_h(help_key), rich_markup_mode=None, pretty_exceptions_enable=False)
+    return typer.Typer(add_completion=False, help=_h(help_key), rich_markup_mode=None, pretty_exceptions_enable=False,
+                       cls=TranslatedGroup)
 
 
 app = _typer("app")
@@ -115,7 +118,7 @@ def _default(ctx: typer.Context) -> None:
         run()
 
 
-@app.command(help=_h("run"))
+@app.command(help=_h("run"), cls=TranslatedCommand)
 def run() -> None:
     settings = _settings()
     from bot.runner import serve
@@ -123,7 +126,7 @@ def run() -> None:
     _run(serve(settings))
 
 
-@app.command(help=_h("chat"))
+@app.command(help=_h("chat"), cls=TranslatedCommand)
 def chat(as_who: Annotated[str | None, typer.Option("--as", help=_h("chat_as"))] = None) -> None:
     settings = _settings()
     from bot.channels.console import run_console
@@ -131,9 +134,10 @@ def chat(as_who: Annotated[str | None, typer.Option("--as", help=_h("chat_as"))]
     _run(run_console(settings, as_who))
 
 
-@app.command(help=_h("ask"))
+@app.command(help=_h("ask"), cls=TranslatedCommand)
 def ask(
-    question: Annotated[str | None, typer.Argument(help=_h("ask_question"), show_default=False)] = None,
+    question: Annotated[str | None, typer.Argument(help=_h("ask_question"), metavar=_h("mv_question"),
+                                                         show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help=_h("ask_json"))] = False,
 ) -> None:
     if question is None and not as_json:
@@ -165,7 +169,7 @@ async def _ask(settings: Settings, question: str | None, as_json: bool) -> None:
         await application.close()
 
 
-@db_app.command("upgrade", help=_h("db_upgrade"))
+@db_app.command("upgrade", help=_h("db_upgrade"), cls=TranslatedCommand)
 def db_upgrade() -> None:
     settings = _settings()
 
@@ -182,8 +186,9 @@ def db_upgrade() -> None:
     _run(work())
 
 
-@kb_app.command("load", help=_h("kb_load"))
-def kb_load(directory: Annotated[Path | None, typer.Argument(help=_h("kb_load_dir"), show_default=False)] = None
+@kb_app.command("load", help=_h("kb_load"), cls=TranslatedCommand)
+def kb_load(directory: Annotated[Path | None, typer.Argument(help=_h("kb_load_dir"), metavar=_h("mv_folder"),
+                                                                          show_default=False)] = None
             ) -> None:
     settings = _settings()
     if directory is not None:
@@ -209,8 +214,9 @@ def kb_load(directory: Annotated[Path | None, typer.Argument(help=_h("kb_load_di
     raise typer.Exit(_run(work()))
 
 
-@kb_app.command("ingest", help=_h("kb_ingest"))
-def kb_ingest(paths: Annotated[list[Path], typer.Argument(help=_h("kb_ingest_paths"), show_default=False)]) -> None:
+@kb_app.command("ingest", help=_h("kb_ingest"), cls=TranslatedCommand)
+def kb_ingest(paths: Annotated[list[Path], typer.Argument(help=_h("kb_ingest_paths"), metavar=_h("mv_paths"),
+                                                                       show_default=False)]) -> None:
     settings = _settings()
 
     async def work() -> int:
@@ -237,7 +243,7 @@ def kb_ingest(paths: Annotated[list[Path], typer.Argument(help=_h("kb_ingest_pat
     raise typer.Exit(_run(work()))
 
 
-@kb_app.command("documents", help=_h("kb_documents"))
+@kb_app.command("documents", help=_h("kb_documents"), cls=TranslatedCommand)
 def kb_documents() -> None:
     settings = _settings()
 
@@ -255,8 +261,9 @@ def kb_documents() -> None:
     _run(work())
 
 
-@kb_app.command("remove", help=_h("kb_remove"))
-def kb_remove(document: Annotated[str, typer.Argument(help=_h("kb_remove_document"), show_default=False)]) -> None:
+@kb_app.command("remove", help=_h("kb_remove"), cls=TranslatedCommand)
+def kb_remove(document: Annotated[str, typer.Argument(help=_h("kb_remove_document"), metavar=_h("mv_document"),
+                                                                       show_default=False)]) -> None:
     settings = _settings()
 
     async def work() -> int:
@@ -280,7 +287,7 @@ def kb_remove(document: Annotated[str, typer.Argument(help=_h("kb_remove_documen
     raise typer.Exit(_run(work()))
 
 
-@app.command(help=_h("unanswered"))
+@app.command(help=_h("unanswered"), cls=TranslatedCommand)
 def unanswered(limit: Annotated[int, typer.Option(help=_h("unanswered_limit"), min=1)] = 30) -> None:
     settings = _settings()
 
@@ -299,7 +306,7 @@ def unanswered(limit: Annotated[int, typer.Option(help=_h("unanswered_limit"), m
     _run(work())
 
 
-@app.command("eval", help=_h("eval"))
+@app.command("eval", help=_h("eval"), cls=TranslatedCommand)
 def evaluate(
     dev: Annotated[list[Path] | None, typer.Option(help=_h("eval_dev"), show_default=False)] = None,
     train_dir: Annotated[Path | None, typer.Option("--train", help=_h("eval_train"), show_default=False)] = None,
@@ -334,7 +341,7 @@ def evaluate(
         print("\n\n".join(f"== {path}\n{text(rep)}" for path, rep in reports.items()))
 
 
-@members_app.command("codes", help=_h("codes"))
+@members_app.command("codes", help=_h("codes"), cls=TranslatedCommand)
 def members_codes(
     unit: Annotated[str, typer.Option("--unit", help=_h("codes_unit"), show_default=False)],
     out: Annotated[Path | None, typer.Option("--out", help=_h("codes_out"), show_default=False)] = None,
@@ -372,9 +379,9 @@ def members_codes(
     _run(work())
 
 
-@members_app.command("import", help=_h("import"))
+@members_app.command("import", help=_h("import"), cls=TranslatedCommand)
 def members_import(
-    file: Annotated[Path, typer.Argument(help=_h("import_file"), show_default=False)],
+    file: Annotated[Path, typer.Argument(help=_h("import_file"), metavar=_h("mv_file"), show_default=False)],
     unit: Annotated[str, typer.Option("--unit", help=_h("import_unit"), show_default=False)],
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help=_h("import_skip_invalid"))] = False,
 ) -> None:
@@ -411,9 +418,9 @@ def members_import(
     raise typer.Exit(_run(work()))
 
 
-@members_app.command("export", help=_h("export"))
+@members_app.command("export", help=_h("export"), cls=TranslatedCommand)
 def members_export(
-    file: Annotated[Path, typer.Argument(help=_h("export_file"), show_default=False)],
+    file: Annotated[Path, typer.Argument(help=_h("export_file"), metavar=_h("mv_file"), show_default=False)],
     unit: Annotated[str, typer.Option("--unit", help=_h("export_unit"), show_default=False)],
 ) -> None:
     settings = _settings()
@@ -433,7 +440,7 @@ def members_export(
     _run(work())
 
 
-@requests_app.command("export", help=_h("requests_export"))
+@requests_app.command("export", help=_h("requests_export"), cls=TranslatedCommand)
 def requests_export(
     unit: Annotated[str, typer.Option("--unit", help=_h("requests_unit"), show_default=False)],
     date_from: Annotated[str, typer.Option("--from", help=_h("requests_from"), show_default=False)],
@@ -470,7 +477,9 @@ app.add_typer(audit_app(_t), name="audit")
 
 
 def main() -> None:
-    app()
+    from bot.cli_texts import run as run_cli
+
+    sys.exit(run_cli(app))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -68,7 +68,7 @@ async def _fact_rows(core, items: list[dict]) -> list[FactRow]:
     ``conversation`` id are sent one after the other in the same chat (a follow-up and its predecessor)."""
     rows: list[FactRow] = []
     for name in VARIANTS:
-        chat, previous = None, None
+        chat, previous = "", None  # the first item always starts a chat
         for number, item in enumerate(items):
             conversation = item.get("conversation")
             if conversation is None or conversation != previous:

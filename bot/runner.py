@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -21,6 +22,9 @@ from bot.governor import SendGovernor, build_governor
 from bot.intake import build_intake
 from bot.settings import Settings
 from storage.db import unreachable
+
+if TYPE_CHECKING:
+    from bot.workers.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +106,7 @@ class Server:
         self.channels: list = []
         self.tasks: list[asyncio.Task] = []
         self.workers: list = []  # DeliveryWorker, one per bot token
-        self.scheduler = None
+        self.scheduler: Scheduler | None = None
         self.senders: list = []
         #: channel -> how to download a file a member sent there (hardship photos, for the web console)
         self.files: dict = {}
@@ -153,7 +157,7 @@ class Server:
             await self.web_runner.setup()
             site = web.TCPSite(self.web_runner, s.web.host, s.web.port)
             await site.start()
-            self.port = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked
+            self.port = self.web_runner.addresses[0][1]  # the real port when 0 was asked
             log.info("webhook server listening on %s:%s", s.web.host, self.port)
         for register, name in webhooks:  # in the background: a failure stops that messenger, not the others
             self._task(register(), name)
@@ -242,19 +246,19 @@ class Server:
         sender = ZaloSender(token, self.settings.zalo.api_url, translator=self.app.translator)
         self.senders.append(sender)
         self.files[CHANNEL] = sender.download
-        sender = ChoicesNoted(sender, self.app.core, CHANNEL)
+        noted = ChoicesNoted(sender, self.app.core, CHANNEL)
 
         async def run() -> None:
             delay = 1.0
             while True:
                 try:
-                    bot_id = await sender.bot_id()
+                    bot_id = await noted.bot_id()
                     break
                 except Exception as exc:  # the platform is unreachable at start: try again
                     log.warning("zalo delivery: getMe failed (%s); retrying in %.0fs", exc, delay)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 60.0)
-            await self._worker(sender, bot_id, CHANNEL, self.settings.delivery.rate_zalo).run()
+            await self._worker(noted, bot_id, CHANNEL, self.settings.delivery.rate_zalo).run()
 
         self._task(run(), "zalo-delivery")
 

@@ -171,11 +171,11 @@ class Broadcasts(Capability):
                     return self._ok(self.t("broadcast.error.confirm_when", lang))
                 # another time typed instead of an answer: read it and ask again
             if state.step in ("when", "when_confirm"):
-                when, error = parse_when(text, self.clock().astimezone(self.tz))
-                if error:
-                    return self._ok(self.t(error, lang, example=self._example_time(),
-                                           when=fmt_time(when, self.tz) if when else ""))
-                return await self._confirm_when(incoming, d, when, lang)
+                read, error = parse_when(text, self.clock().astimezone(self.tz))
+                if error is not None or read is None:  # no error: a time was read
+                    return self._ok(self.t(error or "broadcast.error.when", lang, example=self._example_time(),
+                                           when=fmt_time(read, self.tz) if read else ""))
+                return await self._confirm_when(incoming, d, read, lang)
         except Refused as refusal:
             return self._refused(refusal, lang)
         await self.clear_state(incoming)
@@ -372,7 +372,9 @@ class BroadcastButton(Callback):
 async def _form_button(b: Broadcasts, incoming: Incoming, data: str, lang: str) -> Outcome:
     state = await b.states.get(state_key(incoming))
     if state is not None and state.flow == FLOW:
-        return await b.on_step(incoming, state, lang)
+        outcome = await b.on_step(incoming, state, lang)
+        if outcome is not None:  # always, for a press: only typed words may be no answer of the form
+            return outcome
     return Outcome([Reply(b.t("broadcast.expired_button", lang))], "broadcast", 1.0, False)
 
 

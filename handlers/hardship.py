@@ -27,7 +27,7 @@ from handlers.once import already_done
 from handlers.registry import CHAIRS, ActionPrefix, Callback, Command, Declaration, Flow
 from handlers.text import fmt_date, fmt_time
 from handlers.types import Choice, Incoming, Outcome, Reply
-from locales import Translator
+from locales import DEFAULT_LANGUAGE, Translator
 from nlu.normalize import fold
 from services.actor import Actor, actor_of
 from services.hardship import CATEGORIES, Decided, Form, HardshipService, money
@@ -96,7 +96,7 @@ def _keywords(words: str) -> list[str]:
     return [w for w in (fold(x).strip() for x in words.split("|")) if w]
 
 
-def match_category(text: str, t: Translator, lang: str | None = None) -> str | None:
+def match_category(text: str, t: Translator, lang: str = DEFAULT_LANGUAGE) -> str | None:
     """The category a member's words name: its label or one of its words (``hardship_form.words.<c>``, folded;
     the longest word found wins, so "mất việc" is a job loss, not a bereavement), else a near spelling."""
     words = " " + re.sub(r"[^a-z0-9]+", " ", fold(text or "")).strip() + " "
@@ -310,7 +310,9 @@ class Hardship(Capability):
 
     def _draft_alive(self, state: State) -> bool:
         paused = state.data.get("paused_at")
-        return bool(paused) and self.clock() - datetime.fromisoformat(paused) <= DRAFT_KEPT
+        if not paused:
+            return False
+        return self.clock() - datetime.fromisoformat(paused) <= DRAFT_KEPT
 
     async def resume_draft(self, incoming: Incoming, state: State, lang: str) -> Outcome:
         data = {k: v for k, v in state.data.items() if k not in ("paused_at", "held", "choices")}
@@ -359,10 +361,10 @@ class Hardship(Capability):
                 return "hardship.error.description_long"
             d["description"] = text
         elif step == "amount":
-            value = None if action == "hs:skip" else parse_amount(text)
-            if isinstance(value, str):
-                return value
-            d["amount"] = value
+            amount = None if action == "hs:skip" else parse_amount(text)
+            if isinstance(amount, str):
+                return amount
+            d["amount"] = amount
         elif step == "photos":
             photos = [a.file_id for a in incoming.attachments if a.kind == "photo" and a.file_id]
             if photos:
@@ -408,6 +410,8 @@ class Hardship(Capability):
                 return self._ok(self.t("once.hardship", lang, reference=sent.request.reference))
             return self._already(step.current, lang)
         request, unit = sent.request, sent.unit
+        if request is None or unit is None:  # "ok" is the request read back in its transaction, and its union
+            raise LookupError("a submitted hardship request came back without itself or its union")
         key = "hardship.submitted"
         if request.urgent:  # "told at once" only when a notice was queued for both unions' chairs
             told = sent.chairs_notified and (sent.parent_notified or unit.parent_id is None)
@@ -451,7 +455,7 @@ class Hardship(Capability):
             await self._ask_member([StateKey(b, c, chat, chat) for b, c, chat in decided.member_chats],
                                    decided.request, asked_by, self.clock())
 
-    async def _ask_member(self, member_chats: list[StateKey], request: HardshipRequest, asked_by: int,
+    async def _ask_member(self, member_chats: list[StateKey], request: HardshipRequest, asked_by: int | None,
                           now: datetime) -> None:
         """After a chair's question: a member's chat that is in no other flow expects the answer next; a chat
         mid-way through a form is left alone (the notification offers a button to answer, and the question is
@@ -510,7 +514,7 @@ class Hardship(Capability):
         if done.status != "ok":
             await self.clear_state(incoming)
             return self._ok(self.t("hardship.review.unknown", lang))
-        request = done.request
+        request = _request_of(done)
         resume = state.data.get("resume")
         if resume:  # the form the member had put aside: on with it, where they were
             form = State(resume["flow"], resume["step"], dict(resume["data"]))
@@ -562,7 +566,7 @@ class Hardship(Capability):
             viewed = await self.service.view(actor, request_id)
             if not viewed.ok:
                 return self._refusal(viewed, lang)
-            request = viewed.request
+            request = _request_of(viewed)
             text = "\n".join([self._status_line(request, lang),
                               self.t("hardship.notice.member", lang, name=request.member.full_name,
                                      code=request.member.member_code, unit=request.member.unit.name),
@@ -579,13 +583,15 @@ class Hardship(Capability):
         found = await self.service.reviewable(actor, request_id)
         if not found.ok:
             return self._refusal(found, lang)
-        request = found.request
+        request = _request_of(found)
         if request.status not in ("submitted", "info_requested", "forwarded"):
             return self._ok(self.t("hardship.review.closed", lang, reference=request.reference), intent="review")
         if verb == "forward":
             forwarded = await self.service.forward(actor, request.id)
             if not forwarded.ok:
                 return self._refusal(forwarded, lang)
+            if forwarded.parent is None:  # "ok" names the union it went to
+                raise LookupError("a forwarded hardship request came back without the parent union")
             return self._ok(self.t("hardship.review.forwarded", lang, reference=request.reference,
                                    unit=forwarded.parent.name), intent="review")
         step = {"ask": "ask_info", "approve": "approve_amount", "reject": "reject_reason"}.get(verb)
@@ -626,7 +632,7 @@ class Hardship(Capability):
         if not found.ok:
             await self.clear_state(incoming)
             return self._refusal(found, lang)
-        return await self._approve(incoming, state, found.request, lang)
+        return await self._approve(incoming, state, _request_of(found), lang)
 
     async def on_review_step(self, incoming: Incoming, state: State, lang: str) -> Outcome:
         text = (incoming.text or "").strip()
@@ -638,7 +644,7 @@ class Hardship(Capability):
         if not found.ok:
             await self.clear_state(incoming)
             return self._refusal(found, lang)
-        request = found.request
+        request = _request_of(found)
         if state.step == "approve_amount":
             amount = parse_amount(text)
             if not isinstance(amount, int):
@@ -673,6 +679,15 @@ class Hardship(Capability):
             await self._ask_member([StateKey(b, c, chat, chat) for b, c, chat in decided.member_chats], request,
                                    actor.member_id, self.clock())
         return self._ok(self.t("hardship.review.done", lang, reference=request.reference), intent="review")
+
+
+def _request_of(decided: Decided) -> HardshipRequest:
+    """The request a successful step (``decided.ok``) carries."""
+    if decided.request is None:
+        raise LookupError(f"a hardship step that was {decided.status!r} came back without its request")
+    return decided.request
+
+
 # ----- commands and buttons (handlers/registry.py) --------------------------------------------------------
 @dataclass(frozen=True)
 class ReviewButton(Callback):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import replace
+from typing import Literal, overload
 
 from handlers.types import Incoming
 from nlu.normalize import fold
@@ -21,6 +22,10 @@ _KEPT = {"\n", "\t"}
 _NEEDS_CLEANING = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
+@overload
+def clean_text(text: str) -> str: ...
+@overload
+def clean_text(text: str | None) -> str | None: ...
 def clean_text(text: str | None) -> str | None:
     """Drop NUL and every other control character but newline and tab ("\\r\\n" becomes "\\n").
 
@@ -34,11 +39,12 @@ def clean_text(text: str | None) -> str | None:
 
 def clean_incoming(incoming: Incoming) -> Incoming:
     """The event with its free text (message, display name, shared phone, button data) cleaned."""
-    fields = {name: clean_text(getattr(incoming, name))
-              for name in ("text", "action", "display_name", "contact_phone")}
-    if all(fields[name] is getattr(incoming, name) for name in fields):
+    text, action = clean_text(incoming.text), clean_text(incoming.action)
+    display_name, contact_phone = clean_text(incoming.display_name), clean_text(incoming.contact_phone)
+    if text is incoming.text and action is incoming.action and display_name is incoming.display_name \
+            and contact_phone is incoming.contact_phone:
         return incoming
-    return replace(incoming, **fields)
+    return replace(incoming, text=text, action=action, display_name=display_name, contact_phone=contact_phone)
 
 
 def ascii_number(text: str | None, low: int, high: int) -> int | None:
@@ -141,7 +147,8 @@ def _number_words(words: list[str]) -> int | None:
     """Vietnamese number words below a thousand: "hai trăm năm mươi" -> 250, "mười lăm" -> 15."""
     if not words:
         return None
-    total, cur, tens = 0, None, False
+    total, cur = 0, None
+    tens: bool | Literal["done"] = False  # "done": the tens were followed by their unit ("hai mươi mốt")
     for w in words:
         if w == "tram":
             if cur is None or cur >= 10:

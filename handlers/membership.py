@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from handlers.capability import Capability
 from handlers.registry import CHAIRS, ActionPrefix, Callback, Command, Declaration, Flow
@@ -25,6 +25,14 @@ from storage.membership import IdentityCache, looks_like_code
 __all__ = ["LINK_FLOW", "LinkPolicy", "Membership", "split_link_text"]
 
 LINK_FLOW = "link"
+T = TypeVar("T")
+
+
+def _given(value: T | None, what: str, status: str) -> T:
+    """A field ``services.membership`` fills for this status (a member for "linked", a time for "locked", ...)."""
+    if value is None:
+        raise LookupError(f"services.membership answered {status!r} without its {what}")
+    return value
 
 
 def split_link_text(text: str) -> tuple[str | None, str | None]:
@@ -79,16 +87,17 @@ class Membership(Capability):
             return self._ok(self.t("group.private", lang), "link")
         member_code, code = split_link_text(text)
         linked = await self.service.link(account_of(incoming), code, member_code, incoming.display_name)
-        if linked.status == "locked":
-            return self._ok(self.t("member.locked", lang, until=self._when(linked.until)), "link")
-        if linked.status == "member_locked":
-            return self._ok(self.t("link_throttle.member_locked", lang, until=self._when(linked.until)), "link")
+        if linked.status in ("locked", "member_locked"):
+            until = self._when(_given(linked.until, "time", linked.status))
+            key = "member.locked" if linked.status == "locked" else "link_throttle.member_locked"
+            return self._ok(self.t(key, lang, until=until), "link")
         if linked.status == "again":
-            return self._ok(self.t("once.linked", lang, name=linked.member.full_name), "link")
+            return self._ok(self.t("once.linked", lang, name=_given(linked.member, "member", "again").full_name),
+                            "link")
         if linked.status != "linked":
             return self._ok(self.t(f"member.code_{linked.status}", lang), "link")
         await self.clear_state(incoming)
-        member = linked.member
+        member = _given(linked.member, "member", "linked")
         return self._ok(self.t("member.linked", lang, name=member.full_name, unit=member.unit.name), "link")
 
     async def on_state(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
@@ -151,12 +160,13 @@ class Membership(Capability):
         if issued.status == "unknown":
             return self._ok(self.t("member.issue.unknown", lang, code=member_code), "issue_code")
         if issued.status == "inactive":
-            return self._ok(self.t("member.issue.inactive", lang, name=issued.member.full_name), "issue_code")
+            return self._ok(self.t("member.issue.inactive", lang,
+                                   name=_given(issued.member, "member", "inactive").full_name), "issue_code")
         if issued.status != "issued":
             return self._ok(self.t(issued.status, lang), "issue_code")
-        target = issued.member
+        target = _given(issued.member, "member", "issued")
         text = self.t("member.issue.done", lang, name=target.full_name, member_code=target.member_code,
-                      code=issued.code, until=self._when(issued.until))
+                      code=issued.code, until=self._when(_given(issued.until, "time", "issued")))
         return self._ok(text, "issue_code")
 
     async def unit_summary(self, incoming: Incoming, unit_code: str, lang: str) -> Outcome:
@@ -165,7 +175,7 @@ class Membership(Capability):
             return self._ok(self.t("member.unit.unknown", lang, code=unit_code), "view_members")
         if summary.status != "ok":
             return self._ok(self.t(summary.status, lang), "view_members")
-        unit = summary.unit
+        unit = _given(summary.unit, "unit", "ok")
         lines = [self.t("member.unit.title", lang, name=unit.name, code=unit.code),
                  self.t("member.unit.counts", lang, members=summary.members, linked=summary.linked,
                         subunits=len(summary.subunits))]

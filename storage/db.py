@@ -134,8 +134,9 @@ class Database:
         self.url = normalize_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
-            file = Path(parsed.database)
+        file = Path(parsed.database) if self.is_sqlite and parsed.database and parsed.database != ":memory:" \
+            else None
+        if file is not None:
             if known is not None and not file.exists() and file in known:
                 raise DatabaseMissing(
                     f"the database file {file} is missing, but this installation created it before (listed in "
@@ -155,22 +156,21 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, hide_parameters=True, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-            if known is not None and parsed.database not in (None, "", ":memory:"):
+            if known is not None and file is not None:
                 # listed once SQLite opened (and so created) it: a start that failed before keeps it unlisted
-                event.listen(self.engine.sync_engine, "connect",
-                             lambda *_: known.add(Path(parsed.database)), once=True)
+                event.listen(self.engine.sync_engine, "connect", lambda *_: known.add(file), once=True)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )
-        self._file = Path(parsed.database) if self.is_sqlite and parsed.database not in (None, "", ":memory:") \
-            else None
-        self._stamp: tuple | None = None
+        self._file = file
+        self._stamp: tuple[tuple[int, int] | None, ...] | None = None
         self._data_version: int | None = None
         self._outside_writes = 0
 
-    def _file_stamp(self) -> tuple:
-        stamp = []
-        for path in (self._file, self._file.with_name(self._file.name + "-wal")):
+    @staticmethod
+    def _file_stamp(file: Path) -> tuple[tuple[int, int] | None, ...]:
+        stamp: list[tuple[int, int] | None] = []
+        for path in (file, file.with_name(file.name + "-wal")):
             try:
                 info = os.stat(path)
                 stamp.append((info.st_mtime_ns, info.st_size))
@@ -188,14 +188,17 @@ class Database:
         connection changes exactly when *another* connection committed."""
         if self._file is None:
             return 0
-        stamp = self._file_stamp()
+        stamp = self._file_stamp(self._file)
         if stamp == self._stamp:
             return self._outside_writes
         self._stamp = stamp
         async with self.engine.connect() as connection:
             # one call into aiosqlite's thread (a statement through SQLAlchemy makes four), on the pooled connection
             driver = (await connection.get_raw_connection()).driver_connection
-            version = (await driver.execute_fetchall("PRAGMA data_version"))[0][0]
+            if driver is None:  # a connection the pool invalidated: ask through SQLAlchemy
+                version = (await connection.exec_driver_sql("PRAGMA data_version")).scalar()
+            else:
+                version = (await driver.execute_fetchall("PRAGMA data_version"))[0][0]
         if self._data_version is not None and version != self._data_version:
             self._outside_writes += 1
         self._data_version = version

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, tzinfo
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import aware
+from storage.db import affected_rows, aware
 from storage.membership import Member, MemberRepository, Unit, UnitRepository
 from storage.models import HardshipEventRow, HardshipPhotoRow, HardshipRequestRow
 
@@ -93,19 +93,26 @@ class HardshipRepository:
         self.session.add(HardshipEventRow(request_id=row.id, at=now, actor_member_id=new.member_id,
                                           action="submitted", note=None))
         await self.session.flush()
-        return await self.get(row.id)
+        return await self._one(row.id)
 
     async def get(self, request_id: int) -> HardshipRequest | None:
         row = await self.session.get(HardshipRequestRow, request_id)
-        if row is None:
-            return None
+        return await self._request(row) if row is not None else None
+
+    async def _one(self, request_id: int) -> HardshipRequest:
+        """A request whose id was just read or written (raises ``NoResultFound`` if it is gone)."""
+        return await self._request(await self.session.get_one(HardshipRequestRow, request_id))
+
+    async def _request(self, row: HardshipRequestRow) -> HardshipRequest:
         members, units = MemberRepository(self.session), UnitRepository(self.session)
+        member, unit = await members.by_id(row.member_id), await units.by_id(row.unit_id)
+        assert member is not None and unit is not None, "kept by the foreign keys"
         photos = await self.session.scalars(
             select(HardshipPhotoRow.file_id).where(HardshipPhotoRow.request_id == row.id).order_by(HardshipPhotoRow.id))
         events = await self.session.scalars(
             select(HardshipEventRow).where(HardshipEventRow.request_id == row.id).order_by(HardshipEventRow.id))
         return HardshipRequest(
-            row.id, row.reference, await members.by_id(row.member_id), await units.by_id(row.unit_id), row.category,
+            row.id, row.reference, member, unit, row.category,
             row.happened_on, row.description, row.amount_requested, row.contact_phone, row.urgent, row.status,
             row.approved_amount, row.decision_note,
             await units.by_id(row.forwarded_to_unit_id) if row.forwarded_to_unit_id else None,
@@ -120,7 +127,7 @@ class HardshipRepository:
     async def of_member(self, member_id: int) -> list[HardshipRequest]:
         ids = await self.session.scalars(select(HardshipRequestRow.id).where(
             HardshipRequestRow.member_id == member_id).order_by(HardshipRequestRow.id.desc()))
-        return [await self.get(i) for i in ids]
+        return [await self._one(i) for i in ids]
 
     async def open_for(self, units: Sequence[Unit]) -> list[HardshipRequest]:
         """Open requests reviewed by these units: filed there, or forwarded to them."""
@@ -131,12 +138,12 @@ class HardshipRepository:
             HardshipRequestRow.status.in_(OPEN),
             or_(HardshipRequestRow.unit_id.in_(ids), HardshipRequestRow.forwarded_to_unit_id.in_(ids)))
             .order_by(HardshipRequestRow.urgent.desc(), HardshipRequestRow.id))
-        return [await self.get(i) for i in rows]
+        return [await self._one(i) for i in rows]
 
     async def open_all(self) -> list[HardshipRequest]:
         rows = await self.session.scalars(select(HardshipRequestRow.id).where(
             HardshipRequestRow.status.in_(OPEN)).order_by(HardshipRequestRow.urgent.desc(), HardshipRequestRow.id))
-        return [await self.get(i) for i in rows]
+        return [await self._one(i) for i in rows]
 
     async def claim(self, request_id: int, now: datetime, *, statuses: Sequence[str] = OPEN,
                     not_forwarded: bool = False) -> bool:
@@ -148,7 +155,7 @@ class HardshipRepository:
             conditions.append(HardshipRequestRow.forwarded_to_unit_id.is_(None))
         result = await self.session.execute(update(HardshipRequestRow).where(*conditions).values(updated_at=now)
                                             .execution_options(synchronize_session=False))
-        return result.rowcount == 1
+        return affected_rows(result) == 1
 
     async def by_form(self, form_id: str) -> HardshipRequest | None:
         row_id = await self.session.scalar(select(HardshipRequestRow.id).where(HardshipRequestRow.form_id == form_id))
@@ -159,13 +166,13 @@ class HardshipRepository:
         ids = await self.session.scalars(select(HardshipRequestRow.id).where(
             HardshipRequestRow.member_id == member_id, HardshipRequestRow.status == "info_requested")
             .order_by(HardshipRequestRow.id.desc()))
-        return [await self.get(i) for i in ids]
+        return [await self._one(i) for i in ids]
 
     async def record(self, request_id: int, action: str, actor_member_id: int | None, note: str | None,
                      now: datetime, *, status: str | None = None, approved_amount: int | None = None,
                      forwarded_to_unit_id: int | None = None, photos: Sequence[tuple[str, str]] = ()) -> None:
         """Add a history event and apply its status change."""
-        row = await self.session.get(HardshipRequestRow, request_id)
+        row = await self.session.get_one(HardshipRequestRow, request_id)
         self.session.add(HardshipEventRow(request_id=request_id, at=now, actor_member_id=actor_member_id,
                                           action=action, note=note))
         for channel, file_id in photos:
@@ -202,7 +209,7 @@ class HardshipRepository:
         if until is not None:
             query = query.where(HardshipRequestRow.created_at < until)
         rows = await self.session.scalars(query.order_by(HardshipRequestRow.id.desc()).limit(limit))
-        return [await self.get(i) for i in rows]
+        return [await self._one(i) for i in rows]
 
     async def photo(self, request_id: int, index: int) -> tuple[str, str] | None:
         """The request's ``index``-th photo (0 first, in the order of ``HardshipRequest.photos``): (channel,
@@ -218,5 +225,5 @@ class HardshipRepository:
         rows = await self.session.scalars(select(HardshipRequestRow).where(
             or_(HardshipRequestRow.unit_id.in_(subtree), HardshipRequestRow.forwarded_to_unit_id.in_(subtree)))
             .order_by(HardshipRequestRow.id))
-        return [await self.get(r.id) for r in rows if start <= aware(r.created_at).astimezone(tz).date() <= end]
+        return [await self._one(r.id) for r in rows if start <= aware(r.created_at).astimezone(tz).date() <= end]
 

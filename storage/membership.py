@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.db import aware
+from storage.db import affected_rows, aware
 from storage.models import (
     AuditLogRow,
     ChatAccountRow,
@@ -172,7 +172,8 @@ class MemberRepository:
         self.session = session
 
     async def _member(self, row: MemberRow, unit: UnitRow | None = None) -> Member:
-        unit = unit or await self.session.get(UnitRow, row.unit_id)
+        if unit is None:
+            unit = await self.session.get_one(UnitRow, row.unit_id)
         return Member(row.id, row.member_code, row.full_name, _unit(unit), row.phone, row.birth_date, row.joined_on,
                       row.status)
 
@@ -195,8 +196,8 @@ class MemberRepository:
         existing: dict[str, MemberRow] = {}
         for chunk_start in range(0, len(codes), 500):
             chunk = codes[chunk_start:chunk_start + 500]
-            for row in await self.session.scalars(select(MemberRow).where(MemberRow.member_code.in_(chunk))):
-                existing[row.member_code] = row
+            for found in await self.session.scalars(select(MemberRow).where(MemberRow.member_code.in_(chunk))):
+                existing[found.member_code] = found
         inserted = updated = 0
         for r in records:
             row = existing.get(r.member_code)
@@ -283,7 +284,7 @@ class AccountRepository:
     async def unlink(self, bot_id: str, channel: str, user_id: str) -> bool:
         result = await self.session.execute(delete(ChatAccountRow).where(
             ChatAccountRow.bot_id == bot_id, ChatAccountRow.channel == channel, ChatAccountRow.user_id == user_id))
-        return bool(result.rowcount)
+        return bool(affected_rows(result))
 
     async def linked_count(self, member_ids: Sequence[int]) -> int:
         if not member_ids:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.db import dialect_name
 from storage.models import UnansweredQuestionRow
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class UnansweredRepository:
         key, text = key[:500], text[:2000]
         values = dict(key=key, sample_text=text, count=1, channel=channel, last_intent=intent,
                       last_confidence=confidence, first_seen=now, last_seen=now)
-        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
+        dialect = postgresql if dialect_name(self.session) == "postgresql" else sqlite
         stmt = dialect.insert(UnansweredQuestionRow).values(**values)
         stmt = stmt.on_conflict_do_update(
             index_elements=[UnansweredQuestionRow.key],

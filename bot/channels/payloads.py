@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 INT64 = 2**63
 
@@ -45,3 +48,12 @@ def field_names(exc: ValidationError, limit: int = 5) -> str:
 class MessengerStopped(Exception):  # noqa: N818 - a state, not a bug
     """A messenger cannot go on (its token was rejected, the platform refuses its webhook): the message is the one
     clear line logged; the other messengers keep serving, and the process exits non-zero when none is left."""
+
+
+async def read_body(request: web.Request, limit: int) -> bytes | None:
+    """A webhook request's body; None when it is larger than ``limit`` bytes, as declared or as sent (a missing or
+    false Content-Length reads at most one byte more than the limit)."""
+    if (request.content_length or 0) > limit:
+        return None
+    body = await request.content.read(limit + 1)
+    return None if len(body) > limit else body

@@ -19,6 +19,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.default import DefaultBotProperties
@@ -43,6 +44,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    TelegramObject,
     Update,
     User,
 )
@@ -50,7 +52,7 @@ from aiohttp import web
 
 from bot.channels.base import TELEGRAM
 from bot.channels.errors import Blocked, Pace, Permanent, RetryAfter, Transient
-from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers
+from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers, read_body
 from bot.governor import SendGovernor
 from bot.intake import Intake, retry_while_unavailable
 from bot.workers.delivery import payload_reply
@@ -63,6 +65,8 @@ from storage.db import Database
 from storage.updates import UpdateLog
 
 log = logging.getLogger(__name__)
+#: the next step of an update middleware (aiogram's own signature)
+_Next = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 SPEC = TELEGRAM  # what the platform can do (bot/channels/base.py)
 CHANNEL = SPEC.name
@@ -295,10 +299,10 @@ class TelegramChannel:
             received_at=message.date or datetime.now(UTC), is_group=message.chat.type != "private",
             bot_username=self.username)
 
-    async def _queue(self, handler: Callable[[Update, dict], Awaitable], update: Update, data: dict) -> None:
+    async def _queue(self, handler: _Next, update: TelegramObject, data: dict[str, Any]) -> None:
         """Hand the update to the intake; waits while it is full, so polling fetches no more than it can hold.
         A stored webhook update comes already queued (``_handle_stored``)."""
-        assert self.intake is not None
+        assert self.intake is not None and isinstance(update, Update)  # an outer middleware of dispatcher.update
         if data.get("queued"):
             return await handler(update, data)
         chat, user = _chat_and_user(update)
@@ -316,10 +320,11 @@ class TelegramChannel:
 
         return slow_down
 
-    async def _dedupe(self, handler: Callable[[Update, dict], Awaitable], update: Update, data: dict):
+    async def _dedupe(self, handler: _Next, update: TelegramObject, data: dict[str, Any]) -> Any:
         """The same update delivered twice (webhook retries, a restart mid-batch) is handled once. A webhook update
         comes ``stored`` (claimed when it was stored). The claim is inside the error handling: a database outage
         gets the member an apology, never silence. Every update in hand is tracked, so a stop drains them."""
+        assert isinstance(update, Update)  # an outer middleware of dispatcher.update
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
@@ -464,10 +469,8 @@ class TelegramChannel:
             given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
             if not hmac.compare_digest(given, expected):
                 return web.Response(status=401, text="unauthorized")
-            if (request.content_length or 0) > MAX_WEBHOOK_BODY:
-                return web.Response(status=413, text="too large")
-            body = await request.content.read(MAX_WEBHOOK_BODY + 1)
-            if len(body) > MAX_WEBHOOK_BODY:
+            body = await read_body(request, MAX_WEBHOOK_BODY)
+            if body is None:
                 return web.Response(status=413, text="too large")
             try:
                 update = self.parse_update(body)

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 
 from bot.channels.base import ZALO
 from bot.channels.errors import Blocked, Pace, Permanent, RetryAfter, Transient
-from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers, field_names
+from bot.channels.payloads import BadPayload, MessengerStopped, check_numbers, field_names, read_body
 from bot.governor import SendGovernor
 from bot.intake import Intake, retry_while_unavailable
 from bot.workers.delivery import payload_reply
@@ -165,7 +165,8 @@ class ZaloClient:
         return await self.call("sendMessage", chat_id=chat_id, text=text)
 
     async def send_photo(self, chat_id: str, photo: str, caption: str | None = None) -> Any:
-        return await self.call("sendPhoto", chat_id=chat_id, photo=photo, **({"caption": caption} if caption else {}))
+        params: dict[str, Any] = {"caption": caption} if caption else {}
+        return await self.call("sendPhoto", chat_id=chat_id, photo=photo, **params)
 
     async def send_chat_action(self, chat_id: str, action: str = "typing") -> Any:
         return await self.call("sendChatAction", chat_id=chat_id, action=action, retry=False)
@@ -349,7 +350,8 @@ class ZaloChannel:
 
     @staticmethod
     def update_key(incoming: Incoming) -> str:
-        return incoming.message_id or f"{incoming.chat_id}:{incoming.received_at.timestamp()}"
+        received = incoming.received_at.timestamp() if incoming.received_at is not None else ""  # always set here
+        return incoming.message_id or f"{incoming.chat_id}:{received}"
 
     async def handle_event(self, event: Any, *, stored: bool = False) -> None:
         """Handle one event (polling, or a webhook update already ``stored``); a malformed one is skipped."""
@@ -462,10 +464,8 @@ class ZaloChannel:
                 return web.Response(status=403, text="forbidden")
             if not self._ready.is_set():
                 return web.Response(status=503, text="starting", headers={"Retry-After": "5"})
-            if (request.content_length or 0) > MAX_WEBHOOK_BODY:
-                return web.Response(status=413, text="too large")
-            body = await request.content.read(MAX_WEBHOOK_BODY + 1)
-            if len(body) > MAX_WEBHOOK_BODY:
+            body = await read_body(request, MAX_WEBHOOK_BODY)
+            if body is None:
                 return web.Response(status=413, text="too large")
             try:
                 event = unwrap(json.loads(body))

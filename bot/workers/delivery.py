@@ -155,7 +155,7 @@ class DeliveryWorker:
         self.progress_every = progress_every or batch
         self.sent = 0  # rows this worker marked sent
         self._limiter: WindowLimiter | Any = None
-        self._slots: asyncio.Semaphore | None = None
+        self._slots = asyncio.Semaphore(concurrency)  # a fresh one at each run()
         self._stopping = asyncio.Event()
         self._paused_until = 0.0  # loop time
         self._last_sent: dict[str, float] = {}  # chat -> loop time of its last send

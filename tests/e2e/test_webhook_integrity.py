@@ -151,6 +151,18 @@ async def test_a_malformed_body_with_the_right_secret_is_a_clear_400(settings, c
             assert telegram.count("sendMessage") == 0 and zalo.sent == []
 
 
+async def test_a_body_over_the_limit_is_a_413_on_both_webhooks(settings, clock):
+    from bot.channels import telegram as telegram_adapter
+    from bot.channels import zalo as zalo_adapter
+
+    async with (FakeTelegram.running(token=TELEGRAM_TOKEN) as telegram, FakeZalo.running(token=ZALO_TOKEN) as zalo,
+                running_bot(settings, clock, **webhook_overrides(telegram, zalo, free_port()))):
+        assert await telegram.deliver_raw(body=b"x" * (telegram_adapter.MAX_WEBHOOK_BODY + 1)) == 413
+        assert await zalo.deliver_raw(body=b"x" * (zalo_adapter.MAX_WEBHOOK_BODY + 1)) == 413
+        assert await telegram.deliver_raw(body=b"x" * telegram_adapter.MAX_WEBHOOK_BODY) == 400  # read, not JSON
+        assert await zalo.deliver_raw(body=b"x" * zalo_adapter.MAX_WEBHOOK_BODY) == 400
+
+
 async def test_malformed_zalo_events_get_a_400_on_the_webhook_and_no_reply(zalo, caplog):
     user = zalo.user("b2b2c3d4e5f60718")
     caplog.set_level(logging.WARNING)

@@ -242,6 +242,10 @@ def test_audit_export_lists_views_of_requests_without_personal_details(run, tmp_
     assert bad.returncode == 1 and "YYYY-MM-DD" in bad.stderr
     unknown = run("audit", "export", "--unit", "KHONG-CO", "--out", "x.csv", check=False)
     assert unknown.returncode == 1 and "KHONG-CO" in unknown.stderr
+    reversed_period = run("audit", "export", "--unit", "NTL-FECON", "--from", "2026-02-01", "--to", "2026-01-01",
+                          "--out", "reversed.csv", check=False)
+    assert reversed_period.returncode == 1 and "YYYY-MM-DD" in reversed_period.stderr
+    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "reversed.csv").exists()
 
 
 # ----- help, settings, clear exits ------------------------------------------------------------------------------
@@ -336,3 +340,61 @@ def test_a_database_folder_that_cannot_be_made_is_one_line(tmp_path, model_cache
                             cwd=tmp_path, timeout=120)
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 1 and len(lines) == 1 and "UNIONBOT_DATA_DIR" in lines[0], lines
+
+
+# ----- typer's and click's own words in Vietnamese (bot/cli_texts.py) -------------------------------------------
+
+#: what typer and click print in English of their own: none of it may reach the user
+ENGLISH = ("Usage", "Options", "Arguments", "Commands", "Show this message", "Error", "Missing", "No such", "Try ",
+           "for help", "default:", "required", "Invalid value", "unexpected extra", "Aborted", "env var", "requires",
+           "does not take", "Possible options", "<bool>", "<str>", "<int>", "<path>", "[OPTIONS]", "COMMAND",
+           "[ARGS]", "Traceback")
+
+
+def _command_paths() -> list[list[str]]:
+    """Every command and group of ``unionbot``, read from the application itself (a new one is checked too)."""
+    import typer.main
+
+    from bot.cli import app
+
+    def walk(command, path: list[str]) -> list[list[str]]:
+        found = [path]
+        for name, sub in sorted(getattr(command, "commands", {}).items()):
+            found += walk(sub, [*path, name])
+        return found
+
+    return walk(typer.main.get_command(app), [])
+
+
+def test_every_command_is_listed():
+    paths = _command_paths()
+    assert ["audit", "export"] in paths and ["members", "import"] in paths and ["kb", "ingest"] in paths
+    assert len(paths) >= 20
+
+
+@pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "unionbot")
+def test_every_help_is_vietnamese_all_the_way(run, path):
+    out = run(*path, "--help").stdout
+    assert out.startswith("Cách dùng:") and "Hiện hướng dẫn này rồi thoát." in out, out
+    assert [fragment for fragment in ENGLISH if fragment in out] == [], out
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["members", "import"], "Thiếu tham số 'TỆP'."),  # a missing argument
+    (["requests", "export", "--unit", "NTL-FECON"], "Thiếu tùy chọn '--from'."),  # a missing option
+    (["ask", "--bogus"], "Không có tùy chọn --bogus."),
+    (["khong-co"], "Không có lệnh 'khong-co'."),
+    (["db"], "Thiếu lệnh."),
+    (["unanswered", "--limit", "nhiều"], "Giá trị của '--limit' không hợp lệ."),  # not a number
+    (["unanswered", "--limit", "0"], "Giá trị của '--limit' không hợp lệ."),  # out of its range
+    (["unanswered", "--limit"], "Tùy chọn --limit cần một giá trị đi kèm."),  # the parser's: no usage line
+    (["ask", "--json=1"], "Tùy chọn --json không nhận giá trị."),
+    (["ask", "một", "hai"], "Thừa tham số: hai."),
+])
+def test_usage_errors_are_vietnamese_with_exit_code_2(run, args, expected):
+    result = run(*args, check=False)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines()[-1] == f"Lỗi: {expected}", result.stderr
+    assert [fragment for fragment in ENGLISH if fragment in result.stderr] == [], result.stderr
+    if "Tùy chọn --" not in expected:  # the error knows its command: its usage line and where its help is
+        assert result.stderr.startswith("Cách dùng: ") and "' để biết cách dùng." in result.stderr

@@ -93,3 +93,9 @@ def test_only_the_telegram_adapter_imports_aiogram():
     found = [v for v in violations(PROJECT, ("aiogram",)) if not v.startswith("bot/channels/telegram.py ")]
     assert found == []
     assert violations(("bot",), ("aiogram",))  # the adapter does: the check looks at the right files
+
+
+def test_the_audit_command_opens_no_session():
+    """``unionbot audit export`` calls ``services.audit``, which owns the transaction (as the other exports)."""
+    path = ROOT / "bot" / "audit_cli.py"
+    assert session_calls(ast.parse(path.read_text(encoding="utf-8"))) == []
