@@ -20,7 +20,7 @@ from handlers import groups, once
 from handlers.capability import DONE, state_key
 from handlers.facts import FactAnswers, domain_words, entry_records, passage_records
 from handlers.inputs import ascii_number, clean_incoming
-from handlers.membership import LinkPolicy
+from handlers.membership import LinkPolicy, split_link_text
 from handlers.qa import KnowledgeAnswers
 from handlers.registry import ActionPrefix, Callback, Command, Declaration, Flow, Registry, roles_of
 from handlers.smalltalk import MenuButton, help_reply, small_talk
@@ -283,6 +283,8 @@ class Core:
         await self.outbox.mark_reachable(incoming.channel, incoming.chat_id, incoming.bot_id)
         if arg in groups.DEEP_LINKED and arg not in ("start", "batdau"):  # from a group's "message me" link
             return await self._command(incoming, arg, "", lang)
+        if arg and split_link_text(arg)[1] is not None:  # t.me/<bot>?start=<code>: the QR code of a codes sheet
+            return await self.membership.link(incoming, arg, lang)
         return await self.membership.start(incoming, lang, small_talk(intents.GREETING, self.t, lang)[0])
 
     async def _help(self, incoming: Incoming, lang: str) -> Outcome:

@@ -22,6 +22,7 @@ from locales import LOCALES_DIR, Translator
 from services.knowledge import Actor, Forbidden, KnowledgeService, KnowledgeWatcher, NotFound
 from services.web_access import SignedIn, WebAccess
 from storage.knowledge import KINDS, KnowledgeError
+from web import members
 
 HERE = Path(__file__).parent
 COOKIE = "unionbot_web"
@@ -278,6 +279,7 @@ def mount_console(web_app: web.Application, app, watcher: KnowledgeWatcher | Non
         web.get("/sessions", sessions_page), web.post("/sessions/{session_id:\\d+}/revoke", session_revoke),
         web.static("/static", HERE / "static"),
     ])
+    sub.add_routes(members.routes())
     console.templates.globals["query_url"] = query_url
     web_app.add_subapp("/web/", sub)
     return console

@@ -40,7 +40,7 @@ class Browser:
 
     async def get(self, path: str, **kwargs) -> tuple[int, str]:
         async with self.http.get(path, allow_redirects=False, **kwargs) as response:
-            text = await response.text()
+            text = await response.text(errors="replace")  # a download (.xlsx) is not text
             if found := CSRF.search(text):
                 self.csrf = found.group(1)
             return response.status, text if response.status < 300 or response.status >= 400 else \

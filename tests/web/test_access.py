@@ -3,15 +3,19 @@ to the sign-in page) and change nothing; every form refuses a missing or wrong C
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import func, select
 from yarl import URL
 
 from services.knowledge import KnowledgeService
+from services.roster import label
 from storage.knowledge import KnowledgeEditRepository, KnowledgeRepository
-from storage.membership import MemberRepository
+from storage.membership import MemberRepository, UnitRepository
+from storage.models import LinkCodeRow
 from storage.web import WebRepository
 from tests.web.conftest import actor_of
 from web.app import COOKIE
@@ -45,6 +49,10 @@ def edited(summary: str) -> tuple:
             ("block", "partner: Căng tin thử nghiệm\ndiscount: giảm 10%"))
 
 
+#: a roster file as the import's confirm form carries it back (name and base64 content, as the preview page has it)
+ROSTER = (("name", "ds.csv"), ("content", base64.b64encode(
+    f"{label('member_code')};{label('full_name')}\nNTL-0999;Người Nhập Thử\n".encode()).decode()))
+
 STEPS = [
     Step("home", "GET", "/web/", ok=303),
     Step("list", "GET", "/web/knowledge?q=fecon"),
@@ -58,6 +66,12 @@ STEPS = [
     Step("edit", "POST", f"/web/knowledge/{ENTRY['id']}/edit", "editors", edited("Giảm 15% tại căng tin.")),
     Step("rollback", "POST", "/web/revisions/{revision}/rollback", "editors"),
     Step("retire", "POST", f"/web/knowledge/{ENTRY['id']}/retire", "editors"),
+    Step("members tree", "GET", "/web/members"),
+    Step("members of a unit", "GET", "/web/members/NTL-FECON", "editors"),
+    Step("members export", "GET", "/web/members/NTL-FECON/export", "editors"),
+    Step("roster preview", "POST", "/web/members/NTL-FECON/import", "editors", ROSTER, ok=200),
+    Step("roster import", "POST", "/web/members/NTL-FECON/import", "editors", (*ROSTER, ("confirm", "1")), ok=200),
+    Step("linking codes", "POST", "/web/members/NTL-FECON/codes", "editors", ok=200),
     Step("sessions", "GET", "/web/sessions", "admin"),
     Step("revoke", "POST", "/web/sessions/{other_session}/revoke", "admin"),
     Step("logout", "POST", "/web/logout"),
@@ -77,7 +91,10 @@ async def snapshot(app) -> tuple:
         entries = [e.model_dump(mode="json") for e in await KnowledgeRepository(session).all()]
         revisions = len(await KnowledgeEditRepository(session).revisions(limit=100_000))
         sessions = [(s.id, s.revoked) for s in await WebRepository(session).sessions(datetime(2000, 1, 1, tzinfo=UTC))]
-    return entries, revisions, sessions
+        top = await UnitRepository(session).by_code("HN")
+        members = [(m.member_code, m.full_name, m.unit.id) for m in await MemberRepository(session).in_subtree(top)]
+        codes = await session.scalar(select(func.count()).select_from(LinkCodeRow))
+    return entries, revisions, sessions, members, codes
 
 
 async def setup_world(console) -> dict:
@@ -133,6 +150,6 @@ async def test_every_page_and_action_by_role(console, role):
             assert body == "/web/signin", step.name
         if want == 403 or (role in ("anonymous", "member")):
             assert await snapshot(console.app) == before, step.name
-        elif step.method == "POST" and step.name not in ("preview", "logout"):
+        elif step.method == "POST" and step.name not in ("preview", "logout", "roster preview"):
             assert await snapshot(console.app) != before, step.name
     assert results == {s.name: expected(role, s) for s in STEPS}
