@@ -22,7 +22,7 @@ from locales import LOCALES_DIR, Translator
 from services.knowledge import Actor, Forbidden, KnowledgeService, KnowledgeWatcher, NotFound
 from services.web_access import SignedIn, WebAccess
 from storage.knowledge import KINDS, KnowledgeError
-from web import members
+from web import knowledge_excel, members
 
 HERE = Path(__file__).parent
 COOKIE = "unionbot_web"
@@ -280,6 +280,7 @@ def mount_console(web_app: web.Application, app, watcher: KnowledgeWatcher | Non
         web.static("/static", HERE / "static"),
     ])
     sub.add_routes(members.routes())
+    sub.add_routes(knowledge_excel.routes())
     console.templates.globals["query_url"] = query_url
     web_app.add_subapp("/web/", sub)
     return console
