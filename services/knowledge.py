@@ -29,6 +29,7 @@ from storage.knowledge import (
     KnowledgeError,
     KnowledgeRepository,
     Revision,
+    ScopedEntries,
     all_units,
     knowledge_version,
     unit_named,
@@ -298,14 +299,15 @@ class KnowledgeService:
 
 def apply_to_core(core, entries: Sequence[Entry]) -> None:
     """The running bot answers from ``entries`` from now on: the matcher's names and retrieval index are rebuilt
-    on the intent model already trained (no retraining: a new entry's names are matched by the entity index)."""
+    on the intent model already trained (no retraining: a new entry's names are matched by the entity index).
+    ``entries`` from the watcher also say which belong to a unit (``ScopedEntries.scopes``)."""
     from nlu.matcher import Matcher, NamedEntry
 
     old = core.matcher
     core.matcher = Matcher(old.normalize, old.model,
                            [NamedEntry(e.id, e.kind, e.match_names(), e.search_text()) for e in entries],
                            thresholds=old.thresholds)
-    core.set_knowledge(KnowledgeBase(list(entries)))
+    core.set_knowledge(KnowledgeBase(list(entries), scopes=dict(getattr(entries, "scopes", {}))))
 
 
 class KnowledgeWatcher:
@@ -330,7 +332,8 @@ class KnowledgeWatcher:
                     return False
                 if version == self.version:
                     return False
-                entries = await KnowledgeRepository(session).all()
+                entries = ScopedEntries(await KnowledgeRepository(session).all(),
+                                        await KnowledgeEditRepository(session).scopes())
             # in a thread: rebuilding the indexes takes a second or two of CPU, the event loop goes on serving
             # (each part is swapped in by one attribute assignment; a message meanwhile is answered from either)
             await asyncio.to_thread(self.apply, entries)
