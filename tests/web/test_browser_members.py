@@ -53,6 +53,7 @@ async def test_roster_codes_and_knowledge_excel_in_a_browser(settings, clock, tm
                     await page.screenshot(path=tmp_path / "members-tree.png", full_page=True)
                     await page.click("#units >> text=Công đoàn Công ty Cổ phần Fecon")
                     await page.wait_for_url("**/web/members/NTL-FECON")
+                    await page.screenshot(path=tmp_path / "members-unit.png", full_page=True)
 
                     # a roster with a bad row: the error is shown, nothing is written
                     head = ";".join(label(n) for n in ("member_code", "full_name", "phone"))
@@ -68,6 +69,7 @@ async def test_roster_codes_and_knowledge_excel_in_a_browser(settings, clock, tm
                     await page.screenshot(path=tmp_path / "members-import-preview.png", full_page=True)
                     await page.click("#confirm-valid")  # the chair chooses to write the valid rows only
                     await page.wait_for_selector("#imported")
+                    await page.screenshot(path=tmp_path / "members-imported.png")
                     async with app.db.sessions() as session:
                         assert (await MemberRepository(session).by_code("NTL-0911")).full_name == "Lưu Văn Mới"
 
@@ -84,6 +86,7 @@ async def test_roster_codes_and_knowledge_excel_in_a_browser(settings, clock, tm
 
                     # knowledge: Excel out, one summary changed, Excel in, the preview, apply, the bot's answer
                     await page.goto(f"http://127.0.0.1:{port}/web/knowledge-excel")
+                    await page.screenshot(path=tmp_path / "knowledge-excel.png")
                     async with page.expect_download() as download:
                         await page.click("#kbx-export")
                     path = tmp_path / "kien-thuc.xlsx"
@@ -104,6 +107,7 @@ async def test_roster_codes_and_knowledge_excel_in_a_browser(settings, clock, tm
                     assert new_summary not in member.last_reply  # the preview changed nothing
                     await page.click("#kbx-apply")
                     await page.wait_for_selector("#kbx-applied")
+                    await page.screenshot(path=tmp_path / "knowledge-excel-applied.png")
                     await member.says("sữa hà lan")
                     assert new_summary in member.last_reply  # the running bot, through Telegram, no restart
                 finally:
