@@ -44,7 +44,14 @@ from storage.db import Database
 from storage.demo import load_demo, read_demo
 from storage.documents import DocumentRepository, PassageInfo
 from storage.feedback import FeedbackLog
-from storage.knowledge import Entry, KnowledgeBase, KnowledgeError, KnowledgeRepository, load_directory
+from storage.knowledge import (
+    Entry,
+    KnowledgeBase,
+    KnowledgeEditRepository,
+    KnowledgeError,
+    KnowledgeRepository,
+    load_directory,
+)
 from storage.membership import IdentityCache, UnitRepository
 from storage.outbox import OutboxRepository
 from storage.unanswered import UnansweredLog
@@ -187,9 +194,10 @@ async def build_app(settings: Settings | None = None, *, clock: Callable[[], dat
             await load_demo_roster(db, settings)
         async with db.sessions() as session:
             entries = await KnowledgeRepository(session).all()
+            scopes = await KnowledgeEditRepository(session).scopes()  # entries of one unit (handlers/visibility.py)
         passages = await load_passages(db, settings, entries)
         translator = translator or Translator()
-        core = build_core(db, translator, build_matcher(entries, settings), KnowledgeBase(entries),
+        core = build_core(db, translator, build_matcher(entries, settings), KnowledgeBase(entries, scopes),
                           core_config(settings), clock=clock, passages=passages, extra=extra)
         await core.states.load()
     except BaseException:

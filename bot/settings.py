@@ -97,6 +97,9 @@ class TelegramSettings(_Messenger):
     #: the Bot API server: Telegram's, or a self-hosted / local one
     api_url: str = "https://api.telegram.org"
     webhook_path: str = "/telegram/webhook"
+    #: the bot's @username (without "@"): the web console's linking-code sheet makes t.me/<username>?start=<code>
+    #: QR codes from it; empty: the sheet shows the codes and the /lienket command, without QR codes
+    username: str = Field(default="", pattern=r"^[A-Za-z0-9_]{0,64}$")
 
 
 class ZaloSettings(_Messenger):

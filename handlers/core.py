@@ -16,11 +16,11 @@ from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
-from handlers import groups, once
+from handlers import groups, once, visibility
 from handlers.capability import DONE, state_key
 from handlers.facts import FactAnswers, domain_words, entry_records, passage_records
 from handlers.inputs import ascii_number, clean_incoming
-from handlers.membership import LinkPolicy
+from handlers.membership import LinkPolicy, split_link_text
 from handlers.qa import KnowledgeAnswers
 from handlers.registry import ActionPrefix, Callback, Command, Declaration, Flow, Registry, roles_of
 from handlers.smalltalk import MenuButton, help_reply, small_talk
@@ -33,6 +33,7 @@ from nlu.matcher import Matcher
 from nlu.normalize import fold
 from storage.conversation import State, StateKey
 from storage.db import DatabaseUnavailable, unreachable
+from storage.knowledge import KnowledgeBase
 
 if TYPE_CHECKING:  # built and injected by the composition root (bot/app.py)
     from handlers.broadcast import Broadcasts
@@ -41,7 +42,6 @@ if TYPE_CHECKING:  # built and injected by the composition root (bot/app.py)
     from handlers.membership import Membership
     from storage.conversation import StateStore
     from storage.documents import PassageInfo
-    from storage.knowledge import KnowledgeBase
     from storage.membership import IdentityCache
     from storage.outbox import OutboxRepository
     from storage.unanswered import UnansweredLog
@@ -133,15 +133,34 @@ class Core:
         self.knowledge = knowledge
         for capability in (self.membership, self.hardship, self.broadcasts):
             capability.knowledge = knowledge
-        self.answers = KnowledgeAnswers(knowledge, self.t)
         self.set_passages(self.passages)
 
     def set_passages(self, passages: Sequence[PassageInfo | Passage]) -> None:
         """The ingested documents' sentences: with the knowledge entries, the evidence fact questions use."""
         self.passages = list(passages)
-        index = EvidenceIndex([*entry_records(self.knowledge.entries, self.t), *passage_records(self.passages)],
+        # one pair of answerers per audience (handlers/visibility.py): the shared entries only (unlinked users,
+        # groups, and every other use of ``self.answers``/``self.facts``), and one per unit owning entries
+        views = {audience: self._answerers(audience) for audience in visibility.audiences(self.knowledge.scopes)}
+        self.facts, self.answers = views[frozenset()]
+        self._views = views
+
+    def _answerers(self, audience: frozenset[str]) -> tuple[FactAnswers, KnowledgeAnswers]:
+        kb = self.knowledge
+        if kb.scopes:
+            kb = KnowledgeBase(visibility.visible(kb.entries, kb.scopes, audience), kb.scopes)
+        index = EvidenceIndex([*entry_records(kb.entries, self.t), *passage_records(self.passages)],
                               self.matcher.normalize, common=domain_words())
-        self.facts = FactAnswers(index, self.t, self.states, self.unanswered, self.clock, self.config.log_unanswered)
+        return (FactAnswers(index, self.t, self.states, self.unanswered, self.clock, self.config.log_unanswered),
+                KnowledgeAnswers(kb, self.t))
+
+    async def _answerers_for(self, incoming: Incoming) -> tuple[FactAnswers, KnowledgeAnswers]:
+        """The answerers of the asker's audience: their unit chain from the identity cache (no query when
+        cached), and only when some entry belongs to a unit at all."""
+        if len(self._views) == 1 or incoming.is_group:
+            return self.facts, self.answers
+        who = await self.identities.get(incoming.bot_id, incoming.channel, incoming.user_id)
+        audience = visibility.audience_of(self.knowledge.scopes, who.member.unit.path if who else None)
+        return self._views.get(audience) or (self.facts, self.answers)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         return (await self.process(incoming)).replies
@@ -236,9 +255,10 @@ class Core:
             return await self._help(incoming, lang)
         if intent in intents.SMALL_TALK:
             return Outcome(small_talk(intent, self.t, lang), intent, u.confidence, False)
-        outcome = await self.facts.respond(incoming, u, lang)  # a fact question: the evidence answers or declines
+        facts, answers = await self._answerers_for(incoming)  # the asker's unit's entries, and the shared ones
+        outcome = await facts.respond(incoming, u, lang)  # a fact question: the evidence answers or declines
         if outcome is None and intent in intents.INTENT_KINDS:
-            outcome = Outcome(self.answers.answer(intent, u, lang, today), intent, u.confidence, False)
+            outcome = Outcome(answers.answer(intent, u, lang, today), intent, u.confidence, False)
         if outcome is not None:  # an answer: with the 👍/👎 line under it
             return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
         return await self._fallback(incoming, u.normalized.folded, intent, u.confidence, lang)
@@ -252,9 +272,10 @@ class Core:
         u = self.matcher.understand(text)
         if u.intent not in intents.INTENT_KINDS:
             return None
-        outcome = await self.facts.respond(incoming, u, lang)
+        facts, answers = await self._answerers_for(incoming)
+        outcome = await facts.respond(incoming, u, lang)
         if outcome is None:
-            outcome = Outcome(self.answers.answer(u.intent, u, lang, self.clock().astimezone(self.config.timezone)
+            outcome = Outcome(answers.answer(u.intent, u, lang, self.clock().astimezone(self.config.timezone)
                                                   .date()), u.intent, u.confidence, False)
         return None if outcome.fallback or not outcome.replies else outcome
 
@@ -283,6 +304,8 @@ class Core:
         await self.outbox.mark_reachable(incoming.channel, incoming.chat_id, incoming.bot_id)
         if arg in groups.DEEP_LINKED and arg not in ("start", "batdau"):  # from a group's "message me" link
             return await self._command(incoming, arg, "", lang)
+        if arg and split_link_text(arg)[1] is not None:  # t.me/<bot>?start=<code>: the QR code of a codes sheet
+            return await self.membership.link(incoming, arg, lang)
         return await self.membership.start(incoming, lang, small_talk(intents.GREETING, self.t, lang)[0])
 
     async def _help(self, incoming: Incoming, lang: str) -> Outcome:
@@ -295,17 +318,19 @@ class Core:
 
     async def _knowledge_button(self, incoming: Incoming, data: str, lang: str) -> Outcome | None:
         button = KnowledgeButton.decode(data)
-        if button is None or button.entry_id not in self.knowledge.by_id:
+        _, answers = await self._answerers_for(incoming)  # only an entry the asker may see
+        if button is None or button.entry_id not in answers.kb.by_id:
             return None
-        entry = self.knowledge.by_id[button.entry_id]
-        return Outcome([self.answers.detail(entry, lang)], intents.KIND_INTENT[entry.kind], 1.0, False)
+        entry = answers.kb.by_id[button.entry_id]
+        return Outcome([answers.detail(entry, lang)], intents.KIND_INTENT[entry.kind], 1.0, False)
 
     async def _menu_button(self, incoming: Incoming, data: str, lang: str) -> Outcome | None:
         button = MenuButton.decode(data)
         if button is not None and button.item == "hotro":  # "Gửi đề nghị hỗ trợ" under a support programme
             return await self._command(incoming, "hotro", "", lang)
         if button is not None and button.item in intents.INTENT_KINDS:
-            return Outcome(self.answers.listing(button.item, lang), button.item, 1.0, False)
+            _, answers = await self._answerers_for(incoming)
+            return Outcome(answers.listing(button.item, lang), button.item, 1.0, False)
         return None
 
     async def _on_done(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:

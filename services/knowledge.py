@@ -29,6 +29,7 @@ from storage.knowledge import (
     KnowledgeError,
     KnowledgeRepository,
     Revision,
+    ScopedEntries,
     all_units,
     knowledge_version,
     unit_named,
@@ -71,6 +72,21 @@ class EntryView:
     entry: Entry
     unit: Unit
     editable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one item of ``save_all`` does: "create", "edit", "same" (nothing to change) or "error"."""
+
+    entry_id: str
+    action: str
+    before: dict | None = None
+    after: dict | None = None
+    errors: tuple[str, ...] = ()
+
+
+class _Undo(Exception):
+    """Rolls the transaction of a preview (or of a batch with a problem) back."""
 
 
 class KnowledgeService:
@@ -134,35 +150,74 @@ class KnowledgeService:
     async def save(self, actor: Actor, raw: dict, *, entry_id: str | None = None, owner: str = "") -> Entry:
         """Add (``entry_id`` None) or edit an entry from its fields; raise KnowledgeError, Forbidden, NotFound."""
         entry = validate_entry(raw)
-        now = self.clock()
         async with self.db.sessions.begin() as session:
-            documents = DocumentRepository(session)
-            from services.documents import check_sources
-
-            if problems := check_sources([entry], await documents.documents(), await documents.passages()):
-                raise KnowledgeError(problems)
-            edits = KnowledgeEditRepository(session)
-            if entry_id is None:
-                if await edits.get(entry.id) is not None:
-                    raise KnowledgeError([f"field 'id': duplicate, '{entry.id}' exists already"])
-                unit = await self._owner_unit(session, actor, owner, entry)
-                self._allow(actor, unit)
-                before = None
-                await edits.set_owner(entry.id, unit.id or None)
-            else:
-                old = await edits.get(entry_id)
-                if old is None:
-                    raise NotFound(entry_id)
-                unit = await self._unit_of(session, old)
-                self._allow(actor, unit)
-                if entry.id != entry_id:
-                    raise KnowledgeError(["field 'id': an entry's id cannot change"])
-                before = old.model_dump(mode="json", exclude_none=True)
-            await edits.put(entry, now)
-            await self._record(session, actor, entry.id, "create" if before is None else "edit", before,
-                               entry.model_dump(mode="json", exclude_none=True), unit, now)
+            await self._save(session, actor, entry, entry_id, owner, self.clock())
         await self._changed()
         return entry
+
+    async def save_all(self, actor: Actor, items: Sequence[tuple[dict, str]], *,
+                       dry_run: bool = False) -> list[Change]:
+        """Many entries at once (a spreadsheet import): each ``(fields, owner)`` adds the entry when its id is
+        new, else edits it; all in one transaction, each change a revision, each validated and authorized as
+        ``save`` does. Returns one ``Change`` per item (its problems, or what it changes field by field).
+        Nothing is written when any item has a problem, or with ``dry_run`` (the preview)."""
+        now = self.clock()
+        out: list[Change] = []
+        try:
+            async with self.db.sessions.begin() as session:
+                edits = KnowledgeEditRepository(session)
+                for raw, owner in items:
+                    entry_id = str(raw.get("id") or "")
+                    try:
+                        entry = validate_entry(raw)
+                        old = await edits.get(entry.id)
+                        before = old.model_dump(mode="json", exclude_none=True) if old else None
+                        after = entry.model_dump(mode="json", exclude_none=True)
+                        if before == after:
+                            out.append(Change(entry.id, "same"))
+                            continue
+                        await self._save(session, actor, entry, entry.id if old else None, owner if not old else "",
+                                         now)
+                        out.append(Change(entry.id, "edit" if old else "create", before, after))
+                    except KnowledgeError as exc:
+                        out.append(Change(entry_id, "error", errors=tuple(exc.errors)))
+                    except Forbidden as exc:
+                        out.append(Change(entry_id, "error", errors=(exc.reason,)))
+                if dry_run or any(c.action == "error" for c in out):
+                    raise _Undo
+        except _Undo:
+            return out
+        if any(c.action != "same" for c in out):
+            await self._changed()
+        return out
+
+    async def _save(self, session, actor: Actor, entry: Entry, entry_id: str | None, owner: str,
+                    now: datetime) -> None:
+        documents = DocumentRepository(session)
+        from services.documents import check_sources
+
+        if problems := check_sources([entry], await documents.documents(), await documents.passages()):
+            raise KnowledgeError(problems)
+        edits = KnowledgeEditRepository(session)
+        if entry_id is None:
+            if await edits.get(entry.id) is not None:
+                raise KnowledgeError([f"field 'id': duplicate, '{entry.id}' exists already"])
+            unit = await self._owner_unit(session, actor, owner, entry)
+            self._allow(actor, unit)
+            before = None
+            await edits.set_owner(entry.id, unit.id or None)
+        else:
+            old = await edits.get(entry_id)
+            if old is None:
+                raise NotFound(entry_id)
+            unit = await self._unit_of(session, old)
+            self._allow(actor, unit)
+            if entry.id != entry_id:
+                raise KnowledgeError(["field 'id': an entry's id cannot change"])
+            before = old.model_dump(mode="json", exclude_none=True)
+        await edits.put(entry, now)
+        await self._record(session, actor, entry.id, "create" if before is None else "edit", before,
+                           entry.model_dump(mode="json", exclude_none=True), unit, now)
 
     async def retire(self, actor: Actor, entry_id: str) -> None:
         now = self.clock()
@@ -244,14 +299,15 @@ class KnowledgeService:
 
 def apply_to_core(core, entries: Sequence[Entry]) -> None:
     """The running bot answers from ``entries`` from now on: the matcher's names and retrieval index are rebuilt
-    on the intent model already trained (no retraining: a new entry's names are matched by the entity index)."""
+    on the intent model already trained (no retraining: a new entry's names are matched by the entity index).
+    ``entries`` from the watcher also say which belong to a unit (``ScopedEntries.scopes``)."""
     from nlu.matcher import Matcher, NamedEntry
 
     old = core.matcher
     core.matcher = Matcher(old.normalize, old.model,
                            [NamedEntry(e.id, e.kind, e.match_names(), e.search_text()) for e in entries],
                            thresholds=old.thresholds)
-    core.set_knowledge(KnowledgeBase(list(entries)))
+    core.set_knowledge(KnowledgeBase(list(entries), scopes=dict(getattr(entries, "scopes", {}))))
 
 
 class KnowledgeWatcher:
@@ -276,7 +332,8 @@ class KnowledgeWatcher:
                     return False
                 if version == self.version:
                     return False
-                entries = await KnowledgeRepository(session).all()
+                entries = ScopedEntries(await KnowledgeRepository(session).all(),
+                                        await KnowledgeEditRepository(session).scopes())
             # in a thread: rebuilding the indexes takes a second or two of CPU, the event loop goes on serving
             # (each part is swapped in by one attribute assignment; a message meanwhile is answered from either)
             await asyncio.to_thread(self.apply, entries)

@@ -88,6 +88,22 @@ class UnitSummary:
     linked: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class TreeLine:
+    """One unit of the tree a chair sees: its depth under the root shown, its own members and linked ones."""
+
+    unit: Unit
+    depth: int
+    members: int
+    linked: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnitMembers:
+    unit: Unit
+    members: tuple[tuple[Member, bool], ...]  # (member, has a chat account linked), the unit's subtree
+
+
 class MembershipService:
     def __init__(self, db: Database, clock: Callable[[], datetime], policy: LinkPolicy | None = None,
                  identities: IdentityCache | None = None) -> None:
@@ -250,3 +266,52 @@ class MembershipService:
             await AuditRepository(session).record(actor=actor.audit, actor_member_id=actor.member_id,
                                                   action="view_members", unit_id=unit.id, target=unit.code, now=now)
         return UnitSummary("ok", unit, tuple(subtree[1:]), len(members), linked)
+
+    async def unit_tree(self, actor: Actor) -> list[TreeLine]:
+        """The units the actor acts on (a chair: their subtree; an admin: every unit), in tree order, with how
+        many active members each has and how many of those linked a chat account (counts only)."""
+        decision = may_act_as_chair(actor.identity)
+        if not decision:
+            raise PermissionError(decision.reason)
+        async with self.db.sessions() as session:
+            units = UnitRepository(session)
+            if actor.identity is not None and actor.identity.is_admin:
+                from storage.knowledge import all_units
+
+                every = await all_units(session)
+                roots = [u for u in every if u.parent_id is None]
+            else:
+                roots = units_acted_on(actor.identity)
+            lines: list[TreeLine] = []
+            seen: set[int] = set()
+            for root in sorted(roots, key=lambda u: u.path):
+                if any(r.id != root.id and r.contains(root) for r in roots):
+                    continue  # inside another root shown
+                members = await MemberRepository(session).in_subtree(root, active_only=True)
+                linked = await AccountRepository(session).linked_members([m.id for m in members])
+                depth0 = root.path.count("/")
+                for unit in await units.subtree(root):
+                    if unit.id in seen:
+                        continue
+                    seen.add(unit.id)
+                    own = [m for m in members if m.unit.id == unit.id]
+                    lines.append(TreeLine(unit, unit.path.count("/") - depth0, len(own),
+                                          sum(m.id in linked for m in own)))
+        return lines
+
+    async def unit_members(self, actor: Actor, unit_code: str) -> UnitMembers | None:
+        """The members of a unit's subtree with whether each linked a chat account; None: no such unit.
+        Raises ``PermissionError`` (the denial key) outside the actor's subtree. The view is audited."""
+        now = self.clock()
+        async with self.db.sessions.begin() as session:
+            unit = await UnitRepository(session).by_code(unit_code)
+            if unit is None:
+                return None
+            decision = authorize(actor.identity, Action.VIEW_MEMBERS, unit)
+            if not decision:
+                raise PermissionError(decision.reason)
+            members = await MemberRepository(session).in_subtree(unit)
+            linked = await AccountRepository(session).linked_members([m.id for m in members])
+            await AuditRepository(session).record(actor=actor.audit, actor_member_id=actor.member_id,
+                                                  action="view_members", unit_id=unit.id, target=unit.code, now=now)
+        return UnitMembers(unit, tuple((m, m.id in linked) for m in members))

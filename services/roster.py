@@ -35,7 +35,7 @@ from services.actor import Actor
 from services.authz import Action, authorize
 from storage.db import Database
 from storage.membership import AuditRepository, Member, MemberData, MemberRepository, Unit, UnitRepository
-from storage.roster import chunks, members_by_code, units_by_code, upsert_members
+from storage.roster import StoredMember, chunks, members_by_code, units_by_code, upsert_members
 
 
 @cache
@@ -505,22 +505,7 @@ async def import_roster(session, path: Path, unit_code: str, *, skip_invalid: bo
             r = valid.get(int(data["row"]))
             if r is None:
                 continue
-            old = existing.get(r.member_code)
-            if r.unit_code is not None:
-                unit_id = units[r.unit_code.upper()].id
-            elif old is not None and "unit_code" not in present:
-                unit_id = old.unit.id  # no unit column: existing members stay where they are
-            else:
-                unit_id = scope.id
-            records.append(MemberData(
-                member_code=old.member_code if old is not None else r.member_code,
-                full_name=r.full_name,
-                unit_id=unit_id,
-                phone=r.phone if old is None or "phone" in present else old.phone,
-                birth_date=r.birth_date if old is None or "birth_date" in present else old.birth_date,
-                joined_on=r.joined_on if old is None or "joined_on" in present else old.joined_on,
-                status=r.status if old is None or "status" in present else old.status,
-            ))
+            records.append(_record(r, existing.get(r.member_code), units, scope, present))
         inserted, updated = await upsert_members(session, records, now)
         report.inserted += inserted
         report.updated += updated
@@ -533,6 +518,69 @@ async def import_roster(session, path: Path, unit_code: str, *, skip_invalid: bo
                                               inserted=report.inserted, updated=report.updated,
                                               skipped=report.skipped)
     return report
+
+
+def _record(r: RosterRow, old: StoredMember | None, units: Mapping[str, Unit], scope: Unit, present: set) -> MemberData:
+    """What a valid row writes: a column missing from the file keeps an existing member's value."""
+    if r.unit_code is not None:
+        unit_id = units[r.unit_code.upper()].id
+    elif old is not None and "unit_code" not in present:
+        unit_id = old.unit.id  # no unit column: existing members stay where they are
+    else:
+        unit_id = scope.id
+    return MemberData(
+        member_code=old.member_code if old is not None else r.member_code,
+        full_name=r.full_name,
+        unit_id=unit_id,
+        phone=r.phone if old is None or "phone" in present else old.phone,
+        birth_date=r.birth_date if old is None or "birth_date" in present else old.birth_date,
+        joined_on=r.joined_on if old is None or "joined_on" in present else old.joined_on,
+        status=r.status if old is None or "status" in present else old.status,
+    )
+
+
+@dataclass
+class RosterPreview:
+    """What an import would do, before anything is written: the report's issues (by row), the members it
+    would add, and the ones it would change with the columns that change (labels)."""
+
+    report: RosterReport
+    added: list[RosterRow]
+    changed: list[tuple[RosterRow, list[str]]]
+    unchanged: int = 0
+
+
+async def preview_members(db: Database, path: Path, unit_code: str, *, now: datetime,
+                          actor: Actor | None = None) -> RosterPreview:
+    """Validate the file as ``import_roster`` does and say what it would write; writes nothing. Raises
+    ``RosterRefused`` as the import does."""
+    async with db.sessions() as session:
+        scope = await _scope(session, unit_code, actor, Action.IMPORT_MEMBERS)
+        raw, header_issues = read_roster(Path(path))
+        if header_issues:
+            return RosterPreview(RosterReport(rows=[], issues=header_issues), [], [])
+        present = set().union(*(r.keys() for r in raw))
+        units = await units_by_code(session, (c for r in raw if (c := clean_code(r.get("unit_code")))))
+        existing = await members_by_code(session, (c for r in raw if (c := clean_code(r.get("member_code")))))
+    report = parse_rows(raw, import_unit=scope, units=units, now=now,
+                        existing={code: m.unit for code, m in existing.items()})
+    preview = RosterPreview(report, [], [])
+    for r in report.rows:
+        old = existing.get(r.member_code)
+        if old is None:
+            preview.added.append(r)
+            continue
+        new = _record(r, old, units, scope, present)
+        was = MemberData(member_code=old.member_code, full_name=old.full_name, unit_id=old.unit.id,
+                         phone=old.phone, birth_date=old.birth_date, joined_on=old.joined_on, status=old.status)
+        fields = [label(name) for name in FIELDS if name != "member_code" and
+                  getattr(new, "unit_id" if name == "unit_code" else name) !=
+                  getattr(was, "unit_id" if name == "unit_code" else name)]
+        if fields:
+            preview.changed.append((r, fields))
+        else:
+            preview.unchanged += 1
+    return preview
 
 
 async def import_members(db: Database, path: Path, unit_code: str, *, now: datetime, skip_invalid: bool = False,

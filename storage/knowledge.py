@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import aware
-from storage.models import KnowledgeEntryRow, KnowledgeOwnerRow, KnowledgeRevisionRow, KnowledgeVersionRow
+from storage.models import KnowledgeEntryRow, KnowledgeOwnerRow, KnowledgeRevisionRow, KnowledgeVersionRow, UnitRow
 
 Kind = Literal["benefit", "programme", "loan", "campaign", "movement", "title", "cluster", "fact", "commendation"]
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
@@ -267,6 +267,8 @@ class KnowledgeBase:
     """In-memory read model of the knowledge entries, rebuilt when the base changes."""
 
     entries: list[Entry]
+    #: the entries that belong to a unit (set in the web console): entry id -> the unit's path (handlers/visibility.py)
+    scopes: dict[str, str] = field(default_factory=dict)
     by_id: dict[str, Entry] = field(init=False)
     by_kind: dict[str, list[Entry]] = field(init=False)
     _combined: dict[tuple[str, ...], list[Entry]] = field(init=False, repr=False)
@@ -286,6 +288,14 @@ class KnowledgeBase:
             self._combined[kinds] = sorted((e for k in kinds for e in self.by_kind.get(k, [])),
                                            key=lambda e: (e.as_of, e.id), reverse=True)
         return self._combined[kinds]
+
+
+class ScopedEntries(list):
+    """The entries as loaded for the running bot, with ``scopes`` (see ``KnowledgeBase.scopes``)."""
+
+    def __init__(self, entries: Iterable[Entry] = (), scopes: dict[str, str] | None = None) -> None:
+        super().__init__(entries)
+        self.scopes = scopes or {}
 
 
 # ----- revisions, owners and the version every process polls (the web console, services/knowledge.py) -----
@@ -349,6 +359,12 @@ class KnowledgeEditRepository:
     async def owners(self) -> dict[str, int]:
         """Every entry's owning unit set in the console: entry id -> unit id."""
         return {r.entry_id: r.unit_id for r in (await self.session.scalars(select(KnowledgeOwnerRow))).all()}
+
+    async def scopes(self) -> dict[str, str]:
+        """Every entry owned by a unit: entry id -> the unit's path (who may be answered from it)."""
+        rows = await self.session.execute(select(KnowledgeOwnerRow.entry_id, UnitRow.path).join(
+            UnitRow, UnitRow.id == KnowledgeOwnerRow.unit_id))
+        return {entry_id: path for entry_id, path in rows}
 
     async def set_owner(self, entry_id: str, unit_id: int | None) -> None:
         row = await self.session.get(KnowledgeOwnerRow, entry_id)

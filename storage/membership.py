@@ -292,6 +292,15 @@ class AccountRepository:
         return int(await self.session.scalar(select(func.count(func.distinct(ChatAccountRow.member_id))).where(
             ChatAccountRow.member_id.in_(list(member_ids)))) or 0)
 
+    async def linked_members(self, member_ids: Sequence[int]) -> set[int]:
+        """Which of these members have a chat account linked."""
+        found: set[int] = set()
+        ids = list(member_ids)
+        for start in range(0, len(ids), 500):
+            found.update(await self.session.scalars(select(ChatAccountRow.member_id).where(
+                ChatAccountRow.member_id.in_(ids[start:start + 500])).distinct()))
+        return found
+
     # ----- one-time codes ------------------------------------------------------------------------
     async def issue_code(self, member_id: int, issued_by: int | None, now: datetime, ttl: timedelta) -> str:
         """A new code for the member; earlier unused codes of the member stop working."""

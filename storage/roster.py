@@ -29,6 +29,7 @@ class StoredMember:
     birth_date: date | None
     joined_on: date | None
     status: str
+    full_name: str = ""
 
 
 def _to_unit(row: UnitRow) -> Unit:
@@ -58,7 +59,8 @@ async def members_by_code(session: AsyncSession, codes: Iterable[str]) -> dict[s
             .where(func.upper(MemberRow.member_code).in_(chunk)))
         for member, unit in result:
             found[member.member_code.upper()] = StoredMember(member.member_code, _to_unit(unit), member.phone,
-                                                             member.birth_date, member.joined_on, member.status)
+                                                             member.birth_date, member.joined_on, member.status,
+                                                             member.full_name)
     return found
 
 

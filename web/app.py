@@ -23,6 +23,7 @@ from locales import LOCALES_DIR, Translator
 from services.knowledge import Actor, Forbidden, KnowledgeService, KnowledgeWatcher, NotFound
 from services.web_access import SignedIn, WebAccess
 from storage.knowledge import KINDS, KnowledgeError
+from web import knowledge_excel, members
 
 HERE = Path(__file__).parent
 COOKIE = "unionbot_web"
@@ -284,6 +285,8 @@ def mount_console(web_app: web.Application, app, watcher: KnowledgeWatcher | Non
     from web import announcements, requests  # noqa: PLC0415 - they import this module
     sub.add_routes(requests.routes())
     sub.add_routes(announcements.routes())
+    sub.add_routes(members.routes())
+    sub.add_routes(knowledge_excel.routes())
     console.templates.globals["query_url"] = query_url
     console.templates.globals["bt"] = app.translator  # the chat's strings (statuses, categories) where reused
     web_app.add_subapp("/web/", sub)

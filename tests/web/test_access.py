@@ -3,18 +3,22 @@ to the sign-in page) and change nothing; every form refuses a missing or wrong C
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 from yarl import URL
 
 from services.actor import Actor as ChatActor
 from services.broadcasts import Draft
 from services.knowledge import KnowledgeService
+from services.roster import label
 from storage.hardship import HardshipRepository
 from storage.knowledge import KnowledgeEditRepository, KnowledgeRepository
-from storage.membership import MemberRepository
+from storage.membership import MemberRepository, UnitRepository
+from storage.models import LinkCodeRow
 from storage.outbox import OutboxRepository
 from storage.web import WebRepository
 from tests.web.conftest import actor_of, identity_of
@@ -50,6 +54,31 @@ def edited(summary: str) -> tuple:
             ("block", "partner: Căng tin thử nghiệm\ndiscount: giảm 10%"))
 
 
+#: a roster file as the import's confirm form carries it back (name and base64 content, as the preview page has it)
+ROSTER = (("name", "ds.csv"), ("content", base64.b64encode(
+    f"{label('member_code')};{label('full_name')}\nNTL-0999;Người Nhập Thử\n".encode()).decode()))
+
+def _sheet() -> str:
+    """An Excel file of the import (its header: the entry form's labels) changing ENTRY's summary, as base64."""
+    import io
+
+    import openpyxl
+
+    from locales import LOCALES_DIR, Translator
+    from web.knowledge_excel import COLUMNS
+
+    t = Translator(LOCALES_DIR / "web")
+    book = openpyxl.Workbook()
+    book.active.append([t(f"web.kb.{c}") for c in COLUMNS])
+    values = dict(edited("Giảm 20% tại căng tin (Excel)."))
+    book.active.append([values.get(c, "") for c in COLUMNS])
+    out = io.BytesIO()
+    book.save(out)
+    return base64.b64encode(out.getvalue()).decode()
+
+
+SHEET = _sheet()
+
 STEPS = [
     Step("home", "GET", "/web/", ok=303),
     Step("list", "GET", "/web/knowledge?q=fecon"),
@@ -63,6 +92,18 @@ STEPS = [
     Step("edit", "POST", f"/web/knowledge/{ENTRY['id']}/edit", "editors", edited("Giảm 15% tại căng tin.")),
     Step("rollback", "POST", "/web/revisions/{revision}/rollback", "editors"),
     Step("retire", "POST", f"/web/knowledge/{ENTRY['id']}/retire", "editors"),
+    Step("knowledge excel", "GET", "/web/knowledge-excel"),
+    Step("knowledge export", "GET", "/web/knowledge-excel/export"),
+    Step("knowledge import preview", "POST", "/web/knowledge-excel/import", "editors",
+         (("content", SHEET),), ok=200),
+    Step("knowledge import", "POST", "/web/knowledge-excel/import", "editors", (("content", SHEET), ("apply", "1")),
+         ok=200),
+    Step("members tree", "GET", "/web/members"),
+    Step("members of a unit", "GET", "/web/members/NTL-FECON", "editors"),
+    Step("members export", "GET", "/web/members/NTL-FECON/export", "editors"),
+    Step("roster preview", "POST", "/web/members/NTL-FECON/import", "editors", ROSTER, ok=200),
+    Step("roster import", "POST", "/web/members/NTL-FECON/import", "editors", (*ROSTER, ("confirm", "1")), ok=200),
+    Step("linking codes", "POST", "/web/members/NTL-FECON/codes", "editors", ok=200),
     Step("sessions", "GET", "/web/sessions", "admin"),
     Step("revoke", "POST", "/web/sessions/{other_session}/revoke", "admin"),
     # hardship requests of NTL-0103 (Fecon): reviewed by Fecon's chairs, the district's (its parent) and admins
@@ -88,7 +129,8 @@ STEPS = [
     Step("announce cancel", "POST", "/web/announcements/{broadcast}/cancel", "editors"),
     Step("logout", "POST", "/web/logout"),
 ]
-READ_ONLY_POSTS = ("preview", "logout", "approve form", "announce edit", "announce preview")
+READ_ONLY_POSTS = ("preview", "logout", "approve form", "announce edit", "announce preview", "roster preview",
+                   "knowledge import preview")
 
 
 MEMBER_CHAT = "access-703"
@@ -113,8 +155,11 @@ async def snapshot(app) -> tuple:
         revisions = len(await KnowledgeEditRepository(session).revisions(limit=100_000))
         sessions = [(s.id, s.revoked) for s in await WebRepository(session).sessions(datetime(2000, 1, 1, tzinfo=UTC))]
         requests = [(r.id, r.status, len(r.history)) for r in await HardshipRepository(session).search(None)]
+        top = await UnitRepository(session).by_code("HN")
+        members = [(m.member_code, m.full_name, m.unit.id) for m in await MemberRepository(session).in_subtree(top)]
+        codes = await session.scalar(select(func.count()).select_from(LinkCodeRow))
     told = await OutboxRepository(app.db).pending_for("test", MEMBER_CHAT)  # notices, announcements
-    return entries, revisions, sessions, requests, told
+    return entries, revisions, sessions, requests, told, members, codes
 
 
 async def setup_world(console) -> dict:

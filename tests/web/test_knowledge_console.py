@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import timedelta
 
 import pytest
 
 from bot.app import build_app
 from services.knowledge import KnowledgeService, KnowledgeWatcher, apply_to_core
 from storage.knowledge import KnowledgeEditRepository
+from storage.membership import AccountRepository, MemberRepository
 from tests.conftest import Member
 from tests.web.conftest import actor_of, form_fields
 
@@ -54,6 +56,12 @@ async def test_validation_is_the_loaders_and_nothing_is_saved(console, member):
 
 async def test_add_retire_and_restore_an_entry(console, member):
     chair = await console.signed_in("NTL-0101")
+    # the entry belongs to Fecon: the bot answers from it to Fecon's members (tests/web/test_knowledge_units.py)
+    async with console.app.db.sessions.begin() as session:
+        fecon_member = await MemberRepository(session).by_code("NTL-0103")
+        code = await AccountRepository(session).issue_code(fecon_member.id, None, console.app.core.clock(),
+                                                           timedelta(days=1))
+    assert "Đã liên kết" in await member.says(f"/lienket {code}")
     status, page = await chair.get("/web/knowledge/new?kind=programme")
     fields = {**form_fields(page), "id": "ho-tro-fecon-mua-lu", "name": "Hỗ trợ đoàn viên Fecon vùng lũ",
               "aliases": "hỗ trợ vùng lũ", "summary": "Mỗi đoàn viên Fecon ở vùng lũ được hỗ trợ 700.000 đồng.",

@@ -1,0 +1,77 @@
+"""Entries of one unit on the members' side, through ``Core.handle``: a member is answered from their own unit's
+entries and those of the units above (and the shared ones), never from a sibling unit's or one below theirs; an
+unlinked user only from the shared ones. The entries are added as a chair adds them in the console."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from handlers.types import Incoming
+from services.knowledge import KnowledgeService, KnowledgeWatcher, apply_to_core
+from storage.membership import AccountRepository, MemberRepository
+from tests.conftest import Member
+from tests.web.conftest import actor_of
+
+FECON = {"id": "phong-tap-sao-mai", "kind": "benefit", "name": "Ưu đãi phòng tập Sao Mai",
+         "summary": "Đoàn viên Fecon tập miễn phí buổi sáng tại phòng tập Sao Mai.",
+         "source": {"document": "thoa-thuan-fecon.txt", "title": "Thỏa thuận của công đoàn Fecon"},
+         "as_of": "2025-01-01", "benefit": {"partner": "Phòng tập Sao Mai", "discount": "miễn phí buổi sáng"}}
+DISTRICT = {**FECON, "id": "be-boi-thanh-xuan", "name": "Ưu đãi bể bơi Thanh Xuân",
+            "summary": "Đoàn viên quận Nam Từ Liêm bơi giảm nửa giá tại bể bơi Thanh Xuân.",
+            "benefit": {"partner": "Bể bơi Thanh Xuân", "discount": "giảm 50%"}}
+
+
+async def linked(app, member_code: str, user: str) -> Member:
+    async with app.db.sessions.begin() as session:
+        member = await MemberRepository(session).by_code(member_code)
+        code = await AccountRepository(session).issue_code(member.id, None, app.core.clock(), timedelta(days=1))
+    chat = Member(app, user=user)
+    assert "Đã liên kết" in await chat.says(f"/lienket {code}")
+    return chat
+
+
+async def test_a_member_sees_their_units_entries_and_those_above_never_a_siblings(app):
+    service = KnowledgeService(app.db, clock=app.core.clock)
+    await service.save(await actor_of(app, "NTL-0101"), FECON, owner="NTL-FECON")  # the grassroots union's own
+    await service.save(await actor_of(app, "NTL-0001"), DISTRICT, owner="NTL")  # the district union's
+    watcher = KnowledgeWatcher(app.db, lambda entries: apply_to_core(app.core, entries))
+    watcher.version = -1  # as a running bot's watcher that loaded before the changes
+    assert await watcher.check()
+
+    fecon_group = await linked(app, "NTL-0103", "201")  # a union group under Fecon
+    fecon = await linked(app, "NTL-0102", "202")  # Fecon itself
+    sibling = await linked(app, "NTL-0202", "203")  # JW Marriott, Fecon's sibling
+    district = await linked(app, "NTL-0001", "204")  # Nam Từ Liêm, above Fecon
+    other_district = await linked(app, "DD-0102", "205")  # Đống Đa
+    unlinked = Member(app, user="206")
+
+    sees = {}
+    for name, chat in {"fecon_group": fecon_group, "fecon": fecon, "sibling": sibling, "district": district,
+                       "other_district": other_district, "unlinked": unlinked}.items():
+        sees[name] = ("Sao Mai" in await chat.says("ưu đãi phòng tập sao mai"),
+                      "Thanh Xuân" in await chat.says("ưu đãi bể bơi thanh xuân"))
+    assert sees == {"fecon_group": (True, True), "fecon": (True, True), "sibling": (False, True),
+                    "district": (False, True), "other_district": (False, False), "unlinked": (False, False)}
+
+    # a shared entry (no owning unit, as the knowledge files load them) is for everyone
+    assert "Hà Lan" in await unlinked.says("sữa hà lan") and "Hà Lan" in await sibling.says("sữa hà lan")
+    # a button for another unit's entry, crafted by hand, shows nothing of it
+    pressed = await app.core.handle(Incoming(channel="test", chat_id="203", user_id="203",
+                                             action=f"kb:{FECON['id']}"))
+    assert "Sao Mai" not in "".join(r.text for r in pressed)
+    pressed = await app.core.handle(Incoming(channel="test", chat_id="202", user_id="202",
+                                             action=f"kb:{FECON['id']}"))
+    assert "Sao Mai" in "".join(r.text for r in pressed)  # for a member of Fecon it does
+
+
+async def test_a_restart_keeps_the_units(app, settings, clock):
+    from bot.app import build_app
+
+    service = KnowledgeService(app.db, clock=app.core.clock)
+    await service.save(await actor_of(app, "NTL-0101"), FECON, owner="NTL-FECON")
+    restarted = await build_app(settings, clock=clock)
+    try:
+        assert "Sao Mai" not in await Member(restarted, user="301").says("ưu đãi phòng tập sao mai")
+        assert "Sao Mai" in await (await linked(restarted, "NTL-0104", "302")).says("ưu đãi phòng tập sao mai")
+    finally:
+        await restarted.close()
