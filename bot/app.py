@@ -47,6 +47,7 @@ from storage.feedback import FeedbackLog
 from storage.knowledge import Entry, KnowledgeBase, KnowledgeError, KnowledgeRepository, load_directory
 from storage.membership import IdentityCache, UnitRepository
 from storage.outbox import OutboxRepository
+from storage.stats import QuestionCounter
 from storage.unanswered import UnansweredLog
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ def build_core(db: Database, translator: Translator, matcher: Matcher, knowledge
     core = Core(matcher=matcher, knowledge=knowledge, translator=translator, states=states, identities=identities,
                 unanswered=unanswered, outbox=OutboxRepository(db), membership=membership,
                 hardship=hardship, broadcasts=broadcasts, registry=registry, clock=clock, config=config,
-                passages=passages, feedback=feedback)
+                passages=passages, feedback=feedback, questions=QuestionCounter(db.sessions))
     web = WebSignIn(WebAccess(db, clock=clock), identities, translator, config.web_base_url)
     for declaration, capability in ((MEMBERSHIP, membership), (HARDSHIP, hardship), (BROADCASTS, broadcasts),
                                     (FEEDBACK, feedback), (WEB, web), *extra):

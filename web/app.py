@@ -282,8 +282,10 @@ def mount_console(web_app: web.Application, app, watcher: KnowledgeWatcher | Non
         web.get("/sessions", sessions_page), web.post("/sessions/{session_id:\\d+}/revoke", session_revoke),
         web.static("/static", HERE / "static"),
     ])
-    from web import documents
+    from web import documents, stats, unanswered
     sub.add_routes(documents.routes())
+    sub.add_routes(unanswered.routes())
+    sub.add_routes(stats.routes())
     console.templates.globals["query_url"] = query_url
     web_app.add_subapp("/web/", sub)
     return console

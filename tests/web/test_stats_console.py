@@ -1,0 +1,62 @@
+"""Statistics: questions are counted per day, channel and intent (no text, no person); the page draws its charts
+on the server for the chair's subtree; hardship requests, announcements and linked members are counted within it."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.knowledge import Forbidden
+from services.stats import StatsService
+from storage.stats import QuestionCountRow, StatsRepository
+from tests.conftest import Member
+from tests.web.conftest import actor_of
+
+
+async def counted(app) -> dict:
+    await app.core.questions.flush()
+    async with app.db.sessions() as session:
+        today = app.core.clock().astimezone(app.core.config.timezone).date()
+        rows = await StatsRepository(session).questions(today, today)
+    return {(q.channel, q.intent, q.answered): q.count for q in rows}
+
+
+async def test_questions_are_counted_per_day_channel_and_intent(app):
+    telegram, zalo = Member(app, "201", "telegram"), Member(app, "202", "zalo")
+    await telegram.says("sữa hà lan")
+    await telegram.says("sữa hà lan giảm bao nhiêu")
+    await zalo.says("giá vàng hôm nay")  # out of scope: not answered
+    await zalo.says("/help")  # a command is not a question
+    counts = await counted(app)
+    assert sum(n for (channel, _, _), n in counts.items() if channel == "telegram") == 2
+    assert [k for k in counts if k[0] == "zalo"] == [("zalo", "out_of_scope", False)]
+    assert all(n > 0 for n in counts.values())
+    assert {c.name for c in QuestionCountRow.__table__.columns} == {"day", "channel", "intent", "answered", "count"}
+
+
+async def test_the_page_shows_its_charts_scoped_to_the_chair(console, member):
+    await member.says("sữa hà lan")
+    await console.app.core.questions.flush()
+    chair = await console.signed_in("NTL-0101")
+    status, page = await chair.get("/web/stats?days=7")
+    assert status == 200
+    for name in ("questions", "topics", "answered", "votes", "requests", "broadcasts", "linked"):
+        assert f'src="/web/stats/chart/{name}.svg?days=7"' in page
+        async with chair.http.get(f"/web/stats/chart/{name}.svg?days=7") as response:
+            assert response.status == 200 and response.content_type == "image/svg+xml"
+            assert (await response.text()).lstrip().startswith(("<?xml", "<svg"))
+    assert "1 câu hỏi" in page
+    assert "Công đoàn cơ sở" in page or "CĐCS" in page or "Fecon" in page  # the chair's own unit named as scope
+    admin = await console.signed_in("DEMO-ADMIN")
+    _, page = await admin.get("/web/stats")
+    assert "toàn hệ thống" in page
+
+
+async def test_counts_are_scoped_to_the_chairs_subtree(app):
+    service = StatsService(app.db, clock=app.core.clock)
+    mine = await service.summary(await actor_of(app, "NTL-0101"), 7)
+    everything = await service.summary(await actor_of(app, "DEMO-ADMIN"), 7)
+    assert mine.linked and everything.linked
+    assert sum(m for _, _, m in mine.linked) < sum(m for _, _, m in everything.linked)
+    assert {name for name, _, _ in mine.linked} < {name for name, _, _ in everything.linked}
+    with pytest.raises(Forbidden):
+        await service.summary(await actor_of(app, "NTL-0103"), 7)  # a member
