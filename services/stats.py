@@ -166,7 +166,7 @@ def _draw_answered(ax, s: Summary, t) -> None:
         return
     ax.pie([s.answered, s.unanswered], labels=[t("stats.chart.answered_yes"), t("stats.chart.answered_no")],
            colors=[GOOD, ACCENT], autopct="%1.0f%%", startangle=90, counterclock=False,
-           wedgeprops={"width": 0.45}, textprops={"fontsize": 9})
+           wedgeprops={"width": 0.45}, pctdistance=0.78, textprops={"fontsize": 9})
     ax.set_aspect("equal")
 
 
@@ -219,7 +219,7 @@ def weekly_picture(s: Summary, t) -> bytes:
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.4))
     for ax, name in zip((*axes[0], *axes[1]), ("questions", "topics", "answered", "requests"), strict=True):
         DRAW[name](ax, s, t)
-        ax.set_title(_label(t, "stats.chart.titles", name), loc="left", fontsize=11, fontweight="bold")
+        ax.set_title(t(f"stats.titles.{name}"), loc="left", fontsize=11, fontweight="bold")
     fig.suptitle(t("stats.weekly.caption", start=s.start.strftime("%d/%m"), end=s.end.strftime("%d/%m/%Y"),
                    unit=s.scope or t("stats.weekly.all_units")), fontsize=12)
     fig.tight_layout()

@@ -60,3 +60,39 @@ async def test_counts_are_scoped_to_the_chairs_subtree(app):
     assert {name for name, _, _ in mine.linked} < {name for name, _, _ in everything.linked}
     with pytest.raises(Forbidden):
         await service.summary(await actor_of(app, "NTL-0103"), 7)  # a member
+
+
+async def test_thongke_sends_a_chair_the_weekly_chart_through_telegram(settings, clock):
+    from datetime import timedelta
+
+    from pydantic import SecretStr
+
+    from storage.membership import AccountRepository, MemberRepository
+    from tests.e2e.conftest import TELEGRAM_TOKEN, running_bot
+    from tests.fakes.telegram_server import FakeTelegram
+
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as fake:
+        overrides = {"telegram_token": SecretStr(TELEGRAM_TOKEN), "telegram_api_url": fake.base_url,
+                     "telegram_mode": "polling", "web_base_url": "http://console.test"}
+        async with running_bot(settings, clock, **overrides) as (app, _server):
+            async with app.db.sessions.begin() as session:
+                chair_record = await MemberRepository(session).by_code("NTL-0101")
+                code = await AccountRepository(session).issue_code(chair_record.id, None, app.core.clock(),
+                                                                   timedelta(days=1))
+            chair, member = fake.user(701, first_name="Hà"), fake.user(702, first_name="An")
+            await chair.says(f"/lienket {code}")
+            await member.says("sữa hà lan")
+            await member.says("/thongke")
+            assert "7 ngày qua" not in member.last_reply  # not for members (nor unlinked accounts)
+            assert not any(m.get("photo") for m in member.replies)
+
+            await chair.says("/help")
+            assert "/thongke" in chair.last_reply
+            await chair.says("/thongke")
+            photos = [m for m in chair.replies if m.get("photo")]
+            assert len(photos) == 1  # uploaded with sendPhoto (multipart)
+            stored = fake.files[photos[0]["photo"][-1]["file_id"]]
+            assert stored.data.startswith(b"\x89PNG")
+            text = chair.last_reply
+            assert "7 ngày qua" in text and "Câu hỏi: " in text
+            assert "http://console.test/web/stats?days=7" in text
