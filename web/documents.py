@@ -33,6 +33,7 @@ async def documents_list(request: web.Request) -> web.Response:
 
 async def documents_upload(request: web.Request) -> web.Response:
     console: Console = request.app[CONSOLE]
+    library(request).require_change(actor(request))  # before anything of the form is looked at
     form = await request.post()
     upload = form.get("file")
     if not isinstance(upload, web.FileField) or not upload.filename:

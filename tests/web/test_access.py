@@ -9,9 +9,12 @@ from datetime import UTC, datetime
 import pytest
 from yarl import URL
 
+from services.documents import build_document
 from services.knowledge import KnowledgeService
+from storage.documents import DocumentRepository
 from storage.knowledge import KnowledgeEditRepository, KnowledgeRepository
 from storage.membership import MemberRepository
+from storage.unanswered import UnansweredRepository
 from storage.web import WebRepository
 from tests.web.conftest import actor_of
 from web.app import COOKIE
@@ -57,7 +60,19 @@ STEPS = [
          (*[(k, "moi-fecon" if k == "id" else v) for k, v in edited("Mục mới.")], ("owner", "NTL-FECON"))),
     Step("edit", "POST", f"/web/knowledge/{ENTRY['id']}/edit", "editors", edited("Giảm 15% tại căng tin.")),
     Step("rollback", "POST", "/web/revisions/{revision}/rollback", "editors"),
+    Step("unanswered attach", "POST", "/web/unanswered/attach", "editors",
+         (("ids", "{question}"), ("entry", ENTRY["id"])), ok=200),
     Step("retire", "POST", f"/web/knowledge/{ENTRY['id']}/retire", "editors"),
+    Step("documents", "GET", "/web/documents"),
+    Step("document", "GET", "/web/documents/{document}"),
+    Step("document delete page", "GET", "/web/documents/{document}/delete", "admin"),
+    Step("document upload", "POST", "/web/documents", "admin", ok=422),  # no file: refused, nothing stored
+    Step("document delete", "POST", "/web/documents/{document}/delete", "admin"),
+    Step("unanswered", "GET", "/web/unanswered"),
+    Step("unanswered new entry", "GET", "/web/unanswered/new?ids={question2}"),
+    Step("unanswered dismiss", "POST", "/web/unanswered/dismiss", data=(("ids", "{question2}"),)),
+    Step("stats", "GET", "/web/stats?days=7"),
+    Step("stats chart", "GET", "/web/stats/chart/requests.svg?days=7"),
     Step("sessions", "GET", "/web/sessions", "admin"),
     Step("revoke", "POST", "/web/sessions/{other_session}/revoke", "admin"),
     Step("logout", "POST", "/web/logout"),
@@ -73,11 +88,14 @@ def expected(role: str, step: Step) -> int:
 
 
 async def snapshot(app) -> tuple:
+    await app.core.unanswered.flush()  # a question the preview could not answer is logged in the background
     async with app.db.sessions() as session:
         entries = [e.model_dump(mode="json") for e in await KnowledgeRepository(session).all()]
         revisions = len(await KnowledgeEditRepository(session).revisions(limit=100_000))
         sessions = [(s.id, s.revoked) for s in await WebRepository(session).sessions(datetime(2000, 1, 1, tzinfo=UTC))]
-    return entries, revisions, sessions
+        documents = [d.id for d in await DocumentRepository(session).documents()]
+        unanswered = sorted(q.id for q in await UnansweredRepository(session).most_frequent(1000))
+    return entries, revisions, sessions, documents, unanswered
 
 
 async def setup_world(console) -> dict:
@@ -92,7 +110,15 @@ async def setup_world(console) -> dict:
     async with app.db.sessions() as session:
         other_session = max(s.id for s in await WebRepository(session).sessions(datetime(2000, 1, 1, tzinfo=UTC)))
     assert other is not None
-    return {"revision": revision, "other_session": other_session}
+    async with app.db.sessions.begin() as session:
+        document, _ = await DocumentRepository(session).upsert(
+            build_document("web/thu-nghiem.txt", ["Tài liệu thử", "Một câu thử nghiệm về công đoàn."]))
+        questions = UnansweredRepository(session)
+        for text in ("căng tin fecon mở cửa mấy giờ", "thư viện sách nói ở đâu"):
+            await questions.record(text, text, "test", "unsure", 0.1, app.core.clock())
+        question, question2 = sorted(q.id for q in await questions.most_frequent())
+    return {"revision": revision, "other_session": other_session, "document": document, "question": question,
+            "question2": question2}
 
 
 async def browser_for(console, role: str):
@@ -117,22 +143,23 @@ async def test_every_page_and_action_by_role(console, role):
     results = {}
     for step in STEPS:
         path = step.path.format(**ids)
+        data = {k: v.format(**ids) for k, v in step.data}
         want = expected(role, step)
         before = await snapshot(console.app)
         if step.method == "POST" and want != 403:  # a form without its CSRF token, or a wrong one: refused
             for bad in ("", "forged-token"):
-                status, _ = await browser.post(path, dict(step.data), csrf=bad)
+                status, _ = await browser.post(path, data, csrf=bad)
                 assert status == 403, (step.name, bad)
                 assert await snapshot(console.app) == before, (step.name, "csrf", bad)
         if step.method == "GET":
             status, body = await browser.get(path)
         else:
-            status, body = await browser.post(path, dict(step.data))
+            status, body = await browser.post(path, data)
         results[step.name] = status
         if status == 303 and want == 303 and role in ("anonymous", "member"):
             assert body == "/web/signin", step.name
         if want == 403 or (role in ("anonymous", "member")):
             assert await snapshot(console.app) == before, step.name
-        elif step.method == "POST" and step.name not in ("preview", "logout"):
+        elif step.method == "POST" and step.name not in ("preview", "logout", "document upload"):
             assert await snapshot(console.app) != before, step.name
     assert results == {s.name: expected(role, s) for s in STEPS}
