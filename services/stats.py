@@ -135,6 +135,7 @@ def _draw_questions(ax, s: Summary, t) -> None:
     step = max(1, len(days) // 8)
     ax.set_xticks(range(0, len(days), step), [days[i].strftime("%d/%m") for i in range(0, len(days), step)])
     ax.set_ylabel(t("stats.chart.count_axis"))
+    ax.yaxis.get_major_locator().set_params(integer=True)
     ax.legend(frameon=False, fontsize=9)
 
 
@@ -197,12 +198,13 @@ def _draw_linked(ax, s: Summary, t) -> None:
     ax.barh(names, linked, color=GOOD, label=t("stats.chart.linked_yes"))
     ax.barh(names, rest, left=linked, color="#D0D5DD", label=t("stats.chart.linked_no"))
     ax.set_xlabel(t("stats.chart.members_axis"))
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(frameon=False, fontsize=9, loc="lower right")
 
 
 DRAW = {"questions": _draw_questions, "topics": _draw_topics, "answered": _draw_answered, "votes": _draw_votes,
         "requests": _draw_requests, "broadcasts": _draw_broadcasts, "linked": _draw_linked}
-SIZES = {"questions": (7, 3.2), "answered": (4.2, 3.2), "linked": (7, 4)}
+SIZES = {"questions": (10, 3.2), "answered": (4.2, 3.2), "linked": (10, 4)}
 
 
 def chart(name: str, s: Summary, t, fmt: str = "svg") -> bytes:
