@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.db import aware
+from storage.db import aware, dialect_name
 from storage.models import (
     Base,
     BroadcastRow,
@@ -68,7 +68,7 @@ class QuestionCounter:
             batch, self._pending = self._pending, Counter()
             try:
                 async with self._sessions.begin() as session:
-                    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+                    dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
                     for (day, channel, intent, answered), n in sorted(batch.items()):
                         stmt = dialect.insert(QuestionCountRow).values(day=day, channel=channel, intent=intent,
                                                                        answered=answered, count=n)
