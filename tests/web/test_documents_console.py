@@ -93,3 +93,11 @@ async def test_chairs_read_documents_and_only_admins_change_them(console):
     status, _ = await upload(chair, "giai-bong-ban.txt", ARTICLE.encode())
     assert status == 403
     assert await stored(console.app) == []
+
+
+async def test_a_body_over_the_servers_limit_gets_a_vietnamese_page(console):
+    admin = await console.signed_in("DEMO-ADMIN")
+    await admin.get("/web/documents")
+    status, page = await upload(admin, "rat-lon.txt", b"a" * (1024 * 1024 + 10))  # the test server's 1 MB
+    assert status == 413 and "Tệp quá lớn" in page
+    assert await stored(console.app) == []

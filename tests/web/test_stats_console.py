@@ -96,3 +96,21 @@ async def test_thongke_sends_a_chair_the_weekly_chart_through_telegram(settings,
             text = chair.last_reply
             assert "7 ngày qua" in text and "Câu hỏi: " in text
             assert "http://console.test/web/stats?days=7" in text
+
+
+async def test_counts_and_summary_on_postgresql(settings, clock, pg_database_url):
+    """The counter's upsert adds to a day's row, and the summary's queries run on PostgreSQL too."""
+    from bot.app import build_app
+
+    app = await build_app(settings.replace(database_url=pg_database_url), clock=clock)
+    try:
+        telegram = Member(app, "301", "telegram")
+        await telegram.says("sữa hà lan")
+        await app.core.questions.flush()
+        await telegram.says("sữa hà lan")
+        counts = await counted(app)
+        assert sum(counts.values()) == 2 and len(counts) == 1  # the second flush added to the same row
+        summary = await StatsService(app.db, clock=app.core.clock).summary(await actor_of(app, "NTL-0001"), 7)
+        assert summary.questions == 2 and summary.linked
+    finally:
+        await app.close()
