@@ -45,7 +45,9 @@ async def test_the_page_shows_its_charts_scoped_to_the_chair(console, member):
             assert response.status == 200 and response.content_type == "image/svg+xml"
             assert (await response.text()).lstrip().startswith(("<?xml", "<svg"))
     assert "1 câu hỏi" in page
-    assert "Công đoàn cơ sở" in page or "CĐCS" in page or "Fecon" in page  # the chair's own unit named as scope
+    chaired = (await actor_of(console.app, "NTL-0101")).identity.grants
+    unit = next(g.unit for g in chaired if g.unit is not None)
+    assert f"Phạm vi: {unit.name}" in page  # the chair's own unit, not the whole system
     admin = await console.signed_in("DEMO-ADMIN")
     _, page = await admin.get("/web/stats")
     assert "toàn hệ thống" in page
