@@ -26,6 +26,8 @@ from handlers.hardship import Hardship
 from handlers.membership import DECLARATION as MEMBERSHIP
 from handlers.membership import LinkPolicy, Membership
 from handlers.registry import Declaration, Registry
+from handlers.stats import DECLARATION as STATS
+from handlers.stats import WeeklyStats
 from handlers.web import DECLARATION as WEB
 from handlers.web import WebSignIn
 from locales import Translator
@@ -37,6 +39,7 @@ from nlu.privacy import scrub as scrub_personal
 from services.broadcasts import BroadcastService
 from services.hardship import HardshipService
 from services.membership import MembershipService
+from services.stats import StatsService
 from services.web_access import WebAccess
 from storage import migrate
 from storage.conversation import StateStore
@@ -54,6 +57,7 @@ from storage.knowledge import (
 )
 from storage.membership import IdentityCache, UnitRepository
 from storage.outbox import OutboxRepository
+from storage.stats import QuestionCounter
 from storage.unanswered import UnansweredLog
 
 log = logging.getLogger(__name__)
@@ -138,10 +142,12 @@ def build_core(db: Database, translator: Translator, matcher: Matcher, knowledge
     core = Core(matcher=matcher, knowledge=knowledge, translator=translator, states=states, identities=identities,
                 unanswered=unanswered, outbox=OutboxRepository(db), membership=membership,
                 hardship=hardship, broadcasts=broadcasts, registry=registry, clock=clock, config=config,
-                passages=passages, feedback=feedback)
+                passages=passages, feedback=feedback, questions=QuestionCounter(db.sessions))
     web = WebSignIn(WebAccess(db, clock=clock), identities, translator, config.web_base_url)
+    weekly = WeeklyStats(StatsService(db, clock=clock, timezone=config.timezone), identities, translator,
+                         config.web_base_url)
     for declaration, capability in ((MEMBERSHIP, membership), (HARDSHIP, hardship), (BROADCASTS, broadcasts),
-                                    (FEEDBACK, feedback), (WEB, web), *extra):
+                                    (FEEDBACK, feedback), (WEB, web), (STATS, weekly), *extra):
         registry.add(declaration, capability)
     return core
 

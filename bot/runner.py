@@ -111,7 +111,8 @@ class Server:
         #: channel -> how to download a file a member sent there (hardship photos, for the web console)
         self.files: dict = {}
         self.web_runner: web.AppRunner | None = None
-        self.web_app = web.Application(client_max_size=1024 * 1024)
+        # the console's document upload is the largest body (the webhooks check their own, smaller limits)
+        self.web_app = web.Application(client_max_size=max(1024 * 1024, self.settings.documents.max_bytes + 64 * 1024))
         self.web_app.router.add_get("/healthz", healthz)
         self.port: int | None = None
         #: set once every webhook is registered with its platform (Zalo's waits for getMe, in the background)
@@ -140,10 +141,9 @@ class Server:
             if m.spec.has_delivery:
                 self._start_delivery(m, channel)
         # knowledge changed by the web console, the CLI or another worker reaches this process within seconds
-        from services.knowledge import KnowledgeWatcher, apply_to_core
+        from services.knowledge import watch_core
 
-        self.knowledge_watcher = KnowledgeWatcher(self.app.db, lambda entries: apply_to_core(self.app.core, entries),
-                                                  s.knowledge.poll_seconds)
+        self.knowledge_watcher = watch_core(self.app.db, self.app.core, s.knowledge.poll_seconds)
         await self.knowledge_watcher.check()
         self._task(self.knowledge_watcher.run(), "knowledge-watch")
         if s.web.base_url:  # the union office web console (web/), with polling too

@@ -42,8 +42,10 @@ if TYPE_CHECKING:  # built and injected by the composition root (bot/app.py)
     from handlers.membership import Membership
     from storage.conversation import StateStore
     from storage.documents import PassageInfo
+    from storage.knowledge import Entry
     from storage.membership import IdentityCache
     from storage.outbox import OutboxRepository
+    from storage.stats import QuestionCounter
     from storage.unanswered import UnansweredLog
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,10 @@ _MENU_WORDS = {"menu", "huong dan", "tro giup", "danh muc"}
 
 
 CHOICES_FLOW = "choices"
+#: the outcomes counted as questions for the statistics: the knowledge intents, and what the bot could not place
+COUNTED = frozenset({*intents.INTENT_KINDS, intents.OUT_OF_SCOPE, intents.UNSURE})
+#: an alias this long that is the whole question answers it with its entry (``Core._taught``)
+TAUGHT_WORDS = 4
 
 
 def pick_choice(text: str, offered: list) -> str | None:
@@ -104,8 +110,10 @@ class Core:
                  membership: Membership, hardship: Hardship, broadcasts: Broadcasts, registry: Registry,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  config: CoreConfig | None = None, passages: Sequence[PassageInfo] = (),
-                 feedback: Feedback | None = None) -> None:
+                 feedback: Feedback | None = None, questions: QuestionCounter | None = None) -> None:
         self.matcher = matcher
+        #: questions counted per day, channel and intent for the statistics (storage/stats.py); None: not counted
+        self.questions = questions
         #: the 👍/👎 line under answers (handlers/feedback.py); None: answers go out without it
         self.feedback = feedback
         #: the sentences of the ingested source documents (services/documents.py), for retrieval
@@ -176,6 +184,9 @@ class Core:
             log.exception("handler failed: channel=%s chat=%s message=%s", incoming.channel,
                           incoming.chat_id, incoming.message_id)
             outcome = Outcome([Reply(self.t("bot.apology", lang))], "error", 0.0, True)
+        if self.questions is not None and incoming.text and not incoming.action and outcome.intent in COUNTED:
+            self.questions.count(self.clock().astimezone(self.config.timezone).date(), incoming.channel,
+                                 outcome.intent, not outcome.fallback)
         return Outcome(_bounded(outcome.replies), outcome.intent, outcome.confidence, outcome.fallback)
 
     # ----- routing ------------------------------------------------------------------------------
@@ -256,12 +267,29 @@ class Core:
         if intent in intents.SMALL_TALK:
             return Outcome(small_talk(intent, self.t, lang), intent, u.confidence, False)
         facts, answers = await self._answerers_for(incoming)  # the asker's unit's entries, and the shared ones
+        taught = self._taught(u, answers)
+        if taught is not None:  # a question an office attached to an entry (web console), asked as it was
+            outcome = Outcome([answers.detail(taught, lang)], intents.KIND_INTENT[taught.kind], 1.0, False)
+            return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
         outcome = await facts.respond(incoming, u, lang)  # a fact question: the evidence answers or declines
         if outcome is None and intent in intents.INTENT_KINDS:
             outcome = Outcome(answers.answer(intent, u, lang, today), intent, u.confidence, False)
         if outcome is not None:  # an answer: with the 👍/👎 line under it
             return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
         return await self._fallback(incoming, u.normalized.folded, intent, u.confidence, lang)
+
+    def _taught(self, u, answers: KnowledgeAnswers) -> Entry | None:
+        """The entry whose alias is the whole question, word for word (accents optional), when that alias is a
+        sentence (``TAUGHT_WORDS`` words or more): how the web console's "attach to an entry" teaches the bot an
+        unanswered question. Shorter names go the usual way (the evidence and the entries' answers)."""
+        folded = u.normalized.folded
+        if len(folded.split()) < TAUGHT_WORDS:
+            return None
+        for match in u.entities:
+            entry = answers.kb.by_id.get(match.entry_id)  # only an entry the asker may see
+            if match.matched == folded and entry is not None and any(fold(a) == folded for a in entry.aliases):
+                return entry
+        return None
 
     async def answer_question(self, incoming: Incoming, lang: str) -> Outcome | None:
         """A question typed in the middle of a form ("sữa hà lan giảm bao nhiêu"): its answer when it reads as a
@@ -351,8 +379,10 @@ class Core:
         return Outcome([Reply(text)], intent, confidence, True)
 
     async def close(self) -> None:
-        """Write what is still queued (the unanswered-question log)."""
+        """Write what is still queued (the unanswered-question log, the question counts)."""
         await self.unanswered.close()
+        if self.questions is not None:
+            await self.questions.close()
 
 
 #: what makes a message a question (folded): a question phrase anywhere, or a tail word at its end ("... không")

@@ -50,6 +50,9 @@ class Reply:
     choices: tuple[Choice, ...] = field(default_factory=tuple)
     #: photos to show with the text: platform file ids (Telegram) or URLs (Zalo), sent before the text
     photos: tuple[str, ...] = field(default_factory=tuple)
+    #: pictures the bot drew (PNG bytes, e.g. /thongke's chart), sent after ``photos``: uploaded where the platform
+    #: takes uploads (Telegram); elsewhere left out (the text says what they show)
+    pictures: tuple[bytes, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True, slots=True)

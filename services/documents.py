@@ -13,10 +13,10 @@ import hashlib
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from pathlib import Path
+from datetime import UTC, date, datetime
+from pathlib import Path, PurePath
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -45,7 +45,7 @@ class DocumentError(Exception):
     """A file that cannot be ingested; ``str(error)`` is a Vietnamese message naming the file."""
 
     def __init__(self, file: Path | str, reason: str, **values: object) -> None:
-        self.file, self.reason = str(file), reason
+        self.file, self.reason, self.values = str(file), reason, values
         super().__init__(_t("error", file=self.file, reason=_t(f"reason.{reason}", **values)))
 
 
@@ -385,7 +385,7 @@ def read_document(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, origin: str
     try:
         return build_document(origin, blocks, title=title, published=published)
     except DocumentError as exc:
-        raise DocumentError(path, exc.reason) from None
+        raise DocumentError(path, exc.reason, **exc.values) from None
 
 
 def _megabytes(size: int) -> str:
@@ -506,3 +506,130 @@ async def check_knowledge_sources(db: Database) -> list[str]:
         documents = DocumentRepository(session)
         return check_sources(await KnowledgeRepository(session).all(), await documents.documents(),
                              await documents.passages())
+
+
+# --- the web console's documents (upload, list, passages, delete) ---------------------------------------
+
+#: where an upload's origin lives: "web/<file name>" (its name, as entries name a source document)
+UPLOAD_ORIGIN = "web/"
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    """A document as the console lists it: who uploaded it, when (None: the CLI or the seed articles)."""
+
+    info: DocumentInfo
+    uploaded_by: str | None
+    uploaded_at: datetime | None
+
+
+class DocumentLibrary:
+    """Source documents for the web console, through the same reading and storing as ``unionbot kb ingest``.
+
+    Any chair or admin may read them; adding or removing one changes what the bot answers for every member,
+    so it is authorized as a knowledge change at the top of the tree (``authorize(EDIT_KNOWLEDGE, TOP)``:
+    admins). A change is audited and bumps the knowledge version: every process's ``KnowledgeWatcher`` reloads
+    the passages within seconds (``on_change`` at once in this one)."""
+
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 max_bytes: int = DEFAULT_MAX_BYTES, on_change: Callable[[], Awaitable[object]] | None = None) -> None:
+        self.db, self.clock, self.max_bytes, self.on_change = db, clock, max_bytes, on_change
+
+    @staticmethod
+    def _may_read(actor) -> None:
+        from services.authz import may_act_as_chair
+        from services.knowledge import Forbidden
+
+        if not (decision := may_act_as_chair(actor.identity)):
+            raise Forbidden(decision.reason)
+
+    @staticmethod
+    def require_change(actor) -> None:
+        from services.authz import Action, authorize
+        from services.knowledge import TOP, Forbidden
+
+        if not (decision := authorize(actor.identity, Action.EDIT_KNOWLEDGE, TOP)):
+            raise Forbidden(decision.reason)
+
+    def may_change(self, actor) -> bool:
+        from services.knowledge import Forbidden
+
+        try:
+            self.require_change(actor)
+        except Forbidden:
+            return False
+        return True
+
+    async def documents(self, actor) -> list[DocumentLine]:
+        self._may_read(actor)
+        async with self.db.sessions() as session:
+            repository = DocumentRepository(session)
+            uploads = await repository.uploads()
+            return [DocumentLine(d, *uploads.get(d.id, (None, None))) for d in await repository.documents()]
+
+    async def document(self, actor, document_id: int) -> tuple[DocumentLine, list[PassageInfo]]:
+        from services.knowledge import NotFound
+
+        self._may_read(actor)
+        async with self.db.sessions() as session:
+            repository = DocumentRepository(session)
+            found = [d for d in await repository.documents() if d.id == document_id]
+            if not found:
+                raise NotFound(str(document_id))
+            uploads = await repository.uploads()
+            return DocumentLine(found[0], *uploads.get(document_id, (None, None))), \
+                await repository.passages(document_id)
+
+    async def upload(self, actor, filename: str, data: bytes) -> IngestResult:
+        """Read and store one uploaded file (all or nothing; the same content again changes nothing); raise
+        ``DocumentError`` (its message names the file) when it cannot be read."""
+        import tempfile
+
+        self.require_change(actor)
+        name = PurePath(filename.replace("\\", "/")).name.strip() or "tai-lieu"
+        with tempfile.TemporaryDirectory(prefix="unionbot-upload-") as folder:
+            path = Path(folder) / name
+            path.write_bytes(data)
+            try:
+                parsed = read_document(path, max_bytes=self.max_bytes, origin=UPLOAD_ORIGIN + name)
+            except DocumentError as exc:  # name the file as the office knows it, not the temporary folder
+                raise DocumentError(name, exc.reason, **exc.values) from None
+        now = self.clock()
+        async with self.db.sessions.begin() as session:
+            document_id, outcome = await DocumentRepository(session).upsert(parsed, now)
+            if outcome != "unchanged":
+                await _record_change(session, actor, "document.upload", document_id, now, outcome=outcome)
+        if outcome != "unchanged":
+            await self._changed()
+        return IngestResult(name, outcome, document_id, parsed.title, parsed.passages)
+
+    async def delete(self, actor, document_id: int) -> None:
+        from services.knowledge import NotFound
+
+        self.require_change(actor)
+        now = self.clock()
+        async with self.db.sessions.begin() as session:
+            if not await DocumentRepository(session).delete(document_id):
+                raise NotFound(str(document_id))
+            await _record_change(session, actor, "document.delete", document_id, now)
+        await self._changed()
+
+    async def _changed(self) -> None:
+        if self.on_change is not None:
+            try:
+                await self.on_change()
+            except Exception:  # noqa: BLE001 - the watcher picks the change up on its next round anyway
+                import logging
+
+                logging.getLogger(__name__).exception("passages reload after a document change failed")
+
+
+
+async def _record_change(session, actor, action: str, document_id: int, now: datetime, **details) -> None:
+    """Audit a document change (who, when, which document: ids only) and bump the knowledge version."""
+    from storage.knowledge import KnowledgeEditRepository
+    from storage.membership import AuditRepository
+
+    await AuditRepository(session).record(actor=actor.label, actor_member_id=actor.member_id, action=action,
+                                          unit_id=None, target=str(document_id), now=now, **details)
+    await KnowledgeEditRepository(session).bump_version(now)

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from nlu.normalize import fold
 from services.authz import Action, Decision, authorize, units_acted_on
 from storage.db import Database
-from storage.documents import DocumentRepository
+from storage.documents import DocumentRepository, PassageInfo
 from storage.knowledge import (
     Entry,
     KnowledgeBase,
@@ -310,13 +310,29 @@ def apply_to_core(core, entries: Sequence[Entry]) -> None:
     core.set_knowledge(KnowledgeBase(list(entries), scopes=dict(getattr(entries, "scopes", {}))))
 
 
+def passages_to_core(core, passages: Sequence[PassageInfo]) -> None:
+    """The documents' passages the bot answers from once ``apply_to_core`` rebuilds its evidence index (which it
+    does right after, in ``KnowledgeWatcher.check``): one rebuild for both."""
+    core.passages = list(passages)
+
+
+def watch_core(db: Database, core, every: float = 2.0) -> KnowledgeWatcher:
+    """The watcher that keeps a running bot's knowledge and document passages current."""
+    return KnowledgeWatcher(db, lambda entries: apply_to_core(core, entries), every,
+                            passages=lambda passages: passages_to_core(core, passages))
+
+
 class KnowledgeWatcher:
     """Polls the knowledge version row; when it moved (a change by this process, another worker or the CLI),
     reloads the entries and hands them to ``apply``."""
 
-    def __init__(self, db: Database, apply: Callable[[list[Entry]], None], every: float = 2.0) -> None:
+    def __init__(self, db: Database, apply: Callable[[list[Entry]], None], every: float = 2.0,
+                 passages: Callable[[list[PassageInfo]], None] | None = None) -> None:
         self.db = db
         self.apply = apply
+        #: given, the documents' passages are reloaded too (an upload or removal in the console bumps the
+        #: version as well), handed over before the entries (``passages_to_core``, then ``apply_to_core``)
+        self.passages = passages
         self.every = every
         self.version: int | None = None
         self._lock = asyncio.Lock()
@@ -334,6 +350,9 @@ class KnowledgeWatcher:
                     return False
                 entries = ScopedEntries(await KnowledgeRepository(session).all(),
                                         await KnowledgeEditRepository(session).scopes())
+                passages = await DocumentRepository(session).passages() if self.passages is not None else None
+            if self.passages is not None and passages is not None:
+                self.passages(passages)
             # in a thread: rebuilding the indexes takes a second or two of CPU, the event loop goes on serving
             # (each part is swapped in by one attribute assignment; a message meanwhile is answered from either)
             await asyncio.to_thread(self.apply, entries)

@@ -14,8 +14,8 @@ from typing import Literal, Protocol
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import affected_rows
-from storage.models import DocumentRow, PassageRow
+from storage.db import affected_rows, aware
+from storage.models import AuditLogRow, DocumentRow, PassageRow
 
 Outcome = Literal["added", "replaced", "unchanged"]
 
@@ -106,15 +106,26 @@ class DocumentRepository:
                              content_hash=d.content_hash, passages=int(n), ingested_at=d.ingested_at)
                 for d, n in rows]
 
-    async def passages(self) -> list[PassageInfo]:
-        """Every passage with its document's title, date and origin, in document then reading order."""
-        rows = (await self.session.execute(
-            select(PassageRow, DocumentRow.title, DocumentRow.published, DocumentRow.origin)
-            .join(DocumentRow, DocumentRow.id == PassageRow.document_id)
-            .order_by(PassageRow.document_id, PassageRow.paragraph, PassageRow.sentence))).all()
+    async def passages(self, document_id: int | None = None) -> list[PassageInfo]:
+        """Every passage (or one document's) with its document's title, date and origin, in document then
+        reading order."""
+        query = (select(PassageRow, DocumentRow.title, DocumentRow.published, DocumentRow.origin)
+                 .join(DocumentRow, DocumentRow.id == PassageRow.document_id)
+                 .order_by(PassageRow.document_id, PassageRow.paragraph, PassageRow.sentence))
+        if document_id is not None:
+            query = query.where(PassageRow.document_id == document_id)
+        rows = (await self.session.execute(query)).all()
         return [PassageInfo(id=p.id, document_id=p.document_id, title=title, published=published, origin=origin,
                             paragraph=p.paragraph, sentence=p.sentence, text=p.text)
                 for p, title, published, origin in rows]
+
+    async def uploads(self) -> dict[int, tuple[str, datetime]]:
+        """Who uploaded each document in the web console, and when: {document id: (actor label, time)} from the
+        audit log's latest "document.upload" line (documents ingested by the CLI have none)."""
+        rows = (await self.session.execute(
+            select(AuditLogRow.target, AuditLogRow.actor, AuditLogRow.at)
+            .where(AuditLogRow.action == "document.upload").order_by(AuditLogRow.id))).all()
+        return {int(target): (actor, aware(at)) for target, actor, at in rows if target and target.isdigit()}
 
     async def count(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(DocumentRow)) or 0)

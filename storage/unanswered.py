@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.db import dialect_name
+from storage.db import affected_rows, aware, dialect_name
 from storage.models import UnansweredQuestionRow
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,8 @@ class UnansweredQuestion:
     count: int
     last_intent: str
     last_seen: datetime
+    id: int = 0
+    channel: str = ""
 
 
 class UnansweredRepository:
@@ -51,7 +53,22 @@ class UnansweredRepository:
             select(UnansweredQuestionRow)
             .order_by(UnansweredQuestionRow.count.desc(), UnansweredQuestionRow.last_seen.desc())
             .limit(limit))).all()
-        return [UnansweredQuestion(r.key, r.sample_text, r.count, r.last_intent, r.last_seen) for r in rows]
+        return [_question(r) for r in rows]
+
+    async def by_ids(self, ids: list[int]) -> list[UnansweredQuestion]:
+        rows = (await self.session.scalars(
+            select(UnansweredQuestionRow).where(UnansweredQuestionRow.id.in_(ids))
+            .order_by(UnansweredQuestionRow.id))).all()
+        return [_question(r) for r in rows]
+
+    async def delete(self, ids: list[int]) -> int:
+        """Take questions off the list (attached to an entry, or dismissed); how many there were."""
+        result = await self.session.execute(delete(UnansweredQuestionRow).where(UnansweredQuestionRow.id.in_(ids)))
+        return affected_rows(result)
+
+
+def _question(r: UnansweredQuestionRow) -> UnansweredQuestion:
+    return UnansweredQuestion(r.key, r.sample_text, r.count, r.last_intent, aware(r.last_seen), r.id, r.channel)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ class Console:
     def __init__(self, app, watcher: KnowledgeWatcher | None) -> None:
         settings = app.settings
         self.app = app
+        self.watcher = watcher
         self.secure = settings.web.base_url.startswith("https://")
         base = URL(settings.web.base_url or "http://localhost")
         self.origin = f"{base.scheme}://{base.host}" + (f":{base.port}" if base.explicit_port else "")
@@ -94,7 +95,10 @@ async def guard(request: web.Request, handler):
         return console.refuse(request, "web.error.signed_out", 403)
     request[SIGNED_IN] = signed_in
     if request.method == "POST":
-        form = await request.post()
+        try:
+            form = await request.post()
+        except web.HTTPRequestEntityTooLarge:  # an upload over the server's limit
+            return console.refuse(request, "web.error.too_large", 413)
         if not hmac.compare_digest(str(form.get("csrf", "")), signed_in.session.csrf):
             return console.refuse(request, "web.error.csrf", 403)
     try:
@@ -282,11 +286,14 @@ def mount_console(web_app: web.Application, app, watcher: KnowledgeWatcher | Non
         web.get("/sessions", sessions_page), web.post("/sessions/{session_id:\\d+}/revoke", session_revoke),
         web.static("/static", HERE / "static"),
     ])
-    from web import announcements, requests  # noqa: PLC0415 - they import this module
+    from web import announcements, documents, requests, stats, unanswered  # noqa: PLC0415 - they import this module
     sub.add_routes(requests.routes())
     sub.add_routes(announcements.routes())
     sub.add_routes(members.routes())
     sub.add_routes(knowledge_excel.routes())
+    sub.add_routes(documents.routes())
+    sub.add_routes(unanswered.routes())
+    sub.add_routes(stats.routes())
     console.templates.globals["query_url"] = query_url
     console.templates.globals["bt"] = app.translator  # the chat's strings (statuses, categories) where reused
     web_app.add_subapp("/web/", sub)
@@ -298,14 +305,13 @@ async def serve_beside(app):
     watcher; returns the coroutine that stops both."""
     import asyncio
 
-    from services.knowledge import apply_to_core
+    from services.knowledge import watch_core
 
     settings = app.settings
-    watcher = KnowledgeWatcher(app.db, lambda entries: apply_to_core(app.core, entries),
-                               settings.knowledge.poll_seconds)
+    watcher = watch_core(app.db, app.core, settings.knowledge.poll_seconds)
     await watcher.check()
     task = asyncio.create_task(watcher.run(), name="knowledge-watch")
-    web_app = web.Application(client_max_size=1024 * 1024)
+    web_app = web.Application(client_max_size=max(1024 * 1024, settings.documents.max_bytes + 64 * 1024))
     mount_console(web_app, app, watcher)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()

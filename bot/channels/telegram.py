@@ -40,6 +40,7 @@ from aiogram.methods.base import Response, TelegramType
 from aiogram.types import (
     BotCommand,
     BotCommandScopeDefault,
+    BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -153,12 +154,15 @@ async def send_reply(bot: Bot, chat_id: int | str, reply: Reply, pace: Pace | No
     ``pace`` is awaited before every call after the first (the delivery worker's rate limiter). A reply
     without text but with photos carries its keyboard on the last photo.
     """
-    parts = [(text, markup) for text, markup in render(reply) if text.strip()] if reply.photos else render(reply)
+    # photos by file id, then the pictures the bot drew, uploaded (sendPhoto multipart)
+    media: list[str | BufferedInputFile] = [*reply.photos, *(BufferedInputFile(data, filename=f"picture-{i + 1}.png")
+                                                             for i, data in enumerate(reply.pictures))]
+    parts = [(text, markup) for text, markup in render(reply) if text.strip()] if media else render(reply)
     ids: list[int] = []
-    for i, photo in enumerate(reply.photos):
+    for i, photo in enumerate(media):
         if pace is not None and ids:
             await pace()
-        last_markup = keyboard(reply) if not parts and i == len(reply.photos) - 1 else None
+        last_markup = keyboard(reply) if not parts and i == len(media) - 1 else None
         sent = await bot.send_photo(chat_id=chat_id, photo=photo, reply_markup=last_markup, parse_mode=None)
         ids.append(sent.message_id)
     for text, markup in parts:

@@ -12,7 +12,7 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from services.knowledge import Actor, KnowledgeWatcher, apply_to_core
+from services.knowledge import Actor, watch_core
 from storage.membership import Identity, MemberRepository
 from web.app import mount_console
 
@@ -96,7 +96,7 @@ def settings(settings):
 
 @pytest_asyncio.fixture
 async def console(app) -> AsyncIterator[ConsoleServer]:
-    watcher = KnowledgeWatcher(app.db, lambda entries: apply_to_core(app.core, entries))
+    watcher = watch_core(app.db, app.core)  # knowledge and document passages
     await watcher.check()
     web_app = web.Application()
     mounted = mount_console(web_app, app, watcher)

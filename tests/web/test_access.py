@@ -13,13 +13,16 @@ from yarl import URL
 
 from services.actor import Actor as ChatActor
 from services.broadcasts import Draft
+from services.documents import build_document
 from services.knowledge import KnowledgeService
 from services.roster import label
+from storage.documents import DocumentRepository
 from storage.hardship import HardshipRepository
 from storage.knowledge import KnowledgeEditRepository, KnowledgeRepository
 from storage.membership import MemberRepository, UnitRepository
 from storage.models import LinkCodeRow
 from storage.outbox import OutboxRepository
+from storage.unanswered import UnansweredRepository
 from storage.web import WebRepository
 from tests.web.conftest import actor_of, identity_of
 from tests.web.test_requests_console import member_chat, submitted
@@ -91,6 +94,8 @@ STEPS = [
          (*[(k, "moi-fecon" if k == "id" else v) for k, v in edited("Mục mới.")], ("owner", "NTL-FECON"))),
     Step("edit", "POST", f"/web/knowledge/{ENTRY['id']}/edit", "editors", edited("Giảm 15% tại căng tin.")),
     Step("rollback", "POST", "/web/revisions/{revision}/rollback", "editors"),
+    Step("unanswered attach", "POST", "/web/unanswered/attach", "editors",
+         (("ids", "{question}"), ("entry", ENTRY["id"])), ok=200),
     Step("retire", "POST", f"/web/knowledge/{ENTRY['id']}/retire", "editors"),
     Step("knowledge excel", "GET", "/web/knowledge-excel"),
     Step("knowledge export", "GET", "/web/knowledge-excel/export"),
@@ -104,6 +109,16 @@ STEPS = [
     Step("roster preview", "POST", "/web/members/NTL-FECON/import", "editors", ROSTER, ok=200),
     Step("roster import", "POST", "/web/members/NTL-FECON/import", "editors", (*ROSTER, ("confirm", "1")), ok=200),
     Step("linking codes", "POST", "/web/members/NTL-FECON/codes", "editors", ok=200),
+    Step("documents", "GET", "/web/documents"),
+    Step("document", "GET", "/web/documents/{document}"),
+    Step("document delete page", "GET", "/web/documents/{document}/delete", "admin"),
+    Step("document upload", "POST", "/web/documents", "admin", ok=422),  # no file: refused, nothing stored
+    Step("document delete", "POST", "/web/documents/{document}/delete", "admin"),
+    Step("unanswered", "GET", "/web/unanswered"),
+    Step("unanswered new entry", "GET", "/web/unanswered/new?ids={question2}"),
+    Step("unanswered dismiss", "POST", "/web/unanswered/dismiss", data=(("ids", "{question2}"),)),
+    Step("stats", "GET", "/web/stats?days=7"),
+    Step("stats chart", "GET", "/web/stats/chart/requests.svg?days=7"),
     Step("sessions", "GET", "/web/sessions", "admin"),
     Step("revoke", "POST", "/web/sessions/{other_session}/revoke", "admin"),
     # hardship requests of NTL-0103 (Fecon): reviewed by Fecon's chairs, the district's (its parent) and admins
@@ -130,7 +145,7 @@ STEPS = [
     Step("logout", "POST", "/web/logout"),
 ]
 READ_ONLY_POSTS = ("preview", "logout", "approve form", "announce edit", "announce preview", "roster preview",
-                   "knowledge import preview")
+                   "knowledge import preview", "document upload")
 
 
 MEMBER_CHAT = "access-703"
@@ -150,6 +165,7 @@ def expected(role: str, step: Step) -> int:
 
 
 async def snapshot(app) -> tuple:
+    await app.core.unanswered.flush()  # a question the preview could not answer is logged in the background
     async with app.db.sessions() as session:
         entries = [e.model_dump(mode="json") for e in await KnowledgeRepository(session).all()]
         revisions = len(await KnowledgeEditRepository(session).revisions(limit=100_000))
@@ -158,8 +174,10 @@ async def snapshot(app) -> tuple:
         top = await UnitRepository(session).by_code("HN")
         members = [(m.member_code, m.full_name, m.unit.id) for m in await MemberRepository(session).in_subtree(top)]
         codes = await session.scalar(select(func.count()).select_from(LinkCodeRow))
+        documents = [d.id for d in await DocumentRepository(session).documents()]
+        unanswered = sorted(q.id for q in await UnansweredRepository(session).most_frequent(1000))
     told = await OutboxRepository(app.db).pending_for("test", MEMBER_CHAT)  # notices, announcements
-    return entries, revisions, sessions, requests, told, members, codes
+    return entries, revisions, sessions, requests, told, members, codes, documents, unanswered
 
 
 async def setup_world(console) -> dict:
@@ -184,8 +202,16 @@ async def setup_world(console) -> dict:
     async with app.db.sessions() as session:
         other_session = max(s.id for s in await WebRepository(session).sessions(datetime(2000, 1, 1, tzinfo=UTC)))
     assert other is not None
+    async with app.db.sessions.begin() as session:
+        document, _ = await DocumentRepository(session).upsert(
+            build_document("web/thu-nghiem.txt", ["Tài liệu thử", "Một câu thử nghiệm về công đoàn."]))
+        questions = UnansweredRepository(session)
+        for text in ("căng tin fecon mở cửa mấy giờ", "thư viện sách nói ở đâu"):
+            await questions.record(text, text, "test", "unsure", 0.1, app.core.clock())
+        question, question2 = sorted(q.id for q in await questions.most_frequent())
     return {"revision": revision, "other_session": other_session, "broadcast": scheduled.broadcast_id,
-            **{name: r.id for name, r in requests.items()}}
+            **{name: r.id for name, r in requests.items()}, "document": document, "question": question,
+            "question2": question2}
 
 
 async def browser_for(console, role: str):
@@ -210,17 +236,18 @@ async def test_every_page_and_action_by_role(console, role):
     results = {}
     for step in STEPS:
         path = step.path.format(**ids)
+        data = {k: v.format(**ids) for k, v in step.data}
         want = expected(role, step)
         before = await snapshot(console.app)
         if step.method == "POST" and want != 403:  # a form without its CSRF token, or a wrong one: refused
             for bad in ("", "forged-token"):
-                status, _ = await browser.post(path, dict(step.data), csrf=bad)
+                status, _ = await browser.post(path, data, csrf=bad)
                 assert status == 403, (step.name, bad)
                 assert await snapshot(console.app) == before, (step.name, "csrf", bad)
         if step.method == "GET":
             status, body = await browser.get(path)
         else:
-            status, body = await browser.post(path, dict(step.data))
+            status, body = await browser.post(path, data)
         results[step.name] = status
         if status == 303 and want == 303 and role in ("anonymous", "member"):
             assert body == "/web/signin", step.name

@@ -1,0 +1,126 @@
+"""The questions the bot could not answer (and the answers members rejected with 👎), for the web console:
+grouped by their words, attached to a knowledge entry (each becomes one of its aliases: the matcher answers it
+with the entry from then on), or dismissed.
+
+The log holds no person (nlu/privacy.py scrubbed it when it was written) and no unit: the list is the same for
+every chair and admin. Attaching is an edit of the entry (``KnowledgeService.save``: validated, authorized on
+the entry's unit, a revision with rollback); dismissing is for any chair or admin, and audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from handlers.feedback import REJECTED_KEY
+from services.authz import may_act_as_chair
+from services.knowledge import Actor, Forbidden, KnowledgeService, NotFound
+from storage.db import Database
+from storage.membership import AuditRepository
+from storage.unanswered import UnansweredQuestion, UnansweredRepository
+
+#: two questions are in one group when their words overlap this much (Jaccard: shared / all words)
+SIMILAR = 0.5
+#: the questions read for grouping, most frequent first
+LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Group:
+    """Similar questions: the most frequent one first, with the others' counts added."""
+
+    questions: tuple[UnansweredQuestion, ...]
+
+    @property
+    def lead(self) -> UnansweredQuestion:
+        return self.questions[0]
+
+    @property
+    def ids(self) -> list[int]:
+        return [q.id for q in self.questions]
+
+    @property
+    def count(self) -> int:
+        return sum(q.count for q in self.questions)
+
+    @property
+    def last_seen(self) -> datetime:
+        return max(q.last_seen for q in self.questions)
+
+    @property
+    def rejected(self) -> bool:
+        return any(q.key.startswith(REJECTED_KEY) for q in self.questions)
+
+
+def words_of(question: UnansweredQuestion) -> frozenset[str]:
+    """The folded words of a question's key (the log stores it folded: lower case, no accents)."""
+    return frozenset(question.key.removeprefix(REJECTED_KEY).split())
+
+
+def group(questions: Sequence[UnansweredQuestion], similar: float = SIMILAR) -> list[Group]:
+    """Most frequent first (then most recent); each question joins the first group whose first question shares
+    at least ``similar`` of their words (Jaccard), else starts a group of its own."""
+    ordered = sorted(questions, key=lambda q: (-q.count, -q.last_seen.timestamp(), q.id))
+    groups: list[tuple[frozenset[str], list[UnansweredQuestion]]] = []
+    for q in ordered:
+        words = words_of(q)
+        for lead_words, members in groups:
+            union = lead_words | words
+            if union and len(lead_words & words) / len(union) >= similar:
+                members.append(q)
+                break
+        else:
+            groups.append((words, [q]))
+    return sorted((Group(tuple(m)) for _, m in groups), key=lambda g: (-g.count, -g.last_seen.timestamp()))
+
+
+class UnansweredService:
+    def __init__(self, db: Database, knowledge: KnowledgeService, *,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.db, self.knowledge, self.clock = db, knowledge, clock
+
+    @staticmethod
+    def _allow(actor: Actor) -> None:
+        if not (decision := may_act_as_chair(actor.identity)):
+            raise Forbidden(decision.reason)
+
+    async def groups(self, actor: Actor) -> list[Group]:
+        self._allow(actor)
+        async with self.db.sessions() as session:
+            return group(await UnansweredRepository(session).most_frequent(LIMIT))
+
+    async def questions(self, actor: Actor, ids: Sequence[int]) -> list[UnansweredQuestion]:
+        self._allow(actor)
+        async with self.db.sessions() as session:
+            found = await UnansweredRepository(session).by_ids(list(ids))
+        if not found:
+            raise NotFound(",".join(map(str, ids)))
+        return found
+
+    async def attach(self, actor: Actor, ids: Sequence[int], entry_id: str) -> int:
+        """Add the questions' texts to the entry's aliases (an edit of the entry, authorized on its unit) and take
+        them off the list; how many were attached. Raise Forbidden, NotFound, or KnowledgeError (an alias the
+        loader refuses)."""
+        questions = await self.questions(actor, ids)
+        view, _ = await self.knowledge.entry(actor, entry_id)
+        data = view.entry.model_dump(mode="json", exclude_none=True)
+        aliases = list(data.get("aliases") or [])
+        known = {a.casefold() for a in [*aliases, data.get("name", "")]}
+        for q in questions:
+            text = " ".join(q.sample_text.split())[:200]
+            if text and text.casefold() not in known:
+                aliases.append(text)
+                known.add(text.casefold())
+        await self.knowledge.save(actor, {**data, "aliases": aliases}, entry_id=entry_id)
+        async with self.db.sessions.begin() as session:
+            return await UnansweredRepository(session).delete([q.id for q in questions])
+
+    async def dismiss(self, actor: Actor, ids: Sequence[int]) -> int:
+        questions = await self.questions(actor, ids)
+        async with self.db.sessions.begin() as session:
+            removed = await UnansweredRepository(session).delete([q.id for q in questions])
+            await AuditRepository(session).record(actor=actor.label, actor_member_id=actor.member_id,
+                                                  action="unanswered.dismiss", unit_id=None,
+                                                  target=",".join(str(q.id) for q in questions), now=self.clock())
+        return removed

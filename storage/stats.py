@@ -1,0 +1,155 @@
+"""Counts for the statistics page and ``/thongke``: SQL only. Questions are counted per day, channel and intent
+(answered or not) — no text, no person (``QuestionCounter``); the rest is counted from the tables that hold it
+(hardship requests, the outbox, chat accounts), within a unit's subtree (``paths``: the roots' unit paths,
+None: every unit)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, Integer, String, distinct, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.db import aware, dialect_name
+from storage.models import (
+    Base,
+    BroadcastRow,
+    ChatAccountRow,
+    HardshipEventRow,
+    HardshipRequestRow,
+    MemberRow,
+    OutboxRow,
+    UnitRow,
+)
+
+log = logging.getLogger(__name__)
+
+
+class QuestionCountRow(Base):
+    """How many questions a day, on a channel, the bot read as an intent (and whether it answered them)."""
+
+    __tablename__ = "question_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    intent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    answered: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QuestionCounter:
+    """Counts questions off the reply path: ``count`` adds in memory, a background task writes the sums in one
+    transaction shortly after (``close`` writes what is left). A lost count never breaks answering."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], delay: float = 1.0) -> None:
+        self._sessions, self._delay = sessions, delay
+        self._pending: Counter[tuple[date, str, str, bool]] = Counter()
+        self._task: asyncio.Task | None = None
+
+    def count(self, day: date, channel: str, intent: str, answered: bool) -> None:
+        self._pending[(day, channel[:32], intent[:64], answered)] += 1
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self._delay)
+        await self.flush()
+
+    async def flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, Counter()
+            try:
+                async with self._sessions.begin() as session:
+                    dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
+                    for (day, channel, intent, answered), n in sorted(batch.items()):
+                        stmt = dialect.insert(QuestionCountRow).values(day=day, channel=channel, intent=intent,
+                                                                       answered=answered, count=n)
+                        await session.execute(stmt.on_conflict_do_update(
+                            index_elements=["day", "channel", "intent", "answered"],
+                            set_={"count": QuestionCountRow.count + n}))
+            except Exception:  # noqa: BLE001 - statistics must never break answering
+                log.exception("could not write %d question counts", len(batch))
+
+    async def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        await self.flush()
+
+
+@dataclass(frozen=True)
+class QuestionDay:
+    day: date
+    channel: str
+    intent: str
+    answered: bool
+    count: int
+
+
+def _in(column, paths: Sequence[str] | None):
+    """Rows whose unit path lies in one of the subtrees (every row when ``paths`` is None)."""
+    if paths is None:
+        return True
+    return or_(*[column.startswith(p) for p in paths]) if paths else False
+
+
+class StatsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def questions(self, start: date, end: date) -> list[QuestionDay]:
+        rows = (await self.session.execute(
+            select(QuestionCountRow).where(QuestionCountRow.day >= start, QuestionCountRow.day <= end)
+            .order_by(QuestionCountRow.day))).scalars().all()
+        return [QuestionDay(r.day, r.channel, r.intent, r.answered, r.count) for r in rows]
+
+    async def requests_by_status(self, paths: Sequence[str] | None, since: datetime) -> dict[str, int]:
+        rows = (await self.session.execute(
+            select(HardshipRequestRow.status, func.count()).join(UnitRow, UnitRow.id == HardshipRequestRow.unit_id)
+            .where(_in(UnitRow.path, paths), HardshipRequestRow.created_at >= since)
+            .group_by(HardshipRequestRow.status))).all()
+        return {status: int(n) for status, n in rows}
+
+    async def days_to_decision(self, paths: Sequence[str] | None, since: datetime) -> list[float]:
+        """Days from submission to the first approval or rejection, per request decided since ``since``."""
+        decided = (select(HardshipEventRow.request_id, func.min(HardshipEventRow.at).label("at"))
+                   .where(HardshipEventRow.action.in_(("approved", "rejected")))
+                   .group_by(HardshipEventRow.request_id).subquery())
+        rows = (await self.session.execute(
+            select(HardshipRequestRow.created_at, decided.c.at)
+            .join(decided, decided.c.request_id == HardshipRequestRow.id)
+            .join(UnitRow, UnitRow.id == HardshipRequestRow.unit_id)
+            .where(_in(UnitRow.path, paths), decided.c.at >= since))).all()
+        return [(aware(at) - aware(created)).total_seconds() / 86400 for created, at in rows]
+
+    async def broadcast_deliveries(self, paths: Sequence[str] | None, since: datetime) -> dict[str, int]:
+        rows = (await self.session.execute(
+            select(OutboxRow.status, func.count())
+            .join(BroadcastRow, BroadcastRow.id == OutboxRow.broadcast_id)
+            .join(UnitRow, UnitRow.id == BroadcastRow.unit_id)
+            .where(OutboxRow.kind == "broadcast", _in(UnitRow.path, paths), BroadcastRow.created_at >= since)
+            .group_by(OutboxRow.status))).all()
+        return {status: int(n) for status, n in rows}
+
+    async def linked_per_unit(self, paths: Sequence[str] | None, limit: int = 15) -> list[tuple[str, int, int]]:
+        """(unit name, members with a linked chat account, active members) per unit, most members first."""
+        linked = (select(ChatAccountRow.member_id).distinct().subquery())
+        rows = (await self.session.execute(
+            select(UnitRow.name, func.count(distinct(linked.c.member_id)), func.count(distinct(MemberRow.id)))
+            .join(MemberRow, MemberRow.unit_id == UnitRow.id)
+            .outerjoin(linked, linked.c.member_id == MemberRow.id)
+            .where(_in(UnitRow.path, paths), MemberRow.status == "active")
+            .group_by(UnitRow.id, UnitRow.name)
+            .order_by(func.count(distinct(MemberRow.id)).desc(), UnitRow.name).limit(limit))).all()
+        return [(name, int(n_linked), int(n_members)) for name, n_linked, n_members in rows]
+
+
+def median(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None

@@ -1,0 +1,118 @@
+"""Statistics: questions are counted per day, channel and intent (no text, no person); the page draws its charts
+on the server for the chair's subtree; hardship requests, announcements and linked members are counted within it."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.knowledge import Forbidden
+from services.stats import StatsService
+from storage.stats import QuestionCountRow, StatsRepository
+from tests.conftest import Member
+from tests.web.conftest import actor_of
+
+
+async def counted(app) -> dict:
+    await app.core.questions.flush()
+    async with app.db.sessions() as session:
+        today = app.core.clock().astimezone(app.core.config.timezone).date()
+        rows = await StatsRepository(session).questions(today, today)
+    return {(q.channel, q.intent, q.answered): q.count for q in rows}
+
+
+async def test_questions_are_counted_per_day_channel_and_intent(app):
+    telegram, zalo = Member(app, "201", "telegram"), Member(app, "202", "zalo")
+    await telegram.says("sữa hà lan")
+    await telegram.says("sữa hà lan giảm bao nhiêu")
+    await zalo.says("giá vàng hôm nay")  # out of scope: not answered
+    await zalo.says("/help")  # a command is not a question
+    counts = await counted(app)
+    assert sum(n for (channel, _, _), n in counts.items() if channel == "telegram") == 2
+    assert [k for k in counts if k[0] == "zalo"] == [("zalo", "out_of_scope", False)]
+    assert all(n > 0 for n in counts.values())
+    assert {c.name for c in QuestionCountRow.__table__.columns} == {"day", "channel", "intent", "answered", "count"}
+
+
+async def test_the_page_shows_its_charts_scoped_to_the_chair(console, member):
+    await member.says("sữa hà lan")
+    await console.app.core.questions.flush()
+    chair = await console.signed_in("NTL-0101")
+    status, page = await chair.get("/web/stats?days=7")
+    assert status == 200
+    for name in ("questions", "topics", "answered", "votes", "requests", "broadcasts", "linked"):
+        assert f'src="/web/stats/chart/{name}.svg?days=7"' in page
+        async with chair.http.get(f"/web/stats/chart/{name}.svg?days=7") as response:
+            assert response.status == 200 and response.content_type == "image/svg+xml"
+            assert (await response.text()).lstrip().startswith(("<?xml", "<svg"))
+    assert "1 câu hỏi" in page
+    chaired = (await actor_of(console.app, "NTL-0101")).identity.grants
+    unit = next(g.unit for g in chaired if g.unit is not None)
+    assert f"Phạm vi: {unit.name}" in page  # the chair's own unit, not the whole system
+    admin = await console.signed_in("DEMO-ADMIN")
+    _, page = await admin.get("/web/stats")
+    assert "toàn hệ thống" in page
+
+
+async def test_counts_are_scoped_to_the_chairs_subtree(app):
+    service = StatsService(app.db, clock=app.core.clock)
+    mine = await service.summary(await actor_of(app, "NTL-0101"), 7)
+    everything = await service.summary(await actor_of(app, "DEMO-ADMIN"), 7)
+    assert mine.linked and everything.linked
+    assert sum(m for _, _, m in mine.linked) < sum(m for _, _, m in everything.linked)
+    assert {name for name, _, _ in mine.linked} < {name for name, _, _ in everything.linked}
+    with pytest.raises(Forbidden):
+        await service.summary(await actor_of(app, "NTL-0103"), 7)  # a member
+
+
+async def test_thongke_sends_a_chair_the_weekly_chart_through_telegram(settings, clock):
+    from datetime import timedelta
+
+    from pydantic import SecretStr
+
+    from storage.membership import AccountRepository, MemberRepository
+    from tests.e2e.conftest import TELEGRAM_TOKEN, running_bot
+    from tests.fakes.telegram_server import FakeTelegram
+
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as fake:
+        overrides = {"telegram_token": SecretStr(TELEGRAM_TOKEN), "telegram_api_url": fake.base_url,
+                     "telegram_mode": "polling", "web_base_url": "http://console.test"}
+        async with running_bot(settings, clock, **overrides) as (app, _server):
+            async with app.db.sessions.begin() as session:
+                chair_record = await MemberRepository(session).by_code("NTL-0101")
+                code = await AccountRepository(session).issue_code(chair_record.id, None, app.core.clock(),
+                                                                   timedelta(days=1))
+            chair, member = fake.user(701, first_name="Hà"), fake.user(702, first_name="An")
+            await chair.says(f"/lienket {code}")
+            await member.says("sữa hà lan")
+            await member.says("/thongke")
+            assert "7 ngày qua" not in member.last_reply  # not for members (nor unlinked accounts)
+            assert not any(m.get("photo") for m in member.replies)
+
+            await chair.says("/help")
+            assert "/thongke" in chair.last_reply
+            await chair.says("/thongke")
+            photos = [m for m in chair.replies if m.get("photo")]
+            assert len(photos) == 1  # uploaded with sendPhoto (multipart)
+            stored = fake.files[photos[0]["photo"][-1]["file_id"]]
+            assert stored.data.startswith(b"\x89PNG")
+            text = chair.last_reply
+            assert "7 ngày qua" in text and "Câu hỏi: " in text
+            assert "http://console.test/web/stats?days=7" in text
+
+
+async def test_counts_and_summary_on_postgresql(settings, clock, pg_database_url):
+    """The counter's upsert adds to a day's row, and the summary's queries run on PostgreSQL too."""
+    from bot.app import build_app
+
+    app = await build_app(settings.replace(database_url=pg_database_url), clock=clock)
+    try:
+        telegram = Member(app, "301", "telegram")
+        await telegram.says("sữa hà lan")
+        await app.core.questions.flush()
+        await telegram.says("sữa hà lan")
+        counts = await counted(app)
+        assert sum(counts.values()) == 2 and len(counts) == 1  # the second flush added to the same row
+        summary = await StatsService(app.db, clock=app.core.clock).summary(await actor_of(app, "NTL-0001"), 7)
+        assert summary.questions == 2 and summary.linked
+    finally:
+        await app.close()

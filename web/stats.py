@@ -1,0 +1,45 @@
+"""The console's statistics page: charts drawn on the server (services/stats.py, matplotlib SVG), for the units
+the signed-in chair acts on (an admin: every unit)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.stats import CHARTS, StatsService, chart, grouped_days
+from web.app import CONSOLE, Console, actor
+
+PERIODS = (7, 30, 90)
+
+
+def service(request: web.Request) -> StatsService:
+    console: Console = request.app[CONSOLE]
+    return StatsService(console.app.db, clock=console.app.core.clock, timezone=console.app.core.config.timezone)
+
+
+def _days(request: web.Request) -> int:
+    value = request.query.get("days", "30")
+    return int(value) if value.isdigit() and int(value) in PERIODS else 30
+
+
+async def stats_page(request: web.Request) -> web.Response:
+    console: Console = request.app[CONSOLE]
+    days = _days(request)
+    summary = await service(request).summary(actor(request), days)
+    return console.render(request, "stats_page.html", s=summary, days=days, periods=PERIODS, charts=CHARTS,
+                          per_channel=grouped_days(summary))
+
+
+async def stats_chart(request: web.Request) -> web.Response:
+    console: Console = request.app[CONSOLE]
+    name = request.match_info["name"]
+    if name not in CHARTS:
+        raise web.HTTPNotFound()
+    summary = await service(request).summary(actor(request), _days(request))
+    svg = chart(name, summary, console.app.core.t)
+    return web.Response(body=svg, content_type="image/svg+xml",
+                        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
+                                 "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
+
+def routes() -> list[web.RouteDef]:
+    return [web.get("/stats", stats_page), web.get("/stats/chart/{name}.svg", stats_chart)]
