@@ -18,7 +18,7 @@ from services.authz import may_act_as_chair
 from services.knowledge import Actor, Forbidden, KnowledgeService, NotFound
 from storage.db import Database
 from storage.membership import AuditRepository
-from storage.unanswered import UnansweredQuestion, UnansweredRepository
+from storage.unanswered import UnansweredLog, UnansweredQuestion, UnansweredRepository
 
 #: two questions are in one group when their words overlap this much (Jaccard: shared / all words)
 SIMILAR = 0.5
@@ -77,8 +77,11 @@ def group(questions: Sequence[UnansweredQuestion], similar: float = SIMILAR) -> 
 
 class UnansweredService:
     def __init__(self, db: Database, knowledge: KnowledgeService, *,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 log: UnansweredLog | None = None) -> None:
         self.db, self.knowledge, self.clock = db, knowledge, clock
+        #: this process's log: what it holds back (it writes after a short delay) is written before the list is read
+        self.log = log
 
     @staticmethod
     def _allow(actor: Actor) -> None:
@@ -87,6 +90,8 @@ class UnansweredService:
 
     async def groups(self, actor: Actor) -> list[Group]:
         self._allow(actor)
+        if self.log is not None:
+            await self.log.flush()
         async with self.db.sessions() as session:
             return group(await UnansweredRepository(session).most_frequent(LIMIT))
 

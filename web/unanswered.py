@@ -13,7 +13,8 @@ from web.app import CONSOLE, Console, _fields, actor
 
 def service(request: web.Request) -> UnansweredService:
     console: Console = request.app[CONSOLE]
-    return UnansweredService(console.app.db, console.knowledge, clock=console.app.core.clock)
+    return UnansweredService(console.app.db, console.knowledge, clock=console.app.core.clock,
+                             log=console.app.core.unanswered)
 
 
 def _ids(value) -> list[int]:
