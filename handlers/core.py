@@ -237,8 +237,9 @@ class Core:
         if intent in intents.SMALL_TALK:
             return Outcome(small_talk(intent, self.t, lang), intent, u.confidence, False)
         outcome = await self.facts.respond(incoming, u, lang)  # a fact question: the evidence answers or declines
-        if outcome is None and intent in intents.INTENT_KINDS:
-            outcome = Outcome(self.answers.answer(intent, u, lang, today), intent, u.confidence, False)
+        if outcome is None and intent in intents.INTENT_KINDS:  # kept: a follow-up is read against this question
+            outcome = Outcome(self.answers.answer(intent, u, lang, today), intent, u.confidence, False,
+                              keep=self.facts.context(text))
         if outcome is not None:  # an answer: with the 👍/👎 line under it
             return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
         return await self._fallback(incoming, u.normalized.folded, intent, u.confidence, lang)

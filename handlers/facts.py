@@ -42,7 +42,10 @@ MAX_SENTENCE = 420
 ASKED = "asked"
 #: an in-scope intent this sure, without evidence for the exact fact, is still answered by the entries' sheets
 CONFIDENT = 0.5
-_FOLLOW_START = ("con ", "the con ", "the ", "vay con ", "vay ", "va ", "thi ")
+_FOLLOW_START = ("con ", "the con ", "the ", "vay con ", "vay ", "va ", "thi ", "trong do ", "trong so do ")
+#: a question this short that names no place, cluster, phase or year of its own may lean on the previous one
+#: ("ngày nào vậy ad", "số tiền bao nhiêu ạ?"): it is read against it when alone it is no answer
+SHORT_QUESTION = 7
 _FOLLOW_END = ("thi sao", "thi the nao", "thi nao", "the nao", "ra sao", "sao", "thi")
 _SPLIT_PARTS = re.compile(r"[?;\n]+")
 _AND = re.compile(r",?\s+(?:và|va|với|voi)\s+", re.IGNORECASE)
@@ -131,7 +134,17 @@ class FactAnswers:
         if u.intent == intents.EMULATION_PHASE and slots.asks_current(u.tokens):
             return None  # "the phase running now" is the clock's question: the phase answers know today
         question = self.index.read(text)
-        previous = await self._previous(incoming) if is_follow_up(text) else None
+        explicit = is_follow_up(text)
+        implicit = not explicit and not question.constrained and len(question.tokens) <= SHORT_QUESTION
+        previous = await self._previous(incoming) if explicit or implicit else None
+        if previous is not None and implicit:
+            # read against the previous question when that reading answers (it is the more specific: "số tiền bao
+            # nhiêu ạ?" after a loan question asks the loan's amount); else alone, a question of its own
+            solo = [self.index.search(p) for p in self.index.split(question)]
+            against = self._read_against(previous, question)[1]
+            if any(f.status == "unknown" for f in solo) or not any(
+                    f.status == "answered" and not self._salient(f.gaps) for f in against):
+                previous = None
         parts = self._parts(text) if previous is None else []
         if len(parts) > 1:  # two questions in one message ("… bao nhiêu? còn … thì sao?"): each gets its answer
             findings, prior = [], None
@@ -199,9 +212,13 @@ class FactAnswers:
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
         return None
 
+    def context(self, text: str) -> dict:
+        """What the chat keeps after an answer the knowledge entries gave: the question, for a follow-up."""
+        return {ASKED: {"at": self.clock().isoformat(), "question": self.index.read(text).as_dict()}}
+
     def _parts(self, text: str) -> list[str]:
         """The questions of a message split at "?", ";" and line ends: those that ask something of their own."""
-        out = []
+        out: list[str] = []
         for part in _SPLIT_PARTS.split(text):
             read = self.index.read(part) if len(part.split()) >= 2 else None
             if read is None or not (read.terms or read.constrained):
@@ -223,7 +240,7 @@ class FactAnswers:
             found = [self.index.search(p) for p in self.index.split(reading)]
             if first is None:
                 first = (reading, found)
-            if any(f.status == "answered" for f in found):
+            if any(f.status == "answered" and not self._salient(f.gaps) for f in found):
                 return reading, found
         return first if first is not None else (fragment, [self.index.search(fragment)])
 
@@ -236,8 +253,8 @@ class FactAnswers:
     def _answer(self, findings: Sequence[Finding], text: str, lang: str) -> Reply:
         blocks = []
         for f in findings:
-            if f.status == "answered":
-                blocks.append(self._block(f.records, lang))
+            if f.status == "answered":  # a long sentence: the clauses that answer (``_block`` clips what is left)
+                blocks.append(self._block([self.index.excerpt(r, f.question, MAX_SENTENCE) for r in f.records], lang))
             elif f.status == "unknown":
                 blocks.append(self._unknown_text(f.missing, text, lang, short=True))
             else:
