@@ -37,6 +37,8 @@ FOLLOW_UP_FOR = timedelta(minutes=10)
 #: kinds of answer that name one fact: when the evidence has none, the bot says so instead of listing a topic
 SPECIFIC = frozenset({"date", "person", "quantity", "place", "definition", "which"})
 MAX_SENTENCE = 420
+#: kinds of answer one sentence states: when none does for a question's place, cluster or year, the bot declines
+ONE_FACT = frozenset({"person"})
 #: the conversation state keeps each chat's last answered question under this key of its idle state (so every
 #: worker, and a restarted one, reads a follow-up against it); the core writes it with the reply (``Outcome.keep``)
 ASKED = "asked"
@@ -206,6 +208,12 @@ class FactAnswers:
         if gaps and in_scope:
             return await self._decline(incoming, text, self._unknown_text([("term", t) for t in gaps], text, lang),
                                        u, lang)
+        roles = self.index.lang.roles
+        who = "ai" in question.tokens or any(a in roles or b in roles for a, b in question.compounds)
+        if in_scope and question.kind in ONE_FACT and who and question.constrained and len(findings) == 1:
+            # who holds a title in one district, cluster or year: the index holds the entries' fields too, so a name
+            # none of them states is not in the entry's sheet either ("tên gì" of a phase asks no person)
+            return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
         if in_scope and previous is None and (named or u.confidence >= CONFIDENT):
             return None  # a question about a topic the evidence covers: the knowledge entries answer as before
         if in_scope and (question.kind in SPECIFIC or question.constrained or previous is not None):

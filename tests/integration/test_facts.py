@@ -180,7 +180,7 @@ async def test_an_entry_of_another_district_is_refused(asker):
     outcome = await asker.ask("Năm 2024 huyện Ba Vì hỗ trợ bao nhiêu công nhân?")
     assert outcome.fallback and "321" not in _text(outcome)
     outcome = await asker.ask("Cụm trưởng cụm thi đua số 9 năm 2019 là ai?")
-    assert "Đinh Thị Lan" not in _text(outcome), _text(outcome)
+    assert outcome.fallback and "Đinh Thị Lan" not in _text(outcome), _text(outcome)
 
 
 async def test_two_questions_in_one_message_get_both(asker):
@@ -251,7 +251,7 @@ async def test_a_sentence_naming_its_own_year_or_district_is_not_about_its_parag
     assert "14" in _text(await asker.ask("6 tháng đầu năm 2024 quận Thanh Xuân hỗ trợ bao nhiêu công nhân khó khăn?"))
     # the paragraph names four districts, the sentence with the name is about Ba Vì's chair
     outcome = await asker.ask("Chủ tịch LĐLĐ huyện Phúc Thọ là ai?")
-    assert "Đinh Thị Lan" not in _text(outcome), _text(outcome)
+    assert outcome.fallback and "Đinh Thị Lan" not in _text(outcome), _text(outcome)
     assert "Đinh Thị Lan" in _text(await asker.ask("Chủ tịch LĐLĐ huyện Ba Vì là ai?"))
 
 
@@ -267,3 +267,4 @@ async def test_the_word_naming_what_is_asked_is_no_term_the_answer_must_hold(app
     # a key term no source holds is still refused
     outcome = await asker.ask("Năm 2024 Thanh Xuân cho đoàn viên vay mua xe máy bao nhiêu tiền?")
     assert outcome.fallback and "789" not in _text(outcome)
+
