@@ -139,14 +139,18 @@ class FactAnswers:
         explicit = is_follow_up(text)
         implicit = not explicit and not question.constrained and len(question.tokens) <= SHORT_QUESTION
         previous = await self._previous(incoming) if explicit or implicit else None
+        solo: list[Finding] | None = None  # the searches done to decide, not done twice
+        against_read: tuple[Question, list[Finding]] | None = None
         if previous is not None and implicit:
             # read against the previous question when that reading answers (it is the more specific: "số tiền bao
             # nhiêu ạ?" after a loan question asks the loan's amount); else alone, a question of its own
             solo = [self.index.search(p) for p in self.index.split(question)]
-            against = self._read_against(previous, question)[1]
+            against_read = self._read_against(previous, question)
             if any(f.status == "unknown" for f in solo) or not any(
-                    f.status == "answered" and not self._salient(f.gaps) for f in against):
-                previous = None
+                    f.status == "answered" and not self._salient(f.gaps) for f in against_read[1]):
+                previous, against_read = None, None
+            else:
+                solo = None
         parts = self._parts(text) if previous is None else []
         if len(parts) > 1:  # two questions in one message ("… bao nhiêu? còn … thì sao?"): each gets its answer
             findings, prior = [], None
@@ -163,9 +167,9 @@ class FactAnswers:
                 findings.extend(found)
                 prior = read
         elif previous is not None:
-            question, findings = self._read_against(previous, question)
+            question, findings = against_read or self._read_against(previous, question)
         else:
-            findings = [self.index.search(p) for p in self.index.split(question)]
+            findings = solo if solo is not None else [self.index.search(p) for p in self.index.split(question)]
         # confidence comes from the evidence: an answer whose sentence and paragraph lack a key term of the question
         # ("xe máy" asked, a milk discount found) answers nothing
         findings = [f if f.status != "answered" or not self._salient(f.gaps) else replace(f, status="weak")
