@@ -272,8 +272,9 @@ class Core:
             outcome = Outcome([answers.detail(taught, lang)], intents.KIND_INTENT[taught.kind], 1.0, False)
             return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
         outcome = await facts.respond(incoming, u, lang)  # a fact question: the evidence answers or declines
-        if outcome is None and intent in intents.INTENT_KINDS:
-            outcome = Outcome(answers.answer(intent, u, lang, today), intent, u.confidence, False)
+        if outcome is None and intent in intents.INTENT_KINDS:  # kept: a follow-up is read against this question
+            outcome = Outcome(answers.answer(intent, u, lang, today), intent, u.confidence, False,
+                              keep=facts.context(text))
         if outcome is not None:  # an answer: with the 👍/👎 line under it
             return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
         return await self._fallback(incoming, u.normalized.folded, intent, u.confidence, lang)

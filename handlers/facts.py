@@ -37,12 +37,17 @@ FOLLOW_UP_FOR = timedelta(minutes=10)
 #: kinds of answer that name one fact: when the evidence has none, the bot says so instead of listing a topic
 SPECIFIC = frozenset({"date", "person", "quantity", "place", "definition", "which"})
 MAX_SENTENCE = 420
+#: kinds of answer one sentence states: when none does for a question's place, cluster or year, the bot declines
+ONE_FACT = frozenset({"person"})
 #: the conversation state keeps each chat's last answered question under this key of its idle state (so every
 #: worker, and a restarted one, reads a follow-up against it); the core writes it with the reply (``Outcome.keep``)
 ASKED = "asked"
 #: an in-scope intent this sure, without evidence for the exact fact, is still answered by the entries' sheets
 CONFIDENT = 0.5
-_FOLLOW_START = ("con ", "the con ", "the ", "vay con ", "vay ", "va ", "thi ")
+_FOLLOW_START = ("con ", "the con ", "the ", "vay con ", "vay ", "va ", "thi ", "trong do ", "trong so do ")
+#: a question this short that names no place, cluster, phase or year of its own may lean on the previous one
+#: ("ngày nào vậy ad", "số tiền bao nhiêu ạ?"): it is read against it when alone it is no answer
+SHORT_QUESTION = 7
 _FOLLOW_END = ("thi sao", "thi the nao", "thi nao", "the nao", "ra sao", "sao", "thi")
 _SPLIT_PARTS = re.compile(r"[?;\n]+")
 _AND = re.compile(r",?\s+(?:và|va|với|voi)\s+", re.IGNORECASE)
@@ -131,7 +136,21 @@ class FactAnswers:
         if u.intent == intents.EMULATION_PHASE and slots.asks_current(u.tokens):
             return None  # "the phase running now" is the clock's question: the phase answers know today
         question = self.index.read(text)
-        previous = await self._previous(incoming) if is_follow_up(text) else None
+        explicit = is_follow_up(text)
+        implicit = not explicit and not question.constrained and len(question.tokens) <= SHORT_QUESTION
+        previous = await self._previous(incoming) if explicit or implicit else None
+        solo: list[Finding] | None = None  # the searches done to decide, not done twice
+        against_read: tuple[Question, list[Finding]] | None = None
+        if previous is not None and implicit:
+            # read against the previous question when that reading answers (it is the more specific: "số tiền bao
+            # nhiêu ạ?" after a loan question asks the loan's amount); else alone, a question of its own
+            solo = [self.index.search(p) for p in self.index.split(question)]
+            against_read = self._read_against(previous, question)
+            if any(f.status == "unknown" for f in solo) or not any(
+                    f.status == "answered" and not self._salient(f.gaps) for f in against_read[1]):
+                previous, against_read = None, None
+            else:
+                solo = None
         parts = self._parts(text) if previous is None else []
         if len(parts) > 1:  # two questions in one message ("… bao nhiêu? còn … thì sao?"): each gets its answer
             findings, prior = [], None
@@ -148,9 +167,9 @@ class FactAnswers:
                 findings.extend(found)
                 prior = read
         elif previous is not None:
-            question, findings = self._read_against(previous, question)
+            question, findings = against_read or self._read_against(previous, question)
         else:
-            findings = [self.index.search(p) for p in self.index.split(question)]
+            findings = solo if solo is not None else [self.index.search(p) for p in self.index.split(question)]
         # confidence comes from the evidence: an answer whose sentence and paragraph lack a key term of the question
         # ("xe máy" asked, a milk discount found) answers nothing
         findings = [f if f.status != "answered" or not self._salient(f.gaps) else replace(f, status="weak")
@@ -193,15 +212,25 @@ class FactAnswers:
         if gaps and in_scope:
             return await self._decline(incoming, text, self._unknown_text([("term", t) for t in gaps], text, lang),
                                        u, lang)
+        roles = self.index.lang.roles
+        who = "ai" in question.tokens or any(a in roles or b in roles for a, b in question.compounds)
+        if in_scope and question.kind in ONE_FACT and who and question.constrained and len(findings) == 1:
+            # who holds a title in one district, cluster or year: the index holds the entries' fields too, so a name
+            # none of them states is not in the entry's sheet either ("tên gì" of a phase asks no person)
+            return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
         if in_scope and previous is None and (named or u.confidence >= CONFIDENT):
             return None  # a question about a topic the evidence covers: the knowledge entries answer as before
         if in_scope and (question.kind in SPECIFIC or question.constrained or previous is not None):
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
         return None
 
+    def context(self, text: str) -> dict:
+        """What the chat keeps after an answer the knowledge entries gave: the question, for a follow-up."""
+        return {ASKED: {"at": self.clock().isoformat(), "question": self.index.read(text).as_dict()}}
+
     def _parts(self, text: str) -> list[str]:
         """The questions of a message split at "?", ";" and line ends: those that ask something of their own."""
-        out = []
+        out: list[str] = []
         for part in _SPLIT_PARTS.split(text):
             read = self.index.read(part) if len(part.split()) >= 2 else None
             if read is None or not (read.terms or read.constrained):
@@ -223,7 +252,7 @@ class FactAnswers:
             found = [self.index.search(p) for p in self.index.split(reading)]
             if first is None:
                 first = (reading, found)
-            if any(f.status == "answered" for f in found):
+            if any(f.status == "answered" and not self._salient(f.gaps) for f in found):
                 return reading, found
         return first if first is not None else (fragment, [self.index.search(fragment)])
 
@@ -236,8 +265,8 @@ class FactAnswers:
     def _answer(self, findings: Sequence[Finding], text: str, lang: str) -> Reply:
         blocks = []
         for f in findings:
-            if f.status == "answered":
-                blocks.append(self._block(f.records, lang))
+            if f.status == "answered":  # a long sentence: the clauses that answer (``_block`` clips what is left)
+                blocks.append(self._block([self.index.excerpt(r, f.question, MAX_SENTENCE) for r in f.records], lang))
             elif f.status == "unknown":
                 blocks.append(self._unknown_text(f.missing, text, lang, short=True))
             else:

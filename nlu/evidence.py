@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
@@ -149,12 +149,16 @@ class Question:
     years: tuple[int, ...] = ()
     #: pairs of adjacent words the sources also write together ("cụm trưởng", "đoàn phí"): the answer must too
     compounds: tuple[tuple[str, str], ...] = ()
+    #: the words naming what is asked ("thu khoản gì", "lĩnh vực nào", "bên nào đông hơn"): the answer holds an
+    #: instance of it, seldom the word itself, so they rank evidence but no refusal rests on them
+    asked: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return {"text": self.text, "tokens": list(self.tokens), "kind": self.kind, "unit": list(self.unit),
                 "terms": list(self.terms),
                 "places": list(self.places), "clusters": list(self.clusters), "phases": list(self.phases),
-                "years": list(self.years), "compounds": [list(c) for c in self.compounds]}
+                "years": list(self.years), "compounds": [list(c) for c in self.compounds],
+                "asked": list(self.asked)}
 
     @classmethod
     def from_dict(cls, data: dict) -> Question:
@@ -164,7 +168,8 @@ class Question:
                    clusters=tuple(int(x) for x in data.get("clusters", ())),
                    phases=tuple(int(x) for x in data.get("phases", ())),
                    years=tuple(int(x) for x in data.get("years", ())),
-                   compounds=tuple((str(a), str(b)) for a, b in data.get("compounds", ())))
+                   compounds=tuple((str(a), str(b)) for a, b in data.get("compounds", ())),
+                   asked=tuple(str(x) for x in data.get("asked", ())))
 
     @property
     def constrained(self) -> bool:  # noqa: D401 - compounds are no constraint a refusal could name
@@ -199,6 +204,8 @@ class _Meta:
     has_person: bool
     has_list: bool
     text: str = ""
+    ordinal: bool = False  # names an ordinal ("lần thứ II", "khóa 3")
+    items: int = 0  # how many items it lists (its commas, semicolons and quoted names)
     lead: bool = False  # the first sentence of a knowledge entry's summary
     label: frozenset[str] = frozenset()  # the entry's name
     label_pairs: frozenset[tuple[str, str]] = frozenset()
@@ -264,7 +271,7 @@ def _phase_numbers(toks: Sequence[str]) -> set[int]:
     return found
 
 
-def _years(toks: Sequence[str]) -> set[int]:
+def _years(toks: Iterable[str]) -> set[int]:
     found = set()
     for t in toks:
         for part in re.split(r"[-/]", t):
@@ -290,6 +297,22 @@ def _places(toks: Sequence[str], places: dict[tuple[str, ...], str], fuzzy: bool
                 out.append((i, i + n, places[key]))
                 taken.update(range(i, i + n))
     return sorted(out)
+
+
+#: words before a place name that make it a ward or commune inside a district ("phường Mỹ Đình"): a sentence naming
+#: one is still about its paragraph's district
+_WARD_WORDS = frozenset({"phuong", "xa"})
+
+
+def _own_places(toks: Sequence[str], places: dict[tuple[str, ...], str]) -> frozenset[str]:
+    """The districts a sentence names itself: none when it names only wards (then its context's place holds)."""
+    own = set()
+    for start, _end, name in _places(toks, places):
+        before = toks[start - 1] if start else ""
+        if before in _WARD_WORDS and not (before == "xa" and start > 1 and toks[start - 2] == "thi"):
+            return frozenset()  # "phường Cầu Diễn": a part of the district the paragraph is about
+        own.add(name)
+    return frozenset(own)
 
 
 class EvidenceIndex:
@@ -337,18 +360,27 @@ class EvidenceIndex:
             self.bigrams.update(zip(toks, toks[1:], strict=False))
             words = frozenset(toks)
             df.update(words)
-            places = ctx_places | frozenset(p for _, _, p in _places(toks, self.lang.places))
-            clusters = ctx_clusters | frozenset(_cluster_numbers(toks))
+            # a sentence that names its own district, cluster or year is about those, whatever its paragraph or
+            # document is about ("6 tháng đầu năm 2022: …" is no answer about 2023 because its paragraph names
+            # "nhiệm kỳ 2023-2028"; "… Chủ tịch LĐLĐ thị xã Sơn Tây" is no answer about Thanh Trì)
+            own_places = _own_places(toks, self.lang.places)
+            places = own_places or ctx_places
+            own_clusters = frozenset(_cluster_numbers(toks))
+            clusters = own_clusters or ctx_clusters
             phases = frozenset(_phase_numbers(toks)) | label_phases
-            years = set(ctx_years) | _years(toks)
-            if r.date is not None:
-                years.add(r.date.year)
+            # (a term's span, "nhiệm kỳ 2023-2028", is no year the sentence is about: it adds its years)
+            years = _years(t for t in toks if "-" not in t) or {*ctx_years, *((r.date.year,) if r.date else ())}
+            years |= _years(t for t in toks if "-" in t)
             meta = _Meta(
                 words=words, pairs=frozenset(zip(toks, toks[1:], strict=False)),
                 context=context, places=places, clusters=clusters, phases=phases,
                 years=frozenset(years), numbers=self._numbers(toks), has_date=bool(_DATE_RE.search(r.text)),
                 has_person=self._has_person(r.text), has_list=r.text.count(",") >= 2 or ":" in r.text,
-                defines=self._defines(toks), text=r.text, lead=r.entry_id is not None and r.position == 0,
+                defines=self._defines(toks), text=r.text,
+                ordinal=any(a == "thu" and (b.isdigit() or bool(_ROMAN.match(b)) and b != "")
+                            for a, b in zip(toks, toks[1:], strict=False)),
+                items=r.text.count(",") + r.text.count(";") + r.text.count("“") + r.text.count('"') // 2,
+                lead=r.entry_id is not None and r.position == 0,
                 label=frozenset(self._tokens(r.label)),
                 label_pairs=frozenset(zip(self._tokens(r.label), self._tokens(r.label)[1:], strict=False)))
             self._meta.append(meta)
@@ -360,11 +392,12 @@ class EvidenceIndex:
         self._by: dict[tuple[str, object], set[int]] = {}
         keyed = self.lang.generic | self.lang.roles
         for i, m in enumerate(self._meta):
-            keys = [("place", v) for v in m.places] + [("cluster", v) for v in m.clusters]
+            keys: list[tuple[str, object]] = [("place", v) for v in m.places]
+            keys += [("cluster", v) for v in m.clusters]
             keys += [("phase", v) for v in m.phases] + [("year", v) for v in m.years]
             keys += [("pair", pair) for pair in m.pairs | m.label_pairs if pair[0] in keyed or pair[1] in keyed]
-            for key in keys:
-                self._by.setdefault(key, set()).add(i)
+            for constraint in keys:
+                self._by.setdefault(constraint, set()).add(i)
         self.vocabulary = frozenset(df)
         self._df = df
         self._n = max(len(self.records), 1)
@@ -516,15 +549,33 @@ class EvidenceIndex:
                 continue
             terms.append(t)
         term_set, cues = set(terms), self.lang.cue_words
+        asked: list[str] = []
+        for i, t in enumerate(toks):  # "<noun> gì / nào": the noun names the kind of thing the answer gives
+            if t not in ("gi", "nao") or i == 0 or toks[i - 1] not in term_set:
+                continue
+            asked.append(toks[i - 1])
+            if i > 1 and toks[i - 2] in term_set and (toks[i - 2], toks[i - 1]) in self.bigrams:
+                asked.append(toks[i - 2])  # "lĩnh vực gì", "chức vụ gì"
+        generic = self.lang.generic
+
+        def ambiguous(i: int) -> bool:
+            """A generic word that also pairs with its other neighbour ("hỗ trợ công nhân": "công nhân"): which
+            pair the member meant is not known, so neither is a compound the answer must hold."""
+            a, b = toks[i], toks[i + 1]
+            if b in generic and i + 2 < len(toks) and (b, toks[i + 2]) in self.bigrams \
+                    and (toks[i + 2] in term_set or toks[i + 2] in generic):
+                return True
+            return a in generic and i > 0 and (toks[i - 1], a) in self.bigrams and toks[i - 1] in term_set
+
         compounds = tuple(dict.fromkeys(
-            (a, b) for a, b in zip(toks, toks[1:], strict=False)
+            (a, b) for i, (a, b) in enumerate(zip(toks, toks[1:], strict=False))
             if (a in term_set or b in term_set) and a not in cues and b not in cues and (a, b) in self.bigrams
             and (kind == "person" and (a in self.lang.roles or b in self.lang.roles)
-                 or a in self.lang.generic or b in self.lang.generic)))
+                 or (a in generic or b in generic) and not ambiguous(i))))
         return Question(text=text, tokens=toks, kind=kind, unit=unit, terms=tuple(dict.fromkeys(terms)),
                         compounds=compounds,
                         places=tuple(dict.fromkeys(places)), clusters=tuple(clusters), phases=tuple(phases),
-                        years=tuple(years))
+                        years=tuple(years), asked=tuple(dict.fromkeys(asked)))
 
     def _kind(self, toks: Sequence[str]) -> tuple[str | None, tuple[str, ...], set[int]]:
         """The kind of answer asked (the first kind of KINDS whose cue is present), the unit asked for, and
@@ -544,7 +595,9 @@ class EvidenceIndex:
                 kind = k
             if k == "quantity" and not unit:
                 after = list(toks[i + n:i + n + 2])
-                if after[:2] == ["phan", "tram"]:
+                if i and toks[i - 1] == "thu":  # "lần thứ mấy": an ordinal, "lần thứ II"
+                    unit = ("ordinal",)
+                elif after[:2] == ["phan", "tram"]:
                     unit = ("%",)
                 elif after and after[0] not in self.lang.stopwords - _UNIT_WORDS:
                     unit = tuple(after[:1])
@@ -574,6 +627,8 @@ class EvidenceIndex:
         missing: list[tuple[str, str]] = []
         accented = [w.lower() for w in word_tokens(normalize_tones(clean(q.text)))]
         for t in q.terms:
+            if t in q.asked:
+                continue
             if any(x in self.vocabulary for x in self._expand(t)) or t in self.lang.everyday:
                 continue  # an everyday word ("bit", "ít") names no subject: its absence is no reason to decline
             if t in self.common_folded:
@@ -591,7 +646,7 @@ class EvidenceIndex:
 
     def _gap_terms(self, q: Question) -> list[str]:
         """The key terms the evidence must hold: not numbers, not everyday words, not the evidence's commonest words."""
-        return [t for t in q.terms if not _NUM.match(t) and t not in self.lang.everyday
+        return [t for t in q.terms if not _NUM.match(t) and t not in self.lang.everyday and t not in q.asked
                 and self._idf(t) >= GAP_MIN_IDF]
 
     def _held(self, t: str, words: frozenset[str]) -> bool:
@@ -604,12 +659,12 @@ class EvidenceIndex:
         terms = self._gap_terms(q)
         if not terms:
             return ()
-        weight: Counter[int] = Counter()
+        weight: dict[int, float] = {}
         for t in terms:
             for g in {g for f in self._expand(t) for g in self._groups_with.get(f, ())}:
-                weight[g] += self._idf(t)
+                weight[g] = weight.get(g, 0.0) + self._idf(t)
         best = tuple(terms)
-        for g, _ in weight.most_common(60):
+        for g in sorted(weight, key=lambda g: -weight[g])[:60]:  # stable: ties in first-seen order, as most_common
             words, places, clusters = self._groups[g]
             if not (all(p in places for p in q.places) and all(c in clusters for c in q.clusters)):
                 continue
@@ -653,8 +708,11 @@ class EvidenceIndex:
             if not m.numbers:
                 return 0.2
             if not q.unit:
-                return 1.0
+                # "6 tháng đầu năm" is a period, not the amount asked
+                return 0.3 if all(after[:1] and after[0] in _TIME_WORDS for _, after in m.numbers) else 1.0
             unit = q.unit[0]
+            if unit == "ordinal":
+                return 1.0 if m.ordinal else 0.75  # "SEA Games 31" answers "lần thứ mấy" too
             units = self._expand(unit)  # "bao nhiêu người" is answered by "101 cá nhân"
             for number, after in m.numbers:
                 if unit == "%" and number.endswith("%") or not set(units).isdisjoint(after):
@@ -662,16 +720,16 @@ class EvidenceIndex:
                 if unit == "money" and (number.endswith("%") or set(after[:1]) & _MONEY_WORDS):
                     return 1.0
             return 0.6
-        if kind == "quantity" and not q.unit and all(after[:1] and after[0] in _TIME_WORDS for _, after in m.numbers):
-            return 0.3  # "6 tháng" is a duration, not the amount asked
         if kind == "date":
             return 1.0 if m.has_date else 0.25
         if kind == "person":
             return 1.0 if m.has_person else 0.2
         if kind == "place":
             return 1.0 if m.places or "tai" in m.words else 0.4
-        if kind == "list":
-            return 1.0 if m.has_list and ":" in m.text else 0.85 if m.has_list else 0.6
+        if kind == "list":  # the sentence listing more items is the fuller answer
+            if not m.has_list:
+                return 0.6
+            return min(1.0, (0.9 if ":" in m.text else 0.8) + 0.02 * m.items)
         if kind == "definition":  # "X là ...", or the first sentence of the summary of the entry named X
             return 1.0 if any(t in m.defines for t in q.terms) or m.lead and set(q.terms) <= m.label else 0.3
         if kind == "which":
@@ -681,8 +739,9 @@ class EvidenceIndex:
     def _weights(self, q: Question) -> tuple[list[tuple[float, tuple[str, ...]]], list[tuple]]:
         """The question's key terms (with the words they may be found as) and compounds, with their weights."""
         # an everyday word no record holds ("bit", "hok") can be found nowhere: it weighs nothing
-        terms = [(self._idf(t), self._expand(t)) for t in q.terms
-                 if t not in self.lang.everyday or any(x in self.vocabulary for x in self._expand(t))]
+        terms = [(self._idf(t) * (0.5 if t in q.asked else 1.0), self._expand(t)) for t in q.terms
+                 if t not in self.lang.everyday and t not in q.asked
+                 or any(x in self.vocabulary for x in self._expand(t))]
         term_set, cues, generic = set(q.terms), self.lang.cue_words, self.lang.generic
         # a pair may be written with the words' synonyms ("khen thưởng" as "tuyên dương")
         pairs = [(self._idf(a) + self._idf(b), (a, b),
@@ -751,7 +810,8 @@ class EvidenceIndex:
         scores = ranker.get_scores(query) if query else np.zeros(len(self.records))
         if q.constrained or q.compounds:  # the best-ranked sentences satisfying the constraints
             allowed: np.ndarray | None = None
-            keys = [("place", v) for v in q.places] + [("cluster", v) for v in q.clusters]
+            keys: list[tuple[str, object]] = [("place", v) for v in q.places]
+            keys += [("cluster", v) for v in q.clusters]
             keys += [("phase", v) for v in q.phases] + [("year", v) for v in q.years]
             keys += [("pair", c) for c in q.compounds]
             for key in keys:
@@ -810,6 +870,35 @@ class EvidenceIndex:
         gaps = tuple(t for t in self._gap_terms(q) if self._idf(t) >= ANSWER_GAP_IDF and not self._held(t, held))
         return Finding("answered", q, records=tuple(out), coverage=cov, score=best, gaps=gaps)
 
+    def excerpt(self, r: Record, q: Question, limit: int) -> Record:
+        """A sentence longer than ``limit`` cut to the clauses (between semicolons) that hold the question's words,
+        the best first, then its neighbours while they fit: the part that answers is shown, not the sentence's
+        first ``limit`` characters."""
+        if len(r.text) <= limit:
+            return r
+        head, colon, items = r.text.partition(":")
+        if q.kind == "list" and colon and len(items) + 60 <= limit:  # a list after a long lead-in: the list whole
+            return replace(r, text="… " + " ".join(head.split()[-8:]) + ":" + items)
+        clauses = [c for c in re.split(r"(?<=;)\s+", r.text) if c]
+        if len(clauses) < 2:
+            return r
+        wanted = {f for t in (*q.terms, *q.unit) for f in self._expand(t)}
+        scores = [len(wanted & set(self._tokens(c))) for c in clauses]
+        best = max(range(len(clauses)), key=lambda k: (scores[k], -k))
+        if not scores[best] or len(clauses[best]) > limit:
+            return r
+        start = end = best
+        size = len(clauses[best])
+        while True:  # the neighbours holding the question's words first, then those after (a list goes on)
+            options = [k for k in (start - 1, end + 1) if 0 <= k < len(clauses) and size + len(clauses[k]) + 1 <= limit]
+            if not options:
+                break
+            k = max(options, key=lambda k: (scores[k], k > end))
+            size += len(clauses[k]) + 1
+            start, end = min(start, k), max(end, k)
+        text = " ".join(clauses[start:end + 1])
+        return replace(r, text=("… " if start else "") + text + (" …" if end + 1 < len(clauses) else ""))
+
     @staticmethod
     def _same_fact(a: _Meta, b: _Meta) -> bool:
         na = {n for n, _ in a.numbers}
@@ -840,12 +929,13 @@ class EvidenceIndex:
         for attr in ("places", "clusters", "phases"):
             values = getattr(q, attr)
             if len(values) > 1:
-                return [replace(q, **{attr: (v,)}) for v in values]
+                changes: list[dict[str, Any]] = [{attr: (v,)} for v in values]
+                return [replace(q, **c) for c in changes]
         toks = q.tokens
         for i, t in enumerate(toks):
             if t not in ("va", "voi") or i == 0 or i + 1 >= len(toks):
                 continue
-            left = []
+            left: list[str] = []
             j = i - 1
             while j >= 0 and toks[j] in q.terms and len(left) < 3:
                 left.insert(0, toks[j])
@@ -866,8 +956,11 @@ class EvidenceIndex:
         previous question, most likely first."""
         slots = {attr: getattr(fragment, attr) or getattr(previous, attr)
                  for attr in ("places", "clusters", "phases", "years")}
-        if fragment.kind is not None:  # a new question about the same subject
-            return [replace(fragment, **slots)]
+        if fragment.kind is not None:  # a new question about the same subject: "ngày nào?", "tổng số tiền bao nhiêu?"
+            alone = replace(fragment, **slots)
+            both = replace(alone, terms=tuple(dict.fromkeys([*previous.terms, *fragment.terms])),
+                           compounds=tuple(dict.fromkeys([*previous.compounds, *fragment.compounds])))
+            return [both, alone] if both.terms != alone.terms else [alone]
         base = replace(previous, text=fragment.text, tokens=fragment.tokens, **slots)
         if not fragment.terms:
             return [base]
@@ -875,5 +968,7 @@ class EvidenceIndex:
         readings = [replace(base, terms=tuple(dict.fromkeys([*(t for t in previous.terms if t != old),
                                                               *fragment.terms])))
                     for old in previous.terms]
+        # the fragment names a new subject of the same kind of question ("còn sữa thì sao?" after a rice discount)
+        readings.append(replace(base, terms=fragment.terms, compounds=fragment.compounds))
         readings.append(replace(base, terms=tuple(dict.fromkeys([*previous.terms, *fragment.terms]))))
         return readings
