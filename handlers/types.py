@@ -50,6 +50,9 @@ class Reply:
     choices: tuple[Choice, ...] = field(default_factory=tuple)
     #: photos to show with the text: platform file ids (Telegram) or URLs (Zalo), sent before the text
     photos: tuple[str, ...] = field(default_factory=tuple)
+    #: the pages after this one (handlers/pages.py): the core turns them into a "xem thêm" choice and keeps them
+    #: in the chat's state; a reply that reaches a channel has none
+    more: tuple[str, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True, slots=True)
