@@ -138,7 +138,7 @@ class Core:
         #: the 👍/👎 line under answers (handlers/feedback.py); None: answers go out without it
         self.feedback = feedback
         #: the sentences of the ingested source documents (services/documents.py), for retrieval
-        self.passages: list[PassageInfo] = list(passages)
+        self.passages: list[PassageInfo | Passage] = list(passages)
         self.t = translator
         self.clock = clock
         self.config = config or CoreConfig()

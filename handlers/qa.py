@@ -120,10 +120,10 @@ class KnowledgeAnswers:
             for p in c.phases:
                 lines.extend(self._phase_lines(p, lang))
         if e.cluster:
-            c = e.cluster
-            if c.members:
-                lines.append(t("answer.cluster.members", lang, count=len(c.members), members=", ".join(c.members)))
-            leader = ", ".join(x for x in (c.leader_unit, c.leader_person) if x)
+            k = e.cluster
+            if k.members:
+                lines.append(t("answer.cluster.members", lang, count=len(k.members), members=", ".join(k.members)))
+            leader = ", ".join(x for x in (k.leader_unit, k.leader_person) if x)
             if leader:
                 lines.append(t("answer.cluster.leader", lang, leader=leader))
         if e.commendation:
@@ -168,7 +168,7 @@ class KnowledgeAnswers:
         if not campaigns:
             return self.listing(intents.EMULATION_PHASE, lang)
         number = slots.phase_number(u.tokens)
-        pairs = [(e, p) for e in campaigns for p in e.campaign.phases]
+        pairs = [(e, p) for e in campaigns if e.campaign for p in e.campaign.phases]
         if number is not None and any(p.number == number for _, p in pairs):
             heading, pairs = None, [(e, p) for e, p in pairs if p.number == number]
         elif number is not None:
