@@ -389,7 +389,8 @@ class Core:
         if button is not None and button.item == "hotro":  # "Gửi đề nghị hỗ trợ" under a support programme
             return await self._command(incoming, "hotro", "", lang)
         if button is not None and button.item in intents.INTENT_KINDS:
-            return Outcome(self.answers.listing(button.item, lang), button.item, 1.0, False)
+            today = self.clock().astimezone(self.config.timezone).date()
+            return Outcome(self.answers.listing(button.item, lang, today=today), button.item, 1.0, False)
         return None
 
     async def _on_done(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:

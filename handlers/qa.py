@@ -85,8 +85,8 @@ class KnowledgeAnswers:
         if len(shown) == 1:
             return [self.detail(self.kb.by_id[shown[0]], lang, today)]
         if shown:
-            return self.listing(intent, lang, [self.kb.by_id[i] for i in shown])
-        return self.listing(intent, lang)
+            return self.listing(intent, lang, [self.kb.by_id[i] for i in shown], today)
+        return self.listing(intent, lang, today=today)
 
     def detail(self, e: Entry, lang: str, today: date | None = None) -> Reply:
         """An entry's sheet for a phone: what it is and the answer first, then the source line (and, for an old offer,
@@ -144,8 +144,10 @@ class KnowledgeAnswers:
         first, more = pages.layout(lines, footer)  # the rest of the sheet behind "xem thêm"
         return Reply(first, choices, more=more)
 
-    def listing(self, intent: str, lang: str, entries: Sequence[Entry] | None = None) -> list[Reply]:
-        """A numbered list with buttons: ``entries`` in the given order, or the most recent of the intent's kinds."""
+    def listing(self, intent: str, lang: str, entries: Sequence[Entry] | None = None,
+                today: date | None = None) -> list[Reply]:
+        """A numbered list with buttons: ``entries`` in the given order, or the most recent of the intent's kinds
+        (a list of offers all over a year old says they may have changed)."""
         if entries is None:
             entries = self.kb.of_kind(*intents.INTENT_KINDS[intent])
         if not entries:
@@ -154,7 +156,12 @@ class KnowledgeAnswers:
         heading = self.t(f"answer.list.{_LIST_KIND[intent]}", lang)
         items = [f"{i}. {e.name}: {clip(self._short(e), 120)}" for i, e in enumerate(entries, start=1)]
         # the first items with the heading and the hint; the others behind "xem thêm (còn N)"
-        first, more = pages.layout([heading, *items], [self.t("answer.more", lang)])
+        footer = [self.t("answer.more", lang)]
+        if all(e.benefit for e in entries):
+            newest = max(e.as_of for e in entries)
+            if stale := sources.stale_line(self.t, lang, newest, today, many=len(entries) > 1):
+                footer.append(stale)
+        first, more = pages.layout([heading, *items], footer)
         choices = tuple(Choice(clip(e.name, 60), f"kb:{e.id}") for e in entries)
         return [Reply(first, choices, more=more)]
 

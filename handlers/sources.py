@@ -38,8 +38,9 @@ def source_line(t: Translator, lang: str, *, title: str, publication: str | None
     return t("source.line_as_of", lang, where=where, as_of=as_of_text(t, lang, as_of, exact))
 
 
-def stale_line(t: Translator, lang: str, as_of: date, today: date | None) -> str | None:
-    """For an offer: the line saying it may have changed, when its information is over a year old."""
+def stale_line(t: Translator, lang: str, as_of: date, today: date | None, many: bool = False) -> str | None:
+    """For an offer (``many``: a list of offers, ``as_of`` the newest): the line saying it may have changed, when
+    its information is over a year old."""
     if today is None or today - as_of <= STALE_AFTER:
         return None
-    return t("source.stale_offer", lang, year=as_of.year)
+    return t("source.stale_offers" if many else "source.stale_offer", lang, year=as_of.year)

@@ -157,3 +157,12 @@ async def test_a_benefit_says_its_discount_once_in_the_first_line(member):
     first = reply.splitlines()[0]
     assert first.startswith("Gạo sạch Kim Sáng") and "20%-40%" in first
     assert reply.count("20%") == 1
+
+
+@pytest.mark.parametrize(("now", "stale"), [(datetime(2021, 3, 15, 9, 0, tzinfo=UTC), False),
+                                            (datetime(2026, 12, 2, 2, 0, tzinfo=UTC), True)])
+async def test_asking_whether_an_offer_still_applies_lists_them_with_their_age(member, clock, now, stale):
+    clock.now = now
+    reply = await member.says("ưu đãi này còn áp dụng không")
+    assert T("fallback.out_of_scope") not in reply
+    assert (T("source.stale_offers", year=2020) in reply) is stale
