@@ -9,6 +9,7 @@ console — and keeps the other pages in the chat's idle state, in the same writ
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from handlers.text import split_text
@@ -23,12 +24,28 @@ def too_long(text: str) -> bool:
     return len(text.splitlines()) > MAX_LINES or len(text) > MAX_CHARS
 
 
+_SENTENCE_END = re.compile(r"(?<=[.;!?…])\s+")
+
+
+def _cut(line: str) -> list[str]:
+    """A line over ``MAX_CHARS`` as pieces within it: whole sentences packed together, so a figure ("3 tỷ 521,45
+    triệu đồng") is not cut; only a sentence longer than a page is cut at words."""
+    pieces: list[str] = []
+    for sentence in _SENTENCE_END.split(line):
+        for part in split_text(sentence, MAX_CHARS) if len(sentence) > MAX_CHARS else [sentence]:
+            if pieces and len(pieces[-1]) + 1 + len(part) <= MAX_CHARS:
+                pieces[-1] = f"{pieces[-1]} {part}"
+            else:
+                pieces.append(part)
+    return pieces
+
+
 def _lines(texts: Sequence[str]) -> list[str]:
-    """Lines, each within ``MAX_CHARS`` (a longer one is cut at words, never inside a figure)."""
+    """Lines, each within ``MAX_CHARS`` (a longer one is cut between sentences)."""
     out: list[str] = []
     for text in texts:
         for line in text.splitlines():
-            out.extend(split_text(line, MAX_CHARS) if len(line) > MAX_CHARS else [line])
+            out.extend(_cut(line) if len(line) > MAX_CHARS else [line])
     return out
 
 

@@ -93,11 +93,14 @@ class KnowledgeAnswers:
         that it may have changed); the details behind "xem thêm" (handlers/pages.py)."""
         t = self.t
         lines: list[str] = []
-        if e.benefit:  # the discount is the answer: said once, in the first line
+        if e.benefit:  # the discount is the answer, in the first line; the summary (the office's words) under it
             b = e.benefit
             lines.append(t("answer.benefit.headline", lang, name=e.name, discount=b.discount))
-            lines.append(t("answer.benefit.partner", lang, partner=b.partner))
-            if b.products and fold(", ".join(b.products)) not in fold(e.name):
+            lines.append(e.summary)
+            said = fold(" ".join((e.name, e.summary)))
+            if fold(b.partner) not in said:  # what the summary already says is not said again
+                lines.append(t("answer.benefit.partner", lang, partner=b.partner))
+            if b.products and fold(", ".join(b.products)) not in said:
                 lines.append(t("answer.benefit.products", lang, products=", ".join(b.products)))
             lines.append(t("answer.benefit.how_to_use", lang, how_to_use=b.how_to_use) if b.how_to_use
                          else t("answer.benefit.how_default", lang))
