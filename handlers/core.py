@@ -56,9 +56,9 @@ _MENU_WORDS = {"menu", "huong dan", "tro giup", "danh muc"}
 CHOICES_FLOW = "choices"
 #: the key of the chat's idle state that holds the pages behind "xem thêm" (``Core._paginate``)
 MORE = "more"
-#: typed words that ask for the next page ("xem thêm", "tiếp")
 #: the callback prefix of the 👍/👎 line (handlers/feedback.py, which imports this module)
 _VOTE_PREFIX = "fb:"
+#: typed words that ask for the next page ("xem thêm", "tiếp")
 _MORE_WORDS = frozenset({"xem them", "them", "tiep", "xem tiep", "more"})
 
 
