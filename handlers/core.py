@@ -9,6 +9,7 @@ gets a short apology.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
-from handlers import groups, once, visibility
+from handlers import groups, once, pages, visibility
 from handlers.capability import DONE, state_key
 from handlers.facts import FactAnswers, domain_words, entry_records, passage_records
 from handlers.inputs import ascii_number, clean_incoming
@@ -59,6 +60,12 @@ CHOICES_FLOW = "choices"
 COUNTED = frozenset({*intents.INTENT_KINDS, intents.OUT_OF_SCOPE, intents.UNSURE})
 #: an alias this long that is the whole question answers it with its entry (``Core._taught``)
 TAUGHT_WORDS = 4
+#: the key of the chat's idle state that holds the pages behind "xem thêm" (``Core._paginate``)
+MORE = "more"
+#: the callback prefix of the 👍/👎 line (handlers/feedback.py, which imports this module)
+_VOTE_PREFIX = "fb:"
+#: typed words that ask for the next page ("xem thêm", "tiếp")
+_MORE_WORDS = frozenset({"xem them", "them", "tiep", "xem tiep", "more"})
 
 
 def pick_choice(text: str, offered: list) -> str | None:
@@ -66,6 +73,8 @@ def pick_choice(text: str, offered: list) -> str | None:
     words = fold(text or "").strip(" .!?")
     if not words:
         return None
+    if words in _MORE_WORDS:
+        return next((action for _, action in offered if MoreButton.matches(action)), None)
     digits = "".join(ch for ch in words if ch.isdigit())
     if digits and len(words) <= 6 and words.replace("so", "").strip(" .") == digits:
         index = ascii_number(digits, 1, len(offered))
@@ -74,6 +83,18 @@ def pick_choice(text: str, offered: list) -> str | None:
         if fold(label) == words:
             return action
     return None
+
+
+#: words of a union matter (folded): a question with one of them the bot cannot answer is no "out of scope" one
+_UNION_WORDS = ("doan phi", "cong doan", "doan vien", "luong", "uu dai", "bao hiem", "bhxh", "bhyt", "lao dong",
+                "nld", "cdcs", "bch", "kinh phi", "phuc loi", "che do", "thai san", "nghi phep", "tang ca",
+                "tro cap", "ho tro", "thi dua", "hop dong", "thoa uoc", "con ap dung", "ap dung", "khen thuong")
+
+
+def union_topic(folded: str) -> bool:
+    """"đoàn phí đóng bao nhiêu", "lương tối thiểu vùng", "ưu đãi này còn áp dụng không" — not gold or weather."""
+    padded = f" {folded} "
+    return any(f" {w} " in padded for w in _UNION_WORDS)
 
 
 def parse_command(text: str) -> tuple[str | None, str]:
@@ -101,6 +122,14 @@ class KnowledgeButton(Callback):
     entry_id: str
 
 
+@dataclass(frozen=True)
+class MoreButton(Callback):
+    """"more:<ref>": the next page of the reply ``ref`` (8 hex digits) names."""
+
+    prefix: ClassVar[str] = "more"
+    ref: str
+
+
 class Core:
     """Routes an event to the capability that owns it. Built by the composition root (bot/app.py), which
     creates every part (state store, identity cache, the capabilities and their registry) and injects it."""
@@ -117,7 +146,7 @@ class Core:
         #: the 👍/👎 line under answers (handlers/feedback.py); None: answers go out without it
         self.feedback = feedback
         #: the sentences of the ingested source documents (services/documents.py), for retrieval
-        self.passages: list[PassageInfo] = list(passages)
+        self.passages: list[PassageInfo | Passage] = list(passages)
         self.t = translator
         self.clock = clock
         self.config = config or CoreConfig()
@@ -158,8 +187,9 @@ class Core:
             kb = KnowledgeBase(visibility.visible(kb.entries, kb.scopes, audience), kb.scopes)
         index = EvidenceIndex([*entry_records(kb.entries, self.t), *passage_records(self.passages)],
                               self.matcher.normalize, common=domain_words())
-        return (FactAnswers(index, self.t, self.states, self.unanswered, self.clock, self.config.log_unanswered),
-                KnowledgeAnswers(kb, self.t))
+        facts = FactAnswers(index, self.t, self.states, self.unanswered, self.clock, self.config.log_unanswered)
+        facts.entries = kb.by_id
+        return facts, KnowledgeAnswers(kb, self.t)
 
     async def _answerers_for(self, incoming: Incoming) -> tuple[FactAnswers, KnowledgeAnswers]:
         """The answerers of the asker's audience: their unit chain from the identity cache (no query when
@@ -192,11 +222,7 @@ class Core:
     # ----- routing ------------------------------------------------------------------------------
     async def _route(self, incoming: Incoming, lang: str) -> Outcome:
         if incoming.buttons and not incoming.is_group:  # buttons carry the choices: only ``keep`` is stored
-            outcome = await self._route_message(incoming, lang)
-            if outcome.keep:
-                await self.offer_choices(incoming.bot_id, incoming.channel, incoming.chat_id, (), incoming.user_id,
-                                         keep=outcome.keep)
-            return outcome
+            return await self._settle(incoming, await self._route_message(incoming, lang), lang, None)
         # numbered choices: a bare number (or the option's words) picks from the last list shown; in a group
         # the choices (and buttons) shown to each user are remembered, and only that user may act on them
         state = await self._state(incoming)
@@ -206,12 +232,59 @@ class Core:
         picked = pick_choice(incoming.text, offered) if offered and not incoming.action else None
         if picked is not None:
             incoming = replace(incoming, action=picked, text="")
-        outcome = await self._route_message(incoming, lang)
+        return await self._settle(incoming, await self._route_message(incoming, lang), lang, offered)
+
+    async def _settle(self, incoming: Incoming, outcome: Outcome, lang: str, offered: list | None) -> Outcome:
+        """The replies as a phone shows them (a long one cut into pages behind "xem thêm", handlers/pages.py),
+        and one state write for what the chat keeps: the numbered choices shown (``offered`` is None on a
+        channel with buttons), the pages still to show and ``Outcome.keep``."""
+        paged = any(r.more or pages.too_long(r.text) for r in outcome.replies)
         shown = next((r.choices for r in reversed(outcome.replies) if r.choices), ())
-        if shown or offered or outcome.keep:
-            await self.offer_choices(incoming.bot_id, incoming.channel, incoming.chat_id, shown, incoming.user_id,
-                                     keep=outcome.keep)
+        if not (paged or outcome.keep or (offered is not None and (shown or offered))):
+            return outcome
+        key = StateKey(incoming.bot_id, incoming.channel, incoming.chat_id, incoming.user_id or incoming.chat_id)
+        state = await self.states.get(key)  # re-read: the handler may have changed it
+        if paged:
+            outcome = self._paginate(outcome, lang, idle=state is None or state.flow == CHOICES_FLOW)
+            shown = next((r.choices for r in reversed(outcome.replies) if r.choices), ())
+        await self._keep(key, state, shown if offered is not None else (), outcome.keep)
         return outcome
+
+    def _paginate(self, outcome: Outcome, lang: str, idle: bool) -> Outcome:
+        """Each reply's first page; the pages after them are kept for "xem thêm" (a button under the last reply).
+        Inside a form (not ``idle``) a step is shown whole: its state keeps the form, not pages."""
+        if not idle:
+            return replace(outcome, replies=[replace(r, text="\n".join((r.text, *r.more)), more=()) if r.more else r
+                                             for r in outcome.replies])
+        rest: list[str] = []
+        replies: list[Reply] = []
+        for r in outcome.replies:
+            first, more = (r.text, r.more) if r.more or not pages.too_long(r.text) else pages.split(r.text)
+            rest.extend(more)
+            replies.append(replace(r, text=first, more=()))
+        if not rest:
+            return replace(outcome, replies=replies)
+        last = replies[-1]
+        ref = hashlib.blake2s(f"{rest[0]}|{self.clock().isoformat()}".encode(), digest_size=4).hexdigest()
+        button = Choice(self.t("more.button", lang, count=pages.remaining(rest)), MoreButton(ref).encode())
+        # under the reply's own choices (a menu, a list's entries), above the 👍/👎 line (handlers/feedback.py)
+        votes = tuple(c for c in last.choices if c.action.startswith(_VOTE_PREFIX))
+        own = tuple(c for c in last.choices if c not in votes)
+        replies[-1] = replace(last, choices=(*own, button, *votes))
+        kept = {"ref": ref, "pages": rest, "choices": [[c.label, c.action] for c in last.choices]}
+        return replace(outcome, replies=replies, keep={**(outcome.keep or {}), MORE: kept})
+
+    async def _more(self, incoming: Incoming, data: str, lang: str) -> Outcome:
+        """"Xem thêm": the next page of the last long reply, with the choices it had (the 👍/👎 line, a list's
+        entries); a page from an older reply (its pages were replaced since) is gone."""
+        button = MoreButton.decode(data)
+        state = await self._state(incoming)
+        kept = state.data.get(MORE) if state is not None else None
+        if button is None or not kept or kept.get("ref") != button.ref or not kept.get("pages"):
+            return Outcome([Reply(self.t("more.gone", lang))], "more", 1.0, False)
+        rest = list(kept["pages"])
+        choices = tuple(Choice(label, action) for label, action in kept.get("choices") or ())
+        return Outcome([Reply(rest[0], choices, more=tuple(rest[1:]))], "more", 1.0, False, keep={MORE: None})
 
     async def offer_choices(self, bot_id: str, channel: str, chat_id: str, choices, user_id: str | None = None,
                             keep: Mapping[str, object] | None = None) -> None:
@@ -221,13 +294,16 @@ class Core:
         Called for replies here, and by the delivery of proactive messages (notifications with actions), which
         go to a member's private chat: its user is the chat (``user_id`` None)."""
         key = StateKey(bot_id, channel, chat_id, user_id or chat_id)
-        state = await self.states.get(key)  # re-read: the handler may have changed it
+        await self._keep(key, await self.states.get(key), choices, keep)
+
+    async def _keep(self, key: StateKey, state: State | None, choices, keep: Mapping[str, object] | None) -> None:
         data = dict(state.data) if state else {}
         data.pop("choices", None)
+        data.pop(MORE, None)  # the pages of an earlier reply: its "xem thêm" is no longer the last one shown
         if choices:
             data["choices"] = [[c.label, c.action] if isinstance(c, Choice) else [c[0], c[1]] for c in choices]
         if keep and (state is None or state.flow == CHOICES_FLOW):
-            data.update(keep)
+            data.update({k: v for k, v in keep.items() if v is not None})
         if state is None or state.flow == CHOICES_FLOW:
             if data:
                 await self.states.set(key, State(CHOICES_FLOW, "pick", data), self.clock())
@@ -253,6 +329,9 @@ class Core:
             outcome = await self.registry.run_flow(state, incoming, lang)
             if outcome is not None:
                 return outcome
+        kept = state.data.get(MORE) if state is not None and state.flow == CHOICES_FLOW else None
+        if kept and fold(text).strip(" .!?") in _MORE_WORDS:  # "xem thêm" typed under a long reply
+            return await self._more(incoming, MoreButton(str(kept.get("ref", ""))).encode(), lang)
         if text.lower() in _MENU_WORDS:
             return await self._help(incoming, lang)
         u = self.matcher.understand(text)
@@ -269,7 +348,7 @@ class Core:
         facts, answers = await self._answerers_for(incoming)  # the asker's unit's entries, and the shared ones
         taught = self._taught(u, answers)
         if taught is not None:  # a question an office attached to an entry (web console), asked as it was
-            outcome = Outcome([answers.detail(taught, lang)], intents.KIND_INTENT[taught.kind], 1.0, False)
+            outcome = Outcome([answers.detail(taught, lang, today)], intents.KIND_INTENT[taught.kind], 1.0, False)
             return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
         outcome = await facts.respond(incoming, u, lang)  # a fact question: the evidence answers or declines
         if outcome is None and intent in intents.INTENT_KINDS:  # kept: a follow-up is read against this question
@@ -351,7 +430,12 @@ class Core:
         if button is None or button.entry_id not in answers.kb.by_id:
             return None
         entry = answers.kb.by_id[button.entry_id]
-        return Outcome([answers.detail(entry, lang)], intents.KIND_INTENT[entry.kind], 1.0, False)
+        today = self.clock().astimezone(self.config.timezone).date()
+        outcome = Outcome([answers.detail(entry, lang, today)], intents.KIND_INTENT[entry.kind], 1.0, False)
+        if self.feedback is None:
+            return outcome
+        # picked from a list (a number or a button): the entry's answer carries the 👍/👎 line like a typed one's
+        return await self.feedback.attach(incoming, outcome, None, lang, await self._state(incoming), picked=entry.name)
 
     async def _menu_button(self, incoming: Incoming, data: str, lang: str) -> Outcome | None:
         button = MenuButton.decode(data)
@@ -359,7 +443,8 @@ class Core:
             return await self._command(incoming, "hotro", "", lang)
         if button is not None and button.item in intents.INTENT_KINDS:
             _, answers = await self._answerers_for(incoming)
-            return Outcome(answers.listing(button.item, lang), button.item, 1.0, False)
+            today = self.clock().astimezone(self.config.timezone).date()
+            return Outcome(answers.listing(button.item, lang, today=today), button.item, 1.0, False)
         return None
 
     async def _on_done(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
@@ -373,8 +458,11 @@ class Core:
                         lang: str) -> Outcome:
         if not key:
             return Outcome([Reply(self.t("fallback.empty", lang))], intents.UNSURE, 0.0, True)
-        reason = "fallback.out_of_scope" if intent == intents.OUT_OF_SCOPE else "fallback.unsure"
-        text = "\n".join((self.t(reason, lang), self.t("fallback.offer", lang), self.t("help.contact", lang)))
+        if union_topic(key):  # a union matter the bot has no answer for: not "out of scope" — ask the committee
+            text = self.t("fallback.union_unknown", lang)
+        else:
+            reason = "fallback.out_of_scope" if intent == intents.OUT_OF_SCOPE else "fallback.unsure"
+            text = "\n".join((self.t(reason, lang), self.t("fallback.offer", lang), self.t("help.contact", lang)))
         if self.config.log_unanswered:
             self.unanswered.record(key, incoming.text, incoming.channel, intent, confidence, self.clock())
         return Outcome([Reply(text)], intent, confidence, True)
@@ -417,7 +505,8 @@ DECLARATION = Declaration(
               Command("help", "huongdan", lambda core, i, arg, lang: core._help(i, lang), aliases=("trogiup",),
                       listed=False)),
     actions=(ActionPrefix("kb", lambda core, i, data, lang: core._knowledge_button(i, data, lang)),
-             ActionPrefix("menu", lambda core, i, data, lang: core._menu_button(i, data, lang))),
+             ActionPrefix("menu", lambda core, i, data, lang: core._menu_button(i, data, lang)),
+             ActionPrefix("more", lambda core, i, data, lang: core._more(i, data, lang))),
     #: after a step that happens once, its repeat (typed, or a button) is answered "đã gửi rồi"
     flows=(Flow(DONE, lambda core, i, state, lang: core._on_done(i, state, lang)),),
-    callbacks=(KnowledgeButton, MenuButton))
+    callbacks=(KnowledgeButton, MenuButton, MoreButton))

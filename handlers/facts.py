@@ -12,11 +12,12 @@ kept for a few minutes per chat.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from handlers import sources
 from handlers.capability import state_key
 from handlers.qa import related_shown
 from handlers.text import clip, fmt_date
@@ -129,6 +130,8 @@ class FactAnswers:
         self.unanswered = unanswered
         self.clock = clock
         self.log_unanswered = log_unanswered
+        #: the knowledge entries by id (the core sets them): a source line names their publication and date
+        self.entries: Mapping[str, Entry] = {}
 
     async def respond(self, incoming: Incoming, u: Understanding, lang: str) -> Outcome | None:
         """The evidence's answer, an honest refusal, or None: the knowledge-entry answers (or the fallback) decide."""
@@ -278,15 +281,25 @@ class FactAnswers:
         by_doc: dict[tuple[str, str], list[Record]] = {}
         for r in records:
             by_doc.setdefault((r.doc, r.title), []).append(r)
+        today = self.clock().date()
         for group in by_doc.values():
             lines.extend(clip(r.text, MAX_SENTENCE) for r in group)
             r = group[0]
-            if r.date is None:
+            entry = self.entries.get(r.entry_id or "")
+            if entry is not None:  # a knowledge entry's sentence: its source as the entry records it
+                src = entry.source
+                lines.append(sources.source_line(self.t, lang, title=src.title, publication=src.publication,
+                                                 published=src.published, as_of=entry.as_of))
+            elif r.date is None:
                 lines.append(self.t("facts.source_undated", lang, title=r.title))
-            else:
-                when = (self.t("answer.as_of_day", lang, day=fmt_date(r.date)) if r.exact_date
-                        else self.t("answer.as_of_year", lang, year=r.date.year))
-                lines.append(self.t("answer.source", lang, title=r.title, as_of=when))
+            else:  # a document's sentence: its date is the article's when the document names one
+                lines.append(sources.source_line(self.t, lang, title=r.title,
+                                                 published=r.date if r.exact_date else None,
+                                                 as_of=None if r.exact_date else r.date, exact=False))
+            offers = [e for x in group if x.entry_id is not None
+                      and (e := self.entries.get(x.entry_id)) is not None and e.benefit is not None]
+            if offers and (stale := sources.stale_line(self.t, lang, max(e.as_of for e in offers), today)):
+                lines.append(stale)
         return "\n".join(lines)
 
     def _unknown_text(self, missing: Sequence[tuple[str, str]], text: str, lang: str, short: bool = False) -> str:

@@ -18,6 +18,7 @@ from handlers.core import CHOICES_FLOW
 from handlers.registry import ActionPrefix, Callback, Declaration
 from handlers.types import Choice, Incoming, Outcome, Reply
 from nlu import intents
+from nlu.normalize import fold
 from nlu.privacy import scrub
 from storage.conversation import State
 
@@ -58,17 +59,20 @@ class Feedback(Capability):
         self.votes = votes
         self.unanswered = unanswered
 
-    async def attach(self, incoming: Incoming, outcome: Outcome, u: Understanding, lang: str,
-                     state: State | None) -> Outcome:
-        """``outcome`` with the 👍/👎 line under its last reply, when it is an answer to a typed question in a
-        private chat that is in no form (``state``, the chat's as the core read it: the question is remembered,
-        scrubbed, for the vote)."""
-        if incoming.is_group or incoming.action or not is_answer(outcome):
+    async def attach(self, incoming: Incoming, outcome: Outcome, u: Understanding | None, lang: str,
+                     state: State | None, picked: str | None = None) -> Outcome:
+        """``outcome`` with the 👍/👎 line under its last reply, when it is an answer to a typed question — or to
+        the entry ``picked`` from a list (by number or button: its name stands for the question) — in a private
+        chat that is in no form (``state``, the chat's as the core read it: the question is remembered, scrubbed,
+        for the vote)."""
+        if incoming.is_group or (incoming.action and picked is None) or not is_answer(outcome):
             return outcome
         if state is not None and state.flow != CHOICES_FLOW:
             return outcome
-        question = scrub(incoming.text or "")
-        key = scrub(u.normalized.folded or "")
+        if picked is not None:
+            question, key = scrub(picked), scrub(fold(picked))
+        else:
+            question, key = scrub(incoming.text or ""), scrub(u.normalized.folded or "") if u is not None else ""
         if not key.strip(" []"):
             return outcome
         ref = hashlib.blake2s(f"{key}|{self.clock().isoformat()}".encode(), digest_size=4).hexdigest()

@@ -14,8 +14,8 @@ from locales import Translator
 #: commands whose answer discloses nothing about anyone: the same for every member of the group
 PUBLIC_COMMANDS = frozenset({"help", "menu", "huongdan", "trogiup"})
 
-#: button kinds whose answer is public: a knowledge entry, a listing of the menu
-PUBLIC_ACTIONS = frozenset({"kb", "menu"})
+#: button kinds whose answer is public: a knowledge entry, a listing of the menu, the next page of a public reply
+PUBLIC_ACTIONS = frozenset({"kb", "menu", "more"})
 PERSONAL_MENU = frozenset({"hotro"})  # "menu:hotro" opens the member's hardship form
 
 #: personal commands that need no argument: a group's "message me privately" link runs them in the private chat

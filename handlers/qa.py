@@ -6,14 +6,17 @@ arranges it. Labels and sentences come from ``locales``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Container, Sequence
 from datetime import date
 
+from handlers import pages, sources
 from handlers.text import clip, fmt_date
 from handlers.types import Choice, Reply
 from locales import Translator
 from nlu import intents, slots
 from nlu.matcher import Understanding
+from nlu.normalize import fold
 from storage.knowledge import Entry, KnowledgeBase
 
 MAX_LIST = 10
@@ -40,6 +43,30 @@ def related_shown(u: Understanding, known: Container[str]) -> list[str]:
     return [h.entry_id for h in hits if h.score >= hits[0].score * 0.3]
 
 
+#: words that make an entry about hardship (folded): under it, the way to ask for support (/hotro)
+_HARDSHIP_WORDS = ("kho khan", "tro cap", "hoan canh", "om dau", "benh hiem ngheo", "tai nan", "thien tai",
+                   "mat viec", "giam gio lam", "bi anh huong", "qua doi", "tu vong")
+#: support programmes that are about hardship whatever their words
+_HARDSHIP_CATEGORIES = frozenset({"covid", "rent"})
+
+
+def hardship_topic(e: Entry) -> bool:
+    """A support programme for members in hardship (Covid, rent, allowances for hard cases) — not a skills contest,
+    a sports festival or meal allowances: only under those is "Bạn đang gặp khó khăn? Gõ /hotro" shown."""
+    if e.programme is None:
+        return False
+    if e.programme.category in _HARDSHIP_CATEGORIES:
+        return True
+    words = fold(" ".join((e.name, e.summary)))
+    return any(w in words for w in _HARDSHIP_WORDS)
+
+
+def _said(figures: str, text: str) -> bool:
+    """Every number of ``figures`` is already in ``text``: the figures line would say them a second time."""
+    numbers = re.findall(r"\d[\d.,]*", figures)
+    return bool(numbers) and all(n.rstrip(".,") in text for n in numbers)
+
+
 class KnowledgeAnswers:
     def __init__(self, kb: KnowledgeBase, t: Translator) -> None:
         self.kb = kb
@@ -53,35 +80,41 @@ class KnowledgeAnswers:
         kinds = intents.INTENT_KINDS[intent]
         named = self._named(u, kinds)
         if named:
-            return [self.detail(entry, lang) for entry in named[:3]]
+            return [self.detail(entry, lang, today) for entry in named[:3]]
         shown = related_shown(u, self.kb.by_id)
         if len(shown) == 1:
-            return [self.detail(self.kb.by_id[shown[0]], lang)]
+            return [self.detail(self.kb.by_id[shown[0]], lang, today)]
         if shown:
-            return self.listing(intent, lang, [self.kb.by_id[i] for i in shown])
-        return self.listing(intent, lang)
+            return self.listing(intent, lang, [self.kb.by_id[i] for i in shown], today)
+        return self.listing(intent, lang, today=today)
 
-    def detail(self, e: Entry, lang: str) -> Reply:
+    def detail(self, e: Entry, lang: str, today: date | None = None) -> Reply:
+        """An entry's sheet for a phone: what it is and the answer first, then the source line (and, for an old offer,
+        that it may have changed); the details behind "xem thêm" (handlers/pages.py)."""
         t = self.t
-        lines = [e.name, e.summary]
-        if e.benefit:
+        lines: list[str] = []
+        if e.benefit:  # the discount is the answer, in the first line; the summary (the office's words) under it
             b = e.benefit
-            lines.append(t("answer.benefit.partner", lang, partner=b.partner))
-            if b.products:
+            lines.append(t("answer.benefit.headline", lang, name=e.name, discount=b.discount))
+            lines.append(e.summary)
+            said = fold(" ".join((e.name, e.summary)))
+            if fold(b.partner) not in said:  # what the summary already says is not said again
+                lines.append(t("answer.benefit.partner", lang, partner=b.partner))
+            if b.products and fold(", ".join(b.products)) not in said:
                 lines.append(t("answer.benefit.products", lang, products=", ".join(b.products)))
-            lines.append(t("answer.benefit.discount", lang, discount=b.discount))
-            if b.conditions:
-                lines.append(t("answer.benefit.conditions", lang, conditions=b.conditions))
             lines.append(t("answer.benefit.how_to_use", lang, how_to_use=b.how_to_use) if b.how_to_use
                          else t("answer.benefit.how_default", lang))
+            if b.conditions:
+                lines.append(t("answer.benefit.conditions", lang, conditions=b.conditions))
             if b.results:
                 lines.append(t("answer.benefit.results", lang, results=b.results))
-        if e.programme and e.programme.figures:
-            lines.append(t("answer.figures", lang, figures=e.programme.figures))
+        else:
+            lines.extend((e.name, e.summary))
+        for block in (e.programme, e.loan):
+            if block is not None and block.figures and not _said(block.figures, e.summary):
+                lines.append(t("answer.figures", lang, figures=block.figures))
         if e.loan:
             lines.append(t("answer.loan_fund", lang, fund=e.loan.fund))
-            if e.loan.figures:
-                lines.append(t("answer.figures", lang, figures=e.loan.figures))
         if e.campaign:
             c = e.campaign
             lines.append(t("answer.campaign.year", lang, year=c.year))
@@ -90,39 +123,50 @@ class KnowledgeAnswers:
             for p in c.phases:
                 lines.extend(self._phase_lines(p, lang))
         if e.cluster:
-            c = e.cluster
-            if c.members:
-                lines.append(t("answer.cluster.members", lang, count=len(c.members), members=", ".join(c.members)))
-            leader = ", ".join(x for x in (c.leader_unit, c.leader_person) if x)
+            k = e.cluster
+            if k.members:
+                lines.append(t("answer.cluster.members", lang, count=len(k.members), members=", ".join(k.members)))
+            leader = ", ".join(x for x in (k.leader_unit, k.leader_person) if x)
             if leader:
                 lines.append(t("answer.cluster.leader", lang, leader=leader))
         if e.commendation:
             lines.append(t("answer.commendation.period", lang, period=e.commendation.period))
-            lines.append(t("answer.commendation.figures", lang, figures=e.commendation.figures))
-        if e.details:
-            lines.append(e.details)
-        if e.unit:
+            if not _said(e.commendation.figures, e.summary):
+                lines.append(t("answer.commendation.figures", lang, figures=e.commendation.figures))
+        if e.unit and fold(e.unit) not in fold(" ".join(lines[:2])):
             lines.append(t("answer.unit", lang, unit=e.unit))
-        lines.append(self.source_line(e, lang))
-        if e.kind == "programme":  # someone reading about support may need it: the way to ask for it
-            lines.append(t("answer.programme.request_hint", lang))
-            return Reply("\n".join(lines), (Choice(t("answer.programme.request_button", lang), "menu:hotro"),))
-        return Reply("\n".join(lines))
+        if e.details:  # the background last: behind "xem thêm" on a phone
+            lines.append(e.details)
+        footer = [self.source_line(e, lang)]
+        if e.benefit and (stale := sources.stale_line(t, lang, e.as_of, today)):
+            footer.append(stale)
+        choices: tuple[Choice, ...] = ()
+        if hardship_topic(e):  # someone reading about support for hardship may need it: the way to ask for it
+            footer.append(t("answer.programme.request_hint", lang))
+            choices = (Choice(t("answer.programme.request_button", lang), "menu:hotro"),)
+        first, more = pages.layout(lines, footer)  # the rest of the sheet behind "xem thêm"
+        return Reply(first, choices, more=more)
 
-    def listing(self, intent: str, lang: str, entries: Sequence[Entry] | None = None) -> list[Reply]:
-        """A numbered list with buttons: ``entries`` in the given order, or the most recent of the intent's kinds."""
+    def listing(self, intent: str, lang: str, entries: Sequence[Entry] | None = None,
+                today: date | None = None) -> list[Reply]:
+        """A numbered list with buttons: ``entries`` in the given order, or the most recent of the intent's kinds
+        (a list of offers all over a year old says they may have changed)."""
         if entries is None:
             entries = self.kb.of_kind(*intents.INTENT_KINDS[intent])
         if not entries:
             return [Reply(self.t("answer.none_of_kind", lang, contact=self.t("help.contact", lang)))]
         entries = entries[:MAX_LIST]
         heading = self.t(f"answer.list.{_LIST_KIND[intent]}", lang)
-        lines = [heading]
-        for i, e in enumerate(entries, start=1):
-            lines.append(f"{i}. {e.name}: {clip(self._short(e), 160)}")
-        lines.append(self.t("answer.more", lang))
+        items = [f"{i}. {e.name}: {clip(self._short(e), 120)}" for i, e in enumerate(entries, start=1)]
+        # the first items with the heading and the hint; the others behind "xem thêm (còn N)"
+        footer = [self.t("answer.more", lang)]
+        if all(e.benefit for e in entries):
+            newest = max(e.as_of for e in entries)
+            if stale := sources.stale_line(self.t, lang, newest, today, many=len(entries) > 1):
+                footer.append(stale)
+        first, more = pages.layout([heading, *items], footer)
         choices = tuple(Choice(clip(e.name, 60), f"kb:{e.id}") for e in entries)
-        return [Reply("\n".join(lines), choices)]
+        return [Reply(first, choices, more=more)]
 
     # ----- emulation phases ---------------------------------------------------------------------
     def phases(self, u: Understanding, lang: str, today: date) -> list[Reply]:
@@ -134,7 +178,7 @@ class KnowledgeAnswers:
         if not campaigns:
             return self.listing(intents.EMULATION_PHASE, lang)
         number = slots.phase_number(u.tokens)
-        pairs = [(e, p) for e in campaigns for p in e.campaign.phases]
+        pairs = [(e, p) for e in campaigns if e.campaign for p in e.campaign.phases]
         if number is not None and any(p.number == number for _, p in pairs):
             heading, pairs = None, [(e, p) for e, p in pairs if p.number == number]
         elif number is not None:
@@ -156,16 +200,13 @@ class KnowledgeAnswers:
                 shown[e.id] = e
                 lines.append(t("answer.phase.found", lang, campaign=e.name))
             lines.extend(self._phase_lines(p, lang, today))
-        lines.extend(self.source_line(e, lang) for e in shown.values())
-        return [Reply("\n".join(lines))]
+        first, more = pages.layout(lines, [self.source_line(e, lang) for e in shown.values()])
+        return [Reply(first, more=more)]
 
     # ----- helpers ------------------------------------------------------------------------------
     def source_line(self, e: Entry, lang: str) -> str:
-        if (e.as_of.month, e.as_of.day) in ((12, 31), (1, 1)):
-            as_of = self.t("answer.as_of_year", lang, year=e.as_of.year)
-        else:
-            as_of = self.t("answer.as_of_day", lang, day=fmt_date(e.as_of))
-        return self.t("answer.source", lang, title=e.source.title, as_of=as_of)
+        return sources.source_line(self.t, lang, title=e.source.title, publication=e.source.publication,
+                                   published=e.source.published, as_of=e.as_of)
 
     def _phase_lines(self, p, lang: str, today: date | None = None) -> list[str]:
         line = self.t("answer.campaign.phase", lang, number=p.number, starts=fmt_date(p.starts_on),

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from handlers import pages
 from handlers.registry import Callback
 from handlers.types import Choice, Reply
 from locales import Translator
@@ -30,11 +31,11 @@ def menu_choices(t: Translator, lang: str) -> tuple[Choice, ...]:
 def help_reply(t: Translator, lang: str, commands: Sequence[str] = ()) -> Reply:
     """The help menu; ``commands``: the help lines of the commands the member may use (by role, from the
     registry), listed under the questions."""
-    parts = [t("help.text", lang)]
+    body = [t("help.intro", lang)]  # the topics are the menu's choices; the commands, a few a page
     if commands:
-        parts.append(t("help.commands", lang) + "\n" + "\n".join(commands))
-    parts.append(t("help.contact", lang))
-    return Reply("\n".join(parts), menu_choices(t, lang))
+        body += [t("help.commands", lang), *commands]
+    first, more = pages.layout(body, [t("help.contact", lang)])
+    return Reply(first, menu_choices(t, lang), more=more)
 
 
 def small_talk(intent: str, t: Translator, lang: str) -> list[Reply]:

@@ -53,6 +53,9 @@ class Reply:
     #: pictures the bot drew (PNG bytes, e.g. /thongke's chart), sent after ``photos``: uploaded where the platform
     #: takes uploads (Telegram); elsewhere left out (the text says what they show)
     pictures: tuple[bytes, ...] = field(default_factory=tuple)
+    #: the pages after this one (handlers/pages.py): the core turns them into a "xem thêm" choice and keeps them
+    #: in the chat's state; a reply that reaches a channel has none
+    more: tuple[str, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,9 @@ class _Strict(BaseModel):
 class Source(_Strict):
     document: str = Field(min_length=1)  # the source document's file name (or origin), e.g. "001_d84c....txt"
     title: str = Field(min_length=1)
+    #: the publication that printed it ("Lao động Thủ đô") and the article's date, when the source says them
+    publication: str | None = None
+    published: date | None = None
     #: optional anchors: short quotes, each found in a passage of ``document`` once it is ingested
     #: (checked by services.documents.check_sources when both are loaded)
     passages: list[str] = Field(default_factory=list)

@@ -176,6 +176,7 @@ def _fields(data: dict) -> dict:
             "aliases": "\n".join(data.get("aliases") or []), "summary": data.get("summary", ""),
             "details": data.get("details") or "", "as_of": data.get("as_of", ""), "unit": data.get("unit") or "",
             "source_document": source.get("document", ""), "source_title": source.get("title", ""),
+            "source_publication": source.get("publication") or "", "source_published": source.get("published") or "",
             "source_passages": "\n".join(source.get("passages") or []),
             "block": yaml.safe_dump(block, allow_unicode=True, sort_keys=False) if block else "", "owner": ""}
 
@@ -191,6 +192,7 @@ def _entry_from(form) -> dict:
         raise KnowledgeError([f"field '{kind}': not valid YAML: {exc}"]) from None
     raw = {"id": get("id"), "kind": kind, "name": get("name"), "aliases": lines("aliases"), "summary": get("summary"),
            "source": {"document": get("source_document"), "title": get("source_title"),
+                      "publication": get("source_publication") or None, "published": get("source_published") or None,
                       "passages": lines("source_passages")},
            "as_of": get("as_of"), "unit": get("unit") or None, "details": get("details") or None}
     if kind in KINDS:

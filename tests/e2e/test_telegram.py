@@ -6,6 +6,7 @@ import logging
 import aiohttp
 
 from bot.logs import setup_logging
+from handlers import pages
 from handlers.types import Reply
 from tests.e2e.conftest import TELEGRAM_TOKEN, WEBHOOK_SECRET
 
@@ -41,6 +42,7 @@ async def test_button_flow(telegram):
 async def test_a_long_answer_is_split_in_two(telegram, monkeypatch):
     long_text = "Dòng thử dài. " * 400  # 5,600 characters: a knowledge entry this long is rare, not impossible
     monkeypatch.setattr(telegram.app.core.answers, "answer", lambda *_args: [Reply(long_text)])
+    monkeypatch.setattr(pages, "MAX_CHARS", 10_000)  # one long line not cut into pages: the channel's split alone
     user = telegram.user(104)
     await user.says("có những ưu đãi gì")
     texts = [m["text"] for m in user.replies]
@@ -132,6 +134,18 @@ async def test_the_token_never_appears_in_logs(telegram, capsys):
     err = capsys.readouterr().err
     assert "sendMessage" in err and "bot***/sendMessage" in err  # the logs were written, redacted
     assert TELEGRAM_TOKEN not in err and WEBHOOK_SECRET not in err
+
+
+async def test_a_long_help_has_a_xem_them_button_that_shows_the_next_page(telegram):
+    user = telegram.user(132)
+    await user.says("/help")
+    first = user.last_reply
+    buttons = [b for m in user.replies for row in (m.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+    more = [b for b in buttons if b["callback_data"].startswith("more:")]
+    assert len(more) == 1 and more[0]["text"].startswith("Xem thêm (còn ")
+    assert len(first.splitlines()) <= pages.MAX_LINES
+    await user.presses(more[0]["callback_data"])
+    assert user.last_reply and user.last_reply != first and "/hoso" in first + user.last_reply
 
 
 async def test_an_answer_has_the_vote_buttons_and_a_thumbs_down_is_thanked(telegram):

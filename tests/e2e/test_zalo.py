@@ -8,6 +8,7 @@ from pydantic import SecretStr
 from bot.app import build_app
 from bot.channels.payloads import MessengerStopped
 from bot.channels.zalo import ZaloChannel
+from handlers import pages
 from handlers.types import Reply
 from tests.e2e.conftest import WEBHOOK_SECRET, ZALO_TOKEN
 from tests.fakes.zalo_server import FakeZalo
@@ -38,7 +39,7 @@ async def test_choices_are_numbered_and_answered_with_digits_or_words(zalo):
     await user.says("1")
     assert "Kim Sáng" in user.last_reply.text and "2. " in user.last_reply.text
     await user.says("số 2")
-    assert "Đối tác:" in user.last_reply.text
+    assert user.last_reply.text.startswith("Gạo sạch Kim Sáng: giảm")  # the second entry's sheet
     await user.says("menu")
     await user.says("cum thi dua")  # the option's words, without accents
     assert "Cụm thi đua số 1" in user.last_reply.text
@@ -48,11 +49,21 @@ async def test_a_reply_over_2000_characters_is_split(zalo, monkeypatch):
     long_text = "Đoạn thử nghiệm dài. " * 150  # about 3,000 characters
     monkeypatch.setattr(zalo.app.core.answers, "answer", lambda *_args: [Reply(long_text)])
     monkeypatch.setattr(zalo.app.core, "feedback", None)  # the split alone, without the 👍/👎 line
+    monkeypatch.setattr(pages, "MAX_CHARS", 10_000)  # one long line not cut into pages: the channel's split alone
     user = zalo.user("c1b2c3d4e5f60718")
     messages = await user.says("có những ưu đãi gì")
     texts = [m.text for m in messages]
     assert len(texts) == 2 and all(0 < len(t) <= 2000 for t in texts)
     assert " ".join(texts).split() == long_text.split()
+
+
+async def test_a_long_help_is_continued_by_the_number_of_xem_them(zalo):
+    user = zalo.user("e2b2c3d4e5f60718")
+    await user.says("/help")
+    first = user.last_reply.text
+    option = next(line for line in first.splitlines() if "Xem thêm (còn " in line)
+    await user.says(option.split(".")[0])  # "8. Xem thêm (còn 3)" -> "8"
+    assert "/hoso" in first + user.last_reply.text and user.last_reply.text != first
 
 
 async def test_a_duplicate_is_handled_once(zalo):

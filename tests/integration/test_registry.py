@@ -4,7 +4,7 @@ the Telegram command menu and the core's dispatch all follow; typed callback dat
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import pytest
@@ -86,7 +86,7 @@ async def shifts_app(settings, clock, translator):
 
 async def test_a_registered_capability_is_in_help_dispatch_and_buttons(shifts_app):
     member = Account(shifts_app, "901")
-    help_text = await member.says("/help")
+    help_text = await whole(member)
     assert "/lichca — lịch ca, ví dụ /lichca tuần sau" in help_text
     assert "/doica" not in help_text  # a chair's command: not shown to a member
     assert await member.says("/lichca tuan sau") == "lich ca tuan sau"
@@ -95,7 +95,7 @@ async def test_a_registered_capability_is_in_help_dispatch_and_buttons(shifts_ap
     assert shifts_app.shifts.pressed == [2]
     assert await member.says("/shifts") == "lich ca tuan nay"  # the English name works too
     chair = await linked(shifts_app, "NTL-0101", "902")
-    assert "/doica — đổi ca cho đoàn viên" in await chair.says("/help")
+    assert "/doica — đổi ca cho đoàn viên" in await whole(chair)
 
 
 async def test_a_registered_command_is_in_the_telegram_command_menu(shifts_app):
@@ -117,20 +117,37 @@ async def test_a_registered_command_is_in_the_telegram_command_menu(shifts_app):
 
 
 # ----- /help by role ------------------------------------------------------------------------------------------
+async def whole(account, text: str = "/help") -> str:
+    """What ``text`` answers, every page: the first, then each "xem thêm" (a phone shows ≤ 6 lines at a time)."""
+    pages = [await account.says(text)]
+    while more := next((c.action for r in account.replies for c in r.choices if c.action.startswith("more:")), None):
+        pages.append(await account.presses(more))
+    return "\n".join(pages)
+
+
+async def whole_incoming(app, incoming: Incoming) -> str:
+    replies = await app.core.handle(incoming)
+    pages = [r.text for r in replies]
+    while more := next((c.action for r in replies for c in r.choices if c.action.startswith("more:")), None):
+        replies = await app.core.handle(replace(incoming, text="", action=more))
+        pages += [r.text for r in replies]
+    return "\n".join(pages)
+
+
 CHAIR_ONLY = ("/duyet", "/thongbao ", "/capma", "/donvi", "/thongbao_ketqua", "/thongbao_huy", "/nhacnho_them")
 
 
 async def test_help_shows_each_role_its_commands_with_an_example(app):
     guest = Account(app, "911")
-    text = await guest.says("/help")
+    text = await whole(guest)
     for line in ("/lienket MÃ", "/hotro", "/hoso", "/toi", "/nhacnho"):
         assert line in text
     for command in CHAIR_ONLY:
         assert command not in text, command
     member = await linked(app, "NTL-0103", "912")
-    assert "/duyet" not in await member.says("/help")
+    assert "/duyet" not in await whole(member)
     chair = await linked(app, "NTL-0101", "913")
-    text = await chair.says("/help")
+    text = await whole(chair)
     for command in CHAIR_ONLY:
         assert command in text, command
     lines = [line for line in text.splitlines() if line.startswith("• /")]
@@ -138,18 +155,18 @@ async def test_help_shows_each_role_its_commands_with_an_example(app):
     # the commands that need an id say where the id comes from
     assert "mã mục là" in text and "số thông báo là số bot báo" in text and "danh sách đoàn viên" in text
     admin = await linked(app, "DEMO-ADMIN", "914")
-    text = await admin.says("huong dan")  # the words work too
+    text = await whole(admin, "huong dan")  # the words work too
     assert all(command in text for command in CHAIR_ONLY)
 
 
 async def test_help_in_english_and_in_a_group(app):
-    replies = await app.core.handle(Incoming(channel="telegram", chat_id="916", user_id="916", text="/help",
-                                             language="en"))
-    assert "Commands you can use:" in replies[0].text and "e.g. /lienket ABCD-EFGH" in replies[0].text
+    text = await whole_incoming(app, Incoming(channel="telegram", chat_id="916", user_id="916", text="/help",
+                                              language="en"))
+    assert "Commands you can use:" in text and "e.g. /lienket ABCD-EFGH" in text
     await linked(app, "NTL-0101", "917")
-    replies = await app.core.handle(Incoming(channel="telegram", chat_id="-100", user_id="917", text="/help",
-                                             is_group=True))
-    assert "/hotro" in replies[0].text and "/duyet" not in replies[0].text  # a chair's commands not shown to all
+    text = await whole_incoming(app, Incoming(channel="telegram", chat_id="-100", user_id="917", text="/help",
+                                              is_group=True))
+    assert "/hotro" in text and "/duyet" not in text  # a chair's commands not shown to all
 
 
 # ----- the registry's rules -----------------------------------------------------------------------------------
