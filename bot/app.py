@@ -102,7 +102,7 @@ def core_config(settings: Settings) -> CoreConfig:
         link_policy=LinkPolicy(code_ttl=timedelta(days=settings.link.code_ttl_days),
                                max_failures=settings.link.max_failures,
                                lock_for=timedelta(minutes=settings.link.lock_minutes)),
-        web_base_url=settings.web.base_url)
+        web_base_url=settings.web.base_url, cache_dir=settings.model_cache_dir)
 
 
 def build_core(db: Database, translator: Translator, matcher: Matcher, knowledge: KnowledgeBase,

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -28,7 +29,8 @@ from handlers.text import split_text
 from handlers.types import Choice, Incoming, Outcome, Reply
 from locales import Translator
 from nlu import intents
-from nlu.evidence import EvidenceIndex, Passage
+from nlu.cache import evidence_index
+from nlu.evidence import Passage
 from nlu.matcher import Matcher
 from nlu.normalize import fold
 from storage.conversation import State, StateKey
@@ -85,6 +87,9 @@ class CoreConfig:
     link_policy: LinkPolicy = field(default_factory=LinkPolicy)
     #: the web console's public address ("" when it is off): ``/web`` sends a sign-in link under it
     web_base_url: str = ""
+    #: where the evidence index built from the knowledge and the documents is stored between starts
+    #: (``nlu/cache.py``); None: built in memory at every start
+    cache_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -139,8 +144,8 @@ class Core:
     def set_passages(self, passages: Sequence[PassageInfo | Passage]) -> None:
         """The ingested documents' sentences: with the knowledge entries, the evidence fact questions use."""
         self.passages = list(passages)
-        index = EvidenceIndex([*entry_records(self.knowledge.entries, self.t), *passage_records(self.passages)],
-                              self.matcher.normalize, common=domain_words())
+        index = evidence_index([*entry_records(self.knowledge.entries, self.t), *passage_records(self.passages)],
+                               self.matcher.normalize, domain_words(), self.config.cache_dir)
         self.facts = FactAnswers(index, self.t, self.states, self.unanswered, self.clock, self.config.log_unanswered)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:

@@ -117,16 +117,22 @@ def model_fingerprint(examples: Sequence[tuple[str, str]]) -> str:
 
 def build_model(normalizer: Normalizer, examples: Sequence[tuple[str, str]],
                 cache_dir: Path | None = None) -> IntentModel:
-    """Train on ``examples`` or load the cached model trained on exactly the same examples."""
+    """Train on ``examples`` or load the cached model trained on exactly the same examples. The cache is an
+    optimisation: an unreadable file is retrained, a folder that cannot be written is logged (nlu/cache.py)."""
     path = cache_dir / f"nlu-model-{model_fingerprint(examples)}.npz" if cache_dir else None
     if path is not None and path.exists():
         try:
             return IntentModel.load(path)
-        except (OSError, ValueError, KeyError):
-            log.warning("cached NLU model %s unreadable; retraining", path.name)
+        except Exception as exc:  # corrupt, truncated, another layout: retrained below
+            log.warning("cached NLU model %s unreadable (%s); retraining", path.name, type(exc).__name__)
     model = train((normalizer(text).tokens, label) for text, label in examples)
     if path is not None:
-        for old in path.parent.glob("nlu-model-*.npz"):
-            old.unlink(missing_ok=True)
-        model.save(path)
+        try:
+            model.save(path)
+            for old in path.parent.glob("nlu-model-*.npz"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("NLU model cache %s not writable (%s); kept in memory only", path.parent,
+                        type(exc).__name__)
     return model
