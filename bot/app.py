@@ -80,7 +80,7 @@ def build_matcher(entries: Sequence[Entry], settings: Settings) -> Matcher:
     normalizer = Normalizer(load_abbreviations())
     model = build_model(normalizer, training_examples(entries), settings.model_cache_dir)
     named = [NamedEntry(e.id, e.kind, e.match_names(), e.search_text()) for e in entries]
-    return Matcher(normalizer, model, named)
+    return Matcher(normalizer, model, named, cache_dir=settings.model_cache_dir)
 
 
 async def load_knowledge_files(db: Database, settings: Settings) -> int:

@@ -30,6 +30,7 @@ from handlers.types import Choice, Incoming, Outcome, Reply
 from locales import Translator
 from nlu import intents
 from nlu.cache import evidence_index
+from nlu.data import training_files
 from nlu.evidence import Passage
 from nlu.matcher import Matcher
 from nlu.normalize import fold
@@ -145,7 +146,8 @@ class Core:
         """The ingested documents' sentences: with the knowledge entries, the evidence fact questions use."""
         self.passages = list(passages)
         index = evidence_index([*entry_records(self.knowledge.entries, self.t), *passage_records(self.passages)],
-                               self.matcher.normalize, domain_words(), self.config.cache_dir)
+                               self.matcher.normalize, domain_words, self.config.cache_dir,
+                               common_from=training_files())
         self.facts = FactAnswers(index, self.t, self.states, self.unanswered, self.clock, self.config.log_unanswered)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:

@@ -118,17 +118,37 @@ def _age(path: Path) -> float:
         return 0.0
 
 
-def evidence_index(records: Sequence, normalizer: Normalizer, common: Iterable[str], directory: Path | None):
+def evidence_index(records: Sequence, normalizer: Normalizer, common: Callable[[], Iterable[str]],
+                   directory: Path | None, common_from: Sequence[Path] = ()):
     """The :class:`nlu.evidence.EvidenceIndex` of ``records``, loaded from ``directory`` when it was built from
-    the same records, normalizer, domain words, data and code; else built (with its BM25 ranking) and stored."""
+    the same records, normalizer, domain words, data and code; else built (with its BM25 ranking) and stored.
+    ``common`` computes the domain words, from the files ``common_from`` (part of the key: computed only when
+    the index is built)."""
     from nlu.evidence import DATA_FILE, EvidenceIndex
 
-    common = frozenset(common)
+    def build() -> EvidenceIndex:
+        return EvidenceIndex(records, normalizer, common=frozenset(common()))
+
     if directory is None:
-        return EvidenceIndex(records, normalizer, common=common)
-    key = digest(code_digest(EVIDENCE_MODULES, [DATA_FILE]), normalizer.signature, repr(sorted(common)),
+        return build()
+    key = digest(code_digest(EVIDENCE_MODULES, [DATA_FILE, *common_from]), normalizer.signature,
                  records_digest(records))
-    index = load_or_build(directory, "evidence", key, lambda: EvidenceIndex(records, normalizer, common=common),
-                          prepare=lambda built: built.prepare())
+    index = load_or_build(directory, "evidence", key, build, prepare=lambda built: built.prepare())
     index.attach(normalizer)
     return index
+
+
+#: the modules whose code shapes the matcher's name index and entry retriever
+MATCHER_MODULES = ("nlu.matcher", "nlu.entities", "nlu.retrieval", "nlu.normalize", "nlu.cache")
+
+
+def matcher_indexes(entries: Sequence, normalizer: Normalizer, directory: Path | None) -> tuple:
+    """The matcher's (name index, entry retriever) of ``entries`` (``nlu.matcher.NamedEntry``), stored like the
+    evidence index."""
+    from nlu.matcher import build_indexes
+
+    if directory is None:
+        return build_indexes(entries, normalizer)
+    key = digest(code_digest(MATCHER_MODULES), normalizer.signature,
+                 repr([(e.id, e.kind, tuple(e.names), e.text) for e in entries]))
+    return load_or_build(directory, "matcher", key, lambda: build_indexes(entries, normalizer))
