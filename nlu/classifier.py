@@ -113,7 +113,7 @@ def train(examples: Iterable[tuple[Sequence[str], str]], c: float = DEFAULT_C) -
 
 @dataclass(frozen=True, slots=True)
 class _Sparse:
-    """A row-compressed matrix (``indptr``, ``indices``, ``data``) with its column order, for the two products."""
+    """A row-compressed matrix (``indptr``, ``indices``, ``data``) and the row of each value, for the products."""
 
     indptr: np.ndarray
     indices: np.ndarray
@@ -121,26 +121,19 @@ class _Sparse:
     n_cols: int
     idf: np.ndarray
     rows: np.ndarray  # the row of each stored value
-    by_col: np.ndarray  # the stored values ordered by column
-    col_starts: np.ndarray  # where each (non-empty) column starts in that order
-    cols: np.ndarray  # which columns are non-empty
 
     def dot(self, w: np.ndarray) -> np.ndarray:
-        """X @ w (w: n_cols × k)."""
-        out = np.zeros((len(self.indptr) - 1, w.shape[1]))
-        if len(self.data):
-            products = self.data[:, None] * w[self.indices]
-            full = np.diff(self.indptr) > 0
-            out[full] = np.add.reduceat(products, self.indptr[:-1][full], axis=0)
-        return out
+        """X @ w (w: n_cols × k): one weighted bincount per column of w (faster in numpy than a 2-D reduceat)."""
+        wt = np.ascontiguousarray(w.T)
+        n = len(self.indptr) - 1
+        return np.stack([np.bincount(self.rows, weights=self.data * wt[j, self.indices], minlength=n)
+                         for j in range(w.shape[1])], axis=1)
 
     def tdot(self, g: np.ndarray) -> np.ndarray:
         """X.T @ g (g: n_rows × k)."""
-        out = np.zeros((self.n_cols, g.shape[1]))
-        if len(self.data):
-            order = self.by_col
-            out[self.cols] = np.add.reduceat(self.data[order, None] * g[self.rows[order]], self.col_starts, axis=0)
-        return out
+        gt = np.ascontiguousarray(g.T)
+        return np.stack([np.bincount(self.indices, weights=self.data * gt[j, self.rows], minlength=self.n_cols)
+                         for j in range(g.shape[1])], axis=1)
 
 
 def _tfidf(docs: Sequence[Counter[str]], vocab: dict[str, int]) -> _Sparse:
@@ -160,9 +153,7 @@ def _tfidf(docs: Sequence[Counter[str]], vocab: dict[str, int]) -> _Sparse:
     rows = np.repeat(np.arange(len(docs)), np.diff(indptr))
     norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(docs)))
     data /= np.where(norms > 0, norms, 1.0)[rows]
-    order = np.argsort(indices, kind="stable")
-    cols, starts = np.unique(indices[order], return_index=True)
-    return _Sparse(indptr, indices, data, len(vocab), idf, rows, order, starts, cols)
+    return _Sparse(indptr, indices, data, len(vocab), idf, rows)
 
 
 def _fit_logistic(x: _Sparse, y: np.ndarray, k: int, c: float, tol: float = 1e-4,
