@@ -13,6 +13,8 @@ Per question the script records the wall time and the process CPU time (``time.p
 question cost, without the waits for a core that other processes on a shared machine cause), and the load
 average. ``--against REV`` measures the code of commit REV (exported with ``git archive`` into a temporary
 folder) in the same run, each case alternating between the two trees, so both see the same load.
+The index is built once (timed: "index build") and set again (timed: "next start"): code that stores the index
+under the cache dir (``nlu/cache.py``) reads it back the second time, older code rebuilds it.
 ``--profile FILE`` writes a cProfile of the ×100 rounds (current code) to FILE.
 """
 
@@ -98,6 +100,9 @@ async def _measure(settings, passages: list, qs: list[str], rounds: int, profile
         t0 = time.perf_counter()
         app.core.set_passages(passages)
         build_s = time.perf_counter() - t0
+        c0, t0 = time.process_time(), time.perf_counter()
+        app.core.set_passages(passages)  # as the next start does: loaded from the cache dir where code stores it
+        again_s, again_cpu = time.perf_counter() - t0, time.process_time() - c0
         for i, q in enumerate(qs):  # warm-up: caches, first-call costs
             await app.core.handle(Incoming(channel="bench", chat_id=str(i % 50), user_id="1", text=q))
         prof = None
@@ -118,7 +123,8 @@ async def _measure(settings, passages: list, qs: list[str], rounds: int, profile
         if prof is not None:
             prof.disable()
             prof.dump_stats(profile)
-        return {"wall": wall, "cpu": cpu, "build_s": build_s, "load": (load + os.getloadavg()[0]) / 2,
+        return {"wall": wall, "cpu": cpu, "build_s": build_s, "again_s": again_s, "again_cpu": again_cpu,
+                "load": (load + os.getloadavg()[0]) / 2,
                 "docs": len({p.document_id for p in passages}), "passages": len(passages),
                 "entries": len(app.core.knowledge.entries)}
     finally:
@@ -210,14 +216,16 @@ def main() -> None:
              f"{n} questions (dev set and bench/tuning) × {args.rounds} rounds through `Core.handle`, in-process, "
              "SQLite, demo knowledge; wall time and process CPU time per question; load = the machine's "
              "1-minute load average during the rounds (2 cores).", "",
-             "| documents | code | docs | passages | entries | index build s | p50 ms | p99 ms | max ms | "
-             "CPU p50 ms | CPU p99 ms | load |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| documents | code | docs | passages | entries | index build s | next start s (CPU s) | p50 ms | "
+             "p99 ms | max ms | CPU p50 ms | CPU p99 ms | load |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for (case, label), r in results.items():
         lines.append(f"| {case} | {label} | {r['docs']} | {r['passages']} | {r['entries']} | {r['build_s']:.2f} | "
+                     f"{r['again_s']:.2f} ({r['again_cpu']:.2f}) | "
                      f"{pct(r['wall'], .5):.3f} | **{pct(r['wall'], .99):.3f}** | {max(r['wall']) * 1000:.2f} | "
                      f"{pct(r['cpu'], .5):.3f} | {pct(r['cpu'], .99):.3f} | {r['load']:.1f} |")
-    lines += ["", f"Target: p99 ≤ 3 ms with the ×{args.factor} corpus."]
+    lines += ["", f"Target: p99 ≤ 3 ms with the ×{args.factor} corpus. \"next start\": the same index set again, "
+              "as the next process start does (read from the cache dir where the code stores it, else rebuilt)."]
     body = "\n".join(lines)
     print(body)
     if args.write:

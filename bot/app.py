@@ -91,7 +91,7 @@ def build_matcher(entries: Sequence[Entry], settings: Settings) -> Matcher:
     normalizer = Normalizer(load_abbreviations())
     model = build_model(normalizer, training_examples(entries), settings.model_cache_dir)
     named = [NamedEntry(e.id, e.kind, e.match_names(), e.search_text()) for e in entries]
-    return Matcher(normalizer, model, named)
+    return Matcher(normalizer, model, named, cache_dir=settings.model_cache_dir)
 
 
 async def load_knowledge_files(db: Database, settings: Settings) -> int:
@@ -113,7 +113,7 @@ def core_config(settings: Settings) -> CoreConfig:
         link_policy=LinkPolicy(code_ttl=timedelta(days=settings.link.code_ttl_days),
                                max_failures=settings.link.max_failures,
                                lock_for=timedelta(minutes=settings.link.lock_minutes)),
-        web_base_url=settings.web.base_url)
+        web_base_url=settings.web.base_url, cache_dir=settings.model_cache_dir)
 
 
 def build_core(db: Database, translator: Translator, matcher: Matcher, knowledge: KnowledgeBase,

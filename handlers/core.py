@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -29,7 +30,9 @@ from handlers.text import split_text
 from handlers.types import Choice, Incoming, Outcome, Reply
 from locales import Translator
 from nlu import intents
-from nlu.evidence import EvidenceIndex, Passage
+from nlu.cache import evidence_index
+from nlu.data import training_files
+from nlu.evidence import Passage
 from nlu.matcher import Matcher
 from nlu.normalize import fold
 from storage.conversation import State, StateKey
@@ -112,6 +115,9 @@ class CoreConfig:
     link_policy: LinkPolicy = field(default_factory=LinkPolicy)
     #: the web console's public address ("" when it is off): ``/web`` sends a sign-in link under it
     web_base_url: str = ""
+    #: where the evidence index built from the knowledge and the documents is stored between starts
+    #: (``nlu/cache.py``); None: built in memory at every start
+    cache_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -185,8 +191,9 @@ class Core:
         kb = self.knowledge
         if kb.scopes:
             kb = KnowledgeBase(visibility.visible(kb.entries, kb.scopes, audience), kb.scopes)
-        index = EvidenceIndex([*entry_records(kb.entries, self.t), *passage_records(self.passages)],
-                              self.matcher.normalize, common=domain_words())
+        index = evidence_index([*entry_records(kb.entries, self.t), *passage_records(self.passages)],
+                               self.matcher.normalize, domain_words, self.config.cache_dir,
+                               common_from=training_files())
         facts = FactAnswers(index, self.t, self.states, self.unanswered, self.clock, self.config.log_unanswered)
         facts.entries = kb.by_id
         return facts, KnowledgeAnswers(kb, self.t)

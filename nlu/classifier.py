@@ -1,14 +1,14 @@
 """Intent classifier: a linear model over word and character n-grams of folded text.
 
-Training uses scikit-learn (TF-IDF + multinomial logistic regression) and is imported only when a
-model has to be trained. The trained weights are exported to plain numpy arrays, so answering a
-question needs numpy alone: no scikit-learn import on the hot path or at start-up once the model is
-cached (see docs/decisions.md, "Intent classifier").
+TF-IDF + multinomial logistic regression, trained and applied with numpy alone (the weights are cached on
+disk by ``nlu.matcher.build_model``); scikit-learn, which fits the same model, is a test tool only
+(docs/decisions.md, "Intent classifier" and "Intent classifier: numpy").
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-FEATURE_VERSION = "4"
+FEATURE_VERSION = "5"  # 5: trained with numpy (nlu.classifier.train), no scikit-learn
 #: inverse regularisation strength of the logistic regression (docs/decisions.md, "Intent classifier features")
 DEFAULT_C = 8.0
 
@@ -73,11 +73,15 @@ class IntentModel:
         return Prediction(intent=ranking[0][0], confidence=ranking[0][1], ranking=ranking)
 
     def save(self, path: Path) -> None:
+        """Written to a temporary file of this process, then renamed: a reader sees a whole file or none."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez_compressed(tmp, idf=self.idf, coef=self.coef, intercept=self.intercept,
-                            meta=np.array(json.dumps({"labels": self.labels, "vocab": self.vocab})))
-        tmp.replace(path)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
+        try:
+            np.savez_compressed(tmp, idf=self.idf, coef=self.coef, intercept=self.intercept,
+                                meta=np.array(json.dumps({"labels": self.labels, "vocab": self.vocab})))
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     @classmethod
     def load(cls, path: Path) -> IntentModel:
@@ -87,22 +91,145 @@ class IntentModel:
 
 
 def train(examples: Iterable[tuple[Sequence[str], str]], c: float = DEFAULT_C) -> IntentModel:
-    """Fit the model on (tokens, intent) pairs. Imports scikit-learn, so call it off the hot path."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
+    """Fit the model on (tokens, intent) pairs, with numpy alone.
 
-    docs, labels = [], []
+    The same model scikit-learn's ``TfidfVectorizer(analyzer=features, sublinear_tf=True)`` and
+    ``LogisticRegression(C=c, class_weight="balanced")`` (multinomial, L-BFGS) fit — the objective is convex, so
+    a converged optimiser finds the same weights up to its tolerance; ``tests/unit/test_classifier_train.py``
+    compares the two. scikit-learn is a test tool only (docs/decisions.md, "Intent classifier: numpy").
+    """
+    docs: list[Counter[str]] = []
+    labels: list[str] = []
     for toks, label in examples:
-        docs.append(tuple(toks))
+        docs.append(Counter(features(tuple(toks))))
         labels.append(label)
-    vectorizer = TfidfVectorizer(analyzer=features, sublinear_tf=True, min_df=1)
-    x = vectorizer.fit_transform(docs)
-    clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
-    clf.fit(x, labels)
-    vocab = {f: int(i) for f, i in vectorizer.vocabulary_.items()}
-    coef = np.ascontiguousarray(clf.coef_.T, dtype=np.float64)
-    intercept = np.asarray(clf.intercept_, dtype=np.float64)
-    if len(clf.classes_) == 2:  # binary LR has one column: expand to two classes
-        coef = np.hstack([-coef, coef]) / 2
-        intercept = np.array([-intercept[0], intercept[0]]) / 2
-    return IntentModel([str(c) for c in clf.classes_], vocab, np.asarray(vectorizer.idf_), coef, intercept)
+    classes = sorted(set(labels))
+    vocab = {f: i for i, f in enumerate(sorted({f for d in docs for f in d}))}
+    x = _tfidf(docs, vocab)
+    y = np.array([classes.index(label) for label in labels], dtype=np.int64) if labels else np.zeros(0, np.int64)
+    coef, intercept = _fit_logistic(x, y, len(classes), c)
+    return IntentModel(classes, vocab, x.idf, coef, intercept)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sparse:
+    """A row-compressed matrix (``indptr``, ``indices``, ``data``) and the row of each value, for the products."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    n_cols: int
+    idf: np.ndarray
+    rows: np.ndarray  # the row of each stored value
+
+    def dot(self, w: np.ndarray) -> np.ndarray:
+        """X @ w (w: n_cols × k): one weighted bincount per column of w (faster in numpy than a 2-D reduceat)."""
+        wt = np.ascontiguousarray(w.T)
+        n = len(self.indptr) - 1
+        return np.stack([np.bincount(self.rows, weights=self.data * wt[j, self.indices], minlength=n)
+                         for j in range(w.shape[1])], axis=1)
+
+    def tdot(self, g: np.ndarray) -> np.ndarray:
+        """X.T @ g (g: n_rows × k)."""
+        gt = np.ascontiguousarray(g.T)
+        return np.stack([np.bincount(self.indices, weights=self.data * gt[j, self.rows], minlength=self.n_cols)
+                         for j in range(g.shape[1])], axis=1)
+
+
+def _tfidf(docs: Sequence[Counter[str]], vocab: dict[str, int]) -> _Sparse:
+    """Sublinear tf × smoothed idf, rows scaled to unit length (scikit-learn's ``TfidfVectorizer`` defaults)."""
+    indptr = np.zeros(len(docs) + 1, dtype=np.int64)
+    indices_list: list[int] = []
+    counts_list: list[int] = []
+    for i, d in enumerate(docs):
+        for f, n in d.items():
+            indices_list.append(vocab[f])
+            counts_list.append(n)
+        indptr[i + 1] = len(indices_list)
+    indices = np.array(indices_list, dtype=np.int64)
+    df = np.bincount(indices, minlength=len(vocab)).astype(np.float64)
+    idf = np.log((1.0 + len(docs)) / (1.0 + df)) + 1.0
+    data = (1.0 + np.log(np.array(counts_list, dtype=np.float64))) * idf[indices]
+    rows = np.repeat(np.arange(len(docs)), np.diff(indptr))
+    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(docs)))
+    data /= np.where(norms > 0, norms, 1.0)[rows]
+    return _Sparse(indptr, indices, data, len(vocab), idf, rows)
+
+
+def _fit_logistic(x: _Sparse, y: np.ndarray, k: int, c: float, tol: float = 1e-4,
+                  max_iter: int = 3000) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression with balanced class weights and an L2 penalty 1/(2C)·|W|² (the intercept
+    is not penalised), minimised by L-BFGS; the loss is averaged over the sample weights as scikit-learn does,
+    so ``tol`` bounds the same gradient. Returns (coef: n_features × k, intercept: k)."""
+    n, f = len(y), x.n_cols
+    if n == 0 or k < 2:
+        return np.zeros((f, max(k, 1))), np.zeros(max(k, 1))
+    counts = np.bincount(y, minlength=k).astype(np.float64)
+    sw = (n / (k * counts))[y]
+    total = sw.sum()
+    onehot = np.zeros((n, k))
+    onehot[np.arange(n), y] = 1.0
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[:f * k].reshape(f, k), theta[f * k:]
+        z = x.dot(w) + b
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        s = p.sum(axis=1, keepdims=True)
+        loss = float((sw * (np.log(s[:, 0]) - z[np.arange(n), y])).sum() / total + (w * w).sum() / (2 * c * total))
+        g = (p / s - onehot) * (sw / total)[:, None]
+        grad_w = x.tdot(g) + w / (c * total)
+        return loss, np.concatenate([grad_w.ravel(), g.sum(axis=0)])
+
+    theta = _lbfgs(objective, np.zeros(f * k + k), tol, max_iter)
+    return np.ascontiguousarray(theta[:f * k].reshape(f, k)), theta[f * k:].copy()
+
+
+def _lbfgs(objective, theta: np.ndarray, tol: float, max_iter: int, memory: int = 10) -> np.ndarray:
+    """Limited-memory BFGS with a backtracking (Armijo) line search; stops when the largest gradient component is
+    at most ``tol`` (scikit-learn's criterion), or the loss stops decreasing."""
+    loss, grad = objective(theta)
+    s_list: list[np.ndarray] = []
+    y_list: list[np.ndarray] = []
+    for _ in range(max_iter):
+        if np.abs(grad).max() <= tol:
+            break
+        q = grad.copy()
+        alphas = []
+        for s_i, y_i in zip(reversed(s_list), reversed(y_list), strict=True):
+            a = s_i @ q / (y_i @ s_i)
+            alphas.append(a)
+            q -= a * y_i
+        if s_list:
+            q *= (s_list[-1] @ y_list[-1]) / (y_list[-1] @ y_list[-1])
+        else:
+            q /= max(1.0, float(np.linalg.norm(grad)))
+        for (s_i, y_i), a in zip(zip(s_list, y_list, strict=True), reversed(alphas), strict=True):
+            q += (a - y_i @ q / (y_i @ s_i)) * s_i
+        direction = -q
+        slope = float(grad @ direction)
+        if slope >= 0:  # not a descent direction: restart from the gradient
+            s_list.clear()
+            y_list.clear()
+            direction, slope = -grad, -float(grad @ grad)
+        step = 1.0
+        while True:
+            candidate = theta + step * direction
+            new_loss, new_grad = objective(candidate)
+            if new_loss <= loss + 1e-4 * step * slope or step < 1e-10:
+                break
+            step *= 0.5
+        if step < 1e-10:
+            break
+        s_vec, y_vec = candidate - theta, new_grad - grad
+        if s_vec @ y_vec > 1e-10:
+            s_list.append(s_vec)
+            y_list.append(y_vec)
+            if len(s_list) > memory:
+                s_list.pop(0)
+                y_list.pop(0)
+        improved = loss - new_loss
+        theta, loss, grad = candidate, new_loss, new_grad
+        if improved <= 1e-12 * max(abs(loss), 1.0) and np.abs(grad).max() <= 10 * tol:
+            break
+    return theta

@@ -55,3 +55,9 @@ def load_labelled(path: Path) -> list[tuple[str, str]]:
 
 def load_training_examples(directory: Path | None = None) -> list[tuple[str, str]]:
     return load_labelled(directory or DATA_DIR / "train")
+
+
+def training_files(directory: Path | None = None) -> list[Path]:
+    """The files :func:`load_training_examples` reads (what a cache derived from them is keyed by)."""
+    directory = directory or DATA_DIR / "train"
+    return sorted(p for p in directory.rglob("*") if p.is_file())

@@ -22,19 +22,17 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from nlu.bm25 import Ranker
 from nlu.data import YAML_LOADER
 from nlu.normalize import Normalizer, clean, fold, is_syllable, normalize_tones
 from nlu.normalize import tokens as word_tokens
-
-if TYPE_CHECKING:
-    import bm25s
 
 DATA_FILE = Path(__file__).with_name("data") / "evidence.yaml"
 
@@ -409,8 +407,7 @@ class EvidenceIndex:
         # the BM25 ranking (bm25s) is built at the first search: a process that answers no question (the
         # CLI's other commands, a webhook worker before its first message) does not pay for it
         self._corpus: list[list[str]] | None = corpus or None
-        self._bm25: bm25s.BM25 | None = None
-        self._bm25_vocab: dict[str, int] = {}
+        self._bm25: Ranker | None = None
         self.correct_word = lru_cache(maxsize=50_000)(self._candidates)
         self._idf_cache: dict[str, float] = {}
         self._entry_rows: dict[str, list[int]] | None = None
@@ -419,6 +416,29 @@ class EvidenceIndex:
         for rank, k in enumerate(KINDS):  # phrases by first word; a kind's phrases in the data's order
             for order, phrase in enumerate(self.lang.cues[k]):
                 self._cue_index.setdefault(phrase[0], []).append((rank * 1000 + order, k, phrase))
+
+    # ----- storing (nlu/cache.py) ---------------------------------------------------------------
+    def prepare(self) -> None:
+        """Build what is otherwise built at the first question (the BM25 ranking), so a stored index has it."""
+        self._ranker()
+
+    def __getstate__(self) -> dict:
+        """What is derived from the records; the normalizer (given again by :meth:`attach`) and the per-process
+        caches are not stored."""
+        state = dict(self.__dict__)
+        for name in ("normalize", "correct_word", "_idf_cache", "_by_rows"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.correct_word = lru_cache(maxsize=50_000)(self._candidates)
+        self._idf_cache = {}
+        self._by_rows = {}
+
+    def attach(self, normalizer: Normalizer) -> None:
+        """The normalizer of a loaded index (the one its key was computed with)."""
+        self.normalize = normalizer
 
     # ----- building -----------------------------------------------------------------------------
     def _dominant_places(self) -> dict[str, frozenset[str]]:
@@ -780,15 +800,11 @@ class EvidenceIndex:
                 got += 0.6 * w
         return got / total if total else 1.0
 
-    def _ranker(self) -> bm25s.BM25 | None:
-        """BM25 over the sentences (and their bigrams), built once; None without sentences. bm25s (and the scipy
-        it imports) loads here, at the first question, not at start."""
+    def _ranker(self) -> Ranker | None:
+        """BM25 over the sentences (and their bigrams), built once; None without sentences. bm25s builds it here,
+        at the first question (or when the index is stored: ``nlu/cache.py``), not at start."""
         if self._bm25 is None and self._corpus:
-            import bm25s
-
-            self._bm25 = bm25s.BM25()
-            self._bm25.index(self._corpus, show_progress=False)
-            self._bm25_vocab = self._bm25.vocab_dict
+            self._bm25 = Ranker.build(self._corpus)
             self._corpus = None
         return self._bm25
 
@@ -804,7 +820,7 @@ class EvidenceIndex:
         content = [t for t in q.tokens if t not in self.lang.stopwords]
         query = list(dict.fromkeys(
             [*words, *(f"{a} {b}" for a, b in zip(content, content[1:], strict=False))]))
-        query = [t for t in query if t in self._bm25_vocab]
+        query = [t for t in query if t in ranker.vocab]
         if not query and not q.constrained:
             return Finding("weak", q)
         scores = ranker.get_scores(query) if query else np.zeros(len(self.records))

@@ -62,15 +62,16 @@ class NamedEntry:
 
 class Matcher:
     def __init__(self, normalizer: Normalizer, model: IntentModel, entries: Iterable[NamedEntry],
-                 extra_vocabulary: Iterable[str] = (), thresholds: Thresholds | None = None) -> None:
+                 extra_vocabulary: Iterable[str] = (), thresholds: Thresholds | None = None,
+                 cache_dir: Path | None = None) -> None:
+        """``cache_dir``: where the name index and the entry retriever built from ``entries`` are stored between
+        starts (``nlu/cache.py``)."""
+        from nlu.cache import matcher_indexes
+
         self.normalize = normalizer
         self.model = model
         self.thresholds = thresholds or Thresholds()
-        entries = list(entries)
-        self.index = EntityIndex(
-            (e.id, e.kind, normalizer(name).tokens) for e in entries for name in e.names)
-        self.retriever = Retriever((e.id, e.kind, normalizer(" ".join([*e.names, *e.names, e.text])).tokens)
-                                   for e in entries)
+        self.index, self.retriever = matcher_indexes(list(entries), normalizer, cache_dir)
         vocab = self.index.vocabulary | {f[2:] for f in model.vocab if f.startswith("w:")}
         self.speller = Speller(vocab | set(extra_vocabulary))
 
@@ -108,6 +109,14 @@ class Matcher:
         return intents.UNSURE, p.confidence
 
 
+def build_indexes(entries: Sequence[NamedEntry], normalizer: Normalizer) -> tuple[EntityIndex, Retriever]:
+    """The entries' names for exact lookup, and their text for word-overlap retrieval."""
+    index = EntityIndex((e.id, e.kind, normalizer(name).tokens) for e in entries for name in e.names)
+    retriever = Retriever((e.id, e.kind, normalizer(" ".join([*e.names, *e.names, e.text])).tokens)
+                          for e in entries)
+    return index, retriever
+
+
 def model_fingerprint(examples: Sequence[tuple[str, str]]) -> str:
     digest = hashlib.sha256(FEATURE_VERSION.encode())
     for text, label in examples:
@@ -117,16 +126,11 @@ def model_fingerprint(examples: Sequence[tuple[str, str]]) -> str:
 
 def build_model(normalizer: Normalizer, examples: Sequence[tuple[str, str]],
                 cache_dir: Path | None = None) -> IntentModel:
-    """Train on ``examples`` or load the cached model trained on exactly the same examples."""
-    path = cache_dir / f"nlu-model-{model_fingerprint(examples)}.npz" if cache_dir else None
-    if path is not None and path.exists():
-        try:
-            return IntentModel.load(path)
-        except (OSError, ValueError, KeyError):
-            log.warning("cached NLU model %s unreadable; retraining", path.name)
-    model = train((normalizer(text).tokens, label) for text, label in examples)
-    if path is not None:
-        for old in path.parent.glob("nlu-model-*.npz"):
-            old.unlink(missing_ok=True)
-        model.save(path)
-    return model
+    """Train on ``examples`` or load the cached model trained on exactly the same examples (``nlu/cache.py``:
+    an unreadable file is retrained, a folder that cannot be written is logged)."""
+    from nlu.cache import load_or_build
+
+    def fit() -> IntentModel:
+        return train((normalizer(text).tokens, label) for text, label in examples)
+
+    return load_or_build(cache_dir, "nlu-model", model_fingerprint(examples), fit)

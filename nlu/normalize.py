@@ -156,6 +156,11 @@ class Normalizer:
     def abbreviations(self) -> frozenset[str]:
         return frozenset(self._abbr)
 
+    @property
+    def signature(self) -> str:
+        """The abbreviation table as one stable string: what a cache of normalised text depends on."""
+        return repr(sorted(self._abbr.items()))
+
     def expand(self, toks: Sequence[str]) -> tuple[str, ...]:
         """Folded tokens with the abbreviations expanded (for words corrected into an abbreviation)."""
         out: list[str] = []
