@@ -91,7 +91,8 @@ def pick_choice(text: str, offered: list) -> str | None:
 #: words of a union matter (folded): a question with one of them the bot cannot answer is no "out of scope" one
 _UNION_WORDS = ("doan phi", "cong doan", "doan vien", "luong", "uu dai", "bao hiem", "bhxh", "bhyt", "lao dong",
                 "nld", "cdcs", "bch", "kinh phi", "phuc loi", "che do", "thai san", "nghi phep", "tang ca",
-                "tro cap", "ho tro", "thi dua", "hop dong", "thoa uoc", "con ap dung", "ap dung", "khen thuong")
+                "tro cap", "ho tro", "thi dua", "hop dong", "thoa uoc", "con ap dung", "ap dung", "khen thuong",
+                "giam gia")
 
 
 def union_topic(folded: str) -> bool:

@@ -113,7 +113,8 @@ async def test_an_offer_older_than_a_year_says_it_may_have_changed(app, member, 
 
 
 @pytest.mark.parametrize("text", ["lương tối thiểu vùng là bao nhiêu", "mức lương tối thiểu năm nay",
-                                  "đoàn phí đóng bao nhiêu"])
+                                  "đoàn phí đóng bao nhiêu", "có giảm giá vé xe buýt ko",
+                                  "đv có được giảm giá vé xem phim không"])
 async def test_a_union_question_without_an_answer_is_not_called_out_of_scope(member, text):
     reply = await member.says(text)
     assert T("fallback.out_of_scope") not in reply
