@@ -249,8 +249,10 @@ class Registry:
         return [c for c in self._order if c.roles & have]
 
     def help_lines(self, t: Translator, lang: str, roles: Iterable[Role]) -> list[str]:
-        """One line per visible command: "/name — what it does, e.g. /name ARG" (from ``command_help.<name>``)."""
-        return [t(f"command_help.{c.name}", lang) for c in self.visible(roles) if c.listed]
+        """One line per visible command: "/name — what it does, e.g. /name ARG" (from ``command_help.<name>``); a
+        chair's or an admin's own commands first (on a phone the first page is the one that gets read)."""
+        shown = sorted((c for c in self.visible(roles) if c.listed), key=lambda c: "member" in c.roles)
+        return [t(f"command_help.{c.name}", lang) for c in shown]
 
     def menu(self, t: Translator, lang: str, roles: Iterable[Role] = ROLES) -> list[tuple[str, str]]:
         """(command, description) for the platform's command menu: the menu commands these roles see (by

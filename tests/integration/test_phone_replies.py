@@ -59,6 +59,7 @@ async def test_a_chairs_help_fits_a_phone_and_xem_them_shows_every_command(app, 
     whole = "\n".join(pages)
     for command in ("/duyet", "/thongbao", "/capma", "/nhacnho_them", "/lienket"):
         assert command in whole
+    assert "/duyet" in pages[0] and "/lienket" not in pages[0]  # a chair's own work first: the page they read
     assert T("more.button", count=1).split(" (")[0] in " ".join(c.label for c in await _first_choices(app, chair))
 
 
