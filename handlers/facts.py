@@ -25,6 +25,7 @@ from handlers.types import Incoming, Outcome, Reply
 from locales import Translator
 from nlu import intents, slots
 from nlu.data import load_training_examples
+from nlu.entities import EntityMatch
 from nlu.evidence import EvidenceIndex, Finding, Passage, Question, Record, records_from_passages
 from nlu.matcher import Understanding
 from nlu.normalize import clean, fold, is_syllable, normalize_tones, tokens
@@ -109,6 +110,11 @@ def _sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[.!?;])\s+(?=[A-ZĐÀ-Ỹ“\"(])", text.strip()) if s]
 
 
+def named_entities(u: Understanding) -> list[EntityMatch]:
+    """The knowledge entries the question names by a name of their own (several words, or one long one)."""
+    return [e for e in u.entities if " " in e.matched or len(e.matched) >= 6]
+
+
 def is_follow_up(text: str) -> bool:
     """"còn sữa thì sao?", "đợt 2 thì sao?", "thế ở Đống Đa?", "thế cụm trưởng là ai"."""
     words = " ".join(tokens(fold(clean(text))))
@@ -140,7 +146,10 @@ class FactAnswers:
             return None  # "the phase running now" is the clock's question: the phase answers know today
         question = self.index.read(text)
         explicit = is_follow_up(text)
-        implicit = not explicit and not question.constrained and len(question.tokens) <= SHORT_QUESTION
+        # a short question without a place, cluster, phase or year may lean on the previous one — unless it names
+        # its own subject ("sữa hà lan giảm bao nhiêu" after a rice question asks about the milk only)
+        implicit = not explicit and not question.constrained and len(question.tokens) <= SHORT_QUESTION \
+            and not named_entities(u)
         previous = await self._previous(incoming) if explicit or implicit else None
         solo: list[Finding] | None = None  # the searches done to decide, not done twice
         against_read: tuple[Question, list[Finding]] | None = None
@@ -198,7 +207,7 @@ class FactAnswers:
             return None  # off the union's topics (gold, weather, traffic): the core's out-of-scope fallback says so
         if constraint_missing:
             return await self._decline(incoming, text, self._unknown_text(missing, text, lang), u, lang)
-        named = [e for e in u.entities if " " in e.matched or len(e.matched) >= 6]
+        named = named_entities(u)
         # the entries the knowledge answers would show: those it names, else the related ones ``qa`` would list
         entries = [e.entry_id for e in named] or related_shown(u, self.index.entry_ids)
         # a comparison ("Đống Đa và Tây Hồ", "2020 và 2021") names several: each side may fit its own entry

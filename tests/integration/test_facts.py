@@ -268,3 +268,16 @@ async def test_the_word_naming_what_is_asked_is_no_term_the_answer_must_hold(app
     outcome = await asker.ask("Năm 2024 Thanh Xuân cho đoàn viên vay mua xe máy bao nhiêu tiền?")
     assert outcome.fallback and "789" not in _text(outcome)
 
+
+
+@pytest.mark.parametrize(("first", "then", "wanted", "unwanted"), [
+    ("gạo kim sáng giảm bao nhiêu", "sữa hà lan giảm bao nhiêu", "30%", "20%"),
+    ("ưu đãi này còn áp dụng không", "sữa hà lan giảm bao nhiêu", "30%", "20%"),
+])
+async def test_a_short_question_naming_its_own_subject_is_not_read_against_the_previous_one(app, first, then,
+                                                                                           wanted, unwanted):
+    """"sữa hà lan giảm bao nhiêu" after a rice question asks about the milk only (it listed both discounts)."""
+    asker = Asker(app, "731")
+    await asker.ask(first)
+    text = _text(await asker.ask(then))
+    assert wanted in text and unwanted not in text, text
