@@ -38,7 +38,7 @@ QUESTION = "gạo kim sáng giảm giá bao nhiêu"
 
 
 async def run(members: int, cap: float, url: str, link: bool, data_dir: Path, timeout: float,
-              profile: str = "") -> dict:
+              profile: str = "", flood: int = 0) -> dict:
     t = Translator()
     apology = t("bot.apology")
     linked_text = t("member.linked").split("{")[0]  # "Đã liên kết tài khoản này với hồ sơ đoàn viên "
@@ -50,6 +50,7 @@ async def run(members: int, cap: float, url: str, link: bool, data_dir: Path, ti
     await db.dispose()
     async with FakeTelegram.running(token=TOKEN) as fake:
         users = [fake.user(FIRST + i) for i in range(members)]
+        flooder = users[0]
         fake.rate_limit(cap)
         arrivals: list[float] = []
         send_message = fake._handlers["sendMessage"]
@@ -79,12 +80,22 @@ async def run(members: int, cap: float, url: str, link: bool, data_dir: Path, ti
                     await asyncio.sleep(0.2)
                 await asyncio.sleep(1.5)
                 texts = [f"/lienket {format_code(c)}" for c in codes] if link else [QUESTION] * members
+                if flood:  # the first member floods, then every other member writes once
+                    for i in range(flood):
+                        fake.inject({"message": fake.new_user_message(users[0], users[0].chat,
+                                                                      text=f"{QUESTION} {i}")})
+                    await asyncio.sleep(0.5)
+                    users, texts = users[1:], texts[1:]
                 started = time.monotonic()
                 for user, text in zip(users, texts, strict=True):
                     fake.inject({"message": fake.new_user_message(user, user.chat, text=text)})
                 deadline = started + timeout
-                while time.monotonic() < deadline and sum(1 for u in users if u.replies) < members:  # noqa: ASYNC110
-                    await asyncio.sleep(0.5)  # the fake's transcript, bounded
+                first_replies: dict[int, float] = {}
+                while time.monotonic() < deadline and len(first_replies) < len(users):
+                    for n, u in enumerate(users):
+                        if u.replies and n not in first_replies:
+                            first_replies[n] = time.monotonic() - started
+                    await asyncio.sleep(0.01 if flood else 0.5)  # the fake's transcript, bounded
                 await asyncio.sleep(3.0)  # anything late (a second reply) shows up
             finally:
                 if bot.returncode is None:
@@ -94,6 +105,10 @@ async def run(members: int, cap: float, url: str, link: bool, data_dir: Path, ti
                     except TimeoutError:
                         bot.kill()
                         await bot.wait()
+        if flood:  # the flooder's replies, and how long each other member waited for theirs
+            waits = sorted(first_replies.values())
+            return {"flooder_replies": len(flooder.replies), "others": len(users), "answered": len(waits),
+                    "max_wait": waits[-1] if waits else None, "median_wait": waits[len(waits) // 2] if waits else None}
         errors = sum(1 for line in log_path.read_text(errors="replace").splitlines() if " ERROR " in line)
         counts = [len(u.replies) for u in users]
         elapsed = max(arrivals[-1] - started, 1e-9) if arrivals else 0.0
@@ -108,6 +123,28 @@ async def run(members: int, cap: float, url: str, link: bool, data_dir: Path, ti
         }
 
 
+async def flood_round(args) -> None:
+    """Per-member flood control: how long the other members wait for their answer while one member floods."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'burst.db'}"
+        if args.database_url and args.database_url.startswith("postgresql"):
+            url = await fresh_pg(args.database_url)
+        r = await run(args.members, args.cap, url, False, Path(tmp), args.timeout, args.profile, flood=args.flood)
+    database = "PostgreSQL" if "postgresql" in url else "SQLite"
+    body = "\n".join([
+        header("burst"), "",
+        f"One member sends {args.flood} questions at once to the whole bot (`python -m bot run`, Telegram polling, "
+        f"fake Bot API capped at {args.cap:.0f}/s); half a second later {r['others']} other members write once each. "
+        "Wait = from the other members' messages to their answer reaching the platform.", "",
+        "| database | flood | flooder's replies | others | answered | median wait s | max wait s |",
+        "|---|---|---|---|---|---|---|",
+        f"| {database} | {args.flood} | {r['flooder_replies']} | {r['others']} | {r['answered']} | "
+        f"{r['median_wait']:.2f} | {r['max_wait']:.2f} |"])
+    print(body)
+    if args.write:
+        write_section("burst-flood", body)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=2_000)
@@ -118,8 +155,13 @@ async def main() -> None:
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--profile", default="", help="run the bot under cProfile, writing this file")
     parser.add_argument("--write", action="store_true", help="write the results into docs/benchmarks.md")
+    parser.add_argument("--flood", type=int, default=0,
+                        help="one member sends this many messages at once, then the other --members - 1 write once")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    if args.flood:
+        await flood_round(args)
+        return
     rounds = [False, True] if args.both else [args.link]
     rows = []
     for link in rounds:
