@@ -89,7 +89,11 @@ async def test_thongke_sends_a_chair_the_weekly_chart_through_telegram(settings,
             assert not any(m.get("photo") for m in member.replies)
 
             await chair.says("/help")
-            assert "/thongke" in chair.last_reply
+            help_pages = [chair.last_reply]
+            while "/thongke" not in "\n".join(help_pages) and len(help_pages) < 6:  # /help is paged ("xem thêm")
+                await chair.says("xem thêm")
+                help_pages.append(chair.last_reply)
+            assert "/thongke" in "\n".join(help_pages)
             await chair.says("/thongke")
             photos = [m for m in chair.replies if m.get("photo")]
             assert len(photos) == 1  # uploaded with sendPhoto (multipart)
@@ -97,6 +101,9 @@ async def test_thongke_sends_a_chair_the_weekly_chart_through_telegram(settings,
             assert stored.data.startswith(b"\x89PNG")
             text = chair.last_reply
             assert "7 ngày qua" in text and "Câu hỏi: " in text
+            if "http://console.test/web/stats?days=7" not in text:  # six lines a page: the link may be behind it
+                await chair.says("xem thêm")
+                text = chair.last_reply
             assert "http://console.test/web/stats?days=7" in text
 
 
