@@ -5,8 +5,6 @@ None: every unit)."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import statistics
 from collections import Counter
 from collections.abc import Sequence
@@ -29,8 +27,7 @@ from storage.models import (
     OutboxRow,
     UnitRow,
 )
-
-log = logging.getLogger(__name__)
+from storage.write_behind import WriteBehind
 
 
 class QuestionCountRow(Base):
@@ -45,43 +42,27 @@ class QuestionCountRow(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class QuestionCounter:
+class QuestionCounter(WriteBehind[Counter[tuple[date, str, str, bool]]]):
     """Counts questions off the reply path: ``count`` adds in memory, a background task writes the sums in one
     transaction shortly after (``close`` writes what is left). A lost count never breaks answering."""
 
+    what = "question counts"
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession], delay: float = 1.0) -> None:
-        self._sessions, self._delay = sessions, delay
-        self._pending: Counter[tuple[date, str, str, bool]] = Counter()
-        self._task: asyncio.Task | None = None
+        super().__init__(sessions, delay, Counter)
 
     def count(self, day: date, channel: str, intent: str, answered: bool) -> None:
         self._pending[(day, channel[:32], intent[:64], answered)] += 1
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._flush_later())
+        self._queued()
 
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(self._delay)
-        await self.flush()
-
-    async def flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, Counter()
-            try:
-                async with self._sessions.begin() as session:
-                    dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
-                    for (day, channel, intent, answered), n in sorted(batch.items()):
-                        stmt = dialect.insert(QuestionCountRow).values(day=day, channel=channel, intent=intent,
-                                                                       answered=answered, count=n)
-                        await session.execute(stmt.on_conflict_do_update(
-                            index_elements=["day", "channel", "intent", "answered"],
-                            set_={"count": QuestionCountRow.count + n}))
-            except Exception:  # noqa: BLE001 - statistics must never break answering
-                log.exception("could not write %d question counts", len(batch))
-
-    async def close(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-        await self.flush()
+    async def _write(self, session: AsyncSession, batch: Counter[tuple[date, str, str, bool]]) -> None:
+        dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
+        for (day, channel, intent, answered), n in sorted(batch.items()):
+            stmt = dialect.insert(QuestionCountRow).values(day=day, channel=channel, intent=intent,
+                                                           answered=answered, count=n)
+            await session.execute(stmt.on_conflict_do_update(
+                index_elements=["day", "channel", "intent", "answered"],
+                set_={"count": QuestionCountRow.count + n}))
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,8 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import affected_rows, aware, dialect_name
 from storage.models import UnansweredQuestionRow
-
-log = logging.getLogger(__name__)
+from storage.write_behind import WriteBehind
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +78,7 @@ class _Pending:
     at: datetime
 
 
-class UnansweredLog:
+class UnansweredLog(WriteBehind[list[_Pending]]):
     """Records unanswered questions off the member's reply path.
 
     ``record`` only queues; a background task writes the queue in one transaction shortly after,
@@ -90,38 +87,21 @@ class UnansweredLog:
     queued, for every caller.
     """
 
+    what = "unanswered questions"
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession], delay: float = 0.05,
                  scrub: Callable[[str], str] = lambda text: text) -> None:
-        self._sessions = sessions
+        super().__init__(sessions, delay, list)
         self._scrub = scrub
-        self._delay = delay
-        self._pending: list[_Pending] = []
-        self._task: asyncio.Task | None = None
 
     def record(self, key: str, text: str, channel: str, intent: str, confidence: float, now: datetime) -> None:
         key, text = self._scrub(key[:500]), self._scrub(text[:2000])  # what the log keeps (UnansweredRepository)
         if not key.strip(" []"):
             return
         self._pending.append(_Pending(key, text, channel, intent, confidence, now))
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._flush_later())
+        self._queued()
 
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(self._delay)
-        await self.flush()
-
-    async def flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, []
-            try:
-                async with self._sessions.begin() as session:
-                    repo = UnansweredRepository(session)
-                    for p in batch:
-                        await repo.record(p.key, p.text, p.channel, p.intent, p.confidence, p.at)
-            except Exception:  # a lost analytics row must never break answering
-                log.exception("could not record %d unanswered questions", len(batch))
-
-    async def close(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-        await self.flush()
+    async def _write(self, session: AsyncSession, batch: list[_Pending]) -> None:
+        repo = UnansweredRepository(session)
+        for p in batch:
+            await repo.record(p.key, p.text, p.channel, p.intent, p.confidence, p.at)

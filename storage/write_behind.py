@@ -1,0 +1,55 @@
+"""Rows written off the member's reply path: queued in memory, written together shortly after.
+
+Used for what answering must never wait for (the unanswered-question log, the question counts): ``_queued``
+starts one delayed task, ``flush`` writes the queue in one transaction (a failure is logged and the batch
+dropped: it never breaks answering), ``close`` writes whatever is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sized
+from typing import Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+log = logging.getLogger(__name__)
+
+Batch = TypeVar("Batch", bound=Sized)
+
+
+class WriteBehind(Generic[Batch]):
+    #: what the rows are, for the log line of a failed write ("unanswered questions")
+    what = "rows"
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], delay: float, empty: Callable[[], Batch]) -> None:
+        self._sessions, self._delay, self._empty = sessions, delay, empty
+        self._pending: Batch = empty()
+        self._task: asyncio.Task | None = None
+
+    def _queued(self) -> None:
+        """Something was added to ``_pending``: write it ``delay`` seconds from now (one task at a time)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self._delay)
+        await self.flush()
+
+    async def _write(self, session: AsyncSession, batch: Batch) -> None:
+        raise NotImplementedError
+
+    async def flush(self) -> None:
+        while len(self._pending):
+            batch, self._pending = self._pending, self._empty()
+            try:
+                async with self._sessions.begin() as session:
+                    await self._write(session, batch)
+            except Exception:  # noqa: BLE001 - a lost analytics row must never break answering
+                log.exception("could not write %d %s", len(batch), self.what)
+
+    async def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        await self.flush()
