@@ -72,11 +72,14 @@ def _settings() -> Settings:
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a command's work; a database behind the code is one line saying what to run, exit 1."""
+    from services.extras import MissingExtra
     from storage.db import DatabaseMissing
     from storage.migrate import SchemaOutdated
 
     try:
         return asyncio.run(coro)
+    except MissingExtra as exc:  # an optional part the settings use (PostgreSQL, Telegram...): how to install it
+        _fail(exc.explain(_t))
     except DatabaseMissing as exc:  # one line and exit code 1, never a fresh empty database in its place
         _fail(str(exc))
     except SchemaOutdated as exc:
@@ -124,6 +127,15 @@ def run() -> None:
     from bot.runner import serve
 
     _run(serve(settings))
+
+
+@app.command(help=_h("extras"), cls=TranslatedCommand)
+def extras() -> None:
+    """The extras the settings need, one a line (scripts/setup.sh installs them)."""
+    from services.extras import needed
+
+    for name in needed(_settings()):
+        print(name)
 
 
 @app.command(help=_h("chat"), cls=TranslatedCommand)

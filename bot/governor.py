@@ -267,6 +267,9 @@ def build_governor(settings, channel: str, token: str, rate: float) -> SendGover
     """The governor of one bot token: shared through Redis when ``UNIONBOT_REDIS_URL`` is set."""
     shared = None
     if settings.delivery.redis_url:
+        from services.extras import require
+
+        require("redis")
         from redis.asyncio import Redis
 
         shared = RedisWindow(Redis.from_url(settings.delivery.redis_url), token_key(channel, token),

@@ -375,6 +375,10 @@ async def serve(settings: Settings) -> None:
 
         await run_console(settings)
         return
+    if settings.telegram.token is not None:
+        from services.extras import require
+
+        require("telegram")  # before anything starts: one line naming the command that installs aiogram
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

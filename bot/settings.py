@@ -369,6 +369,9 @@ def describe(error: ValidationError, section: str | None = None) -> str:
 def open_database(settings: Settings) -> Database:
     """The database the settings name, for the bot and every CLI command alike: a SQLite file this installation
     created and that has vanished since is refused (``storage.db.DatabaseMissing``), never recreated empty."""
+    from services.extras import needed, require
     from storage.db import Database, KnownFiles
 
+    if "postgres" in needed(settings, documents=False):
+        require("postgres")  # asyncpg: one line naming the command that installs it, not SQLAlchemy's traceback
     return Database(settings.effective_database_url, known=KnownFiles(settings.data_dir / "databases"))

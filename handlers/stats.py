@@ -28,10 +28,11 @@ class WeeklyStats:
         except Forbidden as denied:
             return Outcome([Reply(self.t(denied.reason, lang))], INTENT, 1.0, False)
         picture = await asyncio.to_thread(weekly_picture, summary, self.t)  # a second of CPU off the event loop
+        # (None without the charts extra: the lines below say the same)
         lines = weekly_lines(summary, self.t, lang)
         if self.base_url:
             lines.append(self.t("stats.weekly.web", lang, url=f"{self.base_url}/web/stats?days=7"))
-        return Outcome([Reply("\n".join(lines), pictures=(picture,))], INTENT, 1.0, False)
+        return Outcome([Reply("\n".join(lines), pictures=(picture,) if picture else ())], INTENT, 1.0, False)
 
 
 DECLARATION = Declaration(

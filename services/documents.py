@@ -21,6 +21,7 @@ from pathlib import Path, PurePath
 from sqlalchemy.exc import SQLAlchemyError
 
 from locales import Translator
+from services.extras import MissingExtra, available
 from storage.db import Database
 from storage.documents import DocumentInfo, DocumentRepository, Outcome, PassageInfo, origin_name
 from storage.knowledge import Entry
@@ -370,6 +371,8 @@ def read_document(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, origin: str
         raise DocumentError(path, "empty")
     if size > max_bytes:
         raise DocumentError(path, "too_large", size=_megabytes(size), limit=_megabytes(max_bytes))
+    if suffix not in TEXT_SUFFIXES and not available("documents"):  # .docx, .pdf, .html: the `documents` extra
+        raise DocumentError(path, "missing_extra", command=MissingExtra("documents").explain(Translator()))
     title: str | None = None
     published: date | None = None
     if suffix == ".docx":

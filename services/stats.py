@@ -1,8 +1,8 @@
 """Statistics for the web console and ``/thongke``: what was asked (per day and channel, topics, the share
 answered, 👍/👎), hardship requests by status and the median days to a decision, announcements delivered /
-blocked / failed, linked members per unit — for the units an actor chairs (an admin: all), and the charts of it,
-drawn here with matplotlib (Agg, DejaVu Sans: Vietnamese glyphs; SVG text as paths, so no font is needed to
-view it).
+blocked / failed, linked members per unit — for the units an actor chairs (an admin: all), and the charts of it:
+what each shows (:func:`series`), drawn here with matplotlib when the ``charts`` extra is installed (Agg, DejaVu
+Sans: Vietnamese glyphs; SVG text as paths, so no font is needed to view it), else shown as tables.
 
 Questions and votes hold no unit (nobody is recorded with them): they are counted for the whole bot.
 """
@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from services.authz import may_act_as_chair, units_acted_on
+from services.extras import available, require
 from services.knowledge import Actor, Forbidden
 from storage.db import Database
 from storage.feedback import DOWN, UP, FeedbackLog
@@ -90,11 +91,77 @@ class StatsService:
 
 # ----- charts ----------------------------------------------------------------------------------------
 COLORS = {"telegram": "#2AABEE", "zalo": "#0068FF", "other": "#98A2B3"}
-PRIMARY, ACCENT, MUTED, GOOD = "#1f5fbf", "#b42318", "#98A2B3", "#12b76a"
+PRIMARY, ACCENT, MUTED, GOOD, REST = "#1f5fbf", "#b42318", "#98A2B3", "#12b76a", "#D0D5DD"
 CHARTS = ("questions", "topics", "answered", "votes", "requests", "broadcasts", "linked")
 
 
+def charts_drawn() -> bool:
+    """Whether the charts are pictures (the ``charts`` extra, matplotlib): the one place that decides. Without
+    it the console shows each chart's :func:`series` as a table and ``/thongke`` sends its lines only."""
+    return available("charts")
+
+
+@dataclass(frozen=True)
+class Part:
+    legend: str
+    value: int
+    color: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a chart (one slice of the ring): its label and its parts, stacked in this order."""
+
+    label: str
+    parts: tuple[Part, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(p.value for p in self.parts)
+
+
+def _single(items: list[tuple[str, int]], color: str) -> list[Bar]:
+    return [Bar(label, (Part(label, n, color),)) for label, n in items]
+
+
+def series(name: str, s: Summary, t) -> list[Bar]:
+    """What chart ``name`` shows, in its order, labelled (``stats.chart.*``) and coloured: matplotlib draws
+    it, the console's tables show the same when the charts extra is not installed. Empty: nothing to show."""
+    if name == "questions":
+        if not any(s.per_day.values()):
+            return []
+        channels = sorted({c for counts in s.per_day.values() for c in counts},
+                          key=lambda c: (c not in CHANNELS_SHOWN, c))
+        return [Bar(d.strftime("%d/%m"), tuple(Part(_label(t, "stats.chart.channels", c), s.per_day[d][c],
+                                                    COLORS.get(c, COLORS["other"])) for c in channels))
+                for d in sorted(s.per_day)]
+    if name == "topics":
+        items = [(_label(t, "stats.chart.intents", k), n) for k, n in s.topics.most_common(6)]
+        return _single(items, PRIMARY) if any(n for _, n in items) else []
+    if name == "answered":
+        return [Bar(t("stats.chart.answered_yes"), (Part(t("stats.chart.answered_yes"), s.answered, GOOD),)),
+                Bar(t("stats.chart.answered_no"), (Part(t("stats.chart.answered_no"), s.unanswered, ACCENT),))] \
+            if s.questions else []
+    if name == "votes":
+        items = [(t("stats.chart.vote_up_short"), s.votes[UP]), (t("stats.chart.vote_down_short"), s.votes[DOWN])]
+        return _single(items, PRIMARY) if any(n for _, n in items) else []
+    if name == "requests":
+        statuses = ("submitted", "info_requested", "forwarded", "approved", "rejected")
+        return _single([(_label(t, "hardship.status", k), s.requests[k]) for k in statuses if s.requests.get(k)],
+                       PRIMARY)
+    if name == "broadcasts":
+        outcomes = ("sent", "blocked", "failed", "pending", "sending", "cancelled")
+        return _single([(_label(t, "stats.chart.outbox", k), s.broadcasts[k]) for k in outcomes
+                        if s.broadcasts.get(k)], PRIMARY)
+    if name == "linked":
+        return [Bar(n if len(n) <= 34 else n[:33] + "…", (Part(t("stats.chart.linked_yes"), a, GOOD),
+                                                          Part(t("stats.chart.linked_no"), m - a, REST)))
+                for n, a, m in s.linked]
+    raise KeyError(name)
+
+
 def _pyplot():
+    require("charts")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -119,26 +186,6 @@ def _empty(ax, t) -> None:
     ax.set_yticks([])
 
 
-def _draw_questions(ax, s: Summary, t) -> None:
-    days = sorted(s.per_day)
-    channels = sorted({c for counts in s.per_day.values() for c in counts},
-                      key=lambda c: (c not in CHANNELS_SHOWN, c))
-    if not any(s.per_day.values()):
-        _empty(ax, t)
-        return
-    bottom = [0] * len(days)
-    for channel in channels:
-        values = [s.per_day[d][channel] for d in days]
-        ax.bar(range(len(days)), values, bottom=bottom, color=COLORS.get(channel, COLORS["other"]),
-               label=_label(t, "stats.chart.channels", channel))
-        bottom = [a + b for a, b in zip(bottom, values, strict=True)]
-    step = max(1, len(days) // 8)
-    ax.set_xticks(range(0, len(days), step), [days[i].strftime("%d/%m") for i in range(0, len(days), step)])
-    ax.set_ylabel(t("stats.chart.count_axis"))
-    ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.legend(frameon=False, fontsize=9)
-
-
 def _label(t, prefix: str, key: str) -> str:
     try:
         return t(f"{prefix}.{key}")
@@ -146,81 +193,80 @@ def _label(t, prefix: str, key: str) -> str:
         return key
 
 
-def _hbar(ax, items: list[tuple[str, int]], color: str, t) -> None:
-    if not items or not any(n for _, n in items):
-        _empty(ax, t)
-        return
-    labels, values = [k for k, _ in items][::-1], [v for _, v in items][::-1]
-    bars = ax.barh(labels, values, color=color)
-    ax.bar_label(bars, padding=3, fontsize=9)
-    ax.set_xticks([])
-    ax.spines["bottom"].set_visible(False)
+def _draw_columns(ax, bars: list[Bar], t) -> None:
+    """Stacked columns (questions per day and channel), a tick every few days."""
+    bottom = [0] * len(bars)
+    for i in range(len(bars[0].parts)):
+        values = [b.parts[i].value for b in bars]
+        ax.bar(range(len(bars)), values, bottom=bottom, color=bars[0].parts[i].color, label=bars[0].parts[i].legend)
+        bottom = [a + b for a, b in zip(bottom, values, strict=True)]
+    step = max(1, len(bars) // 8)
+    ax.set_xticks(range(0, len(bars), step), [bars[i].label for i in range(0, len(bars), step)])
+    ax.set_ylabel(t("stats.chart.count_axis"))
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.legend(frameon=False, fontsize=9)
 
 
-def _draw_topics(ax, s: Summary, t) -> None:
-    _hbar(ax, [(_label(t, "stats.chart.intents", k), n) for k, n in s.topics.most_common(6)], PRIMARY, t)
-
-
-def _draw_answered(ax, s: Summary, t) -> None:
-    if not s.questions:
-        _empty(ax, t)
-        return
-    ax.pie([s.answered, s.unanswered], labels=[t("stats.chart.answered_yes"), t("stats.chart.answered_no")],
-           colors=[GOOD, ACCENT], autopct="%1.0f%%", startangle=90, counterclock=False,
-           wedgeprops={"width": 0.45}, pctdistance=0.78, textprops={"fontsize": 9})
+def _draw_ring(ax, bars: list[Bar], t) -> None:
+    ax.pie([b.total for b in bars], labels=[b.label for b in bars], colors=[b.parts[0].color for b in bars],
+           autopct="%1.0f%%", startangle=90, counterclock=False, wedgeprops={"width": 0.45}, pctdistance=0.78,
+           textprops={"fontsize": 9})
     ax.set_aspect("equal")
 
 
-def _draw_votes(ax, s: Summary, t) -> None:
-    _hbar(ax, [(t("stats.chart.vote_up_short"), s.votes[UP]), (t("stats.chart.vote_down_short"), s.votes[DOWN])],
-          PRIMARY, t)
-
-
-def _draw_requests(ax, s: Summary, t) -> None:
-    order = ("submitted", "info_requested", "forwarded", "approved", "rejected")
-    _hbar(ax, [(_label(t, "hardship.status", k), s.requests.get(k, 0)) for k in order if s.requests.get(k)], PRIMARY, t)
-
-
-def _draw_broadcasts(ax, s: Summary, t) -> None:
-    order = ("sent", "blocked", "failed", "pending", "sending", "cancelled")
-    items = [(_label(t, "stats.chart.outbox", k), s.broadcasts.get(k, 0)) for k in order if s.broadcasts.get(k)]
-    _hbar(ax, items, PRIMARY, t)
-
-
-def _draw_linked(ax, s: Summary, t) -> None:
-    if not s.linked:
-        _empty(ax, t)
+def _draw_hbars(ax, bars: list[Bar], t) -> None:
+    """Horizontal bars, the first on top; several parts: stacked, with a legend and an axis of members."""
+    rows = bars[::-1]
+    names = [b.label for b in rows]
+    if len(rows[0].parts) == 1:
+        drawn = ax.barh(names, [b.total for b in rows], color=rows[0].parts[0].color)
+        ax.bar_label(drawn, padding=3, fontsize=9)
+        ax.set_xticks([])
+        ax.spines["bottom"].set_visible(False)
         return
-    rows = s.linked[::-1]
-    names = [n if len(n) <= 34 else n[:33] + "…" for n, _, _ in rows]
-    linked = [a for _, a, _ in rows]
-    rest = [m - a for _, a, m in rows]
-    ax.barh(names, linked, color=GOOD, label=t("stats.chart.linked_yes"))
-    ax.barh(names, rest, left=linked, color="#D0D5DD", label=t("stats.chart.linked_no"))
+    left = [0] * len(rows)
+    for i in range(len(rows[0].parts)):
+        values = [b.parts[i].value for b in rows]
+        ax.barh(names, values, left=left, color=rows[0].parts[i].color, label=rows[0].parts[i].legend)
+        left = [a + b for a, b in zip(left, values, strict=True)]
     ax.set_xlabel(t("stats.chart.members_axis"))
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(frameon=False, fontsize=9, loc="lower right")
 
 
-DRAW = {"questions": _draw_questions, "topics": _draw_topics, "answered": _draw_answered, "votes": _draw_votes,
-        "requests": _draw_requests, "broadcasts": _draw_broadcasts, "linked": _draw_linked}
+def _draw(ax, name: str, s: Summary, t) -> None:
+    bars = series(name, s, t)
+    if not bars:
+        _empty(ax, t)
+    elif name == "questions":
+        _draw_columns(ax, bars, t)
+    elif name == "answered":
+        _draw_ring(ax, bars, t)
+    else:
+        _draw_hbars(ax, bars, t)
+
+
 SIZES = {"questions": (10, 3.2), "answered": (4.2, 3.2), "linked": (10, 4)}
 
 
 def chart(name: str, s: Summary, t, fmt: str = "svg") -> bytes:
-    """One chart of the summary as SVG (or PNG); ``t`` the chat translator (labels: ``stats.chart.*``)."""
+    """One chart of the summary as SVG (or PNG); ``t`` the chat translator (labels: ``stats.chart.*``).
+    Raises :class:`services.extras.MissingExtra` without the charts extra (ask :func:`charts_drawn` first)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=SIZES.get(name, (6, 3.2)))
-    DRAW[name](ax, s, t)
+    _draw(ax, name, s, t)
     return _save(fig, fmt)
 
 
-def weekly_picture(s: Summary, t) -> bytes:
-    """``/thongke``'s picture: questions per day, topics, the share answered and requests, as one PNG."""
+def weekly_picture(s: Summary, t) -> bytes | None:
+    """``/thongke``'s picture: questions per day, topics, the share answered and requests, as one PNG (None
+    without the charts extra: the lines say the same)."""
+    if not charts_drawn():
+        return None
     plt = _pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.4))
     for ax, name in zip((*axes[0], *axes[1]), ("questions", "topics", "answered", "requests"), strict=True):
-        DRAW[name](ax, s, t)
+        _draw(ax, name, s, t)
         ax.set_title(t(f"stats.titles.{name}"), loc="left", fontsize=11, fontweight="bold")
     fig.suptitle(t("stats.weekly.caption", start=s.start.strftime("%d/%m"), end=s.end.strftime("%d/%m/%Y"),
                    unit=s.scope or t("stats.weekly.all_units")), fontsize=12)

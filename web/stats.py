@@ -1,11 +1,12 @@
 """The console's statistics page: charts drawn on the server (services/stats.py, matplotlib SVG), for the units
-the signed-in chair acts on (an admin: every unit)."""
+the signed-in chair acts on (an admin: every unit); without the charts extra, the same figures as tables with
+bars (``services.stats.series``)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from services.stats import CHARTS, StatsService, chart, grouped_days
+from services.stats import CHARTS, StatsService, chart, charts_drawn, grouped_days, series
 from web.app import CONSOLE, Console, actor
 
 PERIODS = (7, 30, 90)
@@ -25,14 +26,16 @@ async def stats_page(request: web.Request) -> web.Response:
     console: Console = request.app[CONSOLE]
     days = _days(request)
     summary = await service(request).summary(actor(request), days)
+    drawn = charts_drawn()
+    tables = {} if drawn else {name: series(name, summary, console.app.core.t) for name in CHARTS}
     return console.render(request, "stats_page.html", s=summary, days=days, periods=PERIODS, charts=CHARTS,
-                          per_channel=grouped_days(summary))
+                          per_channel=grouped_days(summary), drawn=drawn, tables=tables)
 
 
 async def stats_chart(request: web.Request) -> web.Response:
     console: Console = request.app[CONSOLE]
     name = request.match_info["name"]
-    if name not in CHARTS:
+    if name not in CHARTS or not charts_drawn():  # without the charts extra the page shows tables instead
         raise web.HTTPNotFound()
     summary = await service(request).summary(actor(request), _days(request))
     svg = chart(name, summary, console.app.core.t)
