@@ -14,8 +14,44 @@ import pytest_asyncio
 from bot.app import App, build_app
 from bot.settings import Settings
 from handlers.types import Incoming, Reply
+from services.extras import MissingExtra, available
 
 PG_ENV = "UNIONBOT_TEST_DATABASE_URL"
+
+
+def extra_reason(extra: str) -> str:
+    return f"the '{extra}' extra is not installed (bash scripts/setup.sh {extra}; scripts/test.sh installs every extra)"
+
+
+def needs_extra(*extras: str) -> pytest.MarkDecorator:
+    """Skip a test of an optional part when its extra is not installed (CI installs them all:
+    tests/integration/test_extras.py checks it)."""
+    missing = [e for e in extras if not available(e)]
+    return pytest.mark.skipif(bool(missing), reason="; ".join(extra_reason(e) for e in missing))
+
+
+def _missing_extra(error: BaseException | None, seen: int = 0) -> str | None:
+    """The extra a test failed for, when it failed because one is not installed (the cause chain and
+    exception groups searched)."""
+    if error is None or seen > 20:
+        return None
+    if isinstance(error, MissingExtra) and not available(error.extra):
+        return error.extra
+    for inner in getattr(error, "exceptions", ()):
+        if found := _missing_extra(inner, seen + 1):
+            return found
+    return _missing_extra(error.__cause__ or error.__context__, seen + 1)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test that ran into a missing extra (a Telegram bot without aiogram, ...) is skipped with the reason,
+    not failed: only when that extra is really not installed."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and call.excinfo is not None and (extra := _missing_extra(call.excinfo.value)):
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {extra_reason(extra)}")
 
 
 @pytest.fixture(scope="session")

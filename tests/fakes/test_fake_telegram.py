@@ -8,6 +8,10 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+
+from tests.conftest import extra_reason
+
+pytest.importorskip("aiogram", reason=extra_reason("telegram"))
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer

@@ -3,12 +3,14 @@ on the server for the chair's subtree; hardship requests, announcements and link
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from services.knowledge import Forbidden
 from services.stats import StatsService
 from storage.stats import QuestionCountRow, StatsRepository
-from tests.conftest import Member
+from tests.conftest import Member, needs_extra
 from tests.web.conftest import actor_of
 
 
@@ -33,6 +35,7 @@ async def test_questions_are_counted_per_day_channel_and_intent(app):
     assert {c.name for c in QuestionCountRow.__table__.columns} == {"day", "channel", "intent", "answered", "count"}
 
 
+@needs_extra("charts")
 async def test_the_page_shows_its_charts_scoped_to_the_chair(console, member):
     await member.says("sữa hà lan")
     await console.app.core.questions.flush()
@@ -64,6 +67,7 @@ async def test_counts_are_scoped_to_the_chairs_subtree(app):
         await service.summary(await actor_of(app, "NTL-0103"), 7)  # a member
 
 
+@needs_extra("charts", "telegram")
 async def test_thongke_sends_a_chair_the_weekly_chart_through_telegram(settings, clock):
     from datetime import timedelta
 
@@ -123,3 +127,50 @@ async def test_counts_and_summary_on_postgresql(settings, clock, pg_database_url
         assert summary.questions == 2 and summary.linked
     finally:
         await app.close()
+
+
+def without_charts(monkeypatch) -> None:
+    """As where the charts extra is not installed: matplotlib cannot be imported."""
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+
+
+async def test_without_the_charts_extra_the_page_shows_the_same_figures_as_tables(console, member, monkeypatch):
+    await member.says("sữa hà lan")
+    await console.app.core.questions.flush()
+    without_charts(monkeypatch)
+    chair = await console.signed_in("NTL-0101")
+    status, page = await chair.get("/web/stats?days=7")
+    assert status == 200
+    assert "<img" not in page and 'id="no-charts"' in page and "bash scripts/setup.sh charts" in page
+    for name in ("questions", "topics", "answered", "votes", "requests", "broadcasts", "linked"):
+        assert f'id="chart-{name}"' in page
+        async with chair.http.get(f"/web/stats/chart/{name}.svg?days=7") as response:
+            assert response.status == 404  # no picture to draw
+    topics = page.split('id="chart-topics"')[1].split("</section>")[0]
+    assert "<th scope=\"row\">Ưu đãi</th><td>1</td>" in topics and "<meter" in topics
+    answered = page.split('id="chart-answered"')[1].split("</section>")[0]
+    assert "<th scope=\"row\">Trả lời được</th><td>1</td>" in answered
+    assert "Chưa có dữ liệu" in page.split('id="chart-votes"')[1].split("</section>")[0]  # no vote yet
+    linked = page.split('id="chart-linked"')[1].split("</section>")[0]
+    chaired = (await actor_of(console.app, "NTL-0101")).identity.grants
+    unit = next(g.unit for g in chaired if g.unit is not None)
+    assert unit.name[:33] in linked and "Đã liên kết" in linked and "Chưa liên kết" in linked
+
+
+async def test_without_the_charts_extra_thongke_sends_its_lines_without_a_picture(app, monkeypatch):
+    from datetime import timedelta
+
+    from storage.membership import AccountRepository, MemberRepository
+
+    async with app.db.sessions.begin() as session:
+        chair_record = await MemberRepository(session).by_code("NTL-0101")
+        code = await AccountRepository(session).issue_code(chair_record.id, None, app.core.clock(),
+                                                           timedelta(days=1))
+    chair = Member(app, "701", "telegram")
+    assert "Đã liên kết" in await chair.says(f"/lienket {code}")
+    without_charts(monkeypatch)
+    text = await chair.says("/thongke")
+    assert "7 ngày qua" in text and "Câu hỏi: " in text
+    assert not any(r.pictures for r in chair.replies)
