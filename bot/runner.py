@@ -21,6 +21,7 @@ from bot.channels.base import TELEGRAM, ZALO, Channel
 from bot.governor import SendGovernor, build_governor
 from bot.intake import build_intake
 from bot.settings import Settings
+from services.pictures import PictureShelf
 from storage.db import unreachable
 
 if TYPE_CHECKING:
@@ -119,6 +120,11 @@ class Server:
         self.registered = asyncio.Event()
         self.intake = build_intake(self.settings, app.db)  # every channel's updates, bounded (bot/intake.py)
         self.governors: dict[str, SendGovernor] = {}  # channel -> its bot token's send budget (bot/governor.py)
+        #: the charts the bot drew, at short-lived addresses under the public base URL (Zalo's sendPhoto takes a
+        #: URL); None without a public address (Zalo then gets the text and the console's link)
+        self.pictures: PictureShelf | None = None
+        if self.settings.web.base_url:
+            self.pictures = PictureShelf(app.db, self.settings.web.base_url, clock=app.core.clock)
 
     async def start(self) -> None:
         s = self.settings  # validated when built (bot/settings.py): a webhook has its URL and secret
@@ -147,9 +153,11 @@ class Server:
         await self.knowledge_watcher.check()
         self._task(self.knowledge_watcher.run(), "knowledge-watch")
         if s.web.base_url:  # the union office web console (web/), with polling too
-            from web.app import mount_console
+            from web.app import mount_console, serve_pictures
 
             self.console = mount_console(self.web_app, self.app, self.knowledge_watcher)
+            if self.pictures is not None:
+                serve_pictures(self.web_app, self.pictures)
             self.console.files.update(self.files)
             needs_web = True
         if needs_web:
@@ -205,7 +213,8 @@ class Server:
 
         return ZaloChannel(app.core, app.db, app.translator, m.token, api_url=s.zalo.api_url,
                            durable_dedupe=m.mode == "webhook", intake=self.intake,
-                           governor=self.governors[m.spec.name], reply_max_wait=s.delivery.reply_max_wait)
+                           governor=self.governors[m.spec.name], reply_max_wait=s.delivery.reply_max_wait,
+                           publish=self.pictures.publish if self.pictures is not None else None)
 
     def _start_delivery(self, m: Messenger, channel) -> None:
         if m.spec is TELEGRAM:

@@ -571,8 +571,7 @@ class Hardship(Capability):
                               self.t("hardship.notice.member", lang, name=request.member.full_name,
                                      code=request.member.member_code, unit=request.member.unit.name),
                               self._details(request, lang)]
-                             + [f"   {fmt_time(e.at, self.tz)} — "
-                                f"{self.t(f'hardship.action.{e.action}', lang)}" + (f": {e.note}" if e.note else "")
+                             + [f"   {fmt_time(e.at, self.tz)} — {self.service.step(e, lang)}"
                                 for e in request.history])
             choices = () if request.status not in ("submitted", "info_requested", "forwarded") else (
                 Choice(self.t("hardship.button.ask", lang), f"req:ask:{request.id}"),

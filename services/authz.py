@@ -73,6 +73,16 @@ def can_review_request(identity: Identity | None, request_unit: Unit, parent: Un
     return Decision(False, "authz.other_unit")
 
 
+def reviewing_role(identity: Identity, request_unit: Unit, parent: Unit | None) -> tuple[str, Unit | None]:
+    """What a reviewer acts as on a request ``can_review_request`` lets them review: (role, the unit they chair)
+    — the chair (or deputy) of the request's union first, then of its parent, else ("admin", None)."""
+    for unit in (request_unit, parent):
+        for g in identity.grants:
+            if unit is not None and g.role in PRIVILEGED_ROLES and g.unit is not None and g.unit.id == unit.id:
+                return g.role, g.unit
+    return "admin", None
+
+
 def may_act_as_chair(identity: Identity | None) -> Decision:
     """The preamble of every chair's command, before the unit is known: an unlinked account is told to link,
     a member that the command is for chairs (a chair of some unit, or an admin, goes on to ``authorize``)."""

@@ -16,22 +16,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from handlers.text import fmt_date
 from handlers.types import Choice, Reply
 from locales import Translator
 from services.actor import Actor
-from services.authz import Action, authorize, can_review_request, may_act_as_chair, units_acted_on
+from services.authz import Action, authorize, can_review_request, may_act_as_chair, reviewing_role, units_acted_on
 from services.base import Refused
 from services.notifications import Notifier, chairs_of
 from services.roster import write_table
 from storage.db import Database
-from storage.hardship import CATEGORIES, OPEN, URGENT, HardshipRepository, HardshipRequest, NewRequest
-from storage.membership import AccountRepository, AuditRepository, Member, MemberRepository, Unit, UnitRepository
+from storage.hardship import CATEGORIES, OPEN, URGENT, Event, HardshipRepository, HardshipRequest, NewRequest
+from storage.membership import AccountRepository, AuditRepository, Unit, UnitRepository
 
-__all__ = ["CATEGORIES", "OPEN", "URGENT", "Decided", "ExportRefused", "Form", "HardshipService", "Once", "Submitted",
-           "Verdict", "money"]
+__all__ = ["CATEGORIES", "OPEN", "PER_PAGE", "URGENT", "Decided", "ExportRefused", "Form", "Found", "HardshipService",
+           "Once", "Submitted", "Verdict", "money"]
 
 Verdict = Literal["ask_info", "approve", "reject"]  # what a chair decides
 
@@ -86,6 +86,19 @@ class Decided:
         return self.status == "ok"
 
 
+PER_PAGE = 50  # requests on a page of the console's list
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A page of the requests a reviewer searched: ``total`` in all ``pages``, this one is ``page`` (from 1)."""
+
+    requests: list[HardshipRequest]
+    total: int
+    page: int
+    pages: int
+
+
 class ExportRefused(ValueError):
     """An export that cannot run: ``str()`` says why (one line for the officer); ``denied``: the denial key
     when the actor may not export that unit's requests."""
@@ -129,11 +142,13 @@ class HardshipService:
             return await repo.open_for(units_acted_on(actor.identity)), ""
 
     async def search(self, actor: Actor, *, status: str = "", category: str = "", urgent: bool | None = None,
-                     start: date | None = None, end: date | None = None) -> list[HardshipRequest]:
-        """Every request the actor reviews (any status, newest first: filed with a unit they chair or with one
+                     start: date | None = None, end: date | None = None, page: int = 1,
+                     per_page: int = PER_PAGE) -> Found:
+        """The requests the actor reviews (any status, newest first: filed with a unit they chair or with one
         just below it, or forwarded to it; all of them for an admin), narrowed by status, category, urgency and
-        the union's days they were submitted on (``start`` to ``end``, both included). Nothing audited: the
-        list shows no phone number or description. Raises ``Refused`` (the denial key) for a non-chair."""
+        the union's days they were submitted on (``start`` to ``end``, both included), one page of ``per_page``
+        (``page`` from 1; past the last page: the last). Nothing audited: the list shows no phone number or
+        description. Raises ``Refused`` (the denial key) for a non-chair."""
         decision = may_act_as_chair(actor.identity)
         if not decision:
             raise Refused(decision.reason)
@@ -145,14 +160,20 @@ class HardshipService:
                 chaired = units_acted_on(actor.identity)
                 units = [u.id for root in chaired for u in await UnitRepository(session).subtree(root)
                          if u.id == root.id or u.parent_id == root.id]
-            found = await HardshipRepository(session).search(
-                units, status=status, category=category, urgent=urgent, since=day(start) if start else None,
-                until=day(end + timedelta(days=1)) if end else None)
+            repo = HardshipRepository(session)
+            filters: dict[str, Any] = {"status": status, "category": category, "urgent": urgent,
+                                       "since": day(start) if start else None,
+                                       "until": day(end + timedelta(days=1)) if end else None}
+            total = await repo.count(units, **filters)
+            pages = max(1, -(-total // per_page))
+            page = min(max(1, page), pages)
+            found = await repo.search(units, **filters, limit=per_page, offset=(page - 1) * per_page)
             unit_repo = UnitRepository(session)
             parents = {i: u for i in {r.unit.parent_id for r in found if r.unit.parent_id}
                        if (u := await unit_repo.by_id(i)) is not None}
-        return [r for r in found  # the rule of who reviews a request, as everywhere: services.authz
-                if can_review_request(actor.identity, r.unit, parents.get(r.unit.parent_id or 0))]
+        return Found([r for r in found  # the rule of who reviews a request, as everywhere: services.authz
+                      if can_review_request(actor.identity, r.unit, parents.get(r.unit.parent_id or 0))],
+                     total, page, pages)
 
     async def photo(self, actor: Actor, request_id: int, index: int) -> tuple[str, str] | None:
         """A photo of a request the actor may review: (channel, platform file id); None if there is none.
@@ -170,6 +191,13 @@ class HardshipService:
         parent = await UnitRepository(session).by_id(request.unit.parent_id) if request.unit.parent_id else None
         decision = can_review_request(actor.identity, request.unit, parent)
         return request, ("" if decision else decision.reason)
+
+    async def _acting(self, session, actor: Actor, request: HardshipRequest) -> dict:
+        """The reviewer's role on the request, as its history keeps it (``record``'s actor_role, actor_unit_id)."""
+        assert actor.identity is not None, "a reviewer is linked (_reviewable)"
+        parent = await UnitRepository(session).by_id(request.unit.parent_id) if request.unit.parent_id else None
+        role, unit = reviewing_role(actor.identity, request.unit, parent)
+        return {"actor_role": role, "actor_unit_id": unit.id if unit is not None else None}
 
     async def reviewable(self, actor: Actor, request_id: int) -> Decided:
         """The request if the actor may review it (nothing audited: no personal detail is shown)."""
@@ -234,7 +262,7 @@ class HardshipService:
             if once is not None and not await once.take(session):
                 return Decided("repeat", request)
             await repo.record(request.id, "info_provided", request.member.id, text or None, now, status="submitted",
-                              photos=photos)
+                              photos=photos, actor_role="member")
             recipients = [asked_by] if asked_by else await chairs_of(session, request.unit)
             notice = self.t("hardship.notice.info", reference=request.reference, name=request.member.full_name,
                             answer=text or "—", photos=len(photos))
@@ -261,7 +289,7 @@ class HardshipService:
             if not await repo.claim(request.id, now, not_forwarded=True):  # forwarded (or decided) meanwhile
                 return Decided("repeat", request, parent)
             await repo.record(request.id, "forwarded", actor.member_id, parent.name, now, status="forwarded",
-                              forwarded_to_unit_id=parent.id)
+                              forwarded_to_unit_id=parent.id, **await self._acting(session, actor, request))
             await self.notifier.to_member(session, f"hs:forwarded:{request.id}", request.member.id, Reply(
                 self.t("hardship.member.forwarded", reference=request.reference, unit=parent.name)), now)
             refreshed = await repo.get(request.id)
@@ -294,17 +322,19 @@ class HardshipService:
             if request.status not in OPEN or not await repo.claim(request.id, now):  # decided meanwhile
                 return Decided("closed", request)
             choices: tuple[Choice, ...] = ()
+            role = await self._acting(session, actor, request)
             if decision == "ask_info":
-                await repo.record(request.id, "info_requested", actor.member_id, text, now, status="info_requested")
+                await repo.record(request.id, "info_requested", actor.member_id, text, now, status="info_requested",
+                                  **role)
                 notice = self.t("hardship.member.ask_info", reference=request.reference, question=text)
                 choices = (Choice(self.t("ask_info.button"), f"hs:info:{request.id}"),)
             elif decision == "approve":
                 await repo.record(request.id, "approved", actor.member_id, text or None, now, status="approved",
-                                  approved_amount=amount)
+                                  approved_amount=amount, **role)
                 notice = self.t("hardship.member.approved", reference=request.reference, amount=money(amount),
                                 note=text or "—")
             else:
-                await repo.record(request.id, "rejected", actor.member_id, text, now, status="rejected")
+                await repo.record(request.id, "rejected", actor.member_id, text, now, status="rejected", **role)
                 notice = self.t("hardship.member.rejected", reference=request.reference, reason=text)
             step = {"ask_info": "ask_info", "approve": "approve_note", "reject": "reject_reason"}[decision]
             await self.notifier.to_member(session, f"hs:{step}:{request.id}:{now.timestamp()}", request.member.id,
@@ -334,9 +364,7 @@ class HardshipService:
                 if not allowed:
                     raise ExportRefused(self.t(allowed.reason), denied=allowed.reason)
             requests = await HardshipRepository(session).in_period(root, start, end, self.tz)
-            deciders = {m.id: m for m in await _members(session, {e.actor_member_id for r in requests
-                                                                   for e in r.history if e.actor_member_id})}
-            headers, rows = self.request_table(requests, deciders)
+            headers, rows = self.request_table(requests)
             write_table(path, headers, rows, sheet=self.t("hardship.export.sheet"),
                         widths=(16, 12, 14, 24, 24, 22, 12, 40, 14, 8, 18, 14, 30, 8, 60))
             await AuditRepository(session).record(actor="cli" if actor is None else actor.audit,
@@ -345,19 +373,28 @@ class HardshipService:
                                                   now=self.clock(), count=len(rows))
         return len(rows)
 
-    def request_table(self, requests: Sequence[HardshipRequest], deciders: dict | None = None,
-                      lang: str = "vi") -> tuple[list[str], list[list]]:
-        """The export's headers and rows; each history step names who took it (``deciders``: member id ->
-        member) — the member for their own steps, the chair for a decision."""
-        t, deciders = self.t, deciders or {}
+    def actor(self, e: Event, lang: str = "vi") -> str:
+        """Who took a history step, as every history shows it (the web console, the chat's view, the export): the
+        member's own steps as "đoàn viên", an officer by role, name and the unit they chair; never a phone."""
+        if e.actor_role == "member":
+            return self.t("hardship.actor.member", lang)
+        if e.actor_name is None:  # the operator at the terminal, or a member since removed
+            return self.t("hardship.actor.unknown", lang)
+        role = e.actor_role if e.actor_role in ("chair", "deputy", "admin") else "officer"
+        return self.t(f"hardship.actor.{role}", lang, name=e.actor_name, code=e.actor_code or "",
+                      unit=e.actor_unit or "")
+
+    def step(self, e: Event, lang: str = "vi") -> str:
+        """A history step on one line: what, who, and its note (the caller puts the time in front)."""
+        by = self.t("hardship.export.by", lang, actor=self.actor(e, lang))
+        return f"{self.t(f'hardship.action.{e.action}', lang)} — {by}" + (f": {e.note}" if e.note else "")
+
+    def request_table(self, requests: Sequence[HardshipRequest], lang: str = "vi") -> tuple[list[str], list[list]]:
+        """The export's headers and rows; each history step names who took it (``actor``)."""
+        t = self.t
         rows = []
         for r in requests:
-            steps = []
-            for e in r.history:
-                who = deciders.get(e.actor_member_id) if e.actor_member_id else None
-                by = f" — {t('hardship.export.by', lang, name=who.full_name, code=who.member_code)}" if who else ""
-                steps.append(f"{e.at.astimezone(self.tz):%d/%m/%Y %H:%M} {t(f'hardship.action.{e.action}', lang)}"
-                             + by + (f": {e.note}" if e.note else ""))
+            steps = [f"{e.at.astimezone(self.tz):%d/%m/%Y %H:%M} {self.step(e, lang)}" for e in r.history]
             rows.append([r.reference, r.created_at.astimezone(self.tz).strftime("%d/%m/%Y"), r.member.member_code,
                          r.member.full_name, r.unit.name, t(f"hardship.category.{r.category}", lang),
                          r.happened_on.strftime("%d/%m/%Y"), r.description, r.amount_requested,
@@ -386,7 +423,3 @@ class HardshipService:
             t("hardship.summary.phone", lang, value=r.contact_phone),
         ])
 
-
-async def _members(session, ids: set[int]) -> list[Member]:
-    members = MemberRepository(session)
-    return [m for i in sorted(ids) if (m := await members.by_id(i)) is not None]

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import affected_rows, aware
 from storage.membership import Member, MemberRepository, Unit, UnitRepository
-from storage.models import HardshipEventRow, HardshipPhotoRow, HardshipRequestRow
+from storage.models import HardshipEventRow, HardshipPhotoRow, HardshipRequestRow, MemberRow, UnitRow
 
 CATEGORIES = ("illness", "accident", "disaster", "job_loss", "family", "death", "other")
 URGENT = frozenset({"accident", "disaster", "death"})  # serious accident, fire or natural disaster, a death
@@ -24,6 +24,12 @@ class Event:
     action: str
     actor_member_id: int | None
     note: str | None
+    #: who took the step: the role they acted in ("member": the request's own member; "chair", "deputy", "admin";
+    #: None for a step stored before roles were kept), their name and the unit they chair (never a phone number)
+    actor_role: str | None = None
+    actor_name: str | None = None
+    actor_code: str | None = None
+    actor_unit: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +97,7 @@ class HardshipRepository:
         for channel, file_id in new.photos:
             self.session.add(HardshipPhotoRow(request_id=row.id, channel=channel, file_id=file_id, added_at=now))
         self.session.add(HardshipEventRow(request_id=row.id, at=now, actor_member_id=new.member_id,
-                                          action="submitted", note=None))
+                                          action="submitted", note=None, actor_role="member"))
         await self.session.flush()
         return await self._one(row.id)
 
@@ -109,15 +115,21 @@ class HardshipRepository:
         assert member is not None and unit is not None, "kept by the foreign keys"
         photos = await self.session.scalars(
             select(HardshipPhotoRow.file_id).where(HardshipPhotoRow.request_id == row.id).order_by(HardshipPhotoRow.id))
-        events = await self.session.scalars(
-            select(HardshipEventRow).where(HardshipEventRow.request_id == row.id).order_by(HardshipEventRow.id))
+        events = (await self.session.execute(
+            select(HardshipEventRow, MemberRow.full_name, MemberRow.member_code, UnitRow.name)
+            .outerjoin(MemberRow, MemberRow.id == HardshipEventRow.actor_member_id)
+            .outerjoin(UnitRow, UnitRow.id == HardshipEventRow.actor_unit_id)
+            .where(HardshipEventRow.request_id == row.id).order_by(HardshipEventRow.id))).all()
         return HardshipRequest(
             row.id, row.reference, member, unit, row.category,
             row.happened_on, row.description, row.amount_requested, row.contact_phone, row.urgent, row.status,
             row.approved_amount, row.decision_note,
             await units.by_id(row.forwarded_to_unit_id) if row.forwarded_to_unit_id else None,
             aware(row.created_at), tuple(photos),
-            tuple(Event(aware(e.at), e.action, e.actor_member_id, e.note) for e in events))
+            tuple(Event(aware(e.at), e.action, e.actor_member_id, e.note,
+                        e.actor_role or ("member" if e.actor_member_id == row.member_id else None), name, code,
+                        unit_name)
+                  for e, name, code, unit_name in events))
 
     async def by_reference(self, reference: str) -> HardshipRequest | None:
         row_id = await self.session.scalar(select(HardshipRequestRow.id).where(
@@ -170,11 +182,14 @@ class HardshipRepository:
 
     async def record(self, request_id: int, action: str, actor_member_id: int | None, note: str | None,
                      now: datetime, *, status: str | None = None, approved_amount: int | None = None,
-                     forwarded_to_unit_id: int | None = None, photos: Sequence[tuple[str, str]] = ()) -> None:
-        """Add a history event and apply its status change."""
+                     forwarded_to_unit_id: int | None = None, photos: Sequence[tuple[str, str]] = (),
+                     actor_role: str | None = None, actor_unit_id: int | None = None) -> None:
+        """Add a history event (``actor_role``: what the actor acted as, ``actor_unit_id``: the unit they chair)
+        and apply its status change."""
         row = await self.session.get_one(HardshipRequestRow, request_id)
         self.session.add(HardshipEventRow(request_id=request_id, at=now, actor_member_id=actor_member_id,
-                                          action=action, note=note))
+                                          action=action, note=note, actor_role=actor_role,
+                                          actor_unit_id=actor_unit_id))
         for channel, file_id in photos:
             self.session.add(HardshipPhotoRow(request_id=request_id, channel=channel, file_id=file_id, added_at=now))
         if status is not None:
@@ -188,11 +203,9 @@ class HardshipRepository:
         row.updated_at = now
         await self.session.flush()
 
-    async def search(self, unit_ids: Sequence[int] | None, *, status: str = "", category: str = "",
-                     urgent: bool | None = None, since: datetime | None = None, until: datetime | None = None,
-                     limit: int = 500) -> list[HardshipRequest]:
-        """Requests filed with ``unit_ids`` or forwarded to them (None: every unit), newest first, narrowed by
-        status, category, urgency and the moment they were submitted (``since`` included, ``until`` not)."""
+    @staticmethod
+    def _matching(unit_ids: Sequence[int] | None, *, status: str = "", category: str = "", urgent: bool | None = None,
+                  since: datetime | None = None, until: datetime | None = None) -> Select:
         query = select(HardshipRequestRow.id)
         if unit_ids is not None:
             ids = list(unit_ids)
@@ -208,8 +221,25 @@ class HardshipRepository:
             query = query.where(HardshipRequestRow.created_at >= since)
         if until is not None:
             query = query.where(HardshipRequestRow.created_at < until)
-        rows = await self.session.scalars(query.order_by(HardshipRequestRow.id.desc()).limit(limit))
+        return query
+
+    async def search(self, unit_ids: Sequence[int] | None, *, status: str = "", category: str = "",
+                     urgent: bool | None = None, since: datetime | None = None, until: datetime | None = None,
+                     limit: int | None = None, offset: int = 0) -> list[HardshipRequest]:
+        """Requests filed with ``unit_ids`` or forwarded to them (None: every unit), newest first, narrowed by
+        status, category, urgency and the moment they were submitted (``since`` included, ``until`` not); a page
+        of them with ``limit`` and ``offset`` (the newest first, so a page stays put while older ones are read)."""
+        query = self._matching(unit_ids, status=status, category=category, urgent=urgent, since=since, until=until)
+        query = query.order_by(HardshipRequestRow.id.desc()).offset(offset)
+        rows = await self.session.scalars(query.limit(limit) if limit is not None else query)
         return [await self._one(i) for i in rows]
+
+    async def count(self, unit_ids: Sequence[int] | None, *, status: str = "", category: str = "",
+                    urgent: bool | None = None, since: datetime | None = None,
+                    until: datetime | None = None) -> int:
+        """How many requests ``search`` finds with the same filters, in all its pages."""
+        query = self._matching(unit_ids, status=status, category=category, urgent=urgent, since=since, until=until)
+        return int(await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
     async def photo(self, request_id: int, index: int) -> tuple[str, str] | None:
         """The request's ``index``-th photo (0 first, in the order of ``HardshipRequest.photos``): (channel,

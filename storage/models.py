@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -311,6 +312,11 @@ class HardshipEventRow(Base):
     actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
     action: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: in what role the actor took the step: member (their own request), chair, deputy, admin, operator (the
+    #: terminal); None on steps stored before it was kept
+    actor_role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: the unit whose chair (or deputy) took the step
+    actor_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True)
 
 
 class BroadcastRow(Base):
@@ -449,3 +455,17 @@ class KnowledgeVersionRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SharedPictureRow(Base):
+    """A picture the bot drew (a /thongke chart: aggregates only), served at an unguessable address until it
+    expires, for platforms that take a photo by URL (Zalo). Only the token's sha256 is stored."""
+
+    __tablename__ = "shared_pictures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

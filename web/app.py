@@ -21,6 +21,8 @@ from yarl import URL
 from handlers.types import Incoming
 from locales import LOCALES_DIR, Translator
 from services.knowledge import Actor, Forbidden, KnowledgeService, KnowledgeWatcher, NotFound
+from services.pictures import PATH as PICTURE_PATH
+from services.pictures import PictureShelf
 from services.web_access import SignedIn, WebAccess
 from storage.knowledge import KINDS, KnowledgeError
 from web import knowledge_excel, members
@@ -269,6 +271,23 @@ async def session_revoke(request: web.Request) -> web.Response:
 
 def query_url(path: str, **params) -> str:
     return f"{path}?{urlencode({k: v for k, v in params.items() if v})}"
+
+
+def serve_pictures(web_app: web.Application, shelf: PictureShelf) -> None:
+    """The charts the bot drew, at their short-lived unguessable addresses (services/pictures.py): for Zalo's
+    sendPhoto, which takes a URL the platform fetches. No session (the platform has none): the token is the key;
+    an unknown or expired one is a 404, like any address that does not exist."""
+
+    async def picture(request: web.Request) -> web.Response:
+        found = await shelf.fetch(request.match_info["token"])
+        if found is None:
+            raise web.HTTPNotFound()
+        data, content_type = found
+        return web.Response(body=data, content_type=content_type, headers={
+            "Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff",
+            "X-Robots-Tag": "noindex"})
+
+    web_app.router.add_get(PICTURE_PATH.format(token="{token:[A-Za-z0-9_-]+}"), picture)
 
 
 def mount_console(web_app: web.Application, app, watcher: KnowledgeWatcher | None = None) -> Console:

@@ -19,7 +19,7 @@ from services.base import Refused
 from services.hardship import CATEGORIES, OPEN, Decided, ExportRefused, HardshipService, money
 from services.knowledge import Forbidden, NotFound
 from storage.hardship import HardshipRequest
-from web.app import CONSOLE, SIGNED_IN, Console
+from web.app import CONSOLE, SIGNED_IN, Console, query_url
 
 STATUSES = (*OPEN, "approved", "rejected")
 DONE = ("asked", "approved", "rejected", "forwarded")  # the notice after an action (``?done=``)
@@ -56,6 +56,17 @@ def _refused(decided: Decided) -> None:
         raise Forbidden(decided.status)
 
 
+def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
+    """The page links to show: the first, the last and ``around`` either side of ``page``; None for a gap."""
+    shown = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
+    numbers: list[int | None] = []
+    for n in shown:
+        if numbers and n - (numbers[-1] or 0) > 1:
+            numbers.append(None)
+        numbers.append(n)
+    return numbers
+
+
 async def request_list(request: web.Request) -> web.Response:
     console, service = _service(request)
     q = request.query
@@ -63,13 +74,21 @@ async def request_list(request: web.Request) -> web.Response:
     category = q.get("category", "") if q.get("category", "") in CATEGORIES else ""
     urgent = {"1": True, "0": False}.get(q.get("urgent", ""))
     start, end = _day(q.get("from", "")), _day(q.get("to", ""))
+    page = int(q["page"]) if q.get("page", "").isdigit() and len(q["page"]) < 7 else 1
     try:
         found = await service.search(web_actor(request), status=status, category=category, urgent=urgent,
-                                     start=start, end=end)
+                                     start=start, end=end, page=page)
     except Refused as refusal:
         raise Forbidden(refusal.key) from None
+    filters = {"status": status, "category": category, "urgent": q.get("urgent", "") if urgent is not None else "",
+               "from": start.isoformat() if start else "", "to": end.isoformat() if end else ""}
+    link = lambda n: query_url("/web/requests", **filters, page=n if n > 1 else "")  # noqa: E731  # filters kept
+    links = [(n, link(n) if n is not None else "") for n in page_numbers(found.page, found.pages)]
     today = console.app.core.clock().astimezone(service.tz).date()
-    return console.render(request, "requests_list.html", requests=found, statuses=STATUSES, categories=CATEGORIES,
+    return console.render(request, "requests_list.html", requests=found.requests, found=found, links=links,
+                          previous=link(found.page - 1) if found.page > 1 else "",
+                          next=link(found.page + 1) if found.page < found.pages else "",
+                          statuses=STATUSES, categories=CATEGORIES,
                           chosen=status, category=category, money=money, urgent=q.get("urgent", ""),
                           start=start.isoformat() if start else "", end=end.isoformat() if end else "",
                           units=web_actor(request).roots(), year_start=today.replace(month=1, day=1).isoformat(),
@@ -84,7 +103,7 @@ async def _detail(request: web.Request, *, status: int = 200, error: str = "", *
     done = request.query.get("done", "")
     return console.render(request, "requests_view.html", status=status, r=r, open=r.status in OPEN, error=error,
                           done=done if done in DONE else "", form=form, tz=service.tz, money=money,
-                          details=service.details(r, "vi"), can_forward=r.forwarded_to is None)
+                          details=service.details(r, "vi"), can_forward=r.forwarded_to is None, actor=service.actor)
 
 
 async def request_view(request: web.Request) -> web.Response:

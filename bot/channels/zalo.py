@@ -5,7 +5,8 @@ with differences this module absorbs: getUpdates returns one event and HTTP 408 
 ids are hex strings, dates are milliseconds, text is 1–2,000 characters, there are no buttons (choices
 are numbered and answered with a digit or the option's words), and webhook calls carry the secret in
 ``X-Bot-Api-Secret-Token``. Webhook payloads are accepted wrapped in ``{ok, result}`` or bare.
-A reply's photos (URLs) are sent before its text.
+A reply's photos (URLs) are sent before its text; the pictures the bot drew (a chart's PNG) are published at a
+short-lived address of the bot's web server and sent by URL too (``send_reply``).
 
 ``ZaloSender`` delivers outbox payloads for the delivery worker: a client without retries (the worker
 schedules them) and ``ZaloError`` mapped to the worker's typed errors.
@@ -18,6 +19,7 @@ import contextlib
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -181,21 +183,49 @@ def render(reply: Reply, t: Translator, lang: str = "vi") -> list[str]:
     return [part for part in split_text(text, TEXT_LIMIT) if part.strip()]
 
 
+#: publishes a picture the bot drew (PNG bytes) at a public, short-lived address and returns it (services/pictures.py)
+Publish = Callable[[bytes], Awaitable[str]]
+
+
 async def send_reply(client: ZaloClient, chat_id: str, reply: Reply, t: Translator, lang: str = "vi",
-                     pace: Pace | None = None) -> None:
-    """Send a reply's photos (URLs), then its text parts; ``pace`` is awaited before every call after the first."""
+                     pace: Pace | None = None, publish: Publish | None = None) -> None:
+    """Send a reply's photos (URLs), then the pictures the bot drew, then its text parts; ``pace`` is awaited
+    before every call after the first.
+
+    A drawn picture (PNG bytes) goes by sendPhoto, which takes a URL: ``publish`` puts it at a public address
+    first. One picture with a text that fits one message is one message (the text as its caption). Without
+    ``publish`` (no public address configured), or when publishing or sending it fails, the picture is left out
+    and the text goes alone (it says what the picture shows and links to the console)."""
     calls = 0
+
+    async def paced() -> None:
+        nonlocal calls
+        if pace is not None and calls:
+            await pace()
+        calls += 1
+
     for photo in reply.photos:
-        if pace is not None and calls:
-            await pace()
+        await paced()
         await client.send_photo(chat_id, photo)
-        calls += 1
     parts = render(reply, t, lang)
+    captioned = False
+    if reply.pictures and publish is not None:
+        caption = parts[0] if len(parts) == 1 and len(reply.pictures) == 1 else None
+        for picture in reply.pictures:
+            try:
+                url = await publish(picture)
+                await paced()
+                await client.send_photo(chat_id, url, caption)
+            except Exception as exc:  # noqa: BLE001 - the text still goes: it says what the chart shows
+                log.warning("zalo: a drawn picture could not be sent (%s); the text goes without it",
+                            exc.status if isinstance(exc, ZaloError) else type(exc).__name__)
+                break
+            captioned = caption is not None
+    if captioned:
+        return
     for part in parts:
-        if pace is not None and calls:
-            await pace()
+        await paced()
         await client.send_message(chat_id, part)
-        calls += 1
 
 
 class ZaloSender:
@@ -313,8 +343,9 @@ class ZaloChannel:
     def __init__(self, core: Core, db: Database, translator: Translator, token: str, *,
                  api_url: str = "https://bot-api.zaloplatforms.com", durable_dedupe: bool = True,
                  intake: Intake | None = None, governor: SendGovernor | None = None,
-                 reply_max_wait: float = 300.0) -> None:
+                 reply_max_wait: float = 300.0, publish: Publish | None = None) -> None:
         self.core = core
+        self.publish = publish  # the drawn pictures' public addresses (None: no public base URL)
         core.defer_when_unavailable = True  # this channel retries the update (``handle_event``)
         self.intake = intake
         self.t = translator
@@ -381,7 +412,7 @@ class ZaloChannel:
                 await self.send(incoming.chat_id, Reply(self.t("bot.apology")))
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        await send_reply(self.client, chat_id, reply, self.t)
+        await send_reply(self.client, chat_id, reply, self.t, publish=self.publish)
 
     # ----- polling -----------------------------------------------------------------------------------
     async def run_polling(self, poll_timeout: int = 30, min_interval: float = 1.0) -> None:

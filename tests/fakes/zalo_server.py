@@ -139,6 +139,9 @@ class SentMessage:
     photo: str | None = None
     caption: str | None = None
     sticker: str | None = None
+    #: with ``fetch_photos``: the bytes and content type the fake fetched from ``photo``
+    photo_data: bytes | None = None
+    photo_type: str | None = None
 
     @property
     def content(self) -> str | None:
@@ -337,6 +340,9 @@ class FakeZalo:
       (one implementation measured that); by default it answers ``{"url": "", ...}``.
     * ``require_https`` (False) — setWebhook refuses http:// urls like the real service.
     * ``max_text_length`` (2000) and ``text_length`` (``len``; ``utf16_len`` counts UTF-16 units).
+    * ``fetch_photos`` (False) — sendPhoto fetches the photo URL, as the platform does to show it: anything but
+      HTTP 200 with an image/* body (or a network error) is refused with 400 and nothing is sent; the bytes are
+      kept in ``SentMessage.photo_data``. Off by default: most tests send made-up URLs.
     """
 
     def __init__(self, token: str = DEFAULT_TOKEN, *, bot_id: str = DEFAULT_BOT_ID, account_name: str = "bot.test",
@@ -360,6 +366,7 @@ class FakeZalo:
         self.webhook_conflict_status = 409
         self.webhook_info_404_when_unset = False
         self.require_https = False
+        self.fetch_photos = False
         self.max_text_length = MAX_TEXT
         self.text_length: Callable[[str], int] = len
         self.now_ms: Callable[[], int] = now_ms
@@ -876,7 +883,24 @@ class FakeZalo:
             raise _ApiError(400, "Bad Request: photo is required (url or id)")
         caption = params.get("caption") or None
         self._check_text(caption, "caption", required=False)
-        return self._record(chat_id, "photo", photo=photo, caption=caption)
+        data = content_type = None
+        if self.fetch_photos:
+            data, content_type = await self._fetch_photo(photo)
+        return self._record(chat_id, "photo", photo=photo, caption=caption, photo_data=data, photo_type=content_type)
+
+    async def _fetch_photo(self, url: str) -> tuple[bytes, str]:
+        """The photo at ``url``, as the platform fetches it to show it; 400 when it cannot (the real error text is
+        undocumented)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        try:
+            async with self._session.get(url, timeout=aiohttp.ClientTimeout(total=5)) as response:
+                body = await response.read()
+                if response.status != 200 or not response.content_type.startswith("image/"):
+                    raise _ApiError(400, f"Bad Request: photo url answered {response.status} {response.content_type}")
+                return body, response.content_type
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            raise _ApiError(400, "Bad Request: photo url could not be fetched") from None
 
     async def _send_sticker(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._chat_id(params)

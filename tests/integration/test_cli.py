@@ -200,8 +200,9 @@ def test_requests_export_history_says_who_decided(run, tmp_path):
     header, row = list(openpyxl.load_workbook(path).active.values)
     history = dict(zip(header, row, strict=True))["Lịch sử"]
     submitted, rejected = history.split("; ")
-    assert "Gửi đề nghị — bởi Nguyễn Văn An" in submitted and "(NTL-0103)" in submitted
-    assert "Không duyệt — bởi Lê Văn Bình" in rejected and "(NTL-0101): Chưa đủ điều kiện theo quy chế" in rejected
+    assert submitted.endswith("Gửi đề nghị — bởi đoàn viên") and "Nguyễn Văn An" not in submitted
+    assert "Không duyệt — bởi Lê Văn Bình (demo) (NTL-0101), chủ tịch Công đoàn Công ty Cổ phần Fecon: " \
+           "Chưa đủ điều kiện theo quy chế" in rejected
 
 
 def test_requests_export_with_the_period_reversed_is_an_error(run, tmp_path):

@@ -139,7 +139,8 @@ async def test_the_export_is_authorized_named_and_says_who_decided(app, hardship
     assert workbook.sheetnames == ["Hồ sơ hỗ trợ"]
     header, row = list(workbook.active.values)
     history = dict(zip(header, row, strict=True))["Lịch sử"]
-    assert "Không duyệt — bởi Lê Văn Bình" in history and "(NTL-0101): Chưa đủ điều kiện" in history
+    assert "Không duyệt — bởi Lê Văn Bình (demo) (NTL-0101), chủ tịch Công đoàn Công ty Cổ phần Fecon: Chưa đủ " \
+           "điều kiện" in history
     assert (chair.audit, "export_requests", "hoso.xlsx") in await audit_actions(app)
 
 

@@ -195,7 +195,9 @@ async def test_the_requests_filters_on_postgresql(settings, clock, pg_database_u
         an = await member_chat(app, "751", "NTL-0103")
         ill, fire = await submitted(app, an), await submitted(app, an, "disaster")
         chair = ChatActor("web", "NTL-0101", bot_id="web", identity=await identity_of(app, "NTL-0101"))
-        search = app.core.hardship.service.search
+        async def search(actor, **filters):
+            return (await app.core.hardship.service.search(actor, **filters)).requests
+
         assert [r.id for r in await search(chair)] == [fire.id, ill.id]  # newest first
         assert [r.id for r in await search(chair, urgent=True)] == [fire.id]
         assert [r.id for r in await search(chair, category="illness", status="submitted")] == [ill.id]
@@ -203,6 +205,8 @@ async def test_the_requests_filters_on_postgresql(settings, clock, pg_database_u
         assert len(await search(chair, start=date(2021, 3, 15), end=date(2021, 3, 15))) == 2
         stranger = ChatActor("web", "NTL-0201", bot_id="web", identity=await identity_of(app, "NTL-0201"))
         assert await search(stranger) == []
+        second = await app.core.hardship.service.search(chair, page=2, per_page=1)  # the count and pages too
+        assert (second.total, second.page, second.pages, [r.id for r in second.requests]) == (2, 2, 2, [ill.id])
     finally:
         await app.close()
 
