@@ -260,10 +260,16 @@ class FactAnswers:
     def _read_against(self, previous: Question, fragment: Question) -> tuple[Question, list[Finding]]:
         """A follow-up read against the previous question: the first reading the evidence answers, else the first."""
         first: tuple[Question, list[Finding]] | None = None
-        for reading in self.index.merge(previous, fragment):
+        readings = self.index.merge(previous, fragment)
+        for n, reading in enumerate(readings):
             found = [self.index.search(p) for p in self.index.split(reading)]
             if first is None:
                 first = (reading, found)
+            # a fragment naming a subject of its own ("còn gạo kim sáng thì sao?") replaces the previous subject: a
+            # reading answered by a sentence that still holds what it replaced answers the previous question again
+            replaced = [t for t in previous.terms if t not in reading.terms] if fragment.terms else []
+            if n + 1 < len(readings) and any(self.index.restates(f, replaced) for f in found):
+                continue
             if any(f.status == "answered" and not self._salient(f.gaps) for f in found):
                 return reading, found
         return first if first is not None else (fragment, [self.index.search(fragment)])

@@ -967,6 +967,17 @@ class EvidenceIndex:
         return [q]
 
     # ----- follow-up questions ------------------------------------------------------------------
+    def restates(self, finding: Finding, replaced: Sequence[str]) -> bool:
+        """Whether the sentence answering a follow-up's reading still holds most of the previous question's words
+        that the reading replaced (weighted by rarity): it answers the previous question again ("còn gạo thì sao?"
+        after a milk question, answered by a sentence about both), not the subject the follow-up names."""
+        if finding.status != "answered" or not finding.records or not replaced:
+            return False
+        words = frozenset(self._tokens(finding.records[0].text))
+        total = sum(self._idf(t) for t in replaced)
+        held = sum(self._idf(t) for t in replaced if self._held(t, words))
+        return total > 0 and held * 2 >= total
+
     def merge(self, previous: Question, fragment: Question) -> list[Question]:
         """Readings of a follow-up ("còn sữa thì sao?", "đợt 2 thì sao?", "thế cụm trưởng là ai") against the
         previous question, most likely first."""

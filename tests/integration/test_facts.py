@@ -281,3 +281,30 @@ async def test_a_short_question_naming_its_own_subject_is_not_read_against_the_p
     await asker.ask(first)
     text = _text(await asker.ask(then))
     assert wanted in text and unwanted not in text, text
+
+
+async def test_a_follow_up_naming_its_own_subject_replaces_the_previous_one(app):
+    """"còn gạo kim sáng thì sao" after a milk question asks the rice discount alone (it answered both)."""
+    asker = Asker(app, "740")
+    assert "30%" in _text(await asker.ask("sữa hà lan giảm bao nhiêu"))
+    outcome = await asker.ask("còn gạo kim sáng thì sao")
+    text = _text(outcome)
+    assert not outcome.fallback and "20%" in text and "30%" not in text, text
+    # and back: the subject named replaces the rice, the question (a discount) is kept
+    text = _text(await asker.ask("còn sữa thì sao?"))
+    assert "30%" in text and "20%" not in text, text
+
+
+async def test_a_follow_up_naming_only_a_phase_keeps_the_previous_subject(app):
+    app.core.set_passages(_passages())
+    asker = Asker(app, "741")
+    assert "31/8/2024" in _text(await asker.ask("Đợt 2 thi đua năm 2024 của Tây Hồ kết thúc khi nào?"))
+    text = _text(await asker.ask("còn đợt 3 thì sao"))
+    assert "30/11/2024" in text and "31/8/2024" not in text, text
+
+
+async def test_who_holds_a_title_is_answered_whatever_the_word_order(asker):
+    for question in ("ai là cụm trưởng cụm thi đua số 9", "cụm thi đua số 9 cụm trưởng là ai",
+                     "cụm 9 thì cụm trưởng là ai vậy", "cum thi dua so 9 cum truong la ai"):
+        outcome = await asker.ask(question)
+        assert not outcome.fallback and "Đinh Thị Lan" in _text(outcome), question
