@@ -24,7 +24,7 @@ from handlers.text import clip, fmt_date
 from handlers.types import Incoming, Outcome, Reply
 from locales import Translator
 from nlu import intents, slots
-from nlu.data import load_training_examples
+from nlu.data import load_abbreviations, load_training_examples
 from nlu.entities import EntityMatch
 from nlu.evidence import EvidenceIndex, Finding, Passage, Question, Record, records_from_passages
 from nlu.matcher import Understanding
@@ -98,6 +98,26 @@ def domain_words() -> frozenset[str]:
                      for w in tokens(normalize_tones(clean(text))))
 
 
+@lru_cache(maxsize=1)
+def acronyms() -> dict[str, tuple[str, str]]:
+    """The acronyms of the language data (one word for several: "cđcs" → "công đoàn cơ sở"), by their folded form:
+    (the acronym as written there, what it stands for). The accented spelling wins over the unaccented one."""
+    out: dict[str, tuple[str, str]] = {}
+    for short, long in load_abbreviations().items():
+        if " " in short.strip() or len(long.split()) < 2 or not short.isalpha():
+            continue
+        key = fold(short)
+        if key not in out or fold(out[key][0]) == out[key][0]:
+            out[key] = (short, long)
+    return out
+
+
+#: words a question about an acronym is made of besides the acronym or its words ("… là viết tắt của gì")
+_ACRONYM_WORDS = frozenset({"viet", "tat", "nghia", "chu", "cua", "tu", "la", "gi", "j", "sao", "the", "nao", "vay",
+                            "a", "ad", "oi", "cho", "em", "minh", "hoi", "ai", "biet", "khong", "ko", "duoc", "ban"})
+_ACRONYM_CUE = re.compile(r"\bviet tat\b|\bla (gi|j)\b|\bnghia la\b")
+
+
 def passage_records(passages: Iterable) -> list[Record]:
     """Stored passages (``storage.documents.PassageInfo``, or nlu ``Passage``) as evidence records."""
     return records_from_passages(
@@ -144,6 +164,9 @@ class FactAnswers:
         text = incoming.text or ""
         if u.intent == intents.EMULATION_PHASE and slots.asks_current(u.tokens):
             return None  # "the phase running now" is the clock's question: the phase answers know today
+        if (short := self._acronym(text, lang)) is not None:
+            return Outcome([Reply(short)], u.intent if u.intent in intents.INTENT_KINDS else intents.UNION_FACT, 1.0,
+                           False)
         question = self.index.read(text)
         explicit = is_follow_up(text)
         # a short question without a place, cluster, phase or year may lean on the previous one — unless it names
@@ -196,6 +219,11 @@ class FactAnswers:
             if gaps:
                 return await self._decline(incoming, text, self._unknown_text([("term", t) for t in gaps], text, lang),
                                            u, lang)
+            if not named_entities(u) and answered and self.index.names_it(answered[0]):
+                # the member names something no entry is called ("mục tiêu kép là gì"): the sentence naming it
+                # answers, not the category's entries the classifier leans to
+                return Outcome([self._answer(findings, text, lang)], u.intent, answered[0].coverage, False,
+                               keep={ASKED: {"at": self.clock().isoformat(), "question": question.as_dict()}})
             return None
         intent = u.intent if in_scope else intents.UNION_FACT
         missing = [m for f in unknown for m in f.missing]
@@ -230,11 +258,35 @@ class FactAnswers:
             # who holds a title in one district, cluster or year: the index holds the entries' fields too, so a name
             # none of them states is not in the entry's sheet either ("tên gì" of a phase asks no person)
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
+        if in_scope and question.kind == "definition" and not named and len(findings) == 1 and previous is None:
+            # "X là gì" with no sentence defining X and no entry named X: another entry's sheet defines nothing
+            return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
         if in_scope and previous is None and (named or u.confidence >= CONFIDENT):
             return None  # a question about a topic the evidence covers: the knowledge entries answer as before
         if in_scope and (question.kind in SPECIFIC or question.constrained or previous is not None):
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
         return None
+
+    def _acronym(self, text: str, lang: str) -> str | None:
+        """"CĐCS là gì?", "CNVCLĐ là viết tắt của gì", "công đoàn cơ sở viết tắt là gì": what an acronym of the
+        language data stands for, when the question asks nothing else."""
+        words = [fold(w) for w in tokens(clean(text))]
+        if not words or len(words) > 12 or not _ACRONYM_CUE.search(" ".join(words)):
+            return None
+        table = acronyms()
+        named = [w for w in words if w in table]
+        rest = [w for w in words if w not in table and w not in _ACRONYM_WORDS]
+        if len(named) == 1 and not rest:  # the acronym is asked about
+            short, long = table[named[0]]
+        elif not named and "tat" in words:  # the words are, and "viết tắt" asks their acronym
+            wanted = " ".join(rest)
+            found = [v for v in table.values() if fold(v[1]) == wanted]
+            if not found:
+                return None
+            short, long = found[0]
+        else:
+            return None
+        return self.t("facts.acronym", lang, short=short.upper(), long=long)
 
     def context(self, text: str) -> dict:
         """What the chat keeps after an answer the knowledge entries gave: the question, for a follow-up."""
@@ -260,10 +312,16 @@ class FactAnswers:
     def _read_against(self, previous: Question, fragment: Question) -> tuple[Question, list[Finding]]:
         """A follow-up read against the previous question: the first reading the evidence answers, else the first."""
         first: tuple[Question, list[Finding]] | None = None
-        for reading in self.index.merge(previous, fragment):
+        readings = self.index.merge(previous, fragment)
+        for n, reading in enumerate(readings):
             found = [self.index.search(p) for p in self.index.split(reading)]
             if first is None:
                 first = (reading, found)
+            # a fragment naming a subject of its own ("còn gạo kim sáng thì sao?") replaces the previous subject: a
+            # reading answered by a sentence that still holds what it replaced answers the previous question again
+            replaced = [t for t in previous.terms if t not in reading.terms] if fragment.terms else []
+            if n + 1 < len(readings) and any(self.index.restates(f, replaced) for f in found):
+                continue
             if any(f.status == "answered" and not self._salient(f.gaps) for f in found):
                 return reading, found
         return first if first is not None else (fragment, [self.index.search(fragment)])

@@ -61,6 +61,8 @@ _NUM = re.compile(r"^\d+(?:[.,]\d+)*%?$")
 _DATE_RE = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\btháng \d{1,2}\b|\bngày \d{1,2}\b", re.IGNORECASE)
 _CAP_WORD = re.compile(r"[A-ZĐÀ-Ỹ][a-zà-ỹđ]*", re.UNICODE)
 _LEADING_TAG = re.compile(r"^\((?:LĐTĐ|LĐ)\)\s*")
+#: words that set two subjects side by side ("hay", "và", "với", "so với", "hoặc")
+_SIDES = frozenset({"hay", "va", "voi", "hoac"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,32 +507,50 @@ class EvidenceIndex:
         found = process.extract(word, self._choices, scorer=Levenshtein.distance, score_cutoff=cutoff, limit=40)
         return tuple(w for w, _, _ in sorted(found, key=lambda x: (x[1], x[0])))
 
-    def _correct(self, toks: Sequence[str]) -> tuple[str, ...]:
-        """Unknown words corrected to a known word that forms a known pair with a neighbour ("bao nhiu" ->
-        "bao nhieu", "coong doan" -> "cong doan"), or to the nearest known word when the word is no Vietnamese
-        syllable at all ("sangg"). A letter swapped for another needs a neighbour that is a content word: "xem
-        phim" must not become "xem pham"."""
-        out = list(toks)
+    def _support(self, c: str, left: str | None, right: str | None) -> int:
+        """How well a word fits between its neighbours: 2 for each side it forms a known pair with a content word
+        (or a cue phrase's pair), 1 with a stop word ("của Đống Đa": "của" is a stop word, the pair is still known)."""
         stop = self.lang.stopwords
+        score = 0
+        for pair, other in (((left, c), left), ((c, right), right)):
+            if other is None:
+                continue
+            if pair in self._phrase_bigrams:
+                score += 2
+            elif pair in self.bigrams:
+                score += 1 if other in stop else 2
+        return score
+
+    def _correct(self, toks: Sequence[str]) -> tuple[str, ...]:
+        """Slips of one letter corrected by the words around them. An unknown word becomes the known word that fits
+        best between its neighbours ("bao nhiu" -> "bao nhieu", "Đgng Đa" -> "Đống Đa"): a letter doubled or dropped
+        needs one known pair, a letter swapped for another two (a pair with a content word, or pairs on both sides),
+        so "xem phim" does not become "xem pham"; a letter typed twice is dropped ("nàoo"); without any, a word that
+        is no Vietnamese syllable ("sangg") becomes its nearest known word. A known word is left alone (correcting
+        "vàng" or "cụm" by their neighbours turned questions into others), and so is a roman numeral."""
+        out = list(toks)
         for i, w in enumerate(toks):
-            if w in self._known or not w.isalpha() or len(w) < 2:
+            if not w.isalpha() or len(w) < 2:
+                continue
+            left = out[i - 1] if i > 0 else None
+            right = toks[i + 1] if i + 1 < len(toks) else None
+            if w in self._known or _ROMAN.match(w):  # "lần thứ III" is no slip for "XIII"
+                continue
+            undoubled = [w[:k] + w[k + 1:] for k in range(1, len(w)) if w[k] == w[k - 1]]
+            known = [c for c in undoubled if c in self._known]
+            if known:  # a letter typed twice ("nàoo", "hồo"): Vietnamese syllables seldom double one
+                out[i] = known[0]
                 continue
             cands = self.correct_word(w)
             if not cands:
                 continue
-            left = out[i - 1] if i > 0 else None
-            right = toks[i + 1] if i + 1 < len(toks) else None
-
-            def fits(c: str, w: str = w, left: str | None = left, right: str | None = right) -> bool:
-                if (left, c) in self._phrase_bigrams or (c, right) in self._phrase_bigrams:
-                    return True
-                loose = len(c) != len(w)  # a letter doubled or dropped: the commonest slip on a phone
-                return ((left, c) in self.bigrams and (loose or left not in stop)
-                        or (c, right) in self.bigrams and (loose or right not in stop))
-
-            fitting = [c for c in cands if fits(c)]
-            if fitting:
-                out[i] = fitting[0]
+            scored = []
+            for c in cands:
+                support = self._support(c, left, right)
+                if support >= (1 if len(c) != len(w) else 2):
+                    scored.append((support, self._df.get(c, 0), c))
+            if scored:
+                out[i] = max(scored)[2]
             elif not is_syllable(w) and len(w) >= 3:
                 if not _VOWEL.search(w):  # no vowel: an acronym ("hcm" is not "hom"), or a letter dropped ("phm")
                     cands = tuple(c for c in cands if len(c) != len(w))
@@ -928,9 +948,16 @@ class EvidenceIndex:
             return out
         announces = r.text.rstrip().endswith(":") or bool(re.search(r"\b(\d+|hai|ba|bốn) (đợt|nội dung|nhóm)\b",
                                                                      r.text, re.IGNORECASE))
+        toks = self._tokens(r.text)
         if not announces:
+            if q.kind == "list":  # a list going on in the next sentence ("… Công ty A …. Công ty B với …"): the next
+                # sentence of the paragraph opening with two words this one holds side by side is one more item
+                nxt = r.paragraph[r.position + 1]
+                first = self._tokens(nxt)[:2]
+                if len(first) == 2 and tuple(first) in set(zip(toks, toks[1:], strict=False)):
+                    out.append(replace(r, text=nxt, position=r.position + 1))
             return out
-        head = set(self._tokens(r.text))
+        head = set(toks)
         for k in range(r.position + 1, min(len(r.paragraph), r.position + 6)):
             nxt = r.paragraph[k]
             first = self._tokens(nxt)[:1]
@@ -947,6 +974,9 @@ class EvidenceIndex:
             if len(values) > 1:
                 changes: list[dict[str, Any]] = [{attr: (v,)} for v in values]
                 return [replace(q, **c) for c in changes]
+        if len(q.places) == 1 and len(q.clusters) == 1 and any(t in _SIDES for t in q.tokens):
+            # "Cụm 6 hay Nam Từ Liêm …": a cluster and a district set side by side are two subjects, not one
+            return [replace(q, places=()), replace(q, clusters=())]
         toks = q.tokens
         for i, t in enumerate(toks):
             if t not in ("va", "voi") or i == 0 or i + 1 >= len(toks):
@@ -966,7 +996,31 @@ class EvidenceIndex:
                     replace(q, terms=tuple(dict.fromkeys([*right, *shared])))]
         return [q]
 
+    def names_it(self, finding: Finding) -> bool:
+        """Whether an answer names what the question names: its sentence holds every key term and, side by side as
+        the question writes them, two of them one of which is rare ("mục tiêu kép": the sentence about the "mục
+        tiêu kép" answers "mục tiêu kép là gì", not the list of a category's entries)."""
+        if finding.status != "answered" or not finding.records or finding.coverage < 0.99 or finding.gaps:
+            return False
+        q = finding.question
+        pairs = frozenset(zip(self._tokens(finding.records[0].text), self._tokens(finding.records[0].text)[1:],
+                              strict=False))
+        terms = set(q.terms)
+        return any((a, b) in pairs and max(self._idf(a), self._idf(b)) >= ANSWER_GAP_IDF
+                   for a, b in zip(q.tokens, q.tokens[1:], strict=False) if a in terms or b in terms)
+
     # ----- follow-up questions ------------------------------------------------------------------
+    def restates(self, finding: Finding, replaced: Sequence[str]) -> bool:
+        """Whether the sentence answering a follow-up's reading still holds most of the previous question's words
+        that the reading replaced (weighted by rarity): it answers the previous question again ("còn gạo thì sao?"
+        after a milk question, answered by a sentence about both), not the subject the follow-up names."""
+        if finding.status != "answered" or not finding.records or not replaced:
+            return False
+        words = frozenset(self._tokens(finding.records[0].text))
+        total = sum(self._idf(t) for t in replaced)
+        held = sum(self._idf(t) for t in replaced if self._held(t, words))
+        return total > 0 and held * 2 >= total
+
     def merge(self, previous: Question, fragment: Question) -> list[Question]:
         """Readings of a follow-up ("còn sữa thì sao?", "đợt 2 thì sao?", "thế cụm trưởng là ai") against the
         previous question, most likely first."""
