@@ -9,6 +9,10 @@ same measurements on that commit (exported with `git archive` into a temporary f
 interleaved with the current tree's so that the machine's load falls on both alike. `import aiogram` alone is
 measured too: it must stay off every path that does not talk to Telegram. The database and the model cache are
 present (a first `ask` made them, not timed); the seed documents are ingested when they lie beside the checkout.
+Every process runs with compiled bytecode, as an installed bot does (pip and `compileall` write it): in a
+temporary PYTHONPYCACHEPREFIX, written by the untimed first runs, with PYTHONDONTWRITEBYTECODE dropped — else each
+`ask` compiled the project's ~80 modules again while the libraries' import read theirs from site-packages. With
+--no-bytecode, the old way (the environment's PYTHONDONTWRITEBYTECODE kept).
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--base", help="a commit to measure beside the current tree (before/after)")
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="keep PYTHONDONTWRITEBYTECODE from the environment: the project's modules compiled "
+                             "at every start")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(scratch)
@@ -69,6 +76,9 @@ def main() -> None:
         if args.base:
             trees = {"before": export(args.base, tmp / "base"), **trees}
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")}
+        if not args.no_bytecode:
+            base_env.pop("PYTHONDONTWRITEBYTECODE", None)
+            base_env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
         envs, cwds = {}, {}
         for name, tree in trees.items():
             cwds[name] = tmp / f"cwd-{name}"
@@ -79,6 +89,8 @@ def main() -> None:
                           "UNIONBOT_DOCUMENTS_DIR": str(seeds) if seeds.is_dir() else ""}
         first = {name: timed([sys.executable, "-m", "bot", "ask", QUESTION], envs[name], cwds[name])
                  for name in trees}  # empty data dir: migrate, load knowledge (and documents), train
+        timed([sys.executable, "-c", LIBRARIES], base_env, tmp)  # the first asks wrote the project's bytecode:
+        timed([sys.executable, "-c", "import aiogram.types"], base_env, tmp)  # these, the libraries' and aiogram's
         ask: dict[str, list[float]] = {name: [] for name in trees}
         reference: list[float] = []
         aiogram: list[float] = []
@@ -109,7 +121,8 @@ def main() -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     body = "\n".join([
         header("cold"), "", *rows, "",
-        f"Database and model cache present; seed documents {'ingested' if seeds.is_dir() else 'absent'}. "
+        f"Database and model cache present; seed documents {'ingested' if seeds.is_dir() else 'absent'}; "
+        f"{'no bytecode written (every start compiles the project)' if args.no_bytecode else 'bytecode compiled'}. "
         f"Target: ≤ 1.5× the libraries' import. Load average at the end: {load:.1f}.",
     ])
     print(body)

@@ -228,7 +228,9 @@ def kb_load(directory: Annotated[Path | None, typer.Argument(help=_h("kb_load_di
 
 @kb_app.command("ingest", help=_h("kb_ingest"), cls=TranslatedCommand)
 def kb_ingest(paths: Annotated[list[Path], typer.Argument(help=_h("kb_ingest_paths"), metavar=_h("mv_paths"),
-                                                                       show_default=False)]) -> None:
+                                                                       show_default=False)],
+              publication: Annotated[str | None, typer.Option(help=_h("kb_ingest_publication"),
+                                                              show_default=False)] = None) -> None:
     settings = _settings()
 
     async def work() -> int:
@@ -238,7 +240,7 @@ def kb_ingest(paths: Annotated[list[Path], typer.Argument(help=_h("kb_ingest_pat
             print(_t("documents.nothing"), file=sys.stderr)
             return 1
         async with database(settings) as db:
-            report = await ingest(db, paths, max_bytes=settings.documents.max_bytes)
+            report = await ingest(db, paths, max_bytes=settings.documents.max_bytes, publication=publication)
             problems = await check_knowledge_sources(db)
         for problem in problems:
             print(_t("documents.warning", problem=problem), file=sys.stderr)
@@ -260,10 +262,10 @@ def kb_documents() -> None:
     settings = _settings()
 
     async def work() -> None:
-        from storage.documents import DocumentRepository
+        from services.documents import stored_documents
 
-        async with database(settings) as db, db.sessions() as session:
-            documents = await DocumentRepository(session).documents()
+        async with database(settings) as db:
+            documents = await stored_documents(db)
         if not documents:
             print(_t("documents.none"))
         for d in documents:
@@ -279,16 +281,10 @@ def kb_remove(document: Annotated[str, typer.Argument(help=_h("kb_remove_documen
     settings = _settings()
 
     async def work() -> int:
-        from services.documents import origin_of
-        from storage.documents import DocumentRepository
+        from services.documents import remove_document
 
-        async with database(settings) as db, db.sessions.begin() as session:
-            repository = DocumentRepository(session)
-            wanted = {document, origin_of(Path(document))}
-            matches = [d for d in await repository.documents()
-                       if str(d.id) == document or d.origin in wanted or d.name == document]
-            if len(matches) == 1:
-                await repository.delete(matches[0].id)
+        async with database(settings) as db:
+            matches = await remove_document(db, document)
         if len(matches) != 1:
             print(_t("documents.remove_ambiguous" if matches else "documents.remove_unknown", document=document),
                   file=sys.stderr)
@@ -304,10 +300,10 @@ def unanswered(limit: Annotated[int, typer.Option(help=_h("unanswered_limit"), m
     settings = _settings()
 
     async def work() -> None:
-        from storage.unanswered import UnansweredRepository
+        from services.unanswered import most_frequent
 
-        async with database(settings) as db, db.sessions() as session:
-            rows = await UnansweredRepository(session).most_frequent(limit)
+        async with database(settings) as db:
+            rows = await most_frequent(db, limit)
         if not rows:
             print(_t("cli.no_unanswered"))
             return

@@ -122,7 +122,7 @@ def passage_records(passages: Iterable) -> list[Record]:
     """Stored passages (``storage.documents.PassageInfo``, or nlu ``Passage``) as evidence records."""
     return records_from_passages(
         p if isinstance(p, Passage) else Passage(p.id, p.document_id, p.title, p.published, p.origin, p.paragraph,
-                                                 p.sentence, p.text)
+                                                 p.sentence, p.text, p.publication)
         for p in passages)
 
 
@@ -357,10 +357,12 @@ class FactAnswers:
                 src = entry.source
                 lines.append(sources.source_line(self.t, lang, title=src.title, publication=src.publication,
                                                  published=src.published, as_of=entry.as_of))
-            elif r.date is None:
+            elif r.date is None and r.publication is None:
                 lines.append(self.t("facts.source_undated", lang, title=r.title))
-            else:  # a document's sentence: its date is the article's when the document names one
-                lines.append(sources.source_line(self.t, lang, title=r.title,
+            elif r.date is None:
+                lines.append(sources.source_line(self.t, lang, title=r.title, publication=r.publication))
+            else:  # a document's sentence: its publication, and its date is the article's when it names one
+                lines.append(sources.source_line(self.t, lang, title=r.title, publication=r.publication,
                                                  published=r.date if r.exact_date else None,
                                                  as_of=None if r.exact_date else r.date, exact=False))
             offers = [e for x in group if x.entry_id is not None

@@ -17,12 +17,23 @@ class _Keep(dict):
         return "{" + key + "}"
 
 
+#: the parsed tables by their files (path, modification time, size): a process builds several translators (the
+#: command line's, the app's), the YAML is parsed once
+_PARSED: dict[tuple[tuple[str, int, int], ...], dict[str, dict[str, str]]] = {}
+
+
+def _tables(directory: Path) -> dict[str, dict[str, str]]:
+    files = sorted(directory.glob("*.yaml"))
+    key = tuple((str(path), (st := path.stat()).st_mtime_ns, st.st_size) for path in files)
+    if (tables := _PARSED.get(key)) is None:
+        tables = _PARSED[key] = {
+            path.stem: _flatten(yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}) for path in files}
+    return {lang: dict(table) for lang, table in tables.items()}  # each translator its own copy
+
+
 class Translator:
     def __init__(self, directory: Path = LOCALES_DIR) -> None:
-        self.tables: dict[str, dict[str, str]] = {}
-        for path in sorted(directory.glob("*.yaml")):
-            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
-            self.tables[path.stem] = _flatten(raw)
+        self.tables: dict[str, dict[str, str]] = _tables(directory)
         if DEFAULT_LANGUAGE not in self.tables:
             raise RuntimeError(f"{directory}: {DEFAULT_LANGUAGE}.yaml is missing")
 

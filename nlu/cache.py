@@ -62,7 +62,8 @@ def records_digest(records: Iterable) -> str:
     h = hashlib.sha256()
     seen: set[int] = set()
     for r in records:
-        h.update(repr((r.text, r.title, r.date, r.doc, r.position, r.label, r.entry_id, r.exact_date)).encode())
+        h.update(repr((r.text, r.title, r.date, r.doc, r.position, r.label, r.entry_id, r.exact_date,
+                       r.publication)).encode())
         if id(r.paragraph) not in seen:
             seen.add(id(r.paragraph))
             h.update(repr(r.paragraph).encode())

@@ -77,6 +77,7 @@ class Passage:
     paragraph: int
     sentence: int
     text: str
+    publication: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ class Record:
     label: str = ""  # a knowledge entry's name: part of the sentence's context
     entry_id: str | None = None
     exact_date: bool = True  # ``date`` is a day the source names, not only "as of" a year
+    publication: str | None = None  # who published the document ("Lao động Thủ đô"), when known
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,8 @@ def records_from_passages(passages: Iterable[Passage], language: Language | None
                 if not texts[i]:
                     continue
                 records.append(Record(text=texts[i], title=p.title, date=p.published, doc=Path(p.origin).name,
-                                      paragraph=texts, position=i, exact_date=p.published is not None))
+                                      paragraph=texts, position=i, exact_date=p.published is not None,
+                                      publication=p.publication))
     return records
 
 

@@ -17,14 +17,22 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from locales import Translator
+from locales import DEFAULT_LANGUAGE, Translator
 from services.extras import MissingExtra, available
 from storage.db import Database
 from storage.documents import DocumentInfo, DocumentRepository, Outcome, PassageInfo, origin_name
 from storage.knowledge import Entry
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup
+    from pypdf import PdfReader
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from services.knowledge import Actor
 
 #: extensions read, by reader
 TEXT_SUFFIXES = (".txt", ".md", ".markdown")
@@ -39,7 +47,7 @@ def _t(key: str, **values: object) -> str:
     global _translate
     if _translate is None:
         _translate = Translator()
-    return _translate(f"documents.{key}", **values)
+    return _translate(f"documents.{key}", DEFAULT_LANGUAGE, **values)
 
 
 class DocumentError(Exception):
@@ -57,6 +65,7 @@ class ParsedDocument:
     origin: str
     content_hash: str
     paragraphs: tuple[tuple[str, ...], ...]  # the sentences of each paragraph, in reading order
+    publication: str | None = None  # who published it ("Lao động Thủ đô"), when the file or the user says
 
     @property
     def passages(self) -> int:
@@ -194,7 +203,7 @@ def unwrap(lines: Iterable[str]) -> list[str]:
 
 
 def build_document(origin: str, blocks: Sequence[str], *, title: str | None = None,
-                   published: date | None = None) -> ParsedDocument:
+                   published: date | None = None, publication: str | None = None) -> ParsedDocument:
     """Title (given, or the first meaningful block; a headline ending with ":" takes the next one), date (given,
     or the first found near the top), and the sentences of every other meaningful block."""
     blocks = [b for b in (clean_line(b) for b in blocks) if b]
@@ -219,9 +228,74 @@ def build_document(origin: str, blocks: Sequence[str], *, title: str | None = No
     paragraphs = tuple(tuple(s) for s in (split_sentences(b) for b in body) if s)
     if not paragraphs:
         paragraphs = (tuple(split_sentences(title)),)
-    text = "\n".join([title, published.isoformat() if published else "", *(" ".join(p) for p in paragraphs)])
+    publication = clean_publication(publication)
+    # the publication is part of the content: ingesting a file again under another one replaces it
+    text = "\n".join([title, published.isoformat() if published else "", *(" ".join(p) for p in paragraphs)]
+                     + ([f"publication: {publication}"] if publication else []))
     return ParsedDocument(title=title[:TITLE_MAX * 2], published=published, origin=origin,
-                          content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(), paragraphs=paragraphs)
+                          content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(), paragraphs=paragraphs,
+                          publication=publication)
+
+
+# --- the publication -------------------------------------------------------------------------------------
+
+#: a publication's name is short: longer text is not one
+PUBLICATION_MAX = 80
+_TITLE_SEPARATORS = (" | ", " - ", " – ", " — ")
+
+
+def clean_publication(name: object) -> str | None:
+    """A publication's name as shown in a source line, or None when ``name`` is not one (empty, too long, a
+    URL)."""
+    if not isinstance(name, str):
+        return None
+    text = clean_line(name).strip(" -|–—·:")
+    if not text or len(text) > PUBLICATION_MAX or "://" in text or not _meaningful(text):
+        return None
+    return text
+
+
+def publication_from_title(page_title: str, headline: str = "") -> str | None:
+    """The site's name a page's ``<title>`` ends with: "Headline - Lao động Thủ đô", "Headline | Site" (the
+    last part, short, after the page's ``headline`` when there is one)."""
+    page_title = clean_line(page_title)
+    cut = max((page_title.rfind(sep), sep) for sep in _TITLE_SEPARATORS)
+    if cut[0] <= 0:
+        return None
+    head, tail = page_title[:cut[0]].strip(), page_title[cut[0] + len(cut[1]):].strip()
+    if not head or len(tail.split()) > 8:
+        return None
+    if headline and _anchor_key(head) not in _anchor_key(headline) and _anchor_key(headline) not in _anchor_key(head):
+        return None  # the title is not "<the headline> - <site>": a dash inside a headline of its own
+    return clean_publication(tail)
+
+
+def _json_ld_publisher(soup: BeautifulSoup) -> str | None:
+    """``publisher.name`` (or ``publisher`` as a string) of the page's JSON-LD (schema.org NewsArticle...)."""
+    import json
+
+    def publisher(node: object) -> str | None:
+        if isinstance(node, list):
+            return next((found for item in node if (found := publisher(item))), None)
+        if not isinstance(node, dict):
+            return None
+        value = node.get("publisher")
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if isinstance(value, dict):
+            value = value.get("name")
+        if found := clean_publication(value):
+            return found
+        return publisher(node.get("@graph"))
+
+    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
+        try:
+            data = json.loads(script.string or "")
+        except ValueError:
+            continue
+        if found := publisher(data):
+            return found
+    return None
 
 
 # --- readers ---------------------------------------------------------------------------------------------
@@ -258,7 +332,21 @@ def _read_text(path: Path, data: bytes) -> list[str]:
     return unwrap(lines)
 
 
-def _read_docx(path: Path) -> tuple[list[str], str | None]:
+def _docx_company(path: Path) -> str | None:
+    """The organisation an Office file names (``docProps/app.xml``'s Company): python-docx's core properties
+    have no publisher, and their author is a person (never shown)."""
+    from xml.etree import ElementTree
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            root = ElementTree.fromstring(archive.read("docProps/app.xml"))
+    except (KeyError, OSError, zipfile.BadZipFile, ElementTree.ParseError):
+        return None
+    company = next((e.text for e in root.iter() if e.tag.rsplit("}", 1)[-1] == "Company"), None)
+    return clean_publication(company)
+
+
+def _read_docx(path: Path) -> tuple[list[str], str | None, str | None]:
     if not zipfile.is_zipfile(path):
         raise DocumentError(path, "bad_docx")
     import docx
@@ -273,10 +361,24 @@ def _read_docx(path: Path) -> tuple[list[str], str | None]:
         for row in table.rows:
             blocks.append(" | ".join(dict.fromkeys(c.text.strip() for c in row.cells if c.text.strip())))
     title = (document.core_properties.title or "").strip() or None
-    return blocks, title
+    return blocks, title, _docx_company(path)
 
 
-def _read_pdf(path: Path) -> list[str]:
+def _pdf_publisher(reader: PdfReader) -> str | None:
+    """The publisher a PDF's metadata names: XMP ``dc:publisher``, or a ``/Publisher`` entry of its document
+    information (the standard ``/Author`` is a person, never shown)."""
+    try:
+        xmp = reader.xmp_metadata
+        for name in (xmp.dc_publisher if xmp is not None else None) or []:
+            if found := clean_publication(name):
+                return found
+        info = reader.metadata
+        return clean_publication(info.get("/Publisher")) if info is not None else None
+    except Exception:  # noqa: BLE001 - broken metadata is no publisher; the text was read already
+        return None
+
+
+def _read_pdf(path: Path) -> tuple[list[str], str | None]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -284,9 +386,9 @@ def _read_pdf(path: Path) -> list[str]:
         reader = PdfReader(str(path))
         if reader.is_encrypted:
             try:
-                opened = reader.decrypt("")
+                opened = bool(reader.decrypt(""))  # PasswordType.NOT_DECRYPTED is 0
             except Exception:  # noqa: BLE001 - a cipher pypdf cannot open is the same answer: encrypted
-                opened = 0
+                opened = False
             if not opened:
                 raise DocumentError(path, "encrypted_pdf")
         pages = [page.extract_text() or "" for page in reader.pages]
@@ -299,7 +401,7 @@ def _read_pdf(path: Path) -> list[str]:
     paragraphs: list[str] = []
     for page in pages:
         paragraphs.extend(_pdf_paragraphs([clean_line(line) for line in page.splitlines()]))
-    return paragraphs
+    return paragraphs, _pdf_publisher(reader)
 
 
 def _pdf_paragraphs(lines: list[str]) -> list[str]:
@@ -328,7 +430,7 @@ _BLOCK_TAGS = ("p", "div", "section", "article", "main", "h1", "h2", "h3", "h4",
                "th", "blockquote", "pre", "br", "dt", "dd", "figcaption", "time", "table", "ul", "ol")
 
 
-def _read_html(path: Path, data: bytes) -> tuple[list[str], str | None, date | None]:
+def _read_html(path: Path, data: bytes) -> tuple[list[str], str | None, date | None, str | None]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_decode(path, data, declared=True), "html.parser")
@@ -336,13 +438,19 @@ def _read_html(path: Path, data: bytes) -> tuple[list[str], str | None, date | N
     for meta in soup.find_all("meta", attrs={"property": "article:published_time"}):
         if m := _ISO_DATE.search(str(meta.get("content", ""))):
             published = _valid(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    site_names = soup.find_all("meta", attrs={"property": "og:site_name"})
+    publishers = soup.find_all("meta", attrs={"name": "publisher"})
+    metas = [clean_publication(meta.get("content")) for meta in [*site_names, *publishers]]
+    publication = next((m for m in metas if m), None) or _json_ld_publisher(soup)
     for tag in soup.find_all(_DROP_TAGS):
         tag.decompose()
     heading = soup.find("h1")
     head_title = soup.find("title")
     title = clean_line(heading.get_text(" ")) if heading else ""
-    if not title and head_title:
-        title = clean_line(head_title.get_text(" "))
+    page_title = clean_line(head_title.get_text(" ")) if head_title else ""
+    from_title = publication_from_title(page_title, title)
+    if not title and page_title:  # "Headline - Site": the headline without the site's name
+        title = page_title[:page_title.rfind(from_title)].rstrip(" |-–—") if from_title else page_title
     if head_title:
         head_title.decompose()
     if heading:
@@ -350,13 +458,20 @@ def _read_html(path: Path, data: bytes) -> tuple[list[str], str | None, date | N
     for tag in soup.find_all(_BLOCK_TAGS):
         tag.insert_before("\n")
         tag.insert_after("\n")
+    publication = publication or from_title
     body = soup.body or soup
-    return unwrap(body.get_text().split("\n")), title or None, published
+    return unwrap(body.get_text().split("\n")), title or None, published, publication
 
 
-def read_document(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, origin: str | None = None) -> ParsedDocument:
+def read_document(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, origin: str | None = None,
+                  publication: str | None = None, folder: str | None = None) -> ParsedDocument:
     """Read one file into a :class:`ParsedDocument`; raise :class:`DocumentError` naming the file when it is
-    missing, empty, too large, of an unsupported kind, garbage, or has no text (an encrypted or scanned PDF)."""
+    missing, empty, too large, of an unsupported kind, garbage, or has no text (an encrypted or scanned PDF).
+
+    The publication: ``publication`` when given (the user's ``--publication``), else the one the file names
+    (HTML: ``og:site_name``, ``<meta name="publisher">``, JSON-LD ``publisher``, the site's name ending its
+    ``<title>``; .docx: the Company of its properties; PDF: its metadata's publisher), else ``folder`` (the
+    name of the sub-folder it was filed in)."""
     origin = origin or str(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -375,18 +490,20 @@ def read_document(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, origin: str
         raise DocumentError(path, "missing_extra", command=MissingExtra("documents").explain(Translator()))
     title: str | None = None
     published: date | None = None
+    named: str | None = None
     if suffix == ".docx":
-        blocks, title = _read_docx(path)
+        blocks, title, named = _read_docx(path)
     elif suffix == ".pdf":
-        blocks = _read_pdf(path)
+        blocks, named = _read_pdf(path)
     else:
         data = path.read_bytes()
         if suffix in HTML_SUFFIXES:
-            blocks, title, published = _read_html(path, data)
+            blocks, title, published, named = _read_html(path, data)
         else:
             blocks = _read_text(path, data)
     try:
-        return build_document(origin, blocks, title=title, published=published)
+        return build_document(origin, blocks, title=title, published=published,
+                              publication=clean_publication(publication) or named or folder)
     except DocumentError as exc:
         raise DocumentError(path, exc.reason, **exc.values) from None
 
@@ -436,18 +553,37 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
+def filed_under(paths: Iterable[Path]) -> dict[Path, str]:
+    """The sub-folder each file of the folders given was filed in ("tai-lieu/Lao động Thủ đô/a.txt" given
+    "tai-lieu": "Lao động Thủ đô"): a library sorted by publication. Files given directly, or lying in the
+    folder given itself, have none (that folder's name says nothing of who published them)."""
+    found: dict[Path, str] = {}
+    for path in paths:
+        if path.is_dir():
+            for file in expand([path]):
+                if file.parent != path:
+                    found.setdefault(file, file.parent.name)
+    return found
+
+
 def origin_of(path: Path) -> str:
     """Where a file came from, stable whatever the working directory: its absolute path."""
     return str(path.absolute())
 
 
-async def ingest(db: Database, paths: Iterable[Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestReport:
+async def ingest(db: Database, paths: Iterable[Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
+                 publication: str | None = None) -> IngestReport:
     """Read and store every file (folders: every supported file in them), each in its own transaction: a file
-    that fails leaves nothing behind and the others still load. Stored unchanged content changes nothing."""
+    that fails leaves nothing behind and the others still load. Stored unchanged content changes nothing.
+    ``publication`` (``--publication``) names who published every file; else each file's own metadata or the
+    sub-folder it was filed in does (:func:`read_document`)."""
     report = IngestReport()
+    paths = list(paths)
+    folders = filed_under(paths)
     for path in expand(paths):
         try:
-            parsed = read_document(path, max_bytes=max_bytes, origin=origin_of(path))
+            parsed = read_document(path, max_bytes=max_bytes, origin=origin_of(path), publication=publication,
+                                   folder=folders.get(path))
         except DocumentError as exc:
             report.results.append(IngestResult(str(path), None, error=str(exc)))
             continue
@@ -460,6 +596,25 @@ async def ingest(db: Database, paths: Iterable[Path], *, max_bytes: int = DEFAUL
             continue
         report.results.append(IngestResult(str(path), outcome, document_id, parsed.title, parsed.passages))
     return report
+
+
+async def stored_documents(db: Database) -> list[DocumentInfo]:
+    """Every stored document with its passage count (``unionbot kb documents``)."""
+    async with db.sessions() as session:
+        return await DocumentRepository(session).documents()
+
+
+async def remove_document(db: Database, document: str) -> list[DocumentInfo]:
+    """The stored documents ``document`` names (an id, the origin or path it was ingested from, or its file
+    name); the one found is removed with its passages. Nothing is removed when none or several match."""
+    wanted = {document, origin_of(Path(document))}
+    async with db.sessions.begin() as session:
+        repository = DocumentRepository(session)
+        matches = [d for d in await repository.documents()
+                   if str(d.id) == document or d.origin in wanted or d.name == document]
+        if len(matches) == 1:
+            await repository.delete(matches[0].id)
+    return matches
 
 
 # --- knowledge entries that name passages of their source document -------------------------------------
@@ -539,7 +694,7 @@ class DocumentLibrary:
         self.db, self.clock, self.max_bytes, self.on_change = db, clock, max_bytes, on_change
 
     @staticmethod
-    def _may_read(actor) -> None:
+    def _may_read(actor: Actor) -> None:
         from services.authz import may_act_as_chair
         from services.knowledge import Forbidden
 
@@ -547,14 +702,14 @@ class DocumentLibrary:
             raise Forbidden(decision.reason)
 
     @staticmethod
-    def require_change(actor) -> None:
+    def require_change(actor: Actor) -> None:
         from services.authz import Action, authorize
         from services.knowledge import TOP, Forbidden
 
         if not (decision := authorize(actor.identity, Action.EDIT_KNOWLEDGE, TOP)):
             raise Forbidden(decision.reason)
 
-    def may_change(self, actor) -> bool:
+    def may_change(self, actor: Actor) -> bool:
         from services.knowledge import Forbidden
 
         try:
@@ -563,14 +718,14 @@ class DocumentLibrary:
             return False
         return True
 
-    async def documents(self, actor) -> list[DocumentLine]:
+    async def documents(self, actor: Actor) -> list[DocumentLine]:
         self._may_read(actor)
         async with self.db.sessions() as session:
             repository = DocumentRepository(session)
             uploads = await repository.uploads()
             return [DocumentLine(d, *uploads.get(d.id, (None, None))) for d in await repository.documents()]
 
-    async def document(self, actor, document_id: int) -> tuple[DocumentLine, list[PassageInfo]]:
+    async def document(self, actor: Actor, document_id: int) -> tuple[DocumentLine, list[PassageInfo]]:
         from services.knowledge import NotFound
 
         self._may_read(actor)
@@ -583,7 +738,7 @@ class DocumentLibrary:
             return DocumentLine(found[0], *uploads.get(document_id, (None, None))), \
                 await repository.passages(document_id)
 
-    async def upload(self, actor, filename: str, data: bytes) -> IngestResult:
+    async def upload(self, actor: Actor, filename: str, data: bytes) -> IngestResult:
         """Read and store one uploaded file (all or nothing; the same content again changes nothing); raise
         ``DocumentError`` (its message names the file) when it cannot be read."""
         import tempfile
@@ -606,7 +761,7 @@ class DocumentLibrary:
             await self._changed()
         return IngestResult(name, outcome, document_id, parsed.title, parsed.passages)
 
-    async def delete(self, actor, document_id: int) -> None:
+    async def delete(self, actor: Actor, document_id: int) -> None:
         from services.knowledge import NotFound
 
         self.require_change(actor)
@@ -627,8 +782,8 @@ class DocumentLibrary:
                 logging.getLogger(__name__).exception("passages reload after a document change failed")
 
 
-
-async def _record_change(session, actor, action: str, document_id: int, now: datetime, **details) -> None:
+async def _record_change(session: AsyncSession, actor: Actor, action: str, document_id: int, now: datetime,
+                         **details: object) -> None:
     """Audit a document change (who, when, which document: ids only) and bump the knowledge version."""
     from storage.knowledge import KnowledgeEditRepository
     from storage.membership import AuditRepository

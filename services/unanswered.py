@@ -75,6 +75,12 @@ def group(questions: Sequence[UnansweredQuestion], similar: float = SIMILAR) -> 
     return sorted((Group(tuple(m)) for _, m in groups), key=lambda g: (-g.count, -g.last_seen.timestamp()))
 
 
+async def most_frequent(db: Database, limit: int) -> list[UnansweredQuestion]:
+    """The logged questions, most frequent first, ungrouped (``unionbot unanswered``: the operator's shell)."""
+    async with db.sessions() as session:
+        return await UnansweredRepository(session).most_frequent(limit)
+
+
 class UnansweredService:
     def __init__(self, db: Database, knowledge: KnowledgeService, *,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),

@@ -15,10 +15,9 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from sqlalchemy import event, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.db import affected_rows, dialect_name
+from storage.db import affected_rows, dialect_module
 from storage.models import ConversationStateRow
 
 IDLE = ""  # the flow of a cleared state
@@ -85,7 +84,7 @@ class ConversationRepository:
                                                        updated_at=now)
                 .returning(row.version).execution_options(synchronize_session=False))
             return cleared.scalar() or 0
-        insert = postgresql.insert if dialect_name(self.session) == "postgresql" else sqlite.insert
+        insert = dialect_module(self.session).insert
         values = {"flow": state.flow, "step": state.step, "data": dict(state.data), "updated_at": now}
         statement = insert(row).values(bot_id=key.bot_id, channel=key.channel, chat_id=key.chat_id,
                                        user_id=key.user_id, version=1, **values)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any, cast, overload
 
 from sqlalchemy import event
@@ -49,6 +51,12 @@ def dialect_name(session: AsyncSession) -> str:
     if bind is None:  # every session here comes from Database.sessions, bound to its engine
         raise RuntimeError("the session is bound to no engine")
     return bind.dialect.name
+
+
+def dialect_module(session: AsyncSession) -> ModuleType:
+    """``sqlalchemy.dialects.postgresql`` or ``.sqlite`` for the session's engine (their ``insert ... on
+    conflict``), imported when first used: a process on SQLite never loads the PostgreSQL dialect (cold start)."""
+    return importlib.import_module(f"sqlalchemy.dialects.{dialect_name(session)}")
 
 
 class _NoStatementLog(logging.Filter):

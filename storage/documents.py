@@ -21,13 +21,20 @@ Outcome = Literal["added", "replaced", "unchanged"]
 
 
 class Parsed(Protocol):
-    """What the repository needs of a parsed document (services.documents.ParsedDocument has it)."""
+    """What the repository needs of a parsed document (services.documents.ParsedDocument has it; read only)."""
 
-    title: str
-    published: date | None
-    origin: str
-    content_hash: str
-    paragraphs: Sequence[Sequence[str]]
+    @property
+    def title(self) -> str: ...
+    @property
+    def published(self) -> date | None: ...
+    @property
+    def publication(self) -> str | None: ...
+    @property
+    def origin(self) -> str: ...
+    @property
+    def content_hash(self) -> str: ...
+    @property
+    def paragraphs(self) -> Sequence[Sequence[str]]: ...
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ class DocumentInfo:
     content_hash: str
     passages: int
     ingested_at: datetime
+    publication: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,7 @@ class PassageInfo:
     paragraph: int
     sentence: int
     text: str
+    publication: str | None = None
 
 
 def origin_name(origin: str) -> str:
@@ -82,6 +91,7 @@ class DocumentRepository:
             await self.session.execute(delete(PassageRow).where(PassageRow.document_id == row.id))
             outcome = "replaced"
         row.name, row.title, row.published = origin_name(parsed.origin), parsed.title, parsed.published
+        row.publication = parsed.publication
         row.content_hash, row.ingested_at = parsed.content_hash, now
         await self.session.flush()
         rows = [{"document_id": row.id, "paragraph": p, "sentence": s, "text": text}
@@ -103,21 +113,23 @@ class DocumentRepository:
             select(DocumentRow, func.coalesce(counts.c.n, 0))
             .outerjoin(counts, counts.c.document_id == DocumentRow.id).order_by(DocumentRow.id))).all()
         return [DocumentInfo(id=d.id, origin=d.origin, name=d.name, title=d.title, published=d.published,
-                             content_hash=d.content_hash, passages=int(n), ingested_at=d.ingested_at)
+                             content_hash=d.content_hash, passages=int(n), ingested_at=d.ingested_at,
+                             publication=d.publication)
                 for d, n in rows]
 
     async def passages(self, document_id: int | None = None) -> list[PassageInfo]:
-        """Every passage (or one document's) with its document's title, date and origin, in document then
-        reading order."""
-        query = (select(PassageRow, DocumentRow.title, DocumentRow.published, DocumentRow.origin)
+        """Every passage (or one document's) with its document's title, date, origin and publication, in
+        document then reading order."""
+        query = (select(PassageRow, DocumentRow.title, DocumentRow.published, DocumentRow.origin,
+                        DocumentRow.publication)
                  .join(DocumentRow, DocumentRow.id == PassageRow.document_id)
                  .order_by(PassageRow.document_id, PassageRow.paragraph, PassageRow.sentence))
         if document_id is not None:
             query = query.where(PassageRow.document_id == document_id)
         rows = (await self.session.execute(query)).all()
         return [PassageInfo(id=p.id, document_id=p.document_id, title=title, published=published, origin=origin,
-                            paragraph=p.paragraph, sentence=p.sentence, text=p.text)
-                for p, title, published, origin in rows]
+                            paragraph=p.paragraph, sentence=p.sentence, text=p.text, publication=publication)
+                for p, title, published, origin, publication in rows]
 
     async def uploads(self) -> dict[int, tuple[str, datetime]]:
         """Who uploaded each document in the web console, and when: {document id: (actor label, time)} from the

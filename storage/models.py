@@ -378,6 +378,8 @@ class DocumentRow(Base):
     name: Mapped[str] = mapped_column(String(300), index=True)  # the file name, e.g. "001_d84ce019b34163c3.txt"
     title: Mapped[str] = mapped_column(String(500))
     published: Mapped[date | None] = mapped_column(Date, nullable=True)
+    #: who published it ("Lao động Thủ đô"): the page's or file's metadata, its folder, or ``--publication``
+    publication: Mapped[str | None] = mapped_column(String(200), nullable=True)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -36,10 +36,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Integer, bindparam, case, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import Database, affected_rows, aware, dialect_name
+from storage.db import Database, affected_rows, aware, dialect_module
 from storage.models import OutboxRow, UnreachableRow
 
 UNCONFIRMED = "unconfirmed (worker died during the call)"
@@ -159,7 +158,7 @@ class OutboxRepository:
             "priority": _priority(item.kind),
             "not_before": _utc(item.not_before) if item.not_before else now, "created_at": now,
         } for item in items if (item.bot_id, item.channel, str(item.chat_id)) not in unreachable]
-        dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
+        dialect = dialect_module(session)
         queued = 0
         for start in range(0, len(rows), INSERT_CHUNK):
             stmt = (dialect.insert(OutboxRow).values(rows[start:start + INSERT_CHUNK])
@@ -178,7 +177,7 @@ class OutboxRepository:
         """
         items = list(items)
         unreachable = await self._unreachable(session, items)
-        dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
+        dialect = dialect_module(session)
         now = _utc(now)
         sending = OutboxRow.status == "sending"
         touched = 0
@@ -297,7 +296,7 @@ class OutboxRepository:
             row = result.first()
             if row is None:
                 return False
-            dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
+            dialect = dialect_module(session)
             await session.execute(dialect.insert(UnreachableRow).values(
                 bot_id=row.bot_id, channel=row.channel, chat_id=row.chat_id, since=now).on_conflict_do_nothing())
             return True

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, Integer, String, distinct, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.db import aware, dialect_name
+from storage.db import aware, dialect_module
 from storage.models import (
     Base,
     BroadcastRow,
@@ -56,7 +55,7 @@ class QuestionCounter(WriteBehind[Counter[tuple[date, str, str, bool]]]):
         self._queued()
 
     async def _write(self, session: AsyncSession, batch: Counter[tuple[date, str, str, bool]]) -> None:
-        dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
+        dialect = dialect_module(session)
         for (day, channel, intent, answered), n in sorted(batch.items()):
             stmt = dialect.insert(QuestionCountRow).values(day=day, channel=channel, intent=intent,
                                                            answered=answered, count=n)

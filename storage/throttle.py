@@ -13,10 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import aware, dialect_name
+from storage.db import aware, dialect_module
 from storage.models import LinkMemberThrottleRow, LinkThrottleRow
 
 # the throttle table and the values of its primary key
@@ -45,7 +44,7 @@ class LinkThrottle:
         A lock that has run out starts a fresh period (this attempt is its first)."""
         table, values = key
         expired = and_(table.locked_until.is_not(None), table.locked_until <= now)
-        dialect = postgresql if dialect_name(self.session) == "postgresql" else sqlite
+        dialect = dialect_module(self.session)
         stmt = (dialect.insert(table).values(**values, failures=1, locked_until=None)
                 .on_conflict_do_update(index_elements=list(values), set_={
                     "failures": case((expired, 1), else_=table.failures + 1),

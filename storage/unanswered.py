@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.db import affected_rows, aware, dialect_name
+from storage.db import affected_rows, aware, dialect_module
 from storage.models import UnansweredQuestionRow
 from storage.write_behind import WriteBehind
 
@@ -36,7 +35,7 @@ class UnansweredRepository:
         key, text = key[:500], text[:2000]
         values = dict(key=key, sample_text=text, count=1, channel=channel, last_intent=intent,
                       last_confidence=confidence, first_seen=now, last_seen=now)
-        dialect = postgresql if dialect_name(self.session) == "postgresql" else sqlite
+        dialect = dialect_module(self.session)
         stmt = dialect.insert(UnansweredQuestionRow).values(**values)
         stmt = stmt.on_conflict_do_update(
             index_elements=[UnansweredQuestionRow.key],

@@ -7,10 +7,9 @@ from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.db import affected_rows, dialect_name
+from storage.db import affected_rows, dialect_module
 from storage.models import ProcessedUpdateRow
 
 KEEP = timedelta(days=3)  # redeliveries come within minutes; three days is generous
@@ -108,7 +107,7 @@ class UpdateLog:
                       lease_until: datetime | None) -> bool:
         now = datetime.now(UTC)
         async with self._sessions.begin() as session:
-            dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
+            dialect = dialect_module(session)
             stmt = dialect.insert(ProcessedUpdateRow).values(
                 bot_id=bot_id, channel=channel, update_key=update_key[:KEY_LENGTH], seen_at=now, payload=payload,
                 lease_until=lease_until).on_conflict_do_nothing()

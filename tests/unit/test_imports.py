@@ -99,3 +99,14 @@ def test_the_audit_command_opens_no_session():
     """``unionbot audit export`` calls ``services.audit``, which owns the transaction (as the other exports)."""
     path = ROOT / "bot" / "audit_cli.py"
     assert session_calls(ast.parse(path.read_text(encoding="utf-8"))) == []
+
+
+def test_the_command_line_opens_no_session():
+    """Every ``unionbot`` command calls a service (or the composition root), which owns the transaction:
+    bot/cli.py and bot/audit_cli.py open no session themselves (``kb documents``, ``kb remove`` and
+    ``unanswered`` call services/documents.py and services/unanswered.py)."""
+    for name in ("cli.py", "audit_cli.py"):
+        path = ROOT / "bot" / name
+        assert session_calls(ast.parse(path.read_text(encoding="utf-8"))) == [], name
+    # the check finds sessions where they are opened (the composition root opens some)
+    assert session_calls(ast.parse((ROOT / "bot" / "app.py").read_text(encoding="utf-8")))
