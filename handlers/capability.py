@@ -8,6 +8,7 @@ from datetime import datetime, tzinfo
 from handlers.types import Incoming, Outcome
 from locales import Translator
 from nlu.normalize import fold
+from storage.askers import Asker
 from storage.conversation import State, StateKey, StateStore
 from storage.db import Database
 from storage.knowledge import KnowledgeBase
@@ -62,3 +63,8 @@ DONE = "done"
 def state_key(incoming: Incoming) -> StateKey:
     """Conversation state is one user's in one chat: in a group, each member has their own."""
     return StateKey(incoming.bot_id, incoming.channel, incoming.chat_id, incoming.user_id)
+
+
+def asker_of(incoming: Incoming) -> Asker:
+    """The sender's account, which the unanswered log, the question counts and the votes turn into their unit."""
+    return Asker(incoming.bot_id, incoming.channel, incoming.user_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
 from handlers import groups, once, pages, visibility
-from handlers.capability import DONE, state_key
+from handlers.capability import DONE, asker_of, state_key
 from handlers.facts import FactAnswers, domain_words, entry_records, passage_records
 from handlers.inputs import ascii_number, clean_incoming
 from handlers.membership import LinkPolicy, split_link_text
@@ -61,6 +62,8 @@ _MENU_WORDS = {"menu", "huong dan", "tro giup", "danh muc"}
 CHOICES_FLOW = "choices"
 #: the outcomes counted as questions for the statistics: the knowledge intents, and what the bot could not place
 COUNTED = frozenset({*intents.INTENT_KINDS, intents.OUT_OF_SCOPE, intents.UNSURE})
+#: the unit path a preview answers as (``Core.preview``; "": an unlinked member); None: the sender's own unit
+_PREVIEW_UNIT: ContextVar[str | None] = ContextVar("preview_unit", default=None)
 #: an alias this long that is the whole question answers it with its entry (``Core._taught``)
 TAUGHT_WORDS = 4
 #: the key of the chat's idle state that holds the pages behind "xem thêm" (``Core._paginate``)
@@ -201,12 +204,25 @@ class Core:
 
     async def _answerers_for(self, incoming: Incoming) -> tuple[FactAnswers, KnowledgeAnswers]:
         """The answerers of the asker's audience: their unit chain from the identity cache (no query when
-        cached), and only when some entry belongs to a unit at all."""
+        cached), and only when some entry belongs to a unit at all; in a preview (``preview``), its unit's."""
         if len(self._views) == 1 or incoming.is_group:
             return self.facts, self.answers
-        who = await self.identities.get(incoming.bot_id, incoming.channel, incoming.user_id)
-        audience = visibility.audience_of(self.knowledge.scopes, who.member.unit.path if who else None)
+        path = _PREVIEW_UNIT.get()
+        if path is None:
+            who = await self.identities.get(incoming.bot_id, incoming.channel, incoming.user_id)
+            path = who.member.unit.path if who else None
+        audience = visibility.audience_of(self.knowledge.scopes, path)
         return self._views.get(audience) or (self.facts, self.answers)
+
+    async def preview(self, incoming: Incoming, unit_path: str | None) -> list[Reply]:
+        """The replies to ``incoming`` as a member of the unit ``unit_path`` gets them (its own entries, those of
+        the units above and the shared ones: handlers/visibility.py); None: as an unlinked member. The web
+        console's "Thử câu hỏi"; the sender is otherwise who they are (their state, their counts)."""
+        token = _PREVIEW_UNIT.set(unit_path or "")
+        try:
+            return await self.handle(incoming)
+        finally:
+            _PREVIEW_UNIT.reset(token)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         return (await self.process(incoming)).replies
@@ -224,7 +240,7 @@ class Core:
             outcome = Outcome([Reply(self.t("bot.apology", lang))], "error", 0.0, True)
         if self.questions is not None and incoming.text and not incoming.action and outcome.intent in COUNTED:
             self.questions.count(self.clock().astimezone(self.config.timezone).date(), incoming.channel,
-                                 outcome.intent, not outcome.fallback)
+                                 outcome.intent, not outcome.fallback, asker_of(incoming))
         return Outcome(_bounded(outcome.replies), outcome.intent, outcome.confidence, outcome.fallback)
 
     # ----- routing ------------------------------------------------------------------------------
@@ -472,7 +488,8 @@ class Core:
             reason = "fallback.out_of_scope" if intent == intents.OUT_OF_SCOPE else "fallback.unsure"
             text = "\n".join((self.t(reason, lang), self.t("fallback.offer", lang), self.t("help.contact", lang)))
         if self.config.log_unanswered:
-            self.unanswered.record(key, incoming.text, incoming.channel, intent, confidence, self.clock())
+            self.unanswered.record(key, incoming.text, incoming.channel, intent, confidence, self.clock(),
+                                   asker_of(incoming))
         return Outcome([Reply(text)], intent, confidence, True)
 
     async def close(self) -> None:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from handlers import sources
-from handlers.capability import state_key
+from handlers.capability import asker_of, state_key
 from handlers.qa import related_shown
 from handlers.text import clip, fmt_date
 from handlers.types import Incoming, Outcome, Reply
@@ -415,7 +415,8 @@ class FactAnswers:
     async def _decline(self, incoming: Incoming, text: str, reason: str, u: Understanding, lang: str) -> Outcome:
         body = "\n".join((reason, self.t("fallback.offer", lang), self.t("help.contact", lang)))
         if self.log_unanswered and u.normalized.folded:
-            self.unanswered.record(u.normalized.folded, text, incoming.channel, u.intent, u.confidence, self.clock())
+            self.unanswered.record(u.normalized.folded, text, incoming.channel, u.intent, u.confidence, self.clock(),
+                                   asker_of(incoming))
         return Outcome([Reply(body)], u.intent if u.intent != intents.OUT_OF_SCOPE else intents.OUT_OF_SCOPE,
                        u.confidence, True)
 

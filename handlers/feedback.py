@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar
 
-from handlers.capability import Capability, state_key
+from handlers.capability import Capability, asker_of, state_key
 from handlers.core import CHOICES_FLOW
 from handlers.registry import ActionPrefix, Callback, Declaration
 from handlers.types import Choice, Incoming, Outcome, Reply
@@ -100,10 +100,10 @@ class Feedback(Capability):
             await self.clear_state(incoming)
         vote = _VOTES[button.vote]
         now = self.clock()
-        await self.votes.record(vote, pending["intent"], incoming.channel, now)
+        await self.votes.record(vote, pending["intent"], incoming.channel, now, asker_of(incoming))
         if vote == DOWN:
             self.unanswered.record(REJECTED_KEY + pending["key"], pending["text"], incoming.channel, REJECTED,
-                                   float(pending.get("confidence", 0.0)), now)
+                                   float(pending.get("confidence", 0.0)), now, asker_of(incoming))
         return Outcome([self._reply("feedback.thanks_up" if vote == UP else "feedback.thanks_down", lang)],
                        "feedback", 1.0, False)
 

@@ -91,3 +91,22 @@ def may_act_as_chair(identity: Identity | None) -> Decision:
     if identity.is_admin or units_acted_on(identity):
         return ALLOW
     return Decision(False, "authz.members_only")
+
+
+def subtree_paths(identity: Identity | None) -> list[str] | None:
+    """The unit paths of the subtrees an identity sees counts and lists of (None: every unit, an admin's; a member's
+    or an unlinked account's: none)."""
+    if identity is not None and identity.is_admin:
+        return None
+    return [u.path for u in units_acted_on(identity)]
+
+
+def may_act_on_asked(identity: Identity | None, unit: Unit | None) -> Decision:
+    """A question asked (an unanswered one, a vote) by a member of ``unit`` — None: by an asker linked to no unit,
+    which only an admin sees — is a chair's of that unit's subtree, as everything else of the unit is."""
+    if not (decision := may_act_as_chair(identity)):
+        return decision
+    assert identity is not None
+    if unit is None:
+        return ALLOW if identity.is_admin else Decision(False, "authz.other_unit")
+    return authorize(identity, Action.EDIT_KNOWLEDGE, unit)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from nlu.normalize import fold
-from services.authz import Action, Decision, authorize, units_acted_on
+from services.authz import Action, Decision, authorize, may_act_as_chair, units_acted_on
 from storage.db import Database
 from storage.documents import DocumentRepository, PassageInfo
 from storage.knowledge import (
@@ -145,6 +145,15 @@ class KnowledgeService:
             return []
         units = units_acted_on(actor.identity)
         return [TOP, *units] if actor.identity.is_admin else units
+
+    async def preview_units(self, actor: Actor) -> list[Unit]:
+        """The units whose members' answers the actor may preview (the console's "Thử câu hỏi"): every unit of the
+        subtrees they act on (an admin: every unit), by path; raise Forbidden for a member."""
+        if not (decision := may_act_as_chair(actor.identity)):
+            raise Forbidden(decision.reason)
+        async with self.db.sessions() as session:
+            units = await all_units(session)
+        return sorted((u for u in units if authorize(actor.identity, Action.EDIT_KNOWLEDGE, u)), key=lambda u: u.path)
 
     # ----- changing ----------------------------------------------------------------------------
     async def save(self, actor: Actor, raw: dict, *, entry_id: str | None = None, owner: str = "") -> Entry:

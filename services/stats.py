@@ -4,7 +4,8 @@ blocked / failed, linked members per unit — for the units an actor chairs (an 
 what each shows (:func:`series`), drawn here with matplotlib when the ``charts`` extra is installed (Agg, DejaVu
 Sans: Vietnamese glyphs; SVG text as paths, so no font is needed to view it), else shown as tables.
 
-Questions and votes hold no unit (nobody is recorded with them): they are counted for the whole bot.
+Questions and votes are counted with the asker's unit (storage/askers.py, never the person): a chair's figures are
+their subtree's; an admin's every unit's, askers linked to no unit included.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from services.authz import may_act_as_chair, units_acted_on
+from services.authz import may_act_as_chair, subtree_paths, units_acted_on
 from services.extras import available, require
 from services.knowledge import Actor, Forbidden
 from storage.db import Database
@@ -63,7 +64,7 @@ class StatsService:
             raise Forbidden(decision.reason)
         assert actor.identity is not None
         roots = [] if actor.identity.is_admin else units_acted_on(actor.identity)
-        paths = [u.path for u in roots] if roots else None
+        paths = subtree_paths(actor.identity)
         end = self.clock().astimezone(self.timezone).date()
         start = end - timedelta(days=days - 1)
         since = datetime.combine(start, time(), self.timezone)
@@ -71,7 +72,7 @@ class StatsService:
         out.per_day = {start + timedelta(days=i): Counter() for i in range(days)}
         async with self.db.sessions() as session:
             stats = StatsRepository(session)
-            for q in await stats.questions(start, end):
+            for q in await stats.questions(start, end, paths):
                 out.per_day.setdefault(q.day, Counter())[q.channel] += q.count
                 if q.answered:
                     out.answered += q.count
@@ -83,7 +84,7 @@ class StatsService:
             out.decided, out.median_days = len(waits), median(waits)
             out.broadcasts = await stats.broadcast_deliveries(paths, since)
             out.linked = await stats.linked_per_unit(paths)
-        for counts in (await FeedbackLog(self.db.sessions).counts(since)).values():
+        for counts in (await FeedbackLog(self.db.sessions).counts(since, paths)).values():
             for vote in (UP, DOWN):
                 out.votes[vote] += counts.get(vote, 0)
         return out

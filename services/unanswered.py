@@ -2,9 +2,11 @@
 grouped by their words, attached to a knowledge entry (each becomes one of its aliases: the matcher answers it
 with the entry from then on), or dismissed.
 
-The log holds no person (nlu/privacy.py scrubbed it when it was written) and no unit: the list is the same for
-every chair and admin. Attaching is an edit of the entry (``KnowledgeService.save``: validated, authorized on
-the entry's unit, a revision with rollback); dismissing is for any chair or admin, and audited.
+The log holds no person (nlu/privacy.py scrubbed it when it was written), only the asker's unit: a chair lists,
+attaches and dismisses the questions of their subtree (services/authz.py ``may_act_on_asked``), an admin every
+question, those of askers linked to no unit included. Attaching is also an edit of the entry
+(``KnowledgeService.save``: validated, authorized on the entry's unit, a revision with rollback); dismissing is
+audited.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from handlers.feedback import REJECTED_KEY
-from services.authz import may_act_as_chair
+from services.authz import may_act_as_chair, may_act_on_asked, subtree_paths
 from services.knowledge import Actor, Forbidden, KnowledgeService, NotFound
+from storage.askers import NO_UNIT
 from storage.db import Database
-from storage.membership import AuditRepository
+from storage.membership import AuditRepository, UnitRepository
 from storage.unanswered import UnansweredLog, UnansweredQuestion, UnansweredRepository
 
 #: two questions are in one group when their words overlap this much (Jaccard: shared / all words)
@@ -99,14 +102,21 @@ class UnansweredService:
         if self.log is not None:
             await self.log.flush()
         async with self.db.sessions() as session:
-            return group(await UnansweredRepository(session).most_frequent(LIMIT))
+            return group(await UnansweredRepository(session).most_frequent(LIMIT, subtree_paths(actor.identity)))
 
     async def questions(self, actor: Actor, ids: Sequence[int]) -> list[UnansweredQuestion]:
+        """The questions ``ids``; raise NotFound when none is, Forbidden when one was asked outside the actor's
+        subtree."""
         self._allow(actor)
         async with self.db.sessions() as session:
             found = await UnansweredRepository(session).by_ids(list(ids))
-        if not found:
-            raise NotFound(",".join(map(str, ids)))
+            if not found:
+                raise NotFound(",".join(map(str, ids)))
+            units = UnitRepository(session)
+            for unit_id in sorted({q.unit_id for q in found}):
+                unit = None if unit_id == NO_UNIT else await units.by_id(unit_id)
+                if not (decision := may_act_on_asked(actor.identity, unit)):
+                    raise Forbidden(decision.reason)
         return found
 
     async def attach(self, actor: Actor, ids: Sequence[int], entry_id: str) -> int:

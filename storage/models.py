@@ -53,9 +53,12 @@ class UnansweredQuestionRow(Base):
     """Questions the bot could not answer, grouped by their normalised text."""
 
     __tablename__ = "unanswered_questions"
+    __table_args__ = (UniqueConstraint("key", "unit_id", name="uq_unanswered_questions_key_unit"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(500), unique=True)
+    key: Mapped[str] = mapped_column(String(500))
+    #: the asker's unit (storage/askers.py; 0: an asker linked to no unit); no foreign key: 0 is no unit
+    unit_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0", index=True)
     sample_text: Mapped[str] = mapped_column(Text)
     count: Mapped[int] = mapped_column(Integer, default=1)
     channel: Mapped[str] = mapped_column(String(32))

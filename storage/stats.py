@@ -1,7 +1,7 @@
-"""Counts for the statistics page and ``/thongke``: SQL only. Questions are counted per day, channel and intent
-(answered or not) — no text, no person (``QuestionCounter``); the rest is counted from the tables that hold it
-(hardship requests, the outbox, chat accounts), within a unit's subtree (``paths``: the roots' unit paths,
-None: every unit)."""
+"""Counts for the statistics page and ``/thongke``: SQL only. Questions are counted per day, channel, intent
+(answered or not) and the asker's unit — no text, no person (``QuestionCounter``); the rest is counted from the
+tables that hold it (hardship requests, the outbox, chat accounts); all within a unit's subtree (``paths``: the
+roots' unit paths, None: every unit)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy import Boolean, Date, Integer, String, distinct, func, or_, sele
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.askers import NO_UNIT, Asker, in_subtrees, path_in, units_of
 from storage.db import aware, dialect_module
 from storage.models import (
     Base,
@@ -30,7 +31,8 @@ from storage.write_behind import WriteBehind
 
 
 class QuestionCountRow(Base):
-    """How many questions a day, on a channel, the bot read as an intent (and whether it answered them)."""
+    """How many questions a day, on a channel, from members of a unit (0: askers linked to no unit), the bot read
+    as an intent (and whether it answered them)."""
 
     __tablename__ = "question_counts"
 
@@ -38,29 +40,38 @@ class QuestionCountRow(Base):
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     intent: Mapped[str] = mapped_column(String(64), primary_key=True)
     answered: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=NO_UNIT, server_default="0")
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class QuestionCounter(WriteBehind[Counter[tuple[date, str, str, bool]]]):
+Counted = tuple[date, str, str, bool, Asker | None]
+
+
+class QuestionCounter(WriteBehind[Counter[Counted]]):
     """Counts questions off the reply path: ``count`` adds in memory, a background task writes the sums in one
-    transaction shortly after (``close`` writes what is left). A lost count never breaks answering."""
+    transaction shortly after (``close`` writes what is left). A lost count never breaks answering. The asker's
+    account is kept in memory only: the write turns the batch's askers into their units in one query."""
 
     what = "question counts"
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], delay: float = 1.0) -> None:
         super().__init__(sessions, delay, Counter)
 
-    def count(self, day: date, channel: str, intent: str, answered: bool) -> None:
-        self._pending[(day, channel[:32], intent[:64], answered)] += 1
+    def count(self, day: date, channel: str, intent: str, answered: bool, asker: Asker | None = None) -> None:
+        self._pending[(day, channel[:32], intent[:64], answered, asker)] += 1
         self._queued()
 
-    async def _write(self, session: AsyncSession, batch: Counter[tuple[date, str, str, bool]]) -> None:
+    async def _write(self, session: AsyncSession, batch: Counter[Counted]) -> None:
         dialect = dialect_module(session)
-        for (day, channel, intent, answered), n in sorted(batch.items()):
+        units = await units_of(session, (key[4] for key in batch))
+        sums: Counter[tuple[date, str, str, bool, int]] = Counter()
+        for (day, channel, intent, answered, asker), n in batch.items():
+            sums[(day, channel, intent, answered, units[asker] if asker is not None else NO_UNIT)] += n
+        for (day, channel, intent, answered, unit_id), n in sorted(sums.items()):
             stmt = dialect.insert(QuestionCountRow).values(day=day, channel=channel, intent=intent,
-                                                           answered=answered, count=n)
+                                                           answered=answered, unit_id=unit_id, count=n)
             await session.execute(stmt.on_conflict_do_update(
-                index_elements=["day", "channel", "intent", "answered"],
+                index_elements=["day", "channel", "intent", "answered", "unit_id"],
                 set_={"count": QuestionCountRow.count + n}))
 
 
@@ -73,27 +84,22 @@ class QuestionDay:
     count: int
 
 
-def _in(column, paths: Sequence[str] | None):
-    """Rows whose unit path lies in one of the subtrees (every row when ``paths`` is None)."""
-    if paths is None:
-        return True
-    return or_(*[column.startswith(p) for p in paths]) if paths else False
-
-
 class StatsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def questions(self, start: date, end: date) -> list[QuestionDay]:
+    async def questions(self, start: date, end: date, paths: Sequence[str] | None = None) -> list[QuestionDay]:
+        """The counts of the days, asked by members of the subtrees ``paths`` (None: every question)."""
         rows = (await self.session.execute(
-            select(QuestionCountRow).where(QuestionCountRow.day >= start, QuestionCountRow.day <= end)
+            select(QuestionCountRow).where(QuestionCountRow.day >= start, QuestionCountRow.day <= end,
+                                           in_subtrees(QuestionCountRow.unit_id, paths))
             .order_by(QuestionCountRow.day))).scalars().all()
         return [QuestionDay(r.day, r.channel, r.intent, r.answered, r.count) for r in rows]
 
     async def requests_by_status(self, paths: Sequence[str] | None, since: datetime) -> dict[str, int]:
         rows = (await self.session.execute(
             select(HardshipRequestRow.status, func.count()).join(UnitRow, UnitRow.id == HardshipRequestRow.unit_id)
-            .where(_in(UnitRow.path, paths), HardshipRequestRow.created_at >= since)
+            .where(path_in(UnitRow.path, paths), HardshipRequestRow.created_at >= since)
             .group_by(HardshipRequestRow.status))).all()
         return {status: int(n) for status, n in rows}
 
@@ -106,7 +112,7 @@ class StatsRepository:
             select(HardshipRequestRow.created_at, decided.c.at)
             .join(decided, decided.c.request_id == HardshipRequestRow.id)
             .join(UnitRow, UnitRow.id == HardshipRequestRow.unit_id)
-            .where(_in(UnitRow.path, paths), decided.c.at >= since))).all()
+            .where(path_in(UnitRow.path, paths), decided.c.at >= since))).all()
         return [(aware(at) - aware(created)).total_seconds() / 86400 for created, at in rows]
 
     async def broadcast_deliveries(self, paths: Sequence[str] | None, since: datetime) -> dict[str, int]:
@@ -114,7 +120,7 @@ class StatsRepository:
             select(OutboxRow.status, func.count())
             .join(BroadcastRow, BroadcastRow.id == OutboxRow.broadcast_id)
             .join(UnitRow, UnitRow.id == BroadcastRow.unit_id)
-            .where(OutboxRow.kind == "broadcast", _in(UnitRow.path, paths), BroadcastRow.created_at >= since)
+            .where(OutboxRow.kind == "broadcast", path_in(UnitRow.path, paths), BroadcastRow.created_at >= since)
             .group_by(OutboxRow.status))).all()
         return {status: int(n) for status, n in rows}
 
@@ -125,7 +131,7 @@ class StatsRepository:
             select(UnitRow.name, func.count(distinct(linked.c.member_id)), func.count(distinct(MemberRow.id)))
             .join(MemberRow, MemberRow.unit_id == UnitRow.id)
             .outerjoin(linked, linked.c.member_id == MemberRow.id)
-            .where(_in(UnitRow.path, paths), MemberRow.status == "active")
+            .where(path_in(UnitRow.path, paths), MemberRow.status == "active")
             .group_by(UnitRow.id, UnitRow.name)
             .order_by(func.count(distinct(MemberRow.id)).desc(), UnitRow.name).limit(limit))).all()
         return [(name, int(n_linked), int(n_members)) for name, n_linked, n_members in rows]

@@ -1,14 +1,16 @@
-"""Log of questions the bot could not answer, for chairs to see what the knowledge base lacks."""
+"""Log of questions the bot could not answer, for chairs to see what the knowledge base lacks: one row per question
+(its normalised text) and asker's unit (storage/askers.py), so a chair reads their subtree's questions only."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.askers import NO_UNIT, Asker, in_subtrees, units_of
 from storage.db import affected_rows, aware, dialect_module
 from storage.models import UnansweredQuestionRow
 from storage.write_behind import WriteBehind
@@ -23,6 +25,8 @@ class UnansweredQuestion:
     last_seen: datetime
     id: int = 0
     channel: str = ""
+    #: the asker's unit (``NO_UNIT``: an asker linked to none)
+    unit_id: int = NO_UNIT
 
 
 class UnansweredRepository:
@@ -30,23 +34,25 @@ class UnansweredRepository:
         self.session = session
 
     async def record(self, key: str, text: str, channel: str, intent: str, confidence: float,
-                     now: datetime) -> None:
-        """Count one more occurrence of the question ``key`` (its normalised text)."""
+                     now: datetime, unit_id: int = NO_UNIT) -> None:
+        """Count one more occurrence of the question ``key`` (its normalised text) asked in the unit ``unit_id``."""
         key, text = key[:500], text[:2000]
-        values = dict(key=key, sample_text=text, count=1, channel=channel, last_intent=intent,
+        values = dict(key=key, unit_id=unit_id, sample_text=text, count=1, channel=channel, last_intent=intent,
                       last_confidence=confidence, first_seen=now, last_seen=now)
         dialect = dialect_module(self.session)
         stmt = dialect.insert(UnansweredQuestionRow).values(**values)
         stmt = stmt.on_conflict_do_update(
-            index_elements=[UnansweredQuestionRow.key],
+            index_elements=[UnansweredQuestionRow.key, UnansweredQuestionRow.unit_id],
             set_=dict(count=UnansweredQuestionRow.count + 1, sample_text=text, last_intent=intent,
                       last_confidence=confidence, last_seen=now),
         )
         await self.session.execute(stmt)
 
-    async def most_frequent(self, limit: int = 50) -> list[UnansweredQuestion]:
+    async def most_frequent(self, limit: int = 50, paths: Sequence[str] | None = None) -> list[UnansweredQuestion]:
+        """The most asked questions of the units in the subtrees ``paths`` (None: every question, those of askers
+        linked to no unit included)."""
         rows = (await self.session.scalars(
-            select(UnansweredQuestionRow)
+            select(UnansweredQuestionRow).where(in_subtrees(UnansweredQuestionRow.unit_id, paths))
             .order_by(UnansweredQuestionRow.count.desc(), UnansweredQuestionRow.last_seen.desc())
             .limit(limit))).all()
         return [_question(r) for r in rows]
@@ -64,7 +70,8 @@ class UnansweredRepository:
 
 
 def _question(r: UnansweredQuestionRow) -> UnansweredQuestion:
-    return UnansweredQuestion(r.key, r.sample_text, r.count, r.last_intent, aware(r.last_seen), r.id, r.channel)
+    return UnansweredQuestion(r.key, r.sample_text, r.count, r.last_intent, aware(r.last_seen), r.id, r.channel,
+                              r.unit_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +82,7 @@ class _Pending:
     intent: str
     confidence: float
     at: datetime
+    asker: Asker | None
 
 
 class UnansweredLog(WriteBehind[list[_Pending]]):
@@ -83,7 +91,8 @@ class UnansweredLog(WriteBehind[list[_Pending]]):
     ``record`` only queues; a background task writes the queue in one transaction shortly after,
     and ``close`` writes whatever is left, so answering never waits for the database. ``scrub`` (injected by
     the composition root: nlu/privacy.py) takes personal details out of the question and its key before it is
-    queued, for every caller.
+    queued, for every caller. The asker's account is kept only in memory: the write turns it into their unit
+    (one query for the batch, storage/askers.py), so recording costs the reply no query.
     """
 
     what = "unanswered questions"
@@ -93,14 +102,17 @@ class UnansweredLog(WriteBehind[list[_Pending]]):
         super().__init__(sessions, delay, list)
         self._scrub = scrub
 
-    def record(self, key: str, text: str, channel: str, intent: str, confidence: float, now: datetime) -> None:
+    def record(self, key: str, text: str, channel: str, intent: str, confidence: float, now: datetime,
+               asker: Asker | None = None) -> None:
         key, text = self._scrub(key[:500]), self._scrub(text[:2000])  # what the log keeps (UnansweredRepository)
         if not key.strip(" []"):
             return
-        self._pending.append(_Pending(key, text, channel, intent, confidence, now))
+        self._pending.append(_Pending(key, text, channel, intent, confidence, now, asker))
         self._queued()
 
     async def _write(self, session: AsyncSession, batch: list[_Pending]) -> None:
         repo = UnansweredRepository(session)
+        units = await units_of(session, (p.asker for p in batch))
         for p in batch:
-            await repo.record(p.key, p.text, p.channel, p.intent, p.confidence, p.at)
+            await repo.record(p.key, p.text, p.channel, p.intent, p.confidence, p.at,
+                              units[p.asker] if p.asker is not None else NO_UNIT)

@@ -20,6 +20,7 @@ from yarl import URL
 
 from handlers.types import Incoming
 from locales import LOCALES_DIR, Translator
+from services.authz import units_acted_on
 from services.knowledge import Actor, Forbidden, KnowledgeService, KnowledgeWatcher, NotFound
 from services.pictures import PATH as PICTURE_PATH
 from services.pictures import PictureShelf
@@ -241,16 +242,25 @@ async def revision_rollback(request: web.Request) -> web.Response:
 
 
 async def preview(request: web.Request) -> web.Response:
-    """How the bot answers a typed question: through Core.handle, as an unlinked member on the "web" channel."""
+    """How the bot answers a typed question: through the core, on the "web" channel, as a member of the unit
+    picked (one of the actor's subtrees; at first the unit they chair) or as an unlinked member ("")."""
     console: Console = request.app[CONSOLE]
-    question, replies = "", []
+    who = actor(request)
+    units = await console.knowledge.preview_units(who)
+    chaired = units_acted_on(who.identity)
+    unit_code, question, replies = chaired[0].code if chaired else "", "", []
     if request.method == "POST":
-        question = str((await request.post()).get("q", "")).strip()[:1000]
-        if question:
-            chat = f"preview-{request[SIGNED_IN].session.id}"
-            replies = await console.app.core.handle(Incoming(channel="web", chat_id=chat, user_id=chat,
-                                                             text=question))
-    return console.render(request, "preview.html", question=question, replies=replies)
+        form = await request.post()
+        question, unit_code = str(form.get("q", "")).strip()[:1000], str(form.get("unit", unit_code))
+    unit = next((u for u in units if u.code == unit_code), None)
+    if unit_code and unit is None:
+        raise Forbidden("authz.other_unit")
+    if question:
+        chat = f"preview-{request[SIGNED_IN].session.id}"
+        replies = await console.app.core.preview(Incoming(channel="web", chat_id=chat, user_id=chat, text=question),
+                                                 unit.path if unit else None)
+    return console.render(request, "preview.html", question=question, replies=replies, units=units,
+                          unit=unit_code)
 
 
 # ----- sessions (admins) --------------------------------------------------------------------------

@@ -94,6 +94,7 @@ STEPS = [
          (*[(k, "moi-fecon" if k == "id" else v) for k, v in edited("Mục mới.")], ("owner", "NTL-FECON"))),
     Step("edit", "POST", f"/web/knowledge/{ENTRY['id']}/edit", "editors", edited("Giảm 15% tại căng tin.")),
     Step("rollback", "POST", "/web/revisions/{revision}/rollback", "editors"),
+    # a question asked by a Fecon member, attached to Fecon's entry (a sibling's chair: 403 on both)
     Step("unanswered attach", "POST", "/web/unanswered/attach", "editors",
          (("ids", "{question}"), ("entry", ENTRY["id"])), ok=200),
     Step("retire", "POST", f"/web/knowledge/{ENTRY['id']}/retire", "editors"),
@@ -115,8 +116,9 @@ STEPS = [
     Step("document upload", "POST", "/web/documents", "admin", ok=422),  # no file: refused, nothing stored
     Step("document delete", "POST", "/web/documents/{document}/delete", "admin"),
     Step("unanswered", "GET", "/web/unanswered"),
-    Step("unanswered new entry", "GET", "/web/unanswered/new?ids={question2}"),
-    Step("unanswered dismiss", "POST", "/web/unanswered/dismiss", data=(("ids", "{question2}"),)),
+    # questions asked by Fecon's members: its chairs', the district's and admins' (a sibling's chair: 403)
+    Step("unanswered new entry", "GET", "/web/unanswered/new?ids={question2}", "editors"),
+    Step("unanswered dismiss", "POST", "/web/unanswered/dismiss", "editors", (("ids", "{question2}"),)),
     Step("stats", "GET", "/web/stats?days=7"),
     Step("stats chart", "GET", "/web/stats/chart/requests.svg?days=7"),
     Step("sessions", "GET", "/web/sessions", "admin"),
@@ -206,8 +208,9 @@ async def setup_world(console) -> dict:
         document, _ = await DocumentRepository(session).upsert(
             build_document("web/thu-nghiem.txt", ["Tài liệu thử", "Một câu thử nghiệm về công đoàn."]))
         questions = UnansweredRepository(session)
+        fecon = await UnitRepository(session).by_code("NTL-FECON")
         for text in ("căng tin fecon mở cửa mấy giờ", "thư viện sách nói ở đâu"):
-            await questions.record(text, text, "test", "unsure", 0.1, app.core.clock())
+            await questions.record(text, text, "test", "unsure", 0.1, app.core.clock(), fecon.id)
         question, question2 = sorted(q.id for q in await questions.most_frequent())
     return {"revision": revision, "other_session": other_session, "broadcast": scheduled.broadcast_id,
             **{name: r.id for name, r in requests.items()}, "document": document, "question": question,

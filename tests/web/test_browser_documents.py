@@ -16,6 +16,9 @@ from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, code_for
 from tests.web.test_documents_console import ARTICLE, QUESTION
 from tests.web.test_unanswered_console import ASKED
 
+#: a question of a JW Marriott member the bot cannot answer: their chair's list, not Fecon's chairs'
+SIBLING_ASKED = "giờ mở cửa phòng gym khách sạn cho công nhân"
+
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: apt-get install -y chromium (.ci/run does)")
 
 
@@ -36,8 +39,15 @@ async def test_documents_unanswered_and_statistics_in_a_browser(settings, clock,
             for text in (*ASKED, ASKED[0]):
                 await member.says(text)
             fallback = member.last_reply
+            sibling_chair, sibling_member = fake.user(613, first_name="Lan"), fake.user(614, first_name="Huy")
+            await sibling_chair.says(f"/lienket {await code_for(app, 'NTL-0201')}")  # JW Marriott, Fecon's sibling
+            await sibling_member.says(f"/lienket {await code_for(app, 'NTL-0202')}")
+            await sibling_member.says(SIBLING_ASKED)
             await admin.says("/web")
             link = re.search(r"http://127\.0\.0\.1:\d+/web/login/[A-Za-z0-9_-]+", admin.last_reply).group(0)
+            await sibling_chair.says("/web")
+            sibling_link = re.search(r"http://127\.0\.0\.1:\d+/web/login/[A-Za-z0-9_-]+",
+                                     sibling_chair.last_reply).group(0)
 
             async with playwright_api.async_playwright() as pw:
                 browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -63,7 +73,19 @@ async def test_documents_unanswered_and_statistics_in_a_browser(settings, clock,
                     await page.click("nav >> text=Câu hỏi chưa trả lời")
                     group = page.locator("tr.group", has_text=ASKED[0]).first
                     assert "3" in await group.locator("td").nth(1).inner_text()
+                    assert SIBLING_ASKED in await page.inner_text("main")  # an admin sees every unit's
                     await page.screenshot(path=tmp_path / "unanswered.png", full_page=True)
+
+                    # the sibling union's chair, in a browser of their own: their members' question only
+                    other = await browser.new_page(viewport={"width": 1200, "height": 900}, locale="vi-VN")
+                    await other.goto(sibling_link)
+                    await other.click("#signin")
+                    await other.wait_for_url("**/web/knowledge")
+                    await other.click("nav >> text=Câu hỏi chưa trả lời")
+                    listed = await other.inner_text("main")
+                    assert SIBLING_ASKED in listed and ASKED[0] not in listed and ASKED[2] not in listed
+                    await other.screenshot(path=tmp_path / "unanswered-sibling-chair.png", full_page=True)
+                    await other.close()
                     await group.locator("select[name=entry]").select_option("kim-sang-gao")
                     await group.locator("form.attach button").click()
                     await page.wait_for_selector("#done")
@@ -87,5 +109,5 @@ async def test_documents_unanswered_and_statistics_in_a_browser(settings, clock,
                     await page.screenshot(path=tmp_path / "stats.png", full_page=True)
                 finally:
                     await browser.close()
-    for name in ("documents", "unanswered", "stats"):
+    for name in ("documents", "unanswered", "unanswered-sibling-chair", "stats"):
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000

@@ -75,3 +75,34 @@ async def test_a_restart_keeps_the_units(app, settings, clock):
         assert "Sao Mai" in await (await linked(restarted, "NTL-0104", "302")).says("ưu đãi phòng tập sao mai")
     finally:
         await restarted.close()
+
+
+async def test_the_preview_answers_as_a_member_of_the_chairs_unit(console, app):
+    """"Thử câu hỏi" answers as a member of the unit picked (at first the one the chair chairs), so a chair sees
+    their unit's own entry there; as an unlinked member, or a sibling's chair, it is not there; a unit outside the
+    chair's subtree cannot be picked (403)."""
+    await KnowledgeService(app.db, clock=app.core.clock).save(await actor_of(app, "NTL-0101"), FECON,
+                                                              owner="NTL-FECON")
+    watcher = KnowledgeWatcher(app.db, lambda entries: apply_to_core(app.core, entries))
+    watcher.version = -1
+    assert await watcher.check()
+    question = {"q": "ưu đãi phòng tập sao mai"}
+    chair = await console.signed_in("NTL-0101")
+    status, form = await chair.get("/web/preview")
+    assert status == 200 and '<option value="NTL-FECON" selected>' in form
+    status, page = await chair.post("/web/preview", question)
+    assert status == 200 and "miễn phí buổi sáng" in page
+    _, page = await chair.post("/web/preview", {**question, "unit": ""})
+    assert "miễn phí buổi sáng" not in page  # as an unlinked member: the shared entries only
+    _, page = await chair.post("/web/preview", {**question, "unit": "NTL-FECON-T1"})  # a union group below
+    assert "miễn phí buổi sáng" in page
+    district = await console.signed_in("NTL-0001")
+    _, page = await district.post("/web/preview", question)
+    assert "miễn phí buổi sáng" not in page  # the district's own members do not see Fecon's entry
+    _, page = await district.post("/web/preview", {**question, "unit": "NTL-FECON"})
+    assert "miễn phí buổi sáng" in page
+    sibling = await console.signed_in("NTL-0201")
+    _, page = await sibling.post("/web/preview", question)
+    assert "miễn phí buổi sáng" not in page
+    status, _ = await sibling.post("/web/preview", {**question, "unit": "NTL-FECON"})
+    assert status == 403

@@ -12,6 +12,7 @@ from services.stats import StatsService
 from storage.stats import QuestionCountRow, StatsRepository
 from tests.conftest import Member, needs_extra
 from tests.web.conftest import actor_of
+from tests.web.test_requests_console import member_chat
 
 
 async def counted(app) -> dict:
@@ -32,11 +33,13 @@ async def test_questions_are_counted_per_day_channel_and_intent(app):
     assert sum(n for (channel, _, _), n in counts.items() if channel == "telegram") == 2
     assert [k for k in counts if k[0] == "zalo"] == [("zalo", "out_of_scope", False)]
     assert all(n > 0 for n in counts.values())
-    assert {c.name for c in QuestionCountRow.__table__.columns} == {"day", "channel", "intent", "answered", "count"}
+    assert {c.name for c in QuestionCountRow.__table__.columns} == {"day", "channel", "intent", "answered", "unit_id",
+                                                                     "count"}  # the asker's unit, never who
 
 
 @needs_extra("charts")
-async def test_the_page_shows_its_charts_scoped_to_the_chair(console, member):
+async def test_the_page_shows_its_charts_scoped_to_the_chair(console):
+    member = await member_chat(console.app, "101", "NTL-0103")  # of Fecon's first union group
     await member.says("sữa hà lan")
     await console.app.core.questions.flush()
     chair = await console.signed_in("NTL-0101")
@@ -65,6 +68,25 @@ async def test_counts_are_scoped_to_the_chairs_subtree(app):
     assert {name for name, _, _ in mine.linked} < {name for name, _, _ in everything.linked}
     with pytest.raises(Forbidden):
         await service.summary(await actor_of(app, "NTL-0103"), 7)  # a member
+
+
+async def test_questions_and_votes_count_for_the_askers_unit_and_the_chairs_above(app):
+    """Two questions and a 👍 from Fecon, one question from JW Marriott (its sibling), one from an unlinked account:
+    each chair counts their subtree's, the district's chair both unions', only an admin the unlinked one's."""
+    fecon, jwm = await member_chat(app, "401", "NTL-0103"), await member_chat(app, "402", "NTL-0202")
+    stranger = Member(app, "403")
+    await fecon.says("gạo kim sáng giảm bao nhiêu")
+    await fecon.presses(next(c.action for r in fecon.replies for c in r.choices if c.action.startswith("fb:u:")))
+    await fecon.says("giá vàng hôm nay")  # out of scope: counted, not answered
+    await jwm.says("sữa hà lan")
+    await stranger.says("sữa hà lan")
+    await app.core.questions.flush()
+    service = StatsService(app.db, clock=app.core.clock)
+    seen = {}
+    for code in ("NTL-0101", "NTL-0201", "NTL-0001", "DEMO-ADMIN"):
+        s = await service.summary(await actor_of(app, code), 7)
+        seen[code] = (s.questions, s.unanswered, s.votes["up"])
+    assert seen == {"NTL-0101": (2, 1, 1), "NTL-0201": (1, 0, 0), "NTL-0001": (3, 1, 1), "DEMO-ADMIN": (4, 1, 1)}
 
 
 @needs_extra("charts", "telegram")
@@ -117,14 +139,18 @@ async def test_counts_and_summary_on_postgresql(settings, clock, pg_database_url
 
     app = await build_app(settings.replace(database_url=pg_database_url), clock=clock)
     try:
-        telegram = Member(app, "301", "telegram")
+        telegram = await member_chat(app, "301", "NTL-0103")
+        stranger = Member(app, "302", "telegram")
+        await stranger.says("sữa hà lan")  # no unit: the admin's only
         await telegram.says("sữa hà lan")
         await app.core.questions.flush()
         await telegram.says("sữa hà lan")
         counts = await counted(app)
-        assert sum(counts.values()) == 2 and len(counts) == 1  # the second flush added to the same row
+        assert sum(counts.values()) == 3 and len(counts) == 2  # the second flush added to the same row
         summary = await StatsService(app.db, clock=app.core.clock).summary(await actor_of(app, "NTL-0001"), 7)
         assert summary.questions == 2 and summary.linked
+        summary = await StatsService(app.db, clock=app.core.clock).summary(await actor_of(app, "DEMO-ADMIN"), 7)
+        assert summary.questions == 3
     finally:
         await app.close()
 

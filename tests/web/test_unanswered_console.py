@@ -6,12 +6,22 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from storage.knowledge import KnowledgeEditRepository
 from storage.unanswered import UnansweredRepository
+from tests.conftest import Member
+from tests.web.test_requests_console import member_chat
 
 #: questions the demo knowledge cannot answer; the first two are one group (the same words, one more)
 ASKED = ["hội thao công nhân nhà máy Kim Sáng đăng ký ở đâu", "hội thao công nhân nhà máy Kim Sáng đăng ký ở đâu vậy",
          "thư viện sách nói cho người khiếm thị"]
+
+
+@pytest.fixture
+async def member(app) -> Member:
+    """A member of Fecon's first union group (NTL-0103): their questions are Fecon's chairs' and those above."""
+    return await member_chat(app, "101", "NTL-0103")
 
 
 async def logged(app) -> list:
@@ -85,3 +95,45 @@ async def test_phone_numbers_never_show(console, member):
     chair = await console.signed_in("NTL-0101")
     _, page = await chair.get("/web/unanswered")
     assert "0912345678" not in page and "hội thao" in page
+
+
+async def test_each_chair_sees_and_acts_on_their_subtrees_questions_only(console, member):
+    """Fecon's member, a JW Marriott member (a sibling grassroots union) and an unlinked account ask: each chair
+    lists their subtree's questions; the district's chair both unions'; only an admin the unlinked one's. A sibling's
+    chair cannot dismiss, attach or start an entry from Fecon's question (403, nothing changed)."""
+    app = console.app
+    jwm, stranger = await member_chat(app, "102", "NTL-0202"), Member(app, "103")
+    await member.says(ASKED[0])
+    await jwm.says(ASKED[2])
+    await stranger.says("lịch bơi của câu lạc bộ công nhân")
+    await stranger.says(ASKED[2])  # the same question from no unit: a row of its own
+
+    async def listed(code: str) -> str:
+        _, page = await (await console.signed_in(code)).get("/web/unanswered")
+        return page
+
+    fecon, sibling, district, admin = [await listed(c) for c in ("NTL-0101", "NTL-0201", "NTL-0001", "DEMO-ADMIN")]
+    assert ASKED[0] in fecon and ASKED[2] not in fecon and "lịch bơi" not in fecon
+    assert ASKED[2] in sibling and ASKED[0] not in sibling and "lịch bơi" not in sibling
+    assert ASKED[0] in district and ASKED[2] in district and "lịch bơi" not in district
+    assert ASKED[0] in admin and ASKED[2] in admin and "lịch bơi" in admin
+    assert len(group_ids(admin, ASKED[2]).split(",")) == 2  # JW Marriott's and the unlinked one's, grouped
+    assert len(group_ids(district, ASKED[2]).split(",")) == 1
+
+    ids = group_ids(fecon, ASKED[0])
+    before = await logged(app)
+    async with app.db.sessions() as session:
+        entry_before = await KnowledgeEditRepository(session).get("kim-sang-gao")
+    chair = await console.signed_in("NTL-0201")
+    for path, data in (("/web/unanswered/dismiss", {"ids": ids}),
+                       ("/web/unanswered/attach", {"ids": ids, "entry": "kim-sang-gao"})):
+        status, _ = await chair.post(path, data)
+        assert status == 403, path
+    status, _ = await chair.get(f"/web/unanswered/new?ids={ids}")
+    assert status == 403
+    async with app.db.sessions() as session:
+        assert await KnowledgeEditRepository(session).get("kim-sang-gao") == entry_before
+    assert await logged(app) == before
+    status, _ = await (await console.signed_in("NTL-0001")).post("/web/unanswered/dismiss", {"ids": ids})
+    assert status == 303  # the parent's chair may
+    assert ASKED[0] not in [q.sample_text for q in await logged(app)]
