@@ -487,7 +487,8 @@ def read_document(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, origin: str
     if size > max_bytes:
         raise DocumentError(path, "too_large", size=_megabytes(size), limit=_megabytes(max_bytes))
     if suffix not in TEXT_SUFFIXES and not available("documents"):  # .docx, .pdf, .html: the `documents` extra
-        raise DocumentError(path, "missing_extra", command=MissingExtra("documents").explain(Translator()))
+        missing = MissingExtra("documents")
+        raise DocumentError(path, "missing_extra", command=missing.explain(Translator())) from missing
     title: str | None = None
     published: date | None = None
     named: str | None = None

@@ -14,7 +14,7 @@ import pytest_asyncio
 from bot.app import App, build_app
 from bot.settings import Settings
 from handlers.types import Incoming, Reply
-from services.extras import MissingExtra, available
+from services.extras import EXTRAS, MissingExtra, available
 
 PG_ENV = "UNIONBOT_TEST_DATABASE_URL"
 
@@ -37,6 +37,11 @@ def _missing_extra(error: BaseException | None, seen: int = 0) -> str | None:
         return None
     if isinstance(error, MissingExtra) and not available(error.extra):
         return error.extra
+    if isinstance(error, ModuleNotFoundError):  # a test that builds its input with the library (a .docx...)
+        top = (error.name or "").split(".")[0]
+        for extra, modules in EXTRAS.items():
+            if top in modules and not available(extra):
+                return extra
     for inner in getattr(error, "exceptions", ()):
         if found := _missing_extra(inner, seen + 1):
             return found
