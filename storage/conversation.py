@@ -10,6 +10,7 @@ row (flow ``""``) so that its version never starts again from 1 (no ABA: a stale
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -151,6 +152,7 @@ class StateStore:
         #: states written behind: key -> (version, state, when), written by ``flush``
         self._later: dict[StateKey, tuple[int, State, datetime]] = {}
         self._task: asyncio.Task | None = None
+        self._writing = False  # the delayed task is writing (not sleeping)
         self._cache: dict[StateKey, tuple[int, State | None]] | None = {} if cache else None
         self._complete = False  # the cache holds every stored state: a miss means "no state"
         #: another process wrote to the database (a console chat beside the bot): the cache is read anew
@@ -220,7 +222,11 @@ class StateStore:
 
     async def _flush_later(self) -> None:
         await asyncio.sleep(self._delay)
-        await self.flush()
+        self._writing = True
+        try:
+            await self.flush()
+        finally:
+            self._writing = False
 
     async def flush(self) -> None:
         """Write the states written behind, in one transaction. They leave the queue once committed (a chat
@@ -240,8 +246,14 @@ class StateStore:
                     del self._later[key]
 
     async def close(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        """Write what is queued. A flush under way is waited for, not cancelled: a task cancelled inside a
+        database call would be left waiting on a connection disposed of after this."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            if not self._writing:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self.flush()
 
     async def _owed(self, session: AsyncSession, key: StateKey) -> None:
