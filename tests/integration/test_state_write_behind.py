@@ -81,3 +81,24 @@ async def test_this_process_commits_are_no_outside_write_and_another_connections
     finally:
         await other.dispose()
         await db.dispose()
+
+
+async def test_closing_while_a_write_behind_is_under_way_writes_it_and_leaves_no_task_behind(tmp_path):
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'close.db'}")
+    await migrate.upgrade(db)
+    states = StateStore(db.sessions, cache=True, delay=0)
+    await states.load()
+    for n in range(500):  # the delayed write starts, and close() comes while it is in the database
+        await states.set_later(StateKey("bot", "test", str(n), str(n)), State("choices", "pick", {"n": n}), NOW)
+    await asyncio.sleep(0.02)
+    await states.close()
+    await db.dispose()
+    await asyncio.sleep(0.2)
+    left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()
+            and "_flush_later" in repr(t.get_coro())]
+    assert not left, left
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'close.db'}")
+    try:
+        assert (await _stored(db, StateKey("bot", "test", "499", "499"))).data == {"n": 499}
+    finally:
+        await db.dispose()
