@@ -328,11 +328,11 @@ class Core:
             data["choices"] = [[c.label, c.action] if isinstance(c, Choice) else [c[0], c[1]] for c in choices]
         if keep and (state is None or state.flow == CHOICES_FLOW):
             data.update({k: v for k, v in keep.items() if v is not None})
-        if state is None or state.flow == CHOICES_FLOW:
+        if state is None or state.flow == CHOICES_FLOW:  # an idle chat's context: written behind (no form's step)
             if data:
-                await self.states.set(key, State(CHOICES_FLOW, "pick", data), self.clock())
+                await self.states.set_later(key, State(CHOICES_FLOW, "pick", data), self.clock())
             elif state is not None:
-                await self.states.clear(key)
+                await self.states.set_later(key, None, self.clock())
         elif data != state.data:
             await self.states.set(key, State(state.flow, state.step, data), self.clock())
 
@@ -493,7 +493,8 @@ class Core:
         return Outcome([Reply(text)], intent, confidence, True)
 
     async def close(self) -> None:
-        """Write what is still queued (the unanswered-question log, the question counts)."""
+        """Write what is still queued (the unanswered-question log, the question counts, idle chats' state)."""
+        await self.states.close()
         await self.unanswered.close()
         if self.questions is not None:
             await self.questions.close()

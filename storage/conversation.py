@@ -9,6 +9,9 @@ row (flow ``""``) so that its version never starts again from 1 (no ABA: a stale
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -20,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.db import affected_rows, dialect_module
 from storage.models import ConversationStateRow
 
+log = logging.getLogger(__name__)
 IDLE = ""  # the flow of a cleared state
 
 
@@ -93,6 +97,19 @@ class ConversationRepository:
             set_={**values, "version": row.version + 1}).returning(row.version)
         return (await self.session.execute(upsert)).scalar_one()
 
+    async def put(self, key: StateKey, state: State, version: int, now: datetime) -> None:
+        """Write ``state`` at ``version`` (the one the authoritative cache gave it): a write-behind row
+        (``StateStore.set_later``), one upsert; a row already at that version or newer is left as it is."""
+        row = ConversationStateRow
+        insert = postgresql.insert if dialect_name(self.session) == "postgresql" else sqlite.insert
+        values = {"flow": state.flow, "step": state.step, "data": dict(state.data), "updated_at": now,
+                  "version": version}
+        statement = insert(row).values(bot_id=key.bot_id, channel=key.channel, chat_id=key.chat_id,
+                                       user_id=key.user_id, **values)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=[row.bot_id, row.channel, row.chat_id, row.user_id], set_=values,
+            where=row.version < version))
+
     async def advance(self, key: StateKey, seen: int, state: State | None, now: datetime) -> int | None:
         """Compare-and-set: write ``state`` only if the row is still at version ``seen``; the new version, or None.
 
@@ -117,11 +134,24 @@ class StateStore:
     The cache only moves forward: an entry is replaced only by a newer version, so a coroutine that read
     an old state can never put it back. A compare-and-set is decided by the database, never by the cache:
     of two coroutines that both read version v from the cache, one advances the row and the other fails.
+
+    What an idle chat keeps between messages (the numbered choices shown, the pages behind "xem thêm", the
+    question a follow-up is read against: ``set_later``) is written behind where the cache is authoritative:
+    the cache has it at once, the database ``delay`` seconds later, several chats in one transaction (one
+    write per answer cost ~1.5 ms of aiosqlite round trips, more than answering). The cache gives it its
+    version, so the row ends at the version the cache holds; any synchronous write, compare-and-set or read
+    of that chat in a transaction first writes it (in the same transaction), and ``close`` writes what is
+    left. A crash loses at most ``delay`` seconds of idle-chat context, never a form's step.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, cache: bool,
-                 outside_writes: Callable[[], Awaitable[int]] | None = None) -> None:
+                 outside_writes: Callable[[], Awaitable[int]] | None = None, delay: float = 0.05) -> None:
         self._sessions = sessions
+        self._delay = delay
+        #: states written behind: key -> (version, state, when), written by ``flush``
+        self._later: dict[StateKey, tuple[int, State, datetime]] = {}
+        self._task: asyncio.Task | None = None
+        self._writing = False  # the delayed task is writing (not sleeping)
         self._cache: dict[StateKey, tuple[int, State | None]] | None = {} if cache else None
         self._complete = False  # the cache holds every stored state: a miss means "no state"
         #: another process wrote to the database (a console chat beside the bot): the cache is read anew
@@ -151,6 +181,7 @@ class StateStore:
             seen = await self._outside_writes()
             if seen != self._seen_outside:
                 self._seen_outside = seen
+                await self.flush()  # what this process still owes the database goes first
                 self._cache.clear()
                 self._complete = False
                 await self.load()
@@ -167,8 +198,75 @@ class StateStore:
 
     async def set(self, key: StateKey, state: State, now: datetime) -> None:
         async with self._sessions.begin() as session:
+            await self._owed(session, key)
             version = await ConversationRepository(session).set(key, state, now)
         self._put(key, version, replace(state.copy(), version=version))
+
+    async def set_later(self, key: StateKey, state: State | None, now: datetime) -> None:
+        """Like ``set`` (``None``: like ``clear``), for what an idle chat keeps: written behind where the cache is
+        authoritative (SQLite), at once elsewhere (PostgreSQL: another worker may read it next)."""
+        await self._fresh()
+        if self._cache is None or not (key in self._cache or self._complete):
+            await (self.set(key, state, now) if state is not None else self.clear(key))
+            return
+        cached_version, cached = self._cache.get(key) or (0, None)
+        if state is None and cached is None:
+            return  # nothing stored for this chat: nothing to clear
+        version = cached_version + 1
+        stored = replace(state.copy(), version=version) if state is not None else None
+        self._cache[key] = (version, stored)
+        self._later[key] = (version, stored.copy() if stored is not None else State(IDLE, IDLE, {}, version), now)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self._delay)
+        self._writing = True
+        try:
+            await self.flush()
+        finally:
+            self._writing = False
+
+    async def flush(self) -> None:
+        """Write the states written behind, in one transaction. They leave the queue once committed (a chat
+        written meanwhile stays queued); a failure is logged and they are tried again at the next flush."""
+        while self._later:
+            batch = dict(self._later)
+            try:
+                async with self._sessions.begin() as session:
+                    repo = ConversationRepository(session)
+                    for key, (version, state, now) in batch.items():
+                        await repo.put(key, state, version, now)
+            except Exception:  # noqa: BLE001 - idle-chat context: never a reason for an answer to fail
+                log.exception("could not write %d conversation states", len(batch))
+                return
+            for key, owed in batch.items():
+                if self._later.get(key) is owed:
+                    del self._later[key]
+
+    async def close(self) -> None:
+        """Write what is queued. A flush under way is waited for, not cancelled: a task cancelled inside a
+        database call would be left waiting on a connection disposed of after this."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            if not self._writing:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.flush()
+
+    async def _owed(self, session: AsyncSession, key: StateKey) -> None:
+        """The chat's state written behind, written now in ``session`` (before its other statements on that chat),
+        put back in the queue if that transaction rolls back."""
+        owed = self._later.pop(key, None)
+        if owed is None:
+            return
+        await ConversationRepository(session).put(key, owed[1], owed[0], owed[2])
+
+        def rolled_back(_session) -> None:
+            self._later.setdefault(key, owed)
+
+        event.listen(session.sync_session, "after_rollback", rolled_back, once=True)
 
     async def clear(self, key: StateKey) -> None:
         await self._fresh()
@@ -176,12 +274,14 @@ class StateStore:
                 (self._cache.get(key) or (0, None))[1] is None:
             return  # the authoritative cache knows nothing is stored for this chat: no transaction to clear it
         async with self._sessions.begin() as session:
+            await self._owed(session, key)
             version = await ConversationRepository(session).set(key, None, datetime.now(UTC))
         self._put(key, version, None)
 
     # ----- inside a caller's transaction ------------------------------------------------------------
     async def current(self, session: AsyncSession, key: StateKey) -> State | None:
         """The state as the database has it now (not the cache), read in the caller's transaction."""
+        await self._owed(session, key)
         version, state = await ConversationRepository(session).read(key)
         self._put(key, version, state)
         return state
@@ -192,6 +292,7 @@ class StateStore:
         it was read. Returns the stored state (None, and nothing written, when it was already taken).
 
         The cache learns the new state when the transaction commits (nothing if it rolls back)."""
+        await self._owed(session, key)
         version = await ConversationRepository(session).advance(key, seen.version, new, now)
         if version is None:
             return None

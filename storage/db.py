@@ -14,6 +14,7 @@ from typing import Any, cast, overload
 from sqlalchemy import event
 from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 
 def normalize_url(url: str) -> str:
@@ -167,13 +168,18 @@ class Database:
             if known is not None and file is not None:
                 # listed once SQLite opened (and so created) it: a start that failed before keeps it unlisted
                 event.listen(self.engine.sync_engine, "connect", lambda *_: known.add(file), once=True)
+        # a session class of this database's own: its commits are told apart from another process's (below)
+        session_class = type("DatabaseSession", (Session,), {})
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
-            self.engine, expire_on_commit=False
+            self.engine, expire_on_commit=False, sync_session_class=session_class
         )
         self._file = file
         self._stamp: tuple[tuple[int, int] | None, ...] | None = None
         self._data_version: int | None = None
         self._outside_writes = 0
+        if file is not None:
+            event.listen(self.engine.sync_engine, "commit", self._before_own_commit)
+            event.listen(session_class, "after_commit", self._after_own_commit)
 
     @staticmethod
     def _file_stamp(file: Path) -> tuple[tuple[int, int] | None, ...]:
@@ -185,6 +191,27 @@ class Database:
             except OSError:
                 stamp.append(None)
         return tuple(stamp)
+
+    def _before_own_commit(self, connection) -> None:
+        """Inside each of this process's commits (its write lock held, if it wrote: no other process can commit
+        until it is done): another process's commits so far are counted, so the file's change this commit makes
+        is known to be this process's own (``_after_own_commit``) and costs the next message no query."""
+        driver = connection.connection.dbapi_connection
+        if driver is None:
+            return
+        cursor = driver.cursor()
+        try:
+            cursor.execute("PRAGMA data_version")
+            version = cursor.fetchone()[0]
+        finally:
+            cursor.close()
+        if self._data_version is not None and version != self._data_version:
+            self._outside_writes += 1
+        self._data_version = version
+
+    def _after_own_commit(self, _session) -> None:
+        if self._file is not None and self._data_version is not None:
+            self._stamp = self._file_stamp(self._file)
 
     async def outside_writes(self) -> int:
         """How many times another process was seen committing to the SQLite file (always 0 elsewhere).

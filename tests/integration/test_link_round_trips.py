@@ -32,9 +32,12 @@ async def test_linking_a_code_is_one_transaction_of_few_statements(app):
     assert per_link.get("PRAGMA", 0) <= 1, per_link
 
 
-async def test_an_answered_question_is_one_write_for_its_follow_up_and_its_vote(app):
-    """The answer's follow-up context and its pending 👍/👎 are kept in one write (before: two transactions of a
-    read and a write each, which halved the burst's reply rate on SQLite)."""
+async def test_an_answered_question_waits_for_no_write_its_follow_up_and_vote_are_written_behind(app):
+    """The answer's follow-up context and its pending 👍/👎 are what the chat keeps: on SQLite (the cache is
+    authoritative) they are written behind, several chats in one transaction, not on the reply path (before: one
+    transaction per answer, ~1.5 ms of aiosqlite round trips; bench/nlu_latency.py)."""
+    from storage.conversation import StateKey, StateStore
+
     seen: Counter[str] = Counter()
     engine = app.db.engine.sync_engine
     event.listen(engine, "before_cursor_execute",
@@ -48,7 +51,15 @@ async def test_an_answered_question_is_one_write_for_its_follow_up_and_its_vote(
                                                      chat_id=user, user_id=user, text="gạo kim sáng giảm bao nhiêu",
                                                      message_id=str(i), buttons=buttons))
             assert "20%" in replies[0].text and any(c.action.startswith("fb:") for c in replies[-1].choices)
+    await app.core.states.flush()
     per_question = {kind: n / (2 * questions) for kind, n in seen.items()}
-    assert per_question["COMMIT"] == 1, per_question
-    writes = sum(n for kind, n in per_question.items() if kind in ("INSERT", "UPDATE", "DELETE"))
-    assert writes == 1, per_question
+    assert per_question["COMMIT"] < 1, per_question  # written together
+    # what the database holds (read past the cache) is what the chats keep: the follow-up and the vote
+    stored = StateStore(app.db.sessions, cache=False)
+    for i in range(questions):
+        for channel in ("telegram", "zalo"):
+            user = str(9_100 + i)
+            key = StateKey("1", channel, user, user)
+            state = await stored.get(key)
+            assert state is not None and state == await app.core.states.get(key)
+            assert "asked" in state.data, state.data
