@@ -101,7 +101,7 @@ class ConversationRepository:
         """Write ``state`` at ``version`` (the one the authoritative cache gave it): a write-behind row
         (``StateStore.set_later``), one upsert; a row already at that version or newer is left as it is."""
         row = ConversationStateRow
-        insert = postgresql.insert if dialect_name(self.session) == "postgresql" else sqlite.insert
+        insert = dialect_module(self.session).insert
         values = {"flow": state.flow, "step": state.step, "data": dict(state.data), "updated_at": now,
                   "version": version}
         statement = insert(row).values(bot_id=key.bot_id, channel=key.channel, chat_id=key.chat_id,
