@@ -162,7 +162,8 @@ def without_charts(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib", None)
 
 
-async def test_without_the_charts_extra_the_page_shows_the_same_figures_as_tables(console, member, monkeypatch):
+async def test_without_the_charts_extra_the_page_shows_the_same_figures_as_tables(console, monkeypatch):
+    member = await member_chat(console.app, "101", "NTL-0103")  # counted for the chair's union (its subtree)
     await member.says("sữa hà lan")
     await console.app.core.questions.flush()
     without_charts(monkeypatch)
