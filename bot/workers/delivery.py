@@ -161,6 +161,7 @@ class DeliveryWorker:
         self._last_sent: dict[str, float] = {}  # chat -> loop time of its last send
         self._settled: dict[int, int] = {}  # broadcast -> rows settled (for on_progress)
         self._tasks: set[asyncio.Task] = set()
+        self._flushing = asyncio.Lock()  # held by the periodic flush: stopping never cuts one (and its progress) short
         self._next_recover = 0.0
         self._idle_until = 0.0  # loop time: nothing was ready, next look then
         self._unconfirmed: list[Claimed] = []  # sent, not yet marked sent in the database
@@ -218,7 +219,8 @@ class DeliveryWorker:
         finally:
             if self._tasks:  # let the sends in flight settle their rows
                 await asyncio.gather(*self._tasks, return_exceptions=True)
-            flusher.cancel()
+            async with self._flushing:  # between two periodic flushes, not in the middle of one
+                flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
             await self._flush()
@@ -361,7 +363,8 @@ class DeliveryWorker:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.flush_interval)
-            await self._flush()
+            async with self._flushing:
+                await self._flush()
             if len(self._last_sent) > 10_000:
                 horizon = loop.time() - self.per_chat_interval
                 self._last_sent = {chat: t for chat, t in self._last_sent.items() if t > horizon}
