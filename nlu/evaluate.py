@@ -220,10 +220,16 @@ def contains(folded_reply: str, expected: str) -> bool:
 _DASH = re.compile(r"\s*[-\u2013\u2014]\s*")
 
 
+#: a leading zero of a day or a month ("01/07/2021", "30/06"): the same date as "1/7/2021", "30/6"
+_DATE_ZERO = re.compile(r"(?<![0-9])0([1-9])(?=/[0-9])|(?<=[0-9]/)0([1-9])(?![0-9])")
+
+
 def comparable(text: str) -> str:
     """Text as expectations are compared: folded, whitespace squeezed, dashes without spaces
-    ("2015 – 2020" and "2015-2020" are the same period)."""
-    return _DASH.sub("-", " ".join(fold(unicodedata.normalize("NFC", text)).split()))
+    ("2015 – 2020" and "2015-2020" are the same period), days and months without a leading zero
+    ("01/07/2021" and "1/7/2021" are the same date)."""
+    text = _DASH.sub("-", " ".join(fold(unicodedata.normalize("NFC", text)).split()))
+    return _DATE_ZERO.sub(lambda m: m.group(1) or m.group(2), text)
 
 
 def _score(rows: list[FactRow]) -> dict:

@@ -118,6 +118,18 @@ def test_the_text_report_shows_classes_variants_and_errors(run, tmp_path):
     assert f"[list/folded] gao kim sang giam bao nhieu? -> missing {NOWHERE}" in out
 
 
+def test_expectations_are_whole_words_and_dates_are_dates():
+    """An expectation is found as whole words, and a date with a leading zero is the date without one."""
+    def found(reply: str, expected: str) -> bool:
+        return contains(compare_form(reply), expected)
+
+    assert found("Đợt 2 từ 01/07/2021 đến 31/12/2021", "1/7/2021")
+    assert found("đến 30/06/2021", "30/6/2021") and found("đến 30/6/2021", "30/06/2021")
+    assert found("từ tháng 01/2021", "tháng 1/2021")
+    assert not found("tháng 10/2021", "1/2021") and not found("năm 2020", "20") and not found("lần thứ XIII", "XII")
+    assert not found("ngày 10/10/2020", "1/10/2020") and found("giai đoạn 2015 – 2020", "2015-2020")
+
+
 # ----- the fact dev set itself ------------------------------------------------------------------------------
 
 def _facts(path: Path) -> list[dict]:
