@@ -66,6 +66,8 @@ COUNTED = frozenset({*intents.INTENT_KINDS, intents.OUT_OF_SCOPE, intents.UNSURE
 _PREVIEW_UNIT: ContextVar[str | None] = ContextVar("preview_unit", default=None)
 #: an alias this long that is the whole question answers it with its entry (``Core._taught``)
 TAUGHT_WORDS = 4
+#: help or small talk guessed less surely than this: the evidence may answer the message as a question instead
+UNSURE_CHAT = 0.5
 #: the key of the chat's idle state that holds the pages behind "xem thêm" (``Core._paginate``)
 MORE = "more"
 #: the callback prefix of the 👍/👎 line (handlers/feedback.py, which imports this module)
@@ -365,11 +367,16 @@ class Core:
                 return Outcome([groups.private_reply(self.t, incoming, lang, "hotro")], intent, u.confidence, False)
             outcome = await self.hardship.start(incoming, lang)
             return Outcome(outcome.replies, intent, u.confidence, False)
-        if intent == intents.HELP:
-            return await self._help(incoming, lang)
-        if intent in intents.SMALL_TALK:
-            return Outcome(small_talk(intent, self.t, lang), intent, u.confidence, False)
         facts, answers = await self._answerers_for(incoming)  # the asker's unit's entries, and the shared ones
+        if intent in intents.SMALL_TALK:
+            # a doubtful guess of help or small talk ("hồi năm 2021 ai đứng đầu …" is no "hỏi"): a sentence of the
+            # evidence that answers the question wins over the menu
+            outcome = await facts.respond(incoming, u, lang, log=False) if u.confidence < UNSURE_CHAT else None
+            if outcome is not None and not outcome.fallback:
+                return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
+            if intent == intents.HELP:
+                return await self._help(incoming, lang)
+            return Outcome(small_talk(intent, self.t, lang), intent, u.confidence, False)
         taught = self._taught(u, answers)
         if taught is not None:  # a question an office attached to an entry (web console), asked as it was
             outcome = Outcome([answers.detail(taught, lang, today)], intents.KIND_INTENT[taught.kind], 1.0, False)

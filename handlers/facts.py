@@ -159,8 +159,16 @@ class FactAnswers:
         #: the knowledge entries by id (the core sets them): a source line names their publication and date
         self.entries: Mapping[str, Entry] = {}
 
-    async def respond(self, incoming: Incoming, u: Understanding, lang: str) -> Outcome | None:
-        """The evidence's answer, an honest refusal, or None: the knowledge-entry answers (or the fallback) decide."""
+    async def respond(self, incoming: Incoming, u: Understanding, lang: str, log: bool = True) -> Outcome | None:
+        """The evidence's answer, an honest refusal, or None: the knowledge-entry answers (or the fallback) decide.
+        A refusal is logged as unanswered for the chairs, unless ``log`` is false (the core only tries the evidence)."""
+        outcome = await self._respond(incoming, u, lang)
+        if outcome is not None and outcome.fallback and log and self.log_unanswered and u.normalized.folded:
+            self.unanswered.record(u.normalized.folded, incoming.text or "", incoming.channel, u.intent, u.confidence,
+                                   self.clock(), asker_of(incoming))
+        return outcome
+
+    async def _respond(self, incoming: Incoming, u: Understanding, lang: str) -> Outcome | None:
         text = incoming.text or ""
         if u.intent == intents.EMULATION_PHASE and slots.asks_current(u.tokens):
             return None  # "the phase running now" is the clock's question: the phase answers know today
@@ -414,9 +422,6 @@ class FactAnswers:
 
     async def _decline(self, incoming: Incoming, text: str, reason: str, u: Understanding, lang: str) -> Outcome:
         body = "\n".join((reason, self.t("fallback.offer", lang), self.t("help.contact", lang)))
-        if self.log_unanswered and u.normalized.folded:
-            self.unanswered.record(u.normalized.folded, text, incoming.channel, u.intent, u.confidence, self.clock(),
-                                   asker_of(incoming))
         return Outcome([Reply(body)], u.intent if u.intent != intents.OUT_OF_SCOPE else intents.OUT_OF_SCOPE,
                        u.confidence, True)
 

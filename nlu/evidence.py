@@ -62,6 +62,8 @@ _DATE_RE = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\btháng \d{1,2}\b|\bng
 _CAP_WORD = re.compile(r"[A-ZĐÀ-Ỹ][a-zà-ỹđ]*", re.UNICODE)
 _LEADING_TAG = re.compile(r"^\((?:LĐTĐ|LĐ)\)\s*")
 #: words that set two subjects side by side ("hay", "và", "với", "so với", "hoặc")
+#: marks of a sentence that gives a theme, a slogan or contents rather than naming them
+_GIVES = ("“", '"', ":")
 _SIDES = frozenset({"hay", "va", "voi", "hoac"})
 
 
@@ -393,7 +395,7 @@ class EvidenceIndex:
             self.known_years |= years
         # which records satisfy a constraint: one set per value, intersected at search time
         self._by: dict[tuple[str, object], set[int]] = {}
-        keyed = self.lang.generic | self.lang.roles
+        keyed = self.lang.generic | self.lang.roles | self.lang.what_nouns
         for i, m in enumerate(self._meta):
             keys: list[tuple[str, object]] = [("place", v) for v in m.places]
             keys += [("cluster", v) for v in m.clusters]
@@ -475,8 +477,9 @@ class EvidenceIndex:
         for i, t in enumerate(toks):
             before = toks[i - 1] if i else ""
             after = tuple(toks[i + 1:i + 3])
-            if before in ("so", "cum", "dot") or after[:1] == ("so",):
-                continue  # "cụm số 1", "đợt 2" name a thing; "1 số đơn vị" is "some"
+            if before in ("so", "cum", "dot") or after[:1] == ("so",) and after[1:] != ("voi",) \
+                    and not t.endswith("%"):
+                continue  # "cụm số 1", "đợt 2" name a thing; "1 số đơn vị" is "some" ("30% so với giá" is not)
             if _NUM.match(t) and not _YEAR.match(t) or before == "thu" and _ROMAN.match(t):
                 out.append((t, after))
         return tuple(out)
@@ -615,6 +618,12 @@ class EvidenceIndex:
             if (a in term_set or b in term_set) and a not in cues and b not in cues and (a, b) in self.bigrams
             and (kind == "person" and (a in self.lang.roles or b in self.lang.roles)
                  or (a in generic or b in generic) and not ambiguous(i))))
+        # "chủ đề", "nội dung", "mục tiêu": made of words that alone say nothing, together they name what is asked;
+        # the answering sentence must say it ("chủ đề năm 2022 … là gì" is answered by the sentence naming the theme)
+        what = self.lang.what_nouns
+        topics = tuple((a, b) for a, b in zip(toks, toks[1:], strict=False)
+                       if a in what and b in what and (a, b) in self.bigrams)
+        compounds = tuple(dict.fromkeys((*compounds, *topics)))
         return Question(text=text, tokens=toks, kind=kind, unit=unit, terms=tuple(dict.fromkeys(terms)),
                         compounds=compounds,
                         places=tuple(dict.fromkeys(places)), clusters=tuple(clusters), phases=tuple(phases),
@@ -746,6 +755,11 @@ class EvidenceIndex:
     def _kind_factor(self, m: _Meta, q: Question) -> float:
         kind = q.kind
         if kind is None:
+            what = self.lang.what_nouns
+            if any(a in what and b in what for a, b in q.compounds):
+                # "chủ đề / nội dung … là gì": the sentence that gives it quotes it or lists it after a colon, not
+                # the one that only names it ("theo chủ đề năm của Thành phố")
+                return 1.0 if any(c in m.text for c in _GIVES) else 0.5
             return 1.0
         if kind == "quantity":
             if not m.numbers:
@@ -841,8 +855,11 @@ class EvidenceIndex:
         words = [x for t in q.terms for x in self._expand(t)]
         words += [t for t in q.tokens if t not in self.lang.stopwords or t in self.lang.cue_words]
         content = [t for t in q.tokens if t not in self.lang.stopwords]
+        cues = self.lang.cue_words
+        # the question's word pairs as typed too ("thành phố", "tổng liên đoàn": words of no weight alone)
+        typed = [f"{a} {b}" for a, b in zip(q.tokens, q.tokens[1:], strict=False) if a not in cues and b not in cues]
         query = list(dict.fromkeys(
-            [*words, *(f"{a} {b}" for a, b in zip(content, content[1:], strict=False))]))
+            [*words, *(f"{a} {b}" for a, b in zip(content, content[1:], strict=False)), *typed]))
         query = [t for t in query if t in ranker.vocab]
         if not query and not q.constrained:
             return Finding("weak", q)
