@@ -46,11 +46,16 @@ ONE_FACT = frozenset({"person"})
 ASKED = "asked"
 #: an in-scope intent this sure, without evidence for the exact fact, is still answered by the entries' sheets
 CONFIDENT = 0.5
-_FOLLOW_START = ("con ", "the con ", "the ", "vay con ", "vay ", "va ", "thi ", "trong do ", "trong so do ")
+_FOLLOW_START = ("con ", "the con ", "vay con ", "trong do ", "trong so do ")
+#: starts of a follow-up that are words of other questions too ("vay" is "vậy" and "vay vốn"; "thế", "và", "thì"):
+#: a follow-up only when the message names no entry of its own
+_LOOSE_START = ("the ", "vay ", "va ", "thi ")
 #: a question this short that names no place, cluster, phase or year of its own may lean on the previous one
 #: ("ngày nào vậy ad", "số tiền bao nhiêu ạ?"): it is read against it when alone it is no answer
 SHORT_QUESTION = 7
-_FOLLOW_END = ("thi sao", "thi the nao", "thi nao", "the nao", "ra sao", "sao", "thi")
+_FOLLOW_END = ("thi sao", "thi the nao", "thi nao", "thi")
+#: endings of a follow-up and of any question ("vay vốn thế nào"): a follow-up only when it names no entry of its own
+_LOOSE_END = ("the nao", "ra sao", "sao")
 _SPLIT_PARTS = re.compile(r"[?;\n]+")
 _AND = re.compile(r",?\s+(?:và|va|với|voi)\s+", re.IGNORECASE)
 
@@ -135,12 +140,14 @@ def named_entities(u: Understanding) -> list[EntityMatch]:
     return [e for e in u.entities if " " in e.matched or len(e.matched) >= 6]
 
 
-def is_follow_up(text: str) -> bool:
-    """"còn sữa thì sao?", "đợt 2 thì sao?", "thế ở Đống Đa?", "thế cụm trưởng là ai"."""
+def is_follow_up(text: str, names_own: bool = False) -> bool:
+    """"còn sữa thì sao?", "đợt 2 thì sao?", "thế ở Đống Đa?", "thế cụm trưởng là ai", "đợt 2 ra sao" — but not
+    "vay vốn quỹ trợ vốn thế nào" (``names_own``: the message names a knowledge entry): a question of its own."""
     words = " ".join(tokens(fold(clean(text))))
     if not words or len(words.split()) > 9 or words.startswith("the nao"):
         return False
-    return words.startswith(_FOLLOW_START) or words.endswith(_FOLLOW_END)
+    return words.startswith(_FOLLOW_START) or words.endswith(_FOLLOW_END) \
+        or not names_own and (words.startswith(_LOOSE_START) or words.endswith(_LOOSE_END))
 
 
 #: a term longer than this is no name of anything: it is not repeated back in a refusal
@@ -176,7 +183,7 @@ class FactAnswers:
             return Outcome([Reply(short)], u.intent if u.intent in intents.INTENT_KINDS else intents.UNION_FACT, 1.0,
                            False)
         question = self.index.read(text)
-        explicit = is_follow_up(text)
+        explicit = is_follow_up(text, names_own=bool(named_entities(u)))
         # a short question without a place, cluster, phase or year may lean on the previous one — unless it names
         # its own subject ("sữa hà lan giảm bao nhiêu" after a rice question asks about the milk only)
         implicit = not explicit and not question.constrained and len(question.tokens) <= SHORT_QUESTION \
@@ -219,6 +226,7 @@ class FactAnswers:
                     for f in findings]
         answered = [f for f in findings if f.status == "answered"]
         unknown = [f for f in findings if f.status == "unknown"]
+        offer = u.intent == intents.BENEFIT  # an answer about an offer says when it may have changed
         in_scope = u.intent in intents.INTENT_KINDS
         plain = question.kind in (None, "list") and not question.constrained and len(findings) == 1
         if in_scope and plain and previous is None and not unknown:
@@ -230,14 +238,15 @@ class FactAnswers:
             if not named_entities(u) and answered and self.index.names_it(answered[0]):
                 # the member names something no entry is called ("mục tiêu kép là gì"): the sentence naming it
                 # answers, not the category's entries the classifier leans to
-                return Outcome([self._answer(findings, text, lang)], u.intent, answered[0].coverage, False,
+                return Outcome([self._answer(findings, text, lang, offer)], u.intent, answered[0].coverage, False,
                                keep={ASKED: {"at": self.clock().isoformat(), "question": question.as_dict()}})
             return None
         intent = u.intent if in_scope else intents.UNION_FACT
         missing = [m for f in unknown for m in f.missing]
         constraint_missing = any(kind != "term" for kind, _ in missing)
         if answered and (u.intent != intents.OUT_OF_SCOPE or previous is not None):
-            return Outcome([self._answer(findings, text, lang)], intent, max(f.coverage for f in answered), False,
+            return Outcome([self._answer(findings, text, lang, offer)], intent, max(f.coverage for f in answered),
+                           False,
                            keep={ASKED: {"at": self.clock().isoformat(), "question": question.as_dict()}})
         if u.intent == intents.OUT_OF_SCOPE and previous is None:
             return None  # off the union's topics (gold, weather, traffic): the core's out-of-scope fallback says so
@@ -340,18 +349,22 @@ class FactAnswers:
         return list(dict.fromkeys(t for t in terms if is_syllable(t) or len(t) > 5))
 
     # ----- replies ------------------------------------------------------------------------------
-    def _answer(self, findings: Sequence[Finding], text: str, lang: str) -> Reply:
+    def _answer(self, findings: Sequence[Finding], text: str, lang: str, offer: bool = False) -> Reply:
         blocks = []
         for f in findings:
             if f.status == "answered":  # a long sentence: the clauses that answer (``_block`` clips what is left)
-                blocks.append(self._block([self.index.excerpt(r, f.question, MAX_SENTENCE) for r in f.records], lang))
+                blocks.append(self._block([self.index.excerpt(r, f.question, MAX_SENTENCE) for r in f.records], lang,
+                                          offer))
             elif f.status == "unknown":
                 blocks.append(self._unknown_text(f.missing, text, lang, short=True))
             else:
                 blocks.append(self.t("facts.part_not_found", lang, topic=self._topic(f.question, text)))
         return Reply("\n\n".join(blocks))
 
-    def _block(self, records: Sequence[Record], lang: str) -> str:
+    def _block(self, records: Sequence[Record], lang: str, offer: bool = False) -> str:
+        """The sentences, each document's source under its own; under an offer's (an entry's offer, or any sentence
+        when ``offer``: the question asks about one) that it may have changed, when the information is over a year
+        old."""
         lines: list[str] = []
         by_doc: dict[tuple[str, str], list[Record]] = {}
         for r in records:
@@ -373,9 +386,10 @@ class FactAnswers:
                 lines.append(sources.source_line(self.t, lang, title=r.title, publication=r.publication,
                                                  published=r.date if r.exact_date else None,
                                                  as_of=None if r.exact_date else r.date, exact=False))
-            offers = [e for x in group if x.entry_id is not None
-                      and (e := self.entries.get(x.entry_id)) is not None and e.benefit is not None]
-            if offers and (stale := sources.stale_line(self.t, lang, max(e.as_of for e in offers), today)):
+            offers = [e.as_of for x in group if x.entry_id is not None
+                      and (e := self.entries.get(x.entry_id)) is not None and (e.benefit is not None or offer)]
+            offers += [x.date for x in group if offer and x.entry_id is None and x.date is not None]
+            if offers and (stale := sources.stale_line(self.t, lang, max(offers), today)):
                 lines.append(stale)
         return "\n".join(lines)
 

@@ -295,6 +295,19 @@ async def test_a_follow_up_naming_its_own_subject_replaces_the_previous_one(app)
     assert "30%" in text and "20%" not in text, text
 
 
+@pytest.mark.parametrize("then", ["vay vốn quỹ trợ vốn công đoàn thế nào", "vay von quy tro von cong doan ra sao",
+                                  "sữa hà lan giảm bao nhiêu vậy sao"])
+async def test_a_question_of_its_own_after_an_answer_is_no_follow_up(app, then):
+    """A question ending like a follow-up ("… thế nào", "… ra sao") that names an entry of its own is asked alone:
+    after a cluster answer it is not read as "cụm 3's loan" (and declined)."""
+    asker = Asker(app, "742")
+    assert "Sơn Tây" in _text(await asker.ask("cụm thi đua số 3 gồm những đơn vị nào"))
+    outcome = await asker.ask(then)
+    text = _text(outcome)
+    assert not outcome.fallback and "Sơn Tây" not in text, text
+    assert ("690 triệu" in text) if "vay" in then else ("30%" in text), text
+
+
 async def test_a_follow_up_naming_only_a_phase_keeps_the_previous_subject(app):
     app.core.set_passages(_passages())
     asker = Asker(app, "741")

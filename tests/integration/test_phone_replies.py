@@ -113,19 +113,35 @@ async def test_an_offer_older_than_a_year_says_it_may_have_changed(app, member, 
     assert "Nguồn:" in reply
 
 
+@pytest.mark.parametrize("text", ["Gạo Kim Sáng giảm giá bao nhiêu?", "gao kim sang giam bn",
+                                  "ưu đãi sữa hà lan cho đv", "mua gạo kim sáng có được giảm ko",
+                                  "5 mặt hàng sữa hà lan giảm mấy phần trăm"])
+async def test_every_answer_about_an_old_offer_says_it_may_have_changed(member, clock, text):
+    """Whichever sentence answers (an entry's offer, another entry's or an article's), an offer of 2020 read in 2026
+    carries the line saying it may have changed and whom to ask."""
+    clock.now = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)
+    reply = await member.says(text)
+    assert T("source.stale_offer", year=2020) in reply or T("source.stale_offers", year=2020) in reply, reply
+
+
 @pytest.mark.parametrize("text", ["lương tối thiểu vùng là bao nhiêu", "mức lương tối thiểu năm nay",
                                   "đoàn phí đóng bao nhiêu", "có giảm giá vé xe buýt ko",
                                   "đv có được giảm giá vé xem phim không"])
 async def test_a_union_question_without_an_answer_is_not_called_out_of_scope(member, text):
     reply = await member.says(text)
     assert T("fallback.out_of_scope") not in reply
-    assert "Ban Chấp hành công đoàn cơ sở" in reply
+    # the first line says plainly that the bot has no information on it, and the reply says whom to ask
+    first = reply.splitlines()[0]
+    honest = (T("fallback.union_unknown"), T("facts.not_found"))
+    assert first in honest or first.startswith(T("facts.unknown", what="\0").split("\0")[0]), reply
+    assert T("fallback.union_unknown") in reply or T("help.contact") in reply, reply
 
 
 @pytest.mark.parametrize("text", ["giá vàng SJC hôm nay", "thời tiết mai thế nào", "kết quả bóng đá tối qua"])
 async def test_an_off_topic_question_keeps_the_plain_out_of_scope_line(member, text):
     reply = await member.says(text)
     assert T("fallback.union_unknown") not in reply
+    assert reply.splitlines()[0] == T("fallback.out_of_scope"), reply
 
 
 @pytest.mark.parametrize(("entry", "hint"), [
