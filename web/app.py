@@ -151,7 +151,7 @@ async def knowledge_list(request: web.Request) -> web.Response:
     query, kind = request.query.get("q", "").strip(), request.query.get("kind", "")
     views = await console.knowledge.entries(actor(request), query, kind if kind in KINDS else "")
     return console.render(request, "knowledge_list.html", views=views, query=query, kind=kind,
-                          retired=await console.knowledge.retired())
+                          retired=await console.knowledge.retired(actor(request)))
 
 
 async def knowledge_view(request: web.Request) -> web.Response:
