@@ -7,6 +7,11 @@ knowledge version row: every process polls it (``KnowledgeWatcher``) and reloads
 
 The unit an entry belongs to: the one set when it was added in the console (``knowledge_owners``), else the
 unit its ``unit:`` field names, else the top of the tree (only admins act there).
+
+What an officer sees (``entries``, ``entry``, ``retired``): what chat answers a member of their own unit or of a
+unit they chair from — the shared entries and those owned by that unit or a unit above it (``handlers.visibility``,
+the chat's rule) — plus every entry they may edit (their subtrees' own, ``authorize``). Another unit's entry (a
+sibling's) is not found, as a button for it crafted in chat shows nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from handlers import visibility
 from nlu.normalize import fold
 from services.authz import Action, Decision, authorize, may_act_as_chair, units_acted_on
 from storage.db import Database
@@ -101,12 +107,14 @@ class KnowledgeService:
         words = fold(query).split()
         async with self.db.sessions() as session:
             entries = await KnowledgeRepository(session).all()
-            owners = await KnowledgeEditRepository(session).owners()
+            edits = KnowledgeEditRepository(session)
+            owners, scopes = await edits.owners(), await edits.scopes()
             units = await all_units(session)
         by_id = {u.id: u for u in units}
         by_name: dict[str, Unit] = {}
         for u in units:
             by_name.setdefault(u.name.casefold(), u)
+        shown = {e.id for e in visibility.visible(entries, scopes, audience(actor.identity, scopes))}
         out = []
         for e in entries:
             if kind and e.kind != kind:
@@ -116,7 +124,9 @@ class KnowledgeService:
                 if not all(w in text for w in words):
                     continue
             unit = by_id.get(owners.get(e.id, -1)) or by_name.get((e.unit or "").strip().casefold()) or TOP
-            out.append(EntryView(e, unit, bool(authorize(actor.identity, Action.EDIT_KNOWLEDGE, unit))))
+            editable = bool(authorize(actor.identity, Action.EDIT_KNOWLEDGE, unit))
+            if editable or e.id in shown:
+                out.append(EntryView(e, unit, editable))
         return out
 
     async def entry(self, actor: Actor, entry_id: str) -> tuple[EntryView, list[Revision]]:
@@ -126,18 +136,30 @@ class KnowledgeService:
             if entry is None:
                 raise NotFound(entry_id)
             unit = await self._unit_of(session, entry)
-            view = EntryView(entry, unit, bool(authorize(actor.identity, Action.EDIT_KNOWLEDGE, unit)))
-            return view, await edits.revisions(entry_id)
+            editable = bool(authorize(actor.identity, Action.EDIT_KNOWLEDGE, unit))
+            if not (editable or seen(actor.identity, await edits.scopes(), entry_id)):
+                raise NotFound(entry_id)  # another unit's: as if there were none
+            return EntryView(entry, unit, editable), await edits.revisions(entry_id)
 
-    async def retired(self) -> list[Revision]:
-        """The latest revision of each entry that is retired now (its "before" can be restored)."""
+    async def retired(self, actor: Actor) -> list[tuple[Revision, bool]]:
+        """The latest revision of each entry that is retired now (its "before" can be restored) among those the
+        actor sees (as ``entries``), each with whether they may restore it."""
         async with self.db.sessions() as session:
             edits = KnowledgeEditRepository(session)
             present = {e.id for e in await KnowledgeRepository(session).all()}
             latest: dict[str, Revision] = {}
             for r in await edits.revisions(limit=1000):
                 latest.setdefault(r.entry_id, r)
-        return [r for r in latest.values() if r.action == "retire" and r.entry_id not in present]
+            scopes = await edits.scopes()
+            out = []
+            for r in latest.values():
+                if r.action != "retire" or r.entry_id in present or r.before is None:
+                    continue
+                unit = await self._unit_by(session, r.entry_id, r.before.get("unit"))
+                editable = bool(authorize(actor.identity, Action.EDIT_KNOWLEDGE, unit))
+                if editable or seen(actor.identity, scopes, r.entry_id):
+                    out.append((r, editable))
+        return out
 
     async def owner_choices(self, actor: Actor) -> list[Unit]:
         """The units a new entry may belong to: those the actor chairs (an admin: the top, or any unit)."""
@@ -274,10 +296,14 @@ class KnowledgeService:
             raise Forbidden(decision.reason)
 
     async def _unit_of(self, session, entry: Entry) -> Unit:
-        owner_id = await KnowledgeEditRepository(session).owner(entry.id)
+        return await self._unit_by(session, entry.id, entry.unit)
+
+    @staticmethod
+    async def _unit_by(session, entry_id: str, unit_field: str | None) -> Unit:
+        owner_id = await KnowledgeEditRepository(session).owner(entry_id)
         if owner_id is not None and (unit := await UnitRepository(session).by_id(owner_id)) is not None:
             return unit
-        if entry.unit and (unit := await unit_named(session, entry.unit)) is not None:
+        if unit_field and (unit := await unit_named(session, unit_field)) is not None:
             return unit
         return TOP
 
@@ -304,6 +330,22 @@ class KnowledgeService:
                 await self.on_change()
             except Exception:  # the watcher picks the change up on its next round anyway
                 log.exception("knowledge reload after a change failed")
+
+
+def audience(identity: Identity | None, scopes: dict[str, str]) -> frozenset[str]:
+    """The owning units' paths whose entries chat answers a member of the officer's own unit, or of a unit they
+    chair, from (``handlers.visibility.audience_of``; an admin: every one)."""
+    if identity is None:
+        return frozenset()
+    if identity.is_admin:
+        return frozenset(scopes.values())
+    paths = [identity.member.unit.path, *(u.path for u in units_acted_on(identity))]
+    return frozenset().union(*(visibility.audience_of(scopes, p) for p in paths))
+
+
+def seen(identity: Identity | None, scopes: dict[str, str], entry_id: str) -> bool:
+    """Whether chat shows the entry to a member of the officer's unit or of a unit they chair (see ``audience``)."""
+    return bool(visibility.visible([entry_id], scopes, audience(identity, scopes), key=lambda e: e))
 
 
 def apply_to_core(core, entries: Sequence[Entry]) -> None:

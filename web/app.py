@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -53,6 +53,9 @@ class Console:
         self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                             autoescape=True, undefined=jinja2.StrictUndefined)
         self.templates.globals.update(t=self.t, kinds=KINDS)
+        zone = app.core.config.timezone
+        #: a moment as the office reads it: in the deployment's time zone (Hà Nội), a naive one taken as UTC
+        self.templates.filters["local"] = lambda at: (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(zone)
 
     def same_origin(self, request: web.Request) -> bool:
         """A browser's POST names the page it came from in Origin: ours (the public address, or the host asked
@@ -151,7 +154,7 @@ async def knowledge_list(request: web.Request) -> web.Response:
     query, kind = request.query.get("q", "").strip(), request.query.get("kind", "")
     views = await console.knowledge.entries(actor(request), query, kind if kind in KINDS else "")
     return console.render(request, "knowledge_list.html", views=views, query=query, kind=kind,
-                          retired=await console.knowledge.retired())
+                          retired=await console.knowledge.retired(actor(request)))
 
 
 async def knowledge_view(request: web.Request) -> web.Response:

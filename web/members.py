@@ -126,8 +126,10 @@ async def codes(request: web.Request) -> web.Response:
     if issued is None:
         raise NotFound(unit)
     username = console.app.settings.telegram.username
-    cards = [(member, code, _qr(f"https://t.me/{username}?start={code}") if username else "")
-             for member, code in issued.codes]
+    cards = []
+    for member, code in issued.codes:  # the deep link (the QR code, and printed beside it for typing)
+        link = f"https://t.me/{username}?start={code}" if username else ""
+        cards.append((member, code, link, _qr(link) if link else ""))
     return console.render(request, "members_codes.html", unit=issued.unit, until=issued.until, cards=cards,
                           username=username)
 

@@ -1,6 +1,6 @@
 """The console's statistics page: charts drawn on the server (services/stats.py, matplotlib SVG), for the units
-the signed-in chair acts on (an admin: every unit); without the charts extra, the same figures as tables with
-bars (``services.stats.series``)."""
+the signed-in chair acts on (an admin: every unit), each with its figures as a table under it; without the
+charts extra, those tables with bars alone (``services.stats.series``)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ async def stats_page(request: web.Request) -> web.Response:
     days = _days(request)
     summary = await service(request).summary(actor(request), days)
     drawn = charts_drawn()
-    tables = {} if drawn else {name: series(name, summary, console.app.core.t) for name in CHARTS}
+    # the figures of each chart as a table: the page itself without the charts extra, else folded under the
+    # picture (the numbers a screen reader, a copy or a test can read: the SVG's text is drawn as paths)
+    tables = {name: series(name, summary, console.app.core.t) for name in CHARTS}
     return console.render(request, "stats_page.html", s=summary, days=days, periods=PERIODS, charts=CHARTS,
                           per_channel=grouped_days(summary), drawn=drawn, tables=tables)
 

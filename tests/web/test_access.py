@@ -35,6 +35,9 @@ ENTRY = {"id": "uu-dai-fecon", "kind": "benefit", "name": "Ưu đãi thử của
 ROLES = {"anonymous": None, "member": "NTL-0103", "chair_of_unit": "NTL-0101", "chair_of_sibling": "NTL-0201",
          "chair_of_parent": "NTL-0001", "admin": "DEMO-ADMIN"}
 EDITORS = {"chair_of_unit", "chair_of_parent", "admin"}
+#: who sees Fecon's own entry (ENTRY) at all: as in chat, its unit and those above it; for the sibling's chair the
+#: entry does not exist (404 on its pages, absent from the list; its actions 403)
+READERS = EDITORS
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Step:
     who: str = "console"  # console: every chair and admin | editors: chairs of the entry's subtree | admin
     data: tuple = ()
     ok: int | None = None
+    hidden: int | None = None  # what a console user who does not see ENTRY gets (None: as any other refused one)
 
     @property
     def success(self) -> int:
@@ -85,8 +89,8 @@ SHEET = _sheet()
 STEPS = [
     Step("home", "GET", "/web/", ok=303),
     Step("list", "GET", "/web/knowledge?q=fecon"),
-    Step("view", "GET", f"/web/knowledge/{ENTRY['id']}"),
-    Step("edit form", "GET", f"/web/knowledge/{ENTRY['id']}/edit", "editors"),
+    Step("view", "GET", f"/web/knowledge/{ENTRY['id']}", "editors", hidden=404),
+    Step("edit form", "GET", f"/web/knowledge/{ENTRY['id']}/edit", "editors", hidden=404),
     Step("new form", "GET", "/web/knowledge/new"),
     Step("preview form", "GET", "/web/preview"),
     Step("preview", "POST", "/web/preview", data=(("q", "ưu đãi fecon"),), ok=200),
@@ -161,6 +165,8 @@ async def web_actor_of(app, member_code: str) -> ChatActor:
 def expected(role: str, step: Step) -> int:
     if role in ("anonymous", "member"):  # no live session: pages send to sign-in, actions are refused
         return 303 if step.method == "GET" else 403
+    if step.hidden and role not in READERS:
+        return step.hidden
     if step.who == "admin" and role != "admin" or step.who == "editors" and role not in EDITORS:
         return 403
     return step.success
@@ -254,7 +260,9 @@ async def test_every_page_and_action_by_role(console, role):
         results[step.name] = status
         if status == 303 and want == 303 and role in ("anonymous", "member"):
             assert body == "/web/signin", step.name
-        if want == 403 or (role in ("anonymous", "member")):
+        if step.name == "list" and status == 200:  # Fecon's entry: for its readers only
+            assert (ENTRY["id"] in body) == (role in READERS), (step.name, role)
+        if want in (403, 404) or (role in ("anonymous", "member")):
             assert await snapshot(console.app) == before, step.name
         elif step.method == "POST" and step.name not in READ_ONLY_POSTS:
             assert await snapshot(console.app) != before, step.name

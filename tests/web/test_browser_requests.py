@@ -1,7 +1,7 @@
 """Hardship requests and announcements in a real browser (Playwright driving Debian's Chromium) against the whole
 running bot on the fake Telegram: approve a request with its confirmation and see the member told in Telegram;
-compose and send an announcement and watch its page until the delivery worker has sent it. Screenshots go to
-the test's tmp dir."""
+compose and send an announcement and watch its page reload itself while the delivery worker sends it (partial
+progress in the "sending" phase) until it has. Screenshots go to the test's tmp dir."""
 
 from __future__ import annotations
 
@@ -110,18 +110,29 @@ async def test_approve_a_request_with_its_photo_and_the_member_is_told(settings,
     assert (tmp_path / "request.png").stat().st_size > 10_000
 
 
+#: invented members of Fecon's first union group besides the three linked in chat; delivered at about one
+#: message a second (``delivery_rate_telegram`` 2: one call a second under the window limiter), the broadcast
+#: spans several of the page's reloads (every 3 s while sending)
+MORE = 12
+
+
 async def test_compose_send_an_announcement_and_watch_it_go_out(settings, clock, tmp_path):
     playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
+    from tests.e2e.test_broadcast_progress import add_members
+
     text = "Mời đoàn viên dự họp công đoàn lúc 15h thứ Sáu tại phòng họp tầng 2."
     async with FakeTelegram.running(token=TELEGRAM_TOKEN) as fake, \
-            running_bot(settings, clock, **bot_settings(fake)) as (app, _server):
+            running_bot(settings, clock, **bot_settings(fake), delivery_rate_telegram=2.0) as (app, _server):
         members = [fake.user(621 + i, first_name=f"Đoàn viên {i}") for i in range(3)]
         for user, code in zip(members, ("NTL-0103", "NTL-0104", "NTL-0105"), strict=True):
             await user.says(f"/lienket {await code_for(app, code)}")
+        more = [fake.user(6500 + i) for i in range(MORE)]
+        await add_members(app, "telegram", TELEGRAM_TOKEN.split(":")[0], [str(u.id) for u in more])
         chair = fake.user(631, first_name="Bình")
         await chair.says(f"/lienket {await code_for(app, 'NTL-0101')}")
         await chair.says("/web")
         link = LINK.search(chair.last_reply).group(0)
+        total = 4 + MORE  # three members, the chair and the invented ones, on Telegram
 
         async with playwright_api.async_playwright() as pw:
             browser, page = await signed_in_page(pw, link)
@@ -131,18 +142,37 @@ async def test_compose_send_an_announcement_and_watch_it_go_out(settings, clock,
                 await page.fill("#text", text)
                 await page.select_option("#unit", "NTL-FECON")
                 await page.click("#preview")
-                assert await page.inner_text("#total") == "4"  # three members and the chair, on Telegram
+                assert await page.inner_text("#total") == str(total)
                 assert "Telegram" in await page.inner_text("#audience")
                 await page.screenshot(path=tmp_path / "announcement-preview.png", full_page=True)
                 await page.click("#send")
                 await page.wait_for_url(re.compile(r".*/web/announcements/\d+$"))
-                await page.wait_for_selector('#phase[data-phase="finished"]', timeout=30_000)  # it reloads itself
-                assert await page.inner_text("#sent") == "4"
+                # what the page shows at each of its own reloads, until the delivery is over
+                seen: list[tuple[str, int]] = []
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + 60
+                while loop.time() < deadline and (not seen or seen[-1][0] != "finished"):
+                    try:
+                        phase = await page.get_attribute("#phase", "data-phase", timeout=2_000)
+                        sent = int(await page.inner_text("#sent", timeout=2_000))
+                    except playwright_api.Error:  # the page is reloading itself just now
+                        continue
+                    if not seen or seen[-1] != (phase, sent):
+                        seen.append((phase, sent))
+                        if phase == "sending" and 0 < sent < total:
+                            await page.screenshot(path=tmp_path / "announcement-sending.png", full_page=True)
+                    await asyncio.sleep(0.2)
+                sending = [n for phase, n in seen if phase == "sending"]
+                assert any(0 < n < total for n in sending), seen  # partial progress, seen while it went out
+                assert len(set(sending)) >= 2 and sending == sorted(sending), seen  # rising, reload by reload
+                assert seen[-1] == ("finished", total), seen
+                assert await page.inner_text("#sent") == str(total)
                 assert await page.locator('meta[http-equiv="refresh"]').count() == 0 and \
                     await page.locator("#cancel").count() == 0
                 await page.screenshot(path=tmp_path / "announcement-report.png", full_page=True)
             finally:
                 await browser.close()
-        for user in members:
+        for user in [*members, *more]:
             assert any(text in (m["text"] or "") for m in user.replies)
     assert (tmp_path / "announcement-report.png").stat().st_size > 10_000
+    assert (tmp_path / "announcement-sending.png").stat().st_size > 10_000

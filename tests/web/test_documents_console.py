@@ -103,3 +103,69 @@ async def test_a_body_over_the_servers_limit_gets_a_vietnamese_page(console):
     status, page = await upload(admin, "rat-lon.txt", b"a" * (1024 * 1024 + 10))  # the test server's 1 MB
     assert status == 413 and "Tệp quá lớn" in page
     assert await stored(console.app) == []
+
+
+#: invented here, as ARTICLE: one fact in a Word file, one in a PDF
+DOCX_LINES = ["Công đoàn Fecon tổ chức giải cờ vua năm 2026", "Ngày 9/4/2026",
+              "Năm 2026, Công đoàn Fecon tổ chức giải cờ vua cho 58 đoàn viên tại hội trường công ty.",
+              "Giải cờ vua năm 2026 của Công đoàn Fecon kéo dài ba ngày cuối tuần."]
+DOCX_QUESTION = "Công đoàn Fecon tổ chức giải cờ vua cho bao nhiêu đoàn viên?"
+PDF_LINES = ["Công đoàn Fecon trao học bổng năm 2026", "Ngày 12/5/2026",
+             "Năm 2026, Công đoàn Fecon trao 29 suất học bổng cho con đoàn viên học giỏi.",
+             "Mỗi suất học bổng của Công đoàn Fecon năm 2026 trị giá 1,5 triệu đồng."]
+PDF_QUESTION = "Công đoàn Fecon trao bao nhiêu suất học bổng cho con đoàn viên?"
+
+
+def docx_bytes(lines: list[str]) -> bytes:
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_heading(lines[0], level=1)
+    for line in lines[1:]:
+        document.add_paragraph(line)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+@needs_extra("documents")
+async def test_a_docx_and_a_pdf_upload_are_read_listed_and_answered_from(console, member, tmp_path):
+    from tests.integration.test_documents import _pdf
+
+    assert "58" not in await member.says(DOCX_QUESTION) and "29" not in await member.says(PDF_QUESTION)
+    admin = await console.signed_in("DEMO-ADMIN")
+    await admin.get("/web/documents")
+    files = {"giai-co-vua.docx": docx_bytes(DOCX_LINES),
+             "hoc-bong.pdf": _pdf(tmp_path / "hoc-bong.pdf", PDF_LINES).read_bytes()}
+    for name, data in files.items():
+        status, location = await upload(admin, name, data)
+        assert status == 303 and location.startswith("/web/documents/"), (name, location)
+        status, page = await admin.get(location)
+        lines = DOCX_LINES if name.endswith(".docx") else PDF_LINES
+        assert status == 200 and lines[0] in page and lines[3] in page, name  # its title and a passage
+    _, listing = await admin.get("/web/documents")
+    assert "giai-co-vua.docx" in listing and "hoc-bong.pdf" in listing
+    assert "09/04/2026" in listing and "12/05/2026" in listing  # the dates read from the files
+    assert "58" in await member.says(DOCX_QUESTION)  # the running bot answers from both, no restart
+    assert "29" in await member.says(PDF_QUESTION)
+
+
+@needs_extra("documents")
+async def test_a_bad_pdf_gets_its_vietnamese_error_on_the_page_and_nothing_is_stored(console, tmp_path):
+    from tests.integration.test_documents import _pdf
+
+    admin = await console.signed_in("DEMO-ADMIN")
+    await admin.get("/web/documents")
+    cases = {"hong.pdf": (b"%PDF-1.4\nthis is not really a PDF", "không đọc được tệp PDF (tệp bị hỏng)"),
+             "ban-scan.pdf": (_pdf(tmp_path / "scan.pdf", None).read_bytes(), "tệp PDF không có chữ (bản scan/ảnh)"),
+             "mat-khau.pdf": (_pdf(tmp_path / "khoa.pdf", PDF_LINES, password="bi-mat").read_bytes(),
+                              "tệp PDF được đặt mật khẩu")}
+    for name, (data, reason) in cases.items():
+        status, page = await upload(admin, name, data)
+        assert status == 422, name
+        assert 'id="error"' in page, name
+        error = page.split('id="error">')[1].split("</div>")[0]  # the message shown on the page
+        assert name in error and reason in error, (name, error)
+    assert await stored(console.app) == []

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from handlers.types import Incoming
 from services.knowledge import KnowledgeService, KnowledgeWatcher, apply_to_core
+from storage.knowledge import KnowledgeEditRepository
 from storage.membership import AccountRepository, MemberRepository
 from tests.conftest import Member
 from tests.web.conftest import actor_of
@@ -106,3 +107,63 @@ async def test_the_preview_answers_as_a_member_of_the_chairs_unit(console, app):
     assert "miễn phí buổi sáng" not in page
     status, _ = await sibling.post("/web/preview", {**question, "unit": "NTL-FECON"})
     assert status == 403
+
+
+async def test_the_console_shows_an_officer_what_chat_shows_their_unit_plus_their_subtrees(console, app):
+    """A sibling unit's chair finds nothing of Fecon's own entry in the console — not in the list or a search, not
+    its page or revisions (404), not among the retired ones — and cannot act on it (403); Fecon's chair sees the
+    district's entry (above Fecon: its members are answered from it) read-only; the district's chair sees and
+    edits Fecon's (their subtree)."""
+    service = KnowledgeService(app.db, clock=app.core.clock)
+    await service.save(await actor_of(app, "NTL-0101"), FECON, owner="NTL-FECON")
+    await service.save(await actor_of(app, "NTL-0001"), DISTRICT, owner="NTL")
+    fecon, sibling, district = [await console.signed_in(code) for code in ("NTL-0101", "NTL-0201", "NTL-0001")]
+    fecon_page, district_page = f"/web/knowledge/{FECON['id']}", f"/web/knowledge/{DISTRICT['id']}"
+
+    for query in ("", "?q=sao+mai"):
+        _, page = await sibling.get(f"/web/knowledge{query}")
+        assert fecon_page not in page and "Sao Mai" not in page, query
+    _, page = await sibling.get("/web/knowledge?q=sua+ha+lan")
+    assert "/web/knowledge/sua-ha-lan" in page  # a shared entry: for every officer
+    _, page = await sibling.get("/web/knowledge")
+    assert district_page in page  # the district's: the sibling's members are answered from it too
+    for path in (fecon_page, f"{fecon_page}/edit"):
+        status, page = await sibling.get(path)
+        assert status == 404 and "Sao Mai" not in page and "miễn phí" not in page, path
+    status, _ = await sibling.post(f"{fecon_page}/retire")
+    assert status == 403
+
+    _, page = await fecon.get("/web/knowledge")
+    assert fecon_page in page and district_page in page
+    status, page = await fecon.get(district_page)
+    assert status == 200 and "Bể bơi Thanh Xuân" in page and f"{district_page}/edit" not in page
+    assert "rollback" not in page  # no rollback buttons on another unit's revisions
+    status, _ = await fecon.get(f"{district_page}/edit")
+    assert status == 403
+    status, page = await district.get(f"{fecon_page}/edit")
+    assert status == 200 and "Sao Mai" in page
+
+    # retired: Fecon's entry is in its chair's (with a restore button) and the district's list, not the sibling's
+    status, _ = await fecon.post(f"{fecon_page}/retire")
+    assert status == 303
+    async with app.db.sessions() as session:
+        revision = (await KnowledgeEditRepository(session).revisions(FECON["id"]))[0]
+    restore = f"/web/revisions/{revision.id}/rollback"
+    for browser, sees in ((fecon, True), (district, True), (sibling, False)):
+        _, page = await browser.get("/web/knowledge")
+        assert (FECON["name"] in page, restore in page) == (sees, sees)
+    status, _ = await sibling.post(restore)
+    assert status == 403
+    status, page = await sibling.get(fecon_page)
+    assert status == 404
+
+    # a shared entry retired by an admin: every officer sees it, only an admin may restore it
+    admin = await console.signed_in("DEMO-ADMIN")
+    status, _ = await admin.post("/web/knowledge/sua-ha-lan/retire")
+    assert status == 303
+    async with app.db.sessions() as session:
+        shared = (await KnowledgeEditRepository(session).revisions("sua-ha-lan"))[0]
+    _, page = await sibling.get("/web/knowledge")
+    assert "(sua-ha-lan," in page and f"/web/revisions/{shared.id}/rollback" not in page
+    _, page = await admin.get("/web/knowledge")
+    assert f"/web/revisions/{shared.id}/rollback" in page

@@ -114,3 +114,48 @@ async def test_the_codes_sheet_links_by_its_qr_code(console):
     assert replies[0].text.startswith("Đã liên kết") and html.unescape(name) in replies[0].text
     status, _ = await (await console.signed_in("NTL-0201")).post("/web/members/NTL-FECON/codes")
     assert status == 403
+
+
+def modules(svg: str) -> tuple[tuple[int, ...], ...]:
+    """The dark modules an inline SVG QR code draws (segno's one path of horizontal runs: ``M x y`` starts a
+    row's run at x, ``h n`` draws n modules, ``m dx dy`` moves), without the quiet zone, as rows of 0/1."""
+    size = int(re.search(r'width="(\d+)"', svg).group(1))
+    scale = float(re.search(r'transform="scale\(([\d.]+)\)"', svg).group(1))
+    dark: set[tuple[int, int]] = set()
+    x = y = 0.0
+    for op, args in re.findall(r"([MmHh])([-\d. ]+)", re.search(r' d="([^"]+)"', svg).group(1)):
+        values = [float(v) for v in args.split()]
+        if op in "Mm":
+            x, y = (values[0], values[1]) if op == "M" else (x + values[0], y + values[1])
+        else:
+            end = values[0] if op == "H" else x + values[0]
+            dark.update((int(y), col) for col in range(int(x), int(end)))
+            x = end
+    border = min(c for _, c in dark)
+    n = int(size / scale) - 2 * border
+    return tuple(tuple(int((r + border, c + border) in dark) for c in range(n)) for r in range(n))
+
+
+async def test_each_cards_qr_code_is_the_telegram_deep_link_with_that_members_code(console):
+    """The QR code of each card encodes https://t.me/<bot>?start=<the card's code> — the modules the SVG draws
+    are those of that link's QR code (at any error-correction level) — and the same link is printed beside it."""
+    import segno
+
+    chair = await console.signed_in("NTL-0101")
+    status, page = await chair.post("/web/members/NTL-FECON/codes")
+    assert status == 200
+    cards = page.split('id="cards"')[1].split('<div class="card">')[1:]
+    assert len(cards) >= 3
+    seen = set()
+    for card in cards:
+        code = re.search(r'class="code">([A-Z0-9]{4}-[A-Z0-9]{4})<', card).group(1)
+        link = f"https://t.me/union_test_bot?start={code}"
+        assert f'<p class="small link">{html.escape(link)}</p>' in card
+        drawn = modules(re.search(r"<svg.*?</svg>", card, re.S).group(0))
+        references = {tuple(tuple(int(bool(v)) for v in row) for row in segno.make(link, error=level).matrix)
+                      for level in "lmqh"}
+        assert drawn in references, code
+        other = segno.make(f"https://t.me/union_test_bot?start={code[:-1]}X", error="m").matrix
+        assert drawn != tuple(tuple(int(bool(v)) for v in row) for row in other)
+        seen.add(code)
+    assert len(seen) == len(cards)  # one code per member

@@ -102,11 +102,36 @@ async def test_logout_and_an_admins_revoke_end_sessions(console):
     assert (await admin.get("/web/knowledge"))[0] == 200
 
 
-async def test_the_cookie_is_secure_behind_https(console, app):
-    console.console.secure = True  # as with UNIONBOT_WEB_BASE_URL=https://...
-    token = await link_from_chat(app, "304", "NTL-0101")
-    async with console.browser().http.post("/web/login", data={"token": token}, allow_redirects=False) as response:
-        assert "Secure" in response.headers["Set-Cookie"]
+async def test_the_cookie_is_secure_when_the_public_address_is_https(settings, clock):
+    """Behind a reverse proxy that ends TLS (the bot itself is reached over plain HTTP), UNIONBOT_WEB_BASE_URL
+    https://... alone makes the cookie Secure: the link in chat is under that address, the cookie says Secure."""
+    import aiohttp
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from bot.app import build_app
+    from web.app import mount_console
+
+    app = await build_app(settings.replace(web_base_url="https://congdoan.example.org"), clock=clock)
+    try:
+        reply = await (await linked(app, "304", "NTL-0101")).says("/web")
+        found = re.search(r"https://congdoan\.example\.org/web/login/([A-Za-z0-9_-]+)", reply)
+        assert found, reply
+        web_app = web.Application()
+        mount_console(web_app, app)
+        server = TestServer(web_app, host="127.0.0.1")
+        await server.start_server()
+        try:
+            async with aiohttp.ClientSession() as http, http.post(
+                    server.make_url("/web/login"), data={"token": found.group(1)}, allow_redirects=False,
+                    headers={"Origin": "https://congdoan.example.org"}) as response:
+                assert response.status == 303
+                cookie = response.headers["Set-Cookie"]
+        finally:
+            await server.close()
+    finally:
+        await app.close()
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/web" in cookie
 
 
 async def test_a_form_posted_from_another_site_is_refused(console, app):

@@ -137,3 +137,21 @@ async def test_each_chair_sees_and_acts_on_their_subtrees_questions_only(console
     status, _ = await (await console.signed_in("NTL-0001")).post("/web/unanswered/dismiss", {"ids": ids})
     assert status == 303  # the parent's chair may
     assert ASKED[0] not in [q.sample_text for q in await logged(app)]
+
+
+async def test_each_group_shows_when_it_was_last_asked_in_hanoi_time(console, member, clock):
+    """"Lần cuối" (last asked): the latest question of the group, in Hà Nội time (the clock: 09:00 UTC, 16:00 there)."""
+    from datetime import timedelta
+
+    start = clock.now
+    await member.says(ASKED[0])
+    await member.says(ASKED[2])
+    clock.now = start + timedelta(hours=35)  # 20:00 UTC on 16/03: 03:00 on 17/03 in Hà Nội
+    await member.says(ASKED[1])  # of the first group: its last question now
+    await logged(console.app)
+    chair = await console.signed_in("NTL-0101")
+    status, page = await chair.get("/web/unanswered")
+    assert status == 200 and "<th>Lần cuối</th>" in page
+    rows = {lead: page[page.index(lead):][:page[page.index(lead):].index("</tr>")] for lead in (ASKED[0], ASKED[2])}
+    assert "<td>17/03/2021 03:00</td>" in rows[ASKED[0]], rows[ASKED[0]]
+    assert "<td>15/03/2021 16:00</td>" in rows[ASKED[2]], rows[ASKED[2]]
