@@ -56,6 +56,7 @@ SHORT_QUESTION = 7
 _FOLLOW_END = ("thi sao", "thi the nao", "thi nao", "thi")
 #: endings of a follow-up and of any question ("vay vốn thế nào"): a follow-up only when it names no entry of its own
 _LOOSE_END = ("the nao", "ra sao", "sao")
+_VOWELS = re.compile(r"[aeiouy]")
 _SPLIT_PARTS = re.compile(r"[?;\n]+")
 _AND = re.compile(r",?\s+(?:và|va|với|voi)\s+", re.IGNORECASE)
 
@@ -278,11 +279,24 @@ class FactAnswers:
         if in_scope and question.kind == "definition" and not named and len(findings) == 1 and previous is None:
             # "X là gì" with no sentence defining X and no entry named X: another entry's sheet defines nothing
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
+        if u.intent == intents.EMULATION_PHASE and question.years and not self._campaigns_of(question):
+            # the phases answer lists the campaigns the knowledge has: none of the year (and district) asked
+            return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
         if in_scope and previous is None and (named or u.confidence >= CONFIDENT):
-            return None  # a question about a topic the evidence covers: the knowledge entries answer as before
+            # a question about a topic the evidence covers: the knowledge entries answer as before — but one fact
+            # (how much, when, who) that no sentence states is not answered by a merely related entry's sheet
+            return None
         if in_scope and (question.kind in SPECIFIC or question.constrained or previous is not None):
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
         return None
+
+    def _campaigns_of(self, q: Question) -> list[Entry]:
+        """The knowledge's campaigns of the question's year, with the phases it names, about its district or
+        cluster."""
+        where = replace(q, compounds=(), phases=(), years=())
+        return [e for e in self.entries.values() if e.campaign and e.campaign.year in q.years
+                and all(any(p.number == n for p in e.campaign.phases) for n in q.phases)
+                and (not where.constrained or self.index.entry_fits(e.id, where))]
 
     def _acronym(self, text: str, lang: str) -> str | None:
         """"CĐCS là gì?", "CNVCLĐ là viết tắt của gì", "công đoàn cơ sở viết tắt là gì": what an acronym of the
@@ -345,8 +359,10 @@ class FactAnswers:
 
     @staticmethod
     def _salient(terms: Iterable[str]) -> list[str]:
-        """Terms a refusal may rest on: syllables, not unknown acronyms ("cđvn")."""
-        return list(dict.fromkeys(t for t in terms if is_syllable(t) or len(t) > 5))
+        """Terms a refusal may rest on: syllables, names ("masan") and product codes ("st25"), not unknown acronyms
+        ("cđvn", "bhxh": consonants)."""
+        return list(dict.fromkeys(t for t in terms if is_syllable(t) or len(t) > 5 or len(_VOWELS.findall(t)) >= 2
+                                  or any(c.isdigit() for c in t) and any(c.isalpha() for c in t)))
 
     # ----- replies ------------------------------------------------------------------------------
     def _answer(self, findings: Sequence[Finding], text: str, lang: str, offer: bool = False) -> Reply:
@@ -428,6 +444,8 @@ class FactAnswers:
                         start -= 1
                     while end < len(folded) and inside(end) and end - start < 4:
                         end += 1
+                    if start > 0 and folded[start - 1:start + 1] == ["cong", "ty"]:
+                        start -= 1  # "công ty Masan", not "ty Masan"
                 return "“" + " ".join(words[start:end]) + "”"
         return "“" + value + "”"
 

@@ -203,6 +203,7 @@ class _Meta:
     clusters: frozenset[int]
     phases: frozenset[int]
     years: frozenset[int]
+    spans: frozenset[int]  # the years of the spans it names ("2023-2028"), its paragraph's when it names no year
     numbers: tuple[tuple[str, tuple[str, ...]], ...]  # (number, the two words after it)
     has_date: bool
     has_person: bool
@@ -353,9 +354,9 @@ class EvidenceIndex:
                 context_cache[key] = (
                     ctx, frozenset(ctx),
                     frozenset(p for _, _, p in _places(ctx, self.lang.places)) | dominant.get(r.doc, frozenset()),
-                    frozenset(_cluster_numbers(ctx)), frozenset(_years(ctx)),
-                    frozenset(_phase_numbers(self._tokens(r.label))))
-            ctx_toks, context, ctx_places, ctx_clusters, ctx_years, label_phases = context_cache[key]
+                    frozenset(_cluster_numbers(ctx)), frozenset(_years(t for t in ctx if "-" not in t)),
+                    frozenset(_phase_numbers(self._tokens(r.label))), frozenset(_years(t for t in ctx if "-" in t)))
+            ctx_toks, context, ctx_places, ctx_clusters, ctx_years, label_phases, ctx_spans = context_cache[key]
             if key not in self._group_of:
                 self._group_of[key] = len(self._groups)
                 self._groups.append((context | frozenset(toks), ctx_places, ctx_clusters))
@@ -374,12 +375,15 @@ class EvidenceIndex:
             clusters = own_clusters or ctx_clusters
             phases = frozenset(_phase_numbers(toks)) | label_phases
             # (a term's span, "nhiệm kỳ 2023-2028", is no year the sentence is about: it adds its years)
-            years = _years(t for t in toks if "-" not in t) or {*ctx_years, *((r.date.year,) if r.date else ())}
-            years |= _years(t for t in toks if "-" in t)
+            own_years = _years(t for t in toks if "-" not in t)
+            years = own_years or {*ctx_years, *((r.date.year,) if r.date else ())}
+            # a span ("nhiệm kỳ 2023-2028") answers a question naming that span, not one about the year 2023
+            spans = _years(t for t in toks if "-" in t) | (frozenset() if own_years else ctx_spans)
             meta = _Meta(
                 words=words, pairs=frozenset(zip(toks, toks[1:], strict=False)),
                 context=context, places=places, clusters=clusters, phases=phases,
-                years=frozenset(years), numbers=self._numbers(toks), has_date=bool(_DATE_RE.search(r.text)),
+                years=frozenset(years), spans=frozenset(spans), numbers=self._numbers(toks),
+                has_date=bool(_DATE_RE.search(r.text)),
                 has_person=self._has_person(r.text), has_list=r.text.count(",") >= 2 or ":" in r.text,
                 defines=self._defines(toks), text=r.text,
                 ordinal=any(a == "thu" and (b.isdigit() or bool(_ROMAN.match(b)) and b != "")
@@ -392,14 +396,14 @@ class EvidenceIndex:
             self.known_places |= places
             self.known_clusters |= clusters
             self.known_phases |= phases
-            self.known_years |= years
+            self.known_years |= years | spans
         # which records satisfy a constraint: one set per value, intersected at search time
         self._by: dict[tuple[str, object], set[int]] = {}
         keyed = self.lang.generic | self.lang.roles | self.lang.what_nouns
         for i, m in enumerate(self._meta):
             keys: list[tuple[str, object]] = [("place", v) for v in m.places]
             keys += [("cluster", v) for v in m.clusters]
-            keys += [("phase", v) for v in m.phases] + [("year", v) for v in m.years]
+            keys += [("phase", v) for v in m.phases] + [("year", v) for v in m.years | m.spans]
             keys += [("pair", pair) for pair in m.pairs | m.label_pairs if pair[0] in keyed or pair[1] in keyed]
             for constraint in keys:
                 self._by.setdefault(constraint, set()).add(i)
@@ -750,7 +754,12 @@ class EvidenceIndex:
     def _satisfies(self, m: _Meta, q: Question) -> bool:
         return all(c in m.pairs or c in m.label_pairs for c in q.compounds) and (
             all(p in m.places for p in q.places) and all(c in m.clusters for c in q.clusters)
-                and all(p in m.phases for p in q.phases) and all(y in m.years for y in q.years))
+                and all(p in m.phases for p in q.phases) and self._in_years(m, q))
+
+    @staticmethod
+    def _in_years(m: _Meta, q: Question) -> bool:
+        """The question's years are the sentence's own (or its paragraph's), or the span it names."""
+        return all(y in m.years for y in q.years) or len(q.years) >= 2 and set(q.years) <= m.years | m.spans
 
     def _kind_factor(self, m: _Meta, q: Question) -> float:
         kind = q.kind
@@ -876,6 +885,8 @@ class EvidenceIndex:
                 if not len(allowed):
                     break
             ids = allowed if allowed is not None else np.zeros(0, dtype=np.int64)
+            if q.years and len(ids):  # the years of a span only for a question naming the span
+                ids = np.array([i for i in ids.tolist() if self._in_years(self._meta[i], q)], dtype=np.int64)
             if len(ids) > CANDIDATES:
                 ids = ids[np.argpartition(-scores[ids], CANDIDATES - 1)[:CANDIDATES]]
             pool = ids[np.argsort(-scores[ids], kind="stable")].tolist()  # Python ints: cheaper to index with

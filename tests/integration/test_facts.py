@@ -99,6 +99,26 @@ async def test_near_domain_questions_the_sources_do_not_cover_are_declined(asker
         assert "30%" not in _text(outcome) and "20%" not in _text(outcome), question
 
 
+@pytest.mark.parametrize(("question", "answered", "wanted"), [
+    # a term of office "2023-2028" is no sentence about the year 2023, but answers a question naming the span
+    ("Cụm 1 sơ kết 6 tháng đầu năm 2023 ở đâu?", False, None),
+    ("cụm 1 chuẩn bị đại hội công đoàn các cấp nhiệm kỳ 2023-2028 chưa", True, "2023-2028"),
+    # the phases of another year's campaign answer no question about this year's
+    ("đợt 1 thi đua năm 2022 của đống đa kéo dài đến khi nào", False, None),
+    ("dot 1 thi dua nam 2021 cua dong da keo dai den khi nao", True, "30/06/2021"),
+    # a company the sources never name is said back whole, and no other company's offer is shown
+    ("công ty Masan có ký thỏa thuận ưu đãi với công đoàn không", False, "công ty Masan"),
+])
+async def test_a_year_or_a_name_the_sources_do_not_hold_is_declined(app, question, answered, wanted):
+    outcome = await Asker(app, "743").ask(question)
+    text = _text(outcome)
+    assert outcome.fallback is not answered, text
+    if wanted:
+        assert wanted in text, text
+    if not answered:
+        assert not any(x in text for x in ("Long Biên", "30%", "20%", "01/07/2021")), text
+
+
 async def test_unanswered_fact_questions_are_logged_for_the_chairs(asker, app):
     from storage.unanswered import UnansweredRepository
 
