@@ -9,11 +9,12 @@ only by the commands that need them, so ``unionbot ask`` starts quickly.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 import uuid
-from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -158,11 +159,30 @@ def ask(
     _run(_ask(settings, question, as_json))
 
 
+@contextmanager
+def _starting() -> Iterator[None]:
+    """Start-up without the cyclic garbage collector, then its objects frozen: importing the app and building it
+    allocate objects that live as long as the process (modules, classes, ORM mappers, the model, the indexes),
+    which the collector would traverse again and again for nothing (two full collections and ~340 young ones,
+    ~0.15 s of a one-shot ``ask``). After start-up they are moved out of its reach (``gc.freeze``) and it runs
+    as usual for the work: the garbage of answering is collected as before."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 async def _ask(settings: Settings, question: str | None, as_json: bool) -> None:
-    from bot.app import build_app
+    with _starting():
+        from bot.app import build_app
+
+        application = await build_app(settings, run_migrations=False)
     from handlers.types import Incoming
 
-    application = await build_app(settings, run_migrations=False)
     try:
         questions = [question] if question is not None else (line.rstrip("\n") for line in sys.stdin)
         for text in questions:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import groups, once, pages, visibility
 from handlers.capability import DONE, asker_of, state_key
-from handlers.facts import FactAnswers, domain_words, entry_records, passage_records
+from handlers.facts import FactAnswers, as_passages, domain_words, entry_records
 from handlers.inputs import ascii_number, clean_incoming
 from handlers.membership import LinkPolicy, split_link_text
 from handlers.qa import KnowledgeAnswers
@@ -197,9 +197,9 @@ class Core:
         kb = self.knowledge
         if kb.scopes:
             kb = KnowledgeBase(visibility.visible(kb.entries, kb.scopes, audience), kb.scopes)
-        index = evidence_index([*entry_records(kb.entries, self.t), *passage_records(self.passages)],
-                               self.matcher.normalize, domain_words, self.config.cache_dir,
-                               common_from=training_files())
+        index = evidence_index(entry_records(kb.entries, self.t), self.matcher.normalize, domain_words,
+                               self.config.cache_dir, common_from=training_files(),
+                               passages=as_passages(self.passages))
         facts = FactAnswers(index, self.t, self.states, self.unanswered, self.clock, self.config.log_unanswered)
         facts.entries = kb.by_id
         return facts, KnowledgeAnswers(kb, self.t)

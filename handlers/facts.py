@@ -26,7 +26,7 @@ from locales import Translator
 from nlu import intents, slots
 from nlu.data import load_abbreviations, load_training_examples
 from nlu.entities import EntityMatch
-from nlu.evidence import EvidenceIndex, Finding, Passage, Question, Record, records_from_passages
+from nlu.evidence import EvidenceIndex, Finding, Passage, Question, Record
 from nlu.matcher import Understanding
 from nlu.normalize import clean, fold, is_syllable, normalize_tones, tokens
 from nlu.privacy import scrub
@@ -124,12 +124,12 @@ _ACRONYM_WORDS = frozenset({"viet", "tat", "nghia", "chu", "cua", "tu", "la", "g
 _ACRONYM_CUE = re.compile(r"\bviet tat\b|\bla (gi|j)\b|\bnghia la\b")
 
 
-def passage_records(passages: Iterable) -> list[Record]:
-    """Stored passages (``storage.documents.PassageInfo``, or nlu ``Passage``) as evidence records."""
-    return records_from_passages(
-        p if isinstance(p, Passage) else Passage(p.id, p.document_id, p.title, p.published, p.origin, p.paragraph,
-                                                 p.sentence, p.text, p.publication)
-        for p in passages)
+def as_passages(passages: Iterable) -> list[Passage]:
+    """Stored passages (``storage.documents.PassageInfo``, or nlu ``Passage``) as the evidence index takes them
+    (``nlu.cache.evidence_index`` makes them records when it builds the index)."""
+    return [p if isinstance(p, Passage) else Passage(p.id, p.document_id, p.title, p.published, p.origin,
+                                                     p.paragraph, p.sentence, p.text, p.publication)
+            for p in passages]
 
 
 def _sentences(text: str) -> list[str]:

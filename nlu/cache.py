@@ -119,21 +119,34 @@ def _age(path: Path) -> float:
         return 0.0
 
 
+def passages_digest(passages: Iterable) -> str:
+    """A hash of document sentences (``nlu.evidence.Passage``), in their order, with every field their records are
+    made of (``nlu.evidence.records_from_passages``)."""
+    h = hashlib.sha256()
+    for p in passages:
+        h.update(repr((p.document_id, p.title, p.published, p.origin, p.paragraph, p.sentence, p.text,
+                       p.publication)).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
 def evidence_index(records: Sequence, normalizer: Normalizer, common: Callable[[], Iterable[str]],
-                   directory: Path | None, common_from: Sequence[Path] = ()):
-    """The :class:`nlu.evidence.EvidenceIndex` of ``records``, loaded from ``directory`` when it was built from
-    the same records, normalizer, domain words, data and code; else built (with its BM25 ranking) and stored.
-    ``common`` computes the domain words, from the files ``common_from`` (part of the key: computed only when
-    the index is built)."""
-    from nlu.evidence import DATA_FILE, EvidenceIndex
+                   directory: Path | None, common_from: Sequence[Path] = (), passages: Sequence = ()):
+    """The :class:`nlu.evidence.EvidenceIndex` of ``records`` and of the sentences ``passages``
+    (``nlu.evidence.Passage``, made records after them), loaded from ``directory`` when it was built from the
+    same records, passages, normalizer, domain words, data and code; else built (with its BM25 ranking) and stored.
+    The passages' records are made only to build it: the key hashes the passages themselves (and the code that
+    makes them records, ``nlu.evidence``), so a start that finds the index pays for neither. ``common`` computes
+    the domain words, from the files ``common_from`` (part of the key: computed only when the index is built)."""
+    from nlu.evidence import DATA_FILE, EvidenceIndex, records_from_passages
 
     def build() -> EvidenceIndex:
-        return EvidenceIndex(records, normalizer, common=frozenset(common()))
+        return EvidenceIndex([*records, *records_from_passages(passages)], normalizer, common=frozenset(common()))
 
     if directory is None:
         return build()
     key = digest(code_digest(EVIDENCE_MODULES, [DATA_FILE, *common_from]), normalizer.signature,
-                 records_digest(records))
+                 records_digest(records), passages_digest(passages))
     index = load_or_build(directory, "evidence", key, build, prepare=lambda built: built.prepare())
     index.attach(normalizer)
     return index

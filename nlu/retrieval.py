@@ -53,6 +53,24 @@ class Retriever:
         self._kinds = np.asarray([kind for _, kind in self._ids], dtype=object)
         self._masks: dict[frozenset[str], np.ndarray] = {}
 
+    def __getstate__(self) -> dict:
+        """As stored (nlu/cache.py): the postings packed into two arrays and their terms' lengths — thousands of
+        small arrays were most of the time of unpickling the matcher at every start (issue #14, cold start)."""
+        state = dict(self.__dict__)
+        postings: dict[str, tuple[np.ndarray, np.ndarray]] = state.pop("_postings")
+        docs = [d for d, _ in postings.values()]
+        weights = [w for _, w in postings.values()]
+        state["_packed"] = (list(postings), np.asarray([len(d) for d in docs], dtype=np.int64),
+                            np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64),
+                            np.concatenate(weights) if weights else np.zeros(0))
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        names, sizes, docs, weights = state.pop("_packed")
+        self.__dict__.update(state)
+        ends = np.cumsum(sizes).tolist()
+        self._postings = {t: (docs[a:b], weights[a:b]) for t, a, b in zip(names, [0, *ends[:-1]], ends, strict=True)}
+
     def _mask(self, kinds: frozenset[str]) -> np.ndarray:
         if kinds not in self._masks:
             self._masks[kinds] = np.isin(self._kinds, list(kinds)).astype(np.float64)

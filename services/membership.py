@@ -32,6 +32,7 @@ from storage.membership import (
     UnitRepository,
     format_code,
 )
+from storage.membership import looks_like_code as looks_like_code  # for the console: a one-time code or not
 from storage.throttle import LinkThrottle
 
 CLI = "cli"  # the audit trail's name for the operator at the terminal (no chat account)
@@ -169,6 +170,23 @@ class MembershipService:
                                                   target=member.member_code, now=now, channel=actor.channel)
         self._forget(actor)
         return Linked("linked", member)
+
+    async def link_by_member_code(self, actor: Actor, member_code: str) -> Member | None:
+        """Link the actor's chat account to the member with that code, without a one-time code: only for the
+        operator's own terminal (``unionbot chat --as MEMBER_CODE``), audited as a console sign-in. None: no such
+        member (nothing written)."""
+        now = self.clock()
+        async with self.db.sessions.begin() as session:
+            member = await MemberRepository(session).by_code(member_code)
+            if member is None:
+                return None
+            await AccountRepository(session).link(actor.bot_id, actor.channel, actor.user_id, actor.chat_id,
+                                                  member.id, None, now)
+            await AuditRepository(session).record(actor=actor.audit, actor_member_id=member.id,
+                                                  action="console_sign_in", unit_id=member.unit.id,
+                                                  target=member.member_code, now=now)
+        self._forget(actor)
+        return member
 
     async def profile(self, actor: Actor) -> Profile | None:
         """The member the account is linked to (read fresh, not from the cache), with all their accounts."""

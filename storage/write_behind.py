@@ -2,12 +2,13 @@
 
 Used for what answering must never wait for (the unanswered-question log, the question counts): ``_queued``
 starts one delayed task, ``flush`` writes the queue in one transaction (a failure is logged and the batch
-dropped: it never breaks answering), ``close`` writes whatever is left.
+dropped: it never breaks answering), ``close`` writes whatever is left (waiting for a write under way).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sized
 from typing import Generic, TypeVar
@@ -27,6 +28,7 @@ class WriteBehind(Generic[Batch]):
         self._sessions, self._delay, self._empty = sessions, delay, empty
         self._pending: Batch = empty()
         self._task: asyncio.Task | None = None
+        self._writing = False
 
     def _queued(self) -> None:
         """Something was added to ``_pending``: write it ``delay`` seconds from now (one task at a time)."""
@@ -35,7 +37,11 @@ class WriteBehind(Generic[Batch]):
 
     async def _flush_later(self) -> None:
         await asyncio.sleep(self._delay)
-        await self.flush()
+        self._writing = True
+        try:
+            await self.flush()
+        finally:
+            self._writing = False
 
     async def _write(self, session: AsyncSession, batch: Batch) -> None:
         raise NotImplementedError
@@ -50,6 +56,13 @@ class WriteBehind(Generic[Batch]):
                 log.exception("could not write %d %s", len(batch), self.what)
 
     async def close(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        """Write what is queued. A write under way is waited for, not cancelled (as ``StateStore.close``): a task
+        cancelled inside a database call lost its batch and could leave its connection to a pool disposed of
+        after this (the process then waits at exit for the driver's thread)."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            if not self._writing:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self.flush()

@@ -12,7 +12,6 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from bot.app import App, build_app
 from bot.channels.base import CONSOLE
@@ -20,7 +19,8 @@ from bot.settings import Settings
 from bot.workers.delivery import payload_reply
 from handlers.types import Incoming, Reply
 from locales import Translator
-from storage.membership import AccountRepository, AuditRepository, MemberRepository, looks_like_code
+from services.actor import Actor
+from services.membership import looks_like_code
 from storage.outbox import OutboxRepository
 
 QUIT = {"/thoat", "/quit", "/exit", "thoat", "exit", "quit"}
@@ -103,15 +103,10 @@ async def sign_in(app: App, user: str, who: str) -> str:
         replies = await app.core.handle(Incoming(channel=CHANNEL, bot_id=BOT_ID, chat_id=user, user_id=user,
                                                  text=f"/lienket {who}"))
         return "\n".join(r.text for r in replies)
-    now = datetime.now(UTC)
-    async with app.db.sessions.begin() as session:
-        member = await MemberRepository(session).by_code(who)
-        if member is None:
-            return t("console.unknown_member", code=who)
-        await AccountRepository(session).link(BOT_ID, CHANNEL, user, user, member.id, None, now)
-        await AuditRepository(session).record(actor=f"console:{user}", actor_member_id=member.id,
-                                              action="console_sign_in", unit_id=member.unit.id,
-                                              target=member.member_code, now=now)
+    account = Actor(channel=CHANNEL, user_id=user, chat_id=user, bot_id=BOT_ID)
+    member = await app.core.membership.service.link_by_member_code(account, who)
+    if member is None:
+        return t("console.unknown_member", code=who)
     return t("console.signed_in", name=member.full_name, unit=member.unit.name)
 
 

@@ -205,6 +205,17 @@ def test_requests_export_history_says_who_decided(run, tmp_path):
            "Chưa đủ điều kiện theo quy chế" in rejected
 
 
+def test_chat_as_a_member_code_signs_in_once_audited_and_an_unknown_code_writes_nothing(run, tmp_path):
+    """``chat --as MEMBER_CODE`` links the console account through services.membership, with its audit entry."""
+    assert "Không tìm thấy đoàn viên có mã NTL-9999" in run("chat", "--as", "NTL-9999", stdin="").stdout
+    out = run("chat", "--as", "NTL-0101", stdin="/toi\n").stdout
+    assert "Lê Văn Bình" in out
+    run("audit", "export", "--unit", "NTL-FECON", "--out", "audit.csv")
+    rows = [line.split(";") for line in (tmp_path / "audit.csv").read_text(encoding="utf-8-sig").splitlines()]
+    signed_in = [r for r in rows if r[3] == "console_sign_in"]
+    assert [(r[1], r[2], r[5]) for r in signed_in] == [("console:console-NTL-0101", "NTL-0101", "NTL-0101")]
+
+
 def test_requests_export_with_the_period_reversed_is_an_error(run, tmp_path):
     result = run("requests", "export", "--unit", "NTL-FECON", "--from", "2026-03-01", "--to", "2026-02-01",
                  "--out", str(tmp_path / "r.xlsx"), check=False)

@@ -3,7 +3,9 @@
 - handlers/ imports no sqlalchemy and opens no database session (services own transactions);
 - storage/ imports no locales, nlu, handlers or services (storage knows no words);
 - nlu/ imports nothing of the project (pure functions over data files);
-- only bot/channels/telegram.py imports aiogram (it takes seconds to import: off every other path).
+- only bot/channels/telegram.py imports aiogram (it takes seconds to import: off every other path);
+- bot/channels/ opens no database session and imports no repository of members, accounts or the audit trail
+  (``storage.membership``): a channel's use cases, such as ``chat --as``, are service methods.
 """
 
 from __future__ import annotations
@@ -110,3 +112,16 @@ def test_the_command_line_opens_no_session():
         assert session_calls(ast.parse(path.read_text(encoding="utf-8"))) == [], name
     # the check finds sessions where they are opened (the composition root opens some)
     assert session_calls(ast.parse((ROOT / "bot" / "app.py").read_text(encoding="utf-8")))
+
+
+def test_the_channels_open_no_session_and_touch_no_membership_tables():
+    """``unionbot chat --as MEMBER_CODE`` links the console account through ``services.membership`` (its own
+    transaction and audit entry): no adapter opens a session or reaches the member, account or audit tables."""
+    opened = [f"{path.relative_to(ROOT)}:{line}" for path, tree in sources("bot/channels")
+              for line in session_calls(tree)]
+    assert opened == []
+    reached = [f"{path.relative_to(ROOT)} imports {name}" for path, tree in sources("bot/channels")
+               for name in sorted(modules_of(path, tree)) if name.startswith("storage.membership")]
+    assert reached == []
+    # the checks read the right files: the channels do import the project (storage.db, for one)
+    assert any("storage.db" in modules_of(path, tree) for path, tree in sources("bot/channels"))

@@ -81,3 +81,20 @@ def test_the_dev_set_is_kept_apart_from_the_training_examples():
     dev = [json.loads(line)["text"] for line in (PROJECT_ROOT / "eval" / "dev.jsonl").read_text().splitlines() if line]
     assert len(dev) >= 300
     assert [q for q in dev if normalize(q).folded in train] == []
+
+
+def test_a_matcher_loaded_from_the_cache_understands_as_the_one_built(entries, tmp_path):
+    """The stored matcher indexes (the retriever's postings packed for a fast unpickling) give the same
+    understanding, entities and scores as the freshly built ones, on every question of the dev set."""
+    import json
+    from pathlib import Path
+
+    settings = Settings(_env_file=None, cache_dir=tmp_path / "cache")
+    built = build_matcher(entries, settings)  # built, then stored
+    assert any((tmp_path / "cache").glob("matcher-*.pickle"))
+    loaded = build_matcher(entries, settings)  # read from the cache dir
+    dev = Path(__file__).resolve().parents[2] / "eval" / "dev.jsonl"
+    texts = [json.loads(line)["text"] for line in dev.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(texts) > 400
+    assert [repr(loaded.understand(t)) for t in texts] == [repr(built.understand(t)) for t in texts]
+    assert any(loaded.understand(t).related for t in texts)  # the retriever is on the path compared
