@@ -47,6 +47,8 @@ GAP_MIN_IDF = 2.0
 ANSWER_GAP_IDF = 4.0
 #: sentences ranked by BM25 before the finer scoring
 CANDIDATES = 40
+#: the sentences a question asking for several things ("những ai", "các quận nào") may be answered with
+MAX_ITEMS = 8
 
 KINDS = ("date", "person", "quantity", "place", "definition", "list")
 _NUMBER_WORDS = {"mot": 1, "nhat": 1, "hai": 2, "nhi": 2, "ba": 3, "bon": 4, "tu": 4, "sau": 6}
@@ -922,16 +924,22 @@ class EvidenceIndex:
         if cov < MIN_COVERAGE or factor < 0.7:
             return Finding("weak", q, records=(self.records[i],), coverage=cov, score=best)
         chosen = [i]
-        for score, c2, f2, j in ranked[1:6]:
+        plural = q.kind == "list" or q.kind in ("person", "which") and ("nhung" in q.tokens or "cac" in q.tokens)
+        for score, c2, f2, j in ranked[1:MAX_ITEMS * 2 if plural else 6]:
             if score < SECOND_ANSWER * best or c2 < MIN_COVERAGE or f2 < 0.7:
                 break
             other, first = self.records[j], self.records[i]
-            if other.doc != first.doc and not self._same_fact(self._meta[i], self._meta[j]):
+            if plural:  # "những ai", "các quận nào": every sentence that answers as well, each adding an item
+                if not any(self._repeats(self._meta[k], self._meta[j]) for k in chosen):
+                    chosen.append(j)
+                if len(chosen) == MAX_ITEMS:
+                    break
+            elif other.doc != first.doc and not self._same_fact(self._meta[i], self._meta[j]):
                 chosen.append(j)
                 break
         out: list[Record] = []
         for j in chosen:
-            out.extend(self._with_continuation(self.records[j], q))
+            out.extend(r for r in self._with_continuation(self.records[j], q) if r.text not in {x.text for x in out})
         m = self._meta[i]
         held = m.words | m.context
         gaps = tuple(t for t in self._gap_terms(q) if self._idf(t) >= ANSWER_GAP_IDF and not self._held(t, held))
@@ -965,6 +973,11 @@ class EvidenceIndex:
             start, end = min(start, k), max(end, k)
         text = " ".join(clauses[start:end + 1])
         return replace(r, text=("… " if start else "") + text + (" …" if end + 1 < len(clauses) else ""))
+
+    @staticmethod
+    def _repeats(a: _Meta, b: _Meta) -> bool:
+        """One sentence says nothing the other does not (an entry's sentence and the article's that it restates)."""
+        return len(a.words & b.words) >= 0.9 * min(len(a.words), len(b.words))
 
     @staticmethod
     def _same_fact(a: _Meta, b: _Meta) -> bool:

@@ -119,6 +119,18 @@ async def test_a_year_or_a_name_the_sources_do_not_hold_is_declined(app, questio
         assert not any(x in text for x in ("Long Biên", "30%", "20%", "01/07/2021")), text
 
 
+@pytest.mark.parametrize("question", ["chủ tịch các quận trong cụm 1 năm 2022 là những ai",
+                                      "chu tich cac quan cum 1 nam 2022 la nhung ai"])
+async def test_a_question_asking_for_several_gets_every_sentence_that_answers(app, question):
+    """"những ai", "các … nào": the facts of several sentences (one chair each), not the first one only."""
+    outcome = await Asker(app, "744").ask(question)
+    pages = "\n".join(page for r in outcome.replies for page in (r.text, *r.more))
+    assert not outcome.fallback
+    for name in ("Nguyễn Xuân Trọng", "Lê Hoàng Thủy Vân", "Bùi Thị Ngọc Thủy", "Phan Thị Thu Hằng",
+                 "Nguyễn Thị Kim Dung"):
+        assert pages.count(name) >= 1, (name, pages)
+
+
 async def test_unanswered_fact_questions_are_logged_for_the_chairs(asker, app):
     from storage.unanswered import UnansweredRepository
 
