@@ -10,7 +10,6 @@ row (flow ``""``) so that its version never starts again from 1 (no ABA: a stale
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -22,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import affected_rows, dialect_module
 from storage.models import ConversationStateRow
+from storage.write_behind import settle
 
 log = logging.getLogger(__name__)
 IDLE = ""  # the flow of a cleared state
@@ -248,11 +248,7 @@ class StateStore:
         """Write what is queued. A flush under way is waited for, not cancelled: a task cancelled inside a
         database call would be left waiting on a connection disposed of after this."""
         task, self._task = self._task, None
-        if task is not None and not task.done():
-            if not self._writing:
-                task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await settle(task, self._writing)
         await self.flush()
 
     async def _owed(self, session: AsyncSession, key: StateKey) -> None:

@@ -60,9 +60,15 @@ class WriteBehind(Generic[Batch]):
         cancelled inside a database call lost its batch and could leave its connection to a pool disposed of
         after this (the process then waits at exit for the driver's thread)."""
         task, self._task = self._task, None
-        if task is not None and not task.done():
-            if not self._writing:
-                task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await settle(task, self._writing)
         await self.flush()
+
+
+async def settle(task: asyncio.Task | None, writing: bool) -> None:
+    """A delayed write's task stopped: cancelled while it only waits, waited for while it writes (a task cancelled
+    inside a database call would be left waiting on a connection disposed of after this)."""
+    if task is not None and not task.done():
+        if not writing:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
