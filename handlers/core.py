@@ -367,16 +367,18 @@ class Core:
                 return Outcome([groups.private_reply(self.t, incoming, lang, "hotro")], intent, u.confidence, False)
             outcome = await self.hardship.start(incoming, lang)
             return Outcome(outcome.replies, intent, u.confidence, False)
-        facts, answers = await self._answerers_for(incoming)  # the asker's unit's entries, and the shared ones
         if intent in intents.SMALL_TALK:
-            # a doubtful guess of help or small talk ("hồi năm 2021 ai đứng đầu …" is no "hỏi"): a sentence of the
-            # evidence that answers the question wins over the menu
-            outcome = await facts.respond(incoming, u, lang, log=False) if u.confidence < UNSURE_CHAT else None
-            if outcome is not None and not outcome.fallback:
-                return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
+            if u.confidence < UNSURE_CHAT:
+                # a doubtful guess of help or small talk ("hồi năm 2021 ai đứng đầu …" is no "hỏi"): a sentence of
+                # the evidence that answers the question wins over the menu
+                facts, _ = await self._answerers_for(incoming)
+                outcome = await facts.respond(incoming, u, lang, log=False)
+                if outcome is not None and not outcome.fallback:
+                    return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
             if intent == intents.HELP:
                 return await self._help(incoming, lang)
             return Outcome(small_talk(intent, self.t, lang), intent, u.confidence, False)
+        facts, answers = await self._answerers_for(incoming)  # the asker's unit's entries, and the shared ones
         taught = self._taught(u, answers)
         if taught is not None:  # a question an office attached to an entry (web console), asked as it was
             outcome = Outcome([answers.detail(taught, lang, today)], intents.KIND_INTENT[taught.kind], 1.0, False)

@@ -131,6 +131,16 @@ async def test_a_question_asking_for_several_gets_every_sentence_that_answers(ap
         assert pages.count(name) >= 1, (name, pages)
 
 
+async def test_a_question_the_classifier_doubts_is_help_is_answered_by_the_evidence(app):
+    """"hồi năm 2021 …" reads to the classifier like "hỏi" (help): the sentence that answers wins over the menu,
+    while a sure greeting or help stays small talk."""
+    asker = Asker(app, "745")
+    outcome = await asker.ask("hồi năm 2021 ai đứng đầu liên đoàn lao động quận đống đa")
+    assert not outcome.fallback and "Nguyễn Khương Anh" in _text(outcome), _text(outcome)
+    assert (await asker.ask("bot giúp được gì")).intent == "help"
+    assert (await asker.ask("cảm ơn ad nhiều")).intent == "thanks"
+
+
 async def test_unanswered_fact_questions_are_logged_for_the_chairs(asker, app):
     from storage.unanswered import UnansweredRepository
 
