@@ -79,9 +79,10 @@ def group(questions: Sequence[UnansweredQuestion], similar: float = SIMILAR) -> 
 
 
 async def most_frequent(db: Database, limit: int) -> list[UnansweredQuestion]:
-    """The logged questions, most frequent first, ungrouped (``unionbot unanswered``: the operator's shell)."""
+    """The logged questions of the whole bot, most frequent first, ungrouped, each once with every asker's unit's
+    count added (``unionbot unanswered``: the operator's shell)."""
     async with db.sessions() as session:
-        return await UnansweredRepository(session).most_frequent(limit)
+        return await UnansweredRepository(session).totals(limit)
 
 
 class UnansweredService:

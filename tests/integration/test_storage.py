@@ -84,3 +84,24 @@ async def test_downgrading_the_askers_units_sums_each_questions_rows(database_ur
         await migrate.upgrade(db)
     finally:
         await db.dispose()
+
+
+async def test_the_whole_bots_list_adds_a_questions_units(database_url):
+    db = Database(database_url)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        await migrate.upgrade(db)
+        async with db.sessions.begin() as session:
+            repo = UnansweredRepository(session)
+            later = t0 + timedelta(hours=2)
+            for unit, key, text, at in ((1, "gia vang", "giá vàng", t0), (2, "gia vang", "Giá vàng?", later),
+                                        (1, "gia vang", "giá vàng", t0), (0, "thoi tiet", "thời tiết", t0),
+                                        (0, "thoi tiet", "thời tiết", t0), (3, "thoi tiet", "thời tiết", t0)):
+                await repo.record(key, text, "test", "unsure", 0.5, at, unit)
+        async with db.sessions() as session:
+            rows = await UnansweredRepository(session).totals()
+            assert len(await UnansweredRepository(session).most_frequent()) == 4  # a row per question and unit
+        assert [(r.key, r.count, r.sample_text, r.last_seen) for r in rows] == [
+            ("gia vang", 3, "Giá vàng?", t0 + timedelta(hours=2)), ("thoi tiet", 3, "thời tiết", t0)]
+    finally:
+        await db.dispose()
