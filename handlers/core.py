@@ -64,6 +64,14 @@ CHOICES_FLOW = "choices"
 COUNTED = frozenset({*intents.INTENT_KINDS, intents.OUT_OF_SCOPE, intents.UNSURE})
 #: the unit path a preview answers as (``Core.preview``; "": an unlinked member); None: the sender's own unit
 _PREVIEW_UNIT: ContextVar[str | None] = ContextVar("preview_unit", default=None)
+
+
+def _members_question() -> bool:
+    """Whether the message being answered is a member's question, recorded for the chairs (the unanswered log, the
+    question counts): not in a preview (``Core.preview``, the console's "Thử câu hỏi": an officer trying the bot)."""
+    return _PREVIEW_UNIT.get() is None
+
+
 #: an alias this long that is the whole question answers it with its entry (``Core._taught``)
 TAUGHT_WORDS = 4
 #: help or small talk guessed less surely than this: the evidence may answer the message as a question instead
@@ -219,7 +227,8 @@ class Core:
     async def preview(self, incoming: Incoming, unit_path: str | None) -> list[Reply]:
         """The replies to ``incoming`` as a member of the unit ``unit_path`` gets them (its own entries, those of
         the units above and the shared ones: handlers/visibility.py); None: as an unlinked member. The web
-        console's "Thử câu hỏi"; the sender is otherwise who they are (their state, their counts)."""
+        console's "Thử câu hỏi"; the sender is otherwise who they are (their state). Nothing is recorded as a
+        member's question: no unanswered question logged, no question counted (``_members_question``)."""
         token = _PREVIEW_UNIT.set(unit_path or "")
         try:
             return await self.handle(incoming)
@@ -240,7 +249,8 @@ class Core:
             log.exception("handler failed: channel=%s chat=%s message=%s", incoming.channel,
                           incoming.chat_id, incoming.message_id)
             outcome = Outcome([Reply(self.t("bot.apology", lang))], "error", 0.0, True)
-        if self.questions is not None and incoming.text and not incoming.action and outcome.intent in COUNTED:
+        if self.questions is not None and incoming.text and not incoming.action and outcome.intent in COUNTED \
+                and _members_question():
             self.questions.count(self.clock().astimezone(self.config.timezone).date(), incoming.channel,
                                  outcome.intent, not outcome.fallback, asker_of(incoming))
         return Outcome(_bounded(outcome.replies), outcome.intent, outcome.confidence, outcome.fallback)
@@ -383,7 +393,8 @@ class Core:
         if taught is not None:  # a question an office attached to an entry (web console), asked as it was
             outcome = Outcome([answers.detail(taught, lang, today)], intents.KIND_INTENT[taught.kind], 1.0, False)
             return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
-        outcome = await facts.respond(incoming, u, lang)  # a fact question: the evidence answers or declines
+        # a fact question: the evidence answers or declines
+        outcome = await facts.respond(incoming, u, lang, log=_members_question())
         if outcome is None and intent in intents.INTENT_KINDS:  # kept: a follow-up is read against this question
             outcome = Outcome(answers.answer(intent, u, lang, today), intent, u.confidence, False,
                               keep=facts.context(text))
@@ -414,7 +425,7 @@ class Core:
         if u.intent not in intents.INTENT_KINDS:
             return None
         facts, answers = await self._answerers_for(incoming)
-        outcome = await facts.respond(incoming, u, lang)
+        outcome = await facts.respond(incoming, u, lang, log=_members_question())
         if outcome is None:
             outcome = Outcome(answers.answer(u.intent, u, lang, self.clock().astimezone(self.config.timezone)
                                                   .date()), u.intent, u.confidence, False)
@@ -496,7 +507,7 @@ class Core:
         else:
             reason = "fallback.out_of_scope" if intent == intents.OUT_OF_SCOPE else "fallback.unsure"
             text = "\n".join((self.t(reason, lang), self.t("fallback.offer", lang), self.t("help.contact", lang)))
-        if self.config.log_unanswered:
+        if self.config.log_unanswered and _members_question():
             self.unanswered.record(key, incoming.text, incoming.channel, intent, confidence, self.clock(),
                                    asker_of(incoming))
         return Outcome([Reply(text)], intent, confidence, True)

@@ -79,9 +79,10 @@ def group(questions: Sequence[UnansweredQuestion], similar: float = SIMILAR) -> 
 
 
 async def most_frequent(db: Database, limit: int) -> list[UnansweredQuestion]:
-    """The logged questions, most frequent first, ungrouped (``unionbot unanswered``: the operator's shell)."""
+    """The logged questions of the whole bot, most frequent first, ungrouped, each once with every asker's unit's
+    count added (``unionbot unanswered``: the operator's shell)."""
     async with db.sessions() as session:
-        return await UnansweredRepository(session).most_frequent(limit)
+        return await UnansweredRepository(session).totals(limit)
 
 
 class UnansweredService:
@@ -138,10 +139,17 @@ class UnansweredService:
             return await UnansweredRepository(session).delete([q.id for q in questions])
 
     async def dismiss(self, actor: Actor, ids: Sequence[int]) -> int:
+        """Take the questions off the list; audited in the log of the unit whose members asked them (one entry per
+        unit; those of askers linked to no unit in no unit's log)."""
         questions = await self.questions(actor, ids)
+        by_unit: dict[int, list[int]] = {}
+        for q in questions:
+            by_unit.setdefault(q.unit_id, []).append(q.id)
         async with self.db.sessions.begin() as session:
             removed = await UnansweredRepository(session).delete([q.id for q in questions])
-            await AuditRepository(session).record(actor=actor.label, actor_member_id=actor.member_id,
-                                                  action="unanswered.dismiss", unit_id=None,
-                                                  target=",".join(str(q.id) for q in questions), now=self.clock())
+            for unit_id, asked in sorted(by_unit.items()):
+                await AuditRepository(session).record(actor=actor.label, actor_member_id=actor.member_id,
+                                                      action="unanswered.dismiss",
+                                                      unit_id=None if unit_id == NO_UNIT else unit_id,
+                                                      target=",".join(map(str, asked)), now=self.clock())
         return removed

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.askers import NO_UNIT, Asker, in_subtrees, units_of
@@ -56,6 +56,21 @@ class UnansweredRepository:
             .order_by(UnansweredQuestionRow.count.desc(), UnansweredQuestionRow.last_seen.desc())
             .limit(limit))).all()
         return [_question(r) for r in rows]
+
+    async def totals(self, limit: int = 50) -> list[UnansweredQuestion]:
+        """The most asked questions of the whole bot, one per question: every asker's unit's count added, the
+        latest time and wording (``unit_id`` ``NO_UNIT``; ``id`` the question's first row)."""
+        q = UnansweredQuestionRow
+        total = func.sum(q.count)
+        tops = (await self.session.execute(
+            select(q.key, total, func.max(q.last_seen), func.min(q.id)).group_by(q.key)
+            .order_by(total.desc(), func.max(q.last_seen).desc(), q.key).limit(limit))).all()
+        latest: dict[str, UnansweredQuestionRow] = {}
+        for row in (await self.session.scalars(select(q).where(q.key.in_([t[0] for t in tops]))
+                                               .order_by(q.last_seen.desc(), q.id))).all():
+            latest.setdefault(row.key, row)
+        return [UnansweredQuestion(key, latest[key].sample_text, int(count), latest[key].last_intent, aware(seen),
+                                   first_id, latest[key].channel) for key, count, seen, first_id in tops]
 
     async def by_ids(self, ids: list[int]) -> list[UnansweredQuestion]:
         rows = (await self.session.scalars(

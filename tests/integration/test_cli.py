@@ -54,6 +54,17 @@ def test_unanswered_lists_what_the_bot_could_not_answer(run):
     assert out[1].split("|")[0].strip() == "2" and "vàng" in out[1]
 
 
+def test_unanswered_counts_a_question_once_over_the_askers_units(run):
+    """The log keeps a row per question and asker's unit (a chair reads their subtree's); the operator's list is
+    the whole bot's: one line per question, every unit's count added."""
+    for who in ("NTL-0103", "NTL-0202"):  # members of two sibling unions
+        run("chat", "--as", who, stdin="giá vàng hôm nay\n/thoat\n")
+    run("ask", "Giá vàng hôm nay?")  # an asker linked to no member
+    out = run("unanswered").stdout.splitlines()
+    assert len(out) == 2, out
+    assert out[1].split("|")[0].strip() == "3" and "vàng" in out[1]
+
+
 def test_kb_load_reports_a_bad_file_and_loads_nothing(run, tmp_path):
     bad = tmp_path / "kb"
     bad.mkdir()

@@ -173,7 +173,7 @@ def expected(role: str, step: Step) -> int:
 
 
 async def snapshot(app) -> tuple:
-    await app.core.unanswered.flush()  # a question the preview could not answer is logged in the background
+    await app.core.unanswered.flush()  # what the log holds back is written before it is read (a preview logs nothing)
     async with app.db.sessions() as session:
         entries = [e.model_dump(mode="json") for e in await KnowledgeRepository(session).all()]
         revisions = len(await KnowledgeEditRepository(session).revisions(limit=100_000))

@@ -167,3 +167,34 @@ async def test_the_console_shows_an_officer_what_chat_shows_their_unit_plus_thei
     assert "(sua-ha-lan," in page and f"/web/revisions/{shared.id}/rollback" not in page
     _, page = await admin.get("/web/knowledge")
     assert f"/web/revisions/{shared.id}/rollback" in page
+
+
+async def test_a_preview_is_no_members_question_nothing_counted_or_listed(console, app):
+    """"Thử câu hỏi" is an officer trying the bot, not a member asking: a question it cannot answer is not put on
+    the unanswered list (not even an admin's), and no question of the preview is counted in the statistics."""
+    from services.stats import StatsService
+    from storage.unanswered import UnansweredRepository
+
+    unknown = "lịch bơi của câu lạc bộ công nhân"
+    for code in ("NTL-0101", "DEMO-ADMIN"):
+        officer = await console.signed_in(code)
+        for question, unit in ((unknown, "NTL-FECON"), (unknown, ""), ("gạo kim sáng giảm bao nhiêu", "")):
+            status, page = await officer.post("/web/preview", {"q": question, "unit": unit})
+            assert status == 200 and '<div class="reply">' in page
+    await app.core.unanswered.flush()
+    await app.core.questions.flush()
+    async with app.db.sessions() as session:
+        assert await UnansweredRepository(session).most_frequent() == []
+    _, listed = await (await console.signed_in("DEMO-ADMIN")).get("/web/unanswered")
+    assert "lịch bơi" not in listed
+    summary = await StatsService(app.db, clock=app.core.clock).summary(await actor_of(app, "DEMO-ADMIN"), 7)
+    assert summary.questions == 0 and not any(summary.per_day.values())
+
+    member = await linked(app, "NTL-0103", "501")  # a member asking the same in chat is listed and counted
+    await member.says(unknown)
+    await app.core.unanswered.flush()
+    await app.core.questions.flush()
+    async with app.db.sessions() as session:
+        assert [q.sample_text for q in await UnansweredRepository(session).most_frequent()] == [unknown]
+    summary = await StatsService(app.db, clock=app.core.clock).summary(await actor_of(app, "DEMO-ADMIN"), 7)
+    assert summary.questions == 1 and summary.unanswered == 1

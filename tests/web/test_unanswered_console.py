@@ -155,3 +155,36 @@ async def test_each_group_shows_when_it_was_last_asked_in_hanoi_time(console, me
     rows = {lead: page[page.index(lead):][:page[page.index(lead):].index("</tr>")] for lead in (ASKED[0], ASKED[2])}
     assert "<td>17/03/2021 03:00</td>" in rows[ASKED[0]], rows[ASKED[0]]
     assert "<td>15/03/2021 16:00</td>" in rows[ASKED[2]], rows[ASKED[2]]
+
+
+async def test_a_dismissal_is_in_the_audit_log_of_the_askers_unit(console, member, tmp_path):
+    """A chair's "Bỏ qua" is audited in the unit whose members asked (``unionbot audit export --unit``), as every
+    other step a chair takes there; a question of an unlinked asker (an admin's) belongs to no unit's log."""
+    import csv
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from services.audit import AuditService
+
+    app = console.app
+    await member.says(ASKED[2])
+    await Member(app, "104").says("lịch bơi của câu lạc bộ công nhân")  # linked to no member
+    fecon = await console.signed_in("NTL-0101")
+    _, page = await fecon.get("/web/unanswered")
+    assert (await fecon.post("/web/unanswered/dismiss", {"ids": group_ids(page, ASKED[2])}))[0] == 303
+    admin = await console.signed_in("DEMO-ADMIN")
+    _, page = await admin.get("/web/unanswered")
+    assert (await admin.post("/web/unanswered/dismiss", {"ids": group_ids(page, "lịch bơi")}))[0] == 303
+
+    async def dismissals(unit: str) -> list[dict]:
+        out = tmp_path / f"{unit}.csv"
+        await AuditService(app.db, app.translator, lambda: datetime.now(UTC), ZoneInfo("Asia/Ho_Chi_Minh")).export(
+            unit, None, None, out)
+        with out.open(encoding="utf-8-sig") as f:
+            rows = list(csv.reader(f, delimiter=";"))  # the CSV Excel opens in Vietnamese
+        return [dict(zip(rows[0], r, strict=True)) for r in rows[1:] if "unanswered.dismiss" in r]
+
+    fecon_log = await dismissals("NTL-FECON")
+    assert len(fecon_log) == 1 and "NTL-0101" in fecon_log[0].values()
+    assert len(await dismissals("NTL")) == 1  # the district's log holds its subtree's: Fecon's, not the unlinked one
+    assert await dismissals("NTL-JWM") == []

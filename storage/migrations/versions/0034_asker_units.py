@@ -29,8 +29,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to one row per question and per count for the whole bot: the units' rows are summed (a question's
-    sample and times are those of its most asked unit)."""
+    """Back to one row per question and per count for the whole bot: the units' rows are summed (a question keeps
+    the sample of the unit that asked it most, its first and its last time over every unit)."""
     with op.batch_alter_table("answer_votes") as batch:
         batch.drop_column("unit_id")
     op.execute("CREATE TABLE question_counts_sum AS SELECT day, channel, intent, answered, SUM(count) AS count "
@@ -43,8 +43,16 @@ def downgrade() -> None:
     op.execute("INSERT INTO question_counts (day, channel, intent, answered, count) "
                "SELECT day, channel, intent, answered, count FROM question_counts_sum")
     op.drop_table("question_counts_sum")
-    op.execute("DELETE FROM unanswered_questions WHERE id NOT IN (SELECT MIN(id) FROM unanswered_questions "
-               "GROUP BY key)")
+    # one row per question: the most asked unit's (its sample), with every unit's count and the first and last times
+    op.execute("CREATE TABLE unanswered_sum AS SELECT key, SUM(count) AS count, MIN(first_seen) AS first_seen, "
+               "MAX(last_seen) AS last_seen FROM unanswered_questions GROUP BY key")
+    op.execute("DELETE FROM unanswered_questions WHERE id <> (SELECT o.id FROM unanswered_questions o "
+               "WHERE o.key = unanswered_questions.key ORDER BY o.count DESC, o.last_seen DESC, o.id LIMIT 1)")
+    op.execute("UPDATE unanswered_questions SET "
+               "count = (SELECT s.count FROM unanswered_sum s WHERE s.key = unanswered_questions.key), "
+               "first_seen = (SELECT s.first_seen FROM unanswered_sum s WHERE s.key = unanswered_questions.key), "
+               "last_seen = (SELECT s.last_seen FROM unanswered_sum s WHERE s.key = unanswered_questions.key)")
+    op.drop_table("unanswered_sum")
     with op.batch_alter_table("unanswered_questions") as batch:
         batch.drop_index("ix_unanswered_questions_unit_id")
         batch.drop_constraint("uq_unanswered_questions_key_unit", type_="unique")
