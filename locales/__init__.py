@@ -71,6 +71,8 @@ def _no_double_stop(template: str, values: dict) -> str:
 def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
     flat: dict[str, str] = {}
     for key, value in tree.items():
+        if isinstance(key, bool) or key is None:  # YAML reads a bare off/on/yes/no key as a boolean: "web.False"
+            raise ValueError(f"locales: the key {prefix}{key} is read as {type(key).__name__}: write it in quotes")
         full = f"{prefix}{key}"
         if isinstance(value, dict):
             flat.update(_flatten(value, full + "."))

@@ -26,3 +26,9 @@ def test_a_missing_value_stays_visible_instead_of_crashing():
     assert TRANSLATOR("broadcast.progress", id=7) == "Thông báo #7: đã xử lý {done}/{total} người nhận ({percent}%)."
     with pytest.raises(KeyError):
         TRANSLATOR("no.such.key")
+
+
+def test_a_key_yaml_reads_as_a_boolean_is_refused_at_load(tmp_path):
+    (tmp_path / "vi.yaml").write_text("web:\n  off: Tắt\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="web.False"):
+        Translator(tmp_path)

@@ -143,3 +143,16 @@ async def test_a_form_posted_from_another_site_is_refused(console, app):
     async with browser.http.post("/web/login", data={"token": token}, allow_redirects=False,
                                  headers={"Origin": console.url.rstrip("/")}) as response:
         assert response.status == 303  # the refused attempt did not use the link up
+
+
+async def test_web_says_the_console_is_off_when_no_public_address_is_set(settings, clock):
+    """A chair's /web on a bot without UNIONBOT_WEB_BASE_URL gets a sentence, not the apology of a crash."""
+    from bot.app import build_app
+
+    app = await build_app(settings.replace(web_base_url=""), clock=clock)
+    try:
+        chair = await linked(app, "410", "NTL-0101")
+        assert await chair.says("/web") == "Trang quản trị web chưa được bật trên máy chủ này."
+        assert await chair.says("/web", language="en") == "The web console is not enabled on this server."
+    finally:
+        await app.close()
