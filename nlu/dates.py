@@ -43,7 +43,7 @@ DAY_DEFAULT_HOUR = 8
 _HOUR_WORD = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 _RELATIVE = re.compile(r"(?<!thu )\b(\d{1,3}|mot)\s*(ngay|tuan|tieng|gio|phut)\s*(nua|toi|sau|truoc)\b")
 _ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
-_DMY = re.compile(r"(?<![\d:])(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}|\d{2}))?(?![\d:])")
+_DMY = re.compile(r"(?<![\d:/])(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}|\d{2}))?(?![\d:/])")
 _WORDED_DATE = re.compile(r"\bngay\s*(\d{1,2})(?:\s*thang\s*(\d{1,2})(?:\s*nam\s*(\d{4}))?)?\b")
 _TIME = re.compile(
     r"(?<![\d/])(\d{1,2}|" + _HOUR_WORD + r")\s*(?:gio|h|g|:)(?![a-z])"

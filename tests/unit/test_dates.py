@@ -124,7 +124,7 @@ def test_vietnamese_dates_and_times(text, expected):
 
 @pytest.mark.parametrize("text", [
     "", "   ", "abc", "khi nào cũng được", "25/13 8h", "31/2 8h", "32/12", "25h", "8h75", "tuần sau",
-    "bây giờ là mấy giờ", "tôi", "8.30", "13pm",
+    "bây giờ là mấy giờ", "tôi", "8.30", "13pm", "31/12/99999", "1/2/3/2026",
 ])
 def test_what_is_no_date_and_time_is_none(text):
     assert parse_when(text, NOW) is None
