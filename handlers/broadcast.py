@@ -433,7 +433,7 @@ class Broadcasts(Capability):
                     return self._refused(refusal, lang)
                 await self.clear_state(incoming)
                 return self._ok(self.t("reminder.added", lang, date=fmt_date(remind_on), text=added))
-            if action == "bc:rm_edit" or _words(text) in EDIT_WORDS | REMINDER_EDIT_WORDS:
+            if action == "bc:rm_edit" or _words(text) in EDIT_WORDS | REMINDER_EDIT_WORDS | BACK_WORDS:
                 await self.save_state(incoming, State(FLOW, "reminder_date", d))
                 return self._ok(self.t("reminder.ask_date", lang, example=self._example_time().split()[-1]))
         read = self._read_day(text) if text and not action else None

@@ -101,6 +101,8 @@ async def test_a_reminder_date_can_be_corrected_in_words_before_it_is_stored(app
     assert "16/03/2021" in await chair.says(f"/nhacnho_them {ENTRY} mai Họp BCH")
     assert T("reminder.ask_date", example="16/03/2021") in await chair.says("2")  # "Sửa ngày", by its number
     assert "17/03/2021" in await chair.says("ngày kia")
+    assert T("reminder.ask_date", example="16/03/2021") in await chair.says("quay lại")  # as "Sửa ngày"
+    assert "17/03/2021" in await chair.says("ngày kia")
     assert "Đã thêm nhắc nhở ngày 17/03/2021: Họp BCH" in await chair.says("đúng")
     assert await _reminded(app, member, "16/03/2021") == []
     assert any("Họp BCH" in x for x in await _reminded(app, member, "17/03/2021"))
