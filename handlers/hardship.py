@@ -149,9 +149,6 @@ class Hardship(Capability):
             intent: str = "hardship") -> Outcome:
         return Outcome([Reply(text, choices, photos)], intent, 1.0, False)
 
-    def _today(self) -> date:
-        return self.clock().astimezone(self.tz).date()
-
     # ----- the member's form ---------------------------------------------------------------------------
     async def start(self, incoming: Incoming, lang: str) -> Outcome:
         who = await self.identity(incoming)
