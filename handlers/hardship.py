@@ -483,7 +483,7 @@ class Hardship(Capability):
     async def on_info(self, incoming: Incoming, state: State, lang: str) -> Outcome:
         """The member's answer to a chair's question, attached to the request."""
         text = (incoming.text or "").strip()
-        if fold(text) in CANCEL_WORDS:
+        if fold(text).strip(" .!") in CANCEL_WORDS | BACK_WORDS:  # "quay lại" is no answer: answered later
             await self.clear_state(incoming)
             return self._ok(self.t("hardship.info_later", lang))
         photos = [(incoming.channel, a.file_id) for a in incoming.attachments if a.kind == "photo"]
@@ -631,6 +631,8 @@ class Hardship(Capability):
             await self.clear_state(incoming)
             return self._refusal(found, lang)
         request = _request_of(found)
+        if fold(text).strip(" .!") in BACK_WORDS:
+            return await self._review_back(incoming, state, request, lang)
         if state.step == "approve_amount":
             amount = parse_amount(text)
             if not isinstance(amount, int):
@@ -665,6 +667,22 @@ class Hardship(Capability):
             await self._ask_member([StateKey(b, c, chat, chat) for b, c, chat in decided.member_chats], request,
                                    actor.member_id, self.clock())
         return self._ok(self.t("hardship.review.done", lang, reference=request.reference), intent="review")
+
+
+    async def _review_back(self, incoming: Incoming, state: State, request: HardshipRequest, lang: str) -> Outcome:
+        """"Quay lại" in a chair's step: the approval's step before, with what was typed there; at a first step
+        (the amount, a question, a reason) back to the request as it was — never the words sent as a reason."""
+        t, d = self.t, state.data
+        if state.step == "approve_confirm":
+            await self.save_state(incoming, State(REVIEW, "approve_note", d))
+            earlier = [t("hardship_form.earlier", lang, value=d["note"])] if d.get("note") else []
+            return self._ok("\n\n".join([*earlier, t("hardship.review.ask.approve_note", lang)]), intent="review")
+        if state.step == "approve_note":
+            await self.save_state(incoming, State(REVIEW, "approve_amount", d))
+            return self._ok(t("hardship_form.earlier", lang, value=money(d.get("amount"))) + "\n\n" + t(
+                "hardship.review.ask.approve_amount", lang, reference=request.reference), intent="review")
+        await self.clear_state(incoming)
+        return self._ok(t("hardship.review.cancelled", lang), intent="review")
 
 
 def _request_of(decided: Decided) -> HardshipRequest:
