@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import ClassVar
 
+from rapidfuzz import fuzz
+
 from handlers.capability import DONE, Capability, state_key
 from handlers.inputs import BACK_WORDS, ascii_number, parse_id
 from handlers.once import already_done
@@ -139,7 +141,8 @@ class Broadcasts(Capability):
                 d.update(text=text, photo=photos[0] if photos else None, photo_channel=incoming.channel)
                 return await self._ask_audience(incoming, actor, d, lang)
             if state.step == "audience":
-                unit_code = action.removeprefix("bc:unit:") if action.startswith("bc:unit:") else text
+                unit_code = action.removeprefix("bc:unit:") if action.startswith("bc:unit:") else (
+                    await self._audience_named(actor, text, lang) or text)
                 return await self._preview(incoming, actor, d, unit_code, lang)
             if state.step == "confirm":
                 if action == "bc:audience" or fold(text) in AUDIENCE_WORDS:
@@ -195,6 +198,21 @@ class Broadcasts(Capability):
         return self._ok(preview, (Choice(self.t("broadcast.button.now", lang), "bc:now"),
                                   Choice(self.t("broadcast.button.later", lang), "bc:later"),
                                   Choice(self.t("broadcast.button.cancel", lang), "bc:cancel")))
+
+    async def _audience_named(self, actor: Actor, text: str, lang: str) -> str | None:
+        """The code of the audience the chair typed: its number in the list, its label, its unit's name or code
+        (folded, accents optional), or a near spelling of the name; None when none is named."""
+        offered = [(self.t("broadcast.audience.all" if whole else "broadcast.audience.one", lang, name=unit.name),
+                    unit) for unit, whole in (await self.service.audiences(actor))[:12]]
+        words = _words(text)
+        number = ascii_number(words.removeprefix("so").strip(), 1, len(offered)) if words else None
+        if number is not None:
+            return offered[number - 1][1].code
+        for label, unit in offered:
+            if words in (_words(label), _words(unit.name), _words(unit.code)):
+                return unit.code
+        near = max(((fuzz.ratio(words, _words(unit.name)), unit.code) for _, unit in offered), default=None)
+        return near[1] if near and near[0] >= 88 else None
 
     async def _back(self, incoming: Incoming, actor: Actor, state: State, lang: str) -> Outcome:
         """"Quay lại": the step before, with what was answered there shown (the text, the audience, the time)."""

@@ -133,3 +133,26 @@ async def test_back_at_every_step_of_an_announcement_shows_the_earlier_value(app
     assert T("hardship.first_step") in await chair.says("quay lại")
     await chair.says("Họp công đoàn tổ 1 sáng thứ bảy")  # the text again: the form goes on
     assert any(a.startswith("bc:unit:") for a in chair.actions)
+
+
+@pytest.mark.parametrize("typed", ["2", "số 2", "{name}", "{folded}", "chỉ {name}", "{code}"])
+async def test_the_audience_is_chosen_by_number_label_name_or_code(app, typed):
+    """On a channel with buttons the chair may type the audience too (the same words as the buttons, their number,
+    the unit's name without accents, its code)."""
+    from nlu.normalize import fold
+
+    chair = await as_member(app, "NTL-0101", "c5")
+    await chair.says("/thongbao")
+    await chair.says("Họp công đoàn tổ 1 cuối tuần")
+    second = [c for r in chair.replies for c in r.choices][1]
+    code = second.action.removeprefix("bc:unit:")
+    unit = next(u for u, _ in await app.core.broadcasts.service.audiences(await app.core.broadcasts.actor(
+        _incoming(chair))) if u.code == code)
+    preview = await chair.says(typed.format(name=unit.name, folded=fold(unit.name), code=code))
+    assert unit.name in preview and ("bc:now" in chair.actions or "bc:audience" in chair.actions), preview
+
+
+def _incoming(person):
+    from handlers.types import Incoming
+
+    return Incoming(channel=person.channel, chat_id=person.user, user_id=person.user, text="")
