@@ -400,6 +400,9 @@ class Broadcasts(Capability):
         dates to pick from."""
         if not arg.strip():
             return await self._offer_reminders(incoming, knowledge, lang)
+        decision = (await self.actor(incoming)).as_chair()
+        if not decision:  # refused before anything is echoed (the service refuses it again when storing)
+            return self._ok(self.t(decision.reason, lang))
         parts = arg.split(maxsplit=1)
         entry = knowledge.by_id.get(parts[0])
         read = self._read_day(parts[1] if len(parts) > 1 else "")

@@ -108,6 +108,12 @@ async def test_a_reminder_date_can_be_corrected_in_words_before_it_is_stored(app
     assert any("Họp BCH" in x for x in await _reminded(app, member, "17/03/2021"))
 
 
+async def test_a_members_typed_reminder_is_refused_before_any_echo(app):
+    member = await as_member(app, "NTL-0103", "m6")
+    assert await member.says(f"/nhacnho_them {ENTRY} 25/12 Họp") == T("authz.members_only")
+    assert member.actions == []
+
+
 @pytest.mark.parametrize("typed", ["", "abc", "99/99/2021"])
 async def test_a_reminder_without_a_readable_date_shows_the_usage(app, typed):
     chair = await as_member(app, "NTL-0101", "c3")
