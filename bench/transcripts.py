@@ -69,9 +69,10 @@ CONVERSATIONS: list[tuple[str, str | None, list[Line]]] = [
                                         "2 triệu", "xong", "đúng", "1", "1"]),
     ("Xem đơn của tôi", MEMBER, ["/hoso"]),
     ("Chủ tịch xem đơn chờ duyệt", CHAIR, ["/duyet", "1"]),
-    ("Thông báo hẹn giờ \"mai 8h\"", CHAIR, ["/thongbao", "Họp ban chấp hành lúc 14h thứ sáu", "1", "2", "mai 8h",
-                                           "1"]),
-    ("Kết quả thông báo", CHAIR, ["/thongbao_ketqua"]),
+    ("Thông báo hẹn giờ \"mai 8h\", quay lại sửa giờ", CHAIR, ["/thongbao", "Họp ban chấp hành lúc 14h thứ sáu", "1",
+                                                             "2", "ngày kia 9h", "quay lại", "mai 8h", "1"]),
+    ("Kết quả thông báo, nhắc nhở theo ngày gõ", CHAIR, [
+        "/thongbao_ketqua", "/nhacnho_them ngay-thanh-lap-cong-doan-viet-nam thứ hai tuần sau Họp BCH", "1"]),
     ("Đơn vị của chủ tịch", CHAIR, ["/donvi"]),
 ]
 

@@ -390,7 +390,7 @@ def members_codes(
                 unit, only_unlinked=only_unlinked)
         if issued is None:
             _fail(_t("member.unit.unknown", code=unit))
-        until = issued.until.astimezone(ZoneInfo(settings.timezone)).strftime("%d/%m/%Y %H:%M")
+        until = issued.until.astimezone(ZoneInfo(settings.timezone)).strftime("%H:%M %d/%m/%Y")
         rows = [[m.member_code, m.full_name, m.unit.code, code, until] for m, code in issued.codes]
         handle = out.open("w", encoding="utf-8-sig", newline="") if out else sys.stdout
         try:

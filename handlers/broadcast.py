@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import ClassVar
 
+from rapidfuzz import fuzz
+
 from handlers.capability import DONE, Capability, state_key
-from handlers.inputs import ascii_number, parse_id
+from handlers.inputs import BACK_WORDS, ascii_number, parse_id
 from handlers.once import already_done
 from handlers.registry import CHAIRS, ActionPrefix, Callback, Command, Declaration, Flow
 from handlers.text import clip, fmt_date, fmt_time
@@ -57,6 +59,10 @@ YES_WORDS = {"dung", "dung roi", "dung hen gio", "ok", "co", "yes", "hen gio", "
 EDIT_WORDS = {"sua", "sua gio", "doi gio", "khong", "chua", "edit", "change the time"}
 NOW_WORDS = {"gui", "gui ngay", "gui luon", "send", "send now", "now"}
 LATER_WORDS = {"hen gio", "sau", "later", "schedule"}
+#: a word that may go on naming a day ("tuần sau", "sáng", "8h"), not start a reminder's text
+_DAY_TAIL = r"tuan|sau|toi|nay|truoc|nua|sang|trua|chieu|dem|thang|nam|\d{1,4}|\d{1,2}(?:h|g|:)\d{0,2}"
+_BACK = ("text", "audience", "confirm", "when", "when_confirm")  # the composing steps "quay lại" goes back in
+REMINDER_EDIT_WORDS = {"sua ngay", "doi ngay", "change the day"}
 AUDIENCE_WORDS = {"doi doi tuong", "chon doi tuong khac", "doi tuong khac", "audience"}
 
 
@@ -119,8 +125,15 @@ class Broadcasts(Capability):
             await self.clear_state(incoming)
             return self._ok(self.t("authz.not_linked", lang))
         d = dict(state.data)
+        if (_words(text) in BACK_WORDS or action == "bc:back") and state.step in _BACK:
+            try:
+                return await self._back(incoming, actor, state, lang)
+            except Refused as refusal:
+                return self._refused(refusal, lang)
         if state.step == "reminder":
             return await self._picked_reminder(incoming, state, lang)
+        if state.step in ("reminder_confirm", "reminder_date"):
+            return await self._on_reminder(incoming, state, actor, lang)
         try:
             if state.step == "text":
                 photos = [a.file_id for a in incoming.attachments if a.kind == "photo"]
@@ -128,20 +141,9 @@ class Broadcasts(Capability):
                 d.update(text=text, photo=photos[0] if photos else None, photo_channel=incoming.channel)
                 return await self._ask_audience(incoming, actor, d, lang)
             if state.step == "audience":
-                unit_code = action.removeprefix("bc:unit:") if action.startswith("bc:unit:") else text
-                audience = await self.service.audience(actor, unit_code)
-                d.update(unit=audience.unit.code, unit_name=audience.unit.name, recipients=audience.recipients)
-                await self.save_state(incoming, State(FLOW, "confirm", d))
-                if not audience.recipients:  # nobody would read it: say so, offer another audience
-                    return self._ok(self.t("broadcast.preview_empty", lang, unit=audience.unit.name,
-                                           text=clip(d["text"], 500)), self._empty_choices(lang))
-                channels = ", ".join(f"{self.t(f'channel.{c}', lang)} {n}"
-                                     for c, n in sorted(audience.per_channel.items()))
-                preview = self.t("broadcast.preview", lang, unit=audience.unit.name, total=audience.recipients,
-                                 channels=channels, text=clip(d["text"], 500))
-                return self._ok(preview, (Choice(self.t("broadcast.button.now", lang), "bc:now"),
-                                          Choice(self.t("broadcast.button.later", lang), "bc:later"),
-                                          Choice(self.t("broadcast.button.cancel", lang), "bc:cancel")))
+                unit_code = action.removeprefix("bc:unit:") if action.startswith("bc:unit:") else (
+                    await self._audience_named(actor, text, lang) or text)
+                return await self._preview(incoming, actor, d, unit_code, lang)
             if state.step == "confirm":
                 if action == "bc:audience" or fold(text) in AUDIENCE_WORDS:
                     return await self._ask_audience(incoming, actor, d, lang)
@@ -180,6 +182,57 @@ class Broadcasts(Capability):
             return self._refused(refusal, lang)
         await self.clear_state(incoming)
         return self._ok(self.t("broadcast.cancelled_draft", lang))
+
+    async def _preview(self, incoming: Incoming, actor: Actor, d: dict, unit_code: str, lang: str) -> Outcome:
+        """The announcement as it will go, to whom and through which channels: now, later or cancel."""
+        audience = await self.service.audience(actor, unit_code)
+        d.update(unit=audience.unit.code, unit_name=audience.unit.name, recipients=audience.recipients)
+        await self.save_state(incoming, State(FLOW, "confirm", d))
+        if not audience.recipients:  # nobody would read it: say so, offer another audience
+            return self._ok(self.t("broadcast.preview_empty", lang, unit=audience.unit.name,
+                                   text=clip(d["text"], 500)), self._empty_choices(lang))
+        channels = ", ".join(f"{self.t(f'channel.{c}', lang)} {n}"
+                             for c, n in sorted(audience.per_channel.items()))
+        preview = self.t("broadcast.preview", lang, unit=audience.unit.name, total=audience.recipients,
+                         channels=channels, text=clip(d["text"], 500))
+        return self._ok(preview, (Choice(self.t("broadcast.button.now", lang), "bc:now"),
+                                  Choice(self.t("broadcast.button.later", lang), "bc:later"),
+                                  Choice(self.t("broadcast.button.cancel", lang), "bc:cancel")))
+
+    async def _audience_named(self, actor: Actor, text: str, lang: str) -> str | None:
+        """The code of the audience the chair typed: its number in the list, its label, its unit's name or code
+        (folded, accents optional), or a near spelling of the name; None when none is named."""
+        offered = [(self.t("broadcast.audience.all" if whole else "broadcast.audience.one", lang, name=unit.name),
+                    unit) for unit, whole in (await self.service.audiences(actor))[:12]]
+        words = _words(text)
+        number = ascii_number(words.removeprefix("so").strip(), 1, len(offered)) if words else None
+        if number is not None:
+            return offered[number - 1][1].code
+        for label, unit in offered:
+            if words in (_words(label), _words(unit.name), _words(unit.code)):
+                return unit.code
+        near = max(((fuzz.ratio(words, _words(unit.name)), unit.code) for _, unit in offered), default=None)
+        return near[1] if near and near[0] >= 88 else None
+
+    async def _back(self, incoming: Incoming, actor: Actor, state: State, lang: str) -> Outcome:
+        """"Quay lại": the step before, with what was answered there shown (the text, the audience, the time)."""
+        d, t = dict(state.data), self.t
+        if state.step == "text":
+            return self._ok(t("hardship.first_step", lang) + "\n\n" + t("broadcast.ask.text", lang))
+        if state.step == "audience":
+            await self.save_state(incoming, State(FLOW, "text", d))
+            return self._ok(t("hardship_form.earlier", lang, value=clip(d.get("text", ""), 300)) + "\n\n"
+                            + t("broadcast.ask.text", lang))
+        if state.step == "confirm":
+            asked = await self._ask_audience(incoming, actor, d, lang)
+            reply = asked.replies[0]
+            earlier = t("hardship_form.earlier", lang, value=d.get("unit_name", ""))
+            return self._ok(earlier + "\n\n" + reply.text, reply.choices)
+        if state.step == "when":
+            return await self._preview(incoming, actor, d, d["unit"], lang)
+        await self.save_state(incoming, State(FLOW, "when", d))  # "when_confirm": the time read before
+        return self._ok(t("hardship_form.earlier", lang, value=fmt_time(datetime.fromisoformat(d["when"]), self.tz))
+                        + "\n\n" + t("broadcast.ask.when", lang, example=self._example_time()))
 
     def _example_time(self) -> str:
         """A valid answer to "when?": tomorrow at 08:00, written the way ``parse_when`` reads it."""
@@ -342,24 +395,75 @@ class Broadcasts(Capability):
         return self._ok(self.t("reminder.added", lang, date=fmt_date(remind_on), text=added))
 
     async def add_reminder(self, incoming: Incoming, arg: str, knowledge: KnowledgeBase, lang: str) -> Outcome:
-        """/nhacnho_them <knowledge id> <dd/mm/yyyy> [text]: a chair's reminder for any knowledge date; alone,
-        the coming dates to pick from."""
+        """/nhacnho_them <knowledge id> <day> [text]: a chair's reminder for any knowledge date, the day as people
+        write it ("25/12", "thứ hai tuần sau": nlu/dates.py), echoed back before it is stored; alone, the coming
+        dates to pick from."""
         if not arg.strip():
             return await self._offer_reminders(incoming, knowledge, lang)
-        parts = arg.split(maxsplit=2)
-        if len(parts) < 2 or parts[0] not in knowledge.by_id or not re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", parts[1]):
+        decision = (await self.actor(incoming)).as_chair()
+        if not decision:  # refused before anything is echoed (the service refuses it again when storing)
+            return self._ok(self.t(decision.reason, lang))
+        parts = arg.split(maxsplit=1)
+        entry = knowledge.by_id.get(parts[0])
+        read = self._read_day(parts[1] if len(parts) > 1 else "")
+        if entry is None or read is None:
             return self._ok(self.t("reminder.usage", lang))
-        day, month, year = (int(x) for x in parts[1].split("/"))
-        try:
-            remind_on = date(year, month, day)
-        except ValueError:
-            return self._ok(self.t("reminder.usage", lang))
-        try:
-            text = await self.service.add_reminder(await self.actor(incoming), knowledge.by_id[parts[0]], remind_on,
-                                                   parts[2] if len(parts) > 2 else None)
-        except Refused as refusal:
-            return self._refused(refusal, lang)
-        return self._ok(self.t("reminder.added", lang, date=fmt_date(remind_on), text=text))
+        day, text = read
+        return await self._confirm_reminder(incoming, {"entry_id": entry.id, "text": text or entry.name}, day, lang)
+
+    def _read_day(self, words: str) -> tuple[date, str | None] | None:
+        """The day at the start of ``words`` and the text after it (None: none), or None when no day ahead is
+        read: the shortest start of the words (up to six) that reads as the day all six read as."""
+        now = self.clock().astimezone(self.tz)
+        split = words.split()
+        top = min(len(split), 6)
+
+        def day_of(n: int) -> date | None:
+            when = dates.parse_when(" ".join(split[:n]), now)
+            return when.date() if when is not None else None
+
+        final = day_of(top) if top else None
+        if final is None or not now.date() <= final <= now.date() + MAX_AHEAD:
+            return None
+        n = next(n for n in range(1, top + 1) if day_of(n) == final)
+        while n < top and re.fullmatch(_DAY_TAIL, fold(split[n])) and day_of(n + 1) == final:
+            n += 1  # "thứ hai | tuần sau": the words that go on naming the same day are no text
+        return final, " ".join(split[n:]) or None
+
+    async def _confirm_reminder(self, incoming: Incoming, d: dict, day: date, lang: str) -> Outcome:
+        """Echo the day read (and its weekday) before the reminder is stored: the chair says it is right, or
+        corrects it."""
+        d = {**d, "day": day.isoformat()}
+        await self.save_state(incoming, State(FLOW, "reminder_confirm", d))
+        text = self.t("reminder.confirm", lang, date=fmt_date(day), text=d["text"],
+                      weekday=self.t(f"broadcast.weekday.{day.weekday()}", lang))
+        return self._ok(text, (Choice(self.t("reminder.button.ok", lang), "bc:rm_ok"),
+                               Choice(self.t("reminder.button.edit", lang), "bc:rm_edit"),
+                               Choice(self.t("broadcast.button.cancel", lang), "bc:cancel")))
+
+    async def _on_reminder(self, incoming: Incoming, state: State, actor: Actor, lang: str) -> Outcome:
+        """The chair's answer to the day echoed ("reminder_confirm"), or the day typed again ("reminder_date")."""
+        text, action, d = (incoming.text or "").strip(), incoming.action or "", dict(state.data)
+        if state.step == "reminder_confirm":
+            if action == "bc:rm_ok" or _words(text) in YES_WORDS:
+                remind_on = date.fromisoformat(d["day"])
+                try:
+                    added = await self.service.remind(actor, d["entry_id"], remind_on, d["text"])
+                except Refused as refusal:
+                    await self.clear_state(incoming)
+                    return self._refused(refusal, lang)
+                await self.clear_state(incoming)
+                return self._ok(self.t("reminder.added", lang, date=fmt_date(remind_on), text=added))
+            if action == "bc:rm_edit" or _words(text) in EDIT_WORDS | REMINDER_EDIT_WORDS | BACK_WORDS:
+                await self.save_state(incoming, State(FLOW, "reminder_date", d))
+                return self._ok(self.t("reminder.ask_date", lang, example=self._example_time().split()[-1]))
+        read = self._read_day(text) if text and not action else None
+        if read is None:
+            key = "reminder.ask_date" if state.step == "reminder_date" else "reminder.error_confirm"
+            return self._ok(self.t(key, lang, example=self._example_time().split()[-1]))
+        return await self._confirm_reminder(incoming, d, read[0], lang)
+
+
 # ----- commands and buttons (handlers/registry.py) --------------------------------------------------------
 @dataclass(frozen=True)
 class BroadcastButton(Callback):

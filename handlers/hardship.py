@@ -22,12 +22,13 @@ from typing import ClassVar
 from rapidfuzz import fuzz
 
 from handlers.capability import DONE, Capability, state_key
-from handlers.inputs import ascii_number, parse_id, parse_vnd
+from handlers.inputs import BACK_WORDS, ascii_number, parse_id, parse_vnd
 from handlers.once import already_done
 from handlers.registry import CHAIRS, ActionPrefix, Callback, Command, Declaration, Flow
 from handlers.text import fmt_date, fmt_time
 from handlers.types import Choice, Incoming, Outcome, Reply
 from locales import DEFAULT_LANGUAGE, Translator
+from nlu import dates
 from nlu.normalize import fold
 from services.actor import Actor, actor_of
 from services.hardship import CATEGORIES, Decided, Form, HardshipService, money
@@ -48,7 +49,6 @@ RESUME_WORDS = {"lam tiep", "tiep tuc", "tiep", "continue", "resume"}
 STEPS = ("category", "date", "description", "amount", "photos", "phone", "consent", "confirm")
 MAX_PHOTOS = 10
 CANCEL_WORDS = {"huy", "/huy", "huy bo", "thoi", "cancel"}
-BACK_WORDS = {"quay lai", "/quaylai", "back", "tro lai"}
 SKIP_WORDS = {"bo qua", "khong", "ko", "khong co", "skip", "bo", "k", "no", "none"}
 DONE_WORDS = {"xong", "tiep", "tiep tuc", "het", "done", "ok", "du roi"}
 YES_WORDS = {"dong y", "co", "yes", "ok", "dung", "giu", "giu nguyen", "dung roi", "dong y a", "agree", "keep"}
@@ -69,22 +69,14 @@ def parse_amount(text: str) -> int | None | str:
     return amount
 
 
-def parse_day(text: str, today: date) -> date | str:
-    words = fold(text).strip()
-    if words in ("hom nay", "today"):
-        return today
-    if words in ("hom qua", "yesterday"):
-        return today - timedelta(days=1)
-    match = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?", words)
-    if not match:
+def parse_day(text: str, now: datetime) -> date | str:
+    """The day a hardship happened, as people write it ("hôm qua", "thứ hai tuần trước", "3 ngày trước", "15/11",
+    "15/11/2026": nlu/dates.py, what is left out read as a day past; ``now`` in the union's zone); an error key
+    when there is no day, or it is ahead or over a year ago."""
+    when = dates.parse_when(text, now, past=True)
+    if when is None:
         return "hardship.error.date"
-    day, month = int(match.group(1)), int(match.group(2))
-    year = int(match.group(3)) if match.group(3) else today.year
-    year = year + 2000 if year < 100 else year
-    try:
-        value = date(year, month, day)
-    except ValueError:
-        return "hardship.error.date"
+    value, today = when.date(), now.date()
     if value > today:
         return "hardship.error.date_future"
     if value < today - timedelta(days=366):
@@ -157,9 +149,6 @@ class Hardship(Capability):
             intent: str = "hardship") -> Outcome:
         return Outcome([Reply(text, choices, photos)], intent, 1.0, False)
 
-    def _today(self) -> date:
-        return self.clock().astimezone(self.tz).date()
-
     # ----- the member's form ---------------------------------------------------------------------------
     async def start(self, incoming: Incoming, lang: str) -> Outcome:
         who = await self.identity(incoming)
@@ -169,8 +158,7 @@ class Hardship(Capability):
         if who is None:
             return self._ok(self.t("hardship.info", lang) + "\n\n" + self.t("hardship.link_first", lang))
         state = State(FORM, "category", {"phone": who.member.phone or "", "form_id": uuid.uuid4().hex})
-        lines = [kind] if kind else []
-        lines.append(self.t("hardship.intro", lang))
+        lines = [" ".join(x for x in (kind, self.t("hardship.intro", lang)) if x)]  # a kind word, then how it goes
         if named:  # the category the member's words named: chosen for them, and said so
             state = State(FORM, "date", {**state.data, "category": named})
             lines.append(self.t("hardship_form.preselected", lang,
@@ -230,15 +218,9 @@ class Hardship(Capability):
         return None
 
     def _summary(self, d: dict, lang: str) -> str:
-        t = self.t
-        return "\n".join([
-            t("hardship.summary.category", lang, value=t(f"hardship.category.{d['category']}", lang)),
-            t("hardship.summary.date", lang, value=fmt_date(date.fromisoformat(d["happened_on"]))),
-            t("hardship.summary.description", lang, value=d["description"]),
-            t("hardship.summary.amount", lang, value=money(d.get("amount"))),
-            t("hardship.summary.photos", lang, value=len(d.get("photos", []))),
-            t("hardship.summary.phone", lang, value=d["phone"]),
-        ])
+        return "\n".join(self.service.summary_lines(d["category"], date.fromisoformat(d["happened_on"]),
+                                                    d["description"], d.get("amount"), len(d.get("photos", [])),
+                                                    d["phone"], lang))
 
     async def on_form(self, incoming: Incoming, state: State, lang: str) -> Outcome:
         """One answer of the form: validate, store, ask the next question."""
@@ -288,6 +270,11 @@ class Hardship(Capability):
         following = State(FORM, STEPS[index + 1], state.data)
         await self.save_state(incoming, following)
         prompt = self._prompt(following, lang)
+        if state.step == "date":  # the day read, echoed: a misread one is seen before it is sent
+            day = date.fromisoformat(state.data["happened_on"])
+            read = t("hardship_form.date_read", lang, date=fmt_date(day),
+                     weekday=t(f"broadcast.weekday.{day.weekday()}", lang))
+            return self._ok(read + "\n\n" + prompt.text, prompt.choices)
         return self._ok(prompt.text, prompt.choices)
 
     async def _question(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
@@ -350,7 +337,7 @@ class Hardship(Capability):
                 return "hardship.error.category"
             d["category"] = choice
         elif step == "date":
-            value = parse_day(text, self._today())
+            value = parse_day(text, self.clock().astimezone(self.tz))
             if isinstance(value, str):
                 return value
             d["happened_on"] = value.isoformat()
@@ -496,7 +483,7 @@ class Hardship(Capability):
     async def on_info(self, incoming: Incoming, state: State, lang: str) -> Outcome:
         """The member's answer to a chair's question, attached to the request."""
         text = (incoming.text or "").strip()
-        if fold(text) in CANCEL_WORDS:
+        if fold(text).strip(" .!") in CANCEL_WORDS | BACK_WORDS:  # "quay lại" is no answer: answered later
             await self.clear_state(incoming)
             return self._ok(self.t("hardship.info_later", lang))
         photos = [(incoming.channel, a.file_id) for a in incoming.attachments if a.kind == "photo"]
@@ -644,6 +631,8 @@ class Hardship(Capability):
             await self.clear_state(incoming)
             return self._refusal(found, lang)
         request = _request_of(found)
+        if fold(text).strip(" .!") in BACK_WORDS:
+            return await self._review_back(incoming, state, request, lang)
         if state.step == "approve_amount":
             amount = parse_amount(text)
             if not isinstance(amount, int):
@@ -678,6 +667,22 @@ class Hardship(Capability):
             await self._ask_member([StateKey(b, c, chat, chat) for b, c, chat in decided.member_chats], request,
                                    actor.member_id, self.clock())
         return self._ok(self.t("hardship.review.done", lang, reference=request.reference), intent="review")
+
+
+    async def _review_back(self, incoming: Incoming, state: State, request: HardshipRequest, lang: str) -> Outcome:
+        """"Quay lại" in a chair's step: the approval's step before, with what was typed there; at a first step
+        (the amount, a question, a reason) back to the request as it was — never the words sent as a reason."""
+        t, d = self.t, state.data
+        if state.step == "approve_confirm":
+            await self.save_state(incoming, State(REVIEW, "approve_note", d))
+            earlier = [t("hardship_form.earlier", lang, value=d["note"])] if d.get("note") else []
+            return self._ok("\n\n".join([*earlier, t("hardship.review.ask.approve_note", lang)]), intent="review")
+        if state.step == "approve_note":
+            await self.save_state(incoming, State(REVIEW, "approve_amount", d))
+            return self._ok(t("hardship_form.earlier", lang, value=money(d.get("amount"))) + "\n\n" + t(
+                "hardship.review.ask.approve_amount", lang, reference=request.reference), intent="review")
+        await self.clear_state(incoming)
+        return self._ok(t("hardship.review.cancelled", lang), intent="review")
 
 
 def _request_of(decided: Decided) -> HardshipRequest:

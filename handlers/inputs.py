@@ -18,6 +18,8 @@ from nlu.normalize import fold
 
 #: the largest id a database column holds (PostgreSQL ``integer``; SQLite's are wider)
 MAX_ID = 2**31 - 1
+#: "go back one step" in any form (the /hotro form, /thongbao composing), folded
+BACK_WORDS = frozenset({"quay lai", "/quaylai", "back", "tro lai"})
 _KEPT = {"\n", "\t"}
 _NEEDS_CLEANING = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 

@@ -49,12 +49,12 @@ def _lines(texts: Sequence[str]) -> list[str]:
     return out
 
 
-def _chunks(lines: list[str], room: int) -> tuple[list[str], list[str]]:
-    """The leading lines that fit ``room`` lines and ``MAX_CHARS`` (at least one), and the rest."""
+def _chunks(lines: list[str], room: int, chars: int = MAX_CHARS) -> tuple[list[str], list[str]]:
+    """The leading lines that fit ``room`` lines and ``chars`` characters (at least one), and the rest."""
     taken: list[str] = []
     size = 0
     for line in lines:
-        if taken and (len(taken) >= room or size + len(line) + 1 > MAX_CHARS):
+        if taken and (len(taken) >= room or size + len(line) + 1 > chars):
             break
         taken.append(line)
         size += len(line) + 1
@@ -67,9 +67,8 @@ def layout(body: Sequence[str], footer: Sequence[str] = ()) -> tuple[str, tuple[
     if len(lines) + len(tail) <= MAX_LINES and sum(len(x) + 1 for x in (*lines, *tail)) <= MAX_CHARS + 1:
         return "\n".join((*lines, *tail)), ()
     room = max(1, MAX_LINES - len(tail))
-    first, rest = _chunks(lines, room)
-    if len("\n".join(first + tail)) > MAX_CHARS and len(first) > 1:
-        first, rest = _chunks(lines, max(1, room - 1))
+    # the footer's characters are the first page's too: the body gets what is left (the footer stays on it)
+    first, rest = _chunks(lines, room, MAX_CHARS - sum(len(x) + 1 for x in tail))
     pages: list[str] = []
     while rest:
         page, rest = _chunks(rest, MAX_LINES)

@@ -108,6 +108,8 @@ class KnowledgeAnswers:
                 lines.append(t("answer.benefit.conditions", lang, conditions=b.conditions))
             if b.results:
                 lines.append(t("answer.benefit.results", lang, results=b.results))
+        elif e.programme or e.loan:  # a support programme: what it is and what it gives, in the first line
+            lines.append(t("answer.programme.headline", lang, name=e.name, summary=e.summary))
         else:
             lines.extend((e.name, e.summary))
         for block in (e.programme, e.loan):

@@ -19,6 +19,10 @@ alone is the next such day (today when the time is still ahead); a date without 
 date (today included); a part of the day without an hour is its usual hour (sáng 8:00, trưa 12:00,
 chiều 14:00, tối 19:00, đêm 22:00); a day without any time is its morning (8:00). A day named in the past
 ("hôm qua", "1/12" said on 1/12 at 10:00) is returned as written: the caller refuses it, nothing is moved.
+
+``past=True`` reads a day that has happened (the /hotro form's "when did it happen?"): a date without a year
+is the latest such date up to today, "ngày 20" after the 20th last month's, a weekday alone the latest such
+day (today included), a time alone today's; "N ngày / tuần trước" counts back.
 """
 
 from __future__ import annotations
@@ -37,9 +41,9 @@ _PERIOD_HOUR = {"sang": 8, "trua": 12, "chieu": 14, "toi": 19, "dem": 22}
 DAY_DEFAULT_HOUR = 8
 
 _HOUR_WORD = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
-_RELATIVE = re.compile(r"\b(\d{1,3}|mot)\s*(ngay|tuan|tieng|gio|phut)\s*(?:nua|toi|sau)\b")
+_RELATIVE = re.compile(r"(?<!thu )\b(\d{1,3}|mot)\s*(ngay|tuan|tieng|gio|phut)\s*(nua|toi|sau|truoc)\b")
 _ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
-_DMY = re.compile(r"(?<![\d:])(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}|\d{2}))?(?![\d:])")
+_DMY = re.compile(r"(?<![\d:/])(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}|\d{2}))?(?![\d:/])")
 _WORDED_DATE = re.compile(r"\bngay\s*(\d{1,2})(?:\s*thang\s*(\d{1,2})(?:\s*nam\s*(\d{4}))?)?\b")
 _TIME = re.compile(
     r"(?<![\d/])(\d{1,2}|" + _HOUR_WORD + r")\s*(?:gio|h|g|:)(?![a-z])"
@@ -50,13 +54,14 @@ _WEEK = re.compile(r"\btuan\s*(sau|nay|truoc)\b")
 _DAY_WORDS = ((re.compile(r"\bhom\s*nay\b|\b(?:sang|trua|chieu|toi|dem)\s*nay\b|\btoday\b"), 0),
               (re.compile(r"\b(?:ngay\s*)?mai\b|\btomorrow\b"), 1),
               (re.compile(r"\bngay\s*(?:kia|mot)\b|\bmot\b(?!\s*(?:gio|h\b|g\b|:))"), 2),
-              (re.compile(r"\bhom\s*qua\b"), -1), (re.compile(r"\bhom\s*kia\b"), -2))
+              (re.compile(r"\bhom\s*qua\b|\byesterday\b"), -1), (re.compile(r"\bhom\s*kia\b"), -2))
 _PERIOD = re.compile(r"\b(sang|trua|chieu|toi|dem)\b")
 _AM_PM = re.compile(r"(?<![\d:])(\d{1,2})(?::(\d{2}))?\s*(am|pm)\b")  # the form's English: "8am", "8:30 pm"
 
 
-def parse_when(text: str, now: datetime, tz: tzinfo | None = None) -> datetime | None:
-    """The moment ``text`` names, in ``tz`` (default: ``now``'s zone), read relative to ``now``; None if none."""
+def parse_when(text: str, now: datetime, tz: tzinfo | None = None, *, past: bool = False) -> datetime | None:
+    """The moment ``text`` names, in ``tz`` (default: ``now``'s zone), read relative to ``now``; None if none;
+    ``past``: what is left out is read as a day that has happened."""
     local = now.astimezone(tz) if tz is not None else now
     s = _prepare(text)
     if not s.strip():
@@ -68,6 +73,8 @@ def parse_when(text: str, now: datetime, tz: tzinfo | None = None) -> datetime |
     if match:
         n = 1 if match.group(1) == "mot" else int(match.group(1))
         unit = match.group(2)
+        if match.group(3) == "truoc":
+            n = -n
         if unit in ("tieng", "gio", "phut"):
             delta = timedelta(hours=n) if unit != "phut" else timedelta(minutes=n)
             rest = _blank(s, match)
@@ -83,7 +90,7 @@ def parse_when(text: str, now: datetime, tz: tzinfo | None = None) -> datetime |
         match = pattern.search(s)
         if not match:
             continue
-        day = _date(pattern, match, local.date())
+        day = _date(pattern, match, local.date(), past)
         if day is None:
             return None  # "31/2", "25/13": a date that is none
         s, found, day_named = _blank(s, match), True, True
@@ -158,6 +165,8 @@ def parse_when(text: str, now: datetime, tz: tzinfo | None = None) -> datetime |
             day = start + timedelta(days=weekday - 7)
         elif week == "nay":
             day = start + timedelta(days=weekday)
+        elif past:
+            day = today - timedelta(days=(today.weekday() - weekday) % 7)
         else:
             day = today + timedelta(days=(weekday - today.weekday()) % 7)
             if day == today and _moment(day, hour, minute, next_day, local) <= local:
@@ -166,7 +175,7 @@ def parse_when(text: str, now: datetime, tz: tzinfo | None = None) -> datetime |
         day = today + timedelta(days=relative_day)
     elif day is None:
         day = today
-        if not offset and _moment(day, hour, minute, next_day, local) <= local:
+        if not offset and not past and _moment(day, hour, minute, next_day, local) <= local:
             day += timedelta(days=1)  # "8h" said at 10:00: tomorrow's
     return _moment(day + offset, hour, minute, next_day, local)
 
@@ -190,7 +199,7 @@ def _blank(s: str, match: re.Match, keep: str | None = None) -> str:
     return s[:match.start()] + filler + s[match.end():]
 
 
-def _date(pattern: re.Pattern, match: re.Match, today: date) -> date | None:
+def _date(pattern: re.Pattern, match: re.Match, today: date, past: bool = False) -> date | None:
     if pattern is _ISO:
         y, m, d = (int(g) for g in match.groups())
         year: int | None = y
@@ -206,6 +215,8 @@ def _date(pattern: re.Pattern, match: re.Match, today: date) -> date | None:
         candidate = date(today.year, m, d)
     except ValueError:
         return None
+    if past:
+        return candidate if candidate <= today else _earlier(pattern, match, today, m, d)
     if candidate >= today:
         return candidate
     if pattern is _WORDED_DATE and not match.group(2):  # "ngày 5" after the 5th: next month's
@@ -217,6 +228,18 @@ def _date(pattern: re.Pattern, match: re.Match, today: date) -> date | None:
     try:
         return date(today.year + 1, m, d)
     except ValueError:  # 29/2 of a leap year
+        return None
+
+
+def _earlier(pattern: re.Pattern, match: re.Match, today: date, m: int, d: int) -> date | None:
+    """A day of the month or a date without a year that is still ahead this year, read as the latest one past:
+    "ngày 20" said on the 15th is last month's 20th, "20/12" said in March last year's."""
+    try:
+        if pattern is _WORDED_DATE and not match.group(2):
+            month = (today.month - 2) % 12 + 1
+            return date(today.year - (month == 12), month, d)
+        return date(today.year - 1, m, d)
+    except ValueError:
         return None
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from handlers.text import fmt_date
+from handlers.text import clip, fmt_date
 from handlers.types import Choice, Reply
 from locales import Translator
 from services.actor import Actor
@@ -394,7 +394,7 @@ class HardshipService:
         t = self.t
         rows = []
         for r in requests:
-            steps = [f"{e.at.astimezone(self.tz):%d/%m/%Y %H:%M} {self.step(e, lang)}" for e in r.history]
+            steps = [f"{e.at.astimezone(self.tz):%H:%M %d/%m/%Y} {self.step(e, lang)}" for e in r.history]
             rows.append([r.reference, r.created_at.astimezone(self.tz).strftime("%d/%m/%Y"), r.member.member_code,
                          r.member.full_name, r.unit.name, t(f"hardship.category.{r.category}", lang),
                          r.happened_on.strftime("%d/%m/%Y"), r.description, r.amount_requested,
@@ -408,18 +408,32 @@ class HardshipService:
         return Reply(text, (Choice(self.t("hardship.button.view"), f"req:view:{request.id}"),))
 
     def chair_notice(self, r: HardshipRequest) -> str:
+        """The notice of a new request for a phone (six lines at most: the request in short); "Xem" shows it whole."""
         head = self.t("hardship.notice.urgent" if r.urgent else "hardship.notice.new", reference=r.reference)
         return "\n".join([head, self.t("hardship.notice.member", name=r.member.full_name, code=r.member.member_code,
-                                       unit=r.member.unit.name), self.details(r, "vi")])
+                                       unit=r.member.unit.name), *self.summary_lines(
+            r.category, r.happened_on, r.description, r.amount_requested, len(r.photos), r.contact_phone, "vi")])
 
     def details(self, r: HardshipRequest, lang: str) -> str:
+        """The request whole, one answer a line (a reviewer's view)."""
+        return "\n".join(self.summary_lines(r.category, r.happened_on, r.description, r.amount_requested,
+                                            len(r.photos), r.contact_phone, lang, whole=True))
+
+    def summary_lines(self, category: str, happened_on: date, description: str, amount: int | None, photos: int,
+                      phone: str, lang: str, whole: bool = False) -> list[str]:
+        """A request's answers as lines: ``whole``, one a line; else for a phone, in four lines (two short answers a
+        line, the description on one line, clipped) — the member's summary before sending, the chair's notice."""
         t = self.t
-        return "\n".join([
-            t("hardship.summary.category", lang, value=t(f"hardship.category.{r.category}", lang)),
-            t("hardship.summary.date", lang, value=fmt_date(r.happened_on)),
-            t("hardship.summary.description", lang, value=r.description),
-            t("hardship.summary.amount", lang, value=money(r.amount_requested)),
-            t("hardship.summary.photos", lang, value=len(r.photos)),
-            t("hardship.summary.phone", lang, value=r.contact_phone),
-        ])
+        lines = [t("hardship.summary.category", lang, value=t(f"hardship.category.{category}", lang)),
+                 t("hardship.summary.date", lang, value=fmt_date(happened_on)),
+                 t("hardship.summary.description", lang,
+                   value=description if whole else clip(" ".join(description.split()), 160)),
+                 t("hardship.summary.amount", lang, value=money(amount)),
+                 t("hardship.summary.photos", lang, value=photos),
+                 t("hardship.summary.phone", lang, value=phone)]
+        if whole:
+            return lines
+        pair = "hardship.summary.pair"
+        return [t(pair, lang, first=lines[0], second=lines[1]), lines[2],
+                t(pair, lang, first=lines[3], second=lines[4]), lines[5]]
 

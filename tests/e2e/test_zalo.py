@@ -164,3 +164,22 @@ async def test_run_serves_telegram_and_zalo_at_once(settings, clock):
             zalo_user = zalo.user("a9b2c3d4e5f60718")
             await asyncio.gather(tg_user.says("gạo kim sáng"), zalo_user.says("sua ha lan"))
             assert "20%" in tg_user.last_reply and "30%" in zalo_user.last_reply.text
+
+
+async def test_the_vote_numbers_follow_the_replys_own_choices(zalo):
+    """Zalo has no buttons: the 👍/👎 line is numbered after the reply's own choices ("Gửi đề nghị hỗ trợ", "Xem
+    thêm"), never "1"/"2" beside them, and each number does what its line says."""
+    user = zalo.user("f3b2c3d4e5f60718")
+    await user.says("hỗ trợ covid")
+    text = user.last_reply.text
+    numbered = dict(line.split(". ", 1) for line in text.splitlines() if line[:1].isdigit() and ". " in line[:4])
+    labels = list(numbered.values())
+    assert list(numbered) == [str(i) for i in range(1, len(numbered) + 1)], text  # one number each, in order
+    assert labels[0] == zalo.app.translator("answer.programme.request_button"), text
+    up, down = zalo.app.translator("feedback.up"), zalo.app.translator("feedback.down")
+    assert labels[-2:] == [up, down] and len(labels) >= 3, text
+    await user.says(str(len(labels)))  # 👎, by the number after the reply's own
+    assert user.last_reply.text == zalo.app.translator("feedback.thanks_down")
+    await user.says("hỗ trợ covid")
+    await user.says("1")  # the reply's own first choice: the form
+    assert "Bước 1/8" in user.last_reply.text or "/lienket" in user.last_reply.text

@@ -267,7 +267,9 @@ async def test_a_chair_adds_a_reminder_for_a_knowledge_date(app, clock):
     outsider = await as_member(app, "NTL-0202", "m8")  # another grassroots union
     await member.says("/nhacnho")
     await outsider.says("/nhacnho")
-    reply = await chair.says("/nhacnho_them ngay-thanh-lap-cong-doan-viet-nam 21/7/2021 Chuẩn bị kỷ niệm 28/7")
+    echo = await chair.says("/nhacnho_them ngay-thanh-lap-cong-doan-viet-nam 21/7/2021 Chuẩn bị kỷ niệm 28/7")
+    assert "21/07/2021" in echo
+    reply = await chair.presses("bc:rm_ok")  # the day read, echoed, confirmed
     assert "Đã thêm nhắc nhở ngày 21/07/2021" in reply
     clock.now = datetime(2021, 7, 21, 1, 0, tzinfo=UTC)
     assert await app.core.broadcasts.service.send_reminders(app.core.knowledge, clock.now) == 1

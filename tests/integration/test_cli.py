@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -352,6 +353,30 @@ def test_bad_input_is_one_vietnamese_line_and_a_non_zero_exit(run, tmp_path):
         assert result.returncode == 1, (args, result.stderr)
         assert len(lines) == 1 and expected in lines[0] and "Traceback" not in result.stderr, (args, lines)
     assert not list(tmp_path.glob("requests-*"))  # nothing exported for a reversed period
+
+
+def test_a_command_run_from_two_folders_uses_one_database(tmp_path, model_cache):
+    """A copy of the project run from two folders without UNIONBOT_DATA_DIR: what one command writes (a question
+    it could not answer) the other reads, from the project's own var/ — no second database in either folder."""
+    project = tmp_path / "unionbot"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", "var", ".git", "tests", "docs", "bench",
+                                                                 "eval", "__pycache__", "*.egg-info"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")}
+    env.update(UNIONBOT_CACHE_DIR=str(model_cache), PYTHONPATH=str(project))
+    here, there = tmp_path / "here", tmp_path / "there"
+    for folder in (here, there):
+        folder.mkdir()
+
+    def run_in(folder: Path, *args: str, stdin: str = "") -> str:
+        result = subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+                                env=env, cwd=folder, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    run_in(here, "ask", "--json", stdin="giá vàng hôm nay\n")
+    assert "vàng" in run_in(there, "unanswered")
+    assert (project / "var" / "unionbot.db").is_file()
+    assert not [*here.iterdir(), *there.iterdir()]  # nothing made where the command ran
 
 
 def test_a_database_folder_that_cannot_be_made_is_one_line(tmp_path, model_cache):

@@ -144,3 +144,30 @@ def test_redis_without_its_extra_is_refused_by_name(settings, monkeypatch):
     with pytest.raises(MissingExtra) as refused:
         build_governor(settings.replace(redis_url="redis://127.0.0.1:1/0"), "telegram", "123:ABC", 25)
     assert refused.value.extra == "redis" and "123:ABC" not in str(refused.value)
+
+
+#: what a test run or one optional part needs, never what chatting needs
+TEST_TOOLS = {"pytest", "pytest-asyncio", "hypothesis", "ruff", "mypy", "playwright", "underthesea", "scikit-learn",
+              "fpdf2"}
+HEAVY = {"matplotlib", "aiogram", "asyncpg", "redis", "python-docx", "pypdf", "beautifulsoup4", "torch", "scipy",
+         "pandas", "transformers", "scikit-learn", "underthesea"}
+
+
+def test_what_running_installs_holds_no_test_tool_and_no_heavy_extra():
+    """`bash scripts/run.sh` installs the project alone (`pip install -e .`, the dependencies) plus the extras
+    `unionbot extras` names for the settings (none for the console chat): the test tools and the heavy optional
+    parts are extras it does not name."""
+    running = {Requirement(r).name.lower() for r in PYPROJECT["project"]["dependencies"]}
+    assert not running & (TEST_TOOLS | HEAVY), running & (TEST_TOOLS | HEAVY)
+    assert not {Requirement(r).name.lower() for r in OPTIONAL["test"]} - TEST_TOOLS - {"unionbot", "types-pyyaml"}
+    run_sh = (ROOT / "scripts" / "run.sh").read_text(encoding="utf-8")
+    assert "bash scripts/setup.sh\n" in run_sh  # no extra named: only what the settings need
+    setup_sh = (ROOT / "scripts" / "setup.sh").read_text(encoding="utf-8")
+    assert "pip_install -e .\n" in setup_sh and "unionbot extras" in setup_sh
+    assert "test" not in needed(_default_settings())
+
+
+def _default_settings():
+    from bot.settings import Settings
+
+    return Settings(_env_file=None)

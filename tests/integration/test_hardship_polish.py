@@ -163,3 +163,43 @@ async def test_a_description_is_not_taken_for_a_question(app, description):
     for answer in FIRST[:2]:
         await member.says(answer)
     assert "Bước 4/8" in await member.says(description)
+
+
+@pytest.mark.parametrize("verb", ["reject", "ask"])
+async def test_a_chairs_quay_lai_is_no_reason_and_no_question(app, verb):
+    """ "quay lại" typed where a chair writes a reason or a question goes back (the request untouched), never
+    sends "quay lại" to the member as the reason of a refusal or as a question (issue 15, the form's sibling)."""
+    member = await as_member(app, "NTL-0103", "m1")
+    chair = await as_member(app, "NTL-0101", "c1")
+    await fill(member)
+    request_id = (await inbox(app, chair))[0]["choices"][0][1].split(":")[-1]
+    before = len(await inbox(app, member))
+    await chair.presses(f"req:{verb}:{request_id}")
+    assert "hồ sơ giữ nguyên" in await chair.says("quay lại")
+    assert len(await inbox(app, member)) == before  # nothing told to the member
+    assert "đang chờ xem xét" in await member.says("/hoso")
+
+
+async def test_a_chairs_quay_lai_in_an_approval_shows_the_earlier_value(app):
+    member, chair, request_id = await _approving(app)
+    back = await chair.says("quay lại")  # the confirmation -> the note, with the note typed before
+    assert "Trước đó bạn trả lời: Nhận tại văn phòng" in back and "Ghi chú" in back
+    back = await chair.says("quay lại")  # the note -> the amount, with the amount typed before
+    assert "Trước đó bạn trả lời: 2.000.000 đ" in back and "Mức hỗ trợ" in back
+    await chair.says("3 triệu")
+    assert "Duyệt hỗ trợ 3.000.000 đ" in await chair.says("bỏ qua")
+    assert "Đã cập nhật" in await chair.says("xác nhận")
+    approved = [n["text"] for n in await inbox(app, member) if "đã được duyệt" in n["text"]]
+    assert len(approved) == 1 and "3.000.000 đ" in approved[0]
+
+
+async def test_a_members_quay_lai_is_no_answer_to_a_chairs_question(app):
+    member = await as_member(app, "NTL-0103", "m1")
+    chair = await as_member(app, "NTL-0101", "c1")
+    await fill(member)
+    request_id = (await inbox(app, chair))[0]["choices"][0][1].split(":")[-1]
+    await chair.presses(f"req:ask:{request_id}")
+    await chair.says("Bạn gửi thêm hóa đơn viện phí nhé")
+    notices = len(await inbox(app, chair))
+    assert await member.says("quay lại") == app.translator("hardship.info_later")
+    assert len(await inbox(app, chair)) == notices  # nothing attached, nobody told

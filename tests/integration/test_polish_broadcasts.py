@@ -233,7 +233,8 @@ async def test_dates_have_one_format_in_replies_and_notifications(app, clock):
     member = await as_member(app, "NTL-0103", "m12")
     await member.says("/nhacnho")
     texts = [await chair.says("/nhacnho_them ngay-thanh-lap-cong-doan-viet-nam 5/7/2021 Chuẩn bị kỷ niệm.")]
-    assert "05/07/2021" in texts[0]
+    texts.append(await chair.presses("bc:rm_ok"))
+    assert "05/07/2021" in texts[0] and "05/07/2021" in texts[1]
     clock.now = datetime(2021, 6, 23, 1, 0, tzinfo=UTC)  # 7 days before phase 1 ends
     await app.core.broadcasts.service.send_reminders(app.core.knowledge, clock.now)
     texts += [m["text"] for m in await inbox(app, member)]
@@ -270,7 +271,9 @@ async def test_a_reminder_text_ending_with_a_stop_is_not_stopped_twice(app, cloc
     chair = await as_member(app, "NTL-0101", "c13")
     member = await as_member(app, "NTL-0103", "m13")
     await member.says("/nhacnho")
-    reply = await chair.says("/nhacnho_them ngay-thanh-lap-cong-doan-viet-nam 21/7/2021 Chuẩn bị kỷ niệm 28/7.")
+    echo = await chair.says("/nhacnho_them ngay-thanh-lap-cong-doan-viet-nam 21/7/2021 Chuẩn bị kỷ niệm 28/7.")
+    assert "28/7. Đúng ngày" in echo and ".." not in echo
+    reply = await chair.presses("bc:rm_ok")
     assert "28/7. Đoàn viên" in reply and ".." not in reply
     clock.now = datetime(2021, 7, 21, 1, 0, tzinfo=UTC)
     await app.core.broadcasts.service.send_reminders(app.core.knowledge, clock.now)

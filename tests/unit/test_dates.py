@@ -124,7 +124,7 @@ def test_vietnamese_dates_and_times(text, expected):
 
 @pytest.mark.parametrize("text", [
     "", "   ", "abc", "khi nào cũng được", "25/13 8h", "31/2 8h", "32/12", "25h", "8h75", "tuần sau",
-    "bây giờ là mấy giờ", "tôi", "8.30", "13pm",
+    "bây giờ là mấy giờ", "tôi", "8.30", "13pm", "31/12/99999", "1/2/3/2026",
 ])
 def test_what_is_no_date_and_time_is_none(text):
     assert parse_when(text, NOW) is None
@@ -145,3 +145,37 @@ def test_on_a_sunday_evening_and_on_new_years_eve():
     assert parse_when("thứ hai tuần sau 8h", sunday) == at(12, 7, 8)
     assert parse_when("chủ nhật 9h", sunday) == at(12, 13, 9)
     assert parse_when("mai 8h", datetime(2026, 12, 31, 22, 0, tzinfo=HANOI)) == at(1, 1, 8, year=2027)
+
+
+#: a weekday's digit before "tuần sau/trước" is the weekday, not a count of weeks ("thứ 6 tuần sau" once read as
+#: six weeks ahead)
+@pytest.mark.parametrize(("text", "expected"), [
+    ("thứ 6 tuần sau 8h", at(12, 11, 8)),
+    ("thu 2 tuan sau", at(12, 7, 8)),
+    ("thứ 6 tuần trước", at(11, 27, 8)),
+    ("2 tuần sau", at(12, 15, 8)),
+    ("3 ngày trước", at(11, 28, 8)),
+])
+def test_a_weekdays_digit_is_no_count_of_weeks(text, expected):
+    assert parse_when(text, NOW) == expected
+
+
+#: ``past=True``: a day that has happened (Tuesday 1/12/2026, 10:00)
+PAST = [
+    ("hôm nay", at(12, 1, 8)), ("hôm qua", at(11, 30, 8)), ("yesterday", at(11, 30, 8)), ("hôm kia", at(11, 29, 8)),
+    ("3 ngày trước", at(11, 28, 8)), ("1 tuần trước", at(11, 24, 8)), ("thứ 2", at(11, 30, 8)),
+    ("thứ ba", at(12, 1, 8)), ("chủ nhật", at(11, 29, 8)), ("thứ sáu tuần trước", at(11, 27, 8)),
+    ("30/11", at(11, 30, 8)), ("25/12", at(12, 25, 8, year=2025)), ("ngày 1", at(12, 1, 8)),
+    ("ngày 15", at(11, 15, 8)), ("1/12/2026", at(12, 1, 8)), ("14h", at(12, 1, 14)),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PAST, ids=[p[0] for p in PAST])
+def test_what_is_left_out_of_a_day_that_happened_leans_to_the_past(text, expected):
+    assert parse_when(text, NOW, past=True) == expected
+
+
+def test_in_january_ngay_20_is_last_decembers():
+    january = datetime(2027, 1, 10, 9, 0, tzinfo=HANOI)
+    assert parse_when("ngày 20", january, past=True) == at(12, 20, 8)
+    assert parse_when("31/12", january, past=True) == at(12, 31, 8)

@@ -153,8 +153,8 @@ async def test_each_group_shows_when_it_was_last_asked_in_hanoi_time(console, me
     status, page = await chair.get("/web/unanswered")
     assert status == 200 and "<th>Lần cuối</th>" in page
     rows = {lead: page[page.index(lead):][:page[page.index(lead):].index("</tr>")] for lead in (ASKED[0], ASKED[2])}
-    assert "<td>17/03/2021 03:00</td>" in rows[ASKED[0]], rows[ASKED[0]]
-    assert "<td>15/03/2021 16:00</td>" in rows[ASKED[2]], rows[ASKED[2]]
+    assert "<td>03:00 17/03/2021</td>" in rows[ASKED[0]], rows[ASKED[0]]
+    assert "<td>16:00 15/03/2021</td>" in rows[ASKED[2]], rows[ASKED[2]]
 
 
 async def test_a_dismissal_is_in_the_audit_log_of_the_askers_unit(console, member, tmp_path):
