@@ -7,7 +7,7 @@ the evening; "một" is one, "mốt" the day after tomorrow; "tới" is "coming"
 
 What it reads (docs/decisions.md, "Issue 15: Vietnamese dates and times"):
 
-- a day: hôm nay / nay, (ngày) mai, ngày kia / (ngày) mốt, hôm qua, hôm kia; a weekday (thứ hai … thứ bảy,
+- a day: hôm nay / nay, (ngày) mai, ngày kia / (ngày) mốt, hôm qua (tối qua, đêm qua), hôm kia; a weekday (thứ hai … thứ bảy,
   thứ 2 … thứ 7, t2 … t7, chủ nhật, cn) with tuần này / tuần sau / tuần tới / tuần trước; a date
   (25/12, 25-12-2026, 25/12/26, 2026-12-25, ngày 25 tháng 12 năm 2026, ngày 25); N ngày / tuần nữa;
 - a time: 8h, 8h30, 8g30, 8:30, 8 giờ (30 phút), tám giờ, 8 giờ rưỡi, 9h kém 15; N tiếng / giờ / phút nữa;
@@ -54,7 +54,8 @@ _WEEK = re.compile(r"\btuan\s*(sau|nay|truoc)\b")
 _DAY_WORDS = ((re.compile(r"\bhom\s*nay\b|\b(?:sang|trua|chieu|toi|dem)\s*nay\b|\btoday\b"), 0),
               (re.compile(r"\b(?:ngay\s*)?mai\b|\btomorrow\b"), 1),
               (re.compile(r"\bngay\s*(?:kia|mot)\b|\bmot\b(?!\s*(?:gio|h\b|g\b|:))"), 2),
-              (re.compile(r"\bhom\s*qua\b|\byesterday\b"), -1), (re.compile(r"\bhom\s*kia\b"), -2))
+              (re.compile(r"\bhom\s*qua\b|\b(?:sang|trua|chieu|toi|dem)\s*qua\b|\byesterday\b"), -1),
+              (re.compile(r"\bhom\s*kia\b"), -2))
 _PERIOD = re.compile(r"\b(sang|trua|chieu|toi|dem)\b")
 _AM_PM = re.compile(r"(?<![\d:])(\d{1,2})(?::(\d{2}))?\s*(am|pm)\b")  # the form's English: "8am", "8:30 pm"
 
