@@ -7,7 +7,8 @@ the evening; "một" is one, "mốt" the day after tomorrow; "tới" is "coming"
 
 What it reads (docs/decisions.md, "Issue 15: Vietnamese dates and times"):
 
-- a day: hôm nay / nay, (ngày) mai, ngày kia / (ngày) mốt, hôm qua (tối qua, đêm qua), hôm kia; a weekday (thứ hai … thứ bảy,
+- a day: hôm nay / nay, (ngày) mai, ngày kia / (ngày) mốt, hôm qua (tối qua, đêm qua), hôm kia;
+  a weekday (thứ hai … thứ bảy,
   thứ 2 … thứ 7, t2 … t7, chủ nhật, cn) with tuần này / tuần sau / tuần tới / tuần trước; a date
   (25/12, 25-12-2026, 25/12/26, 2026-12-25, ngày 25 tháng 12 năm 2026, ngày 25); N ngày / tuần nữa;
 - a time: 8h, 8h30, 8g30, 8:30, 8 giờ (30 phút), tám giờ, 8 giờ rưỡi, 9h kém 15; N tiếng / giờ / phút nữa;
