@@ -465,8 +465,9 @@ class Core:
         example (in a group, only the commands every member has: a chair's are not shown to everyone)."""
         who = None if incoming.is_group else await self.identities.get(incoming.bot_id, incoming.channel,
                                                                          incoming.user_id)
-        lines = self.registry.help_lines(self.t, lang, roles_of(who))
-        return Outcome([help_reply(self.t, lang, lines)], intents.HELP, 1.0, False)
+        roles = roles_of(who)
+        lines = self.registry.help_lines(self.t, lang, roles, linked=who is not None)
+        return Outcome([help_reply(self.t, lang, lines, contact="chair" not in roles)], intents.HELP, 1.0, False)
 
     async def _knowledge_button(self, incoming: Incoming, data: str, lang: str) -> Outcome | None:
         button = KnowledgeButton.decode(data)

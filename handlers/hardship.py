@@ -743,8 +743,8 @@ async def _form_button(h: Hardship, incoming: Incoming, data: str, lang: str) ->
 
 DECLARATION = Declaration(
     "hardship",
-    commands=(Command("hotro", "support", _open_form),
-              Command("hoso", "requests", lambda h, i, arg, lang: h.my_requests(i, lang)),
+    commands=(Command("hotro", "support", _open_form, first=True),
+              Command("hoso", "requests", lambda h, i, arg, lang: h.my_requests(i, lang), first=True),
               Command("duyet", "review", lambda h, i, arg, lang: h.pending(i, lang), CHAIRS)),
     actions=(ActionPrefix("req", lambda h, i, data, lang: h.on_review_action(i, data, lang)),
              ActionPrefix("hs", _form_button, after_done=lambda data: not InfoButton.matches(data))),

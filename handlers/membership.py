@@ -203,9 +203,9 @@ async def _member_button(m: Membership, incoming: Incoming, data: str, lang: str
 
 DECLARATION = Declaration(
     "membership",
-    commands=(Command("lienket", "link", _link_command),
+    commands=(Command("lienket", "link", _link_command, linked=False),
               Command("toi", "me", lambda m, i, arg, lang: m.me(i, lang)),
-              Command("huylienket", "unlink", lambda m, i, arg, lang: m.confirm_unlink(i, lang)),
+              Command("huylienket", "unlink", lambda m, i, arg, lang: m.confirm_unlink(i, lang), linked=True),
               Command("capma", "code", lambda m, i, arg, lang: m.issue_code(i, arg, lang), CHAIRS, menu=False),
               Command("donvi", "unit", lambda m, i, arg, lang: m.unit_summary(i, arg, lang), CHAIRS, menu=False)),
     actions=(ActionPrefix("member", _member_button),),

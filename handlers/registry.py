@@ -114,6 +114,11 @@ class Command:
     menu: bool = True
     #: listed in /help (the help commands themselves are not)
     listed: bool = True
+    #: who sees it in /help: None everyone; True only a linked account (/huylienket), False only one not yet
+    #: linked (/lienket); it works for everyone alike
+    linked: bool | None = None
+    #: a member's commands listed first in /help (what someone in difficulty looks for: /hotro, /hoso)
+    first: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -248,10 +253,12 @@ class Registry:
         have = set(roles)
         return [c for c in self._order if c.roles & have]
 
-    def help_lines(self, t: Translator, lang: str, roles: Iterable[Role]) -> list[str]:
+    def help_lines(self, t: Translator, lang: str, roles: Iterable[Role], linked: bool = False) -> list[str]:
         """One line per visible command: "/name — what it does, e.g. /name ARG" (from ``command_help.<name>``); a
-        chair's or an admin's own commands first (on a phone the first page is the one that gets read)."""
-        shown = sorted((c for c in self.visible(roles) if c.listed), key=lambda c: "member" in c.roles)
+        chair's or an admin's own commands first, then the members' ``first`` ones (on a phone the first page is
+        the one that gets read); a command for linked (or unlinked) accounts only is left out for the others."""
+        shown = sorted((c for c in self.visible(roles) if c.listed and c.linked in (None, linked)),
+                       key=lambda c: ("member" in c.roles, not c.first))
         return [t(f"command_help.{c.name}", lang) for c in shown]
 
     def menu(self, t: Translator, lang: str, roles: Iterable[Role] = ROLES) -> list[tuple[str, str]]:

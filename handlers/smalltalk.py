@@ -28,13 +28,13 @@ def menu_choices(t: Translator, lang: str) -> tuple[Choice, ...]:
     return tuple(Choice(t(f"menu.{intent}", lang), MenuButton(intent).encode()) for intent in MENU)
 
 
-def help_reply(t: Translator, lang: str, commands: Sequence[str] = ()) -> Reply:
+def help_reply(t: Translator, lang: str, commands: Sequence[str] = (), contact: bool = True) -> Reply:
     """The help menu; ``commands``: the help lines of the commands the member may use (by role, from the
-    registry), listed under the questions."""
+    registry), listed under the questions; ``contact``: the line pointing to a union officer (not for one)."""
     body = [t("help.intro", lang)]  # the topics are the menu's choices; the commands, a few a page
     if commands:
         body += [t("help.commands", lang), *commands]
-    first, more = pages.layout(body, [t("help.contact", lang)])
+    first, more = pages.layout(body, [t("help.contact", lang)] if contact else [])
     return Reply(first, menu_choices(t, lang), more=more)
 
 

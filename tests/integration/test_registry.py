@@ -242,3 +242,20 @@ async def test_every_button_the_bot_shows_is_declared_and_fits_telegram(app):
     for action in seen:
         assert registry.action(action) is not None, action
         assert len(action.encode()) <= 64, action
+
+
+async def test_help_puts_first_what_this_member_needs_and_nothing_they_cannot_use(app):
+    """A linked member's first /help page shows the support request and its status; /lienket (already linked) is
+    not offered, /huylienket is offered only to a linked account; a chair is not told to contact a union officer."""
+    guest = Account(app, "921")
+    text = await whole(guest)
+    assert "/lienket MÃ" in text and "/huylienket" not in text
+    assert app.translator("help.contact") in text
+    member = await linked(app, "NTL-0103", "922")
+    first = await member.says("/help")
+    assert "/hotro" in first and "/hoso" in first, first
+    text = await whole(member)
+    assert "/lienket" not in text.replace("/huylienket", "") and "/huylienket" in text
+    chair = await linked(app, "NTL-0101", "923")
+    text = await whole(chair)
+    assert app.translator("help.contact") not in text
