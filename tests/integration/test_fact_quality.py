@@ -1,0 +1,58 @@
+"""Issue 13, answer quality: general behaviours of the fact answers, through ``Core.process`` (as adapters call it).
+
+The documents are invented here (plain strings) and the questions are written for these tests, in none of the
+eval sets: each test shows one general behaviour (a verb around the question is no subject, a title held by a
+named person, a list answered on one page with its source, a near-domain question refused honestly).
+"""
+
+from datetime import date
+
+import pytest
+
+from handlers.types import Incoming
+from nlu.evidence import Passage
+
+DOCUMENTS = {
+    "Liên đoàn Lao động huyện Mỹ Đức tổng kết phong trào sáng kiến năm 2024": (date(2024, 11, 8), [
+        ["Năm 2024, Liên đoàn Lao động huyện Mỹ Đức phát động phong trào sáng kiến trong đoàn viên.",
+         "Các sáng kiến của đoàn viên nộp về Văn phòng Liên đoàn Lao động huyện trước ngày 30/9/2024."],
+        ["Đến dự hội nghị có đồng chí Vương Thị Hạnh - Trưởng ban Tuyên giáo Liên đoàn Lao động huyện Mỹ Đức.",
+         "Đồng chí Quang Văn Lộc - Chủ tịch Liên đoàn Lao động huyện Mỹ Đức phát biểu khai mạc hội nghị."],
+    ]),
+}
+
+
+def _passages() -> list[Passage]:
+    out = []
+    for doc_id, (title, (published, paragraphs)) in enumerate(DOCUMENTS.items(), start=1):
+        for p, sentences in enumerate(paragraphs):
+            for s, text in enumerate(sentences):
+                out.append(Passage(len(out) + 1, doc_id, title, published, f"/docs/q{doc_id}.txt", p, s, text))
+    return out
+
+
+class Asker:
+    def __init__(self, app, chat: str = "613") -> None:
+        self.app, self.chat = app, chat
+
+    async def ask(self, text: str):
+        return await self.app.core.process(Incoming(channel="test", chat_id=self.chat, user_id=self.chat, text=text))
+
+
+@pytest.fixture
+def asker(app) -> Asker:
+    app.core.set_passages(_passages())
+    return Asker(app)
+
+
+def _text(outcome) -> str:
+    return "\n".join(r.text for r in outcome.replies)
+
+
+async def test_an_everyday_verb_the_documents_do_not_use_is_no_subject_to_decline_on(asker):
+    # "gửi" (the documents write "nộp") and "giữ chức" (they write the title beside the name) name no subject of
+    # their own: the question is about its other words, and the sentence holding them answers
+    outcome = await asker.ask("sáng kiến của đoàn viên Mỹ Đức phải gửi trước ngày nào vậy?")
+    assert not outcome.fallback and "30/9/2024" in _text(outcome)
+    outcome = await asker.ask("đồng chí Vương Thị Hạnh giữ chức gì")
+    assert not outcome.fallback and "Trưởng ban Tuyên giáo" in _text(outcome)
