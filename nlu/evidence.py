@@ -63,6 +63,15 @@ _NUM = re.compile(r"^\d+(?:[.,]\d+)*%?$")
 _DATE_RE = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\btháng \d{1,2}\b|\bngày \d{1,2}\b", re.IGNORECASE)
 _CAP_WORD = re.compile(r"[A-ZĐÀ-Ỹ][a-zà-ỹđ]*", re.UNICODE)
 _LEADING_TAG = re.compile(r"^\((?:LĐTĐ|LĐ)\)\s*")
+#: the first two words of a title ("chủ tịch", "cụm trưởng"), and the words that end a title and its body in a question
+_TITLE_STARTS = frozenset({("chu", "tich"), ("cum", "truong"), ("giam", "doc"), ("bi", "thu"), ("truong", "ban"),
+                           ("pho", "ban"), ("tong", "giam")})
+#: words of the names of the union's bodies ("Tổng Liên đoàn Lao động Việt Nam", "LĐLĐ thành phố", "công đoàn ngành")
+_BODY_WORDS = frozenset({"tong", "lien", "doan", "lao", "dong", "cong", "thanh", "pho", "ha", "noi", "quan", "huyen",
+                         "xa", "phuong", "viet", "nam", "nganh", "co", "so", "thuong", "truc", "cum", "tinh", "ban"})
+_TITLE_END = frozenset({"la", "ai", "ten", "gi", "nao", "hien", "nay", "dang", "hoi", "o", "tai", "nam", "khi", "cua",
+                        "do", "va", "voi", "thi", "co", "duoc", "nhung", "cac", "ve", "tu", "den", "trong", "luc",
+                        "khong", "vay", "a", "ad", "admin", "nhe", "oi", "the"})
 #: words that set two subjects side by side ("hay", "và", "với", "so với", "hoặc")
 #: marks of a sentence that gives a theme, a slogan or contents rather than naming them
 _GIVES = ("“", '"', ":")
@@ -158,13 +167,16 @@ class Question:
     #: the words naming what is asked ("thu khoản gì", "lĩnh vực nào", "bên nào đông hơn"): the answer holds an
     #: instance of it, seldom the word itself, so they rank evidence but no refusal rests on them
     asked: tuple[str, ...] = ()
+    #: a title and the body it belongs to, as the question writes them ("chủ tịch tổng liên đoàn", "chủ tịch LĐLĐ
+    #: thành phố"): who holds it is said only by a sentence writing the same words in a row
+    title: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return {"text": self.text, "tokens": list(self.tokens), "kind": self.kind, "unit": list(self.unit),
                 "terms": list(self.terms),
                 "places": list(self.places), "clusters": list(self.clusters), "phases": list(self.phases),
                 "years": list(self.years), "compounds": [list(c) for c in self.compounds],
-                "asked": list(self.asked)}
+                "asked": list(self.asked), "title": list(self.title)}
 
     @classmethod
     def from_dict(cls, data: dict) -> Question:
@@ -175,7 +187,8 @@ class Question:
                    phases=tuple(int(x) for x in data.get("phases", ())),
                    years=tuple(int(x) for x in data.get("years", ())),
                    compounds=tuple((str(a), str(b)) for a, b in data.get("compounds", ())),
-                   asked=tuple(str(x) for x in data.get("asked", ())))
+                   asked=tuple(str(x) for x in data.get("asked", ())),
+                   title=tuple(str(x) for x in data.get("title", ())))
 
     @property
     def constrained(self) -> bool:  # noqa: D401 - compounds are no constraint a refusal could name
@@ -630,10 +643,26 @@ class EvidenceIndex:
         topics = tuple((a, b) for a, b in zip(toks, toks[1:], strict=False)
                        if a in what and b in what and (a, b) in self.bigrams)
         compounds = tuple(dict.fromkeys((*compounds, *topics)))
+        title = self._title(toks, used) if kind == "person" else ()
         return Question(text=text, tokens=toks, kind=kind, unit=unit, terms=tuple(dict.fromkeys(terms)),
-                        compounds=compounds,
+                        compounds=compounds, title=title,
                         places=tuple(dict.fromkeys(places)), clusters=tuple(clusters), phases=tuple(phases),
                         years=tuple(years), asked=tuple(dict.fromkeys(asked)))
+
+    def _title(self, toks: Sequence[str], used: set[int]) -> tuple[str, ...]:
+        """The title a "who" question names with the body it belongs to ("chủ tịch liên đoàn lao động thành phố hà
+        nội"), from its first title word to a question word, a place, cluster or year: only when it names a body
+        (at least one word after the title itself)."""
+        for i in range(len(toks) - 1):
+            if (toks[i], toks[i + 1]) not in _TITLE_STARTS or i in used:
+                continue
+            start = i - 1 if i and toks[i - 1] == "pho" else i  # "phó chủ tịch" is a title of its own
+            j = i + 2
+            while j < len(toks) and j not in used and (toks[j] in _BODY_WORDS or toks[j] not in _TITLE_END
+                                                          and (toks[j - 1], toks[j]) in self.bigrams):
+                j += 1
+            return tuple(toks[start:j]) if j - i > 2 else ()
+        return ()
 
     def _kind(self, toks: Sequence[str]) -> tuple[str | None, tuple[str, ...], set[int]]:
         """The kind of answer asked (the first kind of KINDS whose cue is present), the unit asked for, and
@@ -696,6 +725,8 @@ class EvidenceIndex:
                 if not typed or any(w in self.common or w == t for w in typed):
                     continue
             missing.append(("term", t))
+        if q.title and not len(self._title_rows(q.title)):
+            missing.append(("term", " ".join(q.title)))
         missing.extend(("place", p) for p in q.places if p not in self.known_places)
         missing.extend(("cluster", str(c)) for c in q.clusters if c not in self.known_clusters)
         missing.extend(("phase", str(p)) for p in q.phases if p not in self.known_phases)
@@ -819,6 +850,27 @@ class EvidenceIndex:
                  and all(w in term_set or w in generic for w in (a, b))]  # "được khen" is no compound
         return terms, pairs
 
+    def _title_rows(self, title: tuple[str, ...]) -> np.ndarray:
+        """The records writing a title and its body in a row ("chủ tịch liên đoàn lao động quận"; up to two words
+        may follow the title itself: "phó chủ tịch thường trực liên đoàn …"), "chủ tịch" not as part of "phó chủ
+        tịch"."""
+        key = ("title", title)
+        rows = self._by_rows.get(key)
+        if rows is None:
+            head = 3 if title[0] == "pho" else 2
+            found = []
+            for i in self._rows_of(("pair", title[head - 2:head])).tolist():
+                toks = self._tokens(self.records[i].text)
+                for k in range(len(toks) - head + 1):
+                    if tuple(toks[k:k + head]) != title[:head] or head == 2 and k and toks[k - 1] == "pho":
+                        continue
+                    rest = title[head:]
+                    if any(tuple(toks[k + head + g:k + head + g + len(rest)]) == rest for g in range(3)):
+                        found.append(i)
+                        break
+            rows = self._by_rows[key] = np.array(found, dtype=np.int64)
+        return rows
+
     def _rows_of(self, key: tuple[str, object]) -> np.ndarray:
         """The records satisfying one constraint, as a sorted array (intersected in C at search time)."""
         rows = self._by_rows.get(key)
@@ -875,7 +927,7 @@ class EvidenceIndex:
         if not query and not q.constrained:
             return Finding("weak", q)
         scores = ranker.get_scores(query) if query else np.zeros(len(self.records))
-        if q.constrained or q.compounds:  # the best-ranked sentences satisfying the constraints
+        if q.constrained or q.compounds or q.title:  # the best-ranked sentences satisfying the constraints
             allowed: np.ndarray | None = None
             keys: list[tuple[str, object]] = [("place", v) for v in q.places]
             keys += [("cluster", v) for v in q.clusters]
@@ -887,6 +939,9 @@ class EvidenceIndex:
                 if not len(allowed):
                     break
             ids = allowed if allowed is not None else np.zeros(0, dtype=np.int64)
+            if q.title:  # who holds the title the question names: the sentences writing it
+                ids = np.intersect1d(ids, self._title_rows(q.title), assume_unique=True) if allowed is not None \
+                    else self._title_rows(q.title)
             if q.years and len(ids):  # the years of a span only for a question naming the span
                 ids = np.array([i for i in ids.tolist() if self._in_years(self._meta[i], q)], dtype=np.int64)
             if len(ids) > CANDIDATES:

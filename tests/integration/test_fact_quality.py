@@ -56,3 +56,15 @@ async def test_an_everyday_verb_the_documents_do_not_use_is_no_subject_to_declin
     assert not outcome.fallback and "30/9/2024" in _text(outcome)
     outcome = await asker.ask("đồng chí Vương Thị Hạnh giữ chức gì")
     assert not outcome.fallback and "Trưởng ban Tuyên giáo" in _text(outcome)
+
+
+async def test_who_holds_a_title_of_a_body_the_documents_do_not_name_is_refused_honestly(asker):
+    # the documents name the chair of the district's federation only: the city federation's chair, or the union
+    # federation's, is no one they name — not the district chair, whose sentence also says "Chủ tịch Liên đoàn"
+    for question in ("chủ tịch liên đoàn lao động thành phố hiện nay là ai", "ai là chủ tịch tổng liên đoàn",
+                     "chu tich tong ldld la ai"):
+        outcome = await asker.ask(question)
+        assert outcome.fallback, question
+        assert "Quang Văn Lộc" not in _text(outcome) and "chưa có thông tin về" in _text(outcome), question
+    outcome = await asker.ask("chủ tịch LĐLĐ huyện Mỹ Đức là ai")
+    assert not outcome.fallback and "Quang Văn Lộc" in _text(outcome)
