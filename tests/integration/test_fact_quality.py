@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 
+from handlers import pages
 from handlers.types import Incoming
 from nlu.evidence import Passage
 
@@ -18,6 +19,12 @@ DOCUMENTS = {
          "Các sáng kiến của đoàn viên nộp về Văn phòng Liên đoàn Lao động huyện trước ngày 30/9/2024."],
         ["Đến dự hội nghị có đồng chí Vương Thị Hạnh - Trưởng ban Tuyên giáo Liên đoàn Lao động huyện Mỹ Đức.",
          "Đồng chí Quang Văn Lộc - Chủ tịch Liên đoàn Lao động huyện Mỹ Đức phát biểu khai mạc hội nghị."],
+    ]),
+    "Cụm thi đua số 12 ký kết giao ước thi đua năm 2024": (date(2024, 2, 27), [
+        [f"Năm 2024, đồng chí {name} là Chủ tịch Liên đoàn Lao động huyện {district}, đơn vị của Cụm thi đua số 12."
+         for name, district in (("Kha Văn Tường", "Ba Vì"), ("Lò Thị Mến", "Phúc Thọ"), ("Âu Văn Khải", "Đan Phượng"),
+                                ("Ông Thị Nhàn", "Hoài Đức"), ("Giáp Văn Sơn", "Quốc Oai"),
+                                ("Mạc Thị Duyên", "Thạch Thất"), ("Nông Văn Trực", "Chương Mỹ"))],
     ]),
 }
 
@@ -68,3 +75,18 @@ async def test_who_holds_a_title_of_a_body_the_documents_do_not_name_is_refused_
         assert "Quang Văn Lộc" not in _text(outcome) and "chưa có thông tin về" in _text(outcome), question
     outcome = await asker.ask("chủ tịch LĐLĐ huyện Mỹ Đức là ai")
     assert not outcome.fallback and "Quang Văn Lộc" in _text(outcome)
+
+
+async def test_a_list_answer_keeps_its_source_on_the_first_page_and_the_rest_behind_more(asker):
+    # seven chairs answer "những ai": the first page (at most six lines) shows those that fit with the source
+    # line under them, never the sentences alone with the source pushed behind "xem thêm"
+    outcome = await asker.ask("chủ tịch các huyện trong cụm thi đua số 12 năm 2024 là những ai")
+    assert not outcome.fallback
+    first = outcome.replies[0].text
+    assert len(first.splitlines()) <= pages.MAX_LINES
+    assert "Cụm thi đua số 12 ký kết giao ước" in first.splitlines()[-1]  # the source, on the first page
+    assert sum(name in first for name in ("Kha Văn Tường", "Lò Thị Mến", "Âu Văn Khải")) == 3
+    more = [c.label for c in outcome.replies[-1].choices]
+    assert any("Xem thêm" in label for label in more)  # the other chairs are one "xem thêm" away
+    rest = "\n".join(r.text for r in (await asker.ask("xem thêm")).replies)
+    assert "Nông Văn Trực" in rest or "Nông Văn Trực" in first
