@@ -367,8 +367,8 @@ class FactAnswers:
     # ----- replies ------------------------------------------------------------------------------
     def _answer(self, findings: Sequence[Finding], text: str, lang: str, offer: bool = False) -> Reply:
         """The answers of each part of the question, each source under its sentences. A reply too long for one page
-        shows on its first page the answers that fit whole, or the first answer's first sentences with their source
-        (the source is never pushed behind "xem thêm"); the rest are the pages after it."""
+        shows on its first page the first answer whole, or its first sentences with their source (the first source is
+        never pushed behind "xem thêm"), then the lines of the next answers that fit; the rest are the pages after."""
         groups: list[tuple[list[str], list[str]]] = []  # (sentences, source lines); a part's first has a blank line
         titles: list[str | None] = []
         for f in findings:
@@ -396,8 +396,12 @@ class FactAnswers:
             k = len(body)
             while k and (pages.too_long("\n".join((*first, *body[:k], *foot))) or not "".join(body[:k]).strip()):
                 k -= 1
-            if k == 0 and first:
+            if n and k < len(body):  # a later answer: the lines that fit, its source on the next page if need be
                 later = [line for b, f in groups[n:] for line in (*b, *f)]
+                while later and not pages.too_long("\n".join((*first, later[0]))):
+                    first.append(later.pop(0))
+                while first and not first[-1]:  # no blank line ends a page
+                    first.pop()
                 break
             if k == 0:  # one sentence longer than a page: the layout cuts it, its source still on the first page
                 page, after = pages.layout(body, foot)
