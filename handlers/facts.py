@@ -37,7 +37,7 @@ from storage.unanswered import UnansweredLog
 #: how long a question stays the context of a follow-up
 FOLLOW_UP_FOR = timedelta(minutes=10)
 #: kinds of answer that name one fact: when the evidence has none, the bot says so instead of listing a topic
-SPECIFIC = frozenset({"date", "person", "quantity", "place", "definition", "which"})
+SPECIFIC = frozenset({"author", "date", "person", "quantity", "place", "definition", "which"})
 MAX_SENTENCE = 420
 #: kinds of answer one sentence states: when none does for a question's place, cluster or year, the bot declines
 ONE_FACT = frozenset({"person"})

@@ -50,7 +50,8 @@ CANDIDATES = 40
 #: the sentences a question asking for several things ("những ai", "các quận nào") may be answered with
 MAX_ITEMS = 8
 
-KINDS = ("date", "person", "quantity", "place", "definition", "list")
+#: "author": who wrote the article (its byline), asked as "tác giả", "ai viết"
+KINDS = ("author", "date", "person", "quantity", "place", "definition", "list")
 _NUMBER_WORDS = {"mot": 1, "nhat": 1, "hai": 2, "nhi": 2, "ba": 3, "bon": 4, "tu": 4, "sau": 6}
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _UNIT_WORDS = frozenset({"nguoi", "don", "dot", "nam", "thang", "ngay", "lan"})
@@ -72,6 +73,8 @@ _BODY_WORDS = frozenset({"tong", "lien", "doan", "lao", "dong", "cong", "thanh",
 _TITLE_END = frozenset({"la", "ai", "ten", "gi", "nao", "hien", "nay", "dang", "hoi", "o", "tai", "nam", "khi", "cua",
                         "do", "va", "voi", "thi", "co", "duoc", "nhung", "cac", "ve", "tu", "den", "trong", "luc",
                         "khong", "vay", "a", "ad", "admin", "nhe", "oi", "the"})
+#: the words of a question about an article itself ("bài viết", "bài báo", "tác giả"): no term its sentences hold
+_ARTICLE_WORDS = frozenset({"bai", "viet", "bao", "tac", "gia", "tin", "nay", "ve"})
 #: words that set two subjects side by side ("hay", "và", "với", "so với", "hoặc")
 #: marks of a sentence that gives a theme, a slogan or contents rather than naming them
 _GIVES = ("“", '"', ":")
@@ -107,6 +110,7 @@ class Record:
     entry_id: str | None = None
     exact_date: bool = True  # ``date`` is a day the source names, not only "as of" a year
     publication: str | None = None  # who published the document ("Lao động Thủ đô"), when known
+    byline: bool = False  # the article's author's name, alone on the line that ends it
 
 
 @dataclass(frozen=True)
@@ -230,6 +234,7 @@ class _Meta:
     label: frozenset[str] = frozenset()  # the entry's name
     label_pairs: frozenset[tuple[str, str]] = frozenset()
     defines: frozenset[str] = field(default_factory=frozenset)  # folded words just before a " là "
+    byline: bool = False
 
 
 def records_from_passages(passages: Iterable[Passage], language: Language | None = None) -> list[Record]:
@@ -249,6 +254,8 @@ def records_from_passages(passages: Iterable[Passage], language: Language | None
         paragraphs: dict[int, list[Passage]] = {}
         for p in kept:
             paragraphs.setdefault(p.paragraph, []).append(p)
+        # the author's name alone on one of the article's last lines (a copyright notice may follow it)
+        last = next((p for p in reversed(kept[-3:]) if _is_byline(_LEADING_TAG.sub("", p.text).strip())), None)
         for group in paragraphs.values():
             texts = tuple(_LEADING_TAG.sub("", p.text).strip() for p in group)
             for i, p in enumerate(group):
@@ -256,8 +263,18 @@ def records_from_passages(passages: Iterable[Passage], language: Language | None
                     continue
                 records.append(Record(text=texts[i], title=p.title, date=p.published, doc=Path(p.origin).name,
                                       paragraph=texts, position=i, exact_date=p.published is not None,
-                                      publication=p.publication))
+                                      publication=p.publication, byline=p is last))
     return records
+
+
+_BYLINE = re.compile(r"^(?:[A-ZĐÀ-Ỹ][a-zà-ỹđ]*\.?\s?){1,4}$|^(?:[A-ZĐÀ-Ỹ]\.){1,3}[A-ZĐÀ-Ỹ]?$")
+
+
+def _is_byline(text: str) -> bool:
+    """The line that ends an article names its author when it is a name alone: two to four capitalised words
+    ("Trần Vũ"), or initials ("Đ.L")."""
+    words = text.split()
+    return 1 <= len(words) <= 4 and bool(_BYLINE.match(text.strip())) and (len(words) > 1 or "." in text)
 
 
 def _cluster_numbers(toks: Sequence[str]) -> set[int]:
@@ -400,7 +417,7 @@ class EvidenceIndex:
                 years=frozenset(years), spans=frozenset(spans), numbers=self._numbers(toks),
                 has_date=bool(_DATE_RE.search(r.text)),
                 has_person=self._has_person(r.text), has_list=r.text.count(",") >= 2 or ":" in r.text,
-                defines=self._defines(toks), text=r.text,
+                defines=self._defines(toks), text=r.text, byline=r.byline,
                 ordinal=any(a == "thu" and (b.isdigit() or bool(_ROMAN.match(b)) and b != "")
                             for a, b in zip(toks, toks[1:], strict=False)),
                 items=r.text.count(",") + r.text.count(";") + r.text.count("“") + r.text.count('"') // 2,
@@ -688,6 +705,8 @@ class EvidenceIndex:
                     unit = ("%",)
                 elif after and after[0] not in self.lang.stopwords - _UNIT_WORDS:
                     unit = tuple(after[:1])
+        if kind == "person" and "bai" in toks and ("viet" in toks or "bao" in toks):
+            kind = "author"  # "bài viết … là của ai": who wrote the article
         if kind == "definition" and any(w in self.lang.what_nouns for w in toks):
             kind = None  # "chủ đề năm 2022 là gì": the theme's words, not a definition
         if kind == "quantity" and (not unit or unit[0] in _MONEY_TOPICS) and any(w in _MONEY_TOPICS for w in toks):
@@ -796,6 +815,8 @@ class EvidenceIndex:
 
     def _kind_factor(self, m: _Meta, q: Question) -> float:
         kind = q.kind
+        if m.byline or kind == "author":  # a byline answers who wrote the article, and nothing else
+            return 1.0 if m.byline and kind == "author" else 0.0
         if kind is None:
             what = self.lang.what_nouns
             if any(a in what and b in what for a, b in q.compounds):
@@ -915,6 +936,8 @@ class EvidenceIndex:
         ranker = self._ranker()
         if ranker is None:
             return Finding("weak", q)
+        if q.kind == "author":
+            return self._author(q)
         words = [x for t in q.terms for x in self._expand(t)]
         words += [t for t in q.tokens if t not in self.lang.stopwords or t in self.lang.cue_words]
         content = [t for t in q.tokens if t not in self.lang.stopwords]
@@ -999,6 +1022,33 @@ class EvidenceIndex:
         held = m.words | m.context
         gaps = tuple(t for t in self._gap_terms(q) if self._idf(t) >= ANSWER_GAP_IDF and not self._held(t, held))
         return Finding("answered", q, records=tuple(out), coverage=cov, score=best, gaps=gaps)
+
+    def _author(self, q: Question) -> Finding:
+        """Who wrote the article the question is about: the byline of the one document whose sentences hold the
+        question's key terms best, among those about its place, cluster and year."""
+        found: list[tuple[float, float, int]] = []
+        for i, m in enumerate(self._meta):
+            if not m.byline:
+                continue
+            doc = self.records[i].doc
+            metas = [x for x, r in zip(self._meta, self.records, strict=True) if r.doc == doc and r.entry_id is None]
+            # how much the article is about the place, cluster and year asked: the share of its sentences that are
+            fit = 1.0
+            for wanted, held in ((q.places, "places"), (q.clusters, "clusters"), (q.years, "years")):
+                for v in wanted:
+                    fit *= sum(v in getattr(x, held) for x in metas) / len(metas)
+            words = frozenset().union(*(x.words | x.context for x in metas))
+            terms = [t for t in q.terms if t not in _ARTICLE_WORDS]
+            total = sum(self._idf(t) for t in terms)
+            got = sum(self._idf(t) for t in terms if self._held(t, words))
+            cov = got / total if total else 1.0
+            if fit > 0 and cov >= MIN_COVERAGE:
+                found.append((fit * cov, cov, i))
+        found.sort(key=lambda x: -x[0])
+        if not found or len(found) > 1 and found[1][0] * 2 > found[0][0]:
+            return Finding("weak", q)  # no article, or two that fit nearly as well: whose byline is not known
+        _fit, cov, i = found[0]
+        return Finding("answered", q, records=(self.records[i],), coverage=cov, score=cov)
 
     def excerpt(self, r: Record, q: Question, limit: int) -> Record:
         """A sentence longer than ``limit`` cut to the clauses (between semicolons) that hold the question's words,

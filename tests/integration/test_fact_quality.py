@@ -19,6 +19,7 @@ DOCUMENTS = {
          "Các sáng kiến của đoàn viên nộp về Văn phòng Liên đoàn Lao động huyện trước ngày 30/9/2024."],
         ["Đến dự hội nghị có đồng chí Vương Thị Hạnh - Trưởng ban Tuyên giáo Liên đoàn Lao động huyện Mỹ Đức.",
          "Đồng chí Quang Văn Lộc - Chủ tịch Liên đoàn Lao động huyện Mỹ Đức phát biểu khai mạc hội nghị."],
+        ["Tạ Minh Khôi"],  # the byline: the author's name alone on the article's last line
     ]),
     "Cụm thi đua số 12 ký kết giao ước thi đua năm 2024": (date(2024, 2, 27), [
         [f"Năm 2024, đồng chí {name} là Chủ tịch Liên đoàn Lao động huyện {district}, đơn vị của Cụm thi đua số 12."
@@ -90,3 +91,12 @@ async def test_a_list_answer_keeps_its_source_on_the_first_page_and_the_rest_beh
     assert any("Xem thêm" in label for label in more)  # the other chairs are one "xem thêm" away
     rest = "\n".join(r.text for r in (await asker.ask("xem thêm")).replies)
     assert "Nông Văn Trực" in rest or "Nông Văn Trực" in first
+
+
+async def test_who_wrote_an_article_is_its_byline_and_a_byline_answers_nothing_else(asker):
+    outcome = await asker.ask("bài viết về phong trào sáng kiến ở Mỹ Đức năm 2024 là của tác giả nào")
+    assert not outcome.fallback and "Tạ Minh Khôi" in _text(outcome), _text(outcome)
+    for question, name in (("ai là chủ tịch LĐLĐ huyện Mỹ Đức năm 2024", "Quang Văn Lộc"),
+                           ("trưởng ban tuyên giáo LĐLĐ huyện Mỹ Đức là ai", "Vương Thị Hạnh")):
+        reply = _text(await Asker(asker.app, "614").ask(question))
+        assert name in reply and "Tạ Minh Khôi" not in reply, reply
