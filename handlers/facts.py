@@ -381,7 +381,8 @@ class FactAnswers:
             if groups and found[0][0] is not None and found[0][0] == titles[-1]:
                 # the next part answered from the same document: under the same source line
                 title, body, _foot = found.pop(0)
-                groups[-1] = ([*groups[-1][0], *body], groups[-1][1])
+                shown = set(groups[-1][0])  # a sentence answering both parts is shown once
+                groups[-1] = ([*groups[-1][0], *(line for line in body if line not in shown)], groups[-1][1])
             elif groups:
                 found[0] = (found[0][0], ["", *found[0][1]], found[0][2])
             groups.extend((body, foot) for _title, body, foot in found)

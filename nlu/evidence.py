@@ -1123,6 +1123,9 @@ class EvidenceIndex:
             if len(values) > 1:
                 changes: list[dict[str, Any]] = [{attr: (v,)} for v in values]
                 return [replace(q, **c) for c in changes]
+        if len(q.years) > 1 and not any("-" in t and _years([t]) for t in q.tokens):
+            # "hồi 2021 với hồi 2022": two years asked side by side (not the span of a term, "2023-2028")
+            return [replace(q, years=(y,)) for y in q.years]
         if len(q.places) == 1 and len(q.clusters) == 1 and any(t in _SIDES for t in q.tokens):
             # "Cụm 6 hay Nam Từ Liêm …": a cluster and a district set side by side are two subjects, not one
             return [replace(q, places=()), replace(q, clusters=())]

@@ -21,6 +21,9 @@ DOCUMENTS = {
          "Đồng chí Quang Văn Lộc - Chủ tịch Liên đoàn Lao động huyện Mỹ Đức phát biểu khai mạc hội nghị."],
         ["Tạ Minh Khôi"],  # the byline: the author's name alone on the article's last line
     ]),
+    "Liên đoàn Lao động huyện Mỹ Đức đại hội nhiệm kỳ mới": (date(2023, 6, 2), [
+        ["Năm 2023, đồng chí Hầu Thị Nga là Chủ tịch Liên đoàn Lao động huyện Mỹ Đức."],
+    ]),
     "Cụm thi đua số 12 ký kết giao ước thi đua năm 2024": (date(2024, 2, 27), [
         [f"Năm 2024, đồng chí {name} là Chủ tịch Liên đoàn Lao động huyện {district}, đơn vị của Cụm thi đua số 12."
          for name, district in (("Kha Văn Tường", "Ba Vì"), ("Lò Thị Mến", "Phúc Thọ"), ("Âu Văn Khải", "Đan Phượng"),
@@ -74,7 +77,7 @@ async def test_who_holds_a_title_of_a_body_the_documents_do_not_name_is_refused_
         outcome = await asker.ask(question)
         assert outcome.fallback, question
         assert "Quang Văn Lộc" not in _text(outcome) and "chưa có thông tin về" in _text(outcome), question
-    outcome = await asker.ask("chủ tịch LĐLĐ huyện Mỹ Đức là ai")
+    outcome = await asker.ask("chủ tịch LĐLĐ huyện Mỹ Đức năm 2024 là ai")
     assert not outcome.fallback and "Quang Văn Lộc" in _text(outcome)
 
 
@@ -100,3 +103,10 @@ async def test_who_wrote_an_article_is_its_byline_and_a_byline_answers_nothing_e
                            ("trưởng ban tuyên giáo LĐLĐ huyện Mỹ Đức là ai", "Vương Thị Hạnh")):
         reply = _text(await Asker(asker.app, "614").ask(question))
         assert name in reply and "Tạ Minh Khôi" not in reply, reply
+
+
+async def test_two_years_set_side_by_side_get_an_answer_each(asker):
+    # a comparison of two years ("năm 2023 với năm 2024") is two questions, one per year — not the span of a term
+    outcome = await asker.ask("chủ tịch LĐLĐ huyện Mỹ Đức năm 2023 với năm 2024 có phải một người không")
+    assert not outcome.fallback
+    assert "Hầu Thị Nga" in _text(outcome) and "Quang Văn Lộc" in _text(outcome), _text(outcome)
