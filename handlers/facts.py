@@ -37,8 +37,10 @@ from storage.unanswered import UnansweredLog
 #: how long a question stays the context of a follow-up
 FOLLOW_UP_FOR = timedelta(minutes=10)
 #: kinds of answer that name one fact: when the evidence has none, the bot says so instead of listing a topic
-SPECIFIC = frozenset({"author", "date", "person", "quantity", "place", "definition", "which"})
+SPECIFIC = frozenset({"author", "photo", "date", "person", "quantity", "place", "definition", "which"})
 MAX_SENTENCE = 420
+#: kinds of answer only an article's credits give (its byline, a photo's caption)
+CREDITS = frozenset({"author", "photo"})
 #: kinds of answer one sentence states: when none does for a question's place, cluster or year, the bot declines
 ONE_FACT = frozenset({"person"})
 #: the conversation state keeps each chat's last answered question under this key of its idle state (so every
@@ -275,6 +277,9 @@ class FactAnswers:
         if in_scope and question.kind in ONE_FACT and who and question.constrained and len(findings) == 1:
             # who holds a title in one district, cluster or year: the index holds the entries' fields too, so a name
             # none of them states is not in the entry's sheet either ("tên gì" of a phase asks no person)
+            return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
+        if question.kind in CREDITS and len(findings) == 1:
+            # who wrote an article or took a photo: only its byline or caption says, never an entry's sheet
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
         if in_scope and question.kind == "definition" and not named and len(findings) == 1 and previous is None:
             # "X là gì" with no sentence defining X and no entry named X: another entry's sheet defines nothing

@@ -50,8 +50,9 @@ CANDIDATES = 40
 #: the sentences a question asking for several things ("những ai", "các quận nào") may be answered with
 MAX_ITEMS = 8
 
-#: "author": who wrote the article (its byline), asked as "tác giả", "ai viết"
-KINDS = ("author", "date", "person", "quantity", "place", "definition", "list")
+#: "author": who wrote the article (its byline), asked as "tác giả", "ai viết"; "photo": who took a photo (its
+#: caption's "(Ảnh: …)"), asked as "ai chụp"
+KINDS = ("author", "photo", "date", "person", "quantity", "place", "definition", "list")
 _NUMBER_WORDS = {"mot": 1, "nhat": 1, "hai": 2, "nhi": 2, "ba": 3, "bon": 4, "tu": 4, "sau": 6}
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _UNIT_WORDS = frozenset({"nguoi", "don", "dot", "nam", "thang", "ngay", "lan"})
@@ -73,6 +74,8 @@ _BODY_WORDS = frozenset({"tong", "lien", "doan", "lao", "dong", "cong", "thanh",
 _TITLE_END = frozenset({"la", "ai", "ten", "gi", "nao", "hien", "nay", "dang", "hoi", "o", "tai", "nam", "khi", "cua",
                         "do", "va", "voi", "thi", "co", "duoc", "nhung", "cac", "ve", "tu", "den", "trong", "luc",
                         "khong", "vay", "a", "ad", "admin", "nhe", "oi", "the"})
+_CREDIT_ONLY = re.compile(r"^\(?\s*(?:Ảnh|ảnh|ẢNH)\s*:[^.()]{1,40}\)?[\s|.]*$")
+_PHOTO_CREDIT = re.compile(r"\b(?:Ảnh|ảnh|ẢNH)\s*:\s*\S")
 #: the words of a question about an article itself ("bài viết", "bài báo", "tác giả"): no term its sentences hold
 _ARTICLE_WORDS = frozenset({"bai", "viet", "bao", "tac", "gia", "tin", "nay", "ve"})
 #: words that set two subjects side by side ("hay", "và", "với", "so với", "hoặc")
@@ -397,6 +400,8 @@ class EvidenceIndex:
             corpus.append([*toks, *(f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False))])
             self.bigrams.update(zip(toks, toks[1:], strict=False))
             words = frozenset(toks)
+            if r.position and _CREDIT_ONLY.match(r.text):  # "(Ảnh: …)" alone: the credit of the caption before it
+                words |= frozenset(self._tokens(r.paragraph[r.position - 1]))
             df.update(words)
             # a sentence that names its own district, cluster or year is about those, whatever its paragraph or
             # document is about ("6 tháng đầu năm 2022: …" is no answer about 2023 because its paragraph names
@@ -817,6 +822,8 @@ class EvidenceIndex:
         kind = q.kind
         if m.byline or kind == "author":  # a byline answers who wrote the article, and nothing else
             return 1.0 if m.byline and kind == "author" else 0.0
+        if kind == "photo":  # who took a photo: its caption's credit
+            return 1.0 if _PHOTO_CREDIT.search(m.text) else 0.0
         if kind is None:
             what = self.lang.what_nouns
             if any(a in what and b in what for a, b in q.compounds):
@@ -1017,7 +1024,11 @@ class EvidenceIndex:
                 break
         out: list[Record] = []
         for j in chosen:
-            out.extend(r for r in self._with_continuation(self.records[j], q) if r.text not in {x.text for x in out})
+            r = self.records[j]
+            if q.kind == "photo" and r.position and _CREDIT_ONLY.match(r.text):  # the caption, then its credit
+                out.append(replace(r, text=f"{r.paragraph[r.position - 1]} {r.text.rstrip(' |')}"))
+                continue
+            out.extend(r for r in self._with_continuation(r, q) if r.text not in {x.text for x in out})
         m = self._meta[i]
         held = m.words | m.context
         gaps = tuple(t for t in self._gap_terms(q) if self._idf(t) >= ANSWER_GAP_IDF and not self._held(t, held))

@@ -19,6 +19,7 @@ DOCUMENTS = {
          "Các sáng kiến của đoàn viên nộp về Văn phòng Liên đoàn Lao động huyện trước ngày 30/9/2024."],
         ["Đến dự hội nghị có đồng chí Vương Thị Hạnh - Trưởng ban Tuyên giáo Liên đoàn Lao động huyện Mỹ Đức.",
          "Đồng chí Quang Văn Lộc - Chủ tịch Liên đoàn Lao động huyện Mỹ Đức phát biểu khai mạc hội nghị."],
+        ["Các đoàn viên có sáng kiến nhận giấy khen tại hội nghị.", "(Ảnh: Kiều Minh) |"],
         ["Tạ Minh Khôi"],  # the byline: the author's name alone on the article's last line
     ]),
     "Liên đoàn Lao động huyện Mỹ Đức đại hội nhiệm kỳ mới": (date(2023, 6, 2), [
@@ -110,3 +111,11 @@ async def test_two_years_set_side_by_side_get_an_answer_each(asker):
     outcome = await asker.ask("chủ tịch LĐLĐ huyện Mỹ Đức năm 2023 với năm 2024 có phải một người không")
     assert not outcome.fallback
     assert "Hầu Thị Nga" in _text(outcome) and "Quang Văn Lộc" in _text(outcome), _text(outcome)
+
+
+async def test_who_took_a_photo_is_its_captions_credit_and_an_unknown_credit_is_declined(asker):
+    outcome = await asker.ask("ảnh đoàn viên Mỹ Đức nhận giấy khen ai chụp vậy")
+    assert not outcome.fallback and "Kiều Minh" in _text(outcome) and "nhận giấy khen" in _text(outcome)
+    # no caption of the cluster's article credits a photo: no entry's or other article's name is given instead
+    outcome = await Asker(asker.app, "615").ask("ảnh lễ ký giao ước cụm thi đua số 12 ai chụp")
+    assert outcome.fallback and "Kiều Minh" not in _text(outcome) and "Kha Văn Tường" not in _text(outcome)
