@@ -459,6 +459,7 @@ class EvidenceIndex:
         self.correct_word = lru_cache(maxsize=50_000)(self._candidates)
         self._idf_cache: dict[str, float] = {}
         self._entry_rows: dict[str, list[int]] | None = None
+        self._bylines: list[tuple[int, list[_Meta], frozenset[str]]] | None = None
         self._by_rows: dict[tuple[str, object], np.ndarray] = {}
         self._cue_index: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
         for rank, k in enumerate(KINDS):  # phrases by first word; a kind's phrases in the data's order
@@ -1038,17 +1039,20 @@ class EvidenceIndex:
         """Who wrote the article the question is about: the byline of the one document whose sentences hold the
         question's key terms best, among those about its place, cluster and year."""
         found: list[tuple[float, float, int]] = []
-        for i, m in enumerate(self._meta):
-            if not m.byline:
-                continue
-            doc = self.records[i].doc
-            metas = [x for x, r in zip(self._meta, self.records, strict=True) if r.doc == doc and r.entry_id is None]
+        if self._bylines is None:  # each byline with its article's sentences, found once
+            by_doc: dict[str, list[_Meta]] = {}
+            for m, r in zip(self._meta, self.records, strict=True):
+                if r.entry_id is None:
+                    by_doc.setdefault(r.doc, []).append(m)
+            self._bylines = [(i, metas, frozenset().union(*(x.words | x.context for x in metas)))
+                             for i, m in enumerate(self._meta) if m.byline
+                             for metas in (by_doc[self.records[i].doc],)]
+        for i, metas, words in self._bylines:
             # how much the article is about the place, cluster and year asked: the share of its sentences that are
             fit = 1.0
             for wanted, held in ((q.places, "places"), (q.clusters, "clusters"), (q.years, "years")):
                 for v in wanted:
                     fit *= sum(v in getattr(x, held) for x in metas) / len(metas)
-            words = frozenset().union(*(x.words | x.context for x in metas))
             terms = [t for t in q.terms if t not in _ARTICLE_WORDS]
             total = sum(self._idf(t) for t in terms)
             got = sum(self._idf(t) for t in terms if self._held(t, words))
