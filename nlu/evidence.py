@@ -888,7 +888,10 @@ class EvidenceIndex:
         if rows is None:
             head = 3 if title[0] == "pho" else 2
             found = []
+            body = frozenset(zip(title[head:], title[head + 1:], strict=False))  # the body's pairs, in any sentence
             for i in self._rows_of(("pair", title[head - 2:head])).tolist():
+                if not body <= self._meta[i].pairs:
+                    continue  # the body's words are not all written side by side in it: no need to read it
                 toks = self._tokens(self.records[i].text)
                 for k in range(len(toks) - head + 1):
                     if tuple(toks[k:k + head]) != title[:head] or head == 2 and k and toks[k - 1] == "pho":
