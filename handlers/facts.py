@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from handlers import sources
+from handlers import pages, sources
 from handlers.capability import asker_of, state_key
 from handlers.qa import related_shown
 from handlers.text import clip, fmt_date
@@ -37,8 +37,10 @@ from storage.unanswered import UnansweredLog
 #: how long a question stays the context of a follow-up
 FOLLOW_UP_FOR = timedelta(minutes=10)
 #: kinds of answer that name one fact: when the evidence has none, the bot says so instead of listing a topic
-SPECIFIC = frozenset({"date", "person", "quantity", "place", "definition", "which"})
+SPECIFIC = frozenset({"author", "photo", "date", "person", "quantity", "place", "definition", "which"})
 MAX_SENTENCE = 420
+#: kinds of answer only an article's credits give (its byline, a photo's caption)
+CREDITS = frozenset({"author", "photo"})
 #: kinds of answer one sentence states: when none does for a question's place, cluster or year, the bot declines
 ONE_FACT = frozenset({"person"})
 #: the conversation state keeps each chat's last answered question under this key of its idle state (so every
@@ -276,6 +278,9 @@ class FactAnswers:
             # who holds a title in one district, cluster or year: the index holds the entries' fields too, so a name
             # none of them states is not in the entry's sheet either ("tên gì" of a phase asks no person)
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
+        if question.kind in CREDITS and len(findings) == 1:
+            # who wrote an article or took a photo: only its byline or caption says, never an entry's sheet
+            return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
         if in_scope and question.kind == "definition" and not named and len(findings) == 1 and previous is None:
             # "X là gì" with no sentence defining X and no entry named X: another entry's sheet defines nothing
             return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
@@ -366,28 +371,75 @@ class FactAnswers:
 
     # ----- replies ------------------------------------------------------------------------------
     def _answer(self, findings: Sequence[Finding], text: str, lang: str, offer: bool = False) -> Reply:
-        blocks = []
+        """The answers of each part of the question, each source under its sentences. A reply too long for one page
+        shows on its first page the first answer whole, or its first sentences with their source (the first source is
+        never pushed behind "xem thêm"), then the lines of the next answers that fit; the rest are the pages after."""
+        groups: list[tuple[list[str], list[str]]] = []  # (sentences, source lines); a part's first has a blank line
+        titles: list[str | None] = []
         for f in findings:
             if f.status == "answered":  # a long sentence: the clauses that answer (``_block`` clips what is left)
-                blocks.append(self._block([self.index.excerpt(r, f.question, MAX_SENTENCE) for r in f.records], lang,
-                                          offer))
+                found = self._block([self.index.excerpt(r, f.question, MAX_SENTENCE) for r in f.records], lang, offer)
             elif f.status == "unknown":
-                blocks.append(self._unknown_text(f.missing, text, lang, short=True))
+                found = [(None, [self._unknown_text(f.missing, text, lang, short=True)], [])]
             else:
-                blocks.append(self.t("facts.part_not_found", lang, topic=self._topic(f.question, text)))
-        return Reply("\n\n".join(blocks))
+                found = [(None, [self.t("facts.part_not_found", lang, topic=self._topic(f.question, text))], [])]
+            if groups and found[0][0] is not None and found[0][0] == titles[-1]:
+                # the next part answered from the same document: under the same source line
+                title, body, _foot = found.pop(0)
+                shown = set(groups[-1][0])  # a sentence answering both parts is shown once
+                groups[-1] = ([*groups[-1][0], *(line for line in body if line not in shown)], groups[-1][1])
+            elif groups:
+                found[0] = (found[0][0], ["", *found[0][1]], found[0][2])
+            groups.extend((body, foot) for _title, body, foot in found)
+            titles.extend(title for title, _body, _foot in found)
+        whole = "\n".join(line for body, foot in groups for line in (*body, *foot))
+        if not pages.too_long(whole):
+            return Reply(whole)
+        first: list[str] = []
+        later: list[str] = []
+        for n, (body, foot) in enumerate(groups):
+            # the whole answer when it fits; else its first sentences with its source; else it goes after
+            k = len(body)
+            while k and (pages.too_long("\n".join((*first, *body[:k], *foot))) or not "".join(body[:k]).strip()):
+                k -= 1
+            if n and k < len(body):  # a later answer: the lines that fit, its source on the next page if need be
+                later = [line for b, f in groups[n:] for line in (*b, *f)]
+                while later and not pages.too_long("\n".join((*first, later[0]))):
+                    first.append(later.pop(0))
+                while first and not first[-1]:  # no blank line ends a page
+                    first.pop()
+                break
+            if k == 0:  # one sentence longer than a page: the layout cuts it, its source still on the first page
+                page, after = pages.layout(body, foot)
+                return Reply(page, more=(*after, *self._pages([line for b, f in groups[n + 1:] for line in (*b, *f)])))
+            first.extend((*body[:k], *foot))
+            if k < len(body):
+                later = [*body[k:], *(line for b, f in groups[n + 1:] for line in (*b, *f))]
+                break
+        return Reply("\n".join(first), more=self._pages(later))
 
-    def _block(self, records: Sequence[Record], lang: str, offer: bool = False) -> str:
+    @staticmethod
+    def _pages(lines: Sequence[str]) -> tuple[str, ...]:
+        lines = [line for line in lines if line]
+        if not lines:
+            return ()
+        page, after = pages.layout(lines)
+        return (page, *after)
+
+    def _block(self, records: Sequence[Record], lang: str, offer: bool = False
+               ) -> list[tuple[str | None, list[str], list[str]]]:
         """The sentences, each document's source under its own; under an offer's (an entry's offer, or any sentence
         when ``offer``: the question asks about one) that it may have changed, when the information is over a year
-        old."""
-        lines: list[str] = []
-        by_doc: dict[tuple[str, str], list[Record]] = {}
+        old. One (title, sentences, source lines) per document (a knowledge entry's sentences and those of the
+        article it names, under one source line)."""
+        out: list[tuple[str | None, list[str], list[str]]] = []
+        by_doc: dict[str, list[Record]] = {}
         for r in records:
-            by_doc.setdefault((r.doc, r.title), []).append(r)
+            by_doc.setdefault(r.title or f"\0{r.doc}", []).append(r)  # an untitled source: by its document
         today = self.clock().date()
-        for group in by_doc.values():
-            lines.extend(clip(r.text, MAX_SENTENCE) for r in group)
+        for key, group in by_doc.items():
+            out.append((key, [clip(r.text, MAX_SENTENCE) for r in group], []))
+            lines = out[-1][2]
             r = group[0]
             entry = self.entries.get(r.entry_id or "")
             if entry is not None:  # a knowledge entry's sentence: its source as the entry records it
@@ -407,7 +459,7 @@ class FactAnswers:
             offers += [x.date for x in group if offer and x.entry_id is None and x.date is not None]
             if offers and (stale := sources.stale_line(self.t, lang, max(offers), today)):
                 lines.append(stale)
-        return "\n".join(lines)
+        return out
 
     def _unknown_text(self, missing: Sequence[tuple[str, str]], text: str, lang: str, short: bool = False) -> str:
         # a phone number, an address or an ID the member typed is never repeated back (a group may read it)

@@ -50,7 +50,9 @@ CANDIDATES = 40
 #: the sentences a question asking for several things ("những ai", "các quận nào") may be answered with
 MAX_ITEMS = 8
 
-KINDS = ("date", "person", "quantity", "place", "definition", "list")
+#: "author": who wrote the article (its byline), asked as "tác giả", "ai viết"; "photo": who took a photo (its
+#: caption's "(Ảnh: …)"), asked as "ai chụp"
+KINDS = ("author", "photo", "date", "person", "quantity", "place", "definition", "list")
 _NUMBER_WORDS = {"mot": 1, "nhat": 1, "hai": 2, "nhi": 2, "ba": 3, "bon": 4, "tu": 4, "sau": 6}
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _UNIT_WORDS = frozenset({"nguoi", "don", "dot", "nam", "thang", "ngay", "lan"})
@@ -63,6 +65,19 @@ _NUM = re.compile(r"^\d+(?:[.,]\d+)*%?$")
 _DATE_RE = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\btháng \d{1,2}\b|\bngày \d{1,2}\b", re.IGNORECASE)
 _CAP_WORD = re.compile(r"[A-ZĐÀ-Ỹ][a-zà-ỹđ]*", re.UNICODE)
 _LEADING_TAG = re.compile(r"^\((?:LĐTĐ|LĐ)\)\s*")
+#: the first two words of a title ("chủ tịch", "cụm trưởng"), and the words that end a title and its body in a question
+_TITLE_STARTS = frozenset({("chu", "tich"), ("cum", "truong"), ("giam", "doc"), ("bi", "thu"), ("truong", "ban"),
+                           ("pho", "ban"), ("tong", "giam")})
+#: words of the names of the union's bodies ("Tổng Liên đoàn Lao động Việt Nam", "LĐLĐ thành phố", "công đoàn ngành")
+_BODY_WORDS = frozenset({"tong", "lien", "doan", "lao", "dong", "cong", "thanh", "pho", "ha", "noi", "quan", "huyen",
+                         "xa", "phuong", "viet", "nam", "nganh", "co", "so", "thuong", "truc", "cum", "tinh", "ban"})
+_TITLE_END = frozenset({"la", "ai", "ten", "gi", "nao", "hien", "nay", "dang", "hoi", "o", "tai", "nam", "khi", "cua",
+                        "do", "va", "voi", "thi", "co", "duoc", "nhung", "cac", "ve", "tu", "den", "trong", "luc",
+                        "khong", "vay", "a", "ad", "admin", "nhe", "oi", "the"})
+_CREDIT_ONLY = re.compile(r"^\(?\s*(?:Ảnh|ảnh|ẢNH)\s*:[^.()]{1,40}\)?[\s|.]*$")
+_PHOTO_CREDIT = re.compile(r"\b(?:Ảnh|ảnh|ẢNH)\s*:\s*\S")
+#: the words of a question about an article itself ("bài viết", "bài báo", "tác giả"): no term its sentences hold
+_ARTICLE_WORDS = frozenset({"bai", "viet", "bao", "tac", "gia", "tin", "nay", "ve"})
 #: words that set two subjects side by side ("hay", "và", "với", "so với", "hoặc")
 #: marks of a sentence that gives a theme, a slogan or contents rather than naming them
 _GIVES = ("“", '"', ":")
@@ -98,6 +113,7 @@ class Record:
     entry_id: str | None = None
     exact_date: bool = True  # ``date`` is a day the source names, not only "as of" a year
     publication: str | None = None  # who published the document ("Lao động Thủ đô"), when known
+    byline: bool = False  # the article's author's name, alone on the line that ends it
 
 
 @dataclass(frozen=True)
@@ -158,13 +174,16 @@ class Question:
     #: the words naming what is asked ("thu khoản gì", "lĩnh vực nào", "bên nào đông hơn"): the answer holds an
     #: instance of it, seldom the word itself, so they rank evidence but no refusal rests on them
     asked: tuple[str, ...] = ()
+    #: a title and the body it belongs to, as the question writes them ("chủ tịch tổng liên đoàn", "chủ tịch LĐLĐ
+    #: thành phố"): who holds it is said only by a sentence writing the same words in a row
+    title: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return {"text": self.text, "tokens": list(self.tokens), "kind": self.kind, "unit": list(self.unit),
                 "terms": list(self.terms),
                 "places": list(self.places), "clusters": list(self.clusters), "phases": list(self.phases),
                 "years": list(self.years), "compounds": [list(c) for c in self.compounds],
-                "asked": list(self.asked)}
+                "asked": list(self.asked), "title": list(self.title)}
 
     @classmethod
     def from_dict(cls, data: dict) -> Question:
@@ -175,7 +194,8 @@ class Question:
                    phases=tuple(int(x) for x in data.get("phases", ())),
                    years=tuple(int(x) for x in data.get("years", ())),
                    compounds=tuple((str(a), str(b)) for a, b in data.get("compounds", ())),
-                   asked=tuple(str(x) for x in data.get("asked", ())))
+                   asked=tuple(str(x) for x in data.get("asked", ())),
+                   title=tuple(str(x) for x in data.get("title", ())))
 
     @property
     def constrained(self) -> bool:  # noqa: D401 - compounds are no constraint a refusal could name
@@ -217,6 +237,7 @@ class _Meta:
     label: frozenset[str] = frozenset()  # the entry's name
     label_pairs: frozenset[tuple[str, str]] = frozenset()
     defines: frozenset[str] = field(default_factory=frozenset)  # folded words just before a " là "
+    byline: bool = False
 
 
 def records_from_passages(passages: Iterable[Passage], language: Language | None = None) -> list[Record]:
@@ -236,6 +257,8 @@ def records_from_passages(passages: Iterable[Passage], language: Language | None
         paragraphs: dict[int, list[Passage]] = {}
         for p in kept:
             paragraphs.setdefault(p.paragraph, []).append(p)
+        # the author's name alone on one of the article's last lines (a copyright notice may follow it)
+        last = next((p for p in reversed(kept[-3:]) if _is_byline(_LEADING_TAG.sub("", p.text).strip())), None)
         for group in paragraphs.values():
             texts = tuple(_LEADING_TAG.sub("", p.text).strip() for p in group)
             for i, p in enumerate(group):
@@ -243,8 +266,18 @@ def records_from_passages(passages: Iterable[Passage], language: Language | None
                     continue
                 records.append(Record(text=texts[i], title=p.title, date=p.published, doc=Path(p.origin).name,
                                       paragraph=texts, position=i, exact_date=p.published is not None,
-                                      publication=p.publication))
+                                      publication=p.publication, byline=p is last))
     return records
+
+
+_BYLINE = re.compile(r"^(?:[A-ZĐÀ-Ỹ][a-zà-ỹđ]*\.?\s?){1,4}$|^(?:[A-ZĐÀ-Ỹ]\.){1,3}[A-ZĐÀ-Ỹ]?$")
+
+
+def _is_byline(text: str) -> bool:
+    """The line that ends an article names its author when it is a name alone: two to four capitalised words
+    ("Trần Vũ"), or initials ("Đ.L")."""
+    words = text.split()
+    return 1 <= len(words) <= 4 and bool(_BYLINE.match(text.strip())) and (len(words) > 1 or "." in text)
 
 
 def _cluster_numbers(toks: Sequence[str]) -> set[int]:
@@ -367,6 +400,8 @@ class EvidenceIndex:
             corpus.append([*toks, *(f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False))])
             self.bigrams.update(zip(toks, toks[1:], strict=False))
             words = frozenset(toks)
+            if r.position and _CREDIT_ONLY.match(r.text):  # "(Ảnh: …)" alone: the credit of the caption before it
+                words |= frozenset(self._tokens(r.paragraph[r.position - 1]))
             df.update(words)
             # a sentence that names its own district, cluster or year is about those, whatever its paragraph or
             # document is about ("6 tháng đầu năm 2022: …" is no answer about 2023 because its paragraph names
@@ -387,7 +422,7 @@ class EvidenceIndex:
                 years=frozenset(years), spans=frozenset(spans), numbers=self._numbers(toks),
                 has_date=bool(_DATE_RE.search(r.text)),
                 has_person=self._has_person(r.text), has_list=r.text.count(",") >= 2 or ":" in r.text,
-                defines=self._defines(toks), text=r.text,
+                defines=self._defines(toks), text=r.text, byline=r.byline,
                 ordinal=any(a == "thu" and (b.isdigit() or bool(_ROMAN.match(b)) and b != "")
                             for a, b in zip(toks, toks[1:], strict=False)),
                 items=r.text.count(",") + r.text.count(";") + r.text.count("“") + r.text.count('"') // 2,
@@ -424,6 +459,7 @@ class EvidenceIndex:
         self.correct_word = lru_cache(maxsize=50_000)(self._candidates)
         self._idf_cache: dict[str, float] = {}
         self._entry_rows: dict[str, list[int]] | None = None
+        self._bylines: list[tuple[int, list[_Meta], frozenset[str]]] | None = None
         self._by_rows: dict[tuple[str, object], np.ndarray] = {}
         self._cue_index: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
         for rank, k in enumerate(KINDS):  # phrases by first word; a kind's phrases in the data's order
@@ -630,10 +666,26 @@ class EvidenceIndex:
         topics = tuple((a, b) for a, b in zip(toks, toks[1:], strict=False)
                        if a in what and b in what and (a, b) in self.bigrams)
         compounds = tuple(dict.fromkeys((*compounds, *topics)))
+        title = self._title(toks, used) if kind == "person" else ()
         return Question(text=text, tokens=toks, kind=kind, unit=unit, terms=tuple(dict.fromkeys(terms)),
-                        compounds=compounds,
+                        compounds=compounds, title=title,
                         places=tuple(dict.fromkeys(places)), clusters=tuple(clusters), phases=tuple(phases),
                         years=tuple(years), asked=tuple(dict.fromkeys(asked)))
+
+    def _title(self, toks: Sequence[str], used: set[int]) -> tuple[str, ...]:
+        """The title a "who" question names with the body it belongs to ("chủ tịch liên đoàn lao động thành phố hà
+        nội"), from its first title word to a question word, a place, cluster or year: only when it names a body
+        (at least one word after the title itself)."""
+        for i in range(len(toks) - 1):
+            if (toks[i], toks[i + 1]) not in _TITLE_STARTS or i in used:
+                continue
+            start = i - 1 if i and toks[i - 1] == "pho" else i  # "phó chủ tịch" is a title of its own
+            j = i + 2
+            while j < len(toks) and j not in used and (toks[j] in _BODY_WORDS or toks[j] not in _TITLE_END
+                                                          and (toks[j - 1], toks[j]) in self.bigrams):
+                j += 1
+            return tuple(toks[start:j]) if j - i > 2 else ()
+        return ()
 
     def _kind(self, toks: Sequence[str]) -> tuple[str | None, tuple[str, ...], set[int]]:
         """The kind of answer asked (the first kind of KINDS whose cue is present), the unit asked for, and
@@ -659,6 +711,8 @@ class EvidenceIndex:
                     unit = ("%",)
                 elif after and after[0] not in self.lang.stopwords - _UNIT_WORDS:
                     unit = tuple(after[:1])
+        if kind == "person" and "bai" in toks and ("viet" in toks or "bao" in toks):
+            kind = "author"  # "bài viết … là của ai": who wrote the article
         if kind == "definition" and any(w in self.lang.what_nouns for w in toks):
             kind = None  # "chủ đề năm 2022 là gì": the theme's words, not a definition
         if kind == "quantity" and (not unit or unit[0] in _MONEY_TOPICS) and any(w in _MONEY_TOPICS for w in toks):
@@ -696,6 +750,8 @@ class EvidenceIndex:
                 if not typed or any(w in self.common or w == t for w in typed):
                     continue
             missing.append(("term", t))
+        if q.title and not len(self._title_rows(q.title)):
+            missing.append(("term", " ".join(q.title)))
         missing.extend(("place", p) for p in q.places if p not in self.known_places)
         missing.extend(("cluster", str(c)) for c in q.clusters if c not in self.known_clusters)
         missing.extend(("phase", str(p)) for p in q.phases if p not in self.known_phases)
@@ -765,6 +821,10 @@ class EvidenceIndex:
 
     def _kind_factor(self, m: _Meta, q: Question) -> float:
         kind = q.kind
+        if m.byline or kind == "author":  # a byline answers who wrote the article, and nothing else
+            return 1.0 if m.byline and kind == "author" else 0.0
+        if kind == "photo":  # who took a photo: its caption's credit
+            return 1.0 if _PHOTO_CREDIT.search(m.text) else 0.0
         if kind is None:
             what = self.lang.what_nouns
             if any(a in what and b in what for a, b in q.compounds):
@@ -819,6 +879,30 @@ class EvidenceIndex:
                  and all(w in term_set or w in generic for w in (a, b))]  # "được khen" is no compound
         return terms, pairs
 
+    def _title_rows(self, title: tuple[str, ...]) -> np.ndarray:
+        """The records writing a title and its body in a row ("chủ tịch liên đoàn lao động quận"; up to two words
+        may follow the title itself: "phó chủ tịch thường trực liên đoàn …"), "chủ tịch" not as part of "phó chủ
+        tịch"."""
+        key = ("title", title)
+        rows = self._by_rows.get(key)
+        if rows is None:
+            head = 3 if title[0] == "pho" else 2
+            found = []
+            body = frozenset(zip(title[head:], title[head + 1:], strict=False))  # the body's pairs, in any sentence
+            for i in self._rows_of(("pair", title[head - 2:head])).tolist():
+                if not body <= self._meta[i].pairs:
+                    continue  # the body's words are not all written side by side in it: no need to read it
+                toks = self._tokens(self.records[i].text)
+                for k in range(len(toks) - head + 1):
+                    if tuple(toks[k:k + head]) != title[:head] or head == 2 and k and toks[k - 1] == "pho":
+                        continue
+                    rest = title[head:]
+                    if any(tuple(toks[k + head + g:k + head + g + len(rest)]) == rest for g in range(3)):
+                        found.append(i)
+                        break
+            rows = self._by_rows[key] = np.array(found, dtype=np.int64)
+        return rows
+
     def _rows_of(self, key: tuple[str, object]) -> np.ndarray:
         """The records satisfying one constraint, as a sorted array (intersected in C at search time)."""
         rows = self._by_rows.get(key)
@@ -863,6 +947,8 @@ class EvidenceIndex:
         ranker = self._ranker()
         if ranker is None:
             return Finding("weak", q)
+        if q.kind == "author":
+            return self._author(q)
         words = [x for t in q.terms for x in self._expand(t)]
         words += [t for t in q.tokens if t not in self.lang.stopwords or t in self.lang.cue_words]
         content = [t for t in q.tokens if t not in self.lang.stopwords]
@@ -875,7 +961,7 @@ class EvidenceIndex:
         if not query and not q.constrained:
             return Finding("weak", q)
         scores = ranker.get_scores(query) if query else np.zeros(len(self.records))
-        if q.constrained or q.compounds:  # the best-ranked sentences satisfying the constraints
+        if q.constrained or q.compounds or q.title:  # the best-ranked sentences satisfying the constraints
             allowed: np.ndarray | None = None
             keys: list[tuple[str, object]] = [("place", v) for v in q.places]
             keys += [("cluster", v) for v in q.clusters]
@@ -887,6 +973,9 @@ class EvidenceIndex:
                 if not len(allowed):
                     break
             ids = allowed if allowed is not None else np.zeros(0, dtype=np.int64)
+            if q.title:  # who holds the title the question names: the sentences writing it
+                ids = np.intersect1d(ids, self._title_rows(q.title), assume_unique=True) if allowed is not None \
+                    else self._title_rows(q.title)
             if q.years and len(ids):  # the years of a span only for a question naming the span
                 ids = np.array([i for i in ids.tolist() if self._in_years(self._meta[i], q)], dtype=np.int64)
             if len(ids) > CANDIDATES:
@@ -939,11 +1028,45 @@ class EvidenceIndex:
                 break
         out: list[Record] = []
         for j in chosen:
-            out.extend(r for r in self._with_continuation(self.records[j], q) if r.text not in {x.text for x in out})
+            r = self.records[j]
+            if q.kind == "photo" and r.position and _CREDIT_ONLY.match(r.text):  # the caption, then its credit
+                out.append(replace(r, text=f"{r.paragraph[r.position - 1]} {r.text.rstrip(' |')}"))
+                continue
+            out.extend(r for r in self._with_continuation(r, q) if r.text not in {x.text for x in out})
         m = self._meta[i]
         held = m.words | m.context
         gaps = tuple(t for t in self._gap_terms(q) if self._idf(t) >= ANSWER_GAP_IDF and not self._held(t, held))
         return Finding("answered", q, records=tuple(out), coverage=cov, score=best, gaps=gaps)
+
+    def _author(self, q: Question) -> Finding:
+        """Who wrote the article the question is about: the byline of the one document whose sentences hold the
+        question's key terms best, among those about its place, cluster and year."""
+        found: list[tuple[float, float, int]] = []
+        if self._bylines is None:  # each byline with its article's sentences, found once
+            by_doc: dict[str, list[_Meta]] = {}
+            for m, r in zip(self._meta, self.records, strict=True):
+                if r.entry_id is None:
+                    by_doc.setdefault(r.doc, []).append(m)
+            self._bylines = [(i, metas, frozenset().union(*(x.words | x.context for x in metas)))
+                             for i, m in enumerate(self._meta) if m.byline
+                             for metas in (by_doc[self.records[i].doc],)]
+        for i, metas, words in self._bylines:
+            # how much the article is about the place, cluster and year asked: the share of its sentences that are
+            fit = 1.0
+            for wanted, held in ((q.places, "places"), (q.clusters, "clusters"), (q.years, "years")):
+                for v in wanted:
+                    fit *= sum(v in getattr(x, held) for x in metas) / len(metas)
+            terms = [t for t in q.terms if t not in _ARTICLE_WORDS]
+            total = sum(self._idf(t) for t in terms)
+            got = sum(self._idf(t) for t in terms if self._held(t, words))
+            cov = got / total if total else 1.0
+            if fit > 0 and cov >= MIN_COVERAGE:
+                found.append((fit * cov, cov, i))
+        found.sort(key=lambda x: -x[0])
+        if not found or len(found) > 1 and found[1][0] * 2 > found[0][0]:
+            return Finding("weak", q)  # no article, or two that fit nearly as well: whose byline is not known
+        _fit, cov, i = found[0]
+        return Finding("answered", q, records=(self.records[i],), coverage=cov, score=cov)
 
     def excerpt(self, r: Record, q: Question, limit: int) -> Record:
         """A sentence longer than ``limit`` cut to the clauses (between semicolons) that hold the question's words,
@@ -1018,6 +1141,9 @@ class EvidenceIndex:
             if len(values) > 1:
                 changes: list[dict[str, Any]] = [{attr: (v,)} for v in values]
                 return [replace(q, **c) for c in changes]
+        if len(q.years) > 1 and not any("-" in t and _years([t]) for t in q.tokens):
+            # "hồi 2021 với hồi 2022": two years asked side by side (not the span of a term, "2023-2028")
+            return [replace(q, years=(y,)) for y in q.years]
         if len(q.places) == 1 and len(q.clusters) == 1 and any(t in _SIDES for t in q.tokens):
             # "Cụm 6 hay Nam Từ Liêm …": a cluster and a district set side by side are two subjects, not one
             return [replace(q, places=()), replace(q, clusters=())]

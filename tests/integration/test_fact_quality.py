@@ -1,0 +1,121 @@
+"""Issue 13, answer quality: general behaviours of the fact answers, through ``Core.process`` (as adapters call it).
+
+The documents are invented here (plain strings) and the questions are written for these tests, in none of the
+eval sets: each test shows one general behaviour (a verb around the question is no subject, a title held by a
+named person, a list answered on one page with its source, a near-domain question refused honestly).
+"""
+
+from datetime import date
+
+import pytest
+
+from handlers import pages
+from handlers.types import Incoming
+from nlu.evidence import Passage
+
+DOCUMENTS = {
+    "Liên đoàn Lao động huyện Mỹ Đức tổng kết phong trào sáng kiến năm 2024": (date(2024, 11, 8), [
+        ["Năm 2024, Liên đoàn Lao động huyện Mỹ Đức phát động phong trào sáng kiến trong đoàn viên.",
+         "Các sáng kiến của đoàn viên nộp về Văn phòng Liên đoàn Lao động huyện trước ngày 30/9/2024."],
+        ["Đến dự hội nghị có đồng chí Vương Thị Hạnh - Trưởng ban Tuyên giáo Liên đoàn Lao động huyện Mỹ Đức.",
+         "Đồng chí Quang Văn Lộc - Chủ tịch Liên đoàn Lao động huyện Mỹ Đức phát biểu khai mạc hội nghị."],
+        ["Các đoàn viên có sáng kiến nhận giấy khen tại hội nghị.", "(Ảnh: Kiều Minh) |"],
+        ["Tạ Minh Khôi"],  # the byline: the author's name alone on the article's last line
+    ]),
+    "Liên đoàn Lao động huyện Mỹ Đức đại hội nhiệm kỳ mới": (date(2023, 6, 2), [
+        ["Năm 2023, đồng chí Hầu Thị Nga là Chủ tịch Liên đoàn Lao động huyện Mỹ Đức."],
+    ]),
+    "Cụm thi đua số 12 ký kết giao ước thi đua năm 2024": (date(2024, 2, 27), [
+        [f"Năm 2024, đồng chí {name} là Chủ tịch Liên đoàn Lao động huyện {district}, đơn vị của Cụm thi đua số 12."
+         for name, district in (("Kha Văn Tường", "Ba Vì"), ("Lò Thị Mến", "Phúc Thọ"), ("Âu Văn Khải", "Đan Phượng"),
+                                ("Ông Thị Nhàn", "Hoài Đức"), ("Giáp Văn Sơn", "Quốc Oai"),
+                                ("Mạc Thị Duyên", "Thạch Thất"), ("Nông Văn Trực", "Chương Mỹ"))],
+    ]),
+}
+
+
+def _passages() -> list[Passage]:
+    out = []
+    for doc_id, (title, (published, paragraphs)) in enumerate(DOCUMENTS.items(), start=1):
+        for p, sentences in enumerate(paragraphs):
+            for s, text in enumerate(sentences):
+                out.append(Passage(len(out) + 1, doc_id, title, published, f"/docs/q{doc_id}.txt", p, s, text))
+    return out
+
+
+class Asker:
+    def __init__(self, app, chat: str = "613") -> None:
+        self.app, self.chat = app, chat
+
+    async def ask(self, text: str):
+        return await self.app.core.process(Incoming(channel="test", chat_id=self.chat, user_id=self.chat, text=text))
+
+
+@pytest.fixture
+def asker(app) -> Asker:
+    app.core.set_passages(_passages())
+    return Asker(app)
+
+
+def _text(outcome) -> str:
+    return "\n".join(r.text for r in outcome.replies)
+
+
+async def test_an_everyday_verb_the_documents_do_not_use_is_no_subject_to_decline_on(asker):
+    # "gửi" (the documents write "nộp") and "giữ chức" (they write the title beside the name) name no subject of
+    # their own: the question is about its other words, and the sentence holding them answers
+    outcome = await asker.ask("sáng kiến của đoàn viên Mỹ Đức phải gửi trước ngày nào vậy?")
+    assert not outcome.fallback and "30/9/2024" in _text(outcome)
+    outcome = await asker.ask("đồng chí Vương Thị Hạnh giữ chức gì")
+    assert not outcome.fallback and "Trưởng ban Tuyên giáo" in _text(outcome)
+
+
+async def test_who_holds_a_title_of_a_body_the_documents_do_not_name_is_refused_honestly(asker):
+    # the documents name the chair of the district's federation only: the city federation's chair, or the union
+    # federation's, is no one they name — not the district chair, whose sentence also says "Chủ tịch Liên đoàn"
+    for question in ("chủ tịch liên đoàn lao động thành phố hiện nay là ai", "ai là chủ tịch tổng liên đoàn",
+                     "chu tich tong ldld la ai"):
+        outcome = await asker.ask(question)
+        assert outcome.fallback, question
+        assert "Quang Văn Lộc" not in _text(outcome) and "chưa có thông tin về" in _text(outcome), question
+    outcome = await asker.ask("chủ tịch LĐLĐ huyện Mỹ Đức năm 2024 là ai")
+    assert not outcome.fallback and "Quang Văn Lộc" in _text(outcome)
+
+
+async def test_a_list_answer_keeps_its_source_on_the_first_page_and_the_rest_behind_more(asker):
+    # seven chairs answer "những ai": the first page (at most six lines) shows those that fit with the source
+    # line under them, never the sentences alone with the source pushed behind "xem thêm"
+    outcome = await asker.ask("chủ tịch các huyện trong cụm thi đua số 12 năm 2024 là những ai")
+    assert not outcome.fallback
+    first = outcome.replies[0].text
+    assert len(first.splitlines()) <= pages.MAX_LINES
+    assert "Cụm thi đua số 12 ký kết giao ước" in first.splitlines()[-1]  # the source, on the first page
+    assert sum(name in first for name in ("Kha Văn Tường", "Lò Thị Mến", "Âu Văn Khải")) == 3
+    more = [c.label for c in outcome.replies[-1].choices]
+    assert any("Xem thêm" in label for label in more)  # the other chairs are one "xem thêm" away
+    rest = "\n".join(r.text for r in (await asker.ask("xem thêm")).replies)
+    assert "Nông Văn Trực" in rest or "Nông Văn Trực" in first
+
+
+async def test_who_wrote_an_article_is_its_byline_and_a_byline_answers_nothing_else(asker):
+    outcome = await asker.ask("bài viết về phong trào sáng kiến ở Mỹ Đức năm 2024 là của tác giả nào")
+    assert not outcome.fallback and "Tạ Minh Khôi" in _text(outcome), _text(outcome)
+    for question, name in (("ai là chủ tịch LĐLĐ huyện Mỹ Đức năm 2024", "Quang Văn Lộc"),
+                           ("trưởng ban tuyên giáo LĐLĐ huyện Mỹ Đức là ai", "Vương Thị Hạnh")):
+        reply = _text(await Asker(asker.app, "614").ask(question))
+        assert name in reply and "Tạ Minh Khôi" not in reply, reply
+
+
+async def test_two_years_set_side_by_side_get_an_answer_each(asker):
+    # a comparison of two years ("năm 2023 với năm 2024") is two questions, one per year — not the span of a term
+    outcome = await asker.ask("chủ tịch LĐLĐ huyện Mỹ Đức năm 2023 với năm 2024 có phải một người không")
+    assert not outcome.fallback
+    assert "Hầu Thị Nga" in _text(outcome) and "Quang Văn Lộc" in _text(outcome), _text(outcome)
+
+
+async def test_who_took_a_photo_is_its_captions_credit_and_an_unknown_credit_is_declined(asker):
+    outcome = await asker.ask("ảnh đoàn viên Mỹ Đức nhận giấy khen ai chụp vậy")
+    assert not outcome.fallback and "Kiều Minh" in _text(outcome) and "nhận giấy khen" in _text(outcome)
+    # no caption of the cluster's article credits a photo: no entry's or other article's name is given instead
+    outcome = await Asker(asker.app, "615").ask("ảnh lễ ký giao ước cụm thi đua số 12 ai chụp")
+    assert outcome.fallback and "Kiều Minh" not in _text(outcome) and "Kha Văn Tường" not in _text(outcome)
