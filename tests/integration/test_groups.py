@@ -3,26 +3,24 @@ a group never stored as a member's chat; and a chair's question never overwrites
 
 from datetime import timedelta
 
-import pytest_asyncio
+import pytest
 
-from bot.app import build_app
 from handlers.types import Incoming
 from storage.conversation import State, StateKey
 from storage.hardship import HardshipRepository
 from storage.membership import AccountRepository, MemberRepository
 from storage.outbox import OutboxRepository
 from tests.integration.test_hardship import ANSWERS, Person, as_member, inbox
-from tests.integration.test_integrity import app_database, requests_of, to_confirm  # noqa: F401
+from tests.integration.test_integrity import requests_of, to_confirm
 
 GROUP = "-100777"
 PHONES = ("0900000103", "0900000104", "0900000101")
 
 
-@pytest_asyncio.fixture
-async def app(app_database, settings, clock):  # noqa: F811
-    application = await build_app(settings.replace(database_url=app_database), clock=clock)
-    yield application
-    await application.close()
+@pytest.fixture
+def app(app_on_both):
+    """The whole app on SQLite and on PostgreSQL (tests/integration/conftest.py)."""
+    return app_on_both
 
 
 class InGroup:
