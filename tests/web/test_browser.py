@@ -21,6 +21,21 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-c
                  "--disable-features=Translate,OptimizationHints,MediaRouter"]
 
 
+async def signed_in_page(pw, link: str):
+    """A Chromium page signed in to the console with the sign-in ``link`` a chair got in chat (on the knowledge
+    list); the browser is the caller's to close."""
+    browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    try:
+        page = await browser.new_page(viewport={"width": 1200, "height": 900}, locale="vi-VN")
+        await page.goto(link)
+        await page.click("#signin")
+        await page.wait_for_url("**/web/knowledge")
+    except BaseException:
+        await browser.close()
+        raise
+    return browser, page
+
+
 async def test_sign_in_edit_and_roll_back_in_a_browser(settings, clock, tmp_path):
     playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
     port = free_port()
@@ -35,12 +50,8 @@ async def test_sign_in_edit_and_roll_back_in_a_browser(settings, clock, tmp_path
         link = re.search(r"http://127\.0\.0\.1:\d+/web/login/[A-Za-z0-9_-]+", chair.last_reply).group(0)
 
         async with playwright_api.async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            browser, page = await signed_in_page(pw, link)
             try:
-                page = await browser.new_page(viewport={"width": 1200, "height": 900}, locale="vi-VN")
-                await page.goto(link)
-                await page.click("#signin")
-                await page.wait_for_url("**/web/knowledge")
                 assert await page.locator("#entries tbody tr").count() > 5
                 await page.screenshot(path=tmp_path / "knowledge-list.png")
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.conftest import TELEGRAM_TOKEN, code_for, console_overrides, free_port, running_bot
 from tests.fakes.telegram_server import FakeTelegram
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.web.test_browser import CHROMIUM, signed_in_page
 from tests.web.test_documents_console import ARTICLE, QUESTION
 from tests.web.test_unanswered_console import ASKED
 
@@ -47,12 +47,8 @@ async def test_documents_unanswered_and_statistics_in_a_browser(settings, clock,
                                  sibling_chair.last_reply).group(0)
 
         async with playwright_api.async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            browser, page = await signed_in_page(pw, link)
             try:
-                page = await browser.new_page(viewport={"width": 1200, "height": 900}, locale="vi-VN")
-                await page.goto(link)
-                await page.click("#signin")
-                await page.wait_for_url("**/web/knowledge")
 
                 # documents: upload, see the passages, the bot answers from them
                 await page.click("nav >> text=Tài liệu")

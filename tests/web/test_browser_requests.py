@@ -22,7 +22,7 @@ from tests.e2e.conftest import (
     running_bot,
 )
 from tests.fakes.telegram_server import FakeTelegram
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.web.test_browser import CHROMIUM, signed_in_page
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: apt-get install -y chromium (.ci/run does)")
 REF = re.compile(r"HT-\d{4}-\d{6}")
@@ -37,15 +37,6 @@ def png(width: int = 320, height: int = 200) -> bytes:
         ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
-
-
-async def signed_in_page(pw, link: str):
-    browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    page = await browser.new_page(viewport={"width": 1200, "height": 900}, locale="vi-VN")
-    await page.goto(link)
-    await page.click("#signin")
-    await page.wait_for_url("**/web/knowledge")
-    return browser, page
 
 
 async def test_approve_a_request_with_its_photo_and_the_member_is_told(settings, clock, tmp_path):
