@@ -22,7 +22,11 @@ def audit_app(t: Translator) -> typer.Typer:
         = None,
         date_to: Annotated[str | None, typer.Option("--to", help=t("audit.cli.to"), show_default=False)] = None,
     ) -> None:
-        from bot.cli import _fail, _run, _settings, database
+        from datetime import UTC, datetime
+        from zoneinfo import ZoneInfo
+
+        from bot.cli import _export, _fail, _settings
+        from services.audit import AuditExportRefused, AuditService
         from services.roster import parse_date
 
         start = parse_date(date_from) if date_from else None
@@ -30,21 +34,8 @@ def audit_app(t: Translator) -> typer.Typer:
         if isinstance(start, str) or isinstance(end, str):
             _fail(t("audit.cli.bad_args"))
         settings = _settings()
-
-        async def work() -> None:
-            from datetime import UTC, datetime
-            from zoneinfo import ZoneInfo
-
-            from services.audit import AuditExportRefused, AuditService
-
-            async with database(settings, demo=True) as db:
-                service = AuditService(db, t, lambda: datetime.now(UTC), ZoneInfo(settings.timezone))
-                try:
-                    count = await service.export(unit, start, end, out)
-                except AuditExportRefused as exc:
-                    _fail(str(exc))
-            print(t("audit.cli.written", count=count, path=out))
-
-        _run(work())
+        zone = ZoneInfo(settings.timezone)
+        _export(settings, lambda db: AuditService(db, t, lambda: datetime.now(UTC), zone).export(unit, start, end, out),
+                AuditExportRefused, lambda count: t("audit.cli.written", count=count, path=out))
 
     return audit

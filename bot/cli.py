@@ -13,7 +13,7 @@ import gc
 import json
 import sys
 import uuid
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
@@ -108,6 +108,22 @@ async def database(settings: Settings, *, demo: bool = False) -> AsyncIterator[D
         yield db
     finally:
         await db.dispose()
+
+
+def _export(settings: Settings, export: Callable[[Database], Awaitable[int]], refused: type[Exception],
+            done: Callable[[int], str]) -> None:
+    """Run an export command: ``export(db)`` writes the file and says how many rows; ``refused`` (the actor may
+    not, no such unit) is its one line and exit 1; ``done(count)`` is printed."""
+
+    async def work() -> None:
+        async with database(settings, demo=True) as db:
+            try:
+                count = await export(db)
+            except refused as exc:
+                _fail(str(exc))
+        print(done(count))
+
+    _run(work())
 
 
 def _existing(path: Path) -> Path:
@@ -451,21 +467,12 @@ def members_export(
     file: Annotated[Path, typer.Argument(help=_h("export_file"), metavar=_h("mv_file"), show_default=False)],
     unit: Annotated[str, typer.Option("--unit", help=_h("export_unit"), show_default=False)],
 ) -> None:
-    settings = _settings()
+    from datetime import UTC, datetime
 
-    async def work() -> None:
-        from datetime import UTC, datetime
+    from services.roster import RosterRefused, export_members
 
-        from services.roster import RosterRefused, export_members
-
-        async with database(settings, demo=True) as db:
-            try:
-                count = await export_members(db, unit, file, now=datetime.now(UTC))
-            except RosterRefused as exc:
-                _fail(str(exc))
-        print(_t("cli.exported", count=count, path=file))
-
-    _run(work())
+    _export(_settings(), lambda db: export_members(db, unit, file, now=datetime.now(UTC)), RosterRefused,
+            lambda count: _t("cli.exported", count=count, path=file))
 
 
 @requests_app.command("export", help=_h("requests_export"), cls=TranslatedCommand)
@@ -476,29 +483,21 @@ def requests_export(
     fmt: Annotated[str, typer.Option("--format", help=_h("requests_format"))] = "xlsx",
     out: Annotated[Path | None, typer.Option("--out", help=_h("requests_out"), show_default=False)] = None,
 ) -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from services.hardship import ExportRefused, HardshipService
     from services.roster import parse_date
 
     start, end = parse_date(date_from), parse_date(date_to)
     if isinstance(start, str) or isinstance(end, str) or fmt not in ("xlsx", "csv"):
         _fail(_t("cli.bad_export_args"))
     settings = _settings()
-
-    async def work() -> None:
-        from datetime import UTC, datetime
-        from zoneinfo import ZoneInfo
-
-        from services.hardship import ExportRefused, HardshipService
-
-        path = out or Path(f"requests-{unit}-{start:%Y%m%d}-{end:%Y%m%d}.{fmt}")
-        async with database(settings, demo=True) as db:  # the union's days and times, not the server's
-            service = HardshipService(db, _t, lambda: datetime.now(UTC), ZoneInfo(settings.timezone))
-            try:
-                count = await service.export(unit, start, end, path)
-            except ExportRefused as exc:
-                _fail(str(exc))
-        print(_t("hardship.export.written", count=count, path=path))
-
-    _run(work())
+    path = out or Path(f"requests-{unit}-{start:%Y%m%d}-{end:%Y%m%d}.{fmt}")
+    zone = ZoneInfo(settings.timezone)  # the union's days and times, not the server's
+    _export(settings,
+            lambda db: HardshipService(db, _t, lambda: datetime.now(UTC), zone).export(unit, start, end, path),
+            ExportRefused, lambda count: _t("hardship.export.written", count=count, path=path))
 
 
 app.add_typer(audit_app(_t), name="audit")

@@ -9,7 +9,6 @@ row (flow ``""``) so that its version never starts again from 1 (no ABA: a stale
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -21,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import affected_rows, dialect_module
 from storage.models import ConversationStateRow
-from storage.write_behind import settle
+from storage.write_behind import DelayedFlush
 
 log = logging.getLogger(__name__)
 IDLE = ""  # the flow of a cleared state
@@ -123,7 +122,7 @@ class ConversationRepository:
         return seen + 1 if affected_rows(result) == 1 else None
 
 
-class StateStore:
+class StateStore(DelayedFlush):
     """Conversation state with a write-through cache in front of the database.
 
     Every message needs "is this chat in the middle of a form?", and a database round trip through
@@ -146,12 +145,10 @@ class StateStore:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, cache: bool,
                  outside_writes: Callable[[], Awaitable[int]] | None = None, delay: float = 0.05) -> None:
+        super().__init__(delay)
         self._sessions = sessions
-        self._delay = delay
         #: states written behind: key -> (version, state, when), written by ``flush``
         self._later: dict[StateKey, tuple[int, State, datetime]] = {}
-        self._task: asyncio.Task | None = None
-        self._writing = False  # the delayed task is writing (not sleeping)
         self._cache: dict[StateKey, tuple[int, State | None]] | None = {} if cache else None
         self._complete = False  # the cache holds every stored state: a miss means "no state"
         #: another process wrote to the database (a console chat beside the bot): the cache is read anew
@@ -216,16 +213,7 @@ class StateStore:
         stored = replace(state.copy(), version=version) if state is not None else None
         self._cache[key] = (version, stored)
         self._later[key] = (version, stored.copy() if stored is not None else State(IDLE, IDLE, {}, version), now)
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._flush_later())
-
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(self._delay)
-        self._writing = True
-        try:
-            await self.flush()
-        finally:
-            self._writing = False
+        self._queued()
 
     async def flush(self) -> None:
         """Write the states written behind, in one transaction. They leave the queue once committed (a chat
@@ -243,13 +231,6 @@ class StateStore:
             for key, owed in batch.items():
                 if self._later.get(key) is owed:
                     del self._later[key]
-
-    async def close(self) -> None:
-        """Write what is queued. A flush under way is waited for, not cancelled: a task cancelled inside a
-        database call would be left waiting on a connection disposed of after this."""
-        task, self._task = self._task, None
-        await settle(task, self._writing)
-        await self.flush()
 
     async def _owed(self, session: AsyncSession, key: StateKey) -> None:
         """The chat's state written behind, written now in ``session`` (before its other statements on that chat),

@@ -3,6 +3,7 @@
 Used for what answering must never wait for (the unanswered-question log, the question counts): ``_queued``
 starts one delayed task, ``flush`` writes the queue in one transaction (a failure is logged and the batch
 dropped: it never breaks answering), ``close`` writes whatever is left (waiting for a write under way).
+``DelayedFlush`` is that delayed task alone, shared with ``storage.conversation.StateStore``.
 """
 
 from __future__ import annotations
@@ -20,18 +21,17 @@ log = logging.getLogger(__name__)
 Batch = TypeVar("Batch", bound=Sized)
 
 
-class WriteBehind(Generic[Batch]):
-    #: what the rows are, for the log line of a failed write ("unanswered questions")
-    what = "rows"
+class DelayedFlush:
+    """One delayed task that writes what was queued: ``_queued`` starts it (one at a time), it calls ``flush``
+    ``delay`` seconds later; ``close`` stops it and writes what is left. Subclasses define ``flush``."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], delay: float, empty: Callable[[], Batch]) -> None:
-        self._sessions, self._delay, self._empty = sessions, delay, empty
-        self._pending: Batch = empty()
+    def __init__(self, delay: float) -> None:
+        self._delay = delay
         self._task: asyncio.Task | None = None
-        self._writing = False
+        self._writing = False  # the delayed task is writing (not sleeping)
 
     def _queued(self) -> None:
-        """Something was added to ``_pending``: write it ``delay`` seconds from now (one task at a time)."""
+        """Something was queued: write it ``delay`` seconds from now (one task at a time)."""
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._flush_later())
 
@@ -42,6 +42,27 @@ class WriteBehind(Generic[Batch]):
             await self.flush()
         finally:
             self._writing = False
+
+    async def flush(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """Write what is queued. A write under way is waited for, not cancelled: a task cancelled inside a
+        database call lost its batch and could leave its connection to a pool disposed of after this (the
+        process then waits at exit for the driver's thread)."""
+        task, self._task = self._task, None
+        await settle(task, self._writing)
+        await self.flush()
+
+
+class WriteBehind(DelayedFlush, Generic[Batch]):
+    #: what the rows are, for the log line of a failed write ("unanswered questions")
+    what = "rows"
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], delay: float, empty: Callable[[], Batch]) -> None:
+        super().__init__(delay)
+        self._sessions, self._empty = sessions, empty
+        self._pending: Batch = empty()
 
     async def _write(self, session: AsyncSession, batch: Batch) -> None:
         raise NotImplementedError
@@ -54,14 +75,6 @@ class WriteBehind(Generic[Batch]):
                     await self._write(session, batch)
             except Exception:  # noqa: BLE001 - a lost analytics row must never break answering
                 log.exception("could not write %d %s", len(batch), self.what)
-
-    async def close(self) -> None:
-        """Write what is queued. A write under way is waited for, not cancelled (as ``StateStore.close``): a task
-        cancelled inside a database call lost its batch and could leave its connection to a pool disposed of
-        after this (the process then waits at exit for the driver's thread)."""
-        task, self._task = self._task, None
-        await settle(task, self._writing)
-        await self.flush()
 
 
 async def settle(task: asyncio.Task | None, writing: bool) -> None:

@@ -14,8 +14,7 @@ from contextlib import asynccontextmanager
 from pydantic import SecretStr
 
 from storage.membership import AccountRepository, MemberData, MemberRepository, UnitRepository
-from tests.e2e.conftest import TELEGRAM_TOKEN, ZALO_TOKEN, running_bot
-from tests.e2e.test_hardship_channels import code_for, eventually
+from tests.e2e.conftest import TELEGRAM_TOKEN, ZALO_TOKEN, code_for, eventually, running_bot
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.zalo_server import FakeZalo
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from storage.hardship import HardshipRepository
 from storage.membership import AccountRepository, MemberRepository
 from storage.models import OutboxRow
-from tests.e2e.test_hardship_channels import code_for, eventually
+from tests.e2e.conftest import code_for, eventually, fill_hardship_on_telegram, fill_hardship_on_zalo
 
 REF = re.compile(r"HT-\d{4}-\d{6}")
 ALREADY = "đã gửi rồi"
@@ -38,24 +38,12 @@ def press_update(fake, user, chat, data: str) -> dict:
     return {"callback_query": query}
 
 
-async def fill_on_telegram(member) -> None:
-    await member.says("/hotro")
-    await member.presses("hs:cat:illness")
-    await member.says("hôm qua")
-    await member.says("Em bị sốt xuất huyết phải nằm viện 5 ngày")
-    await member.presses("hs:skip")
-    await member.presses("hs:next")
-    await member.presses("hs:keep")
-    await member.presses("hs:agree")
-    assert "Bước 8/8" in member.last_reply
-
-
 async def test_telegram_two_submit_taps_at_once_send_one_request(telegram):
     app = telegram.app
     member, chair = telegram.user(301), telegram.user(302)
     await member.says(f"/lienket {await code_for(app, 'NTL-0103')}")
     await chair.says(f"/lienket {await code_for(app, 'NTL-0101')}")
-    await fill_on_telegram(member)
+    await fill_hardship_on_telegram(member)
     before = len(member.replies)
     telegram.inject(press_update(telegram, member, member.chat, "hs:submit"))
     telegram.inject(press_update(telegram, member, member.chat, "hs:submit"))
@@ -75,10 +63,7 @@ async def test_zalo_gui_typed_twice_sends_one_request(zalo):
     member, chair = zalo.user("ab12ab12ab12ab12"), zalo.user("cd34cd34cd34cd34")
     await member.says(f"/lienket {await code_for(app, 'NTL-0104')}")
     await chair.says(f"/lienket {await code_for(app, 'NTL-0101')}")
-    await member.says("/hotro")
-    for answer in ["5", "hôm nay", "Công ty cắt giảm giờ làm, thu nhập giảm một nửa", "3 triệu", "xong", "1", "1"]:
-        await member.says(answer)
-    assert "Bước 8/8" in member.last_reply.text
+    await fill_hardship_on_zalo(member)
     before = len(member.replies)
     zalo.inject(member.text_event("gửi"))
     zalo.inject(member.text_event("gửi"))

@@ -4,27 +4,17 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-import pytest_asyncio
 
-from bot.app import build_app
 from storage.broadcasts import BroadcastRepository
 from storage.membership import AccountRepository, MemberRepository
 from storage.outbox import OutboxRepository
 from tests.integration.test_hardship import Person, as_member, inbox
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app_database(request) -> str:
-    """The database URL: empty for the default SQLite file, or a fresh PostgreSQL database when configured."""
-    return request.getfixturevalue("pg_database_url") if request.param == "postgresql" else ""
-
-
-@pytest_asyncio.fixture
-async def app(app_database, settings, clock):
+@pytest.fixture
+def app(app_on_both):
     """The whole app on SQLite, and on PostgreSQL when it is configured (row locks, upserts)."""
-    application = await build_app(settings.replace(database_url=app_database), clock=clock)
-    yield application
-    await application.close()
+    return app_on_both
 
 
 async def compose(chair: Person, text: str, unit_action: str) -> str:

@@ -3,9 +3,7 @@
 import asyncio
 
 import pytest
-import pytest_asyncio
 
-from bot.app import build_app
 from handlers.types import Incoming
 from storage.hardship import HardshipRepository
 from storage.membership import MemberRepository
@@ -13,16 +11,10 @@ from storage.unanswered import UnansweredRepository
 from tests.integration.test_hardship import REF, as_member
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app_database(request) -> str:
-    return request.getfixturevalue("pg_database_url") if request.param == "postgresql" else ""
-
-
-@pytest_asyncio.fixture
-async def app(app_database, settings, clock):
-    application = await build_app(settings.replace(database_url=app_database), clock=clock)
-    yield application
-    await application.close()
+@pytest.fixture
+def app(app_on_both):
+    """The whole app on SQLite and on PostgreSQL (tests/integration/conftest.py)."""
+    return app_on_both
 
 
 async def test_a_description_with_a_nul_byte_is_submitted(app):

@@ -4,9 +4,7 @@ only on knowledge and fact answers; a 👎 puts the question (scrubbed) on the c
 from __future__ import annotations
 
 import pytest
-import pytest_asyncio
 
-from bot.app import build_app
 from storage.feedback import FeedbackLog
 from storage.unanswered import UnansweredRepository
 from tests.conftest import Member
@@ -14,17 +12,10 @@ from tests.conftest import Member
 ANSWER = "Gạo Kim Sáng giảm giá bao nhiêu?"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app_database(request) -> str:
-    return request.getfixturevalue("pg_database_url") if request.param == "postgresql" else ""
-
-
-@pytest_asyncio.fixture
-async def app(app_database, settings, clock):
+@pytest.fixture
+def app(app_on_both):
     """The votes and the rejected answers are stored on SQLite and on PostgreSQL (when configured)."""
-    application = await build_app(settings.model_copy(update={"database_url": app_database}), clock=clock)
-    yield application
-    await application.close()
+    return app_on_both
 
 
 def votes_of(member: Member) -> list[str]:

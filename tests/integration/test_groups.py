@@ -1,62 +1,38 @@
 """Group chats through Core.handle (issue 11): nothing personal in front of the group, buttons only for their user,
 a group never stored as a member's chat; and a chair's question never overwrites a member's form."""
 
-from datetime import timedelta
 
-import pytest_asyncio
+import pytest
 
-from bot.app import build_app
 from handlers.types import Incoming
 from storage.conversation import State, StateKey
 from storage.hardship import HardshipRepository
 from storage.membership import AccountRepository, MemberRepository
 from storage.outbox import OutboxRepository
+from tests.e2e.conftest import code_for
 from tests.integration.test_hardship import ANSWERS, Person, as_member, inbox
-from tests.integration.test_integrity import app_database, requests_of, to_confirm  # noqa: F401
+from tests.integration.test_integrity import requests_of, to_confirm
 
 GROUP = "-100777"
 PHONES = ("0900000103", "0900000104", "0900000101")
 
 
-@pytest_asyncio.fixture
-async def app(app_database, settings, clock):  # noqa: F811
-    application = await build_app(settings.replace(database_url=app_database), clock=clock)
-    yield application
-    await application.close()
+@pytest.fixture
+def app(app_on_both):
+    """The whole app on SQLite and on PostgreSQL (tests/integration/conftest.py)."""
+    return app_on_both
 
 
-class InGroup:
+class InGroup(Person):
     """A user of a group chat: the chat is the group, the user is theirs."""
 
     def __init__(self, app, user: str, channel: str = "test", bot_username: str | None = None) -> None:
-        self.app, self.user, self.channel, self.bot_username = app, user, channel, bot_username
-        self.replies = []
+        super().__init__(app, user, channel)
+        self.bot_username = bot_username
 
     def _event(self, **kw) -> Incoming:
         return Incoming(channel=self.channel, chat_id=GROUP, user_id=self.user, is_group=True,
                         bot_username=self.bot_username, **kw)
-
-    async def says(self, text: str) -> str:
-        self.replies = await self.app.core.handle(self._event(text=text))
-        return self.text
-
-    async def presses(self, action: str) -> str:
-        self.replies = await self.app.core.handle(self._event(action=action))
-        return self.text
-
-    @property
-    def text(self) -> str:
-        return "\n".join(r.text for r in self.replies)
-
-    @property
-    def actions(self) -> list[str]:
-        return [c.action for r in self.replies for c in r.choices]
-
-
-async def code_for(app, member_code: str) -> str:
-    async with app.db.sessions.begin() as session:
-        member = await MemberRepository(session).by_code(member_code)
-        return await AccountRepository(session).issue_code(member.id, None, app.core.clock(), timedelta(days=1))
 
 
 async def group_rows(app) -> int:

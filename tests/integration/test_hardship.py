@@ -20,15 +20,17 @@ class Person:
         self.app, self.user, self.channel, self.buttons = app, user, channel, buttons
         self.replies = []
 
+    def _event(self, **kw) -> Incoming:
+        """What the channel hands the core for this person's message or button press."""
+        return Incoming(channel=self.channel, chat_id=self.user, user_id=self.user, buttons=self.buttons, **kw)
+
     async def says(self, text: str = "", photos: tuple[str, ...] = ()) -> str:
-        self.replies = await self.app.core.handle(Incoming(
-            channel=self.channel, chat_id=self.user, user_id=self.user, text=text, buttons=self.buttons,
-            attachments=tuple(Attachment("photo", p) for p in photos)))
+        self.replies = await self.app.core.handle(
+            self._event(text=text, attachments=tuple(Attachment("photo", p) for p in photos)))
         return self.text
 
     async def presses(self, action: str) -> str:
-        self.replies = await self.app.core.handle(Incoming(
-            channel=self.channel, chat_id=self.user, user_id=self.user, action=action, buttons=self.buttons))
+        self.replies = await self.app.core.handle(self._event(action=action))
         return self.text
 
     @property

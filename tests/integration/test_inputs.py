@@ -4,9 +4,7 @@ Table-driven through Core.handle, as a member and as a chair of the demo roster,
 """
 
 import pytest
-import pytest_asyncio
 
-from bot.app import build_app
 from tests.integration.test_hardship import as_member, fill, inbox
 
 HUGE = "9" * 23  # beyond SQLite's INTEGER and PostgreSQL's integer
@@ -47,16 +45,10 @@ CASES = [
 ]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app_database(request) -> str:
-    return request.getfixturevalue("pg_database_url") if request.param == "postgresql" else ""
-
-
-@pytest_asyncio.fixture
-async def app(app_database, settings, clock):
-    application = await build_app(settings.replace(database_url=app_database), clock=clock)
-    yield application
-    await application.close()
+@pytest.fixture
+def app(app_on_both):
+    """The whole app on SQLite and on PostgreSQL (tests/integration/conftest.py)."""
+    return app_on_both
 
 
 def _fixed_part(text: str) -> str:

@@ -24,16 +24,10 @@ REF = re.compile(r"HT-\d{4}-\d{6}")
 ALREADY = "đã gửi rồi"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app_database(request) -> str:
-    return request.getfixturevalue("pg_database_url") if request.param == "postgresql" else ""
-
-
-@pytest_asyncio.fixture
-async def app(app_database, settings, clock):
-    application = await build_app(settings.replace(database_url=app_database), clock=clock)
-    yield application
-    await application.close()
+@pytest.fixture
+def app(app_on_both):
+    """The whole app on SQLite and on PostgreSQL (tests/integration/conftest.py)."""
+    return app_on_both
 
 
 def text_of(replies) -> str:

@@ -5,24 +5,16 @@ import secrets
 from datetime import timedelta
 
 import pytest
-import pytest_asyncio
 
-from bot.app import build_app
 from handlers.types import Incoming
 from storage.membership import CODE_ALPHABET, hash_code
 from tests.integration.test_membership import Account, issue
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app_database(request) -> str:
-    return request.getfixturevalue("pg_database_url") if request.param == "postgresql" else ""
-
-
-@pytest_asyncio.fixture
-async def app(app_database, settings, clock):
-    application = await build_app(settings.replace(database_url=app_database), clock=clock)
-    yield application
-    await application.close()
+@pytest.fixture
+def app(app_on_both):
+    """The whole app on SQLite and on PostgreSQL (tests/integration/conftest.py)."""
+    return app_on_both
 
 
 def wrong_codes(n: int, issued: str) -> list[str]:

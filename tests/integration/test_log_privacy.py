@@ -4,10 +4,8 @@ import io
 import logging
 
 import pytest
-import pytest_asyncio
 from sqlalchemy.exc import IntegrityError
 
-from bot.app import build_app
 from bot.logs import setup_logging
 from storage.hardship import HardshipRepository
 from storage.models import MemberRow
@@ -22,11 +20,6 @@ ANSWER = "Dạ em gửi giấy ra viện của cháu ạ"
 NOTE = "Chuyển khoản vào tài khoản Vietcombank 0011004123456 chủ tài khoản Nguyễn Văn An"
 REASON = "Hồ sơ thiếu xác nhận của bệnh viện Bạch Mai cho cháu"
 LOGGERS = ("", "sqlalchemy", "sqlalchemy.engine", "sqlalchemy.pool", "aiosqlite", "asyncpg")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app_database(request) -> str:
-    return request.getfixturevalue("pg_database_url") if request.param == "postgresql" else ""
 
 
 @pytest.fixture
@@ -44,11 +37,10 @@ def debug_log():
         logging.getLogger(name).setLevel(level)
 
 
-@pytest_asyncio.fixture
-async def app(app_database, settings, clock, debug_log):
-    application = await build_app(settings.replace(database_url=app_database), clock=clock)
-    yield application
-    await application.close()
+@pytest.fixture
+def app(debug_log, app_on_both):
+    """The app on SQLite and PostgreSQL (tests/integration/conftest.py), built with every logger at DEBUG."""
+    return app_on_both
 
 
 def leaks(text: str) -> list[str]:

@@ -12,9 +12,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-import pytest_asyncio
 
-from bot.app import build_app
 from locales import Translator
 from storage.outbox import OutboxRepository
 from tests.integration.test_broadcasts import compose, settle
@@ -23,16 +21,10 @@ from tests.integration.test_hardship import as_member, inbox
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app_database(request) -> str:
-    return request.getfixturevalue("pg_database_url") if request.param == "postgresql" else ""
-
-
-@pytest_asyncio.fixture
-async def app(app_database, settings, clock):
-    application = await build_app(settings.model_copy(update={"database_url": app_database}), clock=clock)
-    yield application
-    await application.close()
+@pytest.fixture
+def app(app_on_both):
+    """The whole app on SQLite and on PostgreSQL (tests/integration/conftest.py)."""
+    return app_on_both
 
 
 async def next_due(app):

@@ -11,6 +11,7 @@ import pytest
 from storage import migrate
 from storage.conversation import State, StateKey, StateStore
 from storage.db import Database
+from tests.integration.test_write_behind import closed_mid_write
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 KEY = StateKey("bot", "test", "42", "42")
@@ -90,13 +91,7 @@ async def test_closing_while_a_write_behind_is_under_way_writes_it_and_leaves_no
     await states.load()
     for n in range(500):  # the delayed write starts, and close() comes while it is in the database
         await states.set_later(StateKey("bot", "test", str(n), str(n)), State("choices", "pick", {"n": n}), NOW)
-    await asyncio.sleep(0.02)
-    await states.close()
-    await db.dispose()
-    await asyncio.sleep(0.2)
-    left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()
-            and "_flush_later" in repr(t.get_coro())]
-    assert not left, left
+    await closed_mid_write(db, states)
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'close.db'}")
     try:
         assert (await _stored(db, StateKey("bot", "test", "499", "499"))).data == {"n": 499}

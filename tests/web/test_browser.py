@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
-from storage.membership import AccountRepository, MemberRepository
-from tests.e2e.conftest import TELEGRAM_TOKEN, free_port, running_bot
+from tests.e2e.conftest import TELEGRAM_TOKEN, code_for, console_overrides, free_port, running_bot
 from tests.fakes.telegram_server import FakeTelegram
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
@@ -24,61 +21,64 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-c
                  "--disable-features=Translate,OptimizationHints,MediaRouter"]
 
 
-async def code_for(app, member_code: str) -> str:
-    async with app.db.sessions.begin() as session:
-        member = await MemberRepository(session).by_code(member_code)
-        return await AccountRepository(session).issue_code(member.id, None, app.core.clock(), timedelta(days=1))
+async def signed_in_page(pw, link: str):
+    """A Chromium page signed in to the console with the sign-in ``link`` a chair got in chat (on the knowledge
+    list); the browser is the caller's to close."""
+    browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    try:
+        page = await browser.new_page(viewport={"width": 1200, "height": 900}, locale="vi-VN")
+        await page.goto(link)
+        await page.click("#signin")
+        await page.wait_for_url("**/web/knowledge")
+    except BaseException:
+        await browser.close()
+        raise
+    return browser, page
 
 
 async def test_sign_in_edit_and_roll_back_in_a_browser(settings, clock, tmp_path):
     playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
     port = free_port()
-    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as fake:
-        overrides = {"telegram_token": SecretStr(TELEGRAM_TOKEN), "telegram_api_url": fake.base_url,
-                     "telegram_mode": "polling", "web_port": port, "web_base_url": f"http://127.0.0.1:{port}"}
-        async with running_bot(settings, clock, **overrides) as (app, _server):
-            chair, member = fake.user(601, first_name="Hà"), fake.user(602, first_name="An")
-            await chair.says(f"/lienket {await code_for(app, 'NTL-0001')}")
-            await member.says(f"/lienket {await code_for(app, 'NTL-0103')}")
-            await member.says("sữa hà lan")
-            before = member.last_reply
-            await chair.says("/web")
-            link = re.search(r"http://127\.0\.0\.1:\d+/web/login/[A-Za-z0-9_-]+", chair.last_reply).group(0)
+    async with FakeTelegram.running(token=TELEGRAM_TOKEN) as fake, \
+            running_bot(settings, clock, **console_overrides(fake, port)) as (app, _server):
+        chair, member = fake.user(601, first_name="Hà"), fake.user(602, first_name="An")
+        await chair.says(f"/lienket {await code_for(app, 'NTL-0001')}")
+        await member.says(f"/lienket {await code_for(app, 'NTL-0103')}")
+        await member.says("sữa hà lan")
+        before = member.last_reply
+        await chair.says("/web")
+        link = re.search(r"http://127\.0\.0\.1:\d+/web/login/[A-Za-z0-9_-]+", chair.last_reply).group(0)
 
-            async with playwright_api.async_playwright() as pw:
-                browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-                try:
-                    page = await browser.new_page(viewport={"width": 1200, "height": 900}, locale="vi-VN")
-                    await page.goto(link)
-                    await page.click("#signin")
-                    await page.wait_for_url("**/web/knowledge")
-                    assert await page.locator("#entries tbody tr").count() > 5
-                    await page.screenshot(path=tmp_path / "knowledge-list.png")
+        async with playwright_api.async_playwright() as pw:
+            browser, page = await signed_in_page(pw, link)
+            try:
+                assert await page.locator("#entries tbody tr").count() > 5
+                await page.screenshot(path=tmp_path / "knowledge-list.png")
 
-                    await page.fill("#q", "sua ha lan")
-                    await page.press("#q", "Enter")
-                    await page.click("text=Sữa Hà Lan")
-                    await page.click("#edit")
-                    new_summary = "Thỏa thuận mới: 5 mặt hàng sữa được giảm 35% cho đoàn viên có thẻ."
-                    await page.fill("#summary", new_summary)
-                    await page.click("#save")
-                    await page.wait_for_url("**/web/knowledge/sua-ha-lan")
-                    assert new_summary in await page.inner_text("#summary")
+                await page.fill("#q", "sua ha lan")
+                await page.press("#q", "Enter")
+                await page.click("text=Sữa Hà Lan")
+                await page.click("#edit")
+                new_summary = "Thỏa thuận mới: 5 mặt hàng sữa được giảm 35% cho đoàn viên có thẻ."
+                await page.fill("#summary", new_summary)
+                await page.click("#save")
+                await page.wait_for_url("**/web/knowledge/sua-ha-lan")
+                assert new_summary in await page.inner_text("#summary")
 
-                    await member.says("sữa hà lan")
-                    assert new_summary in member.last_reply  # the running bot, through Telegram, no restart
-                    await page.click("#revisions details summary")
-                    await page.screenshot(path=tmp_path / "knowledge-entry.png", full_page=True)
+                await member.says("sữa hà lan")
+                assert new_summary in member.last_reply  # the running bot, through Telegram, no restart
+                await page.click("#revisions details summary")
+                await page.screenshot(path=tmp_path / "knowledge-entry.png", full_page=True)
 
-                    await page.locator("button.rollback").first.click()
-                    await page.wait_for_url("**/web/knowledge/sua-ha-lan")
-                    assert new_summary not in await page.inner_text("#summary")
-                    await member.says("sữa hà lan")
-                    assert member.last_reply == before
+                await page.locator("button.rollback").first.click()
+                await page.wait_for_url("**/web/knowledge/sua-ha-lan")
+                assert new_summary not in await page.inner_text("#summary")
+                await member.says("sữa hà lan")
+                assert member.last_reply == before
 
-                    await page.goto(link)  # the link was used: it signs nobody in again
-                    await page.click("#signin")
-                    assert "đã được dùng" in await page.inner_text("#message")
-                finally:
-                    await browser.close()
+                await page.goto(link)  # the link was used: it signs nobody in again
+                await page.click("#signin")
+                assert "đã được dùng" in await page.inner_text("#message")
+            finally:
+                await browser.close()
     assert (tmp_path / "knowledge-list.png").stat().st_size > 10_000

@@ -11,11 +11,18 @@ import struct
 import zlib
 
 import pytest
-from pydantic import SecretStr
 
-from tests.e2e.conftest import TELEGRAM_TOKEN, free_port, running_bot
+from tests.e2e.conftest import (
+    TELEGRAM_TOKEN,
+    code_for,
+    console_overrides,
+    eventually,
+    fill_hardship_on_telegram,
+    free_port,
+    running_bot,
+)
 from tests.fakes.telegram_server import FakeTelegram
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, code_for
+from tests.web.test_browser import CHROMIUM, signed_in_page
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: apt-get install -y chromium (.ci/run does)")
 REF = re.compile(r"HT-\d{4}-\d{6}")
@@ -32,46 +39,15 @@ def png(width: int = 320, height: int = 200) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
-async def eventually(condition, timeout: float = 15.0):
-    for _ in range(int(timeout / 0.05)):
-        if value := condition():
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError("not delivered in time")
-
-
-async def signed_in_page(pw, link: str):
-    browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    page = await browser.new_page(viewport={"width": 1200, "height": 900}, locale="vi-VN")
-    await page.goto(link)
-    await page.click("#signin")
-    await page.wait_for_url("**/web/knowledge")
-    return browser, page
-
-
-def bot_settings(fake: FakeTelegram) -> dict:
-    port = free_port()
-    return {"telegram_token": SecretStr(TELEGRAM_TOKEN), "telegram_api_url": fake.base_url, "telegram_mode": "polling",
-            "web_port": port, "web_base_url": f"http://127.0.0.1:{port}"}
-
-
 async def test_approve_a_request_with_its_photo_and_the_member_is_told(settings, clock, tmp_path):
     playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
     async with FakeTelegram.running(token=TELEGRAM_TOKEN) as fake, \
-            running_bot(settings, clock, **bot_settings(fake)) as (app, _server):
+            running_bot(settings, clock, **console_overrides(fake, free_port())) as (app, _server):
         member, chair = fake.user(611, first_name="An"), fake.user(612, first_name="Bình")
         await member.says(f"/lienket {await code_for(app, 'NTL-0103')}")
         await chair.says(f"/lienket {await code_for(app, 'NTL-0101')}")
-        await member.says("/hotro")
-        await member.presses("hs:cat:illness")
-        await member.says("hôm qua")
-        await member.says("Em bị sốt xuất huyết phải nằm viện 5 ngày")
-        await member.says("2 triệu")
         fake.photo_sizes("giay-ra-vien", png())  # the photo's bytes, before the member sends it
-        await member.sends_photo("giay-ra-vien")
-        await member.presses("hs:next")
-        await member.presses("hs:keep")
-        await member.presses("hs:agree")
+        await fill_hardship_on_telegram(member, amount="2 triệu", photo="giay-ra-vien")
         await member.presses("hs:submit")
         reference = REF.search(member.last_reply).group(0)
         await chair.says("/web")
@@ -102,7 +78,7 @@ async def test_approve_a_request_with_its_photo_and_the_member_is_told(settings,
                 await page.click("#confirm")
                 await page.wait_for_url("**?done=approved")
                 assert "1.500.000 đ" in await page.inner_text("#approved-amount")
-                await eventually(lambda: "1.500.000 đ" in (member.last_reply or ""))  # through the outbox
+                await eventually(lambda: "1.500.000 đ" in (member.last_reply or ""), timeout=15.0)  # through the outbox
                 assert "Nhận tại văn phòng công đoàn" in member.last_reply
                 assert await page.locator("#approve").count() == 0  # decided: no more actions
             finally:
@@ -122,7 +98,8 @@ async def test_compose_send_an_announcement_and_watch_it_go_out(settings, clock,
 
     text = "Mời đoàn viên dự họp công đoàn lúc 15h thứ Sáu tại phòng họp tầng 2."
     async with FakeTelegram.running(token=TELEGRAM_TOKEN) as fake, \
-            running_bot(settings, clock, **bot_settings(fake), delivery_rate_telegram=2.0) as (app, _server):
+            running_bot(settings, clock, **console_overrides(fake, free_port()),
+                        delivery_rate_telegram=2.0) as (app, _server):
         members = [fake.user(621 + i, first_name=f"Đoàn viên {i}") for i in range(3)]
         for user, code in zip(members, ("NTL-0103", "NTL-0104", "NTL-0105"), strict=True):
             await user.says(f"/lienket {await code_for(app, code)}")

@@ -9,25 +9,16 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from storage.membership import AccountRepository, MemberRepository
 from storage.models import WebLoginTokenRow
 from tests.conftest import Member
 from tests.web.conftest import BASE_URL
+from tests.web.test_requests_console import member_chat
 
 LINK = re.compile(re.escape(BASE_URL) + r"/web/login/([A-Za-z0-9_-]+)")
 
 
-async def linked(app, user: str, member_code: str) -> Member:
-    async with app.db.sessions.begin() as session:
-        member = await MemberRepository(session).by_code(member_code)
-        code = await AccountRepository(session).issue_code(member.id, None, app.core.clock(), timedelta(days=1))
-    chat = Member(app, user=user)
-    await chat.says(f"/lienket {code}")
-    return chat
-
-
 async def link_from_chat(app, user: str, member_code: str) -> str:
-    chat = await linked(app, user, member_code)
+    chat = await member_chat(app, user, member_code)
     reply = await chat.says("/web")
     found = LINK.search(reply)
     assert found, reply
@@ -36,10 +27,10 @@ async def link_from_chat(app, user: str, member_code: str) -> str:
 
 async def test_web_in_chat_for_chairs_and_admins_only(app):
     assert "/lienket" in await Member(app, user="201").says("/web")  # not linked
-    member = await linked(app, "202", "NTL-0103")
+    member = await member_chat(app, "202", "NTL-0103")
     assert LINK.search(await member.says("/web")) is None
     assert await member.says("/web") == app.translator("web.chairs_only")
-    chair = await linked(app, "205", "NTL-0101")
+    chair = await member_chat(app, "205", "NTL-0101")
     assert LINK.search(await chair.says("/web", is_group=True)) is None  # never in front of a group
     for user, code in (("203", "NTL-0101"), ("204", "DEMO-ADMIN")):
         token = await link_from_chat(app, user, code)
@@ -114,7 +105,7 @@ async def test_the_cookie_is_secure_when_the_public_address_is_https(settings, c
 
     app = await build_app(settings.replace(web_base_url="https://congdoan.example.org"), clock=clock)
     try:
-        reply = await (await linked(app, "304", "NTL-0101")).says("/web")
+        reply = await (await member_chat(app, "304", "NTL-0101")).says("/web")
         found = re.search(r"https://congdoan\.example\.org/web/login/([A-Za-z0-9_-]+)", reply)
         assert found, reply
         web_app = web.Application()
