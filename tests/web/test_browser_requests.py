@@ -66,7 +66,10 @@ async def test_approve_a_request_with_its_photo_and_the_member_is_told(settings,
                 assert "sốt xuất huyết" in await page.inner_text("#request")
                 photo = page.locator("#photos img").first
                 await photo.wait_for()
-                assert await photo.evaluate("img => img.complete && img.naturalWidth") == 320  # via getFile
+                # the picture loads after the page (through the channel's getFile): wait for it, then check it
+                await page.wait_for_function("() => { const i = document.querySelector('#photos img');"
+                                             " return i && i.complete && i.naturalWidth > 0; }")
+                assert await photo.evaluate("img => img.naturalWidth") == 320  # via getFile
                 await page.screenshot(path=tmp_path / "request.png", full_page=True)
 
                 await page.fill("#amount", "1,5 triệu")

@@ -142,7 +142,7 @@ async def test_web_says_the_console_is_off_when_no_public_address_is_set(setting
 
     app = await build_app(settings.replace(web_base_url=""), clock=clock)
     try:
-        chair = await linked(app, "410", "NTL-0101")
+        chair = await member_chat(app, "410", "NTL-0101")
         assert await chair.says("/web") == "Trang quản trị web chưa được bật trên máy chủ này."
         assert await chair.says("/web", language="en") == "The web console is not enabled on this server."
     finally:
