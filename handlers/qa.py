@@ -109,7 +109,8 @@ class KnowledgeAnswers:
             if b.results:
                 lines.append(t("answer.benefit.results", lang, results=b.results))
         elif e.programme or e.loan:  # a support programme: what it is and what it gives, in the first line
-            lines.append(t("answer.programme.headline", lang, name=e.name, summary=e.summary))
+            lines.append(e.summary if _names_itself(e.summary, e.name)
+                         else t("answer.programme.headline", lang, name=e.name, summary=e.summary))
         else:
             lines.extend((e.name, e.summary))
         for block in (e.programme, e.loan):
@@ -237,3 +238,8 @@ class KnowledgeAnswers:
         if e.commendation:
             return e.commendation.figures
         return e.summary
+
+
+def _names_itself(summary: str, name: str) -> bool:
+    """A summary that opens with the entry's name (quoted or not) says it already: no "Name: Name …"."""
+    return fold(summary.lstrip("\"“'‘ ")).startswith(fold(name))

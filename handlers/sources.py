@@ -8,6 +8,7 @@ offer may have changed, ask the grassroots union's committee.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from handlers.text import fmt_date
@@ -28,10 +29,18 @@ def as_of_text(t: Translator, lang: str, as_of: date, exact: bool = True) -> str
     return t("answer.as_of_day", lang, day=fmt_date(as_of))
 
 
+_INNER_QUOTES = re.compile(r"[“\"]([^”\"]*)[”\"]")
+
+
+def _nested(title: str) -> str:
+    """A title's own quotes as single ones, inside the line's double quotes ("“‘Chuyến bay…’ đưa 450…”")."""
+    return _INNER_QUOTES.sub(r"‘\1’", title)
+
+
 def source_line(t: Translator, lang: str, *, title: str, publication: str | None = None,
                 published: date | None = None, as_of: date | None = None, exact: bool = True) -> str:
     """The one source line: where it was said (publication, title, date) and as of when it was true."""
-    where = ", ".join(x for x in (publication, t("source.title", lang, title=title.strip().rstrip(".")),
+    where = ", ".join(x for x in (publication, t("source.title", lang, title=_nested(title.strip().rstrip("."))),
                                   fmt_date(published) if published else None) if x)
     if as_of is None or (published is not None and as_of <= published):
         return t("source.line", lang, where=where)

@@ -125,3 +125,18 @@ async def test_a_support_programme_answer_offers_to_file_a_request(member):
     # the hardship form's way in, as /hotro: a member not linked yet is told how to link first
     assert member.app.translator("hardship.link_first") in await member.presses("menu:hotro")
     assert "/hotro" not in await member.says("gạo kim sáng giảm bao nhiêu")  # not on a benefit
+
+
+async def test_a_title_with_quotes_of_its_own_is_quoted_once_in_the_source_line(member):
+    """An article title that quotes a name ("“Chuyến bay Công đoàn - Xuân 2025” đưa 450 lao động…") keeps its inner
+    quotes as single ones inside the source line's quotes: never ““ or ””."""
+    reply = await member.says("chuyen bay cong doan xuan 2025 dua bao nhieu nguoi ve que")
+    source = next(line for line in reply.splitlines() if line.startswith("Nguồn:"))
+    assert "““" not in source and "””" not in source, source
+    assert "‘Chuyến bay Công đoàn - Xuân 2025’" in source, source
+
+
+async def test_a_summary_that_opens_with_the_programmes_name_does_not_get_it_twice(member):
+    reply = await member.says("chuyen bay cong doan xuan 2025 dua bao nhieu nguoi ve que")
+    first = reply.splitlines()[0]
+    assert first.count("Chuyến bay Công đoàn - Xuân 2025") == 1 and "450" in first, first
