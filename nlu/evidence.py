@@ -425,6 +425,7 @@ class EvidenceIndex:
         self._idf_cache: dict[str, float] = {}
         self._entry_rows: dict[str, list[int]] | None = None
         self._by_rows: dict[tuple[str, object], np.ndarray] = {}
+        self._term_groups: dict[str, np.ndarray] = {}
         self._cue_index: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
         for rank, k in enumerate(KINDS):  # phrases by first word; a kind's phrases in the data's order
             for order, phrase in enumerate(self.lang.cues[k]):
@@ -439,7 +440,7 @@ class EvidenceIndex:
         """What is derived from the records; the normalizer (given again by :meth:`attach`) and the per-process
         caches are not stored."""
         state = dict(self.__dict__)
-        for name in ("normalize", "correct_word", "_idf_cache", "_by_rows"):
+        for name in ("normalize", "correct_word", "_idf_cache", "_by_rows", "_term_groups"):
             state.pop(name, None)
         return state
 
@@ -448,6 +449,7 @@ class EvidenceIndex:
         self.correct_word = lru_cache(maxsize=50_000)(self._candidates)
         self._idf_cache = {}
         self._by_rows = {}
+        self._term_groups = {}
 
     def attach(self, normalizer: Normalizer) -> None:
         """The normalizer of a loaded index (the one its key was computed with)."""
@@ -717,12 +719,8 @@ class EvidenceIndex:
         terms = self._gap_terms(q)
         if not terms:
             return ()
-        weight: dict[int, float] = {}
-        for t in terms:
-            for g in {g for f in self._expand(t) for g in self._groups_with.get(f, ())}:
-                weight[g] = weight.get(g, 0.0) + self._idf(t)
         best = tuple(terms)
-        for g in sorted(weight, key=lambda g: -weight[g])[:60]:  # stable: ties in first-seen order, as most_common
+        for g in self._heaviest_groups(terms, 60):
             words, places, clusters = self._groups[g]
             if not (all(p in places for p in q.places) and all(c in clusters for c in q.clusters)):
                 continue
@@ -732,6 +730,40 @@ class EvidenceIndex:
                 if not best:
                     break
         return best
+
+    def _heaviest_groups(self, terms: Sequence[str], limit: int) -> list[int]:
+        """The ``limit`` paragraph groups holding the most of ``terms`` (each weighing its rarity), heaviest first;
+        ties in the order the groups were first seen, term by term (each term's groups in the order of
+        :meth:`_groups_of`). Arrays over all the groups: a common term is in thousands of them."""
+        n = len(self._groups)
+        weight = np.zeros(n)
+        unseen = np.iinfo(np.int64).max
+        first = np.full(n, unseen, dtype=np.int64)  # when each group was first seen
+        offset = 0
+        for t in terms:
+            groups = self._groups_of(t)
+            weight[groups] += self._idf(t)
+            new = np.flatnonzero(first[groups] == unseen)
+            first[groups[new]] = offset + new
+            offset += len(groups)
+        seen = np.flatnonzero(first != unseen)
+        if len(seen) > limit:  # only the groups at least as heavy as the limit-th need ordering
+            cut = np.partition(-weight[seen], limit - 1)[limit - 1]
+            seen = seen[-weight[seen] <= cut]
+        order = np.lexsort((first[seen], -weight[seen]))[:limit]
+        return seen[order].tolist()
+
+    def _groups_of(self, term: str) -> np.ndarray:
+        """The paragraph groups holding a term or one of its synonyms, in the order a set of them iterates (the
+        order of the first-seen ties of :meth:`gaps`, kept from the dict it once was); kept per term of the
+        evidence's vocabulary (a word no group holds is not kept)."""
+        found = self._term_groups.get(term)
+        if found is None:
+            found = np.array(tuple({g for f in self._expand(term) for g in self._groups_with.get(f, ())}),
+                             dtype=np.int64)
+            if len(found):
+                self._term_groups[term] = found
+        return found
 
     def entry_fits(self, entry_id: str, q: Question) -> bool:
         """Whether what a knowledge entry says is about the question's place and cluster (its years and phases are
@@ -826,6 +858,15 @@ class EvidenceIndex:
             rows = self._by_rows[key] = np.array(sorted(self._by.get(key, ())), dtype=np.int64)
         return rows
 
+    def _own_year_rows(self, year: int) -> np.ndarray:
+        """The records whose own (or paragraph's) years hold ``year``, not only a span they name: a sorted array."""
+        key = ("own year", year)
+        rows = self._by_rows.get(key)
+        if rows is None:
+            rows = self._by_rows[key] = np.array(
+                [i for i in self._rows_of(("year", year)).tolist() if year in self._meta[i].years], dtype=np.int64)
+        return rows
+
     @staticmethod
     def _coverage(m: _Meta, weights) -> float:
         terms, pairs = weights
@@ -887,8 +928,10 @@ class EvidenceIndex:
                 if not len(allowed):
                     break
             ids = allowed if allowed is not None else np.zeros(0, dtype=np.int64)
-            if q.years and len(ids):  # the years of a span only for a question naming the span
-                ids = np.array([i for i in ids.tolist() if self._in_years(self._meta[i], q)], dtype=np.int64)
+            if len(q.years) == 1 and len(ids):  # the years of a span only for a question naming the span
+                # (``_in_years`` row by row, as arrays: the rows hold every year of the question in their years or
+                # spans already; one year must be their own; two or more may be a span's)
+                ids = np.intersect1d(ids, self._own_year_rows(q.years[0]), assume_unique=True)
             if len(ids) > CANDIDATES:
                 ids = ids[np.argpartition(-scores[ids], CANDIDATES - 1)[:CANDIDATES]]
             pool = ids[np.argsort(-scores[ids], kind="stable")].tolist()  # Python ints: cheaper to index with
