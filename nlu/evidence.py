@@ -685,7 +685,7 @@ class EvidenceIndex:
 
     def unknown(self, q: Question) -> tuple[tuple[str, str], ...]:
         missing: list[tuple[str, str]] = []
-        accented = [w.lower() for w in word_tokens(normalize_tones(clean(q.text)))]
+        accented: list[str] | None = None  # the question's words as typed: read when a term needs them
         for t in q.terms:
             if t in q.asked:
                 continue
@@ -694,6 +694,8 @@ class EvidenceIndex:
             if t in self.common_folded:
                 # an everyday word of the domain ("mua", "chia") is no subject of its own, unless the accents
                 # typed say it is another word ("hưu" is not "hữu")
+                if accented is None:
+                    accented = [w.lower() for w in word_tokens(normalize_tones(clean(q.text)))]
                 typed = [w for w in accented if fold(w) == t]
                 if not typed or any(w in self.common or w == t for w in typed):
                     continue
