@@ -771,21 +771,26 @@ class EvidenceIndex:
         """Whether what a knowledge entry says is about the question's place and cluster (its years and phases are
         often implied, not written)."""
         bare = replace(q, compounds=(), phases=(), years=q.years if self._entry_years(entry_id) else ())
-        if self._entry_rows is None:  # the records of each entry, found once rather than at every question
+        return any(self._satisfies(self._meta[i], bare) for i in self._rows_by_entry().get(entry_id, ()))
+
+    def _rows_by_entry(self) -> dict[str, list[int]]:
+        """The records of each knowledge entry, found once rather than at every question (a document's sentences
+        are most of the records)."""
+        if self._entry_rows is None:
             self._entry_rows = {}
             for i, r in enumerate(self.records):
                 if r.entry_id is not None:
                     self._entry_rows.setdefault(r.entry_id, []).append(i)
-        return any(self._satisfies(self._meta[i], bare) for i in self._entry_rows.get(entry_id, ()))
+        return self._entry_rows
 
     @property
     def entry_ids(self) -> frozenset[str]:
         """The knowledge entries the index holds sentences of."""
-        return frozenset(r.entry_id for r in self.records if r.entry_id is not None)
+        return frozenset(self._rows_by_entry())
 
     def _entry_years(self, entry_id: str) -> bool:
         """Whether an entry's sentences name a year (then a question's year must be one of them)."""
-        return any(_years(self._tokens(r.text)) for r in self.records if r.entry_id == entry_id)
+        return any(_years(self._tokens(self.records[i].text)) for i in self._rows_by_entry().get(entry_id, ()))
 
     def _satisfies(self, m: _Meta, q: Question) -> bool:
         return all(c in m.pairs or c in m.label_pairs for c in q.compounds) and (
@@ -815,9 +820,9 @@ class EvidenceIndex:
             unit = q.unit[0]
             if unit == "ordinal":
                 return 1.0 if m.ordinal else 0.75  # "SEA Games 31" answers "lần thứ mấy" too
-            units = self._expand(unit)  # "bao nhiêu người" is answered by "101 cá nhân"
+            units = frozenset(self._expand(unit))  # "bao nhiêu người" is answered by "101 cá nhân"
             for number, after in m.numbers:
-                if unit == "%" and number.endswith("%") or not set(units).isdisjoint(after):
+                if unit == "%" and number.endswith("%") or not units.isdisjoint(after):
                     return 1.0
                 if unit == "money" and (number.endswith("%") or set(after[:1]) & _MONEY_WORDS):
                     return 1.0
@@ -942,20 +947,21 @@ class EvidenceIndex:
             pool = np.argpartition(-scores, k - 1)[:k].tolist() if k else []
         if not pool:
             return Finding("weak", q)
-        top = max(float(scores[i]) for i in pool) or 1.0
+        pool_scores = scores[pool].tolist()  # Python floats, read from the array once
+        top = max(pool_scores) or 1.0
         weights = self._weights(q)
         ranked = []
-        for i in pool:
+        for i, bm25 in zip(pool, pool_scores, strict=True):
             m = self._meta[i]
             cov = self._coverage(m, weights)
             factor = self._kind_factor(m, q)
-            ranked.append(((0.75 * cov + 0.25 * float(scores[i]) / top) * factor, cov, factor, int(i)))
+            ranked.append(((0.75 * cov + 0.25 * bm25 / top) * factor, cov, factor, i))
         ranked.sort(key=lambda x: (-x[0], x[3]))
         gap_terms = self._gap_terms(q)
 
         def holds_all(j: int) -> bool:
             m = self._meta[j]
-            return all(self._held(t, m.words | m.context) for t in gap_terms)
+            return all(self._held(t, m.words) or self._held(t, m.context) for t in gap_terms)
 
         # the best sentence whose paragraph holds every key term, when one answers nearly as well as the best
         top_score = ranked[0][0]
