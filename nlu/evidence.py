@@ -53,6 +53,7 @@ MAX_ITEMS = 8
 KINDS = ("date", "person", "quantity", "place", "definition", "list")
 _NUMBER_WORDS = {"mot": 1, "nhat": 1, "hai": 2, "nhi": 2, "ba": 3, "bon": 4, "tu": 4, "sau": 6}
 _YEAR = re.compile(r"^(19|20)\d\d$")
+_YEAR_PARTS = re.compile(r"[-/]")  # "2023-2028", "2020/2021"
 _UNIT_WORDS = frozenset({"nguoi", "don", "dot", "nam", "thang", "ngay", "lan"})
 _MONEY_TOPICS = frozenset({"gia", "tien", "phi", "luong", "kinh"})
 _MONEY_WORDS = frozenset({"dong", "trieu", "ty", "nghin", "ngan", "usd"})
@@ -282,8 +283,8 @@ def _phase_numbers(toks: Sequence[str]) -> set[int]:
 def _years(toks: Iterable[str]) -> set[int]:
     found = set()
     for t in toks:
-        for part in re.split(r"[-/]", t):
-            if _YEAR.match(part):
+        for part in _YEAR_PARTS.split(t) if "-" in t or "/" in t else (t,):
+            if len(part) == 4 and _YEAR.match(part):  # (the length first: most words are no year)
                 found.add(int(part))
     return found
 
@@ -294,8 +295,15 @@ def _places(toks: Sequence[str], places: dict[tuple[str, ...], str], fuzzy: bool
     ("hoa kiem" for Hoàn Kiếm) in names of at least 8 letters."""
     out: list[tuple[int, int, str]] = []
     taken: set[int] = set()
+    if fuzzy:
+        starts: Sequence[int] = range(len(toks))
+    else:  # a name starts with the first word of a place: only those positions are looked at
+        first = {k[0] for k in places}
+        starts = [i for i, t in enumerate(toks) if t in first]
     for n in (4, 3, 2):
-        for i in range(len(toks) - n + 1):
+        for i in starts:
+            if i > len(toks) - n:
+                break
             key = tuple(toks[i:i + n])
             if fuzzy and key not in places:
                 joined = " ".join(key)
