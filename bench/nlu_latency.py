@@ -162,8 +162,9 @@ async def child(case: str, seeds: Path, factor: int, rounds: int, profile: str |
 
 
 def run_case(code: Path, case: str, args: argparse.Namespace, profile: str | None) -> dict:
-    cmd = [sys.executable, str(HERE), "--child", case, "--seeds", str(args.seeds), "--factor", str(args.factor),
-           "--rounds", str(args.rounds)]
+    # the seeds as an absolute path: the child runs in the tree measured (a temporary folder for --against)
+    cmd = [sys.executable, str(HERE), "--child", case, "--seeds", str(args.seeds.resolve()),
+           "--factor", str(args.factor), "--rounds", str(args.rounds)]
     if profile:
         cmd += ["--profile", profile]
     env = {**os.environ, "NLU_BENCH_CODE": str(code), "PYTHONPATH": str(code), "UNIONBOT_LOG_LEVEL": "ERROR"}

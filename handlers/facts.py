@@ -198,8 +198,9 @@ class FactAnswers:
             # read against the previous question when that reading answers (it is the more specific: "số tiền bao
             # nhiêu ạ?" after a loan question asks the loan's amount); else alone, a question of its own
             solo = [self.index.search(p) for p in self.index.split(question)]
-            against_read = self._read_against(previous, question)
-            if any(f.status == "unknown" for f in solo) or not any(
+            # alone it names what no record mentions: a question of its own, not read against the previous one
+            against_read = None if any(f.status == "unknown" for f in solo) else self._read_against(previous, question)
+            if against_read is None or not any(
                     f.status == "answered" and not self._salient(f.gaps) for f in against_read[1]):
                 previous, against_read = None, None
             else:

@@ -35,8 +35,10 @@ class Ranker:
         bm25 = bm25s.BM25()
         bm25.index([list(doc) for doc in corpus], show_progress=False)
         scores = bm25.scores
-        return cls(np.asarray(scores["data"]), np.asarray(scores["indices"]), np.asarray(scores["indptr"]),
-                   int(scores["num_docs"]), {str(k): int(v) for k, v in bm25.vocab_dict.items()})
+        # the sentence numbers as the platform's index type: numpy converts int32 indices at every use otherwise
+        return cls(np.asarray(scores["data"]), np.asarray(scores["indices"], dtype=np.intp),
+                   np.asarray(scores["indptr"]), int(scores["num_docs"]),
+                   {str(k): int(v) for k, v in bm25.vocab_dict.items()})
 
     def get_scores(self, terms: Sequence[str]) -> np.ndarray:
         """BM25 of every sentence for the query ``terms`` (terms outside the vocabulary score nothing)."""

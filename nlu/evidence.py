@@ -55,6 +55,7 @@ MAX_ITEMS = 8
 KINDS = ("author", "photo", "date", "person", "quantity", "place", "definition", "list")
 _NUMBER_WORDS = {"mot": 1, "nhat": 1, "hai": 2, "nhi": 2, "ba": 3, "bon": 4, "tu": 4, "sau": 6}
 _YEAR = re.compile(r"^(19|20)\d\d$")
+_YEAR_PARTS = re.compile(r"[-/]")  # "2023-2028", "2020/2021"
 _UNIT_WORDS = frozenset({"nguoi", "don", "dot", "nam", "thang", "ngay", "lan"})
 _MONEY_TOPICS = frozenset({"gia", "tien", "phi", "luong", "kinh"})
 _MONEY_WORDS = frozenset({"dong", "trieu", "ty", "nghin", "ngan", "usd"})
@@ -315,8 +316,8 @@ def _phase_numbers(toks: Sequence[str]) -> set[int]:
 def _years(toks: Iterable[str]) -> set[int]:
     found = set()
     for t in toks:
-        for part in re.split(r"[-/]", t):
-            if _YEAR.match(part):
+        for part in _YEAR_PARTS.split(t) if "-" in t or "/" in t else (t,):
+            if len(part) == 4 and _YEAR.match(part):  # (the length first: most words are no year)
                 found.add(int(part))
     return found
 
@@ -327,8 +328,15 @@ def _places(toks: Sequence[str], places: dict[tuple[str, ...], str], fuzzy: bool
     ("hoa kiem" for Hoàn Kiếm) in names of at least 8 letters."""
     out: list[tuple[int, int, str]] = []
     taken: set[int] = set()
+    if fuzzy:
+        starts: Sequence[int] = range(len(toks))
+    else:  # a name starts with the first word of a place: only those positions are looked at
+        first = {k[0] for k in places}
+        starts = [i for i, t in enumerate(toks) if t in first]
     for n in (4, 3, 2):
-        for i in range(len(toks) - n + 1):
+        for i in starts:
+            if i > len(toks) - n:
+                break
             key = tuple(toks[i:i + n])
             if fuzzy and key not in places:
                 joined = " ".join(key)
@@ -461,6 +469,7 @@ class EvidenceIndex:
         self._entry_rows: dict[str, list[int]] | None = None
         self._bylines: list[tuple[int, list[_Meta], frozenset[str]]] | None = None
         self._by_rows: dict[tuple[str, object], np.ndarray] = {}
+        self._term_groups: dict[str, np.ndarray] = {}
         self._cue_index: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
         for rank, k in enumerate(KINDS):  # phrases by first word; a kind's phrases in the data's order
             for order, phrase in enumerate(self.lang.cues[k]):
@@ -475,7 +484,7 @@ class EvidenceIndex:
         """What is derived from the records; the normalizer (given again by :meth:`attach`) and the per-process
         caches are not stored."""
         state = dict(self.__dict__)
-        for name in ("normalize", "correct_word", "_idf_cache", "_by_rows"):
+        for name in ("normalize", "correct_word", "_idf_cache", "_by_rows", "_term_groups"):
             state.pop(name, None)
         return state
 
@@ -484,6 +493,7 @@ class EvidenceIndex:
         self.correct_word = lru_cache(maxsize=50_000)(self._candidates)
         self._idf_cache = {}
         self._by_rows = {}
+        self._term_groups = {}
 
     def attach(self, normalizer: Normalizer) -> None:
         """The normalizer of a loaded index (the one its key was computed with)."""
@@ -737,7 +747,7 @@ class EvidenceIndex:
 
     def unknown(self, q: Question) -> tuple[tuple[str, str], ...]:
         missing: list[tuple[str, str]] = []
-        accented = [w.lower() for w in word_tokens(normalize_tones(clean(q.text)))]
+        accented: list[str] | None = None  # the question's words as typed: read when a term needs them
         for t in q.terms:
             if t in q.asked:
                 continue
@@ -746,6 +756,8 @@ class EvidenceIndex:
             if t in self.common_folded:
                 # an everyday word of the domain ("mua", "chia") is no subject of its own, unless the accents
                 # typed say it is another word ("hưu" is not "hữu")
+                if accented is None:
+                    accented = [w.lower() for w in word_tokens(normalize_tones(clean(q.text)))]
                 typed = [w for w in accented if fold(w) == t]
                 if not typed or any(w in self.common or w == t for w in typed):
                     continue
@@ -773,12 +785,8 @@ class EvidenceIndex:
         terms = self._gap_terms(q)
         if not terms:
             return ()
-        weight: dict[int, float] = {}
-        for t in terms:
-            for g in {g for f in self._expand(t) for g in self._groups_with.get(f, ())}:
-                weight[g] = weight.get(g, 0.0) + self._idf(t)
         best = tuple(terms)
-        for g in sorted(weight, key=lambda g: -weight[g])[:60]:  # stable: ties in first-seen order, as most_common
+        for g in self._heaviest_groups(terms, 60):
             words, places, clusters = self._groups[g]
             if not (all(p in places for p in q.places) and all(c in clusters for c in q.clusters)):
                 continue
@@ -789,25 +797,64 @@ class EvidenceIndex:
                     break
         return best
 
+    def _heaviest_groups(self, terms: Sequence[str], limit: int) -> list[int]:
+        """The ``limit`` paragraph groups holding the most of ``terms`` (each weighing its rarity), heaviest first;
+        ties in the order the groups were first seen, term by term (each term's groups in the order of
+        :meth:`_groups_of`). Arrays over all the groups: a common term is in thousands of them."""
+        n = len(self._groups)
+        weight = np.zeros(n)
+        unseen = np.iinfo(np.int64).max
+        first = np.full(n, unseen, dtype=np.int64)  # when each group was first seen
+        offset = 0
+        for t in terms:
+            groups = self._groups_of(t)
+            weight[groups] += self._idf(t)
+            new = np.flatnonzero(first[groups] == unseen)
+            first[groups[new]] = offset + new
+            offset += len(groups)
+        seen = np.flatnonzero(first != unseen)
+        if len(seen) > limit:  # only the groups at least as heavy as the limit-th need ordering
+            cut = np.partition(-weight[seen], limit - 1)[limit - 1]
+            seen = seen[-weight[seen] <= cut]
+        order = np.lexsort((first[seen], -weight[seen]))[:limit]
+        return seen[order].tolist()
+
+    def _groups_of(self, term: str) -> np.ndarray:
+        """The paragraph groups holding a term or one of its synonyms, in the order a set of them iterates (the
+        order of the first-seen ties of :meth:`gaps`, kept from the dict it once was); kept per term of the
+        evidence's vocabulary (a word no group holds is not kept)."""
+        found = self._term_groups.get(term)
+        if found is None:
+            found = np.array(tuple({g for f in self._expand(term) for g in self._groups_with.get(f, ())}),
+                             dtype=np.int64)
+            if len(found):
+                self._term_groups[term] = found
+        return found
+
     def entry_fits(self, entry_id: str, q: Question) -> bool:
         """Whether what a knowledge entry says is about the question's place and cluster (its years and phases are
         often implied, not written)."""
         bare = replace(q, compounds=(), phases=(), years=q.years if self._entry_years(entry_id) else ())
-        if self._entry_rows is None:  # the records of each entry, found once rather than at every question
+        return any(self._satisfies(self._meta[i], bare) for i in self._rows_by_entry().get(entry_id, ()))
+
+    def _rows_by_entry(self) -> dict[str, list[int]]:
+        """The records of each knowledge entry, found once rather than at every question (a document's sentences
+        are most of the records)."""
+        if self._entry_rows is None:
             self._entry_rows = {}
             for i, r in enumerate(self.records):
                 if r.entry_id is not None:
                     self._entry_rows.setdefault(r.entry_id, []).append(i)
-        return any(self._satisfies(self._meta[i], bare) for i in self._entry_rows.get(entry_id, ()))
+        return self._entry_rows
 
     @property
     def entry_ids(self) -> frozenset[str]:
         """The knowledge entries the index holds sentences of."""
-        return frozenset(r.entry_id for r in self.records if r.entry_id is not None)
+        return frozenset(self._rows_by_entry())
 
     def _entry_years(self, entry_id: str) -> bool:
         """Whether an entry's sentences name a year (then a question's year must be one of them)."""
-        return any(_years(self._tokens(r.text)) for r in self.records if r.entry_id == entry_id)
+        return any(_years(self._tokens(self.records[i].text)) for i in self._rows_by_entry().get(entry_id, ()))
 
     def _satisfies(self, m: _Meta, q: Question) -> bool:
         return all(c in m.pairs or c in m.label_pairs for c in q.compounds) and (
@@ -841,9 +888,9 @@ class EvidenceIndex:
             unit = q.unit[0]
             if unit == "ordinal":
                 return 1.0 if m.ordinal else 0.75  # "SEA Games 31" answers "lần thứ mấy" too
-            units = self._expand(unit)  # "bao nhiêu người" is answered by "101 cá nhân"
+            units = frozenset(self._expand(unit))  # "bao nhiêu người" is answered by "101 cá nhân"
             for number, after in m.numbers:
-                if unit == "%" and number.endswith("%") or not set(units).isdisjoint(after):
+                if unit == "%" and number.endswith("%") or not units.isdisjoint(after):
                     return 1.0
                 if unit == "money" and (number.endswith("%") or set(after[:1]) & _MONEY_WORDS):
                     return 1.0
@@ -908,6 +955,15 @@ class EvidenceIndex:
         rows = self._by_rows.get(key)
         if rows is None:
             rows = self._by_rows[key] = np.array(sorted(self._by.get(key, ())), dtype=np.int64)
+        return rows
+
+    def _own_year_rows(self, year: int) -> np.ndarray:
+        """The records whose own (or paragraph's) years hold ``year``, not only a span they name: a sorted array."""
+        key = ("own year", year)
+        rows = self._by_rows.get(key)
+        if rows is None:
+            rows = self._by_rows[key] = np.array(
+                [i for i in self._rows_of(("year", year)).tolist() if year in self._meta[i].years], dtype=np.int64)
         return rows
 
     @staticmethod
@@ -976,8 +1032,10 @@ class EvidenceIndex:
             if q.title:  # who holds the title the question names: the sentences writing it
                 ids = np.intersect1d(ids, self._title_rows(q.title), assume_unique=True) if allowed is not None \
                     else self._title_rows(q.title)
-            if q.years and len(ids):  # the years of a span only for a question naming the span
-                ids = np.array([i for i in ids.tolist() if self._in_years(self._meta[i], q)], dtype=np.int64)
+            if len(q.years) == 1 and len(ids):  # the years of a span only for a question naming the span
+                # (``_in_years`` row by row, as arrays: the rows hold every year of the question in their years or
+                # spans already; one year must be their own; two or more may be a span's)
+                ids = np.intersect1d(ids, self._own_year_rows(q.years[0]), assume_unique=True)
             if len(ids) > CANDIDATES:
                 ids = ids[np.argpartition(-scores[ids], CANDIDATES - 1)[:CANDIDATES]]
             pool = ids[np.argsort(-scores[ids], kind="stable")].tolist()  # Python ints: cheaper to index with
@@ -986,20 +1044,21 @@ class EvidenceIndex:
             pool = np.argpartition(-scores, k - 1)[:k].tolist() if k else []
         if not pool:
             return Finding("weak", q)
-        top = max(float(scores[i]) for i in pool) or 1.0
+        pool_scores = scores[pool].tolist()  # Python floats, read from the array once
+        top = max(pool_scores) or 1.0
         weights = self._weights(q)
         ranked = []
-        for i in pool:
+        for i, bm25 in zip(pool, pool_scores, strict=True):
             m = self._meta[i]
             cov = self._coverage(m, weights)
             factor = self._kind_factor(m, q)
-            ranked.append(((0.75 * cov + 0.25 * float(scores[i]) / top) * factor, cov, factor, int(i)))
+            ranked.append(((0.75 * cov + 0.25 * bm25 / top) * factor, cov, factor, i))
         ranked.sort(key=lambda x: (-x[0], x[3]))
         gap_terms = self._gap_terms(q)
 
         def holds_all(j: int) -> bool:
             m = self._meta[j]
-            return all(self._held(t, m.words | m.context) for t in gap_terms)
+            return all(self._held(t, m.words) or self._held(t, m.context) for t in gap_terms)
 
         # the best sentence whose paragraph holds every key term, when one answers nearly as well as the best
         top_score = ranked[0][0]

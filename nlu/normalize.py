@@ -32,21 +32,21 @@ _WORD_RE = re.compile(r"\d+(?:[/.,:-]\d+)*%?|[^\W\d_]+", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
 
 
-# Letters that look Vietnamese but are not (Icelandic eth typed for đ).
-_LOOKALIKES = str.maketrans({"Ð": "Đ", "ð": "đ"})
+# Letters that look Vietnamese but are not (Icelandic eth typed for đ): replaced in ``clean``.
 
 
 def clean(text: str) -> str:
     """NFC, drop control/format/symbol characters (emoji), squeeze whitespace, cap length."""
-    text = unicodedata.normalize("NFC", text[: MAX_CHARS * 4]).translate(_LOOKALIKES)
-    kept = []
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if cat[0] == "C" or cat == "So" or cat == "Sk":
-            kept.append(" ")
-        else:
-            kept.append(ch)
-    return _SPACE_RE.sub(" ", "".join(kept)).strip()[:MAX_CHARS]
+    text = unicodedata.normalize("NFC", text[: MAX_CHARS * 4]).replace("Ð", "Đ").replace("ð", "đ")
+    # each distinct character looked at once (a sentence has a few dozen), not every character
+    dropped = {ord(ch): " " for ch in set(text) if _dropped(unicodedata.category(ch))}
+    if dropped:
+        text = text.translate(dropped)
+    return _SPACE_RE.sub(" ", text).strip()[:MAX_CHARS]
+
+
+def _dropped(category: str) -> bool:
+    return category[0] == "C" or category == "So" or category == "Sk"
 
 
 def _split_tone(ch: str) -> tuple[str, str]:
@@ -96,7 +96,8 @@ def _normalize_syllable(word: str) -> str:
     return "".join(bases)
 
 
-_SYLLABLE_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
+#: a word holding a letter outside ASCII (a word of ASCII letters carries no tone mark to move: it is left alone)
+_SYLLABLE_RE = re.compile(r"[^\W\d_]*[^\W\d_\x00-\x7f][^\W\d_]*", re.UNICODE)
 
 
 def normalize_tones(text: str) -> str:
@@ -104,13 +105,18 @@ def normalize_tones(text: str) -> str:
     return _SYLLABLE_RE.sub(lambda m: _normalize_syllable(m.group(0)), text)
 
 
-_FOLD_TABLE = str.maketrans({"đ": "d", "Đ": "d"})
+#: the combining marks of the block Vietnamese diacritics are in (U+0300–U+036F; not the grapheme joiner U+034F,
+#: which combines nothing): removed by one regular expression, the rarer marks of other blocks one by one
+_MARKS = re.compile("[" + "".join(chr(c) for c in range(0x300, 0x370) if unicodedata.combining(chr(c))) + "]")
 
 
 def fold(text: str) -> str:
     """Lowercase and strip every diacritic: "Công đoàn" -> "cong doan"."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_FOLD_TABLE).lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    folded = _MARKS.sub("", unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "d").lower()))
+    if folded.isascii():
+        return folded
+    marks = {ord(c): None for c in set(folded) if unicodedata.combining(c)}
+    return folded.translate(marks) if marks else folded
 
 
 def tokens(text: str) -> list[str]:

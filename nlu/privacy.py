@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from nlu.normalize import fold
 
@@ -39,11 +40,14 @@ _CLAUSE_END = re.compile(r"[,;.!?\n]|\s(?:va|nhung|ma|thi|de|xin|muon|can|duoc|c
 
 def _folded(text: str) -> str:
     """The folded text, one character for each of ``text``'s (so a match's span is the original's)."""
-    out = []
-    for ch in text:
-        f = fold(ch)
-        out.append(f[0] if f else " ")
-    return "".join(out)
+    return "".join(map(_folded_char, text))
+
+
+@lru_cache(maxsize=4096)
+def _folded_char(ch: str) -> str:
+    """One character folded (each distinct character once: a text repeats a few dozen)."""
+    f = fold(ch)
+    return f[0] if f else " "
 
 
 def _address_spans(folded: str) -> list[tuple[int, int]]:

@@ -46,6 +46,25 @@ def test_fold_removes_every_diacritic_and_lowercases():
     assert fold(clean("Ðảm bảo")) == "dam bao"
 
 
+def test_fold_removes_combining_marks_of_every_block_and_only_those():
+    # the marks outside U+0300–U+036F (one regular expression removes those) are removed one by one; the grapheme
+    # joiner U+034F, inside that block, combines nothing and stays, as do letters of other scripts
+    assert fold("a\u1dc0b\u20d0c\ufe20") == "abc"
+    assert fold("a\u034fb") == "a\u034fb"
+    assert fold("İstanbul Ñandú 漢字") == "istanbul nandu 漢字"
+    assert fold("Ω\u0301") == "ω"
+
+
+def test_clean_drops_symbols_of_any_kind_and_keeps_the_rest():
+    assert clean("a^b`c © d\u200de\ud800f") == "a b c d e f"
+    assert clean("Ðồng ý") == "Đồng ý"
+    assert clean("gạo kim sáng") == "gạo kim sáng"
+
+
+def test_tone_marks_are_moved_in_words_next_to_plain_ones():
+    assert normalize_tones("gao hoá học va thoả 2020 thuận_x") == "gao hóa học va thỏa 2020 thuận_x"
+
+
 def test_has_diacritics():
     assert has_diacritics("gạo") and not has_diacritics("gao kim sang")
 
