@@ -8,6 +8,7 @@ CSRF token, and renders templates.
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -174,6 +175,58 @@ def changes(before: dict | None, after: dict | None) -> list[tuple[str, str, str
             if before.get(k) != after.get(k)]
 
 
+#: the loader's and the service's problems ("field 'as_of': Input should be a valid date ...") -> the reason's
+#: message in locales/web (web.kb.problem.*), its values read from the text; tried in order, the first that matches
+PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), key) for p, key in (
+    (r"^Field required", "required"), (r"^String should have at least 1 character", "required"),
+    (r"^String should have at most (?P<limit>\d+) character", "too_long"),
+    (r"^List should have at most (?P<limit>\d+) item", "too_many"),
+    (r"^String should match pattern", "slug"),
+    (r"^Input should be a valid date", "date"), (r"^Input should be a valid datetime", "date"),
+    (r"^Input should be a valid (integer|number)", "number"),
+    (r"^Input should be (greater|less) than( or equal to)? (?P<bound>[-\d.]+)", "range"),
+    (r"^Input should be a valid list", "list"), (r"^Input should be a valid (string|dictionary)", "shape"),
+    (r"^Input should be '", "choice"), (r"^Extra inputs are not permitted", "unknown_field"),
+    (r"^not valid YAML", "yaml"), (r"^duplicate, '(?P<id>[^']*)' exists already", "duplicate"),
+    (r"^an entry's id cannot change", "id_fixed"), (r"^unknown unit '(?P<unit>[^']*)'", "owner"),
+    (r"needs exactly the block", "block"), (r"ends_on is before starts_on", "dates_order"),
+))
+FIELD_PROBLEM = re.compile(r"^field '(?P<loc>[^']*)': (?P<problem>.*)$", re.S)
+#: the loader's field names that are not the form's own (the form's names are ``web.kb.<name>``)
+FORM_FIELDS = {"source.document": "source_document", "source.title": "source_title",
+               "source.publication": "source_publication", "source.published": "source_published",
+               "source.passages": "source_passages", "(entry)": ""}
+
+
+def readable(t: Translator, error: str) -> str:
+    """A problem of the knowledge form in the office's words: the field by the form's label, then the reason
+    (a problem that names no field, a source passage not found, already is a sentence in Vietnamese)."""
+    found = FIELD_PROBLEM.match(error)
+    if found is None:
+        return error
+    loc, problem = found.group("loc"), found.group("problem")
+    top, _, rest = loc.partition(".")
+    if loc in FORM_FIELDS:
+        field = FORM_FIELDS[loc]
+    elif top in KINDS:  # inside the kind's own block: its label, then the key as written there
+        field = "block"
+    else:
+        field = top
+    label = t(f"web.kb.{field}") if field else ""
+    name = loc.rsplit(".", 1)[-1]
+    if field == "block" and rest and not problem.startswith("Extra inputs"):  # (that one names the key itself)
+        label = t("web.kb.problem.in_block", label=label, item=rest)
+    for pattern, key in PROBLEMS:
+        if matched := pattern.search(problem):
+            values = {"limit": "", "bound": "", "id": "", "unit": "", "name": name, "kind": top, **{
+                k: v for k, v in matched.groupdict().items() if v is not None}}
+            reason = t(f"web.kb.problem.{key}", **values)
+            break
+    else:
+        reason = t("web.kb.problem.other")
+    return t("web.kb.problem.field", field=label, reason=reason) if label else reason[:1].upper() + reason[1:]
+
+
 def _fields(data: dict) -> dict:
     kind = data.get("kind", "benefit")
     block = data.get(kind) or {}
@@ -210,6 +263,7 @@ async def knowledge_form(request: web.Request) -> web.Response:
     console: Console = request.app[CONSOLE]
     entry_id = request.match_info.get("entry_id")
     owners = await console.knowledge.owner_choices(actor(request))
+    title = ""
     if entry_id is None:
         fields = _fields({"kind": request.query.get("kind", "benefit")})
     else:
@@ -217,7 +271,9 @@ async def knowledge_form(request: web.Request) -> web.Response:
         if not view.editable:
             raise Forbidden("authz.other_unit")
         fields = _fields(view.entry.model_dump(mode="json", exclude_none=True))
-    return console.render(request, "knowledge_form.html", fields=fields, entry_id=entry_id, owners=owners, errors=[])
+        title = view.entry.name
+    return console.render(request, "knowledge_form.html", fields=fields, entry_id=entry_id, owners=owners, errors=[],
+                          title=title)
 
 
 async def knowledge_save(request: web.Request) -> web.Response:
@@ -229,8 +285,10 @@ async def knowledge_save(request: web.Request) -> web.Response:
                                              owner=str(form.get("owner", "")))
     except KnowledgeError as exc:
         fields = {k: str(form.get(k, "")) for k in _fields({})}
+        title = (await console.knowledge.entry(actor(request), entry_id))[0].entry.name if entry_id else ""
         return console.render(request, "knowledge_form.html", status=422, fields=fields, entry_id=entry_id,
-                              owners=await console.knowledge.owner_choices(actor(request)), errors=exc.errors)
+                              owners=await console.knowledge.owner_choices(actor(request)), title=title,
+                              errors=[readable(console.t, e) for e in exc.errors])
     raise web.HTTPSeeOther(f"/web/knowledge/{entry.id}")
 
 
