@@ -161,9 +161,62 @@ async def knowledge_list(request: web.Request) -> web.Response:
 async def knowledge_view(request: web.Request) -> web.Response:
     console: Console = request.app[CONSOLE]
     view, revisions = await console.knowledge.entry(actor(request), request.match_info["entry_id"])
-    dump = lambda data: yaml.safe_dump(data, allow_unicode=True, sort_keys=False) if data else ""  # noqa: E731
     return console.render(request, "knowledge_view.html", view=view, revisions=revisions, changes=changes,
-                          text=dump(view.entry.model_dump(mode="json", exclude_none=True)))
+                          rows=shown_fields(console.t, view.entry.model_dump(mode="json", exclude_none=True)),
+                          label=lambda key: _label(console.t, "block" if key in KINDS else key))
+
+
+#: the entry's fields in the order the page shows them (the kind's own block where ``kind`` stands)
+SHOWN = ("kind", "id", "name", "aliases", "summary", "details", "as_of", "unit", "source", "block")
+ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def _value(t: Translator, key: str, value) -> list[str]:
+    """A value as lines the office reads: dates day/month/year, 30.0 as 30, a list one line per item, a phase
+    (a mapping) as its labelled parts on one line, a programme's category by its name."""
+    if isinstance(value, list):
+        return [line for item in value for line in _value(t, key, item)]
+    if isinstance(value, dict):
+        return ["; ".join(f"{_label(t, k)}: {', '.join(_value(t, k, v))}" for k, v in value.items() if v is not None)]
+    if isinstance(value, bool):
+        return [t("web.kb.yes" if value else "web.kb.no")]
+    if isinstance(value, float) and value.is_integer():
+        return [str(int(value))]
+    if isinstance(value, str) and (found := ISO_DATE.match(value)):
+        return [f"{found.group(3)}/{found.group(2)}/{found.group(1)}"]
+    if key == "category" and isinstance(value, str):
+        return [_known(t, f"web.kb.categories.{value}", value)]
+    return [str(value)]
+
+
+def _label(t: Translator, key: str) -> str:
+    """A field's name on the page: ``web.kb.shown.<key>`` (a kind's block field too); unknown ones as written."""
+    return _known(t, f"web.kb.shown.{key}", key)
+
+
+def _known(t: Translator, key: str, otherwise: str) -> str:
+    try:
+        return t(key)
+    except KeyError:
+        return otherwise
+
+
+def shown_fields(t: Translator, data: dict) -> list[tuple[str, list[str]]]:
+    """The entry as labelled rows (label, lines) in Vietnamese: no YAML, no English keys."""
+    rows: list[tuple[str, list[str]]] = []
+    kind = data.get("kind", "")
+    for key in SHOWN:
+        if key == "kind":
+            rows.append((_label(t, "kind"), [t(f"web.kinds.{kind}")]))
+        elif key == "source":
+            rows += [(_label(t, f"source_{k}"), _value(t, k, v)) for k, v in (data.get("source") or {}).items()
+                     if v not in (None, "", [])]
+        elif key == "block":
+            rows += [(_label(t, k), _value(t, k, v)) for k, v in (data.get(kind) or {}).items()
+                     if v not in (None, "", [])]
+        elif data.get(key) not in (None, "", []):
+            rows.append((_label(t, key), _value(t, key, data[key])))
+    return rows
 
 
 def changes(before: dict | None, after: dict | None) -> list[tuple[str, str, str]]:

@@ -82,6 +82,28 @@ async def test_form_errors_are_vietnamese_with_the_fields_labels_and_the_edit_pa
     assert "<h1>Sữa Hà Lan</h1>" in page and "<title>Sữa Hà Lan ·" in page  # the entry's title, not an empty one
 
 
+async def test_the_entry_page_shows_labelled_vietnamese_fields_not_yaml(console):
+    chair = await console.signed_in("NTL-0001")
+    status, page = await chair.get("/web/knowledge/sua-ha-lan")
+    assert status == 200
+    fields = page[page.index('id="fields"'):]
+    fields = fields[:fields.index("</table>")]
+    rows = {html.unescape(re.sub(r"<[^>]+>", "", th)).strip(): html.unescape(re.sub(r"<[^>]+>", " ", td)).strip()
+            for th, td in re.findall(r"<th[^>]*>(.*?)</th>\s*<td[^>]*>(.*?)</td>", fields, re.S)}
+    assert rows["Loại"] == "Ưu đãi" and rows["Thông tin tính đến ngày"] == "31/12/2020"
+    assert rows["Đối tác"] == "Công ty cổ phần Sữa Hà Lan" and "5 mặt hàng sữa" in rows["Sản phẩm, dịch vụ"]
+    assert rows["Mức giảm thấp nhất (%)"] == "30" and "Công ty Sữa Hà Lan" in rows["Tên gọi khác"]
+    assert rows["Tài liệu nguồn"] == "002_ca4650a07216ce53.txt"
+    for key in ("kind:", "aliases:", "as_of", "partner", "discount_min_pct", "source:", "how_to_use"):
+        assert key not in page[page.index("<main>"):page.index('id="revisions"') if 'id="revisions"' in page
+                                else None], key
+    status, where = await edit(chair, "sua-ha-lan", summary="Giảm 35% năm mặt hàng sữa.")
+    assert status == 303, where
+    _, page = await chair.get("/web/knowledge/sua-ha-lan")
+    changed = page[page.index('id="revisions"'):]
+    assert "<summary>Tóm tắt</summary>" in changed and "summary:" not in changed  # a revision names its fields too
+
+
 async def test_add_retire_and_restore_an_entry(console, member):
     chair = await console.signed_in("NTL-0101")
     # the entry belongs to Fecon: the bot answers from it to Fecon's members (tests/web/test_knowledge_units.py)
