@@ -66,7 +66,7 @@ async def unanswered_new_entry(request: web.Request) -> web.Response:
     texts = list(dict.fromkeys(" ".join(q.sample_text.split())[:200] for q in questions))
     fields = _fields({"kind": request.query.get("kind", "fact")})
     fields.update(name=texts[0], aliases="\n".join(texts[1:]))
-    return console.render(request, "knowledge_form.html", fields=fields, entry_id=None, errors=[],
+    return console.render(request, "knowledge_form.html", fields=fields, entry_id=None, errors=[], title="",
                           owners=await console.knowledge.owner_choices(actor(request)))
 
 
