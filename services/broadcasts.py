@@ -21,7 +21,7 @@ from handlers.types import Reply
 from locales import Translator
 from services import notifications
 from services.actor import Actor
-from services.authz import Action, authorize
+from services.authz import Action, authorize, subtree_paths
 from services.base import AlreadyDone, Once, Refused
 from services.notifications import BROADCAST, REMINDER, Notifier
 from storage.broadcasts import (
@@ -247,6 +247,13 @@ class BroadcastService:
             return []
         async with self.db.sessions() as session:
             return await BroadcastRepository(session).recent_by(actor.member_id, limit)
+
+    async def visible(self, actor: Actor, limit: int = 30) -> list[Broadcast]:
+        """The latest broadcasts the actor may open and stop, newest first: those to the units of the subtrees
+        they chair (an admin: every one), as ``report`` and ``cancel`` decide (``authorize``), whoever sent them."""
+        self._chair(actor)
+        async with self.db.sessions() as session:
+            return await BroadcastRepository(session).recent_in(subtree_paths(actor.identity), limit)
 
     async def cancel(self, actor: Actor, broadcast_id: int | None = None) -> Cancelled:
         """Stop a queued or running broadcast: its pending rows are cancelled with it, in one transaction, and

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.askers import in_subtrees
 from storage.db import aware
 from storage.membership import MemberRepository, Unit, UnitRepository
 from storage.models import (
@@ -103,6 +104,13 @@ class BroadcastRepository:
     async def recent_by(self, member_id: int, limit: int = 5) -> list[Broadcast]:
         """The member's latest broadcasts, newest first."""
         rows = await self.session.scalars(select(BroadcastRow).where(BroadcastRow.created_by == member_id)
+                                          .order_by(BroadcastRow.id.desc()).limit(limit))
+        return [_broadcast(row) for row in rows]
+
+    async def recent_in(self, paths: Sequence[str] | None, limit: int = 30) -> list[Broadcast]:
+        """The latest broadcasts to units of the subtrees ``paths`` (the roots' unit paths; None: every unit),
+        newest first."""
+        rows = await self.session.scalars(select(BroadcastRow).where(in_subtrees(BroadcastRow.unit_id, paths))
                                           .order_by(BroadcastRow.id.desc()).limit(limit))
         return [_broadcast(row) for row in rows]
 

@@ -57,7 +57,7 @@ async def announcement_list(request: web.Request) -> web.Response:
     decision = actor.as_chair()
     if not decision:
         raise Forbidden(decision.reason)
-    recent = await service.recent(actor, 30)
+    recent = await service.visible(actor, 30)
     now = service.clock()
     return console.render(request, "announcements_list.html", recent=recent, tz=service.tz,
                           statuses={b.id: _status(b, now) for b in recent})

@@ -8,6 +8,7 @@ CSRF token, and renders templates.
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -160,9 +161,62 @@ async def knowledge_list(request: web.Request) -> web.Response:
 async def knowledge_view(request: web.Request) -> web.Response:
     console: Console = request.app[CONSOLE]
     view, revisions = await console.knowledge.entry(actor(request), request.match_info["entry_id"])
-    dump = lambda data: yaml.safe_dump(data, allow_unicode=True, sort_keys=False) if data else ""  # noqa: E731
     return console.render(request, "knowledge_view.html", view=view, revisions=revisions, changes=changes,
-                          text=dump(view.entry.model_dump(mode="json", exclude_none=True)))
+                          rows=shown_fields(console.t, view.entry.model_dump(mode="json", exclude_none=True)),
+                          label=lambda key: _label(console.t, "block" if key in KINDS else key))
+
+
+#: the entry's fields in the order the page shows them (the kind's own block where ``kind`` stands)
+SHOWN = ("kind", "id", "name", "aliases", "summary", "details", "as_of", "unit", "source", "block")
+ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def _value(t: Translator, key: str, value) -> list[str]:
+    """A value as lines the office reads: dates day/month/year, 30.0 as 30, a list one line per item, a phase
+    (a mapping) as its labelled parts on one line, a programme's category by its name."""
+    if isinstance(value, list):
+        return [line for item in value for line in _value(t, key, item)]
+    if isinstance(value, dict):
+        return ["; ".join(f"{_label(t, k)}: {', '.join(_value(t, k, v))}" for k, v in value.items() if v is not None)]
+    if isinstance(value, bool):
+        return [t("web.kb.yes" if value else "web.kb.no")]
+    if isinstance(value, float) and value.is_integer():
+        return [str(int(value))]
+    if isinstance(value, str) and (found := ISO_DATE.match(value)):
+        return [f"{found.group(3)}/{found.group(2)}/{found.group(1)}"]
+    if key == "category" and isinstance(value, str):
+        return [_known(t, f"web.kb.categories.{value}", value)]
+    return [str(value)]
+
+
+def _label(t: Translator, key: str) -> str:
+    """A field's name on the page: ``web.kb.shown.<key>`` (a kind's block field too); unknown ones as written."""
+    return _known(t, f"web.kb.shown.{key}", key)
+
+
+def _known(t: Translator, key: str, otherwise: str) -> str:
+    try:
+        return t(key)
+    except KeyError:
+        return otherwise
+
+
+def shown_fields(t: Translator, data: dict) -> list[tuple[str, list[str]]]:
+    """The entry as labelled rows (label, lines) in Vietnamese: no YAML, no English keys."""
+    rows: list[tuple[str, list[str]]] = []
+    kind = data.get("kind", "")
+    for key in SHOWN:
+        if key == "kind":
+            rows.append((_label(t, "kind"), [t(f"web.kinds.{kind}")]))
+        elif key == "source":
+            rows += [(_label(t, f"source_{k}"), _value(t, k, v)) for k, v in (data.get("source") or {}).items()
+                     if v not in (None, "", [])]
+        elif key == "block":
+            rows += [(_label(t, k), _value(t, k, v)) for k, v in (data.get(kind) or {}).items()
+                     if v not in (None, "", [])]
+        elif data.get(key) not in (None, "", []):
+            rows.append((_label(t, key), _value(t, key, data[key])))
+    return rows
 
 
 def changes(before: dict | None, after: dict | None) -> list[tuple[str, str, str]]:
@@ -172,6 +226,58 @@ def changes(before: dict | None, after: dict | None) -> list[tuple[str, str, str
         "\n...\n").strip()
     return [(k, show(before.get(k)), show(after.get(k))) for k in dict.fromkeys([*before, *after])
             if before.get(k) != after.get(k)]
+
+
+#: the loader's and the service's problems ("field 'as_of': Input should be a valid date ...") -> the reason's
+#: message in locales/web (web.kb.problem.*), its values read from the text; tried in order, the first that matches
+PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), key) for p, key in (
+    (r"^Field required", "required"), (r"^String should have at least 1 character", "required"),
+    (r"^String should have at most (?P<limit>\d+) character", "too_long"),
+    (r"^List should have at most (?P<limit>\d+) item", "too_many"),
+    (r"^String should match pattern", "slug"),
+    (r"^Input should be a valid date", "date"), (r"^Input should be a valid datetime", "date"),
+    (r"^Input should be a valid (integer|number)", "number"),
+    (r"^Input should be (greater|less) than( or equal to)? (?P<bound>[-\d.]+)", "range"),
+    (r"^Input should be a valid list", "list"), (r"^Input should be a valid (string|dictionary)", "shape"),
+    (r"^Input should be '", "choice"), (r"^Extra inputs are not permitted", "unknown_field"),
+    (r"^not valid YAML", "yaml"), (r"^duplicate, '(?P<id>[^']*)' exists already", "duplicate"),
+    (r"^an entry's id cannot change", "id_fixed"), (r"^unknown unit '(?P<unit>[^']*)'", "owner"),
+    (r"needs exactly the block", "block"), (r"ends_on is before starts_on", "dates_order"),
+))
+FIELD_PROBLEM = re.compile(r"^field '(?P<loc>[^']*)': (?P<problem>.*)$", re.S)
+#: the loader's field names that are not the form's own (the form's names are ``web.kb.<name>``)
+FORM_FIELDS = {"source.document": "source_document", "source.title": "source_title",
+               "source.publication": "source_publication", "source.published": "source_published",
+               "source.passages": "source_passages", "(entry)": ""}
+
+
+def readable(t: Translator, error: str) -> str:
+    """A problem of the knowledge form in the office's words: the field by the form's label, then the reason
+    (a problem that names no field, a source passage not found, already is a sentence in Vietnamese)."""
+    found = FIELD_PROBLEM.match(error)
+    if found is None:
+        return error
+    loc, problem = found.group("loc"), found.group("problem")
+    top, _, rest = loc.partition(".")
+    if loc in FORM_FIELDS:
+        field = FORM_FIELDS[loc]
+    elif top in KINDS:  # inside the kind's own block: its label, then the key as written there
+        field = "block"
+    else:
+        field = top
+    label = t(f"web.kb.{field}") if field else ""
+    name = loc.rsplit(".", 1)[-1]
+    if field == "block" and rest and not problem.startswith("Extra inputs"):  # (that one names the key itself)
+        label = t("web.kb.problem.in_block", label=label, item=rest)
+    for pattern, key in PROBLEMS:
+        if matched := pattern.search(problem):
+            values = {"limit": "", "bound": "", "id": "", "unit": "", "name": name, "kind": top, **{
+                k: v for k, v in matched.groupdict().items() if v is not None}}
+            reason = t(f"web.kb.problem.{key}", **values)
+            break
+    else:
+        reason = t("web.kb.problem.other")
+    return t("web.kb.problem.field", field=label, reason=reason) if label else reason[:1].upper() + reason[1:]
 
 
 def _fields(data: dict) -> dict:
@@ -210,6 +316,7 @@ async def knowledge_form(request: web.Request) -> web.Response:
     console: Console = request.app[CONSOLE]
     entry_id = request.match_info.get("entry_id")
     owners = await console.knowledge.owner_choices(actor(request))
+    title = ""
     if entry_id is None:
         fields = _fields({"kind": request.query.get("kind", "benefit")})
     else:
@@ -217,7 +324,9 @@ async def knowledge_form(request: web.Request) -> web.Response:
         if not view.editable:
             raise Forbidden("authz.other_unit")
         fields = _fields(view.entry.model_dump(mode="json", exclude_none=True))
-    return console.render(request, "knowledge_form.html", fields=fields, entry_id=entry_id, owners=owners, errors=[])
+        title = view.entry.name
+    return console.render(request, "knowledge_form.html", fields=fields, entry_id=entry_id, owners=owners, errors=[],
+                          title=title)
 
 
 async def knowledge_save(request: web.Request) -> web.Response:
@@ -229,8 +338,10 @@ async def knowledge_save(request: web.Request) -> web.Response:
                                              owner=str(form.get("owner", "")))
     except KnowledgeError as exc:
         fields = {k: str(form.get(k, "")) for k in _fields({})}
+        title = (await console.knowledge.entry(actor(request), entry_id))[0].entry.name if entry_id else ""
         return console.render(request, "knowledge_form.html", status=422, fields=fields, entry_id=entry_id,
-                              owners=await console.knowledge.owner_choices(actor(request)), errors=exc.errors)
+                              owners=await console.knowledge.owner_choices(actor(request)), title=title,
+                              errors=[readable(console.t, e) for e in exc.errors])
     raise web.HTTPSeeOther(f"/web/knowledge/{entry.id}")
 
 

@@ -31,7 +31,13 @@ async def stats_page(request: web.Request) -> web.Response:
     # picture (the numbers a screen reader, a copy or a test can read: the SVG's text is drawn as paths)
     tables = {name: series(name, summary, console.app.core.t) for name in CHARTS}
     return console.render(request, "stats_page.html", s=summary, days=days, periods=PERIODS, charts=CHARTS,
-                          per_channel=grouped_days(summary), drawn=drawn, tables=tables)
+                          per_channel=grouped_days(summary), drawn=drawn, tables=tables,
+                          unanswered_share=unanswered_share(summary.unanswered, summary.questions))
+
+
+def unanswered_share(unanswered: int, questions: int) -> str:
+    """The share the bot could not answer, written beside that count ("11 chưa trả lời được (22%)")."""
+    return f"{round(100 * unanswered / questions)}%" if questions else "—"
 
 
 async def stats_chart(request: web.Request) -> web.Response:

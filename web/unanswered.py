@@ -8,7 +8,7 @@ from aiohttp import web
 from services.knowledge import NotFound
 from services.unanswered import UnansweredService
 from storage.knowledge import KnowledgeError
-from web.app import CONSOLE, Console, _fields, actor
+from web.app import CONSOLE, Console, _fields, actor, readable
 
 
 def service(request: web.Request) -> UnansweredService:
@@ -48,7 +48,7 @@ async def unanswered_attach(request: web.Request) -> web.Response:
     try:
         count = await service(request).attach(actor(request), _ids(form.get("ids")), entry_id)
     except KnowledgeError as exc:
-        return await _page(request, 422, errors=exc.errors)
+        return await _page(request, 422, errors=[readable(console.t, e) for e in exc.errors])
     view, _ = await console.knowledge.entry(actor(request), entry_id)
     return await _page(request, done=console.t("web.unanswered.attached", count=count, entry=view.entry.name))
 
@@ -66,7 +66,7 @@ async def unanswered_new_entry(request: web.Request) -> web.Response:
     texts = list(dict.fromkeys(" ".join(q.sample_text.split())[:200] for q in questions))
     fields = _fields({"kind": request.query.get("kind", "fact")})
     fields.update(name=texts[0], aliases="\n".join(texts[1:]))
-    return console.render(request, "knowledge_form.html", fields=fields, entry_id=None, errors=[],
+    return console.render(request, "knowledge_form.html", fields=fields, entry_id=None, errors=[], title="",
                           owners=await console.knowledge.owner_choices(actor(request)))
 
 

@@ -5,6 +5,7 @@ service (services.broadcasts): the outbox rows the delivery workers send."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from storage.outbox import OutboxRepository
 from tests.web.test_requests_console import member_chat
@@ -107,3 +108,52 @@ async def test_an_announcement_to_the_officers_only(console):
     assert (await chair.post("/web/announcements/send", {**base, "when": "", "who": "officers"}))[0] == 303
     assert len(await OutboxRepository(app.db).pending_for("test", deputy.user)) == 1
     assert await OutboxRepository(app.db).pending_for("test", an.user) == []
+
+
+async def test_the_list_shows_every_announcement_the_chair_may_open_and_stop(console):
+    """An announcement scheduled by Fecon's chair is on the list of Fecon's chair, of the district's chair above
+    (who may open and stop it) and of an admin; not on the sibling union's chair's (who may not open it)."""
+    from tests.web.test_access import ROLES
+
+    await member_chat(console.app, "811", "NTL-0103")
+    author = await console.signed_in(ROLES["chair_of_unit"])
+    draft = await composed(author)
+    later = (console.app.core.clock() + timedelta(days=2)).isoformat()
+    status, where = await author.post("/web/announcements/send", {"text": TEXT, "unit": "NTL-FECON", "when": later,
+                                                                  "draft_id": draft})
+    assert status == 303, where
+    link = f'href="{where}"'
+    for role in ("chair_of_unit", "chair_of_parent", "admin", "chair_of_sibling"):
+        browser = await console.signed_in(ROLES[role])
+        status, page = await browser.get("/web/announcements")
+        assert status == 200
+        opened, _ = await browser.get(where)
+        if role == "chair_of_sibling":
+            assert link not in page and opened == 403, role
+            assert "chưa gửi" not in page  # the empty list says what it is, not "you sent none"
+        else:
+            assert link in page and opened == 200, role
+            assert "Họp công đoàn lúc 15h" in page
+
+
+async def test_the_announcements_a_chair_may_open_on_postgresql(settings, clock, pg_database_url):
+    from bot.app import build_app
+    from services.actor import Actor as ChatActor
+    from services.broadcasts import Draft
+    from tests.web.conftest import identity_of
+
+    app = await build_app(settings.replace(database_url=pg_database_url), clock=clock)
+    try:
+        await member_chat(app, "821", "NTL-0103")
+        service = app.core.broadcasts.service
+
+        async def actor(code: str) -> ChatActor:
+            return ChatActor("web", code, bot_id="web", identity=await identity_of(app, code))
+
+        queued = await service.queue(await actor("NTL-0101"), Draft(TEXT, "NTL-FECON"),
+                                     clock() + timedelta(days=1))
+        for code, seen in (("NTL-0101", True), ("NTL-0001", True), ("DEMO-ADMIN", True), ("NTL-0201", False)):
+            listed = [b.id for b in await service.visible(await actor(code))]
+            assert listed == ([queued.broadcast_id] if seen else []), code
+    finally:
+        await app.close()

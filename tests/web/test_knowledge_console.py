@@ -4,7 +4,9 @@ validation is the YAML loader's, retire and restore, search, the preview answers
 from __future__ import annotations
 
 import asyncio
+import html
 import os
+import re
 from datetime import timedelta
 
 import pytest
@@ -15,6 +17,11 @@ from storage.knowledge import KnowledgeEditRepository
 from storage.membership import AccountRepository, MemberRepository
 from tests.conftest import Member
 from tests.web.conftest import actor_of, form_fields
+
+
+def errors_of(page: str) -> list[str]:
+    box = page.split('id="errors"')[1].split("</div>")[0]
+    return [html.unescape(e) for e in re.findall(r"<li>(.*?)</li>", box, re.S)]
 
 
 async def edit(browser, entry_id: str, **changes) -> tuple[int, str]:
@@ -47,11 +54,54 @@ async def test_validation_is_the_loaders_and_nothing_is_saved(console, member):
     chair = await console.signed_in("NTL-0001")
     status, page = await edit(chair, "sua-ha-lan", summary="", as_of="31/12/2020", block="partner: X\nrebate: 5")
     assert status == 422
-    for field in ("field &#39;summary&#39;", "field &#39;as_of&#39;", "field &#39;benefit.rebate&#39;"):
-        assert field in page
+    shown = errors_of(page)  # in Vietnamese, each naming the form's field by its label
+    assert len(shown) >= 3 and not any(re.search(r"field|should|Input|String", e) for e in shown), shown
+    assert any(e.startswith("Tóm tắt: chưa điền") for e in shown), shown
+    assert any(e.startswith("Thông tin tính đến ngày: ") and "ngày" in e.split(": ", 1)[1] for e in shown), shown
+    assert any(e.startswith("Thông tin riêng") and "“rebate”" in e for e in shown), shown
     assert await member.says("sữa hà lan") == before
     async with console.app.db.sessions() as session:
         assert await KnowledgeEditRepository(session).revisions("sua-ha-lan") == []
+
+
+async def test_form_errors_are_vietnamese_with_the_fields_labels_and_the_edit_page_keeps_its_title(console):
+    """The user trial's errors: an id written as a name, a date typed as on paper, a name cleared on an edit."""
+    chair = await console.signed_in("NTL-0001")
+    status, page = await chair.get("/web/knowledge/new")
+    new = {**form_fields(page), "id": "Sữa Hà Lan mới", "name": "Sữa mới", "summary": "Giảm giá sữa.",
+           "as_of": "2026", "source_document": "x.txt", "source_title": "X", "block": "partner: A\ndiscount: 5%"}
+    status, page = await chair.post("/web/knowledge/new", new)
+    assert status == 422
+    shown = errors_of(page)
+    assert not any(re.search(r"field|should|Input|String|pattern", e) for e in shown), shown
+    assert any(e.startswith("Mã mục: ") and "gạch ngang" in e for e in shown), shown
+    assert any(e.startswith("Thông tin tính đến ngày: ") for e in shown), shown
+
+    status, page = await edit(chair, "sua-ha-lan", name="")
+    assert status == 422 and errors_of(page) == ["Tên: chưa điền."]
+    assert "<h1>Sữa Hà Lan</h1>" in page and "<title>Sữa Hà Lan ·" in page  # the entry's title, not an empty one
+
+
+async def test_the_entry_page_shows_labelled_vietnamese_fields_not_yaml(console):
+    chair = await console.signed_in("NTL-0001")
+    status, page = await chair.get("/web/knowledge/sua-ha-lan")
+    assert status == 200
+    fields = page[page.index('id="fields"'):]
+    fields = fields[:fields.index("</table>")]
+    rows = {html.unescape(re.sub(r"<[^>]+>", "", th)).strip(): html.unescape(re.sub(r"<[^>]+>", " ", td)).strip()
+            for th, td in re.findall(r"<th[^>]*>(.*?)</th>\s*<td[^>]*>(.*?)</td>", fields, re.S)}
+    assert rows["Loại"] == "Ưu đãi" and rows["Thông tin tính đến ngày"] == "31/12/2020"
+    assert rows["Đối tác"] == "Công ty cổ phần Sữa Hà Lan" and "5 mặt hàng sữa" in rows["Sản phẩm, dịch vụ"]
+    assert rows["Mức giảm thấp nhất (%)"] == "30" and "Công ty Sữa Hà Lan" in rows["Tên gọi khác"]
+    assert rows["Tài liệu nguồn"] == "002_ca4650a07216ce53.txt"
+    for key in ("kind:", "aliases:", "as_of", "partner", "discount_min_pct", "source:", "how_to_use"):
+        assert key not in page[page.index("<main>"):page.index('id="revisions"') if 'id="revisions"' in page
+                                else None], key
+    status, where = await edit(chair, "sua-ha-lan", summary="Giảm 35% năm mặt hàng sữa.")
+    assert status == 303, where
+    _, page = await chair.get("/web/knowledge/sua-ha-lan")
+    changed = page[page.index('id="revisions"'):]
+    assert "<summary>Tóm tắt</summary>" in changed and "summary:" not in changed  # a revision names its fields too
 
 
 async def test_add_retire_and_restore_an_entry(console, member):

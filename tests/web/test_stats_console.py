@@ -170,7 +170,7 @@ async def test_without_the_charts_extra_the_page_shows_the_same_figures_as_table
     chair = await console.signed_in("NTL-0101")
     status, page = await chair.get("/web/stats?days=7")
     assert status == 200
-    assert "<img" not in page and 'id="no-charts"' in page and "bash scripts/setup.sh charts" in page
+    assert "<img" not in page and 'id="no-charts"' in page and "quản trị viên hệ thống" in page
     for name in ("questions", "topics", "answered", "votes", "requests", "broadcasts", "linked"):
         assert f'id="chart-{name}"' in page
         async with chair.http.get(f"/web/stats/chart/{name}.svg?days=7") as response:
@@ -201,3 +201,17 @@ async def test_without_the_charts_extra_thongke_sends_its_lines_without_a_pictur
     text = await chair.says("/thongke")
     assert "7 ngày qua" in text and "Câu hỏi: " in text
     assert not any(r.pictures for r in chair.replies)
+
+
+async def test_the_totals_give_the_unanswered_share_beside_the_unanswered_count(console):
+    """3 questions, 1 the bot could not answer: "1 chưa trả lời được (33%)", not the answered 67% beside it."""
+    member = await member_chat(console.app, "101", "NTL-0103")
+    for text in ("sữa hà lan", "sữa hà lan giảm bao nhiêu", "giá vàng hôm nay"):
+        await member.says(text)
+    await console.app.core.questions.flush()
+    chair = await console.signed_in("NTL-0101")
+    _, page = await chair.get("/web/stats?days=7")
+    totals = page[page.index('id="totals"'):]
+    totals = totals[:totals.index("</p>")]
+    assert "3 câu hỏi" in totals and "1 chưa trả lời được (33%)" in totals, totals
+    assert "67%" not in totals
