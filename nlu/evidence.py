@@ -789,6 +789,19 @@ class EvidenceIndex:
                     break
         return best
 
+    def uncovered(self, q: Question, gaps: tuple[str, ...] | None = None) -> tuple[tuple[str, str], ...]:
+        """What the evidence lacks of the question, as ``Finding.missing`` says it: the key terms no paragraph holds
+        together (``gaps``) — or, when a paragraph holds them all but none about the question's place or cluster,
+        that place or cluster (the subject is known; it is not described there). ``gaps``: ``gaps(q)`` if known."""
+        gaps = self.gaps(q) if gaps is None else gaps
+        if not gaps or not (q.places or q.clusters):
+            return tuple(("term", t) for t in gaps)
+        anywhere = self.gaps(replace(q, places=(), clusters=()))
+        if len(anywhere) >= len(gaps):
+            return tuple(("term", t) for t in gaps)
+        return (*(("place", p) for p in q.places), *(("cluster", str(c)) for c in q.clusters),
+                *(("term", t) for t in anywhere))
+
     def entry_fits(self, entry_id: str, q: Question) -> bool:
         """Whether what a knowledge entry says is about the question's place and cluster (its years and phases are
         often implied, not written)."""

@@ -31,6 +31,10 @@ DOCUMENTS = {
                                 ("Ông Thị Nhàn", "Hoài Đức"), ("Giáp Văn Sơn", "Quốc Oai"),
                                 ("Mạc Thị Duyên", "Thạch Thất"), ("Nông Văn Trực", "Chương Mỹ"))],
     ]),
+    "Liên đoàn Lao động huyện Mỹ Đức chăm lo sức khỏe đoàn viên năm 2025": (date(2025, 3, 14), [
+        ["Liên đoàn Lao động huyện Mỹ Đức tổ chức khám sức khỏe, tầm soát tiểu đường miễn phí cho 412 đoàn viên.",
+         "Các công nhân được nhận bữa ăn trưa trên 25.000 đồng/suất trong ngày khám."],
+    ]),
 }
 
 
@@ -119,3 +123,17 @@ async def test_who_took_a_photo_is_its_captions_credit_and_an_unknown_credit_is_
     # no caption of the cluster's article credits a photo: no entry's or other article's name is given instead
     outcome = await Asker(asker.app, "615").ask("ảnh lễ ký giao ước cụm thi đua số 12 ai chụp")
     assert outcome.fallback and "Kiều Minh" not in _text(outcome) and "Kha Văn Tường" not in _text(outcome)
+
+
+async def test_a_known_subject_in_a_place_the_documents_do_not_describe_names_the_place_once(asker):
+    # the diabetes checks are described in Mỹ Đức only: asked in Ba Vì (a district the documents name elsewhere), the
+    # refusal names the place, once, as typed words, not chopped and repeated pieces of the subject
+    outcome = await asker.ask("tầm soát tiểu đường miễn phí cho đoàn viên ở ba vì")
+    reply = _text(outcome)
+    assert outcome.fallback and "412" not in reply
+    first = reply.splitlines()[0]
+    assert "Ba Vì" in first and "tầm soát" not in first and "miễn" not in first, first
+    # a subject no paragraph holds at all is named once, as a whole run of the words typed
+    outcome = await Asker(asker.app, "616").ask("đoàn viên mỹ đức có được xét nghiệm máu miễn phí không")
+    first = _text(outcome).splitlines()[0]
+    assert outcome.fallback and first.count("xét nghiệm") == 1 and "“xét nghiệm máu" in first, first
