@@ -131,6 +131,7 @@ class Language:
     generic: frozenset[str]  # the union's generic words: with a content word they make a term ("đoàn phí")
     what_nouns: frozenset[str]  # "chủ đề", "nội dung": "… là gì" asks their words, not a definition
     everyday: frozenset[str] = frozenset()  # words around a question that name no subject: the gate skips them
+    qualifiers: frozenset[tuple[str, str]] = frozenset()  # "tối thiểu", "ít nhất": qualify a figure, no subject
 
     @classmethod
     def load(cls, path: Path = DATA_FILE) -> Language:
@@ -149,6 +150,7 @@ class Language:
             generic=frozenset(fold(w) for w in data["generic"]),
             roles=frozenset(fold(w) for w in data["roles"]),
             everyday=frozenset(fold(str(w)) for w in data.get("everyday", ())),
+            qualifiers=frozenset((a, b) for a, b in (fold(str(p)).split() for p in data.get("qualifiers", ()))),
         )
 
     def __post_init__(self) -> None:
@@ -629,6 +631,9 @@ class EvidenceIndex:
         if kind == "quantity" and "%" in text:
             unit = ("%",)
         used |= cue_at
+        for i, pair in enumerate(zip(toks, toks[1:], strict=False)):
+            if pair in self.lang.qualifiers:  # "tối thiểu bao nhiêu": how the figure is asked, not what about
+                used.update((i, i + 1))
         terms = []
         for i, t in enumerate(toks):
             if i in used or t in self.lang.stopwords:
@@ -709,6 +714,8 @@ class EvidenceIndex:
                     unit = ("ordinal",)
                 elif after[:2] == ["phan", "tram"]:
                     unit = ("%",)
+                elif after and after[0] in ("1", "mot"):
+                    pass  # "bao nhiêu 1 suất": how much for one, no count of "1" (the money words say the unit)
                 elif after and after[0] not in self.lang.stopwords - _UNIT_WORDS:
                     unit = tuple(after[:1])
         if kind == "person" and "bai" in toks and ("viet" in toks or "bao" in toks):

@@ -33,7 +33,7 @@ DOCUMENTS = {
     ]),
     "Liên đoàn Lao động huyện Mỹ Đức chăm lo sức khỏe đoàn viên năm 2025": (date(2025, 3, 14), [
         ["Liên đoàn Lao động huyện Mỹ Đức tổ chức khám sức khỏe, tầm soát tiểu đường miễn phí cho 412 đoàn viên.",
-         "Các công nhân được nhận bữa ăn trưa trên 25.000 đồng/suất trong ngày khám."],
+         "Công đoàn hỗ trợ công nhân tiền ăn trưa trên 25.000 đồng/suất trong ngày khám."],
     ]),
 }
 
@@ -137,3 +137,13 @@ async def test_a_known_subject_in_a_place_the_documents_do_not_describe_names_th
     outcome = await Asker(asker.app, "616").ask("đoàn viên mỹ đức có được xét nghiệm máu miễn phí không")
     first = _text(outcome).splitlines()[0]
     assert outcome.fallback and first.count("xét nghiệm") == 1 and "“xét nghiệm máu" in first, first
+
+
+async def test_a_qualifier_the_documents_do_not_write_does_not_sink_a_found_subject(asker):
+    # the document writes "trên 25.000 đồng/suất" for the lunch: "tối thiểu", "ít nhất", "tối đa" qualify the figure
+    # asked, they name no subject of their own, so the question is answered, not refused about "tối thiểu"
+    for question in ("tiền ăn trưa ngày khám ở mỹ đức tối thiểu bao nhiêu 1 suất",
+                     "công đoàn mỹ đức hỗ trợ tiền ăn trưa ít nhất mấy đồng một suất"):
+        outcome = await Asker(asker.app, question).ask(question)
+        reply = _text(outcome)
+        assert not outcome.fallback and "25.000" in reply and "tối thiểu" not in reply, reply
