@@ -59,6 +59,11 @@ _UNIT_WORDS = frozenset({"nguoi", "don", "dot", "nam", "thang", "ngay", "lan"})
 _MONEY_TOPICS = frozenset({"gia", "tien", "phi", "luong", "kinh"})
 _MONEY_WORDS = frozenset({"dong", "trieu", "ty", "nghin", "ngan", "usd"})
 _TIME_WORDS = frozenset({"thang", "nam", "ngay", "tuan", "gio"})
+#: "bao nhiêu <noun>" asking a count of people, and the words after a number that count people ("247 đoàn viên",
+#: "101 cá nhân", "8,6 triệu lượt", "300 công nhân")
+_PEOPLE_NOUNS = frozenset({("doan", "vien"), ("cong", "nhan"), ("ca", "nhan"), ("lao", "dong"), ("cnvcld",),
+                           ("cnld",), ("nld",), ("dv",)})
+_PEOPLE_WORDS = frozenset({"nguoi", "nhan", "luot", "vien", "cnvcld", "cnld", "nld", "cnvcnld"})
 _ROMAN = re.compile(r"^(?:x{0,2})(?:ix|iv|v?i{0,3})$")
 _VOWEL = re.compile(r"[aeiouy]")
 _NUM = re.compile(r"^\d+(?:[.,]\d+)*%?$")
@@ -714,6 +719,8 @@ class EvidenceIndex:
                     unit = ("ordinal",)
                 elif after[:2] == ["phan", "tram"]:
                     unit = ("%",)
+                elif tuple(after[:2]) in _PEOPLE_NOUNS or after[:1] and after[0] in ("nguoi", "luot"):
+                    unit = ("people",)  # "bao nhiêu đoàn viên / người / lượt": a count of people, not money
                 elif after and after[0] in ("1", "mot"):
                     pass  # "bao nhiêu 1 suất": how much for one, no count of "1" (the money words say the unit)
                 elif after and after[0] not in self.lang.stopwords - _UNIT_WORDS:
@@ -861,7 +868,7 @@ class EvidenceIndex:
             unit = q.unit[0]
             if unit == "ordinal":
                 return 1.0 if m.ordinal else 0.75  # "SEA Games 31" answers "lần thứ mấy" too
-            units = self._expand(unit)  # "bao nhiêu người" is answered by "101 cá nhân"
+            units = _PEOPLE_WORDS if unit == "people" else self._expand(unit)  # "101 cá nhân", "8 triệu lượt"
             for number, after in m.numbers:
                 if unit == "%" and number.endswith("%") or not set(units).isdisjoint(after):
                     return 1.0

@@ -35,6 +35,10 @@ DOCUMENTS = {
         ["Liên đoàn Lao động huyện Mỹ Đức tổ chức khám sức khỏe, tầm soát tiểu đường miễn phí cho 412 đoàn viên.",
          "Công đoàn hỗ trợ công nhân tiền ăn trưa trên 25.000 đồng/suất trong ngày khám."],
     ]),
+    "Liên đoàn Lao động huyện Mỹ Đức trao quà Tết năm 2025": (date(2025, 1, 20), [
+        ["Tết năm 2025, đoàn viên huyện Mỹ Đức được nhận quà Tết với tổng kinh phí 1,2 tỷ đồng.",
+         "Có 1.850 lượt người được nhận quà Tết trong dịp này."],
+    ]),
 }
 
 
@@ -147,3 +151,10 @@ async def test_a_qualifier_the_documents_do_not_write_does_not_sink_a_found_subj
         outcome = await Asker(asker.app, question).ask(question)
         reply = _text(outcome)
         assert not outcome.fallback and "25.000" in reply and "tối thiểu" not in reply, reply
+
+
+async def test_how_many_people_is_answered_by_a_count_of_people_and_how_much_money_by_money(asker):
+    outcome = await asker.ask("có bao nhiêu đoàn viên mỹ đức được nhận quà tết 2025")
+    assert not outcome.fallback and "1.850" in _text(outcome) and "1,2 tỷ" not in _text(outcome), _text(outcome)
+    outcome = await Asker(asker.app, "617").ask("tết 2025 đoàn viên mỹ đức nhận quà tết tổng bao nhiêu tiền")
+    assert not outcome.fallback and "1,2 tỷ" in _text(outcome) and "1.850" not in _text(outcome), _text(outcome)
