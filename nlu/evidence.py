@@ -328,6 +328,24 @@ def _years(toks: Iterable[str]) -> set[int]:
     return found
 
 
+def _spans(toks: Sequence[str]) -> tuple[str, ...]:
+    """A term's span typed without its dash ("nhiệm kỳ 2023 2028", "giai đoạn 2021 2025") as written with it: two
+    years side by side after "kỳ" or "giai đoạn", the second the later, are one span, not two questions."""
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        a = toks[i]
+        b = toks[i + 1] if i + 1 < len(toks) else ""
+        if _YEAR.match(a) and _YEAR.match(b) and int(a) < int(b) <= int(a) + 10 \
+                and (out[-1:] == ["ky"] or out[-2:] == ["giai", "doan"]):
+            out.append(f"{a}-{b}")
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return tuple(out)
+
+
 def _places(toks: Sequence[str], places: dict[tuple[str, ...], str], fuzzy: bool = False
             ) -> list[tuple[int, int, str]]:
     """(start, end, name) of every place named, longest first, not overlapping; ``fuzzy``: one letter off
@@ -614,7 +632,7 @@ class EvidenceIndex:
         return self.normalize.expand(out)
 
     def read(self, text: str) -> Question:
-        toks = self._correct(self.normalize(text).tokens)
+        toks = _spans(self._correct(self.normalize(text).tokens))
         used: set[int] = set()
         places = []
         for start, end, name in _places(toks, self.lang.places):

@@ -39,6 +39,10 @@ DOCUMENTS = {
         ["Tết năm 2025, đoàn viên huyện Mỹ Đức được nhận quà Tết với tổng kinh phí 1,2 tỷ đồng.",
          "Có 1.850 lượt người được nhận quà Tết trong dịp này."],
     ]),
+    "Công đoàn huyện Mỹ Đức qua các kỳ đại hội": (date(2024, 5, 6), [
+        ["Đại hội Công đoàn huyện Mỹ Đức nhiệm kỳ 2023-2028 bầu 27 ủy viên Ban Chấp hành.",
+         "Đại hội Công đoàn huyện Mỹ Đức nhiệm kỳ 2018-2023 đã bầu 25 ủy viên Ban Chấp hành."],
+    ]),
 }
 
 
@@ -158,3 +162,13 @@ async def test_how_many_people_is_answered_by_a_count_of_people_and_how_much_mon
     assert not outcome.fallback and "1.850" in _text(outcome) and "1,2 tỷ" not in _text(outcome), _text(outcome)
     outcome = await Asker(asker.app, "617").ask("tết 2025 đoàn viên mỹ đức nhận quà tết tổng bao nhiêu tiền")
     assert not outcome.fallback and "1,2 tỷ" in _text(outcome) and "1.850" not in _text(outcome), _text(outcome)
+
+
+async def test_a_term_typed_without_its_dash_is_the_term_not_two_years(asker):
+    # "nhiệm kỳ 2023 2028" is the term 2023-2028, as typed with a dash: not the term that ended in 2023
+    for question in ("đại hội công đoàn mỹ đức nhiệm kỳ 2023 2028 bầu bao nhiêu ủy viên",
+                     "đại hội công đoàn mỹ đức nhiệm kỳ 2023-2028", "đại hội công đoàn mỹ đức nhiệm kỳ 2023 2028",
+                     "dai hoi cd my duc nhiem ky 2023 2028 bau may uy vien"):
+        outcome = await Asker(asker.app, question).ask(question)
+        assert not outcome.fallback and "27 ủy viên" in _text(outcome), _text(outcome)
+        assert "25 ủy viên" not in _text(outcome), _text(outcome)
