@@ -399,6 +399,9 @@ class FactAnswers:
                 found[0] = (found[0][0], ["", *found[0][1]], found[0][2])
             groups.extend((body, foot) for _title, body, foot in found)
             titles.extend(title for title, _body, _foot in found)
+        if groups and groups[0][0] and findings and self._yes(findings[0]):
+            # "… có … không" answered by a sentence: the answer says "Có" first, then the evidence
+            groups[0] = ([self.t("facts.affirm", lang, answer=groups[0][0][0]), *groups[0][0][1:]], groups[0][1])
         whole = "\n".join(line for body, foot in groups for line in (*body, *foot))
         if not pages.too_long(whole):
             return Reply(whole)
@@ -424,6 +427,14 @@ class FactAnswers:
                 later = [*body[k:], *(line for b, f in groups[n + 1:] for line in (*b, *f))]
                 break
         return Reply("\n".join(first), more=self._pages(later))
+
+    @staticmethod
+    def _yes(f: Finding) -> bool:
+        """A yes/no question ("ở Đống Đa có khám … không") answered by its sentence: not a figure, date or name asked
+        ("có bao nhiêu … không"), not "có phải … không" (the sentence may say no), every key term held."""
+        toks = [t for t in f.question.tokens if t not in _YES_TAIL]
+        return (f.status == "answered" and f.question.kind is None and not f.gaps and len(toks) > 2
+                and toks[-1] == "khong" and "co" in toks[:-1] and "phai" not in toks)
 
     @staticmethod
     def _pages(lines: Sequence[str]) -> tuple[str, ...]:
@@ -553,6 +564,9 @@ class FactAnswers:
             return None
         return question
 
+
+#: particles after the "không" that ends a yes/no question ("… không ạ", "… không vậy")
+_YES_TAIL = frozenset({"a", "ah", "vay", "nhi", "nhe", "ha", "ad", "oi", "z", "v"})
 
 #: words that end the phrase named in "mình chưa có thông tin về …"
 _BOUNDARY = frozenset({

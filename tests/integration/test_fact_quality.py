@@ -172,3 +172,12 @@ async def test_a_term_typed_without_its_dash_is_the_term_not_two_years(asker):
         outcome = await Asker(asker.app, question).ask(question)
         assert not outcome.fallback and "27 ủy viên" in _text(outcome), _text(outcome)
         assert "25 ủy viên" not in _text(outcome), _text(outcome)
+
+
+async def test_a_yes_no_question_the_evidence_answers_begins_with_yes(asker):
+    outcome = await asker.ask("ở mỹ đức có tầm soát tiểu đường miễn phí cho đoàn viên không")
+    first = _text(outcome).splitlines()[0]
+    assert not outcome.fallback and first.startswith("Có") and "tiểu đường" in first, first
+    # a question asking a figure is no yes/no question, even with "có … không"
+    outcome = await Asker(asker.app, "618").ask("có bao nhiêu đoàn viên mỹ đức được nhận quà tết 2025")
+    assert not _text(outcome).startswith("Có."), _text(outcome)
