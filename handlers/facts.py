@@ -48,7 +48,9 @@ ONE_FACT = frozenset({"person"})
 ASKED = "asked"
 #: an in-scope intent this sure, without evidence for the exact fact, is still answered by the entries' sheets
 CONFIDENT = 0.5
-_FOLLOW_START = ("con ", "the con ", "vay con ", "trong do ", "trong so do ")
+#: ("thế ở Đống Đa?": a place alone after "thế"/"vậy" is a follow-up even when the place names an entry)
+_FOLLOW_START = ("con ", "the con ", "vay con ", "trong do ", "trong so do ", "the o ", "vay o ", "the tai ",
+                 "vay tai ")
 #: starts of a follow-up that are words of other questions too ("vay" is "vậy" and "vay vốn"; "thế", "và", "thì"):
 #: a follow-up only when the message names no entry of its own
 _LOOSE_START = ("the ", "vay ", "va ", "thi ")
@@ -230,7 +232,7 @@ class FactAnswers:
         answered = [f for f in findings if f.status == "answered"]
         unknown = [f for f in findings if f.status == "unknown"]
         offer = u.intent == intents.BENEFIT  # an answer about an offer says when it may have changed
-        in_scope = u.intent in intents.INTENT_KINDS
+        in_scope = u.intent in intents.INTENT_KINDS or previous is not None  # a follow-up of a fact question
         plain = question.kind in (None, "list") and not question.constrained and len(findings) == 1
         if in_scope and plain and previous is None and not unknown:
             # a question about a topic: the knowledge entries' sheets and lists answer it, when the evidence covers it
@@ -486,6 +488,9 @@ class FactAnswers:
                                    dict.fromkeys(missing)))
         # each thing once: the pieces of one phrase ("ưu đãi gạo", "gạo kim sáng") are named by the whole phrase
         named = [w for w in named if not any(o != w and f" {w.strip('“”')} " in f" {o.strip('“”')} " for o in named)]
+        # a term of the previous question a follow-up leans on is not in its text: not named as a bare folded word
+        if not all(named):  # unless nothing else is named
+            named = [w for w in named if w] or [f"“{value}”" for kind, value in dict.fromkeys(missing)]
         what = [w for w in named if len(w) <= MAX_NAMED and scrub(w) == w]
         line = self.t("facts.unknown", lang, what=", ".join(what)) if what else self.t("facts.not_found", lang)
         if short:
@@ -539,7 +544,7 @@ class FactAnswers:
                 if kind == "place":  # a district's name as names are written: "Hoàng Mai", not "hoàng mai"
                     return "“" + " ".join(w[:1].upper() + w[1:] for w in words[start:end]) + "”"
                 return "“" + " ".join(words[start:end]) + "”"
-        return "“" + value + "”"
+        return "" if kind == "term" else "“" + value + "”"
 
     def _topic(self, q: Question, text: str) -> str:
         return " ".join(q.terms) or text

@@ -181,3 +181,11 @@ async def test_a_yes_no_question_the_evidence_answers_begins_with_yes(asker):
     # a question asking a figure is no yes/no question, even with "có … không"
     outcome = await Asker(asker.app, "618").ask("có bao nhiêu đoàn viên mỹ đức được nhận quà tết 2025")
     assert not _text(outcome).startswith("Có."), _text(outcome)
+
+
+async def test_a_follow_up_naming_only_a_place_keeps_the_subject_and_says_when_it_is_not_there(asker):
+    outcome = await asker.ask("ở mỹ đức có tầm soát tiểu đường miễn phí cho đoàn viên không")
+    assert not outcome.fallback and "412" in _text(outcome), _text(outcome)
+    outcome = await asker.ask("thế ở ba vì?")
+    first = _text(outcome).splitlines()[0]
+    assert outcome.fallback and "Ba Vì" in first and "Kha Văn Tường" not in _text(outcome), _text(outcome)
