@@ -48,7 +48,9 @@ ONE_FACT = frozenset({"person"})
 ASKED = "asked"
 #: an in-scope intent this sure, without evidence for the exact fact, is still answered by the entries' sheets
 CONFIDENT = 0.5
-_FOLLOW_START = ("con ", "the con ", "vay con ", "trong do ", "trong so do ")
+#: ("thế ở Đống Đa?": a place alone after "thế"/"vậy" is a follow-up even when the place names an entry)
+_FOLLOW_START = ("con ", "the con ", "vay con ", "trong do ", "trong so do ", "the o ", "vay o ", "the tai ",
+                 "vay tai ")
 #: starts of a follow-up that are words of other questions too ("vay" is "vậy" and "vay vốn"; "thế", "và", "thì"):
 #: a follow-up only when the message names no entry of its own
 _LOOSE_START = ("the ", "vay ", "va ", "thi ")
@@ -231,14 +233,12 @@ class FactAnswers:
         answered = [f for f in findings if f.status == "answered"]
         unknown = [f for f in findings if f.status == "unknown"]
         offer = u.intent == intents.BENEFIT  # an answer about an offer says when it may have changed
-        in_scope = u.intent in intents.INTENT_KINDS
+        in_scope = u.intent in intents.INTENT_KINDS or previous is not None  # a follow-up of a fact question
         plain = question.kind in (None, "list") and not question.constrained and len(findings) == 1
         if in_scope and plain and previous is None and not unknown:
             # a question about a topic: the knowledge entries' sheets and lists answer it, when the evidence covers it
-            gaps = self._salient(self.index.gaps(question))
-            if gaps:
-                return await self._decline(incoming, text, self._unknown_text([("term", t) for t in gaps], text, lang),
-                                           u, lang)
+            if uncovered := self._uncovered([question]):
+                return await self._decline(incoming, text, self._unknown_text(uncovered, text, lang), u, lang)
             if not named_entities(u) and answered and self.index.names_it(answered[0]):
                 # the member names something no entry is called ("mục tiêu kép là gì"): the sentence naming it
                 # answers, not the category's entries the classifier leans to
@@ -262,17 +262,18 @@ class FactAnswers:
         # a comparison ("Đống Đa và Tây Hồ", "2020 và 2021") names several: each side may fit its own entry
         sides = [replace(p, years=(y,)) if y else p for p in self.index.split(question) for y in (p.years or (0,))]
         if question.constrained and entries and not any(self.index.entry_fits(e, p) for e in entries for p in sides):
-            # the entry it names is another district's, cluster's or year's: its sheet would not answer this
-            return await self._decline(incoming, text, self.t("facts.not_found", lang), u, lang)
+            # the entry it names is another district's, cluster's or year's: its sheet would not answer this (what
+            # the evidence lacks is named when it is known: the place of a subject described elsewhere)
+            uncovered = self._uncovered([f.question for f in findings]) if in_scope else []
+            reason = self._unknown_text(uncovered, text, lang) if uncovered else self.t("facts.not_found", lang)
+            return await self._decline(incoming, text, reason, u, lang)
         confident = in_scope and (bool(named) or u.confidence >= CONFIDENT)
         if unknown and (self._salient(v for kind, v in missing if kind == "term") and not named or not confident):
             return await self._decline(incoming, text, self._unknown_text(missing, text, lang), u, lang)
         # the knowledge entries' sheets and lists answer only what the evidence covers: every key term of the
         # question held by one paragraph (of a document or an entry) about its place and cluster
-        gaps = self._salient([t for f in findings for t in self.index.gaps(f.question)])
-        if gaps and in_scope:
-            return await self._decline(incoming, text, self._unknown_text([("term", t) for t in gaps], text, lang),
-                                       u, lang)
+        if in_scope and (uncovered := self._uncovered([f.question for f in findings])):
+            return await self._decline(incoming, text, self._unknown_text(uncovered, text, lang), u, lang)
         roles = self.index.lang.roles
         who = "ai" in question.tokens or any(a in roles or b in roles for a, b in question.compounds)
         if in_scope and question.kind in ONE_FACT and who and question.constrained and len(findings) == 1:
@@ -363,6 +364,14 @@ class FactAnswers:
                 return reading, found
         return first if first is not None else (fragment, [self.index.search(fragment)])
 
+    def _uncovered(self, questions: Sequence[Question]) -> list[tuple[str, str]]:
+        """What the evidence lacks of the questions (``EvidenceIndex.uncovered``): a place or cluster, or the salient
+        key terms; empty when it covers them."""
+        missing = [m for q in questions if self._salient(gaps := self.index.gaps(q))
+                   for m in self.index.uncovered(q, gaps)]
+        salient = set(self._salient(v for kind, v in missing if kind == "term"))
+        return list(dict.fromkeys(m for m in missing if m[0] != "term" or m[1] in salient))
+
     @staticmethod
     def _salient(terms: Iterable[str]) -> list[str]:
         """Terms a refusal may rest on: syllables, names ("masan") and product codes ("st25"), not unknown acronyms
@@ -393,6 +402,9 @@ class FactAnswers:
                 found[0] = (found[0][0], ["", *found[0][1]], found[0][2])
             groups.extend((body, foot) for _title, body, foot in found)
             titles.extend(title for title, _body, _foot in found)
+        if groups and groups[0][0] and findings and self._yes(findings[0]):
+            # "… có … không" answered by a sentence: the answer says "Có" first, then the evidence
+            groups[0] = ([self.t("facts.affirm", lang, answer=groups[0][0][0]), *groups[0][0][1:]], groups[0][1])
         whole = "\n".join(line for body, foot in groups for line in (*body, *foot))
         if not pages.too_long(whole):
             return Reply(whole)
@@ -418,6 +430,14 @@ class FactAnswers:
                 later = [*body[k:], *(line for b, f in groups[n + 1:] for line in (*b, *f))]
                 break
         return Reply("\n".join(first), more=self._pages(later))
+
+    @staticmethod
+    def _yes(f: Finding) -> bool:
+        """A yes/no question ("ở Đống Đa có khám … không") answered by its sentence: not a figure, date or name asked
+        ("có bao nhiêu … không"), not "có phải … không" (the sentence may say no), every key term held."""
+        toks = [t for t in f.question.tokens if t not in _YES_TAIL]
+        return (f.status == "answered" and f.question.kind is None and not f.gaps and len(toks) > 2
+                and toks[-1] == "khong" and "co" in toks[:-1] and "phai" not in toks)
 
     @staticmethod
     def _pages(lines: Sequence[str]) -> tuple[str, ...]:
@@ -464,8 +484,15 @@ class FactAnswers:
 
     def _unknown_text(self, missing: Sequence[tuple[str, str]], text: str, lang: str, short: bool = False) -> str:
         # a phone number, an address or an ID the member typed is never repeated back (a group may read it)
-        what = [w for w in (self._name(kind, value, text, lang) for kind, value in dict.fromkeys(missing))
-                if len(w) <= MAX_NAMED and scrub(w) == w]
+        terms = frozenset(value for kind, value in missing if kind == "term")
+        named = list(dict.fromkeys(self._name(kind, value, text, lang, terms) for kind, value in
+                                   dict.fromkeys(missing)))
+        # each thing once: the pieces of one phrase ("ưu đãi gạo", "gạo kim sáng") are named by the whole phrase
+        named = [w for w in named if not any(o != w and f" {w.strip('“”')} " in f" {o.strip('“”')} " for o in named)]
+        # a term of the previous question a follow-up leans on is not in its text: not named as a bare folded word
+        if not all(named):  # unless nothing else is named
+            named = [w for w in named if w] or [f"“{value}”" for kind, value in dict.fromkeys(missing)]
+        what = [w for w in named if len(w) <= MAX_NAMED and scrub(w) == w]
         line = self.t("facts.unknown", lang, what=", ".join(what)) if what else self.t("facts.not_found", lang)
         if short:
             return line
@@ -475,7 +502,10 @@ class FactAnswers:
                                   numbers=", ".join(str(n) for n in sorted(self.index.known_clusters)))
         return line
 
-    def _name(self, kind: str, value: str, text: str, lang: str) -> str:
+    def _name(self, kind: str, value: str, text: str, lang: str, terms: frozenset[str] = frozenset()) -> str:
+        """How a refusal names what it has no information on: a cluster, phase or year in words; a place or key term
+        as typed, a term with the words around it that make the thing asked ("vé xem phim"), the other unknown
+        terms beside it (``terms``) always whole."""
         if kind == "cluster":
             return self.t("facts.name.cluster", lang, number=value)
         if kind == "phase":
@@ -493,14 +523,29 @@ class FactAnswers:
                         if fold(words[k]) == "may" and words[k].lower() not in ("may", "mấy"):
                             return True  # "máy" is a thing ("xe máy"), not the question word "mấy"
                         return folded[k] not in _BOUNDARY and folded[k] not in self.index.lang.everyday
-                    while start > 0 and inside(start - 1) and end - start < 4:
+                    while start > 0 and folded[start - 1] in terms:
                         start -= 1
-                    while end < len(folded) and inside(end) and end - start < 4:
+                    while end < len(folded) and folded[end] in terms:
                         end += 1
+                    limit = max(4, end - start)
+                    stop = self.index.lang.stopwords
+                    if start > 0 and folded[start - 1] not in _BOUNDARY and folded[start - 1] not in stop:
+                        start -= 1  # the first syllable of its word, even an everyday one ("xét nghiệm")
+                    while start > 0 and inside(start - 1) and end - start < limit:
+                        start -= 1
+                    while end < len(folded) and inside(end) and end - start < limit:
+                        end += 1
+                    pairs = self.index.bigrams  # never a word cut in two ("miễn" without "phí")
+                    if end < len(folded) and inside(end) and (folded[end - 1], folded[end]) in pairs:
+                        end += 1
+                    if start > 0 and inside(start - 1) and (folded[start - 1], folded[start]) in pairs:
+                        start -= 1
                     if start > 0 and folded[start - 1:start + 1] == ["cong", "ty"]:
                         start -= 1  # "công ty Masan", not "ty Masan"
+                if kind == "place":  # a district's name as names are written: "Hoàng Mai", not "hoàng mai"
+                    return "“" + " ".join(w[:1].upper() + w[1:] for w in words[start:end]) + "”"
                 return "“" + " ".join(words[start:end]) + "”"
-        return "“" + value + "”"
+        return "" if kind == "term" else "“" + value + "”"
 
     def _topic(self, q: Question, text: str) -> str:
         return " ".join(q.terms) or text
@@ -525,6 +570,9 @@ class FactAnswers:
             return None
         return question
 
+
+#: particles after the "không" that ends a yes/no question ("… không ạ", "… không vậy")
+_YES_TAIL = frozenset({"a", "ah", "vay", "nhi", "nhe", "ha", "ad", "oi", "z", "v"})
 
 #: words that end the phrase named in "mình chưa có thông tin về …"
 _BOUNDARY = frozenset({

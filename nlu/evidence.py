@@ -60,6 +60,11 @@ _UNIT_WORDS = frozenset({"nguoi", "don", "dot", "nam", "thang", "ngay", "lan"})
 _MONEY_TOPICS = frozenset({"gia", "tien", "phi", "luong", "kinh"})
 _MONEY_WORDS = frozenset({"dong", "trieu", "ty", "nghin", "ngan", "usd"})
 _TIME_WORDS = frozenset({"thang", "nam", "ngay", "tuan", "gio"})
+#: "bao nhiêu <noun>" asking a count of people, and the words after a number that count people ("247 đoàn viên",
+#: "101 cá nhân", "8,6 triệu lượt", "300 công nhân")
+_PEOPLE_NOUNS = frozenset({("doan", "vien"), ("cong", "nhan"), ("ca", "nhan"), ("lao", "dong"), ("cnvcld",),
+                           ("cnld",), ("nld",), ("dv",)})
+_PEOPLE_WORDS = frozenset({"nguoi", "nhan", "luot", "vien", "cnvcld", "cnld", "nld", "cnvcnld"})
 _ROMAN = re.compile(r"^(?:x{0,2})(?:ix|iv|v?i{0,3})$")
 _VOWEL = re.compile(r"[aeiouy]")
 _NUM = re.compile(r"^\d+(?:[.,]\d+)*%?$")
@@ -132,6 +137,7 @@ class Language:
     generic: frozenset[str]  # the union's generic words: with a content word they make a term ("đoàn phí")
     what_nouns: frozenset[str]  # "chủ đề", "nội dung": "… là gì" asks their words, not a definition
     everyday: frozenset[str] = frozenset()  # words around a question that name no subject: the gate skips them
+    qualifiers: frozenset[tuple[str, str]] = frozenset()  # "tối thiểu", "ít nhất": qualify a figure, no subject
 
     @classmethod
     def load(cls, path: Path = DATA_FILE) -> Language:
@@ -150,6 +156,7 @@ class Language:
             generic=frozenset(fold(w) for w in data["generic"]),
             roles=frozenset(fold(w) for w in data["roles"]),
             everyday=frozenset(fold(str(w)) for w in data.get("everyday", ())),
+            qualifiers=frozenset((a, b) for a, b in (fold(str(p)).split() for p in data.get("qualifiers", ()))),
         )
 
     def __post_init__(self) -> None:
@@ -320,6 +327,24 @@ def _years(toks: Iterable[str]) -> set[int]:
             if len(part) == 4 and _YEAR.match(part):  # (the length first: most words are no year)
                 found.add(int(part))
     return found
+
+
+def _spans(toks: Sequence[str]) -> tuple[str, ...]:
+    """A term's span typed without its dash ("nhiệm kỳ 2023 2028", "giai đoạn 2021 2025") as written with it: two
+    years side by side after "kỳ" or "giai đoạn", the second the later, are one span, not two questions."""
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        a = toks[i]
+        b = toks[i + 1] if i + 1 < len(toks) else ""
+        if _YEAR.match(a) and _YEAR.match(b) and int(a) < int(b) <= int(a) + 10 \
+                and (out[-1:] == ["ky"] or out[-2:] == ["giai", "doan"]):
+            out.append(f"{a}-{b}")
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return tuple(out)
 
 
 def _places(toks: Sequence[str], places: dict[tuple[str, ...], str], fuzzy: bool = False
@@ -617,7 +642,7 @@ class EvidenceIndex:
         return self.normalize.expand(out)
 
     def read(self, text: str) -> Question:
-        toks = self._correct(self.normalize(text).tokens)
+        toks = _spans(self._correct(self.normalize(text).tokens))
         used: set[int] = set()
         places = []
         for start, end, name in _places(toks, self.lang.places):
@@ -639,6 +664,9 @@ class EvidenceIndex:
         if kind == "quantity" and "%" in text:
             unit = ("%",)
         used |= cue_at
+        for i, pair in enumerate(zip(toks, toks[1:], strict=False)):
+            if pair in self.lang.qualifiers:  # "tối thiểu bao nhiêu": how the figure is asked, not what about
+                used.update((i, i + 1))
         terms = []
         for i, t in enumerate(toks):
             if i in used or t in self.lang.stopwords:
@@ -719,6 +747,10 @@ class EvidenceIndex:
                     unit = ("ordinal",)
                 elif after[:2] == ["phan", "tram"]:
                     unit = ("%",)
+                elif tuple(after[:2]) in _PEOPLE_NOUNS or after[:1] and after[0] in ("nguoi", "luot"):
+                    unit = ("people",)  # "bao nhiêu đoàn viên / người / lượt": a count of people, not money
+                elif after and after[0] in ("1", "mot"):
+                    pass  # "bao nhiêu 1 suất": how much for one, no count of "1" (the money words say the unit)
                 elif after and after[0] not in self.lang.stopwords - _UNIT_WORDS:
                     unit = tuple(after[:1])
         if kind == "person" and "bai" in toks and ("viet" in toks or "bao" in toks):
@@ -831,6 +863,19 @@ class EvidenceIndex:
                 self._term_groups[term] = found
         return found
 
+    def uncovered(self, q: Question, gaps: tuple[str, ...] | None = None) -> tuple[tuple[str, str], ...]:
+        """What the evidence lacks of the question, as ``Finding.missing`` says it: the key terms no paragraph holds
+        together (``gaps``) — or, when a paragraph holds them all but none about the question's place or cluster,
+        that place or cluster (the subject is known; it is not described there). ``gaps``: ``gaps(q)`` if known."""
+        gaps = self.gaps(q) if gaps is None else gaps
+        if not gaps or not (q.places or q.clusters):
+            return tuple(("term", t) for t in gaps)
+        anywhere = self.gaps(replace(q, places=(), clusters=()))
+        if len(anywhere) >= len(gaps):
+            return tuple(("term", t) for t in gaps)
+        return (*(("place", p) for p in q.places), *(("cluster", str(c)) for c in q.clusters),
+                *(("term", t) for t in anywhere))
+
     def entry_fits(self, entry_id: str, q: Question) -> bool:
         """Whether what a knowledge entry says is about the question's place and cluster (its years and phases are
         often implied, not written)."""
@@ -888,7 +933,7 @@ class EvidenceIndex:
             unit = q.unit[0]
             if unit == "ordinal":
                 return 1.0 if m.ordinal else 0.75  # "SEA Games 31" answers "lần thứ mấy" too
-            units = frozenset(self._expand(unit))  # "bao nhiêu người" is answered by "101 cá nhân"
+            units = _PEOPLE_WORDS if unit == "people" else frozenset(self._expand(unit))  # "101 cá nhân", "lượt"
             for number, after in m.numbers:
                 if unit == "%" and number.endswith("%") or not units.isdisjoint(after):
                     return 1.0

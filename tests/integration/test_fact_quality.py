@@ -31,6 +31,18 @@ DOCUMENTS = {
                                 ("Ông Thị Nhàn", "Hoài Đức"), ("Giáp Văn Sơn", "Quốc Oai"),
                                 ("Mạc Thị Duyên", "Thạch Thất"), ("Nông Văn Trực", "Chương Mỹ"))],
     ]),
+    "Liên đoàn Lao động huyện Mỹ Đức chăm lo sức khỏe đoàn viên năm 2025": (date(2025, 3, 14), [
+        ["Liên đoàn Lao động huyện Mỹ Đức tổ chức khám sức khỏe, tầm soát tiểu đường miễn phí cho 412 đoàn viên.",
+         "Công đoàn hỗ trợ công nhân tiền ăn trưa trên 25.000 đồng/suất trong ngày khám."],
+    ]),
+    "Liên đoàn Lao động huyện Mỹ Đức trao quà Tết năm 2025": (date(2025, 1, 20), [
+        ["Tết năm 2025, đoàn viên huyện Mỹ Đức được nhận quà Tết với tổng kinh phí 1,2 tỷ đồng.",
+         "Có 1.850 lượt người được nhận quà Tết trong dịp này."],
+    ]),
+    "Công đoàn huyện Mỹ Đức qua các kỳ đại hội": (date(2024, 5, 6), [
+        ["Đại hội Công đoàn huyện Mỹ Đức nhiệm kỳ 2023-2028 bầu 27 ủy viên Ban Chấp hành.",
+         "Đại hội Công đoàn huyện Mỹ Đức nhiệm kỳ 2018-2023 đã bầu 25 ủy viên Ban Chấp hành."],
+    ]),
 }
 
 
@@ -119,3 +131,61 @@ async def test_who_took_a_photo_is_its_captions_credit_and_an_unknown_credit_is_
     # no caption of the cluster's article credits a photo: no entry's or other article's name is given instead
     outcome = await Asker(asker.app, "615").ask("ảnh lễ ký giao ước cụm thi đua số 12 ai chụp")
     assert outcome.fallback and "Kiều Minh" not in _text(outcome) and "Kha Văn Tường" not in _text(outcome)
+
+
+async def test_a_known_subject_in_a_place_the_documents_do_not_describe_names_the_place_once(asker):
+    # the diabetes checks are described in Mỹ Đức only: asked in Ba Vì (a district the documents name elsewhere), the
+    # refusal names the place, once, as typed words, not chopped and repeated pieces of the subject
+    outcome = await asker.ask("tầm soát tiểu đường miễn phí cho đoàn viên ở ba vì")
+    reply = _text(outcome)
+    assert outcome.fallback and "412" not in reply
+    first = reply.splitlines()[0]
+    assert "Ba Vì" in first and "tầm soát" not in first and "miễn" not in first, first
+    # a subject no paragraph holds at all is named once, as a whole run of the words typed
+    outcome = await Asker(asker.app, "616").ask("đoàn viên mỹ đức có được xét nghiệm máu miễn phí không")
+    first = _text(outcome).splitlines()[0]
+    assert outcome.fallback and first.count("xét nghiệm") == 1 and "“xét nghiệm máu" in first, first
+
+
+async def test_a_qualifier_the_documents_do_not_write_does_not_sink_a_found_subject(asker):
+    # the document writes "trên 25.000 đồng/suất" for the lunch: "tối thiểu", "ít nhất", "tối đa" qualify the figure
+    # asked, they name no subject of their own, so the question is answered, not refused about "tối thiểu"
+    for question in ("tiền ăn trưa ngày khám ở mỹ đức tối thiểu bao nhiêu 1 suất",
+                     "công đoàn mỹ đức hỗ trợ tiền ăn trưa ít nhất mấy đồng một suất"):
+        outcome = await Asker(asker.app, question).ask(question)
+        reply = _text(outcome)
+        assert not outcome.fallback and "25.000" in reply and "tối thiểu" not in reply, reply
+
+
+async def test_how_many_people_is_answered_by_a_count_of_people_and_how_much_money_by_money(asker):
+    outcome = await asker.ask("có bao nhiêu đoàn viên mỹ đức được nhận quà tết 2025")
+    assert not outcome.fallback and "1.850" in _text(outcome) and "1,2 tỷ" not in _text(outcome), _text(outcome)
+    outcome = await Asker(asker.app, "617").ask("tết 2025 đoàn viên mỹ đức nhận quà tết tổng bao nhiêu tiền")
+    assert not outcome.fallback and "1,2 tỷ" in _text(outcome) and "1.850" not in _text(outcome), _text(outcome)
+
+
+async def test_a_term_typed_without_its_dash_is_the_term_not_two_years(asker):
+    # "nhiệm kỳ 2023 2028" is the term 2023-2028, as typed with a dash: not the term that ended in 2023
+    for question in ("đại hội công đoàn mỹ đức nhiệm kỳ 2023 2028 bầu bao nhiêu ủy viên",
+                     "đại hội công đoàn mỹ đức nhiệm kỳ 2023-2028", "đại hội công đoàn mỹ đức nhiệm kỳ 2023 2028",
+                     "dai hoi cd my duc nhiem ky 2023 2028 bau may uy vien"):
+        outcome = await Asker(asker.app, question).ask(question)
+        assert not outcome.fallback and "27 ủy viên" in _text(outcome), _text(outcome)
+        assert "25 ủy viên" not in _text(outcome), _text(outcome)
+
+
+async def test_a_yes_no_question_the_evidence_answers_begins_with_yes(asker):
+    outcome = await asker.ask("ở mỹ đức có tầm soát tiểu đường miễn phí cho đoàn viên không")
+    first = _text(outcome).splitlines()[0]
+    assert not outcome.fallback and first.startswith("Có") and "tiểu đường" in first, first
+    # a question asking a figure is no yes/no question, even with "có … không"
+    outcome = await Asker(asker.app, "618").ask("có bao nhiêu đoàn viên mỹ đức được nhận quà tết 2025")
+    assert not _text(outcome).startswith("Có."), _text(outcome)
+
+
+async def test_a_follow_up_naming_only_a_place_keeps_the_subject_and_says_when_it_is_not_there(asker):
+    outcome = await asker.ask("ở mỹ đức có tầm soát tiểu đường miễn phí cho đoàn viên không")
+    assert not outcome.fallback and "412" in _text(outcome), _text(outcome)
+    outcome = await asker.ask("thế ở ba vì?")
+    first = _text(outcome).splitlines()[0]
+    assert outcome.fallback and "Ba Vì" in first and "Kha Văn Tường" not in _text(outcome), _text(outcome)
