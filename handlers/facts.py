@@ -404,7 +404,9 @@ class FactAnswers:
             titles.extend(title for title, _body, _foot in found)
         if groups and groups[0][0] and findings and self._yes(findings[0]):
             # "… có … không" answered by a sentence: the answer says "Có" first, then the evidence
-            groups[0] = ([self.t("facts.affirm", lang, answer=groups[0][0][0]), *groups[0][0][1:]], groups[0][1])
+            evidence = groups[0][0][0]
+            evidence = evidence[:1].upper() + evidence[1:]  # "Có. Đồng chí …", a sentence of its own
+            groups[0] = ([self.t("facts.affirm", lang, answer=evidence), *groups[0][0][1:]], groups[0][1])
         whole = "\n".join(line for body, foot in groups for line in (*body, *foot))
         if not pages.too_long(whole):
             return Reply(whole)

@@ -39,6 +39,9 @@ DOCUMENTS = {
         ["Tết năm 2025, đoàn viên huyện Mỹ Đức được nhận quà Tết với tổng kinh phí 1,2 tỷ đồng.",
          "Có 1.850 lượt người được nhận quà Tết trong dịp này."],
     ]),
+    "Giải bóng bàn công nhân huyện Mỹ Đức năm 2025": (date(2025, 8, 1), [
+        ["đoàn viên huyện Mỹ Đức được dự giải bóng bàn công nhân năm 2025 do Liên đoàn Lao động huyện tổ chức."],
+    ]),  # a sentence as a clause split off a longer one: it starts in lower case
     "Công đoàn huyện Mỹ Đức qua các kỳ đại hội": (date(2024, 5, 6), [
         ["Đại hội Công đoàn huyện Mỹ Đức nhiệm kỳ 2023-2028 bầu 27 ủy viên Ban Chấp hành.",
          "Đại hội Công đoàn huyện Mỹ Đức nhiệm kỳ 2018-2023 đã bầu 25 ủy viên Ban Chấp hành."],
@@ -181,6 +184,9 @@ async def test_a_yes_no_question_the_evidence_answers_begins_with_yes(asker):
     # a question asking a figure is no yes/no question, even with "có … không"
     outcome = await Asker(asker.app, "618").ask("có bao nhiêu đoàn viên mỹ đức được nhận quà tết 2025")
     assert not _text(outcome).startswith("Có."), _text(outcome)
+    # the evidence after "Có." is a sentence of its own: its first letter is a capital
+    outcome = await Asker(asker.app, "619").ask("đoàn viên mỹ đức có được dự giải bóng bàn năm 2025 không")
+    assert _text(outcome).startswith("Có. Đoàn viên huyện Mỹ Đức"), _text(outcome)
 
 
 async def test_a_follow_up_naming_only_a_place_keeps_the_subject_and_says_when_it_is_not_there(asker):
