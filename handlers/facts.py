@@ -469,9 +469,7 @@ class FactAnswers:
                 src = entry.source
                 lines.append(sources.source_line(self.t, lang, title=src.title, publication=src.publication,
                                                  published=src.published, as_of=entry.as_of))
-            elif r.date is None and r.publication is None:
-                lines.append(self.t("facts.source_undated", lang, title=r.title))
-            elif r.date is None:
+            elif r.date is None:  # an undated page: its title (and publication) in the one source style
                 lines.append(sources.source_line(self.t, lang, title=r.title, publication=r.publication))
             else:  # a document's sentence: its publication, and its date is the article's when it names one
                 lines.append(sources.source_line(self.t, lang, title=r.title, publication=r.publication,

@@ -195,3 +195,14 @@ async def test_a_follow_up_naming_only_a_place_keeps_the_subject_and_says_when_i
     outcome = await asker.ask("thế ở ba vì?")
     first = _text(outcome).splitlines()[0]
     assert outcome.fallback and "Ba Vì" in first and "Kha Văn Tường" not in _text(outcome), _text(outcome)
+
+
+async def test_an_undated_articles_source_line_quotes_its_title_like_every_other(app):
+    """An article without a date or publication (a page that shows neither) is cited as the dated ones are: its
+    title in quotes ("Nguồn: “…”."), one source style over every answer."""
+    title = "Công đoàn huyện Mỹ Đức trao học bổng cho con đoàn viên"
+    sentence = "Công đoàn huyện Mỹ Đức trao 64 suất học bổng cho con đoàn viên có hoàn cảnh khó khăn."
+    app.core.set_passages([Passage(1, 1, title, None, "/docs/u1.txt", 0, 0, sentence)])
+    outcome = await Asker(app, "631").ask("công đoàn mỹ đức trao bao nhiêu suất học bổng cho con đoàn viên")
+    assert not outcome.fallback and "64" in _text(outcome), _text(outcome)
+    assert f"Nguồn: “{title}”." in _text(outcome), _text(outcome)

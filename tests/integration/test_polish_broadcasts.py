@@ -255,8 +255,8 @@ def test_no_message_ends_a_sentence_twice():
     t = Translator()
     doubled = [(lang, key, text) for lang, key, text in _rendered(t) if re.search(r"(?<!\.)\.\.(?!\.)", text)]
     assert not doubled, doubled[:5]
-    assert t("facts.source_undated", title="Báo Lao Động.") == "Nguồn: Báo Lao Động."
-    assert t("facts.source_undated", title="Báo Lao Động") == "Nguồn: Báo Lao Động."
+    assert t("source.line", where="Báo Lao Động.") == "Nguồn: Báo Lao Động."
+    assert t("source.line", where="Báo Lao Động") == "Nguồn: Báo Lao Động."
 
 
 async def test_a_reminder_text_ending_with_a_stop_is_not_stopped_twice(app, clock):
