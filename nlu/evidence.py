@@ -1260,11 +1260,14 @@ class EvidenceIndex:
             while j >= 0 and toks[j] in q.terms and len(left) < 3:
                 left.insert(0, toks[j])
                 j -= 1
-            if not left:
+            # as many words on each side, the longest that fit: "gạo Kim Sáng và sữa Hà Lan"; "ưu đãi gạo và sữa"
+            # is "gạo" and "sữa", with "ưu đãi" shared
+            n = len(left)
+            while n and not (len(right := toks[i + 1:i + 1 + n]) == n and all(w in q.terms for w in right)):
+                n -= 1
+            if not n:
                 continue
-            right = list(toks[i + 1:i + 1 + len(left)])
-            if len(right) < len(left) or not all(w in q.terms for w in right):
-                continue
+            left = left[-n:]
             shared = [w for w in q.terms if w not in left and w not in right]
             return [replace(q, terms=tuple(dict.fromkeys([*left, *shared]))),
                     replace(q, terms=tuple(dict.fromkeys([*right, *shared])))]

@@ -206,3 +206,15 @@ async def test_an_undated_articles_source_line_quotes_its_title_like_every_other
     outcome = await Asker(app, "631").ask("công đoàn mỹ đức trao bao nhiêu suất học bổng cho con đoàn viên")
     assert not outcome.fallback and "64" in _text(outcome), _text(outcome)
     assert f"Nguồn: “{title}”." in _text(outcome), _text(outcome)
+
+
+async def test_two_things_after_a_shared_head_are_asked_one_by_one(app):
+    """"ưu đãi áo mưa và mũ vải giảm bao nhiêu": the head ("ưu đãi") is shared, the things are as many words each
+    side of "và" — two questions, each answered from its own paragraph, not one refused for a missing word."""
+    title = "Công đoàn huyện Mỹ Đức ký thỏa thuận ưu đãi cho đoàn viên"
+    sentences = ["Theo thỏa thuận, đoàn viên huyện Mỹ Đức mua áo mưa được ưu đãi giảm 15%.",
+                 "Ở một cửa hàng khác, đoàn viên mua mũ vải được ưu đãi giảm 25%."]
+    app.core.set_passages([Passage(i + 1, 1, title, date(2025, 5, 1), "/docs/h1.txt", i, 0, text)
+                           for i, text in enumerate(sentences)])
+    outcome = await Asker(app, "632").ask("ưu đãi áo mưa và mũ vải giảm bao nhiêu")
+    assert not outcome.fallback and "15%" in _text(outcome) and "25%" in _text(outcome), _text(outcome)
