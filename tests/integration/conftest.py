@@ -5,12 +5,15 @@
 ``app``: ``def app(app_on_both): return app_on_both``.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from datetime import date
 
 import pytest
 import pytest_asyncio
 
 from bot.app import App, build_app
+from handlers.types import Incoming
+from nlu.evidence import Passage
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -25,3 +28,31 @@ async def app_on_both(app_database, settings, clock) -> AsyncIterator[App]:
     application = await build_app(settings.replace(database_url=app_database), clock=clock)
     yield application
     await application.close()
+
+
+# ----- invented documents for the fact answers (test_facts.py, test_fact_quality.py) -------------------------------
+Documents = Mapping[str, tuple[date | None, list[list[str]]]]
+
+
+def passages_of(documents: Documents, folder: str = "/docs/") -> list[Passage]:
+    """``{title: (published, [paragraph: [sentence, ...]])}`` as the passages of stored documents."""
+    out = []
+    for doc_id, (title, (published, paragraphs)) in enumerate(documents.items(), start=1):
+        for p, sentences in enumerate(paragraphs):
+            for s, text in enumerate(sentences):
+                out.append(Passage(len(out) + 1, doc_id, title, published, f"{folder}{doc_id}.txt", p, s, text))
+    return out
+
+
+class Asker:
+    """One member's chat, asking through ``Core.process`` (the outcome: replies, fallback, intent)."""
+
+    def __init__(self, app, chat: str = "501") -> None:
+        self.app, self.chat = app, chat
+
+    async def ask(self, text: str):
+        return await self.app.core.process(Incoming(channel="test", chat_id=self.chat, user_id=self.chat, text=text))
+
+
+def text_of(outcome) -> str:
+    return "\n".join(r.text for r in outcome.replies)

@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 
 from handlers import pages
-from handlers.types import Incoming
 from nlu.evidence import Passage
+from tests.integration.conftest import Asker, passages_of, text_of
 
 DOCUMENTS = {
     "Liên đoàn Lao động huyện Mỹ Đức tổng kết phong trào sáng kiến năm 2024": (date(2024, 11, 8), [
@@ -50,30 +50,16 @@ DOCUMENTS = {
 
 
 def _passages() -> list[Passage]:
-    out = []
-    for doc_id, (title, (published, paragraphs)) in enumerate(DOCUMENTS.items(), start=1):
-        for p, sentences in enumerate(paragraphs):
-            for s, text in enumerate(sentences):
-                out.append(Passage(len(out) + 1, doc_id, title, published, f"/docs/q{doc_id}.txt", p, s, text))
-    return out
-
-
-class Asker:
-    def __init__(self, app, chat: str = "613") -> None:
-        self.app, self.chat = app, chat
-
-    async def ask(self, text: str):
-        return await self.app.core.process(Incoming(channel="test", chat_id=self.chat, user_id=self.chat, text=text))
+    return passages_of(DOCUMENTS, "/docs/q")
 
 
 @pytest.fixture
 def asker(app) -> Asker:
     app.core.set_passages(_passages())
-    return Asker(app)
+    return Asker(app, "613")
 
 
-def _text(outcome) -> str:
-    return "\n".join(r.text for r in outcome.replies)
+_text = text_of
 
 
 async def test_an_everyday_verb_the_documents_do_not_use_is_no_subject_to_decline_on(asker):

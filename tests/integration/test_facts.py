@@ -11,6 +11,7 @@ import pytest
 
 from handlers.types import Incoming
 from nlu.evidence import Passage
+from tests.integration.conftest import Asker, passages_of, text_of
 
 DOCUMENTS = {
     "Công đoàn quận Tây Hồ chăm lo cho người lao động năm 2024": (date(2024, 12, 20), [
@@ -31,20 +32,7 @@ DOCUMENTS = {
 
 
 def _passages() -> list[Passage]:
-    out = []
-    for doc_id, (title, (published, paragraphs)) in enumerate(DOCUMENTS.items(), start=1):
-        for p, sentences in enumerate(paragraphs):
-            for s, text in enumerate(sentences):
-                out.append(Passage(len(out) + 1, doc_id, title, published, f"/docs/{doc_id}.txt", p, s, text))
-    return out
-
-
-class Asker:
-    def __init__(self, app, chat: str = "501") -> None:
-        self.app, self.chat = app, chat
-
-    async def ask(self, text: str):
-        return await self.app.core.process(Incoming(channel="test", chat_id=self.chat, user_id=self.chat, text=text))
+    return passages_of(DOCUMENTS, "/docs/")
 
 
 @pytest.fixture
@@ -53,8 +41,7 @@ def asker(app) -> Asker:
     return Asker(app)
 
 
-def _text(outcome) -> str:
-    return "\n".join(r.text for r in outcome.replies)
+_text = text_of
 
 
 async def test_a_figure_is_answered_with_its_sentence_and_source(asker):
