@@ -145,5 +145,7 @@ async def test_web_says_the_console_is_off_when_no_public_address_is_set(setting
         chair = await member_chat(app, "410", "NTL-0101")
         assert await chair.says("/web") == "Trang quản trị web chưa được bật trên máy chủ này."
         assert await chair.says("/web", language="en") == "The web console is not enabled on this server."
+        member = await member_chat(app, "411", "NTL-0103")  # not a chair: told so, whether the console is on or off
+        assert await member.says("/web") == app.translator("web.chairs_only")
     finally:
         await app.close()
