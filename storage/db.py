@@ -54,10 +54,12 @@ def dialect_name(session: AsyncSession) -> str:
     return bind.dialect.name
 
 
-def dialect_module(session: AsyncSession) -> ModuleType:
-    """``sqlalchemy.dialects.postgresql`` or ``.sqlite`` for the session's engine (their ``insert ... on
-    conflict``), imported when first used: a process on SQLite never loads the PostgreSQL dialect (cold start)."""
-    return importlib.import_module(f"sqlalchemy.dialects.{dialect_name(session)}")
+def dialect_module(session: AsyncSession | str) -> ModuleType:
+    """``sqlalchemy.dialects.postgresql`` or ``.sqlite`` for the session's engine (or the dialect so named: their
+    ``insert ... on conflict``), imported when first used: a process on SQLite never loads the PostgreSQL dialect
+    (cold start)."""
+    name = session if isinstance(session, str) else dialect_name(session)
+    return importlib.import_module(f"sqlalchemy.dialects.{name}")
 
 
 class _NoStatementLog(logging.Filter):

@@ -1,0 +1,110 @@
+"""One write-behind flush of many rows makes a bounded number of statements (issue 13, answer latency).
+
+The unanswered-question log, the question counts and the idle chats' states are written behind, several rows a
+transaction. One statement a row made a flush of a busy minute cost 40–270 ms of the event loop's CPU, paid by
+whichever message was waiting on the database meanwhile; now each table is one ``executemany`` of a statement built
+once. Counted with SQLAlchemy's ``before_cursor_execute`` (an ``executemany`` is one call), on SQLite and, when
+configured, PostgreSQL; the rows end as the old one-row-at-a-time writes left them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from storage import migrate
+from storage.askers import Asker
+from storage.conversation import State, StateKey, StateStore
+from storage.db import Database
+from storage.stats import QuestionCounter, QuestionCountRow
+from storage.unanswered import UnansweredLog, UnansweredRepository
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(database_url):
+    database = Database(database_url)
+    await migrate.upgrade(database)
+    yield database
+    await database.dispose()
+
+
+class Statements:
+    """The statements SQLAlchemy sends while counting (an ``executemany`` counts once)."""
+
+    def __init__(self, database: Database) -> None:
+        self.engine = database.engine.sync_engine
+        self.sent: list[str] = []
+
+    def _seen(self, _conn, _cursor, statement, _params, _context, _many) -> None:
+        self.sent.append(statement.split(None, 1)[0].upper())
+
+    def __enter__(self) -> Statements:
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+async def test_one_flush_of_many_unanswered_questions_is_a_few_statements_and_counts_each_asking(db):
+    log = UnansweredLog(db.sessions, delay=3600)
+    asker = Asker("bot", "test", "7")
+    for n in range(200):  # 150 different questions, the first 50 asked twice (the second time reworded)
+        k = n % 150
+        log.record(f"cau hoi {k}", f"câu hỏi {k}{'?' if n >= 150 else ''}", "test", "unknown", 0.1,
+                   NOW + timedelta(seconds=n), asker if k % 2 else None)
+    with Statements(db) as statements:
+        await log.flush()
+    assert len(statements.sent) <= 3, statements.sent  # the askers' units, the rows (was: one INSERT a row)
+    async with db.sessions() as session:
+        stored = {q.key: q for q in await UnansweredRepository(session).most_frequent(limit=1000)}
+    assert len(stored) == 150
+    twice = stored["cau hoi 3"]
+    assert (twice.count, twice.sample_text, twice.last_seen) == (2, "câu hỏi 3?", NOW + timedelta(seconds=153))
+    assert stored["cau hoi 120"].count == 1
+    log.record("cau hoi 3", "câu hỏi 3 nữa", "test", "unsure", 0.2, NOW + timedelta(days=1), asker)
+    await log.close()  # a row already stored counts one more
+    async with db.sessions() as session:
+        again = {q.key: q for q in await UnansweredRepository(session).most_frequent(limit=1000)}["cau hoi 3"]
+    assert (again.count, again.sample_text, again.last_intent) == (3, "câu hỏi 3 nữa", "unsure")
+
+
+async def test_one_flush_of_many_question_counts_is_a_few_statements_and_adds_to_the_stored_sums(db):
+    counter = QuestionCounter(db.sessions, delay=3600)
+    day = date(2026, 1, 1)
+    for n in range(300):
+        counter.count(day + timedelta(days=n % 30), "test", f"intent{n % 5}", n % 3 > 0, Asker("bot", "test", "7"))
+    with Statements(db) as statements:
+        await counter.flush()
+    assert len(statements.sent) <= 3, statements.sent
+    counter.count(day, "test", "intent0", True)
+    await counter.close()
+    async with db.sessions() as session:
+        rows = (await session.scalars(select(QuestionCountRow))).all()
+    assert sum(r.count for r in rows) == 301
+    first = [r.count for r in rows if (r.day, r.intent, r.answered) == (day, "intent0", True)]
+    assert first == [sum(1 for n in range(300) if n % 30 == 0 and n % 5 == 0 and n % 3 > 0) + 1]
+
+
+async def test_one_flush_of_many_idle_chats_states_is_one_statement_and_never_moves_a_row_back(db):
+    states = StateStore(db.sessions, cache=True, delay=3600)
+    await states.load()
+    keys = [StateKey("bot", "test", str(n), str(n)) for n in range(120)]
+    for key in keys:
+        await states.set_later(key, State("choices", "pick", {"n": key.chat_id}), NOW)
+    await states.set_later(keys[0], State("choices", "pick", {"n": "again"}), NOW)  # version 2
+    with Statements(db) as statements:
+        await states.flush()
+    assert len(statements.sent) <= 1, statements.sent
+    fresh = StateStore(db.sessions, cache=False)
+    assert (await fresh.get(keys[0])) == State("choices", "pick", {"n": "again"}, 2)
+    assert (await fresh.get(keys[119])).data == {"n": "119"}
+    other = StateStore(db.sessions, cache=True, delay=3600)  # a second cache, filled now: keys[5] at version 1
+    await other.load()
+    await states.set(keys[5], State("hardship", "ask", {}), NOW)  # a form: written at once, version 2
+    await other.set_later(keys[5], State("choices", "pick", {"n": "stale"}), NOW)  # behind, at version 2 too
+    await other.flush()
+    assert (await fresh.get(keys[5])).flow == "hardship"  # a row already at that version is left as it is
