@@ -179,14 +179,16 @@ class Database:
         self._stamp: tuple[tuple[int, int] | None, ...] | None = None
         self._data_version: int | None = None
         self._outside_writes = 0
+        self._committing = False  # this process's commit is under way (in the driver's thread), counted before it
+        self._paths = (str(file), str(file.with_name(file.name + "-wal"))) if file is not None else ()
         if file is not None:
             event.listen(self.engine.sync_engine, "commit", self._before_own_commit)
             event.listen(session_class, "after_commit", self._after_own_commit)
+            event.listen(self.engine.sync_engine, "checkin", self._connection_back)
 
-    @staticmethod
-    def _file_stamp(file: Path) -> tuple[tuple[int, int] | None, ...]:
+    def _file_stamp(self) -> tuple[tuple[int, int] | None, ...]:
         stamp: list[tuple[int, int] | None] = []
-        for path in (file, file.with_name(file.name + "-wal")):
+        for path in self._paths:
             try:
                 info = os.stat(path)
                 stamp.append((info.st_mtime_ns, info.st_size))
@@ -210,10 +212,17 @@ class Database:
         if self._data_version is not None and version != self._data_version:
             self._outside_writes += 1
         self._data_version = version
+        self._committing = True
 
     def _after_own_commit(self, _session) -> None:
+        self._committing = False
         if self._file is not None and self._data_version is not None:
-            self._stamp = self._file_stamp(self._file)
+            self._stamp = self._file_stamp()
+
+    def _connection_back(self, _dbapi_connection, _record) -> None:
+        """A commit outside a session (``engine.begin()``), or one that failed, is over once its connection is back
+        in the pool: the file's next change is asked about again."""
+        self._committing = False
 
     async def outside_writes(self) -> int:
         """How many times another process was seen committing to the SQLite file (always 0 elsewhere).
@@ -225,8 +234,12 @@ class Database:
         connection changes exactly when *another* connection committed."""
         if self._file is None:
             return 0
-        stamp = self._file_stamp(self._file)
-        if stamp == self._stamp:
+        stamp = self._file_stamp()
+        if stamp == self._stamp or self._committing:
+            # while this process commits (its write-behind flush, in aiosqlite's thread) the file changes under it:
+            # its own change, and another process's commits before it were counted inside it (its write lock held),
+            # so a message is not made to queue for the one pooled connection behind that commit; the stamp is
+            # taken once it is over (``_after_own_commit``), or the next change asked about
             return self._outside_writes
         self._stamp = stamp
         async with self.engine.connect() as connection:

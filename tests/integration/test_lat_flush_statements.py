@@ -8,6 +8,7 @@ configured, PostgreSQL; the rows end as the old one-row-at-a-time writes left th
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -108,3 +109,41 @@ async def test_one_flush_of_many_idle_chats_states_is_one_statement_and_never_mo
     await other.set_later(keys[5], State("choices", "pick", {"n": "stale"}), NOW)  # behind, at version 2 too
     await other.flush()
     assert (await fresh.get(keys[5])).flow == "hardship"  # a row already at that version is left as it is
+
+
+async def test_a_message_asking_for_outside_writes_while_this_process_commits_does_not_wait_for_the_commit(tmp_path):
+    """A flush commits in aiosqlite's thread; a message meanwhile sees the file changed. It is this process's own
+    commit (another process's commits before it were counted inside it, and it holds the write lock), so the
+    message is not made to queue for the one pooled connection behind it; another process's write is still seen."""
+    from sqlalchemy.util import await_only
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
+    other = Database(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
+    try:
+        await migrate.upgrade(db)
+        states = StateStore(db.sessions, cache=True, outside_writes=db.outside_writes, delay=3600)
+        await states.load()
+        base = await db.outside_writes()
+        committed, release = asyncio.Event(), asyncio.Event()
+
+        async def hold() -> None:
+            committed.set()
+            await release.wait()
+
+        def paused(_session) -> None:  # after SQLite committed, before the rest of the commit (connection held)
+            await_only(hold())
+
+        session_class = db.sessions.kw["sync_session_class"]
+        event.listen(session_class, "after_commit", paused, insert=True, once=True)
+        await states.set_later(StateKey("bot", "test", "1", "1"), State("choices", "pick", {}), NOW)
+        flush = asyncio.create_task(states.flush())
+        await asyncio.wait_for(committed.wait(), 5)
+        assert await asyncio.wait_for(db.outside_writes(), 1) == base  # was: waited for the connection
+        release.set()
+        await flush
+        assert await db.outside_writes() == base
+        await StateStore(other.sessions, cache=True).set(StateKey("bot", "test", "2", "2"), State("x", "y"), NOW)
+        assert await db.outside_writes() == base + 1
+    finally:
+        await other.dispose()
+        await db.dispose()
