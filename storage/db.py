@@ -15,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
+from sqlalchemy.util import await_
 
 
 def normalize_url(url: str) -> str:
@@ -200,15 +201,11 @@ class Database:
         """Inside each of this process's commits (its write lock held, if it wrote: no other process can commit
         until it is done): another process's commits so far are counted, so the file's change this commit makes
         is known to be this process's own (``_after_own_commit``) and costs the next message no query."""
-        driver = connection.connection.dbapi_connection
+        driver = connection.connection.driver_connection
         if driver is None:
             return
-        cursor = driver.cursor()
-        try:
-            cursor.execute("PRAGMA data_version")
-            version = cursor.fetchone()[0]
-        finally:
-            cursor.close()
+        # one call into aiosqlite's thread (a cursor through the adapter makes four: open, execute, fetch, close)
+        version = await_(driver.execute_fetchall("PRAGMA data_version"))[0][0]
         if self._data_version is not None and version != self._data_version:
             self._outside_writes += 1
         self._data_version = version

@@ -115,7 +115,7 @@ async def test_a_message_asking_for_outside_writes_while_this_process_commits_do
     """A flush commits in aiosqlite's thread; a message meanwhile sees the file changed. It is this process's own
     commit (another process's commits before it were counted inside it, and it holds the write lock), so the
     message is not made to queue for the one pooled connection behind it; another process's write is still seen."""
-    from sqlalchemy.util import await_only
+    from sqlalchemy.util import await_
 
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
     other = Database(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
@@ -131,7 +131,7 @@ async def test_a_message_asking_for_outside_writes_while_this_process_commits_do
             await release.wait()
 
         def paused(_session) -> None:  # after SQLite committed, before the rest of the commit (connection held)
-            await_only(hold())
+            await_(hold())
 
         session_class = db.sessions.kw["sync_session_class"]
         event.listen(session_class, "after_commit", paused, insert=True, once=True)
