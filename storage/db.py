@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import os
@@ -181,6 +182,7 @@ class Database:
         self._data_version: int | None = None
         self._outside_writes = 0
         self._committing = False  # this process's commit is under way (in the driver's thread), counted before it
+        self._looked = False  # the file was looked at in this turn of the event loop, and had not changed
         self._paths = (str(file), str(file.with_name(file.name + "-wal"))) if file is not None else ()
         if file is not None:
             event.listen(self.engine.sync_engine, "commit", self._before_own_commit)
@@ -216,6 +218,9 @@ class Database:
         if self._file is not None and self._data_version is not None:
             self._stamp = self._file_stamp()
 
+    def _look_again(self) -> None:
+        self._looked = False
+
     def _connection_back(self, _dbapi_connection, _record) -> None:
         """A commit outside a session (``engine.begin()``), or one that failed, is over once its connection is back
         in the pool: the file's next change is asked about again."""
@@ -231,8 +236,16 @@ class Database:
         connection changes exactly when *another* connection committed."""
         if self._file is None:
             return 0
+        if self._looked:
+            # asked again in the same turn of the event loop (a message reads its state two or three times without
+            # waiting on anything): a commit another process makes now is as concurrent with this message as one
+            # made just after the first look, so the answer stands until the loop's next turn (this process's own
+            # commits are counted inside them, ``_before_own_commit``)
+            return self._outside_writes
         stamp = self._file_stamp()
         if stamp == self._stamp or self._committing:
+            self._looked = True
+            asyncio.get_running_loop().call_soon(self._look_again)
             # while this process commits (its write-behind flush, in aiosqlite's thread) the file changes under it:
             # its own change, and another process's commits before it were counted inside it (its write lock held),
             # so a message is not made to queue for the one pooled connection behind that commit; the stamp is

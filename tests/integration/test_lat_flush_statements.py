@@ -147,3 +147,38 @@ async def test_a_message_asking_for_outside_writes_while_this_process_commits_do
     finally:
         await other.dispose()
         await db.dispose()
+
+
+async def test_a_message_looks_at_the_database_file_once_and_still_sees_another_process_write(app, monkeypatch):
+    """Every state read of a message asks "did another process write?" (a stat of the SQLite file and its WAL);
+    within one message that does not wait on anything the answer cannot change meaning, so it is asked once."""
+    from handlers.types import Incoming
+    from storage import db as db_module
+
+    file = app.db._file  # noqa: SLF001 - the file whose looks are counted
+    looks: list[str] = []
+    real_stat = db_module.os.stat
+
+    def counted(path, *args, **kwargs):
+        if str(path).startswith(str(file)):
+            looks.append(str(path))
+        return real_stat(path, *args, **kwargs)
+
+    async def ask(text: str) -> None:
+        await app.core.handle(Incoming(channel="test", chat_id="77", user_id="77", text=text))
+
+    await ask("xin chào")
+    await app.core.states.flush()
+    monkeypatch.setattr(db_module.os, "stat", counted)
+    for text in ("xin chào", "giá vàng hôm nay", "1"):
+        looks.clear()
+        await ask(text)
+        assert len(looks) <= 2, (text, looks)  # the file and its WAL, once (was: two to four times)
+    base = await app.db.outside_writes()
+    other = Database(app.db.url)
+    try:
+        await StateStore(other.sessions, cache=True).set(StateKey("bot", "test", "78", "78"), State("x", "y"), NOW)
+    finally:
+        await other.dispose()
+    await ask("xin chào")
+    assert await app.db.outside_writes() == base + 1  # the next message's look saw it (nothing kept across messages)
