@@ -10,15 +10,16 @@ row (flow ``""``) so that its version never starts again from 1 (no ABA: a stale
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import event, select, update
+from sqlalchemy import Insert, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.db import affected_rows, dialect_module
+from storage.db import affected_rows, dialect_module, dialect_name
 from storage.models import ConversationStateRow
 from storage.write_behind import DelayedFlush
 
@@ -98,16 +99,16 @@ class ConversationRepository:
 
     async def put(self, key: StateKey, state: State, version: int, now: datetime) -> None:
         """Write ``state`` at ``version`` (the one the authoritative cache gave it): a write-behind row
-        (``StateStore.set_later``), one upsert; a row already at that version or newer is left as it is."""
-        row = ConversationStateRow
-        insert = dialect_module(self.session).insert
-        values = {"flow": state.flow, "step": state.step, "data": dict(state.data), "updated_at": now,
-                  "version": version}
-        statement = insert(row).values(bot_id=key.bot_id, channel=key.channel, chat_id=key.chat_id,
-                                       user_id=key.user_id, **values)
-        await self.session.execute(statement.on_conflict_do_update(
-            index_elements=[row.bot_id, row.channel, row.chat_id, row.user_id], set_=values,
-            where=row.version < version))
+        (``StateStore.set_later``); a row already at that version or newer is left as it is."""
+        await self.put_many([(key, state, version, now)])
+
+    async def put_many(self, rows: Sequence[tuple[StateKey, State, int, datetime]]) -> None:
+        """Several ``put``s (distinct keys) in one statement (``executemany``), not one a chat."""
+        if rows:
+            await self.session.execute(_put(dialect_name(self.session)), [
+                {"bot_id": key.bot_id, "channel": key.channel, "chat_id": key.chat_id, "user_id": key.user_id,
+                 "flow": state.flow, "step": state.step, "data": dict(state.data), "updated_at": now,
+                 "version": version} for key, state, version, now in rows])
 
     async def advance(self, key: StateKey, seen: int, state: State | None, now: datetime) -> int | None:
         """Compare-and-set: write ``state`` only if the row is still at version ``seen``; the new version, or None.
@@ -120,6 +121,20 @@ class ConversationRepository:
             .values(flow=flow, step=step, data=data, version=seen + 1, updated_at=now)
             .execution_options(synchronize_session=False))
         return seen + 1 if affected_rows(result) == 1 else None
+
+
+@cache
+def _put(dialect: str) -> Insert:
+    """``ConversationRepository.put_many``'s upsert, built once per dialect (its compiled form is cached with it):
+    a row already at the version written, or newer, is left as it is."""
+    table = ConversationStateRow.__table__
+    insert = dialect_module(dialect).insert(table)
+    new = insert.excluded
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.bot_id, table.c.channel, table.c.chat_id, table.c.user_id],
+        set_={"flow": new.flow, "step": new.step, "data": new.data, "updated_at": new.updated_at,
+              "version": new.version},
+        where=table.c.version < new.version)
 
 
 class StateStore(DelayedFlush):
@@ -222,9 +237,8 @@ class StateStore(DelayedFlush):
             batch = dict(self._later)
             try:
                 async with self._sessions.begin() as session:
-                    repo = ConversationRepository(session)
-                    for key, (version, state, now) in batch.items():
-                        await repo.put(key, state, version, now)
+                    await ConversationRepository(session).put_many(
+                        [(key, state, version, now) for key, (version, state, now) in batch.items()])
             except Exception:  # noqa: BLE001 - idle-chat context: never a reason for an answer to fail
                 log.exception("could not write %d conversation states", len(batch))
                 return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import os
@@ -15,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
+from sqlalchemy.util import await_
 
 
 def normalize_url(url: str) -> str:
@@ -54,10 +56,12 @@ def dialect_name(session: AsyncSession) -> str:
     return bind.dialect.name
 
 
-def dialect_module(session: AsyncSession) -> ModuleType:
-    """``sqlalchemy.dialects.postgresql`` or ``.sqlite`` for the session's engine (their ``insert ... on
-    conflict``), imported when first used: a process on SQLite never loads the PostgreSQL dialect (cold start)."""
-    return importlib.import_module(f"sqlalchemy.dialects.{dialect_name(session)}")
+def dialect_module(session: AsyncSession | str) -> ModuleType:
+    """``sqlalchemy.dialects.postgresql`` or ``.sqlite`` for the session's engine (or the dialect so named: their
+    ``insert ... on conflict``), imported when first used: a process on SQLite never loads the PostgreSQL dialect
+    (cold start)."""
+    name = session if isinstance(session, str) else dialect_name(session)
+    return importlib.import_module(f"sqlalchemy.dialects.{name}")
 
 
 class _NoStatementLog(logging.Filter):
@@ -177,14 +181,17 @@ class Database:
         self._stamp: tuple[tuple[int, int] | None, ...] | None = None
         self._data_version: int | None = None
         self._outside_writes = 0
+        self._committing = False  # this process's commit is under way (in the driver's thread), counted before it
+        self._looked = False  # the file was looked at in this turn of the event loop, and had not changed
+        self._paths = (str(file), str(file.with_name(file.name + "-wal"))) if file is not None else ()
         if file is not None:
             event.listen(self.engine.sync_engine, "commit", self._before_own_commit)
             event.listen(session_class, "after_commit", self._after_own_commit)
+            event.listen(self.engine.sync_engine, "checkin", self._connection_back)
 
-    @staticmethod
-    def _file_stamp(file: Path) -> tuple[tuple[int, int] | None, ...]:
+    def _file_stamp(self) -> tuple[tuple[int, int] | None, ...]:
         stamp: list[tuple[int, int] | None] = []
-        for path in (file, file.with_name(file.name + "-wal")):
+        for path in self._paths:
             try:
                 info = os.stat(path)
                 stamp.append((info.st_mtime_ns, info.st_size))
@@ -196,22 +203,28 @@ class Database:
         """Inside each of this process's commits (its write lock held, if it wrote: no other process can commit
         until it is done): another process's commits so far are counted, so the file's change this commit makes
         is known to be this process's own (``_after_own_commit``) and costs the next message no query."""
-        driver = connection.connection.dbapi_connection
+        driver = connection.connection.driver_connection
         if driver is None:
             return
-        cursor = driver.cursor()
-        try:
-            cursor.execute("PRAGMA data_version")
-            version = cursor.fetchone()[0]
-        finally:
-            cursor.close()
+        # one call into aiosqlite's thread (a cursor through the adapter makes four: open, execute, fetch, close)
+        version = await_(driver.execute_fetchall("PRAGMA data_version"))[0][0]
         if self._data_version is not None and version != self._data_version:
             self._outside_writes += 1
         self._data_version = version
+        self._committing = True
 
     def _after_own_commit(self, _session) -> None:
+        self._committing = False
         if self._file is not None and self._data_version is not None:
-            self._stamp = self._file_stamp(self._file)
+            self._stamp = self._file_stamp()
+
+    def _look_again(self) -> None:
+        self._looked = False
+
+    def _connection_back(self, _dbapi_connection, _record) -> None:
+        """A commit outside a session (``engine.begin()``), or one that failed, is over once its connection is back
+        in the pool: the file's next change is asked about again."""
+        self._committing = False
 
     async def outside_writes(self) -> int:
         """How many times another process was seen committing to the SQLite file (always 0 elsewhere).
@@ -223,8 +236,20 @@ class Database:
         connection changes exactly when *another* connection committed."""
         if self._file is None:
             return 0
-        stamp = self._file_stamp(self._file)
-        if stamp == self._stamp:
+        if self._looked:
+            # asked again in the same turn of the event loop (a message reads its state two or three times without
+            # waiting on anything): a commit another process makes now is as concurrent with this message as one
+            # made just after the first look, so the answer stands until the loop's next turn (this process's own
+            # commits are counted inside them, ``_before_own_commit``)
+            return self._outside_writes
+        stamp = self._file_stamp()
+        if stamp == self._stamp or self._committing:
+            self._looked = True
+            asyncio.get_running_loop().call_soon(self._look_again)
+            # while this process commits (its write-behind flush, in aiosqlite's thread) the file changes under it:
+            # its own change, and another process's commits before it were counted inside it (its write lock held),
+            # so a message is not made to queue for the one pooled connection behind that commit; the stamp is
+            # taken once it is over (``_after_own_commit``), or the next change asked about
             return self._outside_writes
         self._stamp = stamp
         async with self.engine.connect() as connection:

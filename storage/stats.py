@@ -10,13 +10,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import Boolean, Date, Integer, String, distinct, func, select
+from sqlalchemy import Boolean, Date, Insert, Integer, String, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.askers import NO_UNIT, Asker, in_subtrees, path_in, units_of
-from storage.db import aware, dialect_module
+from storage.db import aware, dialect_module, dialect_name
 from storage.models import (
     Base,
     BroadcastRow,
@@ -62,17 +63,24 @@ class QuestionCounter(WriteBehind[Counter[Counted]]):
         self._queued()
 
     async def _write(self, session: AsyncSession, batch: Counter[Counted]) -> None:
-        dialect = dialect_module(session)
+        """The sums added in one statement (``executemany``), not one a row."""
         units = await units_of(session, (key[4] for key in batch))
         sums: Counter[tuple[date, str, str, bool, int]] = Counter()
         for (day, channel, intent, answered, asker), n in batch.items():
             sums[(day, channel, intent, answered, units[asker] if asker is not None else NO_UNIT)] += n
-        for (day, channel, intent, answered, unit_id), n in sorted(sums.items()):
-            stmt = dialect.insert(QuestionCountRow).values(day=day, channel=channel, intent=intent,
-                                                           answered=answered, unit_id=unit_id, count=n)
-            await session.execute(stmt.on_conflict_do_update(
-                index_elements=["day", "channel", "intent", "answered", "unit_id"],
-                set_={"count": QuestionCountRow.count + n}))
+        if sums:
+            await session.execute(_add_counts(dialect_name(session)), [
+                {"day": day, "channel": channel, "intent": intent, "answered": answered, "unit_id": unit_id,
+                 "count": n} for (day, channel, intent, answered, unit_id), n in sorted(sums.items())])
+
+
+@cache
+def _add_counts(dialect: str) -> Insert:
+    """The counts' insert-or-add statement, built once per dialect (its compiled form is cached with it)."""
+    table = QuestionCountRow.__table__
+    insert = dialect_module(dialect).insert(table)
+    return insert.on_conflict_do_update(index_elements=["day", "channel", "intent", "answered", "unit_id"],
+                                        set_={"count": table.c.count + insert.excluded.count})
 
 
 @dataclass(frozen=True)
