@@ -395,9 +395,12 @@ class Core:
             return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
         # a fact question: the evidence answers or declines
         outcome = await facts.respond(incoming, u, lang, log=_members_question())
-        if outcome is None and intent in intents.INTENT_KINDS:  # kept: a follow-up is read against this question
-            outcome = Outcome(answers.answer(intent, u, lang, today), intent, u.confidence, False,
-                              keep=facts.context(text))
+        question = facts.index.read(text) if outcome is None and intent in intents.INTENT_KINDS else None
+        if question is not None and answers.covers(intent, u, question, facts.index):
+            # an entry's sheet or a category's list, when it is about what was asked (else the honest fallback,
+            # logged as unanswered); kept: a follow-up is read against this question
+            outcome = Outcome(answers.answer(intent, u, lang, today, question, facts.index), intent, u.confidence,
+                              False, keep=facts.context(text))
         if outcome is not None:  # an answer: with the 👍/👎 line under it
             return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
         return await self._fallback(incoming, u.normalized.folded, intent, u.confidence, lang)
@@ -427,8 +430,11 @@ class Core:
         facts, answers = await self._answerers_for(incoming)
         outcome = await facts.respond(incoming, u, lang, log=_members_question())
         if outcome is None:
+            question = facts.index.read(text)
+            if not answers.covers(u.intent, u, question, facts.index):
+                return None
             outcome = Outcome(answers.answer(u.intent, u, lang, self.clock().astimezone(self.config.timezone)
-                                                  .date()), u.intent, u.confidence, False)
+                                             .date(), question, facts.index), u.intent, u.confidence, False)
         return None if outcome.fallback or not outcome.replies else outcome
 
     async def _command(self, incoming: Incoming, command: str, arg: str, lang: str) -> Outcome | None:

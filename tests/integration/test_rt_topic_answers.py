@@ -1,0 +1,103 @@
+"""Issue 13: an entry's sheet or a category's list answers only what it is about (``KnowledgeAnswers.covers``).
+
+The knowledge here is invented (two offers, a support programme, two campaigns of clusters the real knowledge does
+not have) and the questions are written for these tests: asked about a thing no offer names, the bot declines
+instead of listing the offers it has; asked in general, it lists them; a campaign of the cluster and year asked is
+shown, not another's phases.
+"""
+
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import yaml
+
+from bot.app import build_app
+from tests.integration.conftest import Asker, text_of
+
+SOURCE = {"document": "ung-hoa-uu-dai.txt", "title": "Ứng Hòa ký thỏa thuận ưu đãi cho đoàn viên"}
+ENTRIES = [
+    {"id": "nuoc-mam-lang-chai", "kind": "benefit", "name": "Nước mắm Làng Chài", "aliases": ["nước mắm", "Làng Chài"],
+     "summary": "Thỏa thuận ưu đãi cho đoàn viên của LĐLĐ huyện Ứng Hòa với Công ty cổ phần Làng Chài: nước mắm cá "
+                "cơm được giảm 15% so với giá bán lẻ.",
+     "source": SOURCE, "as_of": "2024-06-30", "unit": "LĐLĐ huyện Ứng Hòa",
+     "benefit": {"partner": "Công ty cổ phần Làng Chài", "products": ["nước mắm cá cơm"],
+                 "discount": "giảm 15% so với giá bán lẻ"}},
+    {"id": "banh-mi-sao-mai", "kind": "benefit", "name": "Bánh mì Sao Mai", "aliases": ["bánh mì", "Sao Mai"],
+     "summary": "Thỏa thuận ưu đãi cho đoàn viên của LĐLĐ huyện Ứng Hòa với Công ty TNHH Sao Mai: bánh mì, bánh ngọt "
+                "được giảm 10% tại các cửa hàng Sao Mai.",
+     "source": SOURCE, "as_of": "2024-06-30", "unit": "LĐLĐ huyện Ứng Hòa",
+     "benefit": {"partner": "Công ty TNHH Sao Mai", "products": ["bánh mì", "bánh ngọt"], "discount": "giảm 10%"}},
+    {"id": "ung-hoa-tham-hoi-2024", "kind": "programme", "name": "Thăm hỏi công nhân ốm đau (Ứng Hòa, 2024)",
+     "aliases": ["thăm hỏi ốm đau"],
+     "summary": "Năm 2024, LĐLĐ huyện Ứng Hòa thăm hỏi 120 công nhân ốm đau và tổ chức khám sức khỏe cho công nhân, "
+                "mỗi suất 500.000 đồng; đại diện Công đoàn trao tiền tận nhà.",
+     "source": {"document": "ung-hoa-cham-lo.txt", "title": "Ứng Hòa chăm lo đoàn viên"}, "as_of": "2024-12-31",
+     "unit": "LĐLĐ huyện Ứng Hòa", "programme": {"category": "health", "figures": "120 công nhân; 500.000 đồng"}},
+    {"id": "cum9-thi-dua-2024", "kind": "campaign", "name": "Thi đua Cụm thi đua số 9 năm 2024",
+     "aliases": ["thi đua cụm 9"],
+     "summary": "Năm 2024, Cụm thi đua số 9 thi đua theo 2 đợt: Đợt 1 từ 01/01/2024 đến 30/06/2024; Đợt 2 từ "
+                "01/07/2024 đến 31/12/2024.",
+     "source": {"document": "cum-9.txt", "title": "Cụm thi đua số 9 ký giao ước thi đua năm 2024"},
+     "as_of": "2024-01-05", "unit": "Cụm thi đua số 9",
+     "campaign": {"year": 2024, "phases": [
+         {"number": 1, "starts_on": "2024-01-01", "ends_on": "2024-06-30", "theme": "Chào mừng ngày thành lập"},
+         {"number": 2, "starts_on": "2024-07-01", "ends_on": "2024-12-31", "theme": "Lao động giỏi"}]}},
+    {"id": "cum8-cao-diem-2023", "kind": "campaign", "name": "Đợt thi đua cao điểm năm 2023 (Cụm thi đua số 8)",
+     "aliases": ["đợt thi đua cao điểm", "thi đua cao điểm"],
+     "summary": "Năm 2023, các đơn vị Cụm thi đua số 8 phát động đợt thi đua cao điểm chào mừng Đại hội Công đoàn các "
+                "cấp.",
+     "source": {"document": "cum-8.txt", "title": "Cụm thi đua số 8 phát động thi đua cao điểm"},
+     "as_of": "2023-03-01", "unit": "Cụm thi đua số 8", "campaign": {"year": 2023}},
+]
+
+
+@pytest_asyncio.fixture
+async def asker(settings, clock, tmp_path: Path):
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    (folder / "invented.yaml").write_text(yaml.safe_dump({"entries": ENTRIES}, allow_unicode=True), encoding="utf-8")
+    application = await build_app(settings.replace(knowledge_dir=folder), clock=clock)
+    yield Asker(application, "731")
+    await application.close()
+
+
+async def test_a_question_about_the_category_lists_every_offer(asker):
+    for question in ("có những ưu đãi gì cho đoàn viên", "co nhung uu dai gi cho doan vien"):
+        outcome = await asker.ask(question)
+        assert not outcome.fallback, question
+        assert "Nước mắm Làng Chài" in text_of(outcome) and "Bánh mì Sao Mai" in text_of(outcome), question
+
+
+@pytest.mark.parametrize("question", [
+    "công đoàn có chương trình giảm tiền điện cho đoàn viên không",
+    "cong doan co chuong trinh giam tien dien cho doan vien khong",
+    "đoàn viên khám răng có được ưu đãi gì không",  # "khám" is a word of the programme, not of any offer
+])
+async def test_a_thing_no_offer_names_is_declined_not_answered_with_the_offers(asker, question):
+    outcome = await asker.ask(question)
+    assert outcome.fallback, text_of(outcome)
+    assert "15%" not in text_of(outcome) and "10%" not in text_of(outcome)
+
+
+@pytest.mark.parametrize("question", ["bánh mì Sao Mai loại BM40 có được giảm giá không",
+                                      "nước mắm NM30 có ưu đãi không"])
+async def test_a_model_the_offer_does_not_name_is_declined(asker, question):
+    # the offer named is about its products, not a model code it never mentions
+    outcome = await asker.ask(question)
+    assert outcome.fallback, text_of(outcome)
+
+
+async def test_an_offer_asked_by_its_product_is_still_answered(asker):
+    outcome = await asker.ask("đoàn viên mua bánh mì được giảm bao nhiêu")
+    assert not outcome.fallback and "10%" in text_of(outcome)
+
+
+async def test_the_campaign_of_the_cluster_and_year_asked_is_shown_not_anothers_phases(asker):
+    for question in ("cụm 8 năm 2023 thi đua mấy đợt", "đợt thi đua cụm 8 năm 2023 gồm những đợt nào"):
+        outcome = await asker.ask(question)
+        reply = text_of(outcome)
+        assert not outcome.fallback and "Cụm thi đua số 8" in reply, question
+        assert "Cụm thi đua số 9" not in reply and "01/07/2024" not in reply, question
+    outcome = await asker.ask("đợt 1 của cụm 9 năm 2024 bắt đầu khi nào")
+    assert not outcome.fallback and "01/01/2024" in text_of(outcome)
