@@ -393,6 +393,11 @@ class Core:
         if taught is not None:  # a question an office attached to an entry (web console), asked as it was
             outcome = Outcome([answers.detail(taught, lang, today)], intents.KIND_INTENT[taught.kind], 1.0, False)
             return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
+        defined = self._defined(u, answers)
+        if defined is not None:  # "cụm thi đua số 3 là gì": the entry of that name says what it is
+            outcome = Outcome([answers.detail(defined, lang, today)], intents.KIND_INTENT[defined.kind], 1.0, False,
+                              keep=facts.context(text))
+            return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
         # a fact question: the evidence answers or declines
         outcome = await facts.respond(incoming, u, lang, log=_members_question())
         question = facts.index.read(text) if outcome is None and intent in intents.INTENT_KINDS else None
@@ -416,6 +421,31 @@ class Core:
             entry = answers.kb.by_id.get(match.entry_id)  # only an entry the asker may see
             if match.matched == folded and entry is not None and any(fold(a) == folded for a in entry.aliases):
                 return entry
+        return None
+
+    def _defined(self, u, answers: KnowledgeAnswers) -> Entry | None:
+        """The entry a definition question names whole: "<name> là gì" (a request before it, a particle after it
+        allowed) where the name is one of the entry's names of two words or more (an acronym alone is the language
+        data's: "CĐCS là gì")."""
+        words = u.normalized.folded.split()
+        for cue in _DEFINITION_CUES:
+            n = len(cue)
+            ends = [i for i in range(len(words) - n + 1) if tuple(words[i:i + n]) == cue]
+            if not ends:
+                continue
+            subject, after = words[:ends[-1]], words[ends[-1] + n:]
+            if any(w not in _PARTICLES for w in after):
+                return None
+            while subject and subject[0] in _REQUEST_WORDS:
+                subject = subject[1:]
+            name = " ".join(subject)
+            if len(subject) < 2 or len(fold(u.normalized.text).split()) <= n + 1:
+                return None
+            for match in u.entities:
+                entry = answers.kb.by_id.get(match.entry_id)
+                if match.matched == name and entry is not None and entry.kind in intents.KIND_INTENT:
+                    return entry
+            return None
         return None
 
     async def answer_question(self, incoming: Incoming, lang: str) -> Outcome | None:
@@ -526,6 +556,12 @@ class Core:
         if self.questions is not None:
             await self.questions.close()
 
+
+#: "… là gì" (folded, after the abbreviations: "là j" is "là gì"), longest first
+_DEFINITION_CUES = (("co", "nghia", "la", "gi"), ("nghia", "la", "gi"), ("la", "gi"))
+#: what may follow the cue ("… là gì vậy ạ"), and what may come before the name ("cho em hỏi …")
+_PARTICLES = frozenset({"vay", "a", "ad", "admin", "oi", "nhi", "nhe", "the", "ha", "z", "v"})
+_REQUEST_WORDS = frozenset({"cho", "em", "minh", "toi", "hoi", "xin", "ad", "admin", "oi", "ban"})
 
 #: what makes a message a question (folded): a question phrase anywhere, or a tail word at its end ("... không")
 _QUESTION_PHRASES = ("bao nhieu", "the nao", "o dau", "khi nao", "bao gio", "la gi", "nhu nao", "ra sao")

@@ -83,8 +83,10 @@ class KnowledgeAnswers:
         self.kb = kb
         self.t = t
         self._phased = [e for e in kb.of_kind("campaign") if e.campaign and e.campaign.phases]
-        self._words: dict[str, frozenset[str]] = {}  # each entry's folded words, read at the first question
+        #: each entry's words (folded, and as written), read at the first question
+        self._words: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._common: frozenset[str] | None = None
+        self._fitting: dict[tuple, bool] = {}
 
     # ----- entry points -------------------------------------------------------------------------
     def answer(self, intent: str, u: Understanding, lang: str, today: date, q: Question | None = None,
@@ -194,12 +196,22 @@ class KnowledgeAnswers:
                 s in folded for s in index.lang.synonyms.get(term, ()))
         return term in folded or any(s in folded for s in index.lang.synonyms.get(term, ()))
 
-    @staticmethod
-    def _fits(e: Entry, q: Question, index: EvidenceIndex) -> bool:
+    def _fits(self, e: Entry, q: Question, index: EvidenceIndex) -> bool:
         """The entry is about the question's district and cluster (``EvidenceIndex.entry_fits``), and a campaign's
-        or a cluster's year and phases are those asked."""
+        or a cluster's year and phases are those asked (kept per entry and constraints: questions repeat them)."""
+        key = (e.id, q.places, q.clusters, q.years, q.phases)
+        fits = self._fitting.get(key)
+        if fits is None:
+            if len(self._fitting) > 50_000:
+                self._fitting.clear()
+            fits = self._fitting[key] = self._fits_now(e, q, index)
+        return fits
+
+    @staticmethod
+    def _fits_now(e: Entry, q: Question, index: EvidenceIndex) -> bool:
         sides = [replace(q, years=(y,)) for y in q.years] or [q]  # "2020 và 2021": either year's entry
-        if e.id in index.entry_ids and not any(index.entry_fits(e.id, side) for side in sides):
+        if (q.places or q.clusters or q.years) and e.id in index.entry_ids \
+                and not any(index.entry_fits(e.id, side) for side in sides):
             return False
         year = e.campaign.year if e.campaign else e.cluster.year if e.cluster else None
         if q.years and year is not None and year not in q.years:
@@ -291,11 +303,11 @@ class KnowledgeAnswers:
         return [Reply(first, choices, more=more)]
 
     # ----- emulation phases ---------------------------------------------------------------------
-    def phases(self, u: Understanding, lang: str, today: date, shown: Sequence[Entry] | None = None) -> list[Reply]:
-        """Phases by number, the one running today, or all of them; most recent campaigns first. ``shown``: the
+    def phases(self, u: Understanding, lang: str, today: date, about: Sequence[Entry] | None = None) -> list[Reply]:
+        """Phases by number, the one running today, or all of them; most recent campaigns first. ``about``: the
         campaigns the question is about (:meth:`shown`), else those it names, else all."""
         t = self.t
-        campaigns = [e for e in (shown if shown is not None else self._named(u, ("campaign",)))
+        campaigns = [e for e in (about if about is not None else self._named(u, ("campaign",)))
                      if e.campaign and e.campaign.phases]
         if not campaigns:
             campaigns = self._phased

@@ -101,3 +101,29 @@ async def test_the_campaign_of_the_cluster_and_year_asked_is_shown_not_anothers_
         assert "Cụm thi đua số 9" not in reply and "01/07/2024" not in reply, question
     outcome = await asker.ask("đợt 1 của cụm 9 năm 2024 bắt đầu khi nào")
     assert not outcome.fallback and "01/01/2024" in text_of(outcome)
+
+
+async def test_a_slip_of_one_letter_is_no_new_subject_of_the_question(asker):
+    # the gate reads the question as the evidence index corrects it: "ưu đãii", "nhữg", "mìi" are the words meant
+    for question in ("có những ưu đãii gì cho đoàn viên", "có nhữg ưu đãi gì cho đoàn viên"):
+        outcome = await asker.ask(question)
+        assert not outcome.fallback and "Bánh mì Sao Mai" in text_of(outcome), question
+    outcome = await asker.ask("đoàn viên mua bánh mìi được giảm bao nhiêu")
+    assert not outcome.fallback and "10%" in text_of(outcome)
+    outcome = await asker.ask("đoàn viên khám răngg có được ưu đãi gì không")
+    assert outcome.fallback and "15%" not in text_of(outcome)
+
+
+@pytest.mark.parametrize("question, said", [
+    ("cho em hỏi thăm hỏi ốm đau là gì", "tổ chức khám sức khỏe"),  # what it is, not its figures alone
+    ("thi đua cụm 9 là gì vậy ad", "Đợt 2"),  # the campaign's sheet: both phases, not the first one's line
+    ("bánh mì sao mai là gì", "cửa hàng Sao Mai"),
+])
+async def test_what_an_entry_named_whole_is_is_its_sheet(asker, question, said):
+    outcome = await asker.ask(question)
+    assert not outcome.fallback and said in text_of(outcome), text_of(outcome)
+
+
+async def test_an_acronym_alone_is_still_the_language_datas(asker):
+    outcome = await asker.ask("CĐCS là gì")
+    assert not outcome.fallback and "viết tắt của “công đoàn cơ sở”" in text_of(outcome)
