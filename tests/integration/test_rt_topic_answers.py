@@ -127,3 +127,14 @@ async def test_what_an_entry_named_whole_is_is_its_sheet(asker, question, said):
 async def test_an_acronym_alone_is_still_the_language_datas(asker):
     outcome = await asker.ask("CĐCS là gì")
     assert not outcome.fallback and "viết tắt của “công đoàn cơ sở”" in text_of(outcome)
+
+
+async def test_a_declined_topic_question_is_logged_for_the_chairs(asker):
+    from storage.unanswered import UnansweredRepository
+
+    app = asker.app
+    await asker.ask("công đoàn có chương trình giảm tiền điện cho đoàn viên không")
+    await app.core.unanswered.flush()
+    async with app.db.sessions() as session:
+        rows = await UnansweredRepository(session).most_frequent(10)
+    assert any("tien dien" in r.key for r in rows)
