@@ -408,7 +408,8 @@ class Core:
                               False, keep=facts.context(text))
         if outcome is not None:  # an answer: with the 👍/👎 line under it
             return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
-        return await self._fallback(incoming, u.normalized.folded, intent, u.confidence, lang)
+        return await self._fallback(incoming, u.normalized.folded, intent, u.confidence, lang,
+                                    uncovered=question is not None)
 
     def _taught(self, u, answers: KnowledgeAnswers) -> Entry | None:
         """The entry whose alias is the whole question, word for word (accents optional), when that alias is a
@@ -536,10 +537,15 @@ class Core:
         return None
 
     async def _fallback(self, incoming: Incoming, key: str, intent: str, confidence: float,
-                        lang: str) -> Outcome:
+                        lang: str, uncovered: bool = False) -> Outcome:
+        """The fallback, logged as unanswered. ``uncovered``: a question of the union's topics that the entries shown
+        would not answer (``KnowledgeAnswers.covers``): said plainly, with the topics the bot knows."""
         if not key:
             return Outcome([Reply(self.t("fallback.empty", lang))], intents.UNSURE, 0.0, True)
-        if union_topic(key):  # a union matter the bot has no answer for: not "out of scope" — ask the committee
+        if uncovered:
+            text = "\n".join((self.t("facts.not_found", lang), self.t("fallback.offer", lang),
+                              self.t("help.contact", lang)))
+        elif union_topic(key):  # a union matter the bot has no answer for: not "out of scope" — ask the committee
             text = self.t("fallback.union_unknown", lang)
         else:
             reason = "fallback.out_of_scope" if intent == intents.OUT_OF_SCOPE else "fallback.unsure"
