@@ -152,10 +152,24 @@ class KnowledgeAnswers:
                 fitting = [e for e in entries if self._fits(e, one, index)]
                 terms = [t for t in self.key_terms(one, index) if not _topic_word(intent, t, typed)]
                 if len(entries) == 1:
+                    if self._background_only(entries[0], u, intent, one, typed, index):
+                        continue
                     terms = [t for t in terms if t in _codes(one)]
                 if fitting and all(any(self._holds(e, t, typed, index) for e in fitting) for t in terms):
                     return True
         return False
+
+    def _background_only(self, e: Entry, u: Understanding, intent: str, q: Question, typed: frozenset[str],
+                         index: EvidenceIndex) -> bool:
+        """The one related entry (not named, no district or cluster asked) shares the question's words only in its
+        background: "đoàn phí … đóng bao nhiêu" is not answered by a district chair's sheet whose details say that
+        the district collected its dues. (A question naming its district or cluster is about that unit: its entry's
+        details may answer.)"""
+        if q.places or q.clusters or self._named(u, intents.INTENT_KINDS[intent]):
+            return False
+        terms = self.key_terms(q, index)
+        return not any(self._holds(e, t, typed, index, head=True) for t in terms) \
+            and any(self._holds(e, t, typed, index) for t in terms)
 
     def key_terms(self, q: Question, index: EvidenceIndex) -> list[str]:
         """The question's words that name what it is about: its key terms (``Question.terms``) less the word naming
@@ -169,12 +183,16 @@ class KnowledgeAnswers:
                 and (t in codes or is_syllable(t) or len(t) > 5 or len(_VOWELS.findall(t)) >= 2)]
 
     # ----- the gate's helpers ---------------------------------------------------------------------
-    def _entry_words(self, e: Entry, index: EvidenceIndex) -> tuple[frozenset[str], frozenset[str]]:
-        """An entry's words, folded and as written (accents kept, lower case)."""
-        words = self._words.get(e.id)
+    def _entry_words(self, e: Entry, index: EvidenceIndex, head: bool = False
+                     ) -> tuple[frozenset[str], frozenset[str]]:
+        """An entry's words, folded and as written (accents kept, lower case); ``head``: without its details."""
+        key = e.id + ("\0" if head else "")
+        words = self._words.get(key)
         if words is None:
             text = " ".join((*e.match_names(), e.search_text()))
-            words = self._words[e.id] = (frozenset(index.normalize(text).tokens), _typed_words(text))
+            if head and e.details:
+                text = text.replace(e.details, " ")
+            words = self._words[key] = (frozenset(index.normalize(text).tokens), _typed_words(text))
         return words
 
     def _common_words(self, index: EvidenceIndex) -> frozenset[str]:
@@ -187,9 +205,10 @@ class KnowledgeAnswers:
             self._common = frozenset(w for w, n in counts.items() if n >= floor)
         return self._common
 
-    def _holds(self, e: Entry, term: str, typed: frozenset[str], index: EvidenceIndex) -> bool:
-        """The entry says the term — as the member typed it when typed with accents ("điện" is not "diện")."""
-        folded, written = self._entry_words(e, index)
+    def _holds(self, e: Entry, term: str, typed: frozenset[str], index: EvidenceIndex, head: bool = False) -> bool:
+        """The entry says the term — as the member typed it when typed with accents ("điện" is not "diện");
+        ``head``: in what the entry is about (its names, summary and block), not its background (details)."""
+        folded, written = self._entry_words(e, index, head)
         accented = [w for w in typed if w != term and fold(w) == term]
         if accented:
             return any(w in written for w in accented) or any(

@@ -52,14 +52,36 @@ ENTRIES = [
 ]
 
 
+CHAIR = {"id": "chu-tich-ung-hoa-2024", "kind": "fact", "name": "Chủ tịch LĐLĐ huyện Ứng Hòa (2024): Nguyễn Văn Toản",
+     "aliases": ["Nguyễn Văn Toản", "chủ tịch LĐLĐ Ứng Hòa"],
+     "summary": "Năm 2024, đồng chí Nguyễn Văn Toản là Chủ tịch LĐLĐ huyện Ứng Hòa.",
+     "details": "6 tháng đầu năm 2024, LĐLĐ huyện Ứng Hòa tập trung thu đoàn phí công đoàn và phát triển đoàn viên.",
+     "source": {"document": "ung-hoa-cham-lo.txt", "title": "Ứng Hòa chăm lo đoàn viên"}, "as_of": "2024-12-31",
+     "unit": "LĐLĐ huyện Ứng Hòa", "fact": {}}
+
+
+def _knowledge(folder: Path, entries: list[dict]) -> Path:
+    folder.mkdir()
+    (folder / "invented.yaml").write_text(yaml.safe_dump({"entries": entries}, allow_unicode=True), encoding="utf-8")
+    return folder
+
+
+async def _asker(settings, clock, folder: Path) -> Asker:
+    return Asker(await build_app(settings.replace(knowledge_dir=folder), clock=clock), "731")
+
+
 @pytest_asyncio.fixture
 async def asker(settings, clock, tmp_path: Path):
-    folder = tmp_path / "knowledge"
-    folder.mkdir()
-    (folder / "invented.yaml").write_text(yaml.safe_dump({"entries": ENTRIES}, allow_unicode=True), encoding="utf-8")
-    application = await build_app(settings.replace(knowledge_dir=folder), clock=clock)
-    yield Asker(application, "731")
-    await application.close()
+    asking = await _asker(settings, clock, _knowledge(tmp_path / "knowledge", ENTRIES))
+    yield asking
+    await asking.app.close()
+
+
+@pytest_asyncio.fixture
+async def chair_asker(settings, clock, tmp_path: Path):
+    asking = await _asker(settings, clock, _knowledge(tmp_path / "knowledge", [*ENTRIES, CHAIR]))
+    yield asking
+    await asking.app.close()
 
 
 async def test_a_question_about_the_category_lists_every_offer(asker):
@@ -140,3 +162,11 @@ async def test_a_declined_topic_question_is_logged_for_the_chairs(asker):
     async with app.db.sessions() as session:
         rows = await UnansweredRepository(session).most_frequent(10)
     assert any("tien dien" in r.key for r in rows)
+
+
+async def test_an_entry_sharing_the_question_only_in_its_background_does_not_answer_it(chair_asker):
+    # the chair's sheet mentions the dues in its details (what the district did): it says nothing of how much
+    outcome = await chair_asker.ask("đoàn phí công đoàn mỗi tháng đóng bao nhiêu")
+    assert outcome.fallback and "Nguyễn Văn Toản" not in text_of(outcome), text_of(outcome)
+    outcome = await chair_asker.ask("chủ tịch LĐLĐ huyện Ứng Hòa năm 2024 là ai")
+    assert not outcome.fallback and "Nguyễn Văn Toản" in text_of(outcome)
