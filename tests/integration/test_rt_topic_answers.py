@@ -66,20 +66,26 @@ def _knowledge(folder: Path, entries: list[dict]) -> Path:
     return folder
 
 
-async def _asker(settings, clock, folder: Path) -> Asker:
-    return Asker(await build_app(settings.replace(knowledge_dir=folder), clock=clock), "731")
+@pytest.fixture(scope="module")
+def own_cache(tmp_path_factory) -> Path:
+    """The models trained on this invented knowledge, apart from the session's cache (which other tests copy whole)."""
+    return tmp_path_factory.mktemp("rt-nlu-cache")
+
+
+async def _asker(settings, clock, folder: Path, cache: Path) -> Asker:
+    return Asker(await build_app(settings.replace(knowledge_dir=folder, cache_dir=cache), clock=clock), "731")
 
 
 @pytest_asyncio.fixture
-async def asker(settings, clock, tmp_path: Path):
-    asking = await _asker(settings, clock, _knowledge(tmp_path / "knowledge", ENTRIES))
+async def asker(settings, clock, tmp_path: Path, own_cache: Path):
+    asking = await _asker(settings, clock, _knowledge(tmp_path / "knowledge", ENTRIES), own_cache)
     yield asking
     await asking.app.close()
 
 
 @pytest_asyncio.fixture
-async def chair_asker(settings, clock, tmp_path: Path):
-    asking = await _asker(settings, clock, _knowledge(tmp_path / "knowledge", [*ENTRIES, CHAIR]))
+async def chair_asker(settings, clock, tmp_path: Path, own_cache: Path):
+    asking = await _asker(settings, clock, _knowledge(tmp_path / "knowledge", [*ENTRIES, CHAIR]), own_cache)
     yield asking
     await asking.app.close()
 
