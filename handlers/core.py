@@ -393,14 +393,23 @@ class Core:
         if taught is not None:  # a question an office attached to an entry (web console), asked as it was
             outcome = Outcome([answers.detail(taught, lang, today)], intents.KIND_INTENT[taught.kind], 1.0, False)
             return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
+        defined = self._defined(u, answers)
+        if defined is not None:  # "cụm thi đua số 3 là gì": the entry of that name says what it is
+            outcome = Outcome([answers.detail(defined, lang, today)], intents.KIND_INTENT[defined.kind], 1.0, False,
+                              keep=facts.context(text))
+            return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
         # a fact question: the evidence answers or declines
         outcome = await facts.respond(incoming, u, lang, log=_members_question())
-        if outcome is None and intent in intents.INTENT_KINDS:  # kept: a follow-up is read against this question
-            outcome = Outcome(answers.answer(intent, u, lang, today), intent, u.confidence, False,
-                              keep=facts.context(text))
+        question = facts.index.read(text) if outcome is None and intent in intents.INTENT_KINDS else None
+        if question is not None and answers.covers(intent, u, question, facts.index):
+            # an entry's sheet or a category's list, when it is about what was asked (else the honest fallback,
+            # logged as unanswered); kept: a follow-up is read against this question
+            outcome = Outcome(answers.answer(intent, u, lang, today, question, facts.index), intent, u.confidence,
+                              False, keep=facts.context(text))
         if outcome is not None:  # an answer: with the 👍/👎 line under it
             return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
-        return await self._fallback(incoming, u.normalized.folded, intent, u.confidence, lang)
+        return await self._fallback(incoming, u.normalized.folded, intent, u.confidence, lang,
+                                    uncovered=question is not None)
 
     def _taught(self, u, answers: KnowledgeAnswers) -> Entry | None:
         """The entry whose alias is the whole question, word for word (accents optional), when that alias is a
@@ -415,6 +424,31 @@ class Core:
                 return entry
         return None
 
+    def _defined(self, u, answers: KnowledgeAnswers) -> Entry | None:
+        """The entry a definition question names whole: "<name> là gì" (a request before it, a particle after it
+        allowed) where the name is one of the entry's names of two words or more (an acronym alone is the language
+        data's: "CĐCS là gì")."""
+        words = u.normalized.folded.split()
+        for cue in _DEFINITION_CUES:
+            n = len(cue)
+            ends = [i for i in range(len(words) - n + 1) if tuple(words[i:i + n]) == cue]
+            if not ends:
+                continue
+            subject, after = words[:ends[-1]], words[ends[-1] + n:]
+            if any(w not in _PARTICLES for w in after):
+                return None
+            while subject and subject[0] in _REQUEST_WORDS:
+                subject = subject[1:]
+            name = " ".join(subject)
+            if len(subject) < 2 or len(fold(u.normalized.text).split()) <= n + 1:
+                return None
+            for match in u.entities:
+                entry = answers.kb.by_id.get(match.entry_id)
+                if match.matched == name and entry is not None and entry.kind in intents.KIND_INTENT:
+                    return entry
+            return None
+        return None
+
     async def answer_question(self, incoming: Incoming, lang: str) -> Outcome | None:
         """A question typed in the middle of a form ("sữa hà lan giảm bao nhiêu"): its answer when it reads as a
         question (a question word or "?") the matcher takes for one about the union's knowledge; else None."""
@@ -427,8 +461,11 @@ class Core:
         facts, answers = await self._answerers_for(incoming)
         outcome = await facts.respond(incoming, u, lang, log=_members_question())
         if outcome is None:
+            question = facts.index.read(text)
+            if not answers.covers(u.intent, u, question, facts.index):
+                return None
             outcome = Outcome(answers.answer(u.intent, u, lang, self.clock().astimezone(self.config.timezone)
-                                                  .date()), u.intent, u.confidence, False)
+                                             .date(), question, facts.index), u.intent, u.confidence, False)
         return None if outcome.fallback or not outcome.replies else outcome
 
     async def _command(self, incoming: Incoming, command: str, arg: str, lang: str) -> Outcome | None:
@@ -500,10 +537,15 @@ class Core:
         return None
 
     async def _fallback(self, incoming: Incoming, key: str, intent: str, confidence: float,
-                        lang: str) -> Outcome:
+                        lang: str, uncovered: bool = False) -> Outcome:
+        """The fallback, logged as unanswered. ``uncovered``: a question of the union's topics that the entries shown
+        would not answer (``KnowledgeAnswers.covers``): said plainly, with the topics the bot knows."""
         if not key:
             return Outcome([Reply(self.t("fallback.empty", lang))], intents.UNSURE, 0.0, True)
-        if union_topic(key):  # a union matter the bot has no answer for: not "out of scope" — ask the committee
+        if uncovered:
+            text = "\n".join((self.t("facts.not_found", lang), self.t("fallback.offer", lang),
+                              self.t("help.contact", lang)))
+        elif union_topic(key):  # a union matter the bot has no answer for: not "out of scope" — ask the committee
             text = self.t("fallback.union_unknown", lang)
         else:
             reason = "fallback.out_of_scope" if intent == intents.OUT_OF_SCOPE else "fallback.unsure"
@@ -520,6 +562,12 @@ class Core:
         if self.questions is not None:
             await self.questions.close()
 
+
+#: "… là gì" (folded, after the abbreviations: "là j" is "là gì"), longest first
+_DEFINITION_CUES = (("co", "nghia", "la", "gi"), ("nghia", "la", "gi"), ("la", "gi"))
+#: what may follow the cue ("… là gì vậy ạ"), and what may come before the name ("cho em hỏi …")
+_PARTICLES = frozenset({"vay", "a", "ad", "admin", "oi", "nhi", "nhe", "the", "ha", "z", "v"})
+_REQUEST_WORDS = frozenset({"cho", "em", "minh", "toi", "hoi", "xin", "ad", "admin", "oi", "ban"})
 
 #: what makes a message a question (folded): a question phrase anywhere, or a tail word at its end ("... không")
 _QUESTION_PHRASES = ("bao nhieu", "the nao", "o dau", "khi nao", "bao gio", "la gi", "nhu nao", "ra sao")

@@ -7,16 +7,21 @@ arranges it. Labels and sentences come from ``locales``.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Container, Sequence
+from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 
 from handlers import pages, sources
 from handlers.text import clip, fmt_date
 from handlers.types import Choice, Reply
 from locales import Translator
 from nlu import intents, slots
+from nlu.data import load_training_examples
+from nlu.evidence import EvidenceIndex, Question
 from nlu.matcher import Understanding
-from nlu.normalize import fold
+from nlu.normalize import clean, fold, is_syllable, normalize_tones, tokens
 from storage.knowledge import Entry, KnowledgeBase
 
 MAX_LIST = 10
@@ -25,6 +30,12 @@ MAX_CAMPAIGNS = 3  # campaigns shown in one answer about phases
 #: when that entry scores at least MIN_RELATED_SCORE and CLEAR_WINNER times the next; else a ranked list
 MIN_RELATED_SCORE = 4.0
 CLEAR_WINNER = 1.5
+
+#: a key term this common among the entries (held by this share of them or more) names no subject of its own
+COMMON_TERM = 0.15
+_VOWELS = re.compile(r"[aeiouy]")
+#: the words a member calls themself by (folded): "công ty em" is the asker's company
+_ASKER = frozenset({"em", "toi", "tui", "minh"})
 
 #: the knowledge kind whose list heading an intent uses
 _LIST_KIND = {intents.BENEFIT: "benefit", intents.PROGRAMME: "programme", intents.LOAN: "loan",
@@ -72,11 +83,23 @@ class KnowledgeAnswers:
         self.kb = kb
         self.t = t
         self._phased = [e for e in kb.of_kind("campaign") if e.campaign and e.campaign.phases]
+        #: each entry's words (folded, and as written), read at the first question
+        self._words: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self._common: frozenset[str] | None = None
+        self._fitting: dict[tuple, bool] = {}
 
     # ----- entry points -------------------------------------------------------------------------
-    def answer(self, intent: str, u: Understanding, lang: str, today: date) -> list[Reply]:
+    def answer(self, intent: str, u: Understanding, lang: str, today: date, q: Question | None = None,
+               index: EvidenceIndex | None = None) -> list[Reply]:
+        """The entries' answer: the sheets of the entries the question names, else of the related ones, else the
+        intent's list; for phases, the phases of the campaigns it is about. ``q`` and ``index``: the evidence
+        index's reading of the question, to tell the campaigns of the year, cluster or district asked."""
         if intent == intents.EMULATION_PHASE:
-            return self.phases(u, lang, today)
+            campaigns = self.shown(intent, u, q, index)
+            if campaigns and not any(e.campaign and e.campaign.phases for e in campaigns):
+                # a campaign the knowledge has no phases of ("đợt thi đua cao điểm … năm 2020"): its own sheet
+                return [self.detail(campaigns[0], lang, today)]
+            return self.phases(u, lang, today, campaigns)
         kinds = intents.INTENT_KINDS[intent]
         named = self._named(u, kinds)
         if named:
@@ -87,6 +110,133 @@ class KnowledgeAnswers:
         if shown:
             return self.listing(intent, lang, [self.kb.by_id[i] for i in shown], today)
         return self.listing(intent, lang, today=today)
+
+    def shown(self, intent: str, u: Understanding, q: Question | None = None,
+              index: EvidenceIndex | None = None) -> list[Entry]:
+        """The entries :meth:`answer` shows for the question: those it names, else the related ones, else the
+        intent's list. For phases: the campaigns named (else related) that fit the year, cluster and district
+        asked, those with phases first; else the campaigns with phases named, else all of them."""
+        if intent == intents.EMULATION_PHASE:
+            named = self._named(u, ("campaign",))
+            if q is not None and index is not None and q.constrained:
+                ids = dict.fromkeys([*(e.id for e in named), *related_shown(u, self.kb.by_id)])
+                fitting = [e for e in map(self.kb.by_id.__getitem__, ids) if e.campaign and self._fits(e, q, index)]
+                phased = [e for e in fitting if e.campaign and e.campaign.phases]
+                if fitting:
+                    return phased or fitting
+            elif named and not any(e.campaign and e.campaign.phases for e in named):
+                return named[:1]  # the question names a campaign without phases ("… chào mừng 91 năm …")
+            return [e for e in named if e.campaign and e.campaign.phases] or self._phased
+        kinds = intents.INTENT_KINDS[intent]
+        if named := self._named(u, kinds):
+            return named[:3]
+        if related := related_shown(u, self.kb.by_id):
+            return [self.kb.by_id[i] for i in related]
+        return list(self.kb.of_kind(*kinds))[:MAX_LIST]
+
+    def covers(self, intent: str, u: Understanding, q: Question, index: EvidenceIndex) -> bool:
+        """Whether the entries the answer shows are about what the question asks (``q``: the evidence index's
+        typo-corrected reading). Each entry shown must fit the district, cluster and year the question names (a side
+        of a comparison is enough: "cụm 1 và cụm 3"). A list of entries must hold, among them, every key term of
+        the question: "ưu đãi tiền điện" is not answered with the rice and milk offers, while "có những ưu đãi gì"
+        names nothing but the category. One entry answering by itself (named, or the clear winner) must hold the
+        model or the edition the question names ("gạo ST25", "đại hội lần thứ XVII")."""
+        if intent == intents.EMULATION_PHASE and slots.asks_current(u.tokens):
+            return True  # the phase running today: the clock's answer, about no word of the entries
+        entries = self.shown(intent, u, q, index)
+        if not entries:
+            return True  # "no information of this kind yet": the answer says so itself
+        typed = _typed_words(q.text)
+        for side in index.split(q):
+            for one in [replace(side, years=(y,)) for y in side.years] or [side]:
+                fitting = [e for e in entries if self._fits(e, one, index)]
+                terms = [t for t in self.key_terms(one, index) if not _topic_word(intent, t, typed)]
+                if len(entries) == 1:
+                    if self._background_only(entries[0], u, intent, one, typed, index):
+                        continue
+                    terms = [t for t in terms if t in _codes(one)]
+                if fitting and all(any(self._holds(e, t, typed, index) for e in fitting) for t in terms):
+                    return True
+        return False
+
+    def _background_only(self, e: Entry, u: Understanding, intent: str, q: Question, typed: frozenset[str],
+                         index: EvidenceIndex) -> bool:
+        """The one related entry (not named, no district or cluster asked) shares the question's words only in its
+        background: "đoàn phí … đóng bao nhiêu" is not answered by a district chair's sheet whose details say that
+        the district collected its dues. (A question naming its district or cluster is about that unit: its entry's
+        details may answer.)"""
+        if q.places or q.clusters or self._named(u, intents.INTENT_KINDS[intent]):
+            return False
+        terms = self.key_terms(q, index)
+        return not any(self._holds(e, t, typed, index, head=True) for t in terms) \
+            and any(self._holds(e, t, typed, index) for t in terms)
+
+    def key_terms(self, q: Question, index: EvidenceIndex) -> list[str]:
+        """The question's words that name what it is about: its key terms (``Question.terms``) less the word naming
+        what is asked ("ưu đãi gì"), everyday words, numbers, acronyms no one spells out, and words most entries
+        say — plus a product code's letters and an edition's numeral ("ST25", "lần thứ XVII")."""
+        lang, common, codes = index.lang, self._common_words(index), _codes(q)
+        # "công ty em", "đơn vị mình": the asker's own workplace, which no entry names — the question is the topic's
+        mine = {a for a, b in zip(q.tokens, q.tokens[1:], strict=False) if b in _ASKER}
+        return [t for t in q.terms if t not in q.asked and t not in lang.everyday and t not in common
+                and t not in mine and t.isalpha()
+                and (t in codes or is_syllable(t) or len(t) > 5 or len(_VOWELS.findall(t)) >= 2)]
+
+    # ----- the gate's helpers ---------------------------------------------------------------------
+    def _entry_words(self, e: Entry, index: EvidenceIndex, head: bool = False
+                     ) -> tuple[frozenset[str], frozenset[str]]:
+        """An entry's words, folded and as written (accents kept, lower case); ``head``: without its details."""
+        key = e.id + ("\0" if head else "")
+        words = self._words.get(key)
+        if words is None:
+            text = " ".join((*e.match_names(), e.search_text()))
+            if head and e.details:
+                text = text.replace(e.details, " ")
+            words = self._words[key] = (frozenset(index.normalize(text).tokens), _typed_words(text))
+        return words
+
+    def _common_words(self, index: EvidenceIndex) -> frozenset[str]:
+        if self._common is None:
+            counts: dict[str, int] = {}
+            for e in self.kb.entries:
+                for w in self._entry_words(e, index)[0]:
+                    counts[w] = counts.get(w, 0) + 1
+            floor = max(3, COMMON_TERM * len(self.kb.entries))
+            self._common = frozenset(w for w, n in counts.items() if n >= floor)
+        return self._common
+
+    def _holds(self, e: Entry, term: str, typed: frozenset[str], index: EvidenceIndex, head: bool = False) -> bool:
+        """The entry says the term — as the member typed it when typed with accents ("điện" is not "diện");
+        ``head``: in what the entry is about (its names, summary and block), not its background (details)."""
+        folded, written = self._entry_words(e, index, head)
+        accented = [w for w in typed if w != term and fold(w) == term]
+        if accented:
+            return any(w in written for w in accented) or any(
+                s in folded for s in index.lang.synonyms.get(term, ()))
+        return term in folded or any(s in folded for s in index.lang.synonyms.get(term, ()))
+
+    def _fits(self, e: Entry, q: Question, index: EvidenceIndex) -> bool:
+        """The entry is about the question's district and cluster (``EvidenceIndex.entry_fits``), and a campaign's
+        or a cluster's year and phases are those asked (kept per entry and constraints: questions repeat them)."""
+        key = (e.id, q.places, q.clusters, q.years, q.phases)
+        fits = self._fitting.get(key)
+        if fits is None:
+            if len(self._fitting) > 50_000:
+                self._fitting.clear()
+            fits = self._fitting[key] = self._fits_now(e, q, index)
+        return fits
+
+    @staticmethod
+    def _fits_now(e: Entry, q: Question, index: EvidenceIndex) -> bool:
+        sides = [replace(q, years=(y,)) for y in q.years] or [q]  # "2020 và 2021": either year's entry
+        if (q.places or q.clusters or q.years) and e.id in index.entry_ids \
+                and not any(index.entry_fits(e.id, side) for side in sides):
+            return False
+        year = e.campaign.year if e.campaign else e.cluster.year if e.cluster else None
+        if q.years and year is not None and year not in q.years:
+            return False
+        return not (q.phases and e.campaign and e.campaign.phases
+                    and not any(p.number in q.phases for p in e.campaign.phases))
 
     def detail(self, e: Entry, lang: str, today: date | None = None) -> Reply:
         """An entry's sheet for a phone: what it is and the answer first, then the source line (and, for an old offer,
@@ -172,10 +322,12 @@ class KnowledgeAnswers:
         return [Reply(first, choices, more=more)]
 
     # ----- emulation phases ---------------------------------------------------------------------
-    def phases(self, u: Understanding, lang: str, today: date) -> list[Reply]:
-        """Phases by number, the one running today, or all of them; most recent campaigns first."""
+    def phases(self, u: Understanding, lang: str, today: date, about: Sequence[Entry] | None = None) -> list[Reply]:
+        """Phases by number, the one running today, or all of them; most recent campaigns first. ``about``: the
+        campaigns the question is about (:meth:`shown`), else those it names, else all."""
         t = self.t
-        campaigns = [e for e in self._named(u, ("campaign",)) if e.campaign and e.campaign.phases]
+        campaigns = [e for e in (about if about is not None else self._named(u, ("campaign",)))
+                     if e.campaign and e.campaign.phases]
         if not campaigns:
             campaigns = self._phased
         if not campaigns:
@@ -243,3 +395,45 @@ class KnowledgeAnswers:
 def _names_itself(summary: str, name: str) -> bool:
     """A summary that opens with the entry's name (quoted or not) says it already: no "Name: Name …"."""
     return fold(summary.lstrip("\"“'‘ ")).startswith(fold(name))
+
+
+_ROMAN = re.compile(r"^(?=[xvi]{2,})x{0,3}(?:ix|iv|v?i{0,3})$")
+
+
+def _codes(q: Question) -> frozenset[str]:
+    """A model's or an edition's letters in a question: "st" of "ST25", "xvii" of "lần thứ XVII"."""
+    pairs = list(zip(q.tokens, q.tokens[1:], strict=False))
+    return frozenset({a for a, b in pairs if a.isalpha() and b.isdigit()}
+                     | {b for a, b in pairs if a == "thu" and _ROMAN.match(b)})
+
+
+def _typed_words(text: str) -> frozenset[str]:
+    """The words of a text as written, accents kept (tone marks where the spelling puts them), in lower case."""
+    return frozenset(w.lower() for w in tokens(normalize_tones(clean(text))))
+
+
+@lru_cache(maxsize=1)
+def _topic_vocabulary() -> tuple[dict[str, Counter[str]], dict[str, Counter[str]]]:
+    """How many intent examples of each intent hold each word: folded, and as written with accents."""
+    folded: dict[str, Counter[str]] = {}
+    written: dict[str, Counter[str]] = {}
+    for text, label in load_training_examples():
+        words = _typed_words(text)
+        written.setdefault(label, Counter()).update(words)
+        folded.setdefault(label, Counter()).update({fold(w) for w in words})
+    return folded, written
+
+
+def _topic_word(intent: str, term: str, typed: frozenset[str]) -> bool:
+    """A word of the intent's own language ("phúc lợi" for the offers, "danh hiệu" for the titles): its examples
+    use it at least as often as the out-of-scope ones do. Such a word names the topic, not a thing the entries must
+    hold; "tiền điện", "khám răng" are not (members ask them of everything)."""
+    folded, written = _topic_vocabulary()
+    accented = [w for w in typed if w != term and fold(w) == term]
+    if accented:
+        mine = sum(written.get(intent, Counter())[w] for w in accented)
+        other = sum(written.get(intents.OUT_OF_SCOPE, Counter())[w] for w in accented)
+    else:
+        mine = folded.get(intent, Counter())[term]
+        other = folded.get(intents.OUT_OF_SCOPE, Counter())[term]
+    return mine > 0 and mine >= other
