@@ -496,8 +496,10 @@ class FactAnswers:
         line = self.t("facts.unknown", lang, what=", ".join(what)) if what else self.t("facts.not_found", lang)
         if short:
             return line
-        known = {kind for kind, _ in missing}
-        if "cluster" in known and self.index.known_clusters:
+        # the clusters the evidence describes, when it asks one it does not (not when the cluster is known and only
+        # the subject is not described there: "cụm 3 … / có thông tin về các cụm 1, 3, 6" says two things)
+        strange = {value for kind, value in missing if kind == "cluster"} - {str(n) for n in self.index.known_clusters}
+        if strange and self.index.known_clusters:
             line += "\n" + self.t("facts.known_clusters", lang,
                                   numbers=", ".join(str(n) for n in sorted(self.index.known_clusters)))
         return line

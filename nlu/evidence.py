@@ -45,6 +45,9 @@ GAP_MIN_IDF = 2.0
 #: an answer already holding most of the question (coverage) is refused only for a missing rare term (in a few
 #: sentences at most: "phim", "xe", a brand)
 ANSWER_GAP_IDF = 4.0
+#: how well a sentence joining two items ("… nhận Cờ thi đua và … nhận Bằng khen") answers a list question, when it
+#: holds every key term (a sentence listing none answers it less than the threshold of 0.7)
+JOINED = 0.75
 #: sentences ranked by BM25 before the finer scoring
 CANDIDATES = 40
 #: the sentences a question asking for several things ("những ai", "các quận nào") may be answered with
@@ -682,6 +685,13 @@ class EvidenceIndex:
             asked.append(toks[i - 1])
             if i > 1 and toks[i - 2] in term_set and (toks[i - 2], toks[i - 1]) in self.bigrams:
                 asked.append(toks[i - 2])  # "lĩnh vực gì", "chức vụ gì"
+            # "những danh hiệu khen thưởng nào", "các hình thức hỗ trợ nào": the words between "những"/"các" and
+            # "nào" name the kind of the items listed ("Cờ thi đua", "Bằng khen"), seldom written beside them
+            for j in range(i - 2, max(i - 6, -1), -1):
+                if toks[j] in ("nhung", "cac"):
+                    if all(w in term_set for w in toks[j + 1:i]):
+                        asked.extend(toks[j + 1:i])
+                    break
         generic = self.lang.generic
 
         def ambiguous(i: int) -> bool:
@@ -947,8 +957,8 @@ class EvidenceIndex:
         if kind == "place":
             return 1.0 if m.places or "tai" in m.words else 0.4
         if kind == "list":  # the sentence listing more items is the fuller answer
-            if not m.has_list:
-                return 0.6
+            if not m.has_list:  # two items joined ("2 đơn vị nhận Cờ thi đua và 3 nhận Bằng khen") still list
+                return JOINED if m.items or " và " in m.text else 0.6
             return min(1.0, (0.9 if ":" in m.text else 0.8) + 0.02 * m.items)
         if kind == "definition":  # "X là ...", or the first sentence of the summary of the entry named X
             return 1.0 if any(t in m.defines for t in q.terms) or m.lead and set(q.terms) <= m.label else 0.3
@@ -956,19 +966,47 @@ class EvidenceIndex:
             return 1.0 if set(q.unit) <= m.words else 0.4
         return 1.0
 
-    def _weights(self, q: Question) -> tuple[list[tuple[float, tuple[str, ...]]], list[tuple]]:
-        """The question's key terms (with the words they may be found as) and compounds, with their weights."""
+    def _unseen(self, q: Question, pool: Sequence[int]) -> frozenset[str]:
+        """The words naming what is asked that no sentence of ``pool`` holds: a word of several ("danh hiệu khen
+        thưởng") with its neighbour as the question writes them ("Bằng khen" holds "khen", not "khen thưởng"), a
+        word alone as itself."""
+        if not q.asked:
+            return frozenset()
+        asked, toks = set(q.asked), q.tokens
+        wanted: dict[str, list] = {}
+        for k, t in enumerate(toks):
+            if t not in asked:
+                continue
+            pairs = [p for p in ((toks[k - 1], t) if k else None, (t, toks[k + 1]) if k + 1 < len(toks) else None)
+                     if p is not None and p[0] in asked and p[1] in asked]
+            wanted.setdefault(t, []).extend(pairs)
+        out = set()
+        for t, pairs in wanted.items():
+            if pairs:
+                seen = any(not self._meta[i].pairs.isdisjoint(pairs) for i in pool)
+            else:
+                seen = any(self._held(t, self._meta[i].words) for i in pool)
+            if not seen:
+                out.add(t)
+        return frozenset(out)
+
+    def _weights(self, q: Question, unseen: frozenset[str] = frozenset()
+                 ) -> tuple[list[tuple[float, tuple[str, ...], bool]], list[tuple]]:
+        """The question's key terms (with the words they may be found as) and compounds, with their weights.
+        ``unseen``: words naming what is asked ("những danh hiệu khen thưởng nào") that no candidate sentence holds:
+        the answer gives instances of the kind ("Cờ thi đua", "Bằng khen"), so they count only where held."""
         # an everyday word no record holds ("bit", "hok") can be found nowhere: it weighs nothing
-        terms = [(self._idf(t) * (0.5 if t in q.asked else 1.0), self._expand(t)) for t in q.terms
+        terms = [(self._idf(t) * (0.5 if t in q.asked else 1.0), self._expand(t), t in unseen) for t in q.terms
                  if t not in self.lang.everyday and t not in q.asked
                  or any(x in self.vocabulary for x in self._expand(t))]
-        term_set, cues, generic = set(q.terms), self.lang.cue_words, self.lang.generic
+        term_set, cues, generic, asked = set(q.terms), self.lang.cue_words, self.lang.generic, unseen
         # a pair may be written with the words' synonyms ("khen thưởng" as "tuyên dương")
         pairs = [(self._idf(a) + self._idf(b), (a, b),
                   frozenset((x, y) for x in self._expand(a) for y in self._expand(b)))
                  for a, b in zip(q.tokens, q.tokens[1:], strict=False)
                  if (a in term_set or b in term_set) and a not in cues and b not in cues and (a, b) in self.bigrams
-                 and all(w in term_set or w in generic for w in (a, b))]  # "được khen" is no compound
+                 and all(w in term_set or w in generic for w in (a, b))  # "được khen" is no compound
+                 and a not in asked and b not in asked]  # the kind's name no candidate writes: no compound either
         return terms, pairs
 
     def _title_rows(self, title: tuple[str, ...]) -> np.ndarray:
@@ -1018,12 +1056,14 @@ class EvidenceIndex:
             return 1.0
         total = got = 0.0
         words, context = m.words, m.context  # this runs for every candidate: set operations in C, no lookups
-        for w, forms in terms:
-            total += w
+        for w, forms, bonus in terms:
             if not words.isdisjoint(forms):
                 got += w
             elif not context.isdisjoint(forms):
                 got += 0.6 * w
+            elif bonus:
+                continue
+            total += w
         # a compound of the question ("ăn ca", "đoàn phí") counts again, as a pair the sentence must hold
         for w, pair, forms in pairs:
             total += w
@@ -1091,12 +1131,15 @@ class EvidenceIndex:
             return Finding("weak", q)
         pool_scores = scores[pool].tolist()  # Python floats, read from the array once
         top = max(pool_scores) or 1.0
-        weights = self._weights(q)
+        unseen = self._unseen(q, pool)
+        weights = self._weights(q, unseen)
         ranked = []
         for i, bm25 in zip(pool, pool_scores, strict=True):
             m = self._meta[i]
             cov = self._coverage(m, weights)
             factor = self._kind_factor(m, q)
+            if q.kind == "list" and factor == JOINED and cov < 0.99:  # two items joined: only holding all it asks
+                factor = 0.6
             ranked.append(((0.75 * cov + 0.25 * bm25 / top) * factor, cov, factor, i))
         ranked.sort(key=lambda x: (-x[0], x[3]))
         gap_terms = self._gap_terms(q)

@@ -1,0 +1,55 @@
+"""Issue 13, fact answers from the evidence (helper ev): lists, questions in several parts, comparisons, typos.
+
+The documents are invented here and the questions are written for these tests (in none of the eval sets); each
+test shows one general behaviour through ``Core.process``.
+"""
+
+from datetime import date
+
+import pytest
+
+from tests.integration.conftest import Asker, passages_of, text_of
+
+DOCUMENTS = {
+    "Cụm thi đua số 14 tổng kết năm 2023": (date(2024, 1, 18), [
+        ["Cụm thi đua số 14 gồm 5 đơn vị: Công đoàn ngành Xây dựng, Công đoàn ngành Giao thông, Công đoàn ngành "
+         "Công Thương, Công đoàn ngành Nông nghiệp và Công đoàn ngành Y tế."],
+        ["Năm 2023, trong Cụm thi đua số 14 có 2 đơn vị nhận Cờ thi đua và 3 đơn vị nhận Bằng khen của Liên đoàn "
+         "Lao động thành phố.",
+         "Công đoàn ngành Y tế được đề nghị tặng Huân chương Lao động hạng Ba."],
+        ["Đồng chí Lục Văn Toàn - Phó Chủ tịch Liên đoàn Lao động Thành phố phát biểu chỉ đạo hội nghị.",
+         "Đồng chí Triệu Thị Hoa - Chủ tịch Công đoàn ngành Xây dựng là Cụm trưởng Cụm thi đua số 14 năm 2024."],
+    ]),
+    "Cụm thi đua số 15 tổ chức hội thao năm 2023": (date(2023, 9, 9), [
+        ["Cụm thi đua số 15 tổ chức giải bóng đá cho 600 đoàn viên các đơn vị trong cụm.",
+         "Giải bóng đá diễn ra tại sân vận động Thanh Oai."],
+    ]),
+}
+
+
+@pytest.fixture
+def asker(app) -> Asker:
+    app.core.set_passages(passages_of(DOCUMENTS, "/docs/ev"))
+    return Asker(app, "7301")
+
+
+async def test_the_kind_named_in_a_list_question_is_no_term_the_answer_must_write(asker):
+    # "những danh hiệu khen thưởng nào": the answer gives the titles ("Cờ thi đua", "Bằng khen"), not the words
+    # "danh hiệu khen thưởng"; the cluster is known, so it is never refused as unknown
+    outcome = await asker.ask("năm 2023 cụm 14 nhận được những danh hiệu khen thưởng nào")
+    reply = text_of(outcome)
+    assert not outcome.fallback, reply
+    assert "Cờ thi đua" in reply and "Bằng khen" in reply, reply
+
+
+async def test_a_known_cluster_is_not_refused_as_unknown_beside_the_list_of_known_clusters(asker):
+    # the football tournament is cluster 15's: asked of cluster 14, the bot has nothing, but it does not say it
+    # knows nothing about cluster 14 and in the same breath list 14 among the clusters it knows
+    outcome = await asker.ask("cụm thi đua số 14 có tổ chức giải bóng đá không")
+    reply = text_of(outcome)
+    assert outcome.fallback and "600" not in reply, reply
+    assert "các cụm thi đua số" not in reply, reply
+    # a cluster no document names is refused with the clusters it knows
+    outcome = await Asker(asker.app, "7302").ask("cụm thi đua số 9 có tổ chức giải bóng đá không")
+    reply = text_of(outcome)
+    assert outcome.fallback and "cụm thi đua số 9" in reply and "14, 15" in reply, reply
