@@ -48,6 +48,9 @@ ANSWER_GAP_IDF = 4.0
 #: how well a sentence joining two items ("… nhận Cờ thi đua và … nhận Bằng khen") answers a list question, when it
 #: holds every key term (a sentence listing none answers it less than the threshold of 0.7)
 JOINED = 0.75
+#: a list question answered by a sentence naming one item: a sentence scoring this share of it that gives the item
+#: with others (the list it is one of) answers instead
+FULLER = 0.6
 #: sentences ranked by BM25 before the finer scoring
 CANDIDATES = 40
 #: the sentences a question asking for several things ("những ai", "các quận nào") may be answered with
@@ -282,6 +285,28 @@ def records_from_passages(passages: Iterable[Passage], language: Language | None
 
 
 _BYLINE = re.compile(r"^(?:[A-ZĐÀ-Ỹ][a-zà-ỹđ]*\.?\s?){1,4}$|^(?:[A-ZĐÀ-Ỹ]\.){1,3}[A-ZĐÀ-Ỹ]?$")
+
+
+_QUOTED = re.compile(r"[“\"]([^”\"]{2,160})[”\"]")
+
+
+def _names(text: str) -> frozenset[str]:
+    """The quoted names a sentence gives ("Lao động giỏi", "Xanh, sạch, đẹp"), folded."""
+    return frozenset(" ".join(fold(n).split()) for n in _QUOTED.findall(text))
+
+
+def _fullest_first(blocks: list[list[Record]]) -> list[list[Record]]:
+    """A list question's answers (each sentence with its continuation) without those whose quoted names another answer
+    gives all of, and more (an entry's sentence about one campaign beside the article's list of them): the fuller
+    answer takes the place of the first, so the first page shows the list, not one of its items."""
+    named = [frozenset().union(*(_names(r.text) for r in block)) for block in blocks]
+    return [block for block, names in zip(blocks, named, strict=True)
+            if not names or not any(_within(names, other) for other in named)]
+
+
+def _within(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Quoted names ``b`` give every one of ``a`` (as it is, or inside a longer name), and more."""
+    return len(b) > len(a) and all(any(n == g or n in g for g in b) for n in a)
 
 
 def _is_byline(text: str) -> bool:
@@ -1173,13 +1198,30 @@ class EvidenceIndex:
             elif other.doc != first.doc and not self._same_fact(self._meta[i], self._meta[j]):
                 chosen.append(j)
                 break
-        out: list[Record] = []
+        if q.kind == "list":  # one item found ("Phong trào “A” là một nội dung …"): the list it is one of, when a
+            # sentence answering nearly as well gives it with others (its own or its continuation's quoted names)
+            given = frozenset().union(*(_names(r.text) for k in chosen for r in self._with_continuation(
+                self.records[k], q)))
+            if len(given) <= 1:
+                for score, c2, f2, j in ranked[1:MAX_ITEMS * 2]:
+                    if j in chosen or score < FULLER * best or c2 < MIN_COVERAGE or f2 < 0.7:
+                        continue
+                    names = frozenset().union(*(_names(r.text) for r in self._with_continuation(self.records[j], q)))
+                    if len(names) >= 3 and _within(given, names):
+                        chosen.append(j)
+                        break
+        blocks: list[list[Record]] = []
         for j in chosen:
             r = self.records[j]
             if q.kind == "photo" and r.position and _CREDIT_ONLY.match(r.text):  # the caption, then its credit
-                out.append(replace(r, text=f"{r.paragraph[r.position - 1]} {r.text.rstrip(' |')}"))
+                blocks.append([replace(r, text=f"{r.paragraph[r.position - 1]} {r.text.rstrip(' |')}")])
                 continue
-            out.extend(r for r in self._with_continuation(r, q) if r.text not in {x.text for x in out})
+            blocks.append(self._with_continuation(r, q))
+        if q.kind == "list" and len(blocks) > 1:
+            blocks = _fullest_first(blocks)
+        out: list[Record] = []
+        for block in blocks:
+            out.extend(r for r in block if r.text not in {x.text for x in out})
         m = self._meta[i]
         held = m.words | m.context
         gaps = tuple(t for t in self._gap_terms(q) if self._idf(t) >= ANSWER_GAP_IDF and not self._held(t, held))

@@ -24,6 +24,14 @@ DOCUMENTS = {
         ["Cụm thi đua số 15 tổ chức giải bóng đá cho 600 đoàn viên các đơn vị trong cụm.",
          "Giải bóng đá diễn ra tại sân vận động Thanh Oai."],
     ]),
+    "Huyện Ứng Hòa phát động thi đua năm 2024": (date(2024, 2, 2), [
+        ["Đối với khối doanh nghiệp, đoàn viên huyện Ứng Hòa thi đua hoàn thành kế hoạch sản xuất năm 2024.",
+         "Thi đua “Năng suất xanh”, “Tiết kiệm điện”, “An toàn là bạn”."],
+    ]),
+    "Khối doanh nghiệp huyện Ứng Hòa tiết kiệm điện": (date(2024, 6, 3), [
+        ["Phong trào “Tiết kiệm điện” là một nội dung thi đua của khối doanh nghiệp huyện Ứng Hòa năm 2024.",
+         "Nhiều doanh nghiệp đã thay đèn tiết kiệm điện cho nhà xưởng."],
+    ]),
 }
 
 
@@ -53,3 +61,12 @@ async def test_a_known_cluster_is_not_refused_as_unknown_beside_the_list_of_know
     outcome = await Asker(asker.app, "7302").ask("cụm thi đua số 9 có tổ chức giải bóng đá không")
     reply = text_of(outcome)
     assert outcome.fallback and "cụm thi đua số 9" in reply and "14, 15" in reply, reply
+
+
+async def test_a_list_answer_is_the_list_not_one_of_its_items(asker):
+    # the article lists three campaigns in the sentence after its lead-in; another sentence names one of them: the
+    # first page shows the lead-in with its list, not the one campaign
+    outcome = await asker.ask("khối doanh nghiệp ứng hòa năm 2024 thi đua những phong trào gì")
+    first = outcome.replies[0].text
+    assert not outcome.fallback, first
+    assert all(name in first for name in ("Năng suất xanh", "Tiết kiệm điện", "An toàn là bạn")), first
