@@ -1203,8 +1203,8 @@ class EvidenceIndex:
             given = frozenset().union(*(_names(r.text) for k in chosen for r in self._with_continuation(
                 self.records[k], q)))
             if len(given) <= 1:
-                for score, c2, f2, j in ranked[1:MAX_ITEMS * 2]:
-                    if j in chosen or score < FULLER * best or c2 < MIN_COVERAGE or f2 < 0.7:
+                for score, c2, _f2, j in ranked[1:MAX_ITEMS * 2]:  # (its block lists, whatever the sentence)
+                    if j in chosen or score < FULLER * best or c2 < MIN_COVERAGE:
                         continue
                     names = frozenset().union(*(_names(r.text) for r in self._with_continuation(self.records[j], q)))
                     if len(names) >= 3 and _within(given, names):
