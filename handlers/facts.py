@@ -337,11 +337,12 @@ class FactAnswers:
             read = self.index.read(part) if len(part.split()) >= 2 else None
             if read is None or not (read.terms or read.constrained):
                 continue
-            # "cụm 3 có mấy đơn vị và ai là cụm trưởng": two kinds of answer asked, one on each side of "và"
+            # "cụm 3 có mấy đơn vị và ai là cụm trưởng", "ai phát biểu … và cụm trưởng là ai", "bao nhiêu công nhân
+            # giỏi và bao nhiêu cá nhân tiêu biểu": each side of "và" asks with a cue of its own, two questions
             pieces = _AND.split(part, maxsplit=1)
             if len(pieces) == 2 and all(len(p.split()) >= 2 for p in pieces):
                 left, right = (self.index.read(p) for p in pieces)
-                if left.kind and right.kind and left.kind != right.kind:
+                if left.kind and right.kind and (left.kind != right.kind or left.terms and right.terms):
                     out.extend(p.strip() for p in pieces)
                     continue
             out.append(part.strip())

@@ -70,3 +70,11 @@ async def test_a_list_answer_is_the_list_not_one_of_its_items(asker):
     first = outcome.replies[0].text
     assert not outcome.fallback, first
     assert all(name in first for name in ("Năng suất xanh", "Tiết kiệm điện", "An toàn là bạn")), first
+
+
+async def test_two_questions_of_the_same_kind_joined_by_and_get_an_answer_each(asker):
+    # "ai … và … là ai": each side asks with a cue of its own; the second leans on the first's cluster
+    outcome = await asker.ask("ai phát biểu chỉ đạo hội nghị của cụm thi đua số 14 và cụm trưởng là ai")
+    reply = text_of(outcome)
+    assert not outcome.fallback, reply
+    assert "Lục Văn Toàn" in reply and "Triệu Thị Hoa" in reply, reply
