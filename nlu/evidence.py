@@ -511,8 +511,10 @@ class EvidenceIndex:
         self._choices = sorted(self.vocabulary | self.lang.stopwords | self.lang.cue_words
                                | {k for k in normalizer.abbreviations if k.isalpha()})
         self._known = frozenset(self._choices)
-        self._phrase_bigrams = {(a, b) for phrases in self.lang.cues.values() for p in phrases
-                                for a, b in zip(p, p[1:], strict=False)}
+        # the pairs of the cue phrases and of the places' names ("nam từ liêm": "uiêm" after "từ" is "liêm", though
+        # "từ" is a stop word; "iống đa" is "Đống Đa", though "đa" folds as "đã")
+        self._phrase_bigrams = {(a, b) for phrases in (*self.lang.cues.values(), self.lang.places)
+                                for p in phrases for a, b in zip(p, p[1:], strict=False)}
         # the BM25 ranking (bm25s) is built at the first search: a process that answers no question (the
         # CLI's other commands, a webhook worker before its first message) does not pay for it
         self._corpus: list[list[str]] | None = corpus or None
@@ -523,6 +525,7 @@ class EvidenceIndex:
         self._bylines: list[tuple[int, list[_Meta], frozenset[str]]] | None = None
         self._by_rows: dict[tuple[str, object], np.ndarray] = {}
         self._term_groups: dict[str, np.ndarray] = {}
+        self._gap_memo: dict[tuple, tuple[str, ...]] = {}
         self._cue_index: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
         for rank, k in enumerate(KINDS):  # phrases by first word; a kind's phrases in the data's order
             for order, phrase in enumerate(self.lang.cues[k]):
@@ -537,7 +540,7 @@ class EvidenceIndex:
         """What is derived from the records; the normalizer (given again by :meth:`attach`) and the per-process
         caches are not stored."""
         state = dict(self.__dict__)
-        for name in ("normalize", "correct_word", "_idf_cache", "_by_rows", "_term_groups"):
+        for name in ("normalize", "correct_word", "_idf_cache", "_by_rows", "_term_groups", "_gap_memo"):
             state.pop(name, None)
         return state
 
@@ -547,6 +550,7 @@ class EvidenceIndex:
         self._idf_cache = {}
         self._by_rows = {}
         self._term_groups = {}
+        self._gap_memo = {}
 
     def attach(self, normalizer: Normalizer) -> None:
         """The normalizer of a loaded index (the one its key was computed with)."""
@@ -670,7 +674,37 @@ class EvidenceIndex:
         return self.normalize.expand(out)
 
     def read(self, text: str) -> Question:
-        toks = _spans(self._correct(self.normalize(text).tokens))
+        q = self._question(text, _spans(self._correct(self.normalize(text).tokens)))
+        return self._recorrect(q) or q
+
+    def _problems(self, q: Question) -> frozenset[str]:
+        """The key terms the evidence lacks (no record holds, or no paragraph holds with the others)."""
+        return frozenset({v for kind, v in self.unknown(q) if kind == "term"} | set(self.gaps(q)))
+
+    def _recorrect(self, q: Question) -> Question | None:
+        """A slip that made another word ("mặt càng" for "mặt hàng", "pháp luậ", "6 thán", "Thàn phố"): a key term
+        the evidence lacks becomes the word one letter off that forms a known pair with a content word beside it (or
+        pairs on both sides), when the question read so lacks fewer terms. A word the evidence lacks with no such
+        neighbour ("vé xem phim", "lương hưu") stays what it is: the refusal names it."""
+        bad = self._problems(q)
+        if not bad:
+            return None
+        toks, stop = list(q.tokens), self.lang.stopwords  # (a key term is no stop word: nor is what it was typed for)
+        for k, w in enumerate(q.tokens):
+            if w not in bad or not w.isalpha() or len(w) < 2 or _ROMAN.match(w):
+                continue
+            left = toks[k - 1] if k else None
+            right = q.tokens[k + 1] if k + 1 < len(q.tokens) else None
+            scored = [(support, self._df.get(c, 0), c) for c in self.correct_word(w)
+                      if c != w and c not in stop and (support := self._support(c, left, right)) >= 2]
+            if scored:
+                toks[k] = max(scored)[2]
+        if toks == list(q.tokens):
+            return None
+        better = self._question(q.text, tuple(toks))
+        return better if len(self._problems(better)) < len(bad) else None
+
+    def _question(self, text: str, toks: tuple[str, ...]) -> Question:
         used: set[int] = set()
         places = []
         for start, end, name in _places(toks, self.lang.places):
@@ -848,7 +882,17 @@ class EvidenceIndex:
     def gaps(self, q: Question) -> tuple[str, ...]:
         """The key terms of the question that no paragraph of the evidence (with its title or entry name) holds
         together with the others, in a paragraph about the question's place and cluster: those the best-covering
-        paragraph lacks. Empty when one paragraph holds them all: the evidence covers what the question is about."""
+        paragraph lacks. Empty when one paragraph holds them all: the evidence covers what the question is about.
+        Kept for the last questions asked (a question is read, searched and gated: three calls)."""
+        key = (q.terms, q.asked, q.places, q.clusters)
+        found = self._gap_memo.get(key)
+        if found is None:
+            if len(self._gap_memo) > 256:
+                self._gap_memo.clear()
+            found = self._gap_memo[key] = self._gaps(q)
+        return found
+
+    def _gaps(self, q: Question) -> tuple[str, ...]:
         terms = self._gap_terms(q)
         if not terms:
             return ()

@@ -32,6 +32,11 @@ DOCUMENTS = {
         ["Phong trào “Tiết kiệm điện” là một nội dung thi đua của khối doanh nghiệp huyện Ứng Hòa năm 2024.",
          "Nhiều doanh nghiệp đã thay đèn tiết kiệm điện cho nhà xưởng."],
     ]),
+    "Liên đoàn Lao động quận Bắc Từ Liêm chăm lo công nhân năm 2024": (date(2024, 12, 20), [
+        ["Năm 2024, Liên đoàn Lao động quận Bắc Từ Liêm trao 120 suất quà cho công nhân có hoàn cảnh khó khăn.",
+         "Siêu thị Minh Châu giảm giá 10% cho đoàn viên quận trên 40 mặt hàng thiết yếu."],
+        ["Đoàn viên càng tham gia nhiều hoạt động càng được cộng điểm thi đua."],
+    ]),
 }
 
 
@@ -78,3 +83,23 @@ async def test_two_questions_of_the_same_kind_joined_by_and_get_an_answer_each(a
     reply = text_of(outcome)
     assert not outcome.fallback, reply
     assert "Lục Văn Toàn" in reply and "Triệu Thị Hoa" in reply, reply
+
+
+async def test_a_one_letter_slip_that_makes_another_word_is_read_as_the_word_meant(asker):
+    # "giỏi bóng đá" for "giải bóng đá": "giỏi" is a word, but not one the paragraph holds, and "giải" forms a known
+    # pair with the word after it
+    outcome = await asker.ask("cụm thi đua số 15 tổ chức giỏi bóng đá cho bao nhiêu đoàn viên")
+    assert not outcome.fallback and "600" in text_of(outcome), text_of(outcome)
+    # "mặt càng" for "mặt hàng": "càng" is a word of the documents, but not of the paragraph about the discount
+    outcome = await Asker(asker.app, "7304").ask("siêu thị minh châu giảm giá cho đoàn viên bao nhiêu mặt càng")
+    assert not outcome.fallback and "40 mặt hàng" in text_of(outcome), text_of(outcome)
+    # "uiêm" after "từ" (a stop word) is still the last syllable of a place's name
+    outcome = await Asker(asker.app, "7303").ask("ở bắc từ uiêm công nhân khó khăn được trao bao nhiêu suất quà")
+    assert not outcome.fallback and "120" in text_of(outcome), text_of(outcome)
+
+
+async def test_a_real_unknown_word_is_not_corrected_into_an_answer(asker):
+    # "phim" is no slip: nothing in the documents is one letter off it beside "xem"; the refusal names it
+    outcome = await asker.ask("đoàn viên cụm thi đua số 15 có được giảm giá vé xem phim không")
+    reply = text_of(outcome)
+    assert outcome.fallback and "phim" in reply and "600" not in reply, reply
