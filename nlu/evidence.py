@@ -689,16 +689,17 @@ class EvidenceIndex:
         bad = self._problems(q)
         if not bad:
             return None
-        toks, stop = list(q.tokens), self.lang.stopwords  # (a key term is no stop word: nor is what it was typed for)
+        # (a key term is no stop word: a stop word it was typed for needs three supports, "6 thán đầu" → "tháng")
+        toks, stop = list(q.tokens), self.lang.stopwords
         for k, w in enumerate(q.tokens):
             if w not in bad or not w.isalpha() or len(w) < 2 or _ROMAN.match(w):
                 continue
             left = toks[k - 1] if k else None
             right = q.tokens[k + 1] if k + 1 < len(q.tokens) else None
-            scored = [(support, self._df.get(c, 0), c) for c in self.correct_word(w)
-                      if c != w and c not in stop and (support := self._support(c, left, right)) >= 2]
-            if scored:
-                toks[k] = max(scored)[2]
+            scored = [(c not in stop, support, self._df.get(c, 0), c) for c in self.correct_word(w)
+                      if c != w and (support := self._support(c, left, right)) >= (3 if c in stop else 2)]
+            if scored:  # a content word first: the slip was made in a key term
+                toks[k] = max(scored)[3]
         if toks == list(q.tokens):
             return None
         better = self._question(q.text, tuple(toks))

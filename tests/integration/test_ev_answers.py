@@ -23,6 +23,7 @@ DOCUMENTS = {
     "Cụm thi đua số 15 tổ chức hội thao năm 2023": (date(2023, 9, 9), [
         ["Cụm thi đua số 15 tổ chức giải bóng đá cho 600 đoàn viên các đơn vị trong cụm.",
          "Giải bóng đá diễn ra tại sân vận động Thanh Oai."],
+        ["6 tháng đầu năm 2023, Cụm thi đua số 15 tổ chức hội thi nấu ăn cho nữ đoàn viên."],
     ]),
     "Huyện Ứng Hòa phát động thi đua năm 2024": (date(2024, 2, 2), [
         ["Đối với khối doanh nghiệp, đoàn viên huyện Ứng Hòa thi đua hoàn thành kế hoạch sản xuất năm 2024.",
@@ -35,7 +36,7 @@ DOCUMENTS = {
     "Liên đoàn Lao động quận Bắc Từ Liêm chăm lo công nhân năm 2024": (date(2024, 12, 20), [
         ["Năm 2024, Liên đoàn Lao động quận Bắc Từ Liêm trao 120 suất quà cho công nhân có hoàn cảnh khó khăn.",
          "Siêu thị Minh Châu giảm giá 10% cho đoàn viên quận trên 40 mặt hàng thiết yếu."],
-        ["Đoàn viên càng tham gia nhiều hoạt động càng được cộng điểm thi đua."],
+        ["Đoàn viên càng tham gia nhiều hoạt động càng được cộng điểm thi đua, người thân được mời dự."],
     ]),
 }
 
@@ -93,6 +94,9 @@ async def test_a_one_letter_slip_that_makes_another_word_is_read_as_the_word_mea
     # "mặt càng" for "mặt hàng": "càng" is a word of the documents, but not of the paragraph about the discount
     outcome = await Asker(asker.app, "7304").ask("siêu thị minh châu giảm giá cho đoàn viên bao nhiêu mặt càng")
     assert not outcome.fallback and "40 mặt hàng" in text_of(outcome), text_of(outcome)
+    # "thán" for "tháng", a stop word: read so only with pairs on both sides ("6 tháng", "tháng đầu")
+    outcome = await Asker(asker.app, "7305").ask("6 thán đầu năm 2023 cụm thi đua số 15 tổ chức hội thi gì")
+    assert not outcome.fallback and "nấu ăn" in text_of(outcome), text_of(outcome)
     # "uiêm" after "từ" (a stop word) is still the last syllable of a place's name
     outcome = await Asker(asker.app, "7303").ask("ở bắc từ uiêm công nhân khó khăn được trao bao nhiêu suất quà")
     assert not outcome.fallback and "120" in text_of(outcome), text_of(outcome)
