@@ -17,6 +17,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from rapidfuzz.distance import Levenshtein
+
 from handlers import pages, sources
 from handlers.capability import asker_of, state_key
 from handlers.qa import related_shown
@@ -314,6 +316,12 @@ class FactAnswers:
         table = acronyms()
         named = [w for w in words if w in table]
         rest = [w for w in words if w not in table and w not in _ACRONYM_WORDS]
+        if not named and len(rest) == 1 and len(rest[0]) >= 3 and len(_VOWELS.findall(rest[0])) <= 1:
+            # an acronym typed one letter off ("vCĐCS", "CNVCLE": consonants, but for the slipped letter): the one
+            # acronym of the language data that close, when only one is ("LĐĐ" is "LĐ" or "LĐLĐ": not answered)
+            near = [k for k in table if Levenshtein.distance(k, rest[0], score_cutoff=1) <= 1]
+            if len(near) == 1:
+                named, rest = near, []
         if len(named) == 1 and not rest:  # the acronym is asked about
             short, long = table[named[0]]
         elif not named and "tat" in words:  # the words are, and "viết tắt" asks their acronym

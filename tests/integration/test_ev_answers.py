@@ -50,7 +50,7 @@ def asker(app) -> Asker:
 async def test_the_kind_named_in_a_list_question_is_no_term_the_answer_must_write(asker):
     # "những danh hiệu khen thưởng nào": the answer gives the titles ("Cờ thi đua", "Bằng khen"), not the words
     # "danh hiệu khen thưởng"; the cluster is known, so it is never refused as unknown
-    outcome = await asker.ask("năm 2023 cụm 14 nhận được những danh hiệu khen thưởng nào")
+    outcome = await asker.ask("các đơn vị cụm thi đua số 14 nhận những danh hiệu khen thưởng nào trong năm 2023")
     reply = text_of(outcome)
     assert not outcome.fallback, reply
     assert "Cờ thi đua" in reply and "Bằng khen" in reply, reply
@@ -107,3 +107,14 @@ async def test_a_real_unknown_word_is_not_corrected_into_an_answer(asker):
     outcome = await asker.ask("đoàn viên cụm thi đua số 15 có được giảm giá vé xem phim không")
     reply = text_of(outcome)
     assert outcome.fallback and "phim" in reply and "600" not in reply, reply
+
+
+async def test_an_acronym_one_letter_off_is_the_one_acronym_that_close(asker):
+    # "UBNDD" (a letter typed twice) and "BHXG" (its last letter slipped) are the acronyms of the language data one
+    # letter away; "BHTT" is as close to "BHYT" as to "BHTN", so it is not guessed
+    for question, long in (("UBNDD là viết tắt của gì", "ủy ban nhân dân"),
+                           ("BHXG nghĩa là gì vậy", "bảo hiểm xã hội")):
+        outcome = await Asker(asker.app, question).ask(question)
+        assert not outcome.fallback and long in text_of(outcome), text_of(outcome)
+    outcome = await asker.ask("BHTT là viết tắt của gì")
+    assert "viết tắt của" not in text_of(outcome), text_of(outcome)
