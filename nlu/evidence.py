@@ -1156,8 +1156,8 @@ class EvidenceIndex:
         if missing:
             return Finding("unknown", q, missing=missing)
         ranker = self._ranker()
-        if ranker is None:
-            return Finding("weak", q)
+        if ranker is None or not (q.terms or q.constrained or q.title or q.compounds):
+            return Finding("weak", q)  # (a question naming nothing to look for, "vé là gì" read as "về là gì")
         if q.kind == "author":
             return self._author(q)
         words = [x for t in q.terms for x in self._expand(t)]

@@ -118,3 +118,11 @@ async def test_an_acronym_one_letter_off_is_the_one_acronym_that_close(asker):
         assert not outcome.fallback and long in text_of(outcome), text_of(outcome)
     outcome = await asker.ask("BHTT là viết tắt của gì")
     assert "viết tắt của" not in text_of(outcome), text_of(outcome)
+
+
+async def test_a_question_naming_nothing_to_look_for_is_not_answered_with_any_sentence(asker):
+    # "vé" folds as "về", a stop word: "vé là gì" names no key term, place, cluster or year; before, any sentence
+    # writing " là " (a chair's name) answered it
+    outcome = await asker.ask("vé là gì")
+    assert outcome.fallback, text_of(outcome)
+    assert "Triệu Thị Hoa" not in text_of(outcome) and "Nguồn" not in text_of(outcome), text_of(outcome)
