@@ -17,6 +17,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from rapidfuzz.distance import Levenshtein
+
 from handlers import pages, sources
 from handlers.capability import asker_of, state_key
 from handlers.qa import related_shown
@@ -314,6 +316,12 @@ class FactAnswers:
         table = acronyms()
         named = [w for w in words if w in table]
         rest = [w for w in words if w not in table and w not in _ACRONYM_WORDS]
+        if not named and len(rest) == 1 and len(rest[0]) >= 3 and len(_VOWELS.findall(rest[0])) <= 1:
+            # an acronym typed one letter off ("vCĐCS", "CNVCLE": consonants, but for the slipped letter): the one
+            # acronym of the language data that close, when only one is ("LĐĐ" is "LĐ" or "LĐLĐ": not answered)
+            near = [k for k in table if Levenshtein.distance(k, rest[0], score_cutoff=1) <= 1]
+            if len(near) == 1:
+                named, rest = near, []
         if len(named) == 1 and not rest:  # the acronym is asked about
             short, long = table[named[0]]
         elif not named and "tat" in words:  # the words are, and "viết tắt" asks their acronym
@@ -337,11 +345,12 @@ class FactAnswers:
             read = self.index.read(part) if len(part.split()) >= 2 else None
             if read is None or not (read.terms or read.constrained):
                 continue
-            # "cụm 3 có mấy đơn vị và ai là cụm trưởng": two kinds of answer asked, one on each side of "và"
+            # "cụm 3 có mấy đơn vị và ai là cụm trưởng", "ai phát biểu … và cụm trưởng là ai", "bao nhiêu công nhân
+            # giỏi và bao nhiêu cá nhân tiêu biểu": each side of "và" asks with a cue of its own, two questions
             pieces = _AND.split(part, maxsplit=1)
             if len(pieces) == 2 and all(len(p.split()) >= 2 for p in pieces):
                 left, right = (self.index.read(p) for p in pieces)
-                if left.kind and right.kind and left.kind != right.kind:
+                if left.kind and right.kind and (left.kind != right.kind or left.terms and right.terms):
                     out.extend(p.strip() for p in pieces)
                     continue
             out.append(part.strip())
@@ -496,8 +505,10 @@ class FactAnswers:
         line = self.t("facts.unknown", lang, what=", ".join(what)) if what else self.t("facts.not_found", lang)
         if short:
             return line
-        known = {kind for kind, _ in missing}
-        if "cluster" in known and self.index.known_clusters:
+        # the clusters the evidence describes, when it asks one it does not (not when the cluster is known and only
+        # the subject is not described there: "cụm 3 … / có thông tin về các cụm 1, 3, 6" says two things)
+        strange = {value for kind, value in missing if kind == "cluster"} - {str(n) for n in self.index.known_clusters}
+        if strange and self.index.known_clusters:
             line += "\n" + self.t("facts.known_clusters", lang,
                                   numbers=", ".join(str(n) for n in sorted(self.index.known_clusters)))
         return line

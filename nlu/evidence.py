@@ -45,6 +45,12 @@ GAP_MIN_IDF = 2.0
 #: an answer already holding most of the question (coverage) is refused only for a missing rare term (in a few
 #: sentences at most: "phim", "xe", a brand)
 ANSWER_GAP_IDF = 4.0
+#: how well a sentence joining two items ("… nhận Cờ thi đua và … nhận Bằng khen") answers a list question, when it
+#: holds every key term (a sentence listing none answers it less than the threshold of 0.7)
+JOINED = 0.75
+#: a list question answered by a sentence naming one item: a sentence scoring this share of it that gives the item
+#: with others (the list it is one of) answers instead
+FULLER = 0.6
 #: sentences ranked by BM25 before the finer scoring
 CANDIDATES = 40
 #: the sentences a question asking for several things ("những ai", "các quận nào") may be answered with
@@ -281,6 +287,28 @@ def records_from_passages(passages: Iterable[Passage], language: Language | None
 _BYLINE = re.compile(r"^(?:[A-ZĐÀ-Ỹ][a-zà-ỹđ]*\.?\s?){1,4}$|^(?:[A-ZĐÀ-Ỹ]\.){1,3}[A-ZĐÀ-Ỹ]?$")
 
 
+_QUOTED = re.compile(r"[“\"]([^”\"]{2,160})[”\"]")
+
+
+def _names(text: str) -> frozenset[str]:
+    """The quoted names a sentence gives ("Lao động giỏi", "Xanh, sạch, đẹp"), folded."""
+    return frozenset(" ".join(fold(n).split()) for n in _QUOTED.findall(text))
+
+
+def _fullest_first(blocks: list[list[Record]]) -> list[list[Record]]:
+    """A list question's answers (each sentence with its continuation) without those whose quoted names another answer
+    gives all of, and more (an entry's sentence about one campaign beside the article's list of them): the fuller
+    answer takes the place of the first, so the first page shows the list, not one of its items."""
+    named = [frozenset().union(*(_names(r.text) for r in block)) for block in blocks]
+    return [block for block, names in zip(blocks, named, strict=True)
+            if not names or not any(_within(names, other) for other in named)]
+
+
+def _within(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Quoted names ``b`` give every one of ``a`` (as it is, or inside a longer name), and more."""
+    return len(b) > len(a) and all(any(n == g or n in g for g in b) for n in a)
+
+
 def _is_byline(text: str) -> bool:
     """The line that ends an article names its author when it is a name alone: two to four capitalised words
     ("Trần Vũ"), or initials ("Đ.L")."""
@@ -483,8 +511,10 @@ class EvidenceIndex:
         self._choices = sorted(self.vocabulary | self.lang.stopwords | self.lang.cue_words
                                | {k for k in normalizer.abbreviations if k.isalpha()})
         self._known = frozenset(self._choices)
-        self._phrase_bigrams = {(a, b) for phrases in self.lang.cues.values() for p in phrases
-                                for a, b in zip(p, p[1:], strict=False)}
+        # the pairs of the cue phrases and of the places' names ("nam từ liêm": "uiêm" after "từ" is "liêm", though
+        # "từ" is a stop word; "iống đa" is "Đống Đa", though "đa" folds as "đã")
+        self._phrase_bigrams = {(a, b) for phrases in (*self.lang.cues.values(), self.lang.places)
+                                for p in phrases for a, b in zip(p, p[1:], strict=False)}
         # the BM25 ranking (bm25s) is built at the first search: a process that answers no question (the
         # CLI's other commands, a webhook worker before its first message) does not pay for it
         self._corpus: list[list[str]] | None = corpus or None
@@ -495,6 +525,7 @@ class EvidenceIndex:
         self._bylines: list[tuple[int, list[_Meta], frozenset[str]]] | None = None
         self._by_rows: dict[tuple[str, object], np.ndarray] = {}
         self._term_groups: dict[str, np.ndarray] = {}
+        self._gap_memo: dict[tuple, tuple[str, ...]] = {}
         self._cue_index: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
         for rank, k in enumerate(KINDS):  # phrases by first word; a kind's phrases in the data's order
             for order, phrase in enumerate(self.lang.cues[k]):
@@ -509,7 +540,7 @@ class EvidenceIndex:
         """What is derived from the records; the normalizer (given again by :meth:`attach`) and the per-process
         caches are not stored."""
         state = dict(self.__dict__)
-        for name in ("normalize", "correct_word", "_idf_cache", "_by_rows", "_term_groups"):
+        for name in ("normalize", "correct_word", "_idf_cache", "_by_rows", "_term_groups", "_gap_memo"):
             state.pop(name, None)
         return state
 
@@ -519,6 +550,7 @@ class EvidenceIndex:
         self._idf_cache = {}
         self._by_rows = {}
         self._term_groups = {}
+        self._gap_memo = {}
 
     def attach(self, normalizer: Normalizer) -> None:
         """The normalizer of a loaded index (the one its key was computed with)."""
@@ -642,7 +674,38 @@ class EvidenceIndex:
         return self.normalize.expand(out)
 
     def read(self, text: str) -> Question:
-        toks = _spans(self._correct(self.normalize(text).tokens))
+        q = self._question(text, _spans(self._correct(self.normalize(text).tokens)))
+        return self._recorrect(q) or q
+
+    def _problems(self, q: Question) -> frozenset[str]:
+        """The key terms the evidence lacks (no record holds, or no paragraph holds with the others)."""
+        return frozenset({v for kind, v in self.unknown(q) if kind == "term"} | set(self.gaps(q)))
+
+    def _recorrect(self, q: Question) -> Question | None:
+        """A slip that made another word ("mặt càng" for "mặt hàng", "pháp luậ", "6 thán", "Thàn phố"): a key term
+        the evidence lacks becomes the word one letter off that forms a known pair with a content word beside it (or
+        pairs on both sides), when the question read so lacks fewer terms. A word the evidence lacks with no such
+        neighbour ("vé xem phim", "lương hưu") stays what it is: the refusal names it."""
+        bad = self._problems(q)
+        if not bad:
+            return None
+        # (a key term is no stop word: a stop word it was typed for needs three supports, "6 thán đầu" → "tháng")
+        toks, stop = list(q.tokens), self.lang.stopwords
+        for k, w in enumerate(q.tokens):
+            if w not in bad or not w.isalpha() or len(w) < 2 or _ROMAN.match(w):
+                continue
+            left = toks[k - 1] if k else None
+            right = q.tokens[k + 1] if k + 1 < len(q.tokens) else None
+            scored = [(c not in stop, support, self._df.get(c, 0), c) for c in self.correct_word(w)
+                      if c != w and (support := self._support(c, left, right)) >= (3 if c in stop else 2)]
+            if scored:  # a content word first: the slip was made in a key term
+                toks[k] = max(scored)[3]
+        if toks == list(q.tokens):
+            return None
+        better = self._question(q.text, tuple(toks))
+        return better if len(self._problems(better)) < len(bad) else None
+
+    def _question(self, text: str, toks: tuple[str, ...]) -> Question:
         used: set[int] = set()
         places = []
         for start, end, name in _places(toks, self.lang.places):
@@ -682,6 +745,13 @@ class EvidenceIndex:
             asked.append(toks[i - 1])
             if i > 1 and toks[i - 2] in term_set and (toks[i - 2], toks[i - 1]) in self.bigrams:
                 asked.append(toks[i - 2])  # "lĩnh vực gì", "chức vụ gì"
+            # "những danh hiệu khen thưởng nào", "các hình thức hỗ trợ nào": the words between "những"/"các" and
+            # "nào" name the kind of the items listed ("Cờ thi đua", "Bằng khen"), seldom written beside them
+            for j in range(i - 2, max(i - 6, -1), -1):
+                if toks[j] in ("nhung", "cac"):
+                    if all(w in term_set for w in toks[j + 1:i]):
+                        asked.extend(toks[j + 1:i])
+                    break
         generic = self.lang.generic
 
         def ambiguous(i: int) -> bool:
@@ -813,7 +883,17 @@ class EvidenceIndex:
     def gaps(self, q: Question) -> tuple[str, ...]:
         """The key terms of the question that no paragraph of the evidence (with its title or entry name) holds
         together with the others, in a paragraph about the question's place and cluster: those the best-covering
-        paragraph lacks. Empty when one paragraph holds them all: the evidence covers what the question is about."""
+        paragraph lacks. Empty when one paragraph holds them all: the evidence covers what the question is about.
+        Kept for the last questions asked (a question is read, searched and gated: three calls)."""
+        key = (q.terms, q.asked, q.places, q.clusters)
+        found = self._gap_memo.get(key)
+        if found is None:
+            if len(self._gap_memo) > 256:
+                self._gap_memo.clear()
+            found = self._gap_memo[key] = self._gaps(q)
+        return found
+
+    def _gaps(self, q: Question) -> tuple[str, ...]:
         terms = self._gap_terms(q)
         if not terms:
             return ()
@@ -947,8 +1027,8 @@ class EvidenceIndex:
         if kind == "place":
             return 1.0 if m.places or "tai" in m.words else 0.4
         if kind == "list":  # the sentence listing more items is the fuller answer
-            if not m.has_list:
-                return 0.6
+            if not m.has_list:  # two items joined ("2 đơn vị nhận Cờ thi đua và 3 nhận Bằng khen") still list
+                return JOINED if m.items or " và " in m.text else 0.6
             return min(1.0, (0.9 if ":" in m.text else 0.8) + 0.02 * m.items)
         if kind == "definition":  # "X là ...", or the first sentence of the summary of the entry named X
             return 1.0 if any(t in m.defines for t in q.terms) or m.lead and set(q.terms) <= m.label else 0.3
@@ -956,19 +1036,47 @@ class EvidenceIndex:
             return 1.0 if set(q.unit) <= m.words else 0.4
         return 1.0
 
-    def _weights(self, q: Question) -> tuple[list[tuple[float, tuple[str, ...]]], list[tuple]]:
-        """The question's key terms (with the words they may be found as) and compounds, with their weights."""
+    def _unseen(self, q: Question, pool: Sequence[int]) -> frozenset[str]:
+        """The words naming what is asked that no sentence of ``pool`` holds: a word of several ("danh hiệu khen
+        thưởng") with its neighbour as the question writes them ("Bằng khen" holds "khen", not "khen thưởng"), a
+        word alone as itself."""
+        if not q.asked:
+            return frozenset()
+        asked, toks = set(q.asked), q.tokens
+        wanted: dict[str, list] = {}
+        for k, t in enumerate(toks):
+            if t not in asked:
+                continue
+            pairs = [p for p in ((toks[k - 1], t) if k else None, (t, toks[k + 1]) if k + 1 < len(toks) else None)
+                     if p is not None and p[0] in asked and p[1] in asked]
+            wanted.setdefault(t, []).extend(pairs)
+        out = set()
+        for t, pairs in wanted.items():
+            if pairs:
+                seen = any(not self._meta[i].pairs.isdisjoint(pairs) for i in pool)
+            else:
+                seen = any(self._held(t, self._meta[i].words) for i in pool)
+            if not seen:
+                out.add(t)
+        return frozenset(out)
+
+    def _weights(self, q: Question, unseen: frozenset[str] = frozenset()
+                 ) -> tuple[list[tuple[float, tuple[str, ...], bool]], list[tuple]]:
+        """The question's key terms (with the words they may be found as) and compounds, with their weights.
+        ``unseen``: words naming what is asked ("những danh hiệu khen thưởng nào") that no candidate sentence holds:
+        the answer gives instances of the kind ("Cờ thi đua", "Bằng khen"), so they count only where held."""
         # an everyday word no record holds ("bit", "hok") can be found nowhere: it weighs nothing
-        terms = [(self._idf(t) * (0.5 if t in q.asked else 1.0), self._expand(t)) for t in q.terms
+        terms = [(self._idf(t) * (0.5 if t in q.asked else 1.0), self._expand(t), t in unseen) for t in q.terms
                  if t not in self.lang.everyday and t not in q.asked
                  or any(x in self.vocabulary for x in self._expand(t))]
-        term_set, cues, generic = set(q.terms), self.lang.cue_words, self.lang.generic
+        term_set, cues, generic, asked = set(q.terms), self.lang.cue_words, self.lang.generic, unseen
         # a pair may be written with the words' synonyms ("khen thưởng" as "tuyên dương")
         pairs = [(self._idf(a) + self._idf(b), (a, b),
                   frozenset((x, y) for x in self._expand(a) for y in self._expand(b)))
                  for a, b in zip(q.tokens, q.tokens[1:], strict=False)
                  if (a in term_set or b in term_set) and a not in cues and b not in cues and (a, b) in self.bigrams
-                 and all(w in term_set or w in generic for w in (a, b))]  # "được khen" is no compound
+                 and all(w in term_set or w in generic for w in (a, b))  # "được khen" is no compound
+                 and a not in asked and b not in asked]  # the kind's name no candidate writes: no compound either
         return terms, pairs
 
     def _title_rows(self, title: tuple[str, ...]) -> np.ndarray:
@@ -1018,12 +1126,14 @@ class EvidenceIndex:
             return 1.0
         total = got = 0.0
         words, context = m.words, m.context  # this runs for every candidate: set operations in C, no lookups
-        for w, forms in terms:
-            total += w
+        for w, forms, bonus in terms:
             if not words.isdisjoint(forms):
                 got += w
             elif not context.isdisjoint(forms):
                 got += 0.6 * w
+            elif bonus:
+                continue
+            total += w
         # a compound of the question ("ăn ca", "đoàn phí") counts again, as a pair the sentence must hold
         for w, pair, forms in pairs:
             total += w
@@ -1046,8 +1156,8 @@ class EvidenceIndex:
         if missing:
             return Finding("unknown", q, missing=missing)
         ranker = self._ranker()
-        if ranker is None:
-            return Finding("weak", q)
+        if ranker is None or not (q.terms or q.constrained or q.title or q.compounds):
+            return Finding("weak", q)  # (a question naming nothing to look for, "vé là gì" read as "về là gì")
         if q.kind == "author":
             return self._author(q)
         words = [x for t in q.terms for x in self._expand(t)]
@@ -1091,12 +1201,15 @@ class EvidenceIndex:
             return Finding("weak", q)
         pool_scores = scores[pool].tolist()  # Python floats, read from the array once
         top = max(pool_scores) or 1.0
-        weights = self._weights(q)
+        unseen = self._unseen(q, pool)
+        weights = self._weights(q, unseen)
         ranked = []
         for i, bm25 in zip(pool, pool_scores, strict=True):
             m = self._meta[i]
             cov = self._coverage(m, weights)
             factor = self._kind_factor(m, q)
+            if q.kind == "list" and factor == JOINED and cov < 0.99:  # two items joined: only holding all it asks
+                factor = 0.6
             ranked.append(((0.75 * cov + 0.25 * bm25 / top) * factor, cov, factor, i))
         ranked.sort(key=lambda x: (-x[0], x[3]))
         gap_terms = self._gap_terms(q)
@@ -1130,13 +1243,30 @@ class EvidenceIndex:
             elif other.doc != first.doc and not self._same_fact(self._meta[i], self._meta[j]):
                 chosen.append(j)
                 break
-        out: list[Record] = []
+        if q.kind == "list":  # one item found ("Phong trào “A” là một nội dung …"): the list it is one of, when a
+            # sentence answering nearly as well gives it with others (its own or its continuation's quoted names)
+            given = frozenset().union(*(_names(r.text) for k in chosen for r in self._with_continuation(
+                self.records[k], q)))
+            if len(given) <= 1:
+                for score, c2, _f2, j in ranked[1:MAX_ITEMS * 2]:  # (its block lists, whatever the sentence)
+                    if j in chosen or score < FULLER * best or c2 < MIN_COVERAGE:
+                        continue
+                    names = frozenset().union(*(_names(r.text) for r in self._with_continuation(self.records[j], q)))
+                    if len(names) >= 3 and _within(given, names):
+                        chosen.append(j)
+                        break
+        blocks: list[list[Record]] = []
         for j in chosen:
             r = self.records[j]
             if q.kind == "photo" and r.position and _CREDIT_ONLY.match(r.text):  # the caption, then its credit
-                out.append(replace(r, text=f"{r.paragraph[r.position - 1]} {r.text.rstrip(' |')}"))
+                blocks.append([replace(r, text=f"{r.paragraph[r.position - 1]} {r.text.rstrip(' |')}")])
                 continue
-            out.extend(r for r in self._with_continuation(r, q) if r.text not in {x.text for x in out})
+            blocks.append(self._with_continuation(r, q))
+        if q.kind == "list" and len(blocks) > 1:
+            blocks = _fullest_first(blocks)
+        out: list[Record] = []
+        for block in blocks:
+            out.extend(r for r in block if r.text not in {x.text for x in out})
         m = self._meta[i]
         held = m.words | m.context
         gaps = tuple(t for t in self._gap_terms(q) if self._idf(t) >= ANSWER_GAP_IDF and not self._held(t, held))
