@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 
 from handlers.capability import DONE, Capability, state_key
 from handlers.inputs import BACK_WORDS, ascii_number, parse_id
-from handlers.once import already_done
+from handlers.once import already_done, answer_repeat
 from handlers.registry import CHAIRS, ActionPrefix, Callback, Command, Declaration, Flow
 from handlers.text import clip, fmt_date, fmt_time
 from handlers.types import Choice, Incoming, Outcome, Reply
@@ -475,6 +475,9 @@ class BroadcastButton(Callback):
 
 async def _form_button(b: Broadcasts, incoming: Incoming, data: str, lang: str) -> Outcome:
     state = await b.states.get(state_key(incoming))
+    repeat = answer_repeat(b.t, state, incoming, b.clock(), lang)  # the first of two taps at once finished meanwhile
+    if repeat is not None:
+        return repeat
     if state is not None and state.flow == FLOW:
         outcome = await b.on_step(incoming, state, lang)
         if outcome is not None:  # always, for a press: only typed words may be no answer of the form

@@ -531,8 +531,9 @@ class Core:
 
     async def _on_done(self, incoming: Incoming, state: State, lang: str) -> Outcome | None:
         """After a step that happens once: its repeat is answered "đã gửi rồi"; anything else goes on as usual."""
-        if once.repeat_of(state, incoming, self.clock()):
-            return Outcome([once.already_done(self.t, state, lang)], state.step, 1.0, False)
+        repeat = once.answer_repeat(self.t, state, incoming, self.clock(), lang)
+        if repeat is not None:
+            return repeat
         await self.states.clear(state_key(incoming))
         return None
 

@@ -23,7 +23,7 @@ from rapidfuzz import fuzz
 
 from handlers.capability import DONE, Capability, state_key
 from handlers.inputs import BACK_WORDS, ascii_number, parse_id, parse_vnd
-from handlers.once import already_done
+from handlers.once import already_done, answer_repeat
 from handlers.registry import CHAIRS, ActionPrefix, Callback, Command, Declaration, Flow
 from handlers.text import fmt_date, fmt_time
 from handlers.types import Choice, Incoming, Outcome, Reply
@@ -721,6 +721,9 @@ class FormButton(Callback):
 async def _open_form(h: Hardship, incoming: Incoming, arg: str, lang: str) -> Outcome:
     """/hotro (or its button): the hardship form, resumed where the member left it."""
     state = await h.states.get(state_key(incoming))
+    repeat = answer_repeat(h.t, state, incoming, h.clock(), lang)  # the first of two taps at once finished meanwhile
+    if repeat is not None:
+        return repeat
     if state is not None and state.flow == FORM:
         return await h.resume(incoming, state, lang)
     if state is not None and state.flow == DRAFT and h._draft_alive(state):
@@ -732,6 +735,9 @@ async def _form_button(h: Hardship, incoming: Incoming, data: str, lang: str) ->
     if InfoButton.matches(data):  # answer a chair's question now
         return await h.offer_info(incoming, data.removeprefix(InfoButton.prefix + ":"), lang)
     state = await h.states.get(state_key(incoming))
+    repeat = answer_repeat(h.t, state, incoming, h.clock(), lang)  # the first of two taps at once finished meanwhile
+    if repeat is not None:
+        return repeat
     if state is not None and state.flow == FORM:
         return await h.on_form(incoming, state, lang)
     if state is not None and state.flow == DRAFT:

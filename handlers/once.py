@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from handlers.types import Incoming, Reply
+from handlers.capability import DONE
+from handlers.types import Incoming, Outcome, Reply
 from locales import Translator
 from nlu.normalize import fold
 from storage.conversation import State
@@ -43,3 +44,12 @@ def repeat_of(state: State, incoming: Incoming, now: datetime) -> bool:
     if incoming.action:
         return incoming.action in actions or incoming.action == state.data.get("action")
     return bool(said) and (said in words or said == state.data.get("words"))
+
+
+def answer_repeat(t: Translator, state: State | None, incoming: Incoming, now: datetime, lang: str) -> Outcome | None:
+    """"Đã gửi rồi" when ``incoming`` repeats the step that left ``state`` "done", else None. Asked by the core before
+    a button runs, and by a form's buttons when they read the state: two taps at once can both pass the core's look
+    before the first one finishes, and the second then finds the "done" state only in its form's handler."""
+    if state is None or state.flow != DONE or not repeat_of(state, incoming, now):
+        return None
+    return Outcome([already_done(t, state, lang)], state.step, 1.0, False)
