@@ -359,7 +359,13 @@ class FactAnswers:
         return {ASKED: {"at": self.clock().isoformat(), "question": self.index.read(text).as_dict()}}
 
     def _parts(self, text: str) -> list[str]:
-        """The questions of a message split at "?", ";" and line ends: those that ask something of their own."""
+        """The questions of a message split at "?", ";" and line ends: those that ask something of their own. Empty,
+        read nothing, when the message has room for one question at most (one piece of two words or more, not two
+        sides of "và" of two words each): the caller splits only two or more."""
+        pieces = [p for p in _SPLIT_PARTS.split(text) if len(p.split()) >= 2]
+        if len(pieces) < 2 and not any(len(sides := _AND.split(p, maxsplit=1)) == 2
+                                       and all(len(x.split()) >= 2 for x in sides) for p in pieces):
+            return []
         out: list[str] = []
         for part in _SPLIT_PARTS.split(text):
             read = self.index.read(part) if len(part.split()) >= 2 else None

@@ -52,3 +52,22 @@ async def test_a_question_off_the_unions_topics_is_not_searched(app, searches):
     outcome = await Asker(app, "lat2-2").ask("dự báo thời tiết cuối tuần này ra sao")
     assert outcome.fallback and outcome.intent == "out_of_scope"
     assert searches == []
+
+
+async def test_a_message_asking_one_question_is_read_once(app, searches, monkeypatch):
+    calls: list = []
+    read = EvidenceIndex.read
+
+    def counted(self, text):
+        calls.append(text)
+        return read(self, text)
+
+    monkeypatch.setattr(EvidenceIndex, "read", counted)
+    outcome = await Asker(app, "lat2-3").ask("Năm 2025 huyện Gia Lâm tổ chức bao nhiêu lớp tập huấn?")
+    assert not outcome.fallback and "6 lớp" in text_of(outcome)
+    # not read again as its own "parts": there is room for one question only
+    assert len(calls) == 1 and len(searches) == 1
+    # two questions in one message are still read and answered each
+    calls.clear()
+    outcome = await Asker(app, "lat2-4").ask("Năm 2025 Gia Lâm hỗ trợ bao nhiêu công nhân? tổ chức mấy lớp tập huấn?")
+    assert "215" in text_of(outcome) and "6 lớp" in text_of(outcome)
