@@ -5,7 +5,8 @@ Usage: PYTHONPATH=$PWD .venv/bin/python bench/searches.py [--seeds DIR] [--facto
 The questions and chats of ``bench/nlu_latency.py`` (the dev set and the tuning set, 50 chats in turn, so a short
 question may be read against the chat's previous one), one round, in-process, SQLite, demo knowledge, the seed
 articles (``--factor N``: the ×N generated corpus). Prints the total, how many messages made how many searches, how
-many searches repeated a reading already searched in the same message, and the questions that searched most.
+many searches repeated a reading already searched in the same message, how many questions were read
+(``EvidenceIndex.read``, all messages), and the questions that searched most.
 """
 
 from __future__ import annotations
@@ -37,7 +38,15 @@ async def count(seeds: Path, factor: int, top: int) -> None:
         calls.append(q)
         return search(self, q)
 
+    reads: list[str] = []
+    read = EvidenceIndex.read
+
+    def counted_read(self, text):
+        reads.append(text)
+        return read(self, text)
+
     EvidenceIndex.search = counted  # type: ignore[method-assign]
+    EvidenceIndex.read = counted_read  # type: ignore[method-assign]
     qs = questions()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -52,7 +61,8 @@ async def count(seeds: Path, factor: int, top: int) -> None:
         finally:
             await app.close()
     print(f"{len(qs)} messages, {sum(n for n, _, _ in rows)} searches, "
-          f"{sum(d for _, d, _ in rows)} of a reading already searched in the message")
+          f"{sum(d for _, d, _ in rows)} of a reading already searched in the message; {len(reads)} reads "
+          "(``EvidenceIndex.read``)")
     print("searches: messages", sorted(collections.Counter(n for n, _, _ in rows).items()))
     for n, d, q in sorted(rows, key=lambda r: -r[0])[:top]:
         print(f"{n:3d} {d:2d}  {q}")
