@@ -161,6 +161,21 @@ def is_follow_up(text: str, names_own: bool = False) -> bool:
 MAX_NAMED = 60
 
 
+class _Searches:
+    """``EvidenceIndex.search`` for one message: each distinct reading searched once (a follow-up's readings and
+    its parts may repeat one). Kept per message, never longer: the index may be replaced between messages."""
+
+    def __init__(self, index: EvidenceIndex) -> None:
+        self.index = index
+        self.found: dict[Question, Finding] = {}
+
+    def __call__(self, q: Question) -> Finding:
+        found = self.found.get(q)
+        if found is None:
+            found = self.found[q] = self.index.search(q)
+        return found
+
+
 class FactAnswers:
     def __init__(self, index: EvidenceIndex, t: Translator, states: StateStore, unanswered: UnansweredLog,
                  clock: Callable[[], datetime], log_unanswered: bool = True) -> None:
@@ -196,38 +211,45 @@ class FactAnswers:
         implicit = not explicit and not question.constrained and len(question.tokens) <= SHORT_QUESTION \
             and not named_entities(u)
         previous = await self._previous(incoming) if explicit or implicit else None
-        solo: list[Finding] | None = None  # the searches done to decide, not done twice
+        search = _Searches(self.index)  # this message's searches: a reading searched twice is searched once
         against_read: tuple[Question, list[Finding]] | None = None
         if previous is not None and implicit:
             # read against the previous question when that reading answers (it is the more specific: "số tiền bao
-            # nhiêu ạ?" after a loan question asks the loan's amount); else alone, a question of its own
-            solo = [self.index.search(p) for p in self.index.split(question)]
-            # alone it names what no record mentions: a question of its own, not read against the previous one
-            against_read = None if any(f.status == "unknown" for f in solo) else self._read_against(previous, question)
+            # nhiêu ạ?" after a loan question asks the loan's amount); else alone, a question of its own — alone it
+            # names what no record mentions (what ``search`` first asks: ``unknown``), a question of its own, not
+            # read against the previous one. Searched alone only when it is read alone.
+            if any(self.index.unknown(p) for p in self.index.split(question)):
+                against_read = None
+            else:
+                against_read = self._read_against(previous, question, search)
             if against_read is None or not any(
                     f.status == "answered" and not self._salient(f.gaps) for f in against_read[1]):
                 previous, against_read = None, None
-            else:
-                solo = None
+        if u.intent == intents.OUT_OF_SCOPE and previous is None:
+            return None  # off the union's topics (gold, weather, traffic): the core's out-of-scope fallback says so
         parts = self._parts(text) if previous is None else []
         if len(parts) > 1:  # two questions in one message ("… bao nhiêu? còn … thì sao?"): each gets its answer
             findings, prior = [], None
             for part in parts:
                 read = self.index.read(part)
-                found = [self.index.search(p) for p in self.index.split(read)]
                 if prior is not None and (is_follow_up(part) or not read.constrained and prior.constrained):
                     # a part that leans on the first ("… và ai là cụm trưởng"): read against it, unless alone it
-                    # is answered and against the first it is not
-                    merged, against = self._read_against(prior, read)
-                    alone = any(f.status == "answered" for f in found)
-                    if any(f.status == "answered" for f in against) or not alone:
+                    # is answered and against the first it is not (searched alone only then)
+                    merged, against = self._read_against(prior, read, search)
+                    if any(f.status == "answered" for f in against):
                         read, found = merged, against
+                    else:
+                        found = [search(p) for p in self.index.split(read)]
+                        if not any(f.status == "answered" for f in found):
+                            read, found = merged, against
+                else:
+                    found = [search(p) for p in self.index.split(read)]
                 findings.extend(found)
                 prior = read
         elif previous is not None:
-            question, findings = against_read or self._read_against(previous, question)
+            question, findings = against_read or self._read_against(previous, question, search)
         else:
-            findings = solo if solo is not None else [self.index.search(p) for p in self.index.split(question)]
+            findings = [search(p) for p in self.index.split(question)]
         # confidence comes from the evidence: an answer whose sentence and paragraph lack a key term of the question
         # ("xe máy" asked, a milk discount found) answers nothing
         findings = [f if f.status != "answered" or not self._salient(f.gaps) else replace(f, status="weak")
@@ -250,12 +272,10 @@ class FactAnswers:
         intent = u.intent if in_scope else intents.UNION_FACT
         missing = [m for f in unknown for m in f.missing]
         constraint_missing = any(kind != "term" for kind, _ in missing)
-        if answered and (u.intent != intents.OUT_OF_SCOPE or previous is not None):
+        if answered:  # (out of scope, only a follow-up gets this far)
             return Outcome([self._answer(findings, text, lang, offer)], intent, max(f.coverage for f in answered),
                            False,
                            keep={ASKED: {"at": self.clock().isoformat(), "question": question.as_dict()}})
-        if u.intent == intents.OUT_OF_SCOPE and previous is None:
-            return None  # off the union's topics (gold, weather, traffic): the core's out-of-scope fallback says so
         if constraint_missing:
             return await self._decline(incoming, text, self._unknown_text(missing, text, lang), u, lang)
         named = named_entities(u)
@@ -339,7 +359,13 @@ class FactAnswers:
         return {ASKED: {"at": self.clock().isoformat(), "question": self.index.read(text).as_dict()}}
 
     def _parts(self, text: str) -> list[str]:
-        """The questions of a message split at "?", ";" and line ends: those that ask something of their own."""
+        """The questions of a message split at "?", ";" and line ends: those that ask something of their own. Empty,
+        read nothing, when the message has room for one question at most (one piece of two words or more, not two
+        sides of "và" of two words each): the caller splits only two or more."""
+        pieces = [p for p in _SPLIT_PARTS.split(text) if len(p.split()) >= 2]
+        if len(pieces) < 2 and not any(len(sides := _AND.split(p, maxsplit=1)) == 2
+                                       and all(len(x.split()) >= 2 for x in sides) for p in pieces):
+            return []
         out: list[str] = []
         for part in _SPLIT_PARTS.split(text):
             read = self.index.read(part) if len(part.split()) >= 2 else None
@@ -356,12 +382,13 @@ class FactAnswers:
             out.append(part.strip())
         return out
 
-    def _read_against(self, previous: Question, fragment: Question) -> tuple[Question, list[Finding]]:
+    def _read_against(self, previous: Question, fragment: Question, search: _Searches
+                      ) -> tuple[Question, list[Finding]]:
         """A follow-up read against the previous question: the first reading the evidence answers, else the first."""
         first: tuple[Question, list[Finding]] | None = None
         readings = self.index.merge(previous, fragment)
         for n, reading in enumerate(readings):
-            found = [self.index.search(p) for p in self.index.split(reading)]
+            found = [search(p) for p in self.index.split(reading)]
             if first is None:
                 first = (reading, found)
             # a fragment naming a subject of its own ("còn gạo kim sáng thì sao?") replaces the previous subject: a
@@ -371,7 +398,7 @@ class FactAnswers:
                 continue
             if any(f.status == "answered" and not self._salient(f.gaps) for f in found):
                 return reading, found
-        return first if first is not None else (fragment, [self.index.search(fragment)])
+        return first if first is not None else (fragment, [search(fragment)])
 
     def _uncovered(self, questions: Sequence[Question]) -> list[tuple[str, str]]:
         """What the evidence lacks of the questions (``EvidenceIndex.uncovered``): a place or cluster, or the salient
