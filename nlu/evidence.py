@@ -144,6 +144,9 @@ class Language:
     what_nouns: frozenset[str]  # "chủ đề", "nội dung": "… là gì" asks their words, not a definition
     everyday: frozenset[str] = frozenset()  # words around a question that name no subject: the gate skips them
     qualifiers: frozenset[tuple[str, str]] = frozenset()  # "tối thiểu", "ít nhất": qualify a figure, no subject
+    #: the stop words as written, with their accents: a word typed with diacritics is a stop word only as one of
+    #: these ("răng" is a content word, though it folds as "rằng")
+    stop_forms: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, path: Path = DATA_FILE) -> Language:
@@ -153,6 +156,7 @@ class Language:
             cues=cues,
             which_nouns=tuple(tuple(fold(p).split()) for p in data["which_nouns"]),
             stopwords=frozenset(fold(str(w)) for w in data["stopwords"]),
+            stop_forms=frozenset(_typed(str(w)) for w in data["stopwords"]),
             synonyms={fold(k): tuple(fold(v) for v in vs) for k, vs in data["synonyms"].items()},
             sidebar_markers=frozenset(fold(m) for m in data["sidebar_markers"]),
             surnames=frozenset(fold(s) for s in data["surnames"]),
@@ -168,6 +172,28 @@ class Language:
     def __post_init__(self) -> None:
         words = frozenset(w for phrases in self.cues.values() for p in phrases for w in p)
         object.__setattr__(self, "cue_words", words)
+
+    def is_stop(self, word: str, typed: str | None = None) -> bool:
+        """Whether a folded word is a stop word: typed with diacritics (``typed``), only as an accented stop word
+        ("rằng", not "răng"); typed without any (or not known as typed), whenever it folds as one."""
+        return word in self.stopwords and (typed is None or typed in self.stop_forms)
+
+
+def _typed(text: str) -> str:
+    """A word as typed, its accents kept: tone marks placed as spelling places them, lower case."""
+    return normalize_tones(clean(text)).lower()
+
+
+def _marks(text: str, toks: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """(folded word, as typed) for the words of ``toks`` typed in ``text`` with diacritics, each typed in one way
+    only (a word typed once with and once without them, or in two ways, is read folded)."""
+    seen: dict[str, set[str]] = {}
+    wanted = set(toks)
+    for w in word_tokens(_typed(text)):
+        f = fold(w)
+        if f in wanted:
+            seen.setdefault(f, set()).add(w)
+    return tuple((f, a) for f, forms in seen.items() if len(forms) == 1 and (a := next(iter(forms))) != f)
 
 
 @dataclass(frozen=True)
@@ -437,6 +463,7 @@ class EvidenceIndex:
         self.known_years: set[int] = set()
         context_cache: dict[tuple, tuple] = {}
         dominant = self._dominant_places()
+        self._written = self._written_forms()
         #: one group per paragraph (with its title and label): its words, places and clusters; and which groups hold
         #: a word. A question's key terms must all be held by one group for the evidence to cover it (``gaps``)
         self._groups: list[tuple[frozenset[str], frozenset[str], frozenset[int]]] = []
@@ -580,6 +607,21 @@ class EvidenceIndex:
     def _tokens(self, text: str) -> tuple[str, ...]:
         return self.normalize(text).tokens if text else ()
 
+    def _written_forms(self) -> dict[str, frozenset[str]]:
+        """How the evidence writes the folded stop words ("ve" -> "về"; "dau" -> "đâu", "đầu"), with their accents."""
+        forms: dict[str, set[str]] = {}
+        seen: set[str] = set()
+        stop = self.lang.stopwords
+        for r in self.records:
+            for text in (r.text, r.title, r.label, *r.paragraph):
+                if not text or text in seen:
+                    continue
+                seen.add(text)
+                for w in word_tokens(self.normalize(text).text.lower()):
+                    if (f := fold(w)) in stop:
+                        forms.setdefault(f, set()).add(w)
+        return {f: frozenset(v) for f, v in forms.items()}
+
     @staticmethod
     def _numbers(toks: Sequence[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
         out = []
@@ -636,7 +678,7 @@ class EvidenceIndex:
                 score += 1 if other in stop else 2
         return score
 
-    def _correct(self, toks: Sequence[str]) -> tuple[str, ...]:
+    def _correct(self, toks: Sequence[str], unwritten: frozenset[str] = frozenset()) -> tuple[str, ...]:
         """Slips of one letter corrected by the words around them. An unknown word becomes the known word that fits
         best between its neighbours ("bao nhiu" -> "bao nhieu", "Đgng Đa" -> "Đống Đa"): a letter doubled or dropped
         needs one known pair, a letter swapped for another two (a pair with a content word, or pairs on both sides),
@@ -649,7 +691,7 @@ class EvidenceIndex:
                 continue
             left = out[i - 1] if i > 0 else None
             right = toks[i + 1] if i + 1 < len(toks) else None
-            if w in self._known or _ROMAN.match(w):  # "lần thứ III" is no slip for "XIII"
+            if w in self._known and w not in unwritten or _ROMAN.match(w):  # "lần thứ III" is no slip for "XIII"
                 continue
             undoubled = [w[:k] + w[k + 1:] for k in range(1, len(w)) if w[k] == w[k - 1]]
             known = [c for c in undoubled if c in self._known]
@@ -674,8 +716,19 @@ class EvidenceIndex:
         return self.normalize.expand(out)
 
     def read(self, text: str) -> Question:
-        q = self._question(text, _spans(self._correct(self.normalize(text).tokens)))
+        toks = self.normalize(text).tokens
+        unwritten = frozenset(t for t, _ in self._unwritten(_marks(text, toks)))
+        q = self._question(text, _spans(self._correct(toks, unwritten)))
         return self._recorrect(q) or q
+
+    def _unwritten(self, marks: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+        """The words typed with diacritics that fold as a stop word but are written so neither among the stop words
+        nor anywhere in the evidence ("răng", "dầu", "bơi"): a content word the evidence lacks, or a slip ("ổng"
+        for "tổng") that the corrector reads like any unknown word. An everyday word typed as the domain's own
+        examples type it ("đứng đầu", "vé") names no subject, as before."""
+        everyday = self.lang.everyday
+        return tuple((t, a) for t, a in marks if t in self.lang.stopwords and a not in self.lang.stop_forms
+                     and a not in self._written.get(t, ()) and not (t in everyday and a in self.common))
 
     def _problems(self, q: Question) -> frozenset[str]:
         """The key terms the evidence lacks (no record holds, or no paragraph holds with the others)."""
@@ -730,9 +783,13 @@ class EvidenceIndex:
         for i, pair in enumerate(zip(toks, toks[1:], strict=False)):
             if pair in self.lang.qualifiers:  # "tối thiểu bao nhiêu": how the figure is asked, not what about
                 used.update((i, i + 1))
+        # a word typed with diacritics that folds as a stop word is the content word it was typed as when neither the
+        # stop words nor the evidence write it so ("khám răng", "dầu ăn", "đi bơi": the articles write "rằng",
+        # "đâu", "bởi"); one the evidence writes ("hội", "đầu") stays what its folded form always was here
+        typed = dict(self._unwritten(_marks(text, toks)))
         terms = []
         for i, t in enumerate(toks):
-            if i in used or t in self.lang.stopwords:
+            if i in used or self.lang.is_stop(t, typed.get(t)):
                 continue
             if _NUM.match(t) and _YEAR.match(t):
                 continue
