@@ -94,6 +94,8 @@ _ARTICLE_WORDS = frozenset({"bai", "viet", "bao", "tac", "gia", "tin", "nay", "v
 #: marks of a sentence that gives a theme, a slogan or contents rather than naming them
 _GIVES = ("“", '"', ":")
 _SIDES = frozenset({"hay", "va", "voi", "hoac"})
+#: where the words a sentence opens with end: its first " là ", parenthesis, dash, colon or comma
+_HEAD_END = re.compile(r"\s+là\s+|\s*[(:,;]|\s+[–—-]\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +279,9 @@ class _Meta:
     label: frozenset[str] = frozenset()  # the entry's name
     label_pairs: frozenset[tuple[str, str]] = frozenset()
     defines: frozenset[str] = field(default_factory=frozenset)  # folded words just before a " là "
+    #: the words the sentence opens with, up to its first " là ", parenthesis, dash, colon or comma (at most 12): what
+    #: it is about when it defines or describes a thing ("X (…)", "X – …", "X, …, được …")
+    head: frozenset[str] = field(default_factory=frozenset)
     byline: bool = False
 
 
@@ -510,7 +515,7 @@ class EvidenceIndex:
                 years=frozenset(years), spans=frozenset(spans), numbers=self._numbers(toks),
                 has_date=bool(_DATE_RE.search(r.text)),
                 has_person=self._has_person(r.text), has_list=r.text.count(",") >= 2 or ":" in r.text,
-                defines=self._defines(toks), text=r.text, byline=r.byline,
+                defines=self._defines(toks), head=self._head(r.text), text=r.text, byline=r.byline,
                 ordinal=any(a == "thu" and (b.isdigit() or bool(_ROMAN.match(b)) and b != "")
                             for a, b in zip(toks, toks[1:], strict=False)),
                 items=r.text.count(",") + r.text.count(";") + r.text.count("“") + r.text.count('"') // 2,
@@ -649,6 +654,11 @@ class EvidenceIndex:
                 continue
             return True
         return False
+
+    def _head(self, text: str) -> frozenset[str]:
+        part = _HEAD_END.split(text, maxsplit=1)[0]
+        toks = self._tokens(part)
+        return frozenset(toks) if len(toks) <= 12 else frozenset()
 
     @staticmethod
     def _defines(toks: Sequence[str]) -> frozenset[str]:
@@ -1087,8 +1097,13 @@ class EvidenceIndex:
             if not m.has_list:  # two items joined ("2 đơn vị nhận Cờ thi đua và 3 nhận Bằng khen") still list
                 return JOINED if m.items or " và " in m.text else 0.6
             return min(1.0, (0.9 if ":" in m.text else 0.8) + 0.02 * m.items)
-        if kind == "definition":  # "X là ...", or the first sentence of the summary of the entry named X
-            return 1.0 if any(t in m.defines for t in q.terms) or m.lead and set(q.terms) <= m.label else 0.3
+        if kind == "definition":  # "X là …", "X (…)", "X – …", a sentence about X, or the lead of the entry named X
+            if m.lead and set(q.terms) <= m.label:
+                return 1.0
+            named = [t for t in q.terms if t not in self.lang.everyday] or list(q.terms)
+            if named and all(t in m.defines or t in m.head for t in named):
+                return 1.0  # the sentence says what X is: it writes X, and nothing before X's description
+            return 0.8 if any(t in m.defines for t in q.terms) else 0.3  # another thing's "là", X's word in it
         if kind == "which":
             return 1.0 if set(q.unit) <= m.words else 0.4
         return 1.0
