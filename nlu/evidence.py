@@ -616,15 +616,13 @@ class EvidenceIndex:
         """How the evidence writes the folded stop words ("ve" -> "về"; "dau" -> "đâu", "đầu"), with their accents."""
         forms: dict[str, set[str]] = {}
         seen: set[str] = set()
-        stop = self.lang.stopwords
         for r in self.records:
             for text in (r.text, r.title, r.label, *r.paragraph):
                 if not text or text in seen:
                     continue
                 seen.add(text)
                 for w in word_tokens(self.normalize(text).text.lower()):
-                    if (f := fold(w)) in stop:
-                        forms.setdefault(f, set()).add(w)
+                    forms.setdefault(fold(w), set()).add(w)
         return {f: frozenset(v) for f, v in forms.items()}
 
     @staticmethod
@@ -917,7 +915,13 @@ class EvidenceIndex:
     def unknown(self, q: Question) -> tuple[tuple[str, str], ...]:
         missing: list[tuple[str, str]] = []
         accented: list[str] | None = None  # the question's words as typed: read when a term needs them
+        as_typed = dict(_marks(q.text, q.tokens))
         for t in q.terms:
+            a = as_typed.get(t)
+            if a is not None and t not in q.asked and t not in self.lang.everyday and a not in self.common \
+                    and t in self._written and a not in self._written[t]:
+                missing.append(("term", t))  # typed as the evidence never writes it ("tiền điên")
+                continue
             if t in q.asked:
                 continue
             if any(x in self.vocabulary for x in self._expand(t)) or t in self.lang.everyday:
