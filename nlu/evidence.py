@@ -186,9 +186,11 @@ def _typed(text: str) -> str:
     return normalize_tones(clean(text)).lower()
 
 
-def _marks(text: str, toks: Sequence[str]) -> tuple[tuple[str, str], ...]:
+@lru_cache(maxsize=1024)
+def _marks(text: str, toks: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """(folded word, as typed) for the words of ``toks`` typed in ``text`` with diacritics, each typed in one way
-    only (a word typed once with and once without them, or in two ways, is read folded)."""
+    only (a word typed once with and once without them, or in two ways, is read folded). Kept for the last
+    questions: a question is read, searched and gated, each step asking."""
     seen: dict[str, set[str]] = {}
     wanted = set(toks)
     for w in word_tokens(_typed(text)):
