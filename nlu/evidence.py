@@ -94,6 +94,8 @@ _ARTICLE_WORDS = frozenset({"bai", "viet", "bao", "tac", "gia", "tin", "nay", "v
 #: marks of a sentence that gives a theme, a slogan or contents rather than naming them
 _GIVES = ("“", '"', ":")
 _SIDES = frozenset({"hay", "va", "voi", "hoac"})
+#: where the words a sentence opens with end: its first " là ", parenthesis, dash, colon or comma
+_HEAD_END = re.compile(r"\s+là\s+|\s*[(:,;]|\s+[–—-]\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,9 @@ class Language:
     what_nouns: frozenset[str]  # "chủ đề", "nội dung": "… là gì" asks their words, not a definition
     everyday: frozenset[str] = frozenset()  # words around a question that name no subject: the gate skips them
     qualifiers: frozenset[tuple[str, str]] = frozenset()  # "tối thiểu", "ít nhất": qualify a figure, no subject
+    #: the stop words as written, with their accents: a word typed with diacritics is a stop word only as one of
+    #: these ("răng" is a content word, though it folds as "rằng")
+    stop_forms: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, path: Path = DATA_FILE) -> Language:
@@ -153,6 +158,7 @@ class Language:
             cues=cues,
             which_nouns=tuple(tuple(fold(p).split()) for p in data["which_nouns"]),
             stopwords=frozenset(fold(str(w)) for w in data["stopwords"]),
+            stop_forms=frozenset(_typed(str(w)) for w in data["stopwords"]),
             synonyms={fold(k): tuple(fold(v) for v in vs) for k, vs in data["synonyms"].items()},
             sidebar_markers=frozenset(fold(m) for m in data["sidebar_markers"]),
             surnames=frozenset(fold(s) for s in data["surnames"]),
@@ -168,6 +174,30 @@ class Language:
     def __post_init__(self) -> None:
         words = frozenset(w for phrases in self.cues.values() for p in phrases for w in p)
         object.__setattr__(self, "cue_words", words)
+
+    def is_stop(self, word: str, typed: str | None = None) -> bool:
+        """Whether a folded word is a stop word: typed with diacritics (``typed``), only as an accented stop word
+        ("rằng", not "răng"); typed without any (or not known as typed), whenever it folds as one."""
+        return word in self.stopwords and (typed is None or typed in self.stop_forms)
+
+
+def _typed(text: str) -> str:
+    """A word as typed, its accents kept: tone marks placed as spelling places them, lower case."""
+    return normalize_tones(clean(text)).lower()
+
+
+@lru_cache(maxsize=1024)
+def _marks(text: str, toks: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(folded word, as typed) for the words of ``toks`` typed in ``text`` with diacritics, each typed in one way
+    only (a word typed once with and once without them, or in two ways, is read folded). Kept for the last
+    questions: a question is read, searched and gated, each step asking."""
+    seen: dict[str, set[str]] = {}
+    wanted = set(toks)
+    for w in word_tokens(_typed(text)):
+        f = fold(w)
+        if f in wanted:
+            seen.setdefault(f, set()).add(w)
+    return tuple((f, a) for f, forms in seen.items() if len(forms) == 1 and (a := next(iter(forms))) != f)
 
 
 @dataclass(frozen=True)
@@ -251,6 +281,9 @@ class _Meta:
     label: frozenset[str] = frozenset()  # the entry's name
     label_pairs: frozenset[tuple[str, str]] = frozenset()
     defines: frozenset[str] = field(default_factory=frozenset)  # folded words just before a " là "
+    #: the words the sentence opens with, up to its first " là ", parenthesis, dash, colon or comma (at most 12): what
+    #: it is about when it defines or describes a thing ("X (…)", "X – …", "X, …, được …")
+    head: frozenset[str] = field(default_factory=frozenset)
     byline: bool = False
 
 
@@ -437,6 +470,7 @@ class EvidenceIndex:
         self.known_years: set[int] = set()
         context_cache: dict[tuple, tuple] = {}
         dominant = self._dominant_places()
+        self._written = self._written_forms()
         #: one group per paragraph (with its title and label): its words, places and clusters; and which groups hold
         #: a word. A question's key terms must all be held by one group for the evidence to cover it (``gaps``)
         self._groups: list[tuple[frozenset[str], frozenset[str], frozenset[int]]] = []
@@ -483,7 +517,7 @@ class EvidenceIndex:
                 years=frozenset(years), spans=frozenset(spans), numbers=self._numbers(toks),
                 has_date=bool(_DATE_RE.search(r.text)),
                 has_person=self._has_person(r.text), has_list=r.text.count(",") >= 2 or ":" in r.text,
-                defines=self._defines(toks), text=r.text, byline=r.byline,
+                defines=self._defines(toks), head=self._head(r.text), text=r.text, byline=r.byline,
                 ordinal=any(a == "thu" and (b.isdigit() or bool(_ROMAN.match(b)) and b != "")
                             for a, b in zip(toks, toks[1:], strict=False)),
                 items=r.text.count(",") + r.text.count(";") + r.text.count("“") + r.text.count('"') // 2,
@@ -580,6 +614,19 @@ class EvidenceIndex:
     def _tokens(self, text: str) -> tuple[str, ...]:
         return self.normalize(text).tokens if text else ()
 
+    def _written_forms(self) -> dict[str, frozenset[str]]:
+        """How the evidence writes the folded stop words ("ve" -> "về"; "dau" -> "đâu", "đầu"), with their accents."""
+        forms: dict[str, set[str]] = {}
+        seen: set[str] = set()
+        for r in self.records:
+            for text in (r.text, r.title, r.label, *r.paragraph):
+                if not text or text in seen:
+                    continue
+                seen.add(text)
+                for w in word_tokens(self.normalize(text).text.lower()):
+                    forms.setdefault(fold(w), set()).add(w)
+        return {f: frozenset(v) for f, v in forms.items()}
+
     @staticmethod
     def _numbers(toks: Sequence[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
         out = []
@@ -607,6 +654,11 @@ class EvidenceIndex:
                 continue
             return True
         return False
+
+    def _head(self, text: str) -> frozenset[str]:
+        part = _HEAD_END.split(text, maxsplit=1)[0]
+        toks = self._tokens(part)
+        return frozenset(toks) if len(toks) <= 12 else frozenset()
 
     @staticmethod
     def _defines(toks: Sequence[str]) -> frozenset[str]:
@@ -636,7 +688,7 @@ class EvidenceIndex:
                 score += 1 if other in stop else 2
         return score
 
-    def _correct(self, toks: Sequence[str]) -> tuple[str, ...]:
+    def _correct(self, toks: Sequence[str], unwritten: frozenset[str] = frozenset()) -> tuple[str, ...]:
         """Slips of one letter corrected by the words around them. An unknown word becomes the known word that fits
         best between its neighbours ("bao nhiu" -> "bao nhieu", "Đgng Đa" -> "Đống Đa"): a letter doubled or dropped
         needs one known pair, a letter swapped for another two (a pair with a content word, or pairs on both sides),
@@ -649,7 +701,7 @@ class EvidenceIndex:
                 continue
             left = out[i - 1] if i > 0 else None
             right = toks[i + 1] if i + 1 < len(toks) else None
-            if w in self._known or _ROMAN.match(w):  # "lần thứ III" is no slip for "XIII"
+            if w in self._known and w not in unwritten or _ROMAN.match(w):  # "lần thứ III" is no slip for "XIII"
                 continue
             undoubled = [w[:k] + w[k + 1:] for k in range(1, len(w)) if w[k] == w[k - 1]]
             known = [c for c in undoubled if c in self._known]
@@ -674,8 +726,19 @@ class EvidenceIndex:
         return self.normalize.expand(out)
 
     def read(self, text: str) -> Question:
-        q = self._question(text, _spans(self._correct(self.normalize(text).tokens)))
+        toks = self.normalize(text).tokens
+        unwritten = frozenset(t for t, _ in self._unwritten(_marks(text, toks)))
+        q = self._question(text, _spans(self._correct(toks, unwritten)))
         return self._recorrect(q) or q
+
+    def _unwritten(self, marks: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+        """The words typed with diacritics that fold as a stop word but are written so neither among the stop words
+        nor anywhere in the evidence ("răng", "dầu", "bơi"): a content word the evidence lacks, or a slip ("ổng"
+        for "tổng") that the corrector reads like any unknown word. An everyday word typed as the domain's own
+        examples type it ("đứng đầu", "vé") names no subject, as before."""
+        everyday = self.lang.everyday
+        return tuple((t, a) for t, a in marks if t in self.lang.stopwords and a not in self.lang.stop_forms
+                     and a not in self._written.get(t, ()) and not (t in everyday and a in self.common))
 
     def _problems(self, q: Question) -> frozenset[str]:
         """The key terms the evidence lacks (no record holds, or no paragraph holds with the others)."""
@@ -730,9 +793,13 @@ class EvidenceIndex:
         for i, pair in enumerate(zip(toks, toks[1:], strict=False)):
             if pair in self.lang.qualifiers:  # "tối thiểu bao nhiêu": how the figure is asked, not what about
                 used.update((i, i + 1))
+        # a word typed with diacritics that folds as a stop word is the content word it was typed as when neither the
+        # stop words nor the evidence write it so ("khám răng", "dầu ăn", "đi bơi": the articles write "rằng",
+        # "đâu", "bởi"); one the evidence writes ("hội", "đầu") stays what its folded form always was here
+        typed = dict(self._unwritten(_marks(text, toks)))
         terms = []
         for i, t in enumerate(toks):
-            if i in used or t in self.lang.stopwords:
+            if i in used or self.lang.is_stop(t, typed.get(t)):
                 continue
             if _NUM.match(t) and _YEAR.match(t):
                 continue
@@ -850,7 +917,13 @@ class EvidenceIndex:
     def unknown(self, q: Question) -> tuple[tuple[str, str], ...]:
         missing: list[tuple[str, str]] = []
         accented: list[str] | None = None  # the question's words as typed: read when a term needs them
+        as_typed = dict(_marks(q.text, q.tokens))
         for t in q.terms:
+            a = as_typed.get(t)
+            if a is not None and t not in q.asked and t not in self.lang.everyday and a not in self.common \
+                    and t in self._written and a not in self._written[t]:
+                missing.append(("term", t))  # typed as the evidence never writes it ("tiền điên")
+                continue
             if t in q.asked:
                 continue
             if any(x in self.vocabulary for x in self._expand(t)) or t in self.lang.everyday:
@@ -1030,8 +1103,13 @@ class EvidenceIndex:
             if not m.has_list:  # two items joined ("2 đơn vị nhận Cờ thi đua và 3 nhận Bằng khen") still list
                 return JOINED if m.items or " và " in m.text else 0.6
             return min(1.0, (0.9 if ":" in m.text else 0.8) + 0.02 * m.items)
-        if kind == "definition":  # "X là ...", or the first sentence of the summary of the entry named X
-            return 1.0 if any(t in m.defines for t in q.terms) or m.lead and set(q.terms) <= m.label else 0.3
+        if kind == "definition":  # "X là …", "X (…)", "X – …", a sentence about X, or the lead of the entry named X
+            if m.lead and set(q.terms) <= m.label:
+                return 1.0
+            named = [t for t in q.terms if t not in self.lang.everyday] or list(q.terms)
+            if named and all(t in m.defines or t in m.head for t in named):
+                return 1.0  # the sentence says what X is: it writes X, and nothing before X's description
+            return 0.8 if any(t in m.defines for t in q.terms) else 0.3  # another thing's "là", X's word in it
         if kind == "which":
             return 1.0 if set(q.unit) <= m.words else 0.4
         return 1.0
