@@ -50,6 +50,8 @@ ONE_FACT = frozenset({"person"})
 ASKED = "asked"
 #: an in-scope intent this sure, without evidence for the exact fact, is still answered by the entries' sheets
 CONFIDENT = 0.5
+#: a short question the classifier puts off the union's topics this surely is a question of its own, not a follow-up
+SURE_OFF_TOPIC = 0.9
 #: ("thế ở Đống Đa?": a place alone after "thế"/"vậy" is a follow-up even when the place names an entry)
 _FOLLOW_START = ("con ", "the con ", "vay con ", "trong do ", "trong so do ", "the o ", "vay o ", "the tai ",
                  "vay tai ")
@@ -208,8 +210,11 @@ class FactAnswers:
         explicit = is_follow_up(text, names_own=bool(named_entities(u)))
         # a short question without a place, cluster, phase or year may lean on the previous one — unless it names
         # its own subject ("sữa hà lan giảm bao nhiêu" after a rice question asks about the milk only)
-        implicit = not explicit and not question.constrained and len(question.tokens) <= SHORT_QUESTION \
-            and not named_entities(u)
+        # — and unless the classifier puts it off the union's topics ("giá vàng hôm nay" after a rice question is
+        # the gold price, not the rice's)
+        implicit = not explicit and not (u.intent == intents.OUT_OF_SCOPE and u.confidence >= SURE_OFF_TOPIC) \
+            and not question.constrained \
+            and len(question.tokens) <= SHORT_QUESTION and not named_entities(u)
         previous = await self._previous(incoming) if explicit or implicit else None
         search = _Searches(self.index)  # this message's searches: a reading searched twice is searched once
         against_read: tuple[Question, list[Finding]] | None = None
