@@ -181,7 +181,8 @@ class Database:
         self._stamp: tuple[tuple[int, int] | None, ...] | None = None
         self._data_version: int | None = None
         self._outside_writes = 0
-        self._committing = False  # this process's commit is under way (in the driver's thread), counted before it
+        self._committing = False  # this process's commit is under way (in the driver's thread), counted after it
+        self._driver: Any = None  # the driver connection of that commit
         self._looked = False  # the file was looked at in this turn of the event loop, and had not changed
         self._paths = (str(file), str(file.with_name(file.name + "-wal"))) if file is not None else ()
         if file is not None:
@@ -200,23 +201,29 @@ class Database:
         return tuple(stamp)
 
     def _before_own_commit(self, connection) -> None:
-        """Inside each of this process's commits (its write lock held, if it wrote: no other process can commit
-        until it is done): another process's commits so far are counted, so the file's change this commit makes
-        is known to be this process's own (``_after_own_commit``) and costs the next message no query."""
-        driver = connection.connection.driver_connection
-        if driver is None:
+        """A commit of this process is under way (in aiosqlite's thread): the file changes under a message that
+        looks now, and it is this process's own change, so the message does not queue for the connection."""
+        self._driver = connection.connection.driver_connection
+        self._committing = True
+
+    def _after_own_commit(self, _session) -> None:
+        """Once this process's commit is over (the session still holds its connection): the file is stamped *then*
+        ``PRAGMA data_version`` asked, on that connection. Another process's commit made before the stamp — during
+        a read-only commit, which holds no write lock, or just after a write let go of it — changes the version
+        and is counted; one made after it changes the file, and the next look asks again."""
+        driver, self._driver = self._driver, None
+        if self._file is None or driver is None:
+            self._committing = False
             return
-        # one call into aiosqlite's thread (a cursor through the adapter makes four: open, execute, fetch, close)
+        stamp = self._file_stamp()
+        # one call into aiosqlite's thread (a cursor through the adapter makes four: open, execute, fetch, close);
+        # a message looking meanwhile still takes the change for this commit's and does not queue behind it
         version = await_(driver.execute_fetchall("PRAGMA data_version"))[0][0]
         if self._data_version is not None and version != self._data_version:
             self._outside_writes += 1
         self._data_version = version
-        self._committing = True
-
-    def _after_own_commit(self, _session) -> None:
+        self._stamp = stamp
         self._committing = False
-        if self._file is not None and self._data_version is not None:
-            self._stamp = self._file_stamp()
 
     def _look_again(self) -> None:
         self._looked = False
@@ -225,6 +232,7 @@ class Database:
         """A commit outside a session (``engine.begin()``), or one that failed, is over once its connection is back
         in the pool: the file's next change is asked about again."""
         self._committing = False
+        self._driver = None
 
     async def outside_writes(self) -> int:
         """How many times another process was seen committing to the SQLite file (always 0 elsewhere).
@@ -240,14 +248,14 @@ class Database:
             # asked again in the same turn of the event loop (a message reads its state two or three times without
             # waiting on anything): a commit another process makes now is as concurrent with this message as one
             # made just after the first look, so the answer stands until the loop's next turn (this process's own
-            # commits are counted inside them, ``_before_own_commit``)
+            # commits are counted once they are over, ``_after_own_commit``)
             return self._outside_writes
         stamp = self._file_stamp()
         if stamp == self._stamp or self._committing:
             self._looked = True
             asyncio.get_running_loop().call_soon(self._look_again)
             # while this process commits (its write-behind flush, in aiosqlite's thread) the file changes under it:
-            # its own change, and another process's commits before it were counted inside it (its write lock held),
+            # its own change, and another process's commits meanwhile are counted once it is over,
             # so a message is not made to queue for the one pooled connection behind that commit; the stamp is
             # taken once it is over (``_after_own_commit``), or the next change asked about
             return self._outside_writes
