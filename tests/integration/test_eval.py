@@ -17,7 +17,8 @@ from nlu.normalize import Normalizer
 ROOT = Path(__file__).resolve().parents[2]
 # the fact dev sets: the first three have been run (tuning and diagnostic sets now), the fourth is the held-out one
 FACT_SETS = [ROOT / "eval" / name
-             for name in ("facts_dev.jsonl", "facts_dev_2.jsonl", "facts_dev_3.jsonl", "facts_dev_4.jsonl")]
+             for name in ("facts_dev.jsonl", "facts_dev_2.jsonl", "facts_dev_3.jsonl", "facts_dev_4.jsonl",
+                           "facts_dev_5.jsonl")]
 # ../shared/seeds beside the checkout (or beside the folder of worktrees), when it exists
 SEEDS = next((p for p in (ROOT.parent / "shared" / "seeds", ROOT.parent.parent / "shared" / "seeds") if p.is_dir()),
              ROOT.parent / "shared" / "seeds")
