@@ -45,6 +45,10 @@ GAP_MIN_IDF = 2.0
 #: an answer already holding most of the question (coverage) is refused only for a missing rare term (in a few
 #: sentences at most: "phim", "xe", a brand)
 ANSWER_GAP_IDF = 4.0
+#: ... but not for one the documents write elsewhere, when the answer holds this much of the question: a member's
+#: own verb or qualifier ("vượt", "kịp", "nhằm") beside everything the sentence says; a word no document writes
+#: ("phim", "xe đưa đón") still refuses
+KNOWN_GAP_COVERAGE = 0.8
 #: how well a sentence joining two items ("… nhận Cờ thi đua và … nhận Bằng khen") answers a list question, when it
 #: holds every key term (a sentence listing none answers it less than the threshold of 0.7)
 JOINED = 0.75
@@ -1348,6 +1352,8 @@ class EvidenceIndex:
         m = self._meta[i]
         held = m.words | m.context
         gaps = tuple(t for t in self._gap_terms(q) if self._idf(t) >= ANSWER_GAP_IDF and not self._held(t, held))
+        if len(gaps) == 1 and cov >= KNOWN_GAP_COVERAGE and any(x in self.vocabulary for x in self._expand(gaps[0])):
+            gaps = ()
         return Finding("answered", q, records=tuple(out), coverage=cov, score=best, gaps=gaps)
 
     def _author(self, q: Question) -> Finding:
