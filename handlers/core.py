@@ -283,7 +283,9 @@ class Core:
         if paged:
             outcome = self._paginate(outcome, lang, idle=state is None or state.flow == CHOICES_FLOW)
             shown = next((r.choices for r in reversed(outcome.replies) if r.choices), ())
-        await self._keep(key, state, shown if offered is not None else (), outcome.keep)
+        keep = self.facts.remember(outcome.keep, outcome.replies) if outcome.keep and not outcome.fallback \
+            else outcome.keep
+        await self._keep(key, state, shown if offered is not None else (), keep)
         return outcome
 
     def _paginate(self, outcome: Outcome, lang: str, idle: bool) -> Outcome:
@@ -370,6 +372,9 @@ class Core:
             return await self._more(incoming, MoreButton(str(kept.get("ref", ""))).encode(), lang)
         if text.lower() in _MENU_WORDS:
             return await self._help(incoming, lang)
+        resolved = self.facts.resolve(text, state if state is not None and state.flow == CHOICES_FLOW else None)
+        if resolved != text:  # "ông ấy …" after an answer naming him: the question is about him
+            text, incoming = resolved, replace(incoming, text=resolved)
         u = self.matcher.understand(text)
         intent = u.intent
         if intent == intents.HARDSHIP_REQUEST:

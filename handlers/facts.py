@@ -32,12 +32,14 @@ from nlu.evidence import EvidenceIndex, Finding, Passage, Question, Record
 from nlu.matcher import Understanding
 from nlu.normalize import clean, fold, is_syllable, normalize_tones, tokens
 from nlu.privacy import scrub
-from storage.conversation import StateStore
+from storage.conversation import State, StateStore
 from storage.knowledge import Entry
 from storage.unanswered import UnansweredLog
 
 #: how long a question stays the context of a follow-up
 FOLLOW_UP_FOR = timedelta(minutes=10)
+#: the people an answer names that a follow-up may point at ("ông ấy")
+MAX_PEOPLE = 6
 #: kinds of answer that name one fact: when the evidence has none, the bot says so instead of listing a topic
 SPECIFIC = frozenset({"author", "photo", "date", "person", "quantity", "place", "definition", "which"})
 MAX_SENTENCE = 420
@@ -230,7 +232,9 @@ class FactAnswers:
             if against_read is None or not any(
                     f.status == "answered" and not self._salient(f.gaps) for f in against_read[1]):
                 previous, against_read = None, None
-        if u.intent == intents.OUT_OF_SCOPE and previous is None:
+        # "ông ấy …" read with the name of the person the previous answer named (``resolve``): about that answer
+        pointed = previous is None and await self._names_kept_person(incoming, text)
+        if u.intent == intents.OUT_OF_SCOPE and previous is None and not pointed:
             return None  # off the union's topics (gold, weather, traffic): the core's out-of-scope fallback says so
         parts = self._parts(text) if previous is None else []
         if len(parts) > 1:  # two questions in one message ("… bao nhiêu? còn … thì sao?"): each gets its answer
@@ -262,7 +266,7 @@ class FactAnswers:
         answered = [f for f in findings if f.status == "answered"]
         unknown = [f for f in findings if f.status == "unknown"]
         offer = u.intent == intents.BENEFIT  # an answer about an offer says when it may have changed
-        in_scope = u.intent in intents.INTENT_KINDS or previous is not None  # a follow-up of a fact question
+        in_scope = u.intent in intents.INTENT_KINDS or previous is not None or pointed  # a follow-up
         plain = question.kind in (None, "list") and not question.constrained and len(findings) == 1
         if in_scope and plain and previous is None and not unknown:
             # a question about a topic: the knowledge entries' sheets and lists answer it, when the evidence covers it
@@ -358,6 +362,36 @@ class FactAnswers:
         else:
             return None
         return self.t("facts.acronym", lang, short=short.upper(), long=long)
+
+    def remember(self, keep: Mapping[str, object], replies: Sequence[Reply]) -> dict:
+        """An answer's ``keep`` with the people its replies name: "ông ấy …" next is read with that name."""
+        asked = keep.get(ASKED)
+        people = [p for r in replies for p in self.index.people(r.text)]
+        if not isinstance(asked, dict) or not people:
+            return dict(keep)
+        return {**keep, ASKED: {**asked, "people": list(dict.fromkeys(people))[:MAX_PEOPLE]}}
+
+    def resolve(self, text: str, state: State | None) -> str:
+        """A question pointing at a person the previous answer named ("ông ấy làm chủ tịch quận nào", "chị đó …"),
+        with that person's name in place of the pointer, while the answer is recent; else the text as it is. The
+        pointer's sex picks among several names ("bà", "chị": a name with "Thị"; "ông", "anh": one without)."""
+        asked = self._recent(state)
+        people = asked.get("people") if asked is not None else None
+        if not people or not text:
+            return text
+        words = list(re.finditer(r"\w+", text))
+        folded = [fold(w.group()).lower() for w in words]
+        pointers = self.index.lang.pointers
+        for i in range(len(words)):
+            for size in (3, 2):
+                sex = pointers.get(tuple(folded[i:i + size]))
+                if sex is None or i + size > len(words):
+                    continue
+                female = [p for p in people if " thị " in f" {p.lower()} "]
+                male = [p for p in people if p not in female]
+                name = ((female if sex == "f" else male if sex == "m" else []) or people)[0]
+                return f"{text[:words[i].start()]}{name}{text[words[i + size - 1].end():]}"
+        return text
 
     def context(self, text: str) -> dict:
         """What the chat keeps after an answer the knowledge entries gave: the question, for a follow-up."""
@@ -599,19 +633,28 @@ class FactAnswers:
                        u.confidence, True)
 
     # ----- follow-ups ---------------------------------------------------------------------------
-    async def _previous(self, incoming: Incoming) -> Question | None:
-        state = await self.states.get(state_key(incoming))
+    async def _names_kept_person(self, incoming: Incoming, text: str) -> bool:
+        asked = self._recent(await self.states.get(state_key(incoming)))
+        people = asked.get("people") if asked is not None else None
+        folded = fold(text).lower()
+        return bool(people) and any(fold(p).lower() in folded for p in people)
+
+    def _recent(self, state: State | None) -> dict | None:
+        """What the chat keeps of the last answer (``ASKED``), while a follow-up may lean on it."""
         asked = state.data.get(ASKED) if state is not None else None
-        if not asked:
-            return None
         try:
-            at = datetime.fromisoformat(asked["at"])
-            question = Question.from_dict(asked["question"])
+            if isinstance(asked, dict) and self.clock() - datetime.fromisoformat(asked["at"]) <= FOLLOW_UP_FOR:
+                return asked
+        except (KeyError, TypeError, ValueError):
+            pass
+        return None
+
+    async def _previous(self, incoming: Incoming) -> Question | None:
+        asked = self._recent(await self.states.get(state_key(incoming)))
+        try:
+            return Question.from_dict(asked["question"]) if asked is not None else None
         except (KeyError, TypeError, ValueError):
             return None
-        if self.clock() - at > FOLLOW_UP_FOR:
-            return None
-        return question
 
 
 #: particles after the "không" that ends a yes/no question ("… không ạ", "… không vậy")

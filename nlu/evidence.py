@@ -153,6 +153,9 @@ class Language:
     #: the stop words as written, with their accents: a word typed with diacritics is a stop word only as one of
     #: these ("răng" is a content word, though it folds as "rằng")
     stop_forms: frozenset[str] = frozenset()
+    #: words pointing at a person the previous answer named ("ông ấy", "chị đó"), folded, with the sex they imply
+    #: ("m", "f", or "" for either)
+    pointers: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path = DATA_FILE) -> Language:
@@ -173,6 +176,8 @@ class Language:
             roles=frozenset(fold(w) for w in data["roles"]),
             everyday=frozenset(fold(str(w)) for w in data.get("everyday", ())),
             qualifiers=frozenset((a, b) for a, b in (fold(str(p)).split() for p in data.get("qualifiers", ()))),
+            pointers={tuple(fold(str(p)).split()): sex for sex, ps in data.get("pointers", {}).items()
+                      for p in ps},
         )
 
     def __post_init__(self) -> None:
@@ -645,19 +650,34 @@ class EvidenceIndex:
         return tuple(out)
 
     def _has_person(self, text: str) -> bool:
-        words = text.split()
-        for i, w in enumerate(words[:-1]):
-            word = w.strip("(),.:;“”\"-–")
-            if not word or not _CAP_WORD.fullmatch(word) or fold(word) not in self.lang.surnames:
-                continue
-            nxt = words[i + 1].strip("(),.:;“”\"-–")
-            if not nxt or not _CAP_WORD.fullmatch(nxt):
+        return bool(self.people(text, first=True))
+
+    def people(self, text: str, first: bool = False) -> list[str]:
+        """The people a text names, as written ("Nguyễn Xuân Trọng"): a surname and the capitalised words after it
+        (two to four words), not a place or a name that only looks like a person's ("Hà Nội"). ``first``: stop at
+        the first."""
+        words = [w.strip("(),.:;“”\"-–") for w in text.split()]
+        found: list[str] = []
+        i = 0
+        while i < len(words) - 1:
+            word, nxt = words[i], words[i + 1]
+            if not word or not _CAP_WORD.fullmatch(word) or fold(word) not in self.lang.surnames \
+                    or not nxt or not _CAP_WORD.fullmatch(nxt):
+                i += 1
                 continue
             pair = (fold(word), fold(nxt))
             if pair in self.lang.not_names or any(key[:2] == pair for key in self.lang.places):
+                i += 1
                 continue
-            return True
-        return False
+            end = i + 2
+            while end < len(words) and end - i < 4 and words[end] and _CAP_WORD.fullmatch(words[end]) \
+                    and text.split()[end - 1][-1:] not in ",.:;)":
+                end += 1
+            found.append(" ".join(words[i:end]))
+            if first:
+                break
+            i = end
+        return list(dict.fromkeys(found))
 
     def _head(self, text: str) -> frozenset[str]:
         part = _HEAD_END.split(text, maxsplit=1)[0]
@@ -834,9 +854,11 @@ class EvidenceIndex:
                 return True
             return a in generic and i > 0 and (toks[i - 1], a) in self.bigrams and toks[i - 1] in term_set
 
+        stop = self.lang.stopwords - generic  # ("và", "là" …; the union's own words pair: "đoàn phí")
         compounds = tuple(dict.fromkeys(
             (a, b) for i, (a, b) in enumerate(zip(toks, toks[1:], strict=False))
             if (a in term_set or b in term_set) and a not in cues and b not in cues and (a, b) in self.bigrams
+            and a not in stop and b not in stop  # ("trưởng", "và") of "cụm trưởng và phó cụm trưởng" is no name
             and (kind == "person" and (a in self.lang.roles or b in self.lang.roles)
                  or (a in generic or b in generic) and not ambiguous(i))))
         # "chủ đề", "nội dung", "mục tiêu": made of words that alone say nothing, together they name what is asked;
