@@ -392,6 +392,11 @@ class FactAnswers:
         """A follow-up read against the previous question: the first reading the evidence answers, else the first."""
         first: tuple[Question, list[Finding]] | None = None
         readings = self.index.merge(previous, fragment)
+        if _names_only_constraints(fragment):
+            # "còn cụm 1 thì sao" after "cụm 3 gồm những đơn vị nào": the previous question asked of cluster 1, its
+            # words ranking the evidence as they did (the members, not the first sentence about cluster 1)
+            asked = _asked_again(previous, fragment)
+            readings = [replace(r, tokens=asked) for r in readings]
         for n, reading in enumerate(readings):
             found = [search(p) for p in self.index.split(reading)]
             if first is None:
@@ -612,6 +617,23 @@ class FactAnswers:
         if self.clock() - at > FOLLOW_UP_FOR:
             return None
         return question
+
+
+def _names_only_constraints(fragment: Question) -> bool:
+    """A follow-up that changes only the district, cluster, phase or year ("còn cụm 1 thì sao", "thế ở Đống Đa?"):
+    no question word, key term or compound of its own."""
+    return fragment.constrained and fragment.kind is None and not fragment.terms and not fragment.compounds \
+        and not fragment.title
+
+
+def _asked_again(previous: Question, fragment: Question) -> tuple[str, ...]:
+    """The previous question's words with the constraints the follow-up replaces left out (the number of the
+    cluster, phase or year, the district's name), then the follow-up's."""
+    gone: set[str] = set()
+    if fragment.places:
+        gone.update(w for p in previous.places for w in p.split())
+    numbered = fragment.clusters or fragment.phases or fragment.years
+    return (*(t for t in previous.tokens if t not in gone and not (numbered and t.isdigit())), *fragment.tokens)
 
 
 #: particles after the "không" that ends a yes/no question ("… không ạ", "… không vậy")
