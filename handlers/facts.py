@@ -21,7 +21,7 @@ from rapidfuzz.distance import Levenshtein
 
 from handlers import pages, sources
 from handlers.capability import asker_of, state_key
-from handlers.qa import related_shown
+from handlers.qa import entry_fits, related_shown
 from handlers.text import clip, fmt_date
 from handlers.types import Incoming, Outcome, Reply
 from locales import Translator
@@ -286,9 +286,9 @@ class FactAnswers:
         named = named_entities(u)
         # the entries the knowledge answers would show: those it names, else the related ones ``qa`` would list
         entries = [e.entry_id for e in named] or related_shown(u, self.index.entry_ids)
-        # a comparison ("Đống Đa và Tây Hồ", "2020 và 2021") names several: each side may fit its own entry
-        sides = [replace(p, years=(y,)) if y else p for p in self.index.split(question) for y in (p.years or (0,))]
-        if question.constrained and entries and not any(self.index.entry_fits(e, p) for e in entries for p in sides):
+        # (a comparison, "Đống Đa và Tây Hồ", "2020 và 2021", names several: each side may fit its own entry)
+        if question.constrained and entries and not any(
+                e in self.entries and entry_fits(self.entries[e], question, self.index) for e in entries):
             # the entry it names is another district's, cluster's or year's: its sheet would not answer this (what
             # the evidence lacks is named when it is known: the place of a subject described elsewhere)
             uncovered = self._uncovered([f.question for f in findings]) if in_scope else []
@@ -327,10 +327,8 @@ class FactAnswers:
     def _campaigns_of(self, q: Question) -> list[Entry]:
         """The knowledge's campaigns of the question's year, with the phases it names, about its district or
         cluster."""
-        where = replace(q, compounds=(), phases=(), years=())
         return [e for e in self.entries.values() if e.campaign and e.campaign.year in q.years
-                and all(any(p.number == n for p in e.campaign.phases) for n in q.phases)
-                and (not where.constrained or self.index.entry_fits(e.id, where))]
+                and entry_fits(e, q, self.index)]
 
     def _acronym(self, text: str, lang: str) -> str | None:
         """"CĐCS là gì?", "CNVCLĐ là viết tắt của gì", "công đoàn cơ sở viết tắt là gì": what an acronym of the

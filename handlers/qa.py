@@ -232,20 +232,8 @@ class KnowledgeAnswers:
         if fits is None:
             if len(self._fitting) > 50_000:
                 self._fitting.clear()
-            fits = self._fitting[key] = self._fits_now(e, q, index)
+            fits = self._fitting[key] = entry_fits(e, q, index)
         return fits
-
-    @staticmethod
-    def _fits_now(e: Entry, q: Question, index: EvidenceIndex) -> bool:
-        sides = [replace(q, years=(y,)) for y in q.years] or [q]  # "2020 và 2021": either year's entry
-        if (q.places or q.clusters or q.years) and e.id in index.entry_ids \
-                and not any(index.entry_fits(e.id, side) for side in sides):
-            return False
-        year = e.campaign.year if e.campaign else e.cluster.year if e.cluster else None
-        if q.years and year is not None and year not in q.years:
-            return False
-        return not (q.phases and e.campaign and e.campaign.phases
-                    and not any(p.number in q.phases for p in e.campaign.phases))
 
     def detail(self, e: Entry, lang: str, today: date | None = None) -> Reply:
         """An entry's sheet for a phone: what it is and the answer first, then the source line (and, for an old offer,
@@ -402,6 +390,22 @@ class KnowledgeAnswers:
         if e.commendation:
             return e.commendation.figures
         return e.summary
+
+
+def entry_fits(e: Entry, q: Question, index: EvidenceIndex) -> bool:
+    """Whether a knowledge entry is about the district, cluster and year the question names (what the entry's sentences
+    say: ``EvidenceIndex.entry_fits``; one side of a comparison is enough, "Đống Đa và Tây Hồ", "2020 và 2021"), and a
+    campaign's or a cluster's year and a campaign's phases are among those asked. An entry the index holds no sentence
+    of is judged by its year and phases only."""
+    if (q.places or q.clusters or q.years) and e.id in index.entry_ids and not any(
+            index.entry_fits(e.id, side) for part in index.split(q)
+            for side in [replace(part, years=(y,)) for y in part.years] or [part]):
+        return False
+    year = e.campaign.year if e.campaign else e.cluster.year if e.cluster else None
+    if q.years and year is not None and year not in q.years:
+        return False
+    return not (q.phases and e.campaign and e.campaign.phases
+                and not any(p.number in q.phases for p in e.campaign.phases))
 
 
 def _names_itself(summary: str, name: str) -> bool:
