@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import groups, once, pages, visibility
 from handlers.capability import DONE, asker_of, state_key
-from handlers.facts import FactAnswers, as_passages, domain_words, entry_records
+from handlers.facts import FactAnswers, as_passages, declined, domain_words, entry_records
 from handlers.inputs import ascii_number, clean_incoming
 from handlers.membership import LinkPolicy, split_link_text
 from handlers.qa import KnowledgeAnswers
@@ -544,13 +544,12 @@ class Core:
         if not key:
             return Outcome([Reply(self.t("fallback.empty", lang))], intents.UNSURE, 0.0, True)
         if uncovered:
-            text = "\n".join((self.t("facts.not_found", lang), self.t("fallback.offer", lang),
-                              self.t("help.contact", lang)))
+            text = declined(self.t, lang, self.t("facts.not_found", lang))
         elif union_topic(key):  # a union matter the bot has no answer for: not "out of scope" — ask the committee
             text = self.t("fallback.union_unknown", lang)
         else:
             reason = "fallback.out_of_scope" if intent == intents.OUT_OF_SCOPE else "fallback.unsure"
-            text = "\n".join((self.t(reason, lang), self.t("fallback.offer", lang), self.t("help.contact", lang)))
+            text = declined(self.t, lang, self.t(reason, lang))
         if self.config.log_unanswered and _members_question():
             self.unanswered.record(key, incoming.text, incoming.channel, intent, confidence, self.clock(),
                                    asker_of(incoming))

@@ -21,7 +21,7 @@ from rapidfuzz.distance import Levenshtein
 
 from handlers import pages, sources
 from handlers.capability import asker_of, state_key
-from handlers.qa import entry_fits, related_shown
+from handlers.qa import entry_fits, related_shown, spelled_out, vowels
 from handlers.text import clip, fmt_date
 from handlers.types import Incoming, Outcome, Reply
 from locales import Translator
@@ -30,7 +30,7 @@ from nlu.data import load_abbreviations, load_training_examples
 from nlu.entities import EntityMatch
 from nlu.evidence import EvidenceIndex, Finding, Passage, Question, Record
 from nlu.matcher import Understanding
-from nlu.normalize import clean, fold, is_syllable, normalize_tones, tokens
+from nlu.normalize import clean, fold, normalize_tones, tokens
 from nlu.privacy import scrub
 from storage.conversation import StateStore
 from storage.knowledge import Entry
@@ -64,7 +64,6 @@ SHORT_QUESTION = 7
 _FOLLOW_END = ("thi sao", "thi the nao", "thi nao", "thi")
 #: endings of a follow-up and of any question ("vay vốn thế nào"): a follow-up only when it names no entry of its own
 _LOOSE_END = ("the nao", "ra sao", "sao")
-_VOWELS = re.compile(r"[aeiouy]")
 _SPLIT_PARTS = re.compile(r"[?;\n]+")
 _AND = re.compile(r",?\s+(?:và|va|với|voi)\s+", re.IGNORECASE)
 
@@ -142,6 +141,12 @@ def as_passages(passages: Iterable) -> list[Passage]:
 
 def _sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[.!?;])\s+(?=[A-ZĐÀ-Ỹ“\"(])", text.strip()) if s]
+
+
+def declined(t: Translator, lang: str, reason: str) -> str:
+    """A question the bot does not answer: why (what it has no information on, or that it found nothing), then the
+    topics it knows and whom to ask."""
+    return "\n".join((reason, t("fallback.offer", lang), t("help.contact", lang)))
 
 
 def named_entities(u: Understanding) -> list[EntityMatch]:
@@ -339,7 +344,7 @@ class FactAnswers:
         table = acronyms()
         named = [w for w in words if w in table]
         rest = [w for w in words if w not in table and w not in _ACRONYM_WORDS]
-        if not named and len(rest) == 1 and len(rest[0]) >= 3 and len(_VOWELS.findall(rest[0])) <= 1:
+        if not named and len(rest) == 1 and len(rest[0]) >= 3 and vowels(rest[0]) <= 1:
             # an acronym typed one letter off ("vCĐCS", "CNVCLE": consonants, but for the slipped letter): the one
             # acronym of the language data that close, when only one is ("LĐĐ" is "LĐ" or "LĐLĐ": not answered)
             near = [k for k in table if Levenshtein.distance(k, rest[0], score_cutoff=1) <= 1]
@@ -420,7 +425,7 @@ class FactAnswers:
     def _salient(terms: Iterable[str]) -> list[str]:
         """Terms a refusal may rest on: syllables, names ("masan") and product codes ("st25"), not unknown acronyms
         ("cđvn", "bhxh": consonants)."""
-        return list(dict.fromkeys(t for t in terms if is_syllable(t) or len(t) > 5 or len(_VOWELS.findall(t)) >= 2
+        return list(dict.fromkeys(t for t in terms if spelled_out(t)
                                   or any(c.isdigit() for c in t) and any(c.isalpha() for c in t)))
 
     # ----- replies ------------------------------------------------------------------------------
@@ -597,7 +602,7 @@ class FactAnswers:
         return " ".join(q.terms) or text
 
     async def _decline(self, incoming: Incoming, text: str, reason: str, u: Understanding, lang: str) -> Outcome:
-        body = "\n".join((reason, self.t("fallback.offer", lang), self.t("help.contact", lang)))
+        body = declined(self.t, lang, reason)
         return Outcome([Reply(body)], u.intent if u.intent != intents.OUT_OF_SCOPE else intents.OUT_OF_SCOPE,
                        u.confidence, True)
 

@@ -45,6 +45,17 @@ _LIST_KIND = {intents.BENEFIT: "benefit", intents.PROGRAMME: "programme", intent
               intents.UNION_FACT: "fact", intents.COMMENDATION: "commendation"}
 
 
+def vowels(word: str) -> int:
+    """The vowel letters of a folded word: "cdcs" none, "cnvcle" one."""
+    return len(_VOWELS.findall(word))
+
+
+def spelled_out(word: str) -> bool:
+    """A folded word written out, not an acronym no one spells out ("cđvn", "bhxh": consonants): a syllable, a word
+    longer than five letters ("masan") or one with two vowels or more."""
+    return is_syllable(word) or len(word) > 5 or vowels(word) >= 2
+
+
 def listed(entries: Sequence[Entry]) -> list[Entry]:
     """The entries a list answer shows: the first ``MAX_LIST`` (the list says how many there are in all)."""
     return list(entries[:MAX_LIST])
@@ -189,7 +200,7 @@ class KnowledgeAnswers:
         mine = {a for a, b in zip(q.tokens, q.tokens[1:], strict=False) if b in _ASKER}
         return [t for t in q.terms if t not in q.asked and t not in lang.everyday and t not in common
                 and t not in mine and t.isalpha()
-                and (t in codes or is_syllable(t) or len(t) > 5 or len(_VOWELS.findall(t)) >= 2)]
+                and (t in codes or spelled_out(t))]
 
     # ----- the gate's helpers ---------------------------------------------------------------------
     def _entry_words(self, e: Entry, index: EvidenceIndex, head: bool = False
