@@ -183,6 +183,22 @@ class _Searches:
         return found
 
 
+class Reading:
+    """One message's reading by the evidence index (``EvidenceIndex.read``), read when first needed and then shared:
+    the fact answers, the topic gate (``KnowledgeAnswers.covers``) and the context kept for a follow-up read a message
+    once. Kept per message, never longer (like ``_Searches``)."""
+
+    def __init__(self, index: EvidenceIndex, text: str) -> None:
+        self.index, self.text = index, text
+        self._question: Question | None = None
+
+    @property
+    def question(self) -> Question:
+        if self._question is None:
+            self._question = self.index.read(self.text)
+        return self._question
+
+
 class FactAnswers:
     def __init__(self, index: EvidenceIndex, t: Translator, states: StateStore, unanswered: UnansweredLog,
                  clock: Callable[[], datetime], log_unanswered: bool = True) -> None:
@@ -195,23 +211,29 @@ class FactAnswers:
         #: the knowledge entries by id (the core sets them): a source line names their publication and date
         self.entries: Mapping[str, Entry] = {}
 
-    async def respond(self, incoming: Incoming, u: Understanding, lang: str, log: bool = True) -> Outcome | None:
+    def reading(self, incoming: Incoming) -> Reading:
+        """The message's reading, for :meth:`respond` and whatever else of the message needs it."""
+        return Reading(self.index, incoming.text or "")
+
+    async def respond(self, incoming: Incoming, u: Understanding, lang: str, log: bool = True,
+                      reading: Reading | None = None) -> Outcome | None:
         """The evidence's answer, an honest refusal, or None: the knowledge-entry answers (or the fallback) decide.
-        A refusal is logged as unanswered for the chairs, unless ``log`` is false (the core only tries the evidence)."""
-        outcome = await self._respond(incoming, u, lang)
+        A refusal is logged as unanswered for the chairs, unless ``log`` is false (the core only tries the evidence).
+        ``reading``: the message's (:meth:`reading`), when the caller reads it too."""
+        outcome = await self._respond(incoming, u, lang, reading or self.reading(incoming))
         if outcome is not None and outcome.fallback and log and self.log_unanswered and u.normalized.folded:
             self.unanswered.record(u.normalized.folded, incoming.text or "", incoming.channel, u.intent, u.confidence,
                                    self.clock(), asker_of(incoming))
         return outcome
 
-    async def _respond(self, incoming: Incoming, u: Understanding, lang: str) -> Outcome | None:
+    async def _respond(self, incoming: Incoming, u: Understanding, lang: str, reading: Reading) -> Outcome | None:
         text = incoming.text or ""
         if u.intent == intents.EMULATION_PHASE and slots.asks_current(u.tokens):
             return None  # "the phase running now" is the clock's question: the phase answers know today
         if (short := self._acronym(text, lang)) is not None:
             return Outcome([Reply(short)], u.intent if u.intent in intents.INTENT_KINDS else intents.UNION_FACT, 1.0,
                            False)
-        question = self.index.read(text)
+        question = reading.question
         explicit = is_follow_up(text, names_own=bool(named_entities(u)))
         # a short question without a place, cluster, phase or year may lean on the previous one — unless it names
         # its own subject ("sữa hà lan giảm bao nhiêu" after a rice question asks about the milk only)
@@ -362,9 +384,10 @@ class FactAnswers:
             return None
         return self.t("facts.acronym", lang, short=short.upper(), long=long)
 
-    def context(self, text: str) -> dict:
-        """What the chat keeps after an answer the knowledge entries gave: the question, for a follow-up."""
-        return {ASKED: {"at": self.clock().isoformat(), "question": self.index.read(text).as_dict()}}
+    def context(self, question: Question) -> dict:
+        """What the chat keeps after an answer the knowledge entries gave: the question (the message's reading), for
+        a follow-up."""
+        return {ASKED: {"at": self.clock().isoformat(), "question": question.as_dict()}}
 
     def _parts(self, text: str) -> list[str]:
         """The questions of a message split at "?", ";" and line ends: those that ask something of their own. Empty,
