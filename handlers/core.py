@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import groups, once, pages, visibility
 from handlers.capability import DONE, asker_of, state_key
-from handlers.facts import FactAnswers, as_passages, domain_words, entry_records
+from handlers.facts import FactAnswers, as_passages, declined, domain_words, entry_records
 from handlers.inputs import ascii_number, clean_incoming
 from handlers.membership import LinkPolicy, split_link_text
 from handlers.qa import KnowledgeAnswers
@@ -401,16 +401,18 @@ class Core:
         defined = self._defined(u, answers)
         if defined is not None:  # "cụm thi đua số 3 là gì": the entry of that name says what it is
             outcome = Outcome([answers.detail(defined, lang, today)], intents.KIND_INTENT[defined.kind], 1.0, False,
-                              keep=facts.context(text))
+                              keep=facts.context(facts.reading(incoming).question))
             return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
         # a fact question: the evidence answers or declines
-        outcome = await facts.respond(incoming, u, lang, log=_members_question())
-        question = facts.index.read(text) if outcome is None and intent in intents.INTENT_KINDS else None
+        # (the message read once: by the evidence, then by the topic gate and for the context kept)
+        reading = facts.reading(incoming)
+        outcome = await facts.respond(incoming, u, lang, log=_members_question(), reading=reading)
+        question = reading.question if outcome is None and intent in intents.INTENT_KINDS else None
         if question is not None and answers.covers(intent, u, question, facts.index):
             # an entry's sheet or a category's list, when it is about what was asked (else the honest fallback,
             # logged as unanswered); kept: a follow-up is read against this question
             outcome = Outcome(answers.answer(intent, u, lang, today, question, facts.index), intent, u.confidence,
-                              False, keep=facts.context(text))
+                              False, keep=facts.context(question))
         if outcome is not None:  # an answer: with the 👍/👎 line under it
             return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
         return await self._fallback(incoming, u.normalized.folded, intent, u.confidence, lang,
@@ -464,9 +466,10 @@ class Core:
         if u.intent not in intents.INTENT_KINDS:
             return None
         facts, answers = await self._answerers_for(incoming)
-        outcome = await facts.respond(incoming, u, lang, log=_members_question())
+        reading = facts.reading(incoming)
+        outcome = await facts.respond(incoming, u, lang, log=_members_question(), reading=reading)
         if outcome is None:
-            question = facts.index.read(text)
+            question = reading.question
             if not answers.covers(u.intent, u, question, facts.index):
                 return None
             outcome = Outcome(answers.answer(u.intent, u, lang, self.clock().astimezone(self.config.timezone)
@@ -549,13 +552,12 @@ class Core:
         if not key:
             return Outcome([Reply(self.t("fallback.empty", lang))], intents.UNSURE, 0.0, True)
         if uncovered:
-            text = "\n".join((self.t("facts.not_found", lang), self.t("fallback.offer", lang),
-                              self.t("help.contact", lang)))
+            text = declined(self.t, lang, self.t("facts.not_found", lang))
         elif union_topic(key):  # a union matter the bot has no answer for: not "out of scope" — ask the committee
             text = self.t("fallback.union_unknown", lang)
         else:
             reason = "fallback.out_of_scope" if intent == intents.OUT_OF_SCOPE else "fallback.unsure"
-            text = "\n".join((self.t(reason, lang), self.t("fallback.offer", lang), self.t("help.contact", lang)))
+            text = declined(self.t, lang, self.t(reason, lang))
         if self.config.log_unanswered and _members_question():
             self.unanswered.record(key, incoming.text, incoming.channel, intent, confidence, self.clock(),
                                    asker_of(incoming))

@@ -21,7 +21,7 @@ from rapidfuzz.distance import Levenshtein
 
 from handlers import pages, sources
 from handlers.capability import asker_of, state_key
-from handlers.qa import related_shown
+from handlers.qa import entry_fits, related_shown, spelled_out, vowels
 from handlers.text import clip, fmt_date
 from handlers.types import Incoming, Outcome, Reply
 from locales import Translator
@@ -30,7 +30,7 @@ from nlu.data import load_abbreviations, load_training_examples
 from nlu.entities import EntityMatch
 from nlu.evidence import EvidenceIndex, Finding, Passage, Question, Record
 from nlu.matcher import Understanding
-from nlu.normalize import clean, fold, is_syllable, normalize_tones, tokens
+from nlu.normalize import clean, fold, normalize_tones, tokens
 from nlu.privacy import scrub
 from storage.conversation import State, StateStore
 from storage.knowledge import Entry
@@ -66,7 +66,6 @@ SHORT_QUESTION = 7
 _FOLLOW_END = ("thi sao", "thi the nao", "thi nao", "thi")
 #: endings of a follow-up and of any question ("vay vốn thế nào"): a follow-up only when it names no entry of its own
 _LOOSE_END = ("the nao", "ra sao", "sao")
-_VOWELS = re.compile(r"[aeiouy]")
 _SPLIT_PARTS = re.compile(r"[?;\n]+")
 _AND = re.compile(r",?\s+(?:và|va|với|voi)\s+", re.IGNORECASE)
 
@@ -146,6 +145,12 @@ def _sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[.!?;])\s+(?=[A-ZĐÀ-Ỹ“\"(])", text.strip()) if s]
 
 
+def declined(t: Translator, lang: str, reason: str) -> str:
+    """A question the bot does not answer: why (what it has no information on, or that it found nothing), then the
+    topics it knows and whom to ask."""
+    return "\n".join((reason, t("fallback.offer", lang), t("help.contact", lang)))
+
+
 def named_entities(u: Understanding) -> list[EntityMatch]:
     """The knowledge entries the question names by a name of their own (several words, or one long one)."""
     return [e for e in u.entities if " " in e.matched or len(e.matched) >= 6]
@@ -180,6 +185,22 @@ class _Searches:
         return found
 
 
+class Reading:
+    """One message's reading by the evidence index (``EvidenceIndex.read``), read when first needed and then shared:
+    the fact answers, the topic gate (``KnowledgeAnswers.covers``) and the context kept for a follow-up read a message
+    once. Kept per message, never longer (like ``_Searches``)."""
+
+    def __init__(self, index: EvidenceIndex, text: str) -> None:
+        self.index, self.text = index, text
+        self._question: Question | None = None
+
+    @property
+    def question(self) -> Question:
+        if self._question is None:
+            self._question = self.index.read(self.text)
+        return self._question
+
+
 class FactAnswers:
     def __init__(self, index: EvidenceIndex, t: Translator, states: StateStore, unanswered: UnansweredLog,
                  clock: Callable[[], datetime], log_unanswered: bool = True) -> None:
@@ -192,23 +213,29 @@ class FactAnswers:
         #: the knowledge entries by id (the core sets them): a source line names their publication and date
         self.entries: Mapping[str, Entry] = {}
 
-    async def respond(self, incoming: Incoming, u: Understanding, lang: str, log: bool = True) -> Outcome | None:
+    def reading(self, incoming: Incoming) -> Reading:
+        """The message's reading, for :meth:`respond` and whatever else of the message needs it."""
+        return Reading(self.index, incoming.text or "")
+
+    async def respond(self, incoming: Incoming, u: Understanding, lang: str, log: bool = True,
+                      reading: Reading | None = None) -> Outcome | None:
         """The evidence's answer, an honest refusal, or None: the knowledge-entry answers (or the fallback) decide.
-        A refusal is logged as unanswered for the chairs, unless ``log`` is false (the core only tries the evidence)."""
-        outcome = await self._respond(incoming, u, lang)
+        A refusal is logged as unanswered for the chairs, unless ``log`` is false (the core only tries the evidence).
+        ``reading``: the message's (:meth:`reading`), when the caller reads it too."""
+        outcome = await self._respond(incoming, u, lang, reading or self.reading(incoming))
         if outcome is not None and outcome.fallback and log and self.log_unanswered and u.normalized.folded:
             self.unanswered.record(u.normalized.folded, incoming.text or "", incoming.channel, u.intent, u.confidence,
                                    self.clock(), asker_of(incoming))
         return outcome
 
-    async def _respond(self, incoming: Incoming, u: Understanding, lang: str) -> Outcome | None:
+    async def _respond(self, incoming: Incoming, u: Understanding, lang: str, reading: Reading) -> Outcome | None:
         text = incoming.text or ""
         if u.intent == intents.EMULATION_PHASE and slots.asks_current(u.tokens):
             return None  # "the phase running now" is the clock's question: the phase answers know today
         if (short := self._acronym(text, lang)) is not None:
             return Outcome([Reply(short)], u.intent if u.intent in intents.INTENT_KINDS else intents.UNION_FACT, 1.0,
                            False)
-        question = self.index.read(text)
+        question = reading.question
         explicit = is_follow_up(text, names_own=bool(named_entities(u)))
         # a short question without a place, cluster, phase or year may lean on the previous one — unless it names
         # its own subject ("sữa hà lan giảm bao nhiêu" after a rice question asks about the milk only)
@@ -290,9 +317,9 @@ class FactAnswers:
         named = named_entities(u)
         # the entries the knowledge answers would show: those it names, else the related ones ``qa`` would list
         entries = [e.entry_id for e in named] or related_shown(u, self.index.entry_ids)
-        # a comparison ("Đống Đa và Tây Hồ", "2020 và 2021") names several: each side may fit its own entry
-        sides = [replace(p, years=(y,)) if y else p for p in self.index.split(question) for y in (p.years or (0,))]
-        if question.constrained and entries and not any(self.index.entry_fits(e, p) for e in entries for p in sides):
+        # (a comparison, "Đống Đa và Tây Hồ", "2020 và 2021", names several: each side may fit its own entry)
+        if question.constrained and entries and not any(
+                e in self.entries and entry_fits(self.entries[e], question, self.index) for e in entries):
             # the entry it names is another district's, cluster's or year's: its sheet would not answer this (what
             # the evidence lacks is named when it is known: the place of a subject described elsewhere)
             uncovered = self._uncovered([f.question for f in findings]) if in_scope else []
@@ -331,10 +358,8 @@ class FactAnswers:
     def _campaigns_of(self, q: Question) -> list[Entry]:
         """The knowledge's campaigns of the question's year, with the phases it names, about its district or
         cluster."""
-        where = replace(q, compounds=(), phases=(), years=())
         return [e for e in self.entries.values() if e.campaign and e.campaign.year in q.years
-                and all(any(p.number == n for p in e.campaign.phases) for n in q.phases)
-                and (not where.constrained or self.index.entry_fits(e.id, where))]
+                and entry_fits(e, q, self.index)]
 
     def _acronym(self, text: str, lang: str) -> str | None:
         """"CĐCS là gì?", "CNVCLĐ là viết tắt của gì", "công đoàn cơ sở viết tắt là gì": what an acronym of the
@@ -345,7 +370,7 @@ class FactAnswers:
         table = acronyms()
         named = [w for w in words if w in table]
         rest = [w for w in words if w not in table and w not in _ACRONYM_WORDS]
-        if not named and len(rest) == 1 and len(rest[0]) >= 3 and len(_VOWELS.findall(rest[0])) <= 1:
+        if not named and len(rest) == 1 and len(rest[0]) >= 3 and vowels(rest[0]) <= 1:
             # an acronym typed one letter off ("vCĐCS", "CNVCLE": consonants, but for the slipped letter): the one
             # acronym of the language data that close, when only one is ("LĐĐ" is "LĐ" or "LĐLĐ": not answered)
             near = [k for k in table if Levenshtein.distance(k, rest[0], score_cutoff=1) <= 1]
@@ -393,9 +418,10 @@ class FactAnswers:
                 return f"{text[:words[i].start()]}{name}{text[words[i + size - 1].end():]}"
         return text
 
-    def context(self, text: str) -> dict:
-        """What the chat keeps after an answer the knowledge entries gave: the question, for a follow-up."""
-        return {ASKED: {"at": self.clock().isoformat(), "question": self.index.read(text).as_dict()}}
+    def context(self, question: Question) -> dict:
+        """What the chat keeps after an answer the knowledge entries gave: the question (the message's reading), for
+        a follow-up."""
+        return {ASKED: {"at": self.clock().isoformat(), "question": question.as_dict()}}
 
     def _parts(self, text: str) -> list[str]:
         """The questions of a message split at "?", ";" and line ends: those that ask something of their own. Empty,
@@ -426,6 +452,11 @@ class FactAnswers:
         """A follow-up read against the previous question: the first reading the evidence answers, else the first."""
         first: tuple[Question, list[Finding]] | None = None
         readings = self.index.merge(previous, fragment)
+        if _names_only_constraints(fragment):
+            # "còn cụm 1 thì sao" after "cụm 3 gồm những đơn vị nào": the previous question asked of cluster 1, its
+            # words ranking the evidence as they did (the members, not the first sentence about cluster 1)
+            asked = _asked_again(previous, fragment)
+            readings = [replace(r, tokens=asked) for r in readings]
         for n, reading in enumerate(readings):
             found = [search(p) for p in self.index.split(reading)]
             if first is None:
@@ -451,7 +482,7 @@ class FactAnswers:
     def _salient(terms: Iterable[str]) -> list[str]:
         """Terms a refusal may rest on: syllables, names ("masan") and product codes ("st25"), not unknown acronyms
         ("cđvn", "bhxh": consonants)."""
-        return list(dict.fromkeys(t for t in terms if is_syllable(t) or len(t) > 5 or len(_VOWELS.findall(t)) >= 2
+        return list(dict.fromkeys(t for t in terms if spelled_out(t)
                                   or any(c.isdigit() for c in t) and any(c.isalpha() for c in t)))
 
     # ----- replies ------------------------------------------------------------------------------
@@ -628,7 +659,7 @@ class FactAnswers:
         return " ".join(q.terms) or text
 
     async def _decline(self, incoming: Incoming, text: str, reason: str, u: Understanding, lang: str) -> Outcome:
-        body = "\n".join((reason, self.t("fallback.offer", lang), self.t("help.contact", lang)))
+        body = declined(self.t, lang, reason)
         return Outcome([Reply(body)], u.intent if u.intent != intents.OUT_OF_SCOPE else intents.OUT_OF_SCOPE,
                        u.confidence, True)
 
@@ -655,6 +686,23 @@ class FactAnswers:
             return Question.from_dict(asked["question"]) if asked is not None else None
         except (KeyError, TypeError, ValueError):
             return None
+
+
+def _names_only_constraints(fragment: Question) -> bool:
+    """A follow-up that changes only the district, cluster, phase or year ("còn cụm 1 thì sao", "thế ở Đống Đa?"):
+    no question word, key term or compound of its own."""
+    return fragment.constrained and fragment.kind is None and not fragment.terms and not fragment.compounds \
+        and not fragment.title
+
+
+def _asked_again(previous: Question, fragment: Question) -> tuple[str, ...]:
+    """The previous question's words with the constraints the follow-up replaces left out (the number of the
+    cluster, phase or year, the district's name), then the follow-up's."""
+    gone: set[str] = set()
+    if fragment.places:
+        gone.update(w for p in previous.places for w in p.split())
+    numbered = fragment.clusters or fragment.phases or fragment.years
+    return (*(t for t in previous.tokens if t not in gone and not (numbered and t.isdigit())), *fragment.tokens)
 
 
 #: particles after the "không" that ends a yes/no question ("… không ạ", "… không vậy")

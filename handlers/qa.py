@@ -24,7 +24,9 @@ from nlu.matcher import Understanding
 from nlu.normalize import clean, fold, is_syllable, normalize_tones, tokens
 from storage.knowledge import Entry, KnowledgeBase
 
+#: entries a list answer shows (:func:`listed`), and entries' sheets one answer shows
 MAX_LIST = 10
+MAX_SHEETS = 3
 MAX_CAMPAIGNS = 3  # campaigns shown in one answer about phases
 #: a question that names no entry is answered with the entry sharing the most (rare) words with it,
 #: when that entry scores at least MIN_RELATED_SCORE and CLEAR_WINNER times the next; else a ranked list
@@ -41,6 +43,22 @@ _ASKER = frozenset({"em", "toi", "tui", "minh"})
 _LIST_KIND = {intents.BENEFIT: "benefit", intents.PROGRAMME: "programme", intents.LOAN: "loan",
               intents.EMULATION_PHASE: "campaign", intents.MOVEMENT: "movement", intents.CLUSTER: "cluster",
               intents.UNION_FACT: "fact", intents.COMMENDATION: "commendation"}
+
+
+def vowels(word: str) -> int:
+    """The vowel letters of a folded word: "cdcs" none, "cnvcle" one."""
+    return len(_VOWELS.findall(word))
+
+
+def spelled_out(word: str) -> bool:
+    """A folded word written out, not an acronym no one spells out ("cđvn", "bhxh": consonants): a syllable, a word
+    longer than five letters ("masan") or one with two vowels or more."""
+    return is_syllable(word) or len(word) > 5 or vowels(word) >= 2
+
+
+def listed(entries: Sequence[Entry]) -> list[Entry]:
+    """The entries a list answer shows: the first ``MAX_LIST`` (the list says how many there are in all)."""
+    return list(entries[:MAX_LIST])
 
 
 def related_shown(u: Understanding, known: Container[str]) -> list[str]:
@@ -100,16 +118,10 @@ class KnowledgeAnswers:
                 # a campaign the knowledge has no phases of ("đợt thi đua cao điểm … năm 2020"): its own sheet
                 return [self.detail(campaigns[0], lang, today)]
             return self.phases(u, lang, today, campaigns)
-        kinds = intents.INTENT_KINDS[intent]
-        named = self._named(u, kinds)
-        if named:
-            return [self.detail(entry, lang, today) for entry in named[:3]]
-        shown = related_shown(u, self.kb.by_id)
-        if len(shown) == 1:
-            return [self.detail(self.kb.by_id[shown[0]], lang, today)]
-        if shown:
-            return self.listing(intent, lang, [self.kb.by_id[i] for i in shown], today)
-        return self.listing(intent, lang, today=today)
+        sheets, entries = self._answering(intent, u)
+        if sheets:
+            return [self.detail(entry, lang, today) for entry in entries]
+        return self.listing(intent, lang, entries, today)
 
     def shown(self, intent: str, u: Understanding, q: Question | None = None,
               index: EvidenceIndex | None = None) -> list[Entry]:
@@ -127,12 +139,20 @@ class KnowledgeAnswers:
             elif named and not any(e.campaign and e.campaign.phases for e in named):
                 return named[:1]  # the question names a campaign without phases ("… chào mừng 91 năm …")
             return [e for e in named if e.campaign and e.campaign.phases] or self._phased
+        sheets, entries = self._answering(intent, u)
+        return list(entries) if sheets else listed(entries)
+
+    def _answering(self, intent: str, u: Understanding) -> tuple[bool, Sequence[Entry]]:
+        """What :meth:`answer` shows for an intent other than phases, and whether as the entries' sheets: those the
+        question names (``MAX_SHEETS`` at most), else the clear winner of the related entries; else as a list, the
+        related entries, else the intent's whole list (:func:`listed`: what of it the list shows)."""
         kinds = intents.INTENT_KINDS[intent]
         if named := self._named(u, kinds):
-            return named[:3]
-        if related := related_shown(u, self.kb.by_id):
-            return [self.kb.by_id[i] for i in related]
-        return list(self.kb.of_kind(*kinds))[:MAX_LIST]
+            return True, named[:MAX_SHEETS]
+        related = [self.kb.by_id[i] for i in related_shown(u, self.kb.by_id)]
+        if len(related) == 1:
+            return True, related
+        return False, related or self.kb.of_kind(*kinds)
 
     def covers(self, intent: str, u: Understanding, q: Question, index: EvidenceIndex) -> bool:
         """Whether the entries the answer shows are about what the question asks (``q``: the evidence index's
@@ -180,7 +200,7 @@ class KnowledgeAnswers:
         mine = {a for a, b in zip(q.tokens, q.tokens[1:], strict=False) if b in _ASKER}
         return [t for t in q.terms if t not in q.asked and t not in lang.everyday and t not in common
                 and t not in mine and t.isalpha()
-                and (t in codes or is_syllable(t) or len(t) > 5 or len(_VOWELS.findall(t)) >= 2)]
+                and (t in codes or spelled_out(t))]
 
     # ----- the gate's helpers ---------------------------------------------------------------------
     def _entry_words(self, e: Entry, index: EvidenceIndex, head: bool = False
@@ -223,20 +243,8 @@ class KnowledgeAnswers:
         if fits is None:
             if len(self._fitting) > 50_000:
                 self._fitting.clear()
-            fits = self._fitting[key] = self._fits_now(e, q, index)
+            fits = self._fitting[key] = entry_fits(e, q, index)
         return fits
-
-    @staticmethod
-    def _fits_now(e: Entry, q: Question, index: EvidenceIndex) -> bool:
-        sides = [replace(q, years=(y,)) for y in q.years] or [q]  # "2020 và 2021": either year's entry
-        if (q.places or q.clusters or q.years) and e.id in index.entry_ids \
-                and not any(index.entry_fits(e.id, side) for side in sides):
-            return False
-        year = e.campaign.year if e.campaign else e.cluster.year if e.cluster else None
-        if q.years and year is not None and year not in q.years:
-            return False
-        return not (q.phases and e.campaign and e.campaign.phases
-                    and not any(p.number in q.phases for p in e.campaign.phases))
 
     def detail(self, e: Entry, lang: str, today: date | None = None) -> Reply:
         """An entry's sheet for a phone: what it is and the answer first, then the source line (and, for an old offer,
@@ -308,11 +316,14 @@ class KnowledgeAnswers:
             entries = self.kb.of_kind(*intents.INTENT_KINDS[intent])
         if not entries:
             return [Reply(self.t("answer.none_of_kind", lang, contact=self.t("help.contact", lang)))]
-        entries = entries[:MAX_LIST]
+        total, entries = len(entries), listed(entries)
         heading = self.t(f"answer.list.{_LIST_KIND[intent]}", lang)
         items = [f"{i}. {e.name}: {clip(self._short(e), 120)}" for i, e in enumerate(entries, start=1)]
-        # the first items with the heading and the hint; the others behind "xem thêm (còn N)"
+        # the first items with the heading and the hint; the others behind "xem thêm (còn N)"; a list longer than
+        # it shows says how many there are (those behind "xem thêm" are not all)
         footer = [self.t("answer.more", lang)]
+        if total > len(entries):
+            footer.insert(0, self.t("answer.list_others", lang, total=total, shown=len(entries)))
         if all(e.benefit for e in entries):
             newest = max(e.as_of for e in entries)
             if stale := sources.stale_line(self.t, lang, newest, today, many=len(entries) > 1):
@@ -390,6 +401,22 @@ class KnowledgeAnswers:
         if e.commendation:
             return e.commendation.figures
         return e.summary
+
+
+def entry_fits(e: Entry, q: Question, index: EvidenceIndex) -> bool:
+    """Whether a knowledge entry is about the district, cluster and year the question names (what the entry's sentences
+    say: ``EvidenceIndex.entry_fits``; one side of a comparison is enough, "Đống Đa và Tây Hồ", "2020 và 2021"), and a
+    campaign's or a cluster's year and a campaign's phases are among those asked. An entry the index holds no sentence
+    of is judged by its year and phases only."""
+    if (q.places or q.clusters or q.years) and e.id in index.entry_ids and not any(
+            index.entry_fits(e.id, side) for part in index.split(q)
+            for side in [replace(part, years=(y,)) for y in part.years] or [part]):
+        return False
+    year = e.campaign.year if e.campaign else e.cluster.year if e.cluster else None
+    if q.years and year is not None and year not in q.years:
+        return False
+    return not (q.phases and e.campaign and e.campaign.phases
+                and not any(p.number in q.phases for p in e.campaign.phases))
 
 
 def _names_itself(summary: str, name: str) -> bool:
