@@ -1356,14 +1356,18 @@ class EvidenceIndex:
             return Finding("weak", q)  # (a question naming nothing to look for, "vé là gì" read as "về là gì")
         if q.kind == "author":
             return self._author(q)
+        # one stop-word test for the question's words, as ``_question`` reads them (``Language.is_stop``: a word typed
+        # with diacritics as no record writes it is a content word, "khám răng")
+        typed = self._content(q.text, q.tokens)
+        stop = {t for t in q.tokens if self.lang.is_stop(t, typed.get(t))}
         words = [x for t in q.terms for x in self._expand(t)]
-        words += [t for t in q.tokens if t not in self.lang.stopwords or t in self.lang.cue_words]
-        content = [t for t in q.tokens if t not in self.lang.stopwords]
+        words += [t for t in q.tokens if t not in stop or t in self.lang.cue_words]
+        content = [t for t in q.tokens if t not in stop]
         cues = self.lang.cue_words
         # the question's word pairs as typed too ("thành phố", "tổng liên đoàn": words of no weight alone)
-        typed = [f"{a} {b}" for a, b in zip(q.tokens, q.tokens[1:], strict=False) if a not in cues and b not in cues]
+        pairs = [f"{a} {b}" for a, b in zip(q.tokens, q.tokens[1:], strict=False) if a not in cues and b not in cues]
         query = list(dict.fromkeys(
-            [*words, *(f"{a} {b}" for a, b in zip(content, content[1:], strict=False)), *typed]))
+            [*words, *(f"{a} {b}" for a, b in zip(content, content[1:], strict=False)), *pairs]))
         query = [t for t in query if t in ranker.vocab]
         if not query and not q.constrained:
             return Finding("weak", q)
