@@ -566,6 +566,7 @@ class EvidenceIndex:
         self._by_rows: dict[tuple[str, object], np.ndarray] = {}
         self._term_groups: dict[str, np.ndarray] = {}
         self._gap_memo: dict[tuple, tuple[str, ...]] = {}
+        self._memos()
         self._cue_index: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
         for rank, k in enumerate(KINDS):  # phrases by first word; a kind's phrases in the data's order
             for order, phrase in enumerate(self.lang.cues[k]):
@@ -580,9 +581,21 @@ class EvidenceIndex:
         """What is derived from the records; the normalizer (given again by :meth:`attach`) and the per-process
         caches are not stored."""
         state = dict(self.__dict__)
-        for name in ("normalize", "correct_word", "_idf_cache", "_by_rows", "_term_groups", "_gap_memo"):
+        for name in ("normalize", "correct_word", "_idf_cache", "_by_rows", "_term_groups", "_gap_memo",
+                     "_content_memo", "_scores_memo", "_allowed_memo"):
             state.pop(name, None)
         return state
+
+    def _memos(self) -> None:
+        """The per-process memos of the last questions' work (bounded: each is emptied when it grows past its size).
+        A follow-up's readings, a question's parts and the next message asking the same share most of it."""
+        #: (text, tokens) -> the words typed as no record writes them (``_content``): asked by every step
+        self._content_memo: dict[tuple[str, tuple[str, ...]], dict[str, str]] = {}
+        #: a BM25 query (its words, in order) -> the scores of every sentence (read-only): the parts of "Đống Đa và
+        #: Tây Hồ …" rank the same words, and so does the same question asked again
+        self._scores_memo: dict[tuple[str, ...], np.ndarray] = {}
+        #: a question's constraints -> the sentences satisfying them all: a follow-up's readings keep the constraints
+        self._allowed_memo: dict[tuple, np.ndarray] = {}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -591,6 +604,7 @@ class EvidenceIndex:
         self._by_rows = {}
         self._term_groups = {}
         self._gap_memo = {}
+        self._memos()
 
     def attach(self, normalizer: Normalizer) -> None:
         """The normalizer of a loaded index (the one its key was computed with)."""
@@ -753,7 +767,13 @@ class EvidenceIndex:
         """The question's words typed with diacritics that fold as a stop word but are written so neither among the
         stop words nor in the evidence (``_unwritten``: "răng", "dầu", "bơi"), folded -> as typed: key terms that no
         sentence holds, whatever word they fold like."""
-        return dict(self._unwritten(_marks(text, toks)))
+        key = (text, toks)
+        found = self._content_memo.get(key)
+        if found is None:
+            if len(self._content_memo) > 256:
+                self._content_memo.clear()
+            found = self._content_memo[key] = dict(self._unwritten(_marks(text, toks)))
+        return found
 
     def read(self, text: str) -> Question:
         toks = self.normalize(text).tokens
@@ -1371,26 +1391,9 @@ class EvidenceIndex:
         query = [t for t in query if t in ranker.vocab]
         if not query and not q.constrained:
             return Finding("weak", q)
-        scores = ranker.get_scores(query) if query else np.zeros(len(self.records))
+        scores = self._scores(ranker, query)
         if q.constrained or q.compounds or q.title:  # the best-ranked sentences satisfying the constraints
-            allowed: np.ndarray | None = None
-            keys: list[tuple[str, object]] = [("place", v) for v in q.places]
-            keys += [("cluster", v) for v in q.clusters]
-            keys += [("phase", v) for v in q.phases] + [("year", v) for v in q.years]
-            keys += [("pair", c) for c in q.compounds]
-            for key in keys:
-                found = self._rows_of(key)
-                allowed = found if allowed is None else np.intersect1d(allowed, found, assume_unique=True)
-                if not len(allowed):
-                    break
-            ids = allowed if allowed is not None else np.zeros(0, dtype=np.int64)
-            if q.title:  # who holds the title the question names: the sentences writing it
-                ids = np.intersect1d(ids, self._title_rows(q.title), assume_unique=True) if allowed is not None \
-                    else self._title_rows(q.title)
-            if len(q.years) == 1 and len(ids):  # the years of a span only for a question naming the span
-                # (``_in_years`` row by row, as arrays: the rows hold every year of the question in their years or
-                # spans already; one year must be their own; two or more may be a span's)
-                ids = np.intersect1d(ids, self._own_year_rows(q.years[0]), assume_unique=True)
+            ids = self._allowed(q)
             if len(ids) > CANDIDATES:
                 ids = ids[np.argpartition(-scores[ids], CANDIDATES - 1)[:CANDIDATES]]
             pool = ids[np.argsort(-scores[ids], kind="stable")].tolist()  # Python ints: cheaper to index with
@@ -1403,10 +1406,16 @@ class EvidenceIndex:
         top = max(pool_scores) or 1.0
         unseen = self._unseen(q, pool)
         weights = self._weights(q, unseen)
+        covered = [self._coverage(self._meta[i], weights) for i in pool]
+        if max(covered) < MIN_COVERAGE:
+            # no candidate holds enough of the question: weak, whatever the kind of answer each holds (not weighed;
+            # the best-covering sentence is what the verdict shows)
+            k = covered.index(max(covered))
+            return Finding("weak", q, records=(self.records[pool[k]],), coverage=covered[k],
+                           score=0.75 * covered[k] + 0.25 * pool_scores[k] / top)
         ranked = []
-        for i, bm25 in zip(pool, pool_scores, strict=True):
+        for i, bm25, cov in zip(pool, pool_scores, covered, strict=True):
             m = self._meta[i]
-            cov = self._coverage(m, weights)
             factor = self._kind_factor(m, q)
             if q.kind == "list" and factor == JOINED and cov < 0.99:  # two items joined: only holding all it asks
                 factor = 0.6
@@ -1471,6 +1480,48 @@ class EvidenceIndex:
         held = m.words | m.context
         gaps = tuple(t for t in self._gap_terms(q) if self._idf(t) >= ANSWER_GAP_IDF and not self._held(t, held))
         return Finding("answered", q, records=tuple(out), coverage=cov, score=best, gaps=gaps)
+
+    def _scores(self, ranker: Ranker, query: Sequence[str]) -> np.ndarray:
+        """The BM25 scores of every sentence for ``query`` (read-only), ranked once for the last queries."""
+        key = tuple(query)
+        scores = self._scores_memo.get(key)
+        if scores is None:
+            if len(self._scores_memo) >= 16:  # (a sentence's score each: 16 queries of the ×100 corpus are 2 MB)
+                self._scores_memo.clear()
+            scores = ranker.get_scores(query) if query else np.zeros(len(self.records))
+            scores.flags.writeable = False
+            self._scores_memo[key] = scores
+        return scores
+
+    def _allowed(self, q: Question) -> np.ndarray:
+        """The sentences satisfying every constraint of the question (place, cluster, phase, year, compound, title),
+        as a sorted array; kept for the last questions' constraints."""
+        memo_key = (q.places, q.clusters, q.phases, q.years, q.compounds, q.title)
+        ids = self._allowed_memo.get(memo_key)
+        if ids is not None:
+            return ids
+        allowed: np.ndarray | None = None
+        keys: list[tuple[str, object]] = [("place", v) for v in q.places]
+        keys += [("cluster", v) for v in q.clusters]
+        keys += [("phase", v) for v in q.phases] + [("year", v) for v in q.years]
+        keys += [("pair", c) for c in q.compounds]
+        for key in keys:
+            found = self._rows_of(key)
+            allowed = found if allowed is None else np.intersect1d(allowed, found, assume_unique=True)
+            if not len(allowed):
+                break
+        ids = allowed if allowed is not None else np.zeros(0, dtype=np.int64)
+        if q.title:  # who holds the title the question names: the sentences writing it
+            ids = np.intersect1d(ids, self._title_rows(q.title), assume_unique=True) if allowed is not None \
+                else self._title_rows(q.title)
+        if len(q.years) == 1 and len(ids):  # the years of a span only for a question naming the span
+            # (``_in_years`` row by row, as arrays: the rows hold every year of the question in their years or
+            # spans already; one year must be their own; two or more may be a span's)
+            ids = np.intersect1d(ids, self._own_year_rows(q.years[0]), assume_unique=True)
+        if len(self._allowed_memo) > 256:
+            self._allowed_memo.clear()
+        self._allowed_memo[memo_key] = ids
+        return ids
 
     def _author(self, q: Question) -> Finding:
         """Who wrote the article the question is about: the byline of the one document whose sentences hold the
