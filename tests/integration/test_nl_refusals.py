@@ -42,6 +42,8 @@ UNSEEN = [
     ("công đoàn có hỗ trợ tiền khám răng cho đoàn viên không", "khám răng"),
     ("vé xe buýt có được giảm giá không", "vé xe buýt"),
     ("đoàn viên mua vé tàu có được giảm không", "vé tàu"),
+    # a syllable typed without accents in a question typed with them is what it was typed as: "phim", not "phí"
+    ("giảm giá vé xem phim cho đoàn viên", "phim"),
 ]
 
 
@@ -54,7 +56,7 @@ async def test_a_refusal_names_what_the_evidence_lacks_not_a_word_it_writes(seed
         # declined, naming the thing asked (with the words around it the member typed), and nothing the documents
         # write alone ("giảm", "khám") nor a word the member did not type ("dam" for "dầu")
         if not outcome.fallback or not any(phrase in n for n in named) \
-                or any(n in ("giảm", "khám", "giảm giá", "ưu đãi", "dam", "gia") for n in named):
+                or any(n in ("giảm", "khám", "giảm giá", "ưu đãi", "dam", "gia", "phi") for n in named):
             wrong.append((question, named, reply.splitlines()[0] if reply else ""))
     assert not wrong, wrong
 
