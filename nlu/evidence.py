@@ -17,10 +17,11 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from rapidfuzz.distance import Levenshtein
 
 from nlu.bm25 import Ranker
 from nlu.data import YAML_LOADER
-from nlu.normalize import Normalizer, clean, fold, is_syllable, normalize_tones
+from nlu.normalize import Normalizer, clean, fold, has_diacritics, is_syllable, normalize_tones
 from nlu.normalize import tokens as word_tokens
 
 DATA_FILE = Path(__file__).with_name("data") / "evidence.yaml"
@@ -480,6 +481,11 @@ class EvidenceIndex:
         context_cache: dict[tuple, tuple] = {}
         dominant = self._dominant_places()
         self._written = self._written_forms()
+        #: how the stop words are written, by their folded form ("ve" -> "về"): with ``_written``, the forms a word
+        #: typed with diacritics may be a slip of
+        self._stop_forms: dict[str, frozenset[str]] = {}
+        for form in self.lang.stop_forms:
+            self._stop_forms[fold(form)] = self._stop_forms.get(fold(form), frozenset()) | {form}
         #: one group per paragraph (with its title and label): its words, places and clusters; and which groups hold
         #: a word. A question's key terms must all be held by one group for the evidence to cover it (``gaps``)
         self._groups: list[tuple[frozenset[str], frozenset[str], frozenset[int]]] = []
@@ -569,6 +575,7 @@ class EvidenceIndex:
         self._by_rows: dict[tuple[str, object], np.ndarray] = {}
         self._term_groups: dict[str, np.ndarray] = {}
         self._gap_memo: dict[tuple, tuple[str, ...]] = {}
+        self._memos()
         self._cue_index: dict[str, list[tuple[int, str, tuple[str, ...]]]] = {}
         for rank, k in enumerate(KINDS):  # phrases by first word; a kind's phrases in the data's order
             for order, phrase in enumerate(self.lang.cues[k]):
@@ -583,9 +590,21 @@ class EvidenceIndex:
         """What is derived from the records; the normalizer (given again by :meth:`attach`) and the per-process
         caches are not stored."""
         state = dict(self.__dict__)
-        for name in ("normalize", "correct_word", "_idf_cache", "_by_rows", "_term_groups", "_gap_memo"):
+        for name in ("normalize", "correct_word", "_idf_cache", "_by_rows", "_term_groups", "_gap_memo",
+                     "_content_memo", "_scores_memo", "_allowed_memo"):
             state.pop(name, None)
         return state
+
+    def _memos(self) -> None:
+        """The per-process memos of the last questions' work (bounded: each is emptied when it grows past its size).
+        A follow-up's readings, a question's parts and the next message asking the same share most of it."""
+        #: (text, tokens) -> the words typed as no record writes them (``_content``): asked by every step
+        self._content_memo: dict[tuple[str, tuple[str, ...]], dict[str, str]] = {}
+        #: a BM25 query (its words, in order) -> the scores of every sentence (read-only): the parts of "Đống Đa và
+        #: Tây Hồ …" rank the same words, and so does the same question asked again
+        self._scores_memo: dict[tuple[str, ...], np.ndarray] = {}
+        #: a question's constraints -> the sentences satisfying them all: a follow-up's readings keep the constraints
+        self._allowed_memo: dict[tuple, np.ndarray] = {}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -594,6 +613,7 @@ class EvidenceIndex:
         self._by_rows = {}
         self._term_groups = {}
         self._gap_memo = {}
+        self._memos()
 
     def attach(self, normalizer: Normalizer) -> None:
         """The normalizer of a loaded index (the one its key was computed with)."""
@@ -712,13 +732,22 @@ class EvidenceIndex:
                 score += 1 if other in stop else 2
         return score
 
-    def _correct(self, toks: Sequence[str], unwritten: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    def _correct(self, toks: Sequence[str], unwritten: Mapping[str, str] | None = None,
+                 typed: Mapping[str, str] | None = None) -> tuple[str, ...]:
         """Slips of one letter corrected by the words around them. An unknown word becomes the known word that fits
         best between its neighbours ("bao nhiu" -> "bao nhieu", "Đgng Đa" -> "Đống Đa"): a letter doubled or dropped
         needs one known pair, a letter swapped for another two (a pair with a content word, or pairs on both sides),
         so "xem phim" does not become "xem pham"; a letter typed twice is dropped ("nàoo"); without any, a word that
         is no Vietnamese syllable ("sangg") becomes its nearest known word. A known word is left alone (correcting
-        "vàng" or "cụm" by their neighbours turned questions into others), and so is a roman numeral."""
+        "vàng" or "cụm" by their neighbours turned questions into others), and so is a roman numeral. ``unwritten``:
+        the words typed with diacritics as neither the evidence nor the stop words write them (folded -> as typed),
+        read as unknown words. ``typed``: in a question typed with diacritics, its words typed with them (folded ->
+        as typed). Such a word, and a syllable typed without any beside them (not an acronym, "HCM"), becomes only a
+        word one letter off as typed
+        ("ổng" -> "tổng", never "dầu" -> "đảm" nor "phim" -> "phí": the accents typed, or not typed where the word
+        needs one, are no slip). (A slip inside a word typed with diacritics is corrected folded: spelling moves its
+        tone mark when a letter is added, "huymện" is typed "huỵmên".)"""
+        unwritten = unwritten or {}
         out = list(toks)
         for i, w in enumerate(toks):
             if not w.isalpha() or len(w) < 2:
@@ -733,6 +762,8 @@ class EvidenceIndex:
                 out[i] = known[0]
                 continue
             cands = self.correct_word(w)
+            if w in unwritten or typed is not None and w not in typed and is_syllable(w):
+                cands = tuple(c for c in cands if self._slip_of(unwritten.get(w, w), c))
             if not cands:
                 continue
             scored = []
@@ -749,10 +780,29 @@ class EvidenceIndex:
                     out[i] = cands[0]
         return self.normalize.expand(out)
 
+    def _slip_of(self, typed: str, word: str) -> bool:
+        """Whether a word typed with diacritics may be a slip for ``word`` (folded): one of the ways the evidence or
+        the stop words write it is one letter off what was typed, accents included (when none is known, the folded
+        words' distance decided already)."""
+        forms = self._written.get(word, frozenset()) | self._stop_forms.get(word, frozenset())
+        return not forms or any(Levenshtein.distance(typed, f, score_cutoff=1) <= 1 for f in forms)
+
+    def _content(self, text: str, toks: tuple[str, ...]) -> dict[str, str]:
+        """The question's words typed with diacritics that fold as a stop word but are written so neither among the
+        stop words nor in the evidence (``_unwritten``: "răng", "dầu", "bơi"), folded -> as typed: key terms that no
+        sentence holds, whatever word they fold like."""
+        key = (text, toks)
+        found = self._content_memo.get(key)
+        if found is None:
+            if len(self._content_memo) > 256:
+                self._content_memo.clear()
+            found = self._content_memo[key] = dict(self._unwritten(_marks(text, toks)))
+        return found
+
     def read(self, text: str) -> Question:
         toks = self.normalize(text).tokens
-        unwritten = frozenset(t for t, _ in self._unwritten(_marks(text, toks)))
-        q = self._question(text, _spans(self._correct(toks, unwritten)))
+        typed = dict(_marks(text, toks)) if has_diacritics(text) else None
+        q = self._question(text, _spans(self._correct(toks, self._content(text, toks), typed)))
         return self._recorrect(q) or q
 
     def _unwritten(self, marks: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -777,14 +827,15 @@ class EvidenceIndex:
         if not bad:
             return None
         # (a key term is no stop word: a stop word it was typed for needs three supports, "6 thán đầu" → "tháng")
-        toks, stop = list(q.tokens), self.lang.stopwords
+        toks, stop, content = list(q.tokens), self.lang.stopwords, self._content(q.text, q.tokens)
         for k, w in enumerate(q.tokens):
             if w not in bad or not w.isalpha() or len(w) < 2 or _ROMAN.match(w):
                 continue
             left = toks[k - 1] if k else None
             right = q.tokens[k + 1] if k + 1 < len(q.tokens) else None
             scored = [(c not in stop, support, self._df.get(c, 0), c) for c in self.correct_word(w)
-                      if c != w and (support := self._support(c, left, right)) >= (3 if c in stop else 2)]
+                      if c != w and (support := self._support(c, left, right)) >= (3 if c in stop else 2)
+                      and (w not in content or self._slip_of(content[w], c))]
             if scored:  # a content word first: the slip was made in a key term
                 toks[k] = max(scored)[3]
         if toks == list(q.tokens):
@@ -820,7 +871,7 @@ class EvidenceIndex:
         # a word typed with diacritics that folds as a stop word is the content word it was typed as when neither the
         # stop words nor the evidence write it so ("khám răng", "dầu ăn", "đi bơi": the articles write "rằng",
         # "đâu", "bởi"); one the evidence writes ("hội", "đầu") stays what its folded form always was here
-        typed = dict(self._unwritten(_marks(text, toks)))
+        typed = self._content(text, toks)
         terms = []
         for i, t in enumerate(toks):
             if i in used or self.lang.is_stop(t, typed.get(t)):
@@ -944,8 +995,12 @@ class EvidenceIndex:
         missing: list[tuple[str, str]] = []
         accented: list[str] | None = None  # the question's words as typed: read when a term needs them
         as_typed = dict(_marks(q.text, q.tokens))
+        content = self._content(q.text, q.tokens)
         for t in q.terms:
             a = as_typed.get(t)
+            if t in content:  # typed as neither the evidence nor a stop word writes it ("dầu", "răng"): in no record
+                missing.append(("term", t))
+                continue
             if a is not None and t not in q.asked and t not in self.lang.everyday and a not in self.common \
                     and t in self._written and a not in self._written[t]:
                 missing.append(("term", t))  # typed as the evidence never writes it ("tiền điên")
@@ -972,9 +1027,11 @@ class EvidenceIndex:
         return tuple(missing)
 
     def _gap_terms(self, q: Question) -> list[str]:
-        """The key terms the evidence must hold: not numbers, not everyday words, not the evidence's commonest words."""
-        return [t for t in q.terms if not _NUM.match(t) and t not in self.lang.everyday and t not in q.asked
-                and self._idf(t) >= GAP_MIN_IDF]
+        """The key terms the evidence must hold: not numbers, not everyday words, not the evidence's commonest words.
+        A word typed as no record writes it ("dầu", though "đầu" is an everyday word here) is no everyday word."""
+        content = self._content(q.text, q.tokens)
+        return [t for t in q.terms if not _NUM.match(t) and (t not in self.lang.everyday or t in content)
+                and t not in q.asked and self._idf(t) >= GAP_MIN_IDF]
 
     def _held(self, t: str, words: frozenset[str]) -> bool:
         return any(f in words for f in self._expand(t))
@@ -984,7 +1041,7 @@ class EvidenceIndex:
         together with the others, in a paragraph about the question's place and cluster: those the best-covering
         paragraph lacks. Empty when one paragraph holds them all: the evidence covers what the question is about.
         Kept for the last questions asked (a question is read, searched and gated: three calls)."""
-        key = (q.terms, q.asked, q.places, q.clusters)
+        key = (q.terms, q.asked, q.places, q.clusters, tuple(self._content(q.text, q.tokens)))
         found = self._gap_memo.get(key)
         if found is None:
             if len(self._gap_memo) > 256:
@@ -997,11 +1054,13 @@ class EvidenceIndex:
         if not terms:
             return ()
         best = tuple(terms)
-        for g in self._heaviest_groups(terms, 60):
+        # a word typed as no record writes it is held by no paragraph (not by the words it folds like: "ràng")
+        content = self._content(q.text, q.tokens)
+        for g in self._heaviest_groups([t for t in terms if t not in content], 60):
             words, places, clusters = self._groups[g]
             if not (all(p in places for p in q.places) and all(c in clusters for c in q.clusters)):
                 continue
-            missing = tuple(t for t in terms if not self._held(t, words))
+            missing = tuple(t for t in terms if t in content or not self._held(t, words))
             if len(missing) < len(best):
                 best = missing
                 if not best:
@@ -1048,12 +1107,91 @@ class EvidenceIndex:
         that place or cluster (the subject is known; it is not described there). ``gaps``: ``gaps(q)`` if known."""
         gaps = self.gaps(q) if gaps is None else gaps
         if not gaps or not (q.places or q.clusters):
-            return tuple(("term", t) for t in gaps)
-        anywhere = self.gaps(replace(q, places=(), clusters=()))
+            return self.phrased(q, tuple(("term", t) for t in self._named_gaps(q, gaps)))
+        bare = replace(q, places=(), clusters=())
+        anywhere = self.gaps(bare)
         if len(anywhere) >= len(gaps):
-            return tuple(("term", t) for t in gaps)
+            return self.phrased(q, tuple(("term", t) for t in self._named_gaps(q, gaps)))
         return (*(("place", p) for p in q.places), *(("cluster", str(c)) for c in q.clusters),
-                *(("term", t) for t in anywhere))
+                *self.phrased(q, tuple(("term", t) for t in self._named_gaps(bare, anywhere))))
+
+    def _named_gaps(self, q: Question, gaps: tuple[str, ...]) -> tuple[str, ...]:
+        """Which of the key terms no paragraph holds together a refusal names: those no paragraph holds at all when
+        there are ("dầu", "răng", "buýt": never "giảm", which the evidence writes, beside them); else, of the sets of
+        as many terms whose absence leaves the others held by one paragraph (about the question's place and
+        cluster), the rarest ("vé tàu … giảm": "tàu", not "giảm")."""
+        content = self._content(q.text, q.tokens)
+        absent = tuple(t for t in gaps if t in content or not len(self._groups_of(t)))
+        if absent:
+            return absent
+        terms = self._gap_terms(q)
+        best, weight = gaps, sum(self._idf(t) for t in gaps)
+        for named in combinations(terms, len(gaps)):
+            if (w := sum(self._idf(t) for t in named)) <= weight:
+                continue
+            groups: np.ndarray | None = None
+            for t in terms:
+                if t not in named:
+                    found = self._groups_of(t)
+                    groups = found if groups is None else np.intersect1d(groups, found, assume_unique=True)
+            if groups is None or any(all(p in self._groups[g][1] for p in q.places)
+                                     and all(c in self._groups[g][2] for c in q.clusters) for g in groups.tolist()):
+                best, weight = named, w
+        return best
+
+    def phrased(self, q: Question, missing: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+        """Missing key terms as the question names the thing it asks: with the words typed beside them that the
+        evidence never writes beside them ("dầu" -> "dầu ăn", "răng" -> "khám răng", "buýt" -> "vé xe buýt"), up
+        to three words; not a stop word or a cue, not an everyday word before it ("mua", "xin"), not a word written
+        with its other neighbour (the "đãi" of "ưu đãi"). A word typed with diacritics is judged as typed ("vé" is
+        no "về")."""
+        toks = q.tokens
+        # (syllables only: an acronym or a code the evidence lacks is named as it is, and weighs as it does)
+        singles = {v for kind, v in missing if kind == "term" and v in toks and is_syllable(v)}
+        if not singles:
+            return tuple(missing)
+        marks = dict(_marks(q.text, toks))
+
+        def writes(w: str) -> bool:  # the evidence (or a stop word) writes the word as the member typed it
+            typed = marks.get(w)
+            return typed is None or typed in self._written.get(w, ()) or typed in self._stop_forms.get(w, ())
+
+        def written(a: str, b: str) -> bool:  # the pair as typed, side by side in a sentence
+            return (a, b) in self.bigrams and writes(a) and writes(b)
+
+        def joins(j: int, edge: int) -> bool:
+            w = toks[j]
+            if not is_syllable(w) or w in self.lang.cue_words or self.lang.is_stop(w, marks.get(w)):
+                return False
+            if j < edge and w in self.lang.everyday and writes(w):
+                return False
+            if written(*((w, toks[edge]) if j < edge else (toks[edge], w))):
+                return False
+            far = j - 1 if j < edge else j + 1
+            return not (0 <= far < len(toks) and not self.lang.is_stop(toks[far], marks.get(toks[far]))
+                        and written(*((toks[far], w) if far < j else (w, toks[far]))))
+
+        out: list[tuple[str, str]] = []
+        done: set[str] = set()
+        for kind, value in missing:
+            if kind != "term" or value not in singles:
+                out.append((kind, value))
+                continue
+            if value in done:
+                continue
+            start = toks.index(value)
+            end = start + 1
+            while start > 0 and toks[start - 1] in singles:
+                start -= 1
+            while end < len(toks) and toks[end] in singles:
+                end += 1
+            while end < len(toks) and end - start < 3 and joins(end, end - 1):
+                end += 1
+            while start > 0 and end - start < 3 and joins(start - 1, start):
+                start -= 1
+            done.update(t for t in toks[start:end] if t in singles)
+            out.append(("term", " ".join(toks[start:end])))
+        return tuple(dict.fromkeys(out))
 
     def entry_fits(self, entry_id: str, q: Question) -> bool:
         """Whether what a knowledge entry says is about the question's place and cluster (its years and phases are
@@ -1258,43 +1396,30 @@ class EvidenceIndex:
     def search(self, q: Question) -> Finding:
         missing = self.unknown(q)
         if missing:
-            return Finding("unknown", q, missing=missing)
+            return Finding("unknown", q, missing=self.phrased(q, missing))
         ranker = self._ranker()
         if ranker is None or not (q.terms or q.constrained or q.title or q.compounds):
             return Finding("weak", q)  # (a question naming nothing to look for, "vé là gì" read as "về là gì")
         if q.kind == "author":
             return self._author(q)
+        # one stop-word test for the question's words, as ``_question`` reads them (``Language.is_stop``: a word typed
+        # with diacritics as no record writes it is a content word, "khám răng")
+        typed = self._content(q.text, q.tokens)
+        stop = {t for t in q.tokens if self.lang.is_stop(t, typed.get(t))}
         words = [x for t in q.terms for x in self._expand(t)]
-        words += [t for t in q.tokens if t not in self.lang.stopwords or t in self.lang.cue_words]
-        content = [t for t in q.tokens if t not in self.lang.stopwords]
+        words += [t for t in q.tokens if t not in stop or t in self.lang.cue_words]
+        content = [t for t in q.tokens if t not in stop]
         cues = self.lang.cue_words
         # the question's word pairs as typed too ("thành phố", "tổng liên đoàn": words of no weight alone)
-        typed = [f"{a} {b}" for a, b in zip(q.tokens, q.tokens[1:], strict=False) if a not in cues and b not in cues]
+        pairs = [f"{a} {b}" for a, b in zip(q.tokens, q.tokens[1:], strict=False) if a not in cues and b not in cues]
         query = list(dict.fromkeys(
-            [*words, *(f"{a} {b}" for a, b in zip(content, content[1:], strict=False)), *typed]))
+            [*words, *(f"{a} {b}" for a, b in zip(content, content[1:], strict=False)), *pairs]))
         query = [t for t in query if t in ranker.vocab]
         if not query and not q.constrained:
             return Finding("weak", q)
-        scores = ranker.get_scores(query) if query else np.zeros(len(self.records))
+        scores = self._scores(ranker, query)
         if q.constrained or q.compounds or q.title:  # the best-ranked sentences satisfying the constraints
-            allowed: np.ndarray | None = None
-            keys: list[tuple[str, object]] = [("place", v) for v in q.places]
-            keys += [("cluster", v) for v in q.clusters]
-            keys += [("phase", v) for v in q.phases] + [("year", v) for v in q.years]
-            keys += [("pair", c) for c in q.compounds]
-            for key in keys:
-                found = self._rows_of(key)
-                allowed = found if allowed is None else np.intersect1d(allowed, found, assume_unique=True)
-                if not len(allowed):
-                    break
-            ids = allowed if allowed is not None else np.zeros(0, dtype=np.int64)
-            if q.title:  # who holds the title the question names: the sentences writing it
-                ids = np.intersect1d(ids, self._title_rows(q.title), assume_unique=True) if allowed is not None \
-                    else self._title_rows(q.title)
-            if len(q.years) == 1 and len(ids):  # the years of a span only for a question naming the span
-                # (``_in_years`` row by row, as arrays: the rows hold every year of the question in their years or
-                # spans already; one year must be their own; two or more may be a span's)
-                ids = np.intersect1d(ids, self._own_year_rows(q.years[0]), assume_unique=True)
+            ids = self._allowed(q)
             if len(ids) > CANDIDATES:
                 ids = ids[np.argpartition(-scores[ids], CANDIDATES - 1)[:CANDIDATES]]
             pool = ids[np.argsort(-scores[ids], kind="stable")].tolist()  # Python ints: cheaper to index with
@@ -1307,10 +1432,16 @@ class EvidenceIndex:
         top = max(pool_scores) or 1.0
         unseen = self._unseen(q, pool)
         weights = self._weights(q, unseen)
+        covered = [self._coverage(self._meta[i], weights) for i in pool]
+        if max(covered) < MIN_COVERAGE:
+            # no candidate holds enough of the question: weak, whatever the kind of answer each holds (not weighed;
+            # the best-covering sentence is what the verdict shows)
+            k = covered.index(max(covered))
+            return Finding("weak", q, records=(self.records[pool[k]],), coverage=covered[k],
+                           score=0.75 * covered[k] + 0.25 * pool_scores[k] / top)
         ranked = []
-        for i, bm25 in zip(pool, pool_scores, strict=True):
+        for i, bm25, cov in zip(pool, pool_scores, covered, strict=True):
             m = self._meta[i]
-            cov = self._coverage(m, weights)
             factor = self._kind_factor(m, q)
             if q.kind == "list" and factor == JOINED and cov < 0.99:  # two items joined: only holding all it asks
                 factor = 0.6
@@ -1377,6 +1508,48 @@ class EvidenceIndex:
         if len(gaps) == 1 and cov >= KNOWN_GAP_COVERAGE and any(x in self.vocabulary for x in self._expand(gaps[0])):
             gaps = ()
         return Finding("answered", q, records=tuple(out), coverage=cov, score=best, gaps=gaps)
+
+    def _scores(self, ranker: Ranker, query: Sequence[str]) -> np.ndarray:
+        """The BM25 scores of every sentence for ``query`` (read-only), ranked once for the last queries."""
+        key = tuple(query)
+        scores = self._scores_memo.get(key)
+        if scores is None:
+            if len(self._scores_memo) >= 16:  # (a sentence's score each: 16 queries of the ×100 corpus are 2 MB)
+                self._scores_memo.clear()
+            scores = ranker.get_scores(query) if query else np.zeros(len(self.records))
+            scores.flags.writeable = False
+            self._scores_memo[key] = scores
+        return scores
+
+    def _allowed(self, q: Question) -> np.ndarray:
+        """The sentences satisfying every constraint of the question (place, cluster, phase, year, compound, title),
+        as a sorted array; kept for the last questions' constraints."""
+        memo_key = (q.places, q.clusters, q.phases, q.years, q.compounds, q.title)
+        ids = self._allowed_memo.get(memo_key)
+        if ids is not None:
+            return ids
+        allowed: np.ndarray | None = None
+        keys: list[tuple[str, object]] = [("place", v) for v in q.places]
+        keys += [("cluster", v) for v in q.clusters]
+        keys += [("phase", v) for v in q.phases] + [("year", v) for v in q.years]
+        keys += [("pair", c) for c in q.compounds]
+        for key in keys:
+            found = self._rows_of(key)
+            allowed = found if allowed is None else np.intersect1d(allowed, found, assume_unique=True)
+            if not len(allowed):
+                break
+        ids = allowed if allowed is not None else np.zeros(0, dtype=np.int64)
+        if q.title:  # who holds the title the question names: the sentences writing it
+            ids = np.intersect1d(ids, self._title_rows(q.title), assume_unique=True) if allowed is not None \
+                else self._title_rows(q.title)
+        if len(q.years) == 1 and len(ids):  # the years of a span only for a question naming the span
+            # (``_in_years`` row by row, as arrays: the rows hold every year of the question in their years or
+            # spans already; one year must be their own; two or more may be a span's)
+            ids = np.intersect1d(ids, self._own_year_rows(q.years[0]), assume_unique=True)
+        if len(self._allowed_memo) > 256:
+            self._allowed_memo.clear()
+        self._allowed_memo[memo_key] = ids
+        return ids
 
     def _author(self, q: Question) -> Finding:
         """Who wrote the article the question is about: the byline of the one document whose sentences hold the
