@@ -86,9 +86,11 @@ async def test_two_questions_of_the_same_kind_joined_by_and_get_an_answer_each(a
     assert "Lục Văn Toàn" in reply and "Triệu Thị Hoa" in reply, reply
 
 
-async def test_a_one_letter_slip_that_makes_another_word_is_read_as_the_word_meant(asker):
-    # "giỏi bóng đá" for "giải bóng đá": "giỏi" is a word, but not one the paragraph holds, and "giải" forms a known
-    # pair with the word after it
+async def test_a_question_with_a_one_letter_slip_is_still_answered(asker):
+    # (what this shows is the behaviour, not which step gives it: with ``EvidenceIndex._correct`` replaced by the
+    # identity these four are answered all the same — the ranking finds the sentence from the words around the slip —
+    # so the corrector's own share is measured by the eval's "typo" variant, docs/benchmarks.md)
+    # "giỏi bóng đá" for "giải bóng đá": "giỏi" is a word, but not one the paragraph holds
     outcome = await asker.ask("cụm thi đua số 15 tổ chức giỏi bóng đá cho bao nhiêu đoàn viên")
     assert not outcome.fallback and "600" in text_of(outcome), text_of(outcome)
     # "mặt càng" for "mặt hàng": "càng" is a word of the documents, but not of the paragraph about the discount
