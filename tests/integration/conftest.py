@@ -56,3 +56,23 @@ class Asker:
 
 def text_of(outcome) -> str:
     return "\n".join(r.text for r in outcome.replies)
+
+
+def asker_over(app, documents: Documents, folder: str, chat: str = "501") -> Asker:
+    """A member's chat with the app answering from ``documents`` (``passages_of``, stored under ``folder``) only."""
+    app.core.set_passages(passages_of(documents, folder))
+    return Asker(app, chat)
+
+
+def count_calls(monkeypatch, owner: type, name: str) -> list:
+    """The arguments (after ``self``) of every call of the method ``owner.name`` from now on, as tuples (the method
+    still runs): how many searches, readings or rankings a message costs."""
+    calls: list = []
+    method = getattr(owner, name)
+
+    def counted(self, *args, **kwargs):
+        calls.append(args)
+        return method(self, *args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls

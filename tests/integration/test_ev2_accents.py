@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from tests.integration.conftest import Asker, passages_of, text_of
+from tests.integration.conftest import Asker, asker_over, text_of
 
 DOCUMENTS = {
     "Liên đoàn Lao động huyện Mê Linh ký thỏa thuận ưu đãi năm 2024": (date(2024, 3, 12), [
@@ -26,8 +26,7 @@ DOCUMENTS = {
 
 @pytest.fixture
 def asker(app) -> Asker:
-    app.core.set_passages(passages_of(DOCUMENTS, "/docs/ev2"))
-    return Asker(app, "7401")
+    return asker_over(app, DOCUMENTS, "/docs/ev2", "7401")
 
 
 @pytest.mark.parametrize("question", [

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from tests.integration.conftest import Asker, passages_of, text_of
+from tests.integration.conftest import Asker, asker_over, text_of
 
 DOCUMENTS = {
     "Huyện Phúc Thọ chăm lo nhà ở cho công nhân năm 2024": (date(2024, 5, 6), [
@@ -22,8 +22,7 @@ DOCUMENTS = {
 
 @pytest.fixture
 def asker(app) -> Asker:
-    app.core.set_passages(passages_of(DOCUMENTS, "/docs/ev2d"))
-    return Asker(app, "7411")
+    return asker_over(app, DOCUMENTS, "/docs/ev2d", "7411")
 
 
 @pytest.mark.parametrize("question", ["chương trình mái ấm công nhân là gì",

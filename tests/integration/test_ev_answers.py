@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from tests.integration.conftest import Asker, passages_of, text_of
+from tests.integration.conftest import Asker, asker_over, text_of
 
 DOCUMENTS = {
     "Cụm thi đua số 14 tổng kết năm 2023": (date(2024, 1, 18), [
@@ -43,8 +43,7 @@ DOCUMENTS = {
 
 @pytest.fixture
 def asker(app) -> Asker:
-    app.core.set_passages(passages_of(DOCUMENTS, "/docs/ev"))
-    return Asker(app, "7301")
+    return asker_over(app, DOCUMENTS, "/docs/ev", "7301")
 
 
 async def test_the_kind_named_in_a_list_question_is_no_term_the_answer_must_write(asker):

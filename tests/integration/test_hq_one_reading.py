@@ -6,19 +6,12 @@ count its calls; the replies are those of before."""
 import pytest
 
 from nlu.evidence import EvidenceIndex
+from tests.integration.conftest import count_calls
 
 
 @pytest.fixture
 def reads(monkeypatch) -> list:
-    calls: list = []
-    read = EvidenceIndex.read
-
-    def counted(self, text):
-        calls.append(text)
-        return read(self, text)
-
-    monkeypatch.setattr(EvidenceIndex, "read", counted)
-    return calls
+    return count_calls(monkeypatch, EvidenceIndex, "read")
 
 
 async def test_a_topic_question_answered_by_the_entries_is_read_once(member, reads):

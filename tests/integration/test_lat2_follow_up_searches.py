@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from nlu.evidence import EvidenceIndex
-from tests.integration.conftest import Asker, passages_of, text_of
+from tests.integration.conftest import Asker, asker_over, count_calls, text_of
 
 DOCUMENTS = {
     "Công đoàn huyện Gia Lâm chăm lo công nhân năm 2025": (date(2025, 10, 3), [
@@ -24,16 +24,8 @@ DOCUMENTS = {
 
 @pytest.fixture
 def searches(app, monkeypatch) -> list:
-    app.core.set_passages(passages_of(DOCUMENTS, "/docs/lat2"))
-    calls: list = []
-    search = EvidenceIndex.search
-
-    def counted(self, q):
-        calls.append(q)
-        return search(self, q)
-
-    monkeypatch.setattr(EvidenceIndex, "search", counted)
-    return calls
+    asker_over(app, DOCUMENTS, "/docs/lat2")
+    return count_calls(monkeypatch, EvidenceIndex, "search")
 
 
 async def test_a_follow_up_a_reading_answers_is_not_also_searched_alone(app, searches):
@@ -55,14 +47,7 @@ async def test_a_question_off_the_unions_topics_is_not_searched(app, searches):
 
 
 async def test_a_message_asking_one_question_is_read_once(app, searches, monkeypatch):
-    calls: list = []
-    read = EvidenceIndex.read
-
-    def counted(self, text):
-        calls.append(text)
-        return read(self, text)
-
-    monkeypatch.setattr(EvidenceIndex, "read", counted)
+    calls = count_calls(monkeypatch, EvidenceIndex, "read")
     outcome = await Asker(app, "lat2-3").ask("Năm 2025 huyện Gia Lâm tổ chức bao nhiêu lớp tập huấn?")
     assert not outcome.fallback and "6 lớp" in text_of(outcome)
     # not read again as its own "parts": there is room for one question only

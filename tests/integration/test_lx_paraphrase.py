@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from tests.integration.conftest import Asker, passages_of, text_of
+from tests.integration.conftest import Asker, asker_over, text_of
 
 DOCUMENTS = {
     "Liên đoàn Lao động quận Thanh Xuân sơ kết 6 tháng đầu năm 2024": (date(2024, 7, 15), [
@@ -32,8 +32,7 @@ DOCUMENTS = {
 
 @pytest.fixture
 def asker(app) -> Asker:
-    app.core.set_passages(passages_of(DOCUMENTS, "/docs/lx"))
-    return Asker(app, "7501")
+    return asker_over(app, DOCUMENTS, "/docs/lx", "7501")
 
 
 @pytest.mark.parametrize(("question", "expected"), [

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.integration.conftest import Asker, passages_of, text_of
+from tests.integration.conftest import Asker, asker_over, text_of
 
 DOCUMENTS = {
     "Cụm thi đua số 12 sơ kết năm 2024": (date(2024, 7, 2), [
@@ -25,8 +25,7 @@ DOCUMENTS = {
 
 @pytest.fixture
 def asker(app) -> Asker:
-    app.core.set_passages(passages_of(DOCUMENTS, "/docs/lxp"))
-    return Asker(app, "7601")
+    return asker_over(app, DOCUMENTS, "/docs/lxp", "7601")
 
 
 async def test_a_follow_up_pointing_at_the_person_named_asks_about_that_person(asker):

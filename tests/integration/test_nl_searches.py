@@ -11,7 +11,7 @@ import pytest
 
 from nlu.bm25 import Ranker
 from nlu.evidence import EvidenceIndex
-from tests.integration.conftest import Asker, passages_of, text_of
+from tests.integration.conftest import Asker, asker_over, count_calls, text_of
 
 DOCUMENTS = {
     "Công đoàn hai quận chăm lo Tết cho công nhân năm 2024": (date(2024, 1, 20), [
@@ -24,21 +24,9 @@ DOCUMENTS = {
 
 @pytest.fixture
 def counted(app, monkeypatch) -> dict[str, list]:
-    app.core.set_passages(passages_of(DOCUMENTS, "/docs/nl"))
-    calls: dict[str, list] = {"search": [], "rank": []}
-    search, rank = EvidenceIndex.search, Ranker.get_scores
-
-    def counted_search(self, q):
-        calls["search"].append(q)
-        return search(self, q)
-
-    def counted_rank(self, terms):
-        calls["rank"].append(tuple(terms))
-        return rank(self, terms)
-
-    monkeypatch.setattr(EvidenceIndex, "search", counted_search)
-    monkeypatch.setattr(Ranker, "get_scores", counted_rank)
-    return calls
+    asker_over(app, DOCUMENTS, "/docs/nl")
+    return {"search": count_calls(monkeypatch, EvidenceIndex, "search"),
+            "rank": count_calls(monkeypatch, Ranker, "get_scores")}
 
 
 async def test_the_parts_of_a_question_naming_two_places_rank_its_words_once(app, counted):
@@ -69,4 +57,4 @@ async def test_a_follow_up_keeps_its_answer_with_the_kept_rankings(app, counted)
     outcome = await asker.ask("còn Tây Hồ thì sao?")
     assert not outcome.fallback and "85" in text_of(outcome), text_of(outcome)
     # no reading ranks words another reading of the same message already ranked
-    assert len(counted["rank"]) == len(set(counted["rank"]))
+    assert len(counted["rank"]) == len({tuple(terms) for terms, in counted["rank"]})
