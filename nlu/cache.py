@@ -35,7 +35,7 @@ FORMAT = "1"
 #: files kept per kind: the newest (several databases or test runs may share one folder)
 KEEP = 4
 #: the modules whose code shapes the evidence index
-EVIDENCE_MODULES = ("nlu.evidence", "nlu.bm25", "nlu.normalize", "nlu.cache")
+EVIDENCE_MODULES = ("nlu.evidence", "nlu.editions", "nlu.bm25", "nlu.normalize", "nlu.cache")
 
 
 def code_digest(modules: Iterable[str], files: Iterable[Path] = ()) -> str:

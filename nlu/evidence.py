@@ -32,6 +32,7 @@ from rapidfuzz.distance import Levenshtein
 
 from nlu.bm25 import Ranker
 from nlu.data import YAML_LOADER
+from nlu.editions import editions
 from nlu.normalize import Normalizer, clean, fold, has_diacritics, is_syllable, normalize_tones
 from nlu.normalize import tokens as word_tokens
 
@@ -478,6 +479,8 @@ class EvidenceIndex:
         self.known_clusters: set[int] = set()
         self.known_phases: set[int] = set()
         self.known_years: set[int] = set()
+        #: the numbered editions, anniversaries and documents the records name (``nlu.editions``): kind -> numbers
+        self.known_editions: dict[str, set[int]] = {}
         context_cache: dict[tuple, tuple] = {}
         dominant = self._dominant_places()
         self._written = self._written_forms()
@@ -544,6 +547,8 @@ class EvidenceIndex:
             self.known_clusters |= clusters
             self.known_phases |= phases
             self.known_years |= years | spans
+            for kind, value, _, _ in editions(toks):
+                self.known_editions.setdefault(kind, set()).add(value)
         # which records satisfy a constraint: one set per value, intersected at search time
         self._by: dict[tuple[str, object], set[int]] = {}
         keyed = self.lang.generic | self.lang.roles | self.lang.what_nouns
@@ -1024,6 +1029,9 @@ class EvidenceIndex:
         missing.extend(("cluster", str(c)) for c in q.clusters if c not in self.known_clusters)
         missing.extend(("phase", str(p)) for p in q.phases if p not in self.known_phases)
         missing.extend(("year", str(y)) for y in q.years if y not in self.known_years)
+        # "hội thi lần 3" where the evidence has only "lần thứ II": another edition, not described
+        missing.extend(("edition", " ".join(q.tokens[start:end])) for kind, value, start, end in editions(q.tokens)
+                       if kind in self.known_editions and value not in self.known_editions[kind])
         return tuple(missing)
 
     def _gap_terms(self, q: Question) -> list[str]:

@@ -1,0 +1,80 @@
+"""The numbered things a text names: an edition ("lần thứ II", "khóa XV", "Đại hội XIII"), an anniversary
+("kỷ niệm 91 năm", "95 năm thành lập") or a numbered document ("Chỉ thị 05", "Nghị quyết số 02").
+
+A question naming one the evidence names only with other numbers ("hội thi lần 3" where the articles have "lần
+thứ II", "kỷ niệm 95 năm" where they have 91) asks about something the evidence does not describe: a constraint
+like a year or a cluster (``EvidenceIndex.unknown``). Read from folded tokens; a number is written in digits or in
+roman numerals, "05" and "5" and "V" alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+#: the words before the number, folded, and the kind of thing they number
+_BEFORE: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("lan", "thu"), "lần thứ"),
+    (("lan",), "lần thứ"),
+    (("khoa",), "khóa"),
+    (("dai", "hoi"), "đại hội"),
+    (("ky", "niem"), "kỷ niệm"),
+    (("chi", "thi", "so"), "chỉ thị"),
+    (("chi", "thi"), "chỉ thị"),
+    (("nghi", "quyet", "so"), "nghị quyết"),
+    (("nghi", "quyet"), "nghị quyết"),
+)
+#: the words after it: "91 năm thành lập", "95 năm ngày thành lập"
+_AFTER: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("nam", "thanh", "lap"), "kỷ niệm"),
+    (("nam", "ngay", "thanh", "lap"), "kỷ niệm"),
+)
+_ROMAN_VALUES = {"i": 1, "v": 5, "x": 10}
+MAX_NUMBER = 200  # "lần thứ 2021" is no edition
+
+
+def number(word: str) -> int | None:
+    """The value of a number written in digits ("05") or as a roman numeral of 1–39 ("xiii"), else None."""
+    if word.isdigit():
+        value = int(word)
+        return value if 0 < value <= MAX_NUMBER else None
+    if not word or any(c not in _ROMAN_VALUES for c in word) or len(word) > 7:
+        return None
+    total, previous = 0, 0
+    for c in reversed(word):
+        v = _ROMAN_VALUES[c]
+        total, previous = (total - v, previous) if v < previous else (total + v, v)
+    return total if _roman(total) == word else None  # only the canonical spelling ("iiii" is none)
+
+
+def _roman(value: int) -> str:
+    out = ""
+    for v, s in ((10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        while value >= v:
+            out, value = out + s, value - v
+    return out
+
+
+def editions(tokens: Sequence[str]) -> list[tuple[str, int, int, int]]:
+    """(kind, number, first token, end token) of each numbered thing the tokens name, in order."""
+    out: list[tuple[str, int, int, int]] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        found = None
+        for words, kind in _BEFORE:
+            k = len(words)
+            if tuple(tokens[i:i + k]) == words and i + k < n and (value := number(tokens[i + k])) is not None:
+                end = i + k + 1
+                # "kỷ niệm 91 năm thành lập": the words after the number belong to it too
+                end += next((len(after) for after, _ in _AFTER if tuple(tokens[end:end + len(after)]) == after), 0)
+                found = (kind, value, i, end)
+                break
+        if found is None and (value := number(tokens[i])) is not None:
+            for words, kind in _AFTER:
+                if tuple(tokens[i + 1:i + 1 + len(words)]) == words:
+                    found = (kind, value, i, i + 1 + len(words))
+                    break
+        if found is not None:
+            out.append(found)
+            i = found[3]
+        else:
+            i += 1
+    return out
