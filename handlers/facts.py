@@ -268,9 +268,10 @@ class FactAnswers:
             findings, prior = [], None
             for part in parts:
                 read = self.index.read(part)
-                if prior is not None and (is_follow_up(part) or not read.constrained and prior.constrained):
-                    # a part that leans on the first ("… và ai là cụm trưởng"): read against it, unless alone it
-                    # is answered and against the first it is not (searched alone only then)
+                if prior is not None and (is_follow_up(part) or _lacks_constraints_of(read, prior)):
+                    # a part that leans on the first ("… và ai là cụm trưởng", "… và ai là cụm trưởng năm 2021":
+                    # the first's cluster, its own year): read against it, unless alone it is answered and against
+                    # the first it is not (searched alone only then)
                     merged, against = self._read_against(prior, read, search)
                     if any(f.status == "answered" for f in against):
                         read, found = merged, against
@@ -693,6 +694,12 @@ def _names_only_constraints(fragment: Question) -> bool:
     no question word, key term or compound of its own."""
     return fragment.constrained and fragment.kind is None and not fragment.terms and not fragment.compounds \
         and not fragment.title
+
+
+def _lacks_constraints_of(part: Question, prior: Question) -> bool:
+    """Whether a later part of a message leaves out a kind of constraint (district, cluster, phase, year) the earlier
+    part names: it keeps that one (``EvidenceIndex.merge`` keeps each kind the part names of its own)."""
+    return any(getattr(prior, attr) and not getattr(part, attr) for attr in ("places", "clusters", "phases", "years"))
 
 
 def _asked_again(previous: Question, fragment: Question) -> tuple[str, ...]:
