@@ -247,15 +247,18 @@ class FactAnswers:
         previous = await self._previous(incoming) if explicit or implicit else None
         search = _Searches(self.index)  # this message's searches: a reading searched twice is searched once
         against_read: tuple[Question, list[Finding]] | None = None
+        # "hôm đó", "bài đó", "đợt ấy": the word pointed at names the previous question's subject, no key term of
+        # its own the evidence must hold (the previous question's terms stand for it)
+        fragment = _unpointed(text, question) if previous is not None else question
         if previous is not None and implicit:
             # read against the previous question when that reading answers (it is the more specific: "số tiền bao
             # nhiêu ạ?" after a loan question asks the loan's amount); else alone, a question of its own — alone it
             # names what no record mentions (what ``search`` first asks: ``unknown``), a question of its own, not
             # read against the previous one. Searched alone only when it is read alone.
-            if any(self.index.unknown(p) for p in self.index.split(question)):
+            if any(self.index.unknown(p) for p in self.index.split(fragment)):
                 against_read = None
             else:
-                against_read = self._read_against(previous, question, search)
+                against_read = self._read_against(previous, fragment, search)
             if against_read is None or not any(
                     f.status == "answered" and not self._salient(f.gaps) for f in against_read[1]):
                 previous, against_read = None, None
@@ -284,7 +287,7 @@ class FactAnswers:
                 findings.extend(found)
                 prior = read
         elif previous is not None:
-            question, findings = against_read or self._read_against(previous, question, search)
+            question, findings = against_read or self._read_against(previous, fragment, search)
         else:
             findings = [search(p) for p in self.index.split(question)]
         # confidence comes from the evidence: an answer whose sentence and paragraph lack a key term of the question
@@ -696,6 +699,20 @@ def _names_only_constraints(fragment: Question) -> bool:
         and not fragment.title
 
 
+def _unpointed(text: str, fragment: Question) -> Question:
+    """A follow-up without the words a demonstrative points with ("hôm đó", "bài ấy", "đợt này": the one the
+    previous question asked about), and the compounds holding them: no key terms of its own. The demonstrative as
+    typed with its marks ("đó", not "do": because), or "ay" (ấy) bare."""
+    words = tokens(clean(text))
+    pointed = {fold(words[i - 1]) for i in range(1, len(words))
+               if words[i].lower() in _POINTING or fold(words[i]).lower() == "ay"}
+    if not pointed & set(fragment.terms):
+        return fragment
+    gone = pointed | {w for c in fragment.compounds if set(c) & pointed for w in c}
+    return replace(fragment, terms=tuple(t for t in fragment.terms if t not in gone),
+                   compounds=tuple(c for c in fragment.compounds if not set(c) & pointed))
+
+
 def _lacks_constraints_of(part: Question, prior: Question) -> bool:
     """Whether a later part of a message leaves out a kind of constraint (district, cluster, phase, year) the earlier
     part names: it keeps that one (``EvidenceIndex.merge`` keeps each kind the part names of its own)."""
@@ -711,6 +728,9 @@ def _asked_again(previous: Question, fragment: Question) -> tuple[str, ...]:
     numbered = fragment.clusters or fragment.phases or fragment.years
     return (*(t for t in previous.tokens if t not in gone and not (numbered and t.isdigit())), *fragment.tokens)
 
+
+#: demonstratives as typed: the word before one points at what the previous question asked about
+_POINTING = frozenset({"đó", "đấy", "ấy", "này", "kia", "nọ"})
 
 #: particles after the "không" that ends a yes/no question ("… không ạ", "… không vậy")
 _YES_TAIL = frozenset({"a", "ah", "vay", "nhi", "nhe", "ha", "ad", "oi", "z", "v"})
