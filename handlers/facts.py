@@ -461,6 +461,11 @@ class FactAnswers:
             # words ranking the evidence as they did (the members, not the first sentence about cluster 1)
             asked = _asked_again(previous, fragment)
             readings = [replace(r, tokens=asked) for r in readings]
+        # a word of the fragment's own that no record holds ("chứng khoán") is in each reading, typed the same: none
+        # can answer, and the first says what the evidence lacks as the others would
+        lacking = {v for kind, v in self.index.unknown(fragment) if kind == "term"} & set(fragment.terms)
+        if lacking - set(previous.asked):
+            readings = readings[:1]
         for n, reading in enumerate(readings):
             found = [search(p) for p in self.index.split(reading)]
             if first is None:
