@@ -646,16 +646,22 @@ class FactAnswers:
                         end += 1
                     limit = max(4, end - start)
                     stop = self.index.lang.stopwords
-                    if start > 0 and folded[start - 1] not in _BOUNDARY and folded[start - 1] not in stop:
+                    # a phrase of several words (the index's: what the evidence lacks and the words typed that
+                    # belong to it, "vé tàu", "dầu ăn") is named without the verb or offer before it ("mua", "ưu
+                    # đãi"), but for the first syllable of its first word when that is no word the evidence writes
+                    # ("nghiệm" of "xét nghiệm")
+                    bound = len(target) == 1 or target[0] not in self.index.vocabulary
+                    if bound and start > 0 and folded[start - 1] not in _BOUNDARY and folded[start - 1] not in stop:
                         start -= 1  # the first syllable of its word, even an everyday one ("xét nghiệm")
-                    while start > 0 and inside(start - 1) and end - start < limit:
+                    while len(target) == 1 and start > 0 and inside(start - 1) and end - start < limit:
                         start -= 1
                     while end < len(folded) and inside(end) and end - start < limit:
                         end += 1
                     pairs = self.index.bigrams  # never a word cut in two ("miễn" without "phí")
                     if end < len(folded) and inside(end) and (folded[end - 1], folded[end]) in pairs:
                         end += 1
-                    if start > 0 and inside(start - 1) and (folded[start - 1], folded[start]) in pairs:
+                    if len(target) == 1 and start > 0 and inside(start - 1) \
+                            and (folded[start - 1], folded[start]) in pairs:
                         start -= 1
                     if start > 0 and folded[start - 1:start + 1] == ["cong", "ty"]:
                         start -= 1  # "công ty Masan", not "ty Masan"
