@@ -275,8 +275,11 @@ class FactAnswers:
                     # a part that leans on the first ("… và ai là cụm trưởng", "… và ai là cụm trưởng năm 2021":
                     # the first's cluster, its own year): read against it, unless alone it is answered and against
                     # the first it is not (searched alone only then)
-                    merged, against = self._read_against(prior, read, search)
-                    if any(f.status == "answered" for f in against):
+                    # (a reading answered by the very sentence that answered an earlier part asks that again: "… và
+                    # tiền ăn ca nâng lên bao nhiêu" is not the first part's figure; the next reading is tried)
+                    shown = frozenset(r.text for f in findings if f.status == "answered" for r in f.records[:1])
+                    merged, against = self._read_against(prior, read, search, shown)
+                    if any(f.status == "answered" and not _repeats(f, shown) for f in against):
                         read, found = merged, against
                     else:
                         found = [search(p) for p in self.index.split(read)]
@@ -451,9 +454,10 @@ class FactAnswers:
             out.append(part.strip())
         return out
 
-    def _read_against(self, previous: Question, fragment: Question, search: _Searches
-                      ) -> tuple[Question, list[Finding]]:
-        """A follow-up read against the previous question: the first reading the evidence answers, else the first."""
+    def _read_against(self, previous: Question, fragment: Question, search: _Searches,
+                      shown: frozenset[str] = frozenset()) -> tuple[Question, list[Finding]]:
+        """A follow-up read against the previous question: the first reading the evidence answers (by a sentence not
+        among ``shown``: the answers of the message's earlier parts), else the first."""
         first: tuple[Question, list[Finding]] | None = None
         readings = self.index.merge(previous, fragment)
         if _names_only_constraints(fragment):
@@ -475,7 +479,7 @@ class FactAnswers:
             replaced = [t for t in previous.terms if t not in reading.terms] if fragment.terms else []
             if n + 1 < len(readings) and any(self.index.restates(f, replaced) for f in found):
                 continue
-            if any(f.status == "answered" and not self._salient(f.gaps) for f in found):
+            if any(f.status == "answered" and not self._salient(f.gaps) and not _repeats(f, shown) for f in found):
                 return reading, found
         return first if first is not None else (fragment, [search(fragment)])
 
@@ -722,6 +726,11 @@ def _unpointed(text: str, fragment: Question) -> Question:
     gone = pointed | {w for c in fragment.compounds if set(c) & pointed for w in c}
     return replace(fragment, terms=tuple(t for t in fragment.terms if t not in gone),
                    compounds=tuple(c for c in fragment.compounds if not set(c) & pointed))
+
+
+def _repeats(finding: Finding, shown: frozenset[str]) -> bool:
+    """Whether a finding is answered by a sentence already shown for an earlier part of the message."""
+    return bool(shown) and finding.status == "answered" and bool(finding.records) and finding.records[0].text in shown
 
 
 def _lacks_constraints_of(part: Question, prior: Question) -> bool:

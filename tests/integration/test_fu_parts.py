@@ -42,3 +42,20 @@ async def test_a_later_part_naming_its_own_cluster_keeps_its_own(asker):
     body = text_of(outcome)
     assert not outcome.fallback and "5 đơn vị" in body and "Đào Thị Hạnh" in body, body
     assert "Phùng Văn Khải" not in body, body
+
+
+GIA_LAM = {
+    "Công đoàn huyện Gia Lâm chăm lo công nhân năm 2025": (date(2025, 10, 3), [
+        ["Năm 2025, Liên đoàn Lao động huyện Gia Lâm yêu cầu các doanh nghiệp đóng kinh phí công đoàn 2% và bảo "
+         "đảm tiền ăn ca cho người lao động.",
+         "Liên đoàn Lao động huyện Gia Lâm đề nghị nâng tiền ăn ca cho công nhân lên 25.000 đồng một suất."],
+    ]),
+}
+
+
+async def test_a_later_part_is_not_answered_by_the_sentence_that_answered_the_first(app):
+    app.core.set_passages(passages_of(GIA_LAM, "/docs/fupg"))
+    outcome = await Asker(app, "7702").ask(
+        "huyện gia lâm yêu cầu đóng kinh phí công đoàn bao nhiêu % và tiền ăn ca nâng lên bao nhiêu")
+    body = text_of(outcome)
+    assert not outcome.fallback and "2%" in body and "25.000" in body, body
