@@ -247,15 +247,18 @@ class FactAnswers:
         previous = await self._previous(incoming) if explicit or implicit else None
         search = _Searches(self.index)  # this message's searches: a reading searched twice is searched once
         against_read: tuple[Question, list[Finding]] | None = None
+        # "hôm đó", "bài đó", "đợt ấy": the word pointed at names the previous question's subject, no key term of
+        # its own the evidence must hold (the previous question's terms stand for it)
+        fragment = _unpointed(text, question) if previous is not None else question
         if previous is not None and implicit:
             # read against the previous question when that reading answers (it is the more specific: "số tiền bao
             # nhiêu ạ?" after a loan question asks the loan's amount); else alone, a question of its own — alone it
             # names what no record mentions (what ``search`` first asks: ``unknown``), a question of its own, not
             # read against the previous one. Searched alone only when it is read alone.
-            if any(self.index.unknown(p) for p in self.index.split(question)):
+            if any(self.index.unknown(p) for p in self.index.split(fragment)):
                 against_read = None
             else:
-                against_read = self._read_against(previous, question, search)
+                against_read = self._read_against(previous, fragment, search)
             if against_read is None or not any(
                     f.status == "answered" and not self._salient(f.gaps) for f in against_read[1]):
                 previous, against_read = None, None
@@ -268,11 +271,15 @@ class FactAnswers:
             findings, prior = [], None
             for part in parts:
                 read = self.index.read(part)
-                if prior is not None and (is_follow_up(part) or not read.constrained and prior.constrained):
-                    # a part that leans on the first ("… và ai là cụm trưởng"): read against it, unless alone it
-                    # is answered and against the first it is not (searched alone only then)
-                    merged, against = self._read_against(prior, read, search)
-                    if any(f.status == "answered" for f in against):
+                if prior is not None and (is_follow_up(part) or _lacks_constraints_of(read, prior)):
+                    # a part that leans on the first ("… và ai là cụm trưởng", "… và ai là cụm trưởng năm 2021":
+                    # the first's cluster, its own year): read against it, unless alone it is answered and against
+                    # the first it is not (searched alone only then)
+                    # (a reading answered by the very sentence that answered an earlier part asks that again: "… và
+                    # tiền ăn ca nâng lên bao nhiêu" is not the first part's figure; the next reading is tried)
+                    shown = frozenset(r.text for f in findings if f.status == "answered" for r in f.records[:1])
+                    merged, against = self._read_against(prior, read, search, shown)
+                    if any(f.status == "answered" and not _repeats(f, shown) for f in against):
                         read, found = merged, against
                     else:
                         found = [search(p) for p in self.index.split(read)]
@@ -283,7 +290,7 @@ class FactAnswers:
                 findings.extend(found)
                 prior = read
         elif previous is not None:
-            question, findings = against_read or self._read_against(previous, question, search)
+            question, findings = against_read or self._read_against(previous, fragment, search)
         else:
             findings = [search(p) for p in self.index.split(question)]
         # confidence comes from the evidence: an answer whose sentence and paragraph lack a key term of the question
@@ -447,9 +454,10 @@ class FactAnswers:
             out.append(part.strip())
         return out
 
-    def _read_against(self, previous: Question, fragment: Question, search: _Searches
-                      ) -> tuple[Question, list[Finding]]:
-        """A follow-up read against the previous question: the first reading the evidence answers, else the first."""
+    def _read_against(self, previous: Question, fragment: Question, search: _Searches,
+                      shown: frozenset[str] = frozenset()) -> tuple[Question, list[Finding]]:
+        """A follow-up read against the previous question: the first reading the evidence answers (by a sentence not
+        among ``shown``: the answers of the message's earlier parts), else the first."""
         first: tuple[Question, list[Finding]] | None = None
         readings = self.index.merge(previous, fragment)
         if _names_only_constraints(fragment):
@@ -457,6 +465,11 @@ class FactAnswers:
             # words ranking the evidence as they did (the members, not the first sentence about cluster 1)
             asked = _asked_again(previous, fragment)
             readings = [replace(r, tokens=asked) for r in readings]
+        # a word of the fragment's own that no record holds ("chứng khoán") is in each reading, typed the same: none
+        # can answer, and the first says what the evidence lacks as the others would
+        lacking = {v for kind, v in self.index.unknown(fragment) if kind == "term"} & set(fragment.terms)
+        if lacking - set(previous.asked):
+            readings = readings[:1]
         for n, reading in enumerate(readings):
             found = [search(p) for p in self.index.split(reading)]
             if first is None:
@@ -466,7 +479,7 @@ class FactAnswers:
             replaced = [t for t in previous.terms if t not in reading.terms] if fragment.terms else []
             if n + 1 < len(readings) and any(self.index.restates(f, replaced) for f in found):
                 continue
-            if any(f.status == "answered" and not self._salient(f.gaps) for f in found):
+            if any(f.status == "answered" and not self._salient(f.gaps) and not _repeats(f, shown) for f in found):
                 return reading, found
         return first if first is not None else (fragment, [search(fragment)])
 
@@ -637,16 +650,22 @@ class FactAnswers:
                         end += 1
                     limit = max(4, end - start)
                     stop = self.index.lang.stopwords
-                    if start > 0 and folded[start - 1] not in _BOUNDARY and folded[start - 1] not in stop:
+                    # a phrase of several words (the index's: what the evidence lacks and the words typed that
+                    # belong to it, "vé tàu", "dầu ăn") is named without the verb or offer before it ("mua", "ưu
+                    # đãi"), but for the first syllable of its first word when that is no word the evidence writes
+                    # ("nghiệm" of "xét nghiệm")
+                    bound = len(target) == 1 or target[0] not in self.index.vocabulary
+                    if bound and start > 0 and folded[start - 1] not in _BOUNDARY and folded[start - 1] not in stop:
                         start -= 1  # the first syllable of its word, even an everyday one ("xét nghiệm")
-                    while start > 0 and inside(start - 1) and end - start < limit:
+                    while len(target) == 1 and start > 0 and inside(start - 1) and end - start < limit:
                         start -= 1
                     while end < len(folded) and inside(end) and end - start < limit:
                         end += 1
                     pairs = self.index.bigrams  # never a word cut in two ("miễn" without "phí")
                     if end < len(folded) and inside(end) and (folded[end - 1], folded[end]) in pairs:
                         end += 1
-                    if start > 0 and inside(start - 1) and (folded[start - 1], folded[start]) in pairs:
+                    if len(target) == 1 and start > 0 and inside(start - 1) \
+                            and (folded[start - 1], folded[start]) in pairs:
                         start -= 1
                     if start > 0 and folded[start - 1:start + 1] == ["cong", "ty"]:
                         start -= 1  # "công ty Masan", not "ty Masan"
@@ -695,6 +714,31 @@ def _names_only_constraints(fragment: Question) -> bool:
         and not fragment.title
 
 
+def _unpointed(text: str, fragment: Question) -> Question:
+    """A follow-up without the words a demonstrative points with ("hôm đó", "bài ấy", "đợt này": the one the
+    previous question asked about), and the compounds holding them: no key terms of its own. The demonstrative as
+    typed with its marks ("đó", not "do": because), or "ay" (ấy) bare."""
+    words = tokens(clean(text))
+    pointed = {fold(words[i - 1]) for i in range(1, len(words))
+               if words[i].lower() in _POINTING or fold(words[i]).lower() == "ay"}
+    if not pointed & set(fragment.terms):
+        return fragment
+    gone = pointed | {w for c in fragment.compounds if set(c) & pointed for w in c}
+    return replace(fragment, terms=tuple(t for t in fragment.terms if t not in gone),
+                   compounds=tuple(c for c in fragment.compounds if not set(c) & pointed))
+
+
+def _repeats(finding: Finding, shown: frozenset[str]) -> bool:
+    """Whether a finding is answered by a sentence already shown for an earlier part of the message."""
+    return bool(shown) and finding.status == "answered" and bool(finding.records) and finding.records[0].text in shown
+
+
+def _lacks_constraints_of(part: Question, prior: Question) -> bool:
+    """Whether a later part of a message leaves out a kind of constraint (district, cluster, phase, year) the earlier
+    part names: it keeps that one (``EvidenceIndex.merge`` keeps each kind the part names of its own)."""
+    return any(getattr(prior, attr) and not getattr(part, attr) for attr in ("places", "clusters", "phases", "years"))
+
+
 def _asked_again(previous: Question, fragment: Question) -> tuple[str, ...]:
     """The previous question's words with the constraints the follow-up replaces left out (the number of the
     cluster, phase or year, the district's name), then the follow-up's."""
@@ -704,6 +748,9 @@ def _asked_again(previous: Question, fragment: Question) -> tuple[str, ...]:
     numbered = fragment.clusters or fragment.phases or fragment.years
     return (*(t for t in previous.tokens if t not in gone and not (numbered and t.isdigit())), *fragment.tokens)
 
+
+#: demonstratives as typed: the word before one points at what the previous question asked about
+_POINTING = frozenset({"đó", "đấy", "ấy", "này", "kia", "nọ"})
 
 #: particles after the "không" that ends a yes/no question ("… không ạ", "… không vậy")
 _YES_TAIL = frozenset({"a", "ah", "vay", "nhi", "nhe", "ha", "ad", "oi", "z", "v"})
