@@ -5,8 +5,11 @@
 ``app``: ``def app(app_on_both): return app_on_both``.
 """
 
+import os
+import re
 from collections.abc import AsyncIterator, Mapping
 from datetime import date
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -14,6 +17,11 @@ import pytest_asyncio
 from bot.app import App, build_app
 from handlers.types import Incoming
 from nlu.evidence import Passage
+
+#: the seed articles (``../shared/seeds``), when they lie beside the checkout; tests of them skip otherwise
+SEEDS = Path(os.environ.get("UNIONBOT_SEEDS_DIR_FOR_TESTS") or Path(__file__).resolve().parents[2].parent / "shared"
+             / "seeds")
+needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"the seed articles are not at {SEEDS}")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -76,3 +84,19 @@ def count_calls(monkeypatch, owner: type, name: str) -> list:
 
     monkeypatch.setattr(owner, name, counted)
     return calls
+
+
+@pytest_asyncio.fixture
+async def seeded(settings, clock) -> AsyncIterator[App]:
+    """The whole app with the seed articles ingested (``SEEDS``), as ``unionbot ask`` runs beside them."""
+    application = await build_app(settings.replace(documents_dir=SEEDS), clock=clock)
+    yield application
+    await application.close()
+
+
+_NAMED = re.compile(r"“([^”]+)”")
+
+
+def named_in(reply: str) -> list[str]:
+    """What a refusal's first line says it has no information about (the quoted phrases)."""
+    return _NAMED.findall(reply.splitlines()[0]) if reply else []

@@ -18,11 +18,10 @@ from storage import migrate
 from storage.db import Database
 from storage.documents import DocumentRepository
 from storage.models import DocumentRow, PassageRow
+from tests.integration.conftest import SEEDS, needs_seeds
 
 ROOT = Path(__file__).resolve().parents[2]
 #: the seed articles live beside the checkout, never in it (their sentences are not ours to ship)
-SEEDS = Path(os.environ.get("UNIONBOT_SEEDS_DIR_FOR_TESTS") or ROOT.parent / "shared" / "seeds")
-needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"the seed articles are not at {SEEDS}")
 
 ARTICLE = """-->
 Công đoàn quận Thanh Xuân:

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from nlu.evidence import EvidenceIndex
-from tests.integration.conftest import Asker, passages_of, text_of
+from tests.integration.conftest import Asker, asker_over, count_calls, text_of
 
 DOCUMENTS = {
     "Công đoàn huyện Gia Lâm chăm lo công nhân năm 2025": (date(2025, 10, 3), [
@@ -27,16 +27,8 @@ EXPECTED_NAMED = "“chứng khoán tuần”"
 
 @pytest.fixture
 def searches(app, monkeypatch) -> list:
-    app.core.set_passages(passages_of(DOCUMENTS, "/docs/fus"))
-    calls: list = []
-    search = EvidenceIndex.search
-
-    def counted(self, q):
-        calls.append(q)
-        return search(self, q)
-
-    monkeypatch.setattr(EvidenceIndex, "search", counted)
-    return calls
+    asker_over(app, DOCUMENTS, "/docs/fus")
+    return count_calls(monkeypatch, EvidenceIndex, "search")
 
 
 async def test_a_follow_up_naming_a_word_no_record_holds_is_searched_once(app, searches):

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from tests.integration.conftest import Asker, passages_of, text_of
+from tests.integration.conftest import Asker, asker_over, text_of
 
 DOCUMENTS = {
     "Cụm thi đua số 14 ký giao ước thi đua năm 2024": (date(2024, 3, 5), [
@@ -26,8 +26,7 @@ DOCUMENTS = {
 
 @pytest.fixture
 def asker(app) -> Asker:
-    app.core.set_passages(passages_of(DOCUMENTS, "/docs/fup"))
-    return Asker(app, "7701")
+    return asker_over(app, DOCUMENTS, "/docs/fup", "7701")
 
 
 async def test_a_later_part_naming_a_year_keeps_the_cluster_of_the_first(asker):
@@ -54,8 +53,7 @@ GIA_LAM = {
 
 
 async def test_a_later_part_is_not_answered_by_the_sentence_that_answered_the_first(app):
-    app.core.set_passages(passages_of(GIA_LAM, "/docs/fupg"))
-    outcome = await Asker(app, "7702").ask(
+    outcome = await asker_over(app, GIA_LAM, "/docs/fupg", "7702").ask(
         "huyện gia lâm yêu cầu đóng kinh phí công đoàn bao nhiêu % và tiền ăn ca nâng lên bao nhiêu")
     body = text_of(outcome)
     assert not outcome.fallback and "2%" in body and "25.000" in body, body

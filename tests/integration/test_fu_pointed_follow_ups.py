@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from tests.integration.conftest import Asker, passages_of, text_of
+from tests.integration.conftest import Asker, asker_over, text_of
 
 DOCUMENTS = {
     "Cụm thi đua số 12 tổng kết năm 2024": (date(2024, 12, 20), [
@@ -23,8 +23,7 @@ DOCUMENTS = {
 
 @pytest.fixture
 def asker(app) -> Asker:
-    app.core.set_passages(passages_of(DOCUMENTS, "/docs/fupt"))
-    return Asker(app, "7711")
+    return asker_over(app, DOCUMENTS, "/docs/fupt", "7711")
 
 
 async def test_a_day_pointed_at_asks_the_date_of_the_previous_event(asker):

@@ -8,9 +8,7 @@ hold too). The questions are written for these tests (in none of the eval sets).
 
 import pytest
 
-from tests.integration.conftest import Asker, text_of
-from tests.integration.test_documents import needs_seeds
-from tests.integration.test_nl_refusals import _named, seeded  # noqa: F401 - the seeded app fixture
+from tests.integration.conftest import Asker, named_in, needs_seeds, text_of
 
 pytestmark = needs_seeds
 
@@ -23,4 +21,4 @@ pytestmark = needs_seeds
 ])
 async def test_a_refusal_names_the_thing_not_the_verb_before_it(seeded, question, phrase):  # noqa: F811
     outcome = await Asker(seeded, "fu-n").ask(question)
-    assert outcome.fallback and _named(text_of(outcome)) == [phrase], text_of(outcome)
+    assert outcome.fallback and named_in(text_of(outcome)) == [phrase], text_of(outcome)

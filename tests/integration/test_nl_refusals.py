@@ -6,31 +6,11 @@ the knowledge entries loaded, as ``unionbot ask`` runs. The questions are writte
 sets): things the articles never mention, asked beside words they do write ("giảm giá", "ưu đãi", "hỗ trợ").
 """
 
-import re
-
 import pytest
-import pytest_asyncio
 
-from bot.app import build_app
-from tests.integration.conftest import Asker, text_of
-from tests.integration.test_documents import SEEDS, needs_seeds
+from tests.integration.conftest import Asker, named_in, needs_seeds, text_of
 
 pytestmark = needs_seeds
-
-_NAMED = re.compile(r"“([^”]+)”")
-
-
-@pytest_asyncio.fixture
-async def seeded(settings, clock):
-    application = await build_app(settings.replace(documents_dir=SEEDS), clock=clock)
-    yield application
-    await application.close()
-
-
-def _named(reply: str) -> list[str]:
-    """What the refusal's first line says it has no information about."""
-    return _NAMED.findall(reply.splitlines()[0]) if reply else []
-
 
 # (question, the phrase the refusal must name): an accented word the articles never write ("dầu", "răng", "vé" fold
 # as the stop words "đâu", "rằng", "về") beside words they write many times ("giảm giá", "ưu đãi")
@@ -52,7 +32,7 @@ async def test_a_refusal_names_what_the_evidence_lacks_not_a_word_it_writes(seed
     for n, (question, phrase) in enumerate(UNSEEN):
         outcome = await Asker(seeded, f"nl-r{n}").ask(question)
         reply = text_of(outcome)
-        named = _named(reply)
+        named = named_in(reply)
         # declined, naming the thing asked (with the words around it the member typed), and nothing the documents
         # write alone ("giảm", "khám") nor a word the member did not type ("dam" for "dầu")
         if not outcome.fallback or not any(phrase in n for n in named) \
@@ -67,7 +47,7 @@ async def test_an_accented_word_the_documents_write_is_never_named_missing(seede
     written = {"giảm", "giảm giá", "khám", "tàu", "ăn", "giá", "ưu đãi", "hỗ trợ"}
     for n, (question, _phrase) in enumerate(UNSEEN):
         outcome = await Asker(seeded, f"nl-w{n}").ask(question)
-        named = set(_named(text_of(outcome)))
+        named = set(named_in(text_of(outcome)))
         assert not named & written, (question, named)
 
 
