@@ -32,7 +32,7 @@ from rapidfuzz.distance import Levenshtein
 
 from nlu.bm25 import Ranker
 from nlu.data import YAML_LOADER
-from nlu.normalize import Normalizer, clean, fold, has_diacritics, is_syllable, normalize_tones
+from nlu.normalize import Normalizer, clean, fold, has_diacritics, is_roman, is_syllable, normalize_tones
 from nlu.normalize import tokens as word_tokens
 
 DATA_FILE = Path(__file__).with_name("data") / "evidence.yaml"
@@ -76,7 +76,6 @@ _TIME_WORDS = frozenset({"thang", "nam", "ngay", "tuan", "gio"})
 _PEOPLE_NOUNS = frozenset({("doan", "vien"), ("cong", "nhan"), ("ca", "nhan"), ("lao", "dong"), ("cnvcld",),
                            ("cnld",), ("nld",), ("dv",)})
 _PEOPLE_WORDS = frozenset({"nguoi", "nhan", "luot", "vien", "cnvcld", "cnld", "nld", "cnvcnld"})
-_ROMAN = re.compile(r"^(?:x{0,2})(?:ix|iv|v?i{0,3})$")
 _VOWEL = re.compile(r"[aeiouy]")
 _NUM = re.compile(r"^\d+(?:[.,]\d+)*%?$")
 _DATE_RE = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\btháng \d{1,2}\b|\bngày \d{1,2}\b", re.IGNORECASE)
@@ -533,7 +532,7 @@ class EvidenceIndex:
                 has_date=bool(_DATE_RE.search(r.text)),
                 has_person=self._has_person(r.text), has_list=r.text.count(",") >= 2 or ":" in r.text,
                 defines=self._defines(toks), head=self._head(r.text), text=r.text, byline=r.byline,
-                ordinal=any(a == "thu" and (b.isdigit() or bool(_ROMAN.match(b)) and b != "")
+                ordinal=any(a == "thu" and (b.isdigit() or is_roman(b))
                             for a, b in zip(toks, toks[1:], strict=False)),
                 items=r.text.count(",") + r.text.count(";") + r.text.count("“") + r.text.count('"') // 2,
                 lead=r.entry_id is not None and r.position == 0,
@@ -665,7 +664,7 @@ class EvidenceIndex:
             if before in ("so", "cum", "dot") or after[:1] == ("so",) and after[1:] != ("voi",) \
                     and not t.endswith("%"):
                 continue  # "cụm số 1", "đợt 2" name a thing; "1 số đơn vị" is "some" ("30% so với giá" is not)
-            if _NUM.match(t) and not _YEAR.match(t) or before == "thu" and _ROMAN.match(t):
+            if _NUM.match(t) and not _YEAR.match(t) or before == "thu" and is_roman(t):
                 out.append((t, after))
         return tuple(out)
 
@@ -754,7 +753,7 @@ class EvidenceIndex:
                 continue
             left = out[i - 1] if i > 0 else None
             right = toks[i + 1] if i + 1 < len(toks) else None
-            if w in self._known and w not in unwritten or _ROMAN.match(w):  # "lần thứ III" is no slip for "XIII"
+            if w in self._known and w not in unwritten or is_roman(w):  # "lần thứ III" is no slip for "XIII"
                 continue
             undoubled = [w[:k] + w[k + 1:] for k in range(1, len(w)) if w[k] == w[k - 1]]
             known = [c for c in undoubled if c in self._known]
@@ -829,7 +828,7 @@ class EvidenceIndex:
         # (a key term is no stop word: a stop word it was typed for needs three supports, "6 thán đầu" → "tháng")
         toks, stop, content = list(q.tokens), self.lang.stopwords, self._content(q.text, q.tokens)
         for k, w in enumerate(q.tokens):
-            if w not in bad or not w.isalpha() or len(w) < 2 or _ROMAN.match(w):
+            if w not in bad or not w.isalpha() or len(w) < 2 or is_roman(w):
                 continue
             left = toks[k - 1] if k else None
             right = q.tokens[k + 1] if k + 1 < len(q.tokens) else None

@@ -135,6 +135,14 @@ def is_syllable(word: str) -> bool:
     return bool(_SYLLABLE.match(word))
 
 
+_ROMAN = re.compile(r"^(?=[xvi])x{0,3}(?:ix|iv|v?i{0,3})$")
+
+
+def is_roman(word: str) -> bool:
+    """Whether a folded word is a roman numeral from 1 to 39 ("i", "xv", "xxxix"): "khóa XV", "lần thứ III"."""
+    return bool(_ROMAN.match(word))
+
+
 def has_diacritics(text: str) -> bool:
     return fold(text) != text.lower()
 
