@@ -69,6 +69,9 @@ _YEAR = re.compile(r"^(19|20)\d\d$")
 _YEAR_PARTS = re.compile(r"[-/]")  # "2023-2028", "2020/2021"
 _UNIT_WORDS = frozenset({"nguoi", "don", "dot", "nam", "thang", "ngay", "lan"})
 _MONEY_TOPICS = frozenset({"gia", "tien", "phi", "luong", "kinh"})
+#: a money word in a compound meaning something else: "tham gia", "gia đình", "kinh tế", "kinh doanh" name no price
+_ORDINAL_WORDS = frozenset({"thu", "khoa"})  # "lần thứ XIII", "Quốc hội khóa XV": the number after is an ordinal
+_NOT_MONEY = frozenset({("tham", "gia"), ("gia", "dinh"), ("kinh", "te"), ("kinh", "doanh"), ("kinh", "nghiem")})
 _MONEY_WORDS = frozenset({"dong", "trieu", "ty", "nghin", "ngan", "usd"})
 _TIME_WORDS = frozenset({"thang", "nam", "ngay", "tuan", "gio"})
 #: "bao nhiêu <noun>" asking a count of people, and the words after a number that count people ("247 đoàn viên",
@@ -532,7 +535,7 @@ class EvidenceIndex:
                 has_date=bool(_DATE_RE.search(r.text)),
                 has_person=self._has_person(r.text), has_list=r.text.count(",") >= 2 or ":" in r.text,
                 defines=self._defines(toks), head=self._head(r.text), text=r.text, byline=r.byline,
-                ordinal=any(a == "thu" and (b.isdigit() or is_roman(b))
+                ordinal=any(a in _ORDINAL_WORDS and (b.isdigit() or is_roman(b))
                             for a, b in zip(toks, toks[1:], strict=False)),
                 items=r.text.count(",") + r.text.count(";") + r.text.count("“") + r.text.count('"') // 2,
                 lead=r.entry_id is not None and r.position == 0,
@@ -661,10 +664,11 @@ class EvidenceIndex:
         for i, t in enumerate(toks):
             before = toks[i - 1] if i else ""
             after = tuple(toks[i + 1:i + 3])
-            if before in ("so", "cum", "dot") or after[:1] == ("so",) and after[1:] != ("voi",) \
-                    and not t.endswith("%"):
-                continue  # "cụm số 1", "đợt 2" name a thing; "1 số đơn vị" is "some" ("30% so với giá" is not)
-            if _NUM.match(t) and not _YEAR.match(t) or before == "thu" and is_roman(t):
+            named = before in ("cum", "dot") or before == "so" and (toks[i - 2] if i > 1 else "") != "co"
+            if named or after[:1] == ("so",) and after[1:] != ("voi",) and not t.endswith("%"):
+                continue  # "cụm số 1", "đợt 2" name a thing ("cơ sở 10 phường" counts); "1 số đơn vị" is "some"
+                # ("30% so với giá" is not)
+            if _NUM.match(t) and not _YEAR.match(t) or before in _ORDINAL_WORDS and is_roman(t):
                 out.append((t, after))
         return tuple(out)
 
@@ -956,7 +960,7 @@ class EvidenceIndex:
                 kind = k
             if k == "quantity" and not unit:
                 after = list(toks[i + n:i + n + 2])
-                if i and toks[i - 1] == "thu":  # "lần thứ mấy": an ordinal, "lần thứ II"
+                if i and toks[i - 1] in _ORDINAL_WORDS:  # "lần thứ mấy", "khóa mấy": an ordinal, "lần thứ II"
                     unit = ("ordinal",)
                 elif after[:2] == ["phan", "tram"]:
                     unit = ("%",)
@@ -970,7 +974,9 @@ class EvidenceIndex:
             kind = "author"  # "bài viết … là của ai": who wrote the article
         if kind == "definition" and any(w in self.lang.what_nouns for w in toks):
             kind = None  # "chủ đề năm 2022 là gì": the theme's words, not a definition
-        if kind == "quantity" and (not unit or unit[0] in _MONEY_TOPICS) and any(w in _MONEY_TOPICS for w in toks):
+        if kind == "quantity" and (not unit or unit[0] in _MONEY_TOPICS) and any(
+                w in _MONEY_TOPICS and (toks[i - 1] if i else "", w) not in _NOT_MONEY
+                and (w, toks[i + 1] if i + 1 < len(toks) else "") not in _NOT_MONEY for i, w in enumerate(toks)):
             unit = ("money",)
         if kind is None:
             for noun in self.lang.which_nouns:  # "công ty nào", "quận nào"
@@ -1241,8 +1247,11 @@ class EvidenceIndex:
                 return 1.0 if any(c in m.text for c in _GIVES) else 0.5
             return 1.0
         if kind == "quantity":
+            # "có mấy phong trào": the sentence naming them one by one counts them, though it writes no number
+            named = bool(q.unit) and q.unit[0] not in ("ordinal", "%", "money", "people") \
+                and self._counts_by_naming(m, frozenset(self._expand(q.unit[0])))
             if not m.numbers:
-                return 0.2
+                return 0.9 if named else 0.2
             if not q.unit:
                 # "6 tháng đầu năm" is a period, not the amount asked
                 return 0.3 if all(after[:1] and after[0] in _TIME_WORDS for _, after in m.numbers) else 1.0
@@ -1255,11 +1264,11 @@ class EvidenceIndex:
                     return 1.0
                 if unit == "money" and (number.endswith("%") or set(after[:1]) & _MONEY_WORDS):
                     return 1.0
-            return 0.6
+            return 0.9 if named else 0.6
         if kind == "date":
             return 1.0 if m.has_date else 0.25
         if kind == "person":
-            return 1.0 if m.has_person else 0.2
+            return 1.0 if m.has_person or self._named_after(m.text, q) else 0.2
         if kind == "place":
             return 1.0 if m.places or "tai" in m.words else 0.4
         if kind == "list":  # the sentence listing more items is the fuller answer
@@ -1276,6 +1285,31 @@ class EvidenceIndex:
         if kind == "which":
             return 1.0 if set(q.unit) <= m.words else 0.4
         return 1.0
+
+    @staticmethod
+    def _counts_by_naming(m: _Meta, units: frozenset[str]) -> bool:
+        """A sentence naming the things of the unit asked one by one ("các phong trào … gồm “A”, “B”, “C”"): it
+        answers how many there are, though it writes no number. The names follow "các / những" and the unit, with
+        no number between (the names of "Cụm số 6 biểu dương 276 “Công nhân giỏi”" are no clusters)."""
+        if units.isdisjoint(m.words) or len(_names(m.text)) < 2:
+            return False
+        toks = fold(m.text.split("“")[0].split('"')[0]).split()
+        return any(a in ("cac", "nhung") and b in units and not any(c.isdigit() for c in "".join(toks[k + 2:]))
+                   for k, (a, b) in enumerate(zip(toks, toks[1:], strict=False)))
+
+    def _named_after(self, text: str, q: Question) -> bool:
+        """Whom a question asks after its own words ("mừng sinh nhật ai"), the sentence names right after those words
+        with a capital ("mừng sinh nhật Bác"): a person it calls so, without surname."""
+        if "ai" not in q.tokens:
+            return False
+        k = q.tokens.index("ai")
+        asked = [t for t in q.tokens[max(0, k - 2):k] if t in q.terms]
+        if not asked or len(asked) < min(2, k):
+            return False
+        words = [w.strip("(),.:;“”\"-–") for w in text.split()]
+        folded = [fold(w) for w in words]
+        n = len(asked)
+        return any(folded[i - n:i] == asked and _CAP_WORD.fullmatch(words[i]) for i in range(max(n, 1), len(words)))
 
     def _unseen(self, q: Question, pool: Sequence[int]) -> frozenset[str]:
         """The words naming what is asked that no sentence of ``pool`` holds: a word of several ("danh hiệu khen
