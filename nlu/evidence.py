@@ -343,10 +343,23 @@ def _names(text: str) -> frozenset[str]:
 def _fullest_first(blocks: list[list[Record]]) -> list[list[Record]]:
     """A list question's answers (each sentence with its continuation) without those whose quoted names another answer
     gives all of, and more (an entry's sentence about one campaign beside the article's list of them): the fuller
-    answer takes the place of the first, so the first page shows the list, not one of its items."""
+    answer takes the place of the first, so the first page shows the list, not one of its items. An answer sharing a
+    name with a fuller one comes after it ("“A” là phong trào trọng tâm …, Đợt 2 có chủ đề “B”" after the list of
+    “A”, “C”, “D”, …)."""
     named = [frozenset().union(*(_names(r.text) for r in block)) for block in blocks]
-    return [block for block, names in zip(blocks, named, strict=True)
+    kept = [(block, names) for block, names in zip(blocks, named, strict=True)
             if not names or not any(_within(names, other) for other in named)]
+    out: list[int] = []
+    for k, (_block, names) in enumerate(kept):
+        fuller = sorted((j for j, (_b, other) in enumerate(kept) if j not in out and len(other) > len(names)
+                         and _shares(names, other)), key=lambda j: -len(kept[j][1]))
+        out.extend(j for j in [*fuller, k] if j not in out)
+    return [kept[j][0] for j in out]
+
+
+def _shares(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Some quoted name of ``a`` is one of ``b`` (as it is, or inside a longer name)."""
+    return any(n == g or n in g for n in a for g in b)
 
 
 def _within(a: frozenset[str], b: frozenset[str]) -> bool:
