@@ -22,6 +22,7 @@ from nlu.data import load_training_examples
 from nlu.evidence import EvidenceIndex, Question
 from nlu.matcher import Understanding
 from nlu.normalize import clean, fold, is_roman, is_syllable, normalize_tones, tokens
+from nlu.retrieval import NEAR_BEST
 from storage.knowledge import Entry, KnowledgeBase
 
 #: entries a list answer shows (:func:`listed`), and entries' sheets one answer shows
@@ -69,7 +70,7 @@ def related_shown(u: Understanding, known: Container[str]) -> list[str]:
         return []
     if len(hits) == 1 or hits[0].score >= CLEAR_WINNER * hits[1].score:
         return [hits[0].entry_id]
-    return [h.entry_id for h in hits if h.score >= hits[0].score * 0.3]
+    return [h.entry_id for h in hits if h.score >= hits[0].score * NEAR_BEST]
 
 
 #: words that make an entry about hardship (folded): under it, the way to ask for support (/hotro)
