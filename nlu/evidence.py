@@ -78,6 +78,9 @@ _TIME_WORDS = frozenset({"thang", "nam", "ngay", "tuan", "gio"})
 #: "101 cá nhân", "8,6 triệu lượt", "300 công nhân")
 _PEOPLE_NOUNS = frozenset({("doan", "vien"), ("cong", "nhan"), ("ca", "nhan"), ("lao", "dong"), ("cnvcld",),
                            ("cnld",), ("nld",), ("dv",)})
+_PLURAL = frozenset({"cac", "nhung"})
+#: a group of people or bodies (answering "ai"): "các đơn vị thành viên", "đoàn viên", "tập thể"
+_GROUPS = _PEOPLE_NOUNS | {("don", "vi"), ("tap", "the")}
 _PEOPLE_WORDS = frozenset({"nguoi", "nhan", "luot", "vien", "cnvcld", "cnld", "nld", "cnvcnld"})
 _VOWEL = re.compile(r"[aeiouy]")
 _NUM = re.compile(r"^\d+(?:[.,]\d+)*%?$")
@@ -975,6 +978,8 @@ class EvidenceIndex:
                 after = list(toks[i + n:i + n + 2])
                 if i and toks[i - 1] in _ORDINAL_WORDS:  # "lần thứ mấy", "khóa mấy": an ordinal, "lần thứ II"
                     unit = ("ordinal",)
+                elif i and toks[i - 1] == "so":  # "số mấy": the number a thing is named by, "Chỉ thị số 05"
+                    unit = ("numbered",)
                 elif after[:2] == ["phan", "tram"]:
                     unit = ("%",)
                 elif tuple(after[:2]) in _PEOPLE_NOUNS or after[:1] and after[0] in ("nguoi", "luot"):
@@ -1261,9 +1266,9 @@ class EvidenceIndex:
             return 1.0
         if kind == "quantity":
             # "có mấy phong trào": the sentence naming them one by one counts them, though it writes no number
-            named = bool(q.unit) and q.unit[0] not in ("ordinal", "%", "money", "people") \
+            named = bool(q.unit) and q.unit[0] not in ("ordinal", "numbered", "%", "money", "people") \
                 and self._counts_by_naming(m, frozenset(self._expand(q.unit[0])))
-            if not m.numbers:
+            if not m.numbers and q.unit[:1] != ("numbered",):
                 return 0.9 if named else 0.2
             if not q.unit:
                 # "6 tháng đầu năm" is a period, not the amount asked
@@ -1271,6 +1276,8 @@ class EvidenceIndex:
             unit = q.unit[0]
             if unit == "ordinal":
                 return 1.0 if m.ordinal else 0.75  # "SEA Games 31" answers "lần thứ mấy" too
+            if unit == "numbered":
+                return 1.0 if any(a == "so" and b[:1].isdigit() for a, b in m.pairs) else 0.6
             units = _PEOPLE_WORDS if unit == "people" else frozenset(self._expand(unit))  # "101 cá nhân", "lượt"
             for number, after in m.numbers:
                 if unit == "%" and number.endswith("%") or not units.isdisjoint(after):
@@ -1311,18 +1318,30 @@ class EvidenceIndex:
                    for k, (a, b) in enumerate(zip(toks, toks[1:], strict=False)))
 
     def _named_after(self, text: str, q: Question) -> bool:
-        """Whom a question asks after its own words ("mừng sinh nhật ai"), the sentence names right after those words
-        with a capital ("mừng sinh nhật Bác"): a person it calls so, without surname."""
+        """Whom a question asks after its own words ("mừng sinh nhật ai", "ký giữa những ai"), the sentence names right
+        after those words: with a capital ("mừng sinh nhật Bác", a person it calls so, without surname), or as a group
+        of people or bodies ("ký giữa các đơn vị thành viên")."""
         if "ai" not in q.tokens:
             return False
         k = q.tokens.index("ai")
-        asked = [t for t in q.tokens[max(0, k - 2):k] if t in q.terms]
-        if not asked or len(asked) < min(2, k):
+        before = [t for t in q.tokens[max(0, k - 3):k] if t not in _PLURAL]
+        if not before:
             return False
+        # the two words right before (a stop word too: "giữa"); a group may follow the last alone ("ký giao ước …
+        # giữa các đơn vị")
         words = [w.strip("(),.:;“”\"-–") for w in text.split()]
         folded = [fold(w) for w in words]
-        n = len(asked)
-        return any(folded[i - n:i] == asked and _CAP_WORD.fullmatch(words[i]) for i in range(max(n, 1), len(words)))
+        for asked in (before[-2:], before[-1:]):
+            n = len(asked)
+            for i in range(n, len(words)):
+                if folded[i - n:i] != asked:
+                    continue
+                j = i + 1 if folded[i] in _PLURAL and i + 1 < len(words) else i
+                if j == i and n == len(before[-2:]) and _CAP_WORD.fullmatch(words[i]) \
+                        or tuple(folded[j:j + 2]) in _GROUPS or tuple(folded[j:j + 1]) in _GROUPS \
+                        or folded[j] in _PEOPLE_WORDS:
+                    return True
+        return False
 
     def _unseen(self, q: Question, pool: Sequence[int]) -> frozenset[str]:
         """The words naming what is asked that no sentence of ``pool`` holds: a word of several ("danh hiệu khen

@@ -1,7 +1,8 @@
 """Issue 13 (round ev3): a sentence holding every word of the question is the answer when it gives the kind of
-answer asked in its own way — whom it calls by a title after the question's words ("thăm quê Bác"), a count written
-after "cơ sở" ("Công đoàn cơ sở 7 trường"), how many by naming them one by one, an ordinal written "khóa XV" — and
-"kinh tế", "tham gia" ask no price.
+answer asked in its own way — whom it calls by a title after the question's words ("tưởng niệm Bác"), a group
+answering "giữa những ai", a count written after "cơ sở" ("Công đoàn cơ sở 7 trường"), how many by naming them one
+by one, an ordinal written "khóa XVI", the number a thing is named by ("số mấy": "Trạm bơm số 3") — and "kinh tế",
+"tham gia" ask no price.
 
 The documents are invented here and the questions are written for these tests (in none of the eval sets); each test
 shows one general behaviour through ``Core.process``.
@@ -25,7 +26,11 @@ DOCUMENTS = {
          "kinh tế giai đoạn 2021-2025."],
     ]),
     "Liên đoàn Lao động huyện Ba Vì sơ kết năm 2023": (date(2023, 7, 2), [
-        ["Năm 2023, Liên đoàn Lao động huyện Ba Vì tổ chức giải bóng bàn cho 320 đoàn viên."],
+        ["Năm 2023, Liên đoàn Lao động huyện Ba Vì tổ chức giải bóng bàn cho 320 đoàn viên.",
+         "Tập thể xuất sắc của huyện Ba Vì: Công đoàn trường Mầm non Tản Lĩnh, Công đoàn Trạm bơm số 3, Công đoàn "
+         "Bệnh viện huyện."],
+        ["Tháng 3/2023, huyện Ba Vì tổ chức hội nghị ký kết thỏa thuận hợp tác giữa các đơn vị sự nghiệp trên địa "
+         "bàn."],
     ]),
 }
 
@@ -56,6 +61,16 @@ async def test_khoa_asks_an_ordinal_and_kinh_te_no_price(asker):
     outcome = await asker.ask("thạch thất lấy ý kiến cử tri về hội đồng nhân dân khóa mấy và kế hoạch kinh tế giai "
                               "đoạn nào")
     assert not outcome.fallback and "XVI" in text_of(outcome), text_of(outcome)
+
+
+async def test_so_may_asks_the_number_a_thing_is_named_by(asker):
+    outcome = await asker.ask("công đoàn trạm bơm số mấy là tập thể xuất sắc của ba vì")
+    assert not outcome.fallback and "Trạm bơm số 3" in text_of(outcome), text_of(outcome)
+
+
+async def test_who_a_group_of_bodies_answers(asker):
+    outcome = await asker.ask("tháng 3/2023 ở ba vì thỏa thuận hợp tác được ký kết giữa những ai")
+    assert not outcome.fallback and "các đơn vị sự nghiệp" in text_of(outcome), text_of(outcome)
 
 
 async def test_a_word_no_document_writes_still_declines(asker):
