@@ -880,7 +880,7 @@ class EvidenceIndex:
                     used.update(range(i, j + 1))
             if _years([t]) and _YEAR.match(t.split("-")[0]):
                 used.add(i)
-        kind, unit, cue_at = self._kind(toks)
+        kind, unit, cue_at = self._kind(toks, dict(_marks(text, toks)))
         if kind == "quantity" and "%" in text:
             unit = ("%",)
         used |= cue_at
@@ -958,9 +958,13 @@ class EvidenceIndex:
             return tuple(toks[start:j]) if j - i > 2 else ()
         return ()
 
-    def _kind(self, toks: Sequence[str]) -> tuple[str | None, tuple[str, ...], set[int]]:
+    def _kind(self, toks: Sequence[str], typed: Mapping[str, str] | None = None
+              ) -> tuple[str | None, tuple[str, ...], set[int]]:
         """The kind of answer asked (the first kind of KINDS whose cue is present), the unit asked for, and
-        the positions of every cue word (they are no key terms)."""
+        the positions of every cue word (they are no key terms). ``typed``: the words typed with diacritics (folded
+        -> as typed); a one-word cue, a stop word, typed as another word is no cue ("máy móc" asks no "mấy"; a
+        phrase's words are its own, "bắt đầu")."""
+        typed = typed or {}
         kind: str | None = None
         unit: tuple[str, ...] = ()
         at: set[int] = set()
@@ -968,7 +972,8 @@ class EvidenceIndex:
         for i, t in enumerate(toks):
             for rank, k, phrase in self._cue_index.get(t, ()):
                 n = len(phrase)
-                if tuple(toks[i:i + n]) == phrase:
+                if tuple(toks[i:i + n]) == phrase and (n > 1 or t not in self.lang.stopwords
+                                                       or self.lang.is_stop(t, typed.get(t))):
                     found.append((rank, i, n, k))
         for _rank, i, n, k in sorted(found):
             at.update(range(i, i + n))
