@@ -21,7 +21,8 @@ from nlu import intents, slots
 from nlu.data import load_training_examples
 from nlu.evidence import EvidenceIndex, Question
 from nlu.matcher import Understanding
-from nlu.normalize import clean, fold, is_syllable, normalize_tones, tokens
+from nlu.normalize import clean, fold, is_roman, is_syllable, normalize_tones, tokens
+from nlu.retrieval import NEAR_BEST
 from storage.knowledge import Entry, KnowledgeBase
 
 #: entries a list answer shows (:func:`listed`), and entries' sheets one answer shows
@@ -69,7 +70,7 @@ def related_shown(u: Understanding, known: Container[str]) -> list[str]:
         return []
     if len(hits) == 1 or hits[0].score >= CLEAR_WINNER * hits[1].score:
         return [hits[0].entry_id]
-    return [h.entry_id for h in hits if h.score >= hits[0].score * 0.3]
+    return [h.entry_id for h in hits if h.score >= hits[0].score * NEAR_BEST]
 
 
 #: words that make an entry about hardship (folded): under it, the way to ask for support (/hotro)
@@ -424,14 +425,11 @@ def _names_itself(summary: str, name: str) -> bool:
     return fold(summary.lstrip("\"“'‘ ")).startswith(fold(name))
 
 
-_ROMAN = re.compile(r"^(?=[xvi]{2,})x{0,3}(?:ix|iv|v?i{0,3})$")
-
-
 def _codes(q: Question) -> frozenset[str]:
     """A model's or an edition's letters in a question: "st" of "ST25", "xvii" of "lần thứ XVII"."""
     pairs = list(zip(q.tokens, q.tokens[1:], strict=False))
     return frozenset({a for a, b in pairs if a.isalpha() and b.isdigit()}
-                     | {b for a, b in pairs if a == "thu" and _ROMAN.match(b)})
+                     | {b for a, b in pairs if a == "thu" and is_roman(b)})
 
 
 def _typed_words(text: str) -> frozenset[str]:

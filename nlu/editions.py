@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from nlu.normalize import roman_value
+
 #: the words before the number, folded, and the kind of thing they number
 _BEFORE: tuple[tuple[tuple[str, ...], str], ...] = (
     (("lan", "thu"), "lần thứ"),
@@ -27,7 +29,6 @@ _AFTER: tuple[tuple[tuple[str, ...], str], ...] = (
     (("nam", "thanh", "lap"), "kỷ niệm"),
     (("nam", "ngay", "thanh", "lap"), "kỷ niệm"),
 )
-_ROMAN_VALUES = {"i": 1, "v": 5, "x": 10}
 MAX_NUMBER = 200  # "lần thứ 2021" is no edition
 
 
@@ -36,21 +37,7 @@ def number(word: str) -> int | None:
     if word.isdigit():
         value = int(word)
         return value if 0 < value <= MAX_NUMBER else None
-    if not word or any(c not in _ROMAN_VALUES for c in word) or len(word) > 7:
-        return None
-    total, previous = 0, 0
-    for c in reversed(word):
-        v = _ROMAN_VALUES[c]
-        total, previous = (total - v, previous) if v < previous else (total + v, v)
-    return total if _roman(total) == word else None  # only the canonical spelling ("iiii" is none)
-
-
-def _roman(value: int) -> str:
-    out = ""
-    for v, s in ((10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
-        while value >= v:
-            out, value = out + s, value - v
-    return out
+    return roman_value(word)
 
 
 def editions(tokens: Sequence[str]) -> list[tuple[str, int, int, int]]:

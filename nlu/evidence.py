@@ -33,7 +33,7 @@ from rapidfuzz.distance import Levenshtein
 from nlu.bm25 import Ranker
 from nlu.data import YAML_LOADER
 from nlu.editions import editions
-from nlu.normalize import Normalizer, clean, fold, has_diacritics, is_syllable, normalize_tones
+from nlu.normalize import Normalizer, clean, fold, has_diacritics, is_roman, is_syllable, normalize_tones
 from nlu.normalize import tokens as word_tokens
 
 DATA_FILE = Path(__file__).with_name("data") / "evidence.yaml"
@@ -70,14 +70,19 @@ _YEAR = re.compile(r"^(19|20)\d\d$")
 _YEAR_PARTS = re.compile(r"[-/]")  # "2023-2028", "2020/2021"
 _UNIT_WORDS = frozenset({"nguoi", "don", "dot", "nam", "thang", "ngay", "lan"})
 _MONEY_TOPICS = frozenset({"gia", "tien", "phi", "luong", "kinh"})
+#: a money word in a compound meaning something else: "tham gia", "gia đình", "kinh tế", "kinh doanh" name no price
+_ORDINAL_WORDS = frozenset({"thu", "khoa"})  # "lần thứ XIII", "Quốc hội khóa XV": the number after is an ordinal
+_NOT_MONEY = frozenset({("tham", "gia"), ("gia", "dinh"), ("kinh", "te"), ("kinh", "doanh"), ("kinh", "nghiem")})
 _MONEY_WORDS = frozenset({"dong", "trieu", "ty", "nghin", "ngan", "usd"})
 _TIME_WORDS = frozenset({"thang", "nam", "ngay", "tuan", "gio"})
 #: "bao nhiêu <noun>" asking a count of people, and the words after a number that count people ("247 đoàn viên",
 #: "101 cá nhân", "8,6 triệu lượt", "300 công nhân")
 _PEOPLE_NOUNS = frozenset({("doan", "vien"), ("cong", "nhan"), ("ca", "nhan"), ("lao", "dong"), ("cnvcld",),
                            ("cnld",), ("nld",), ("dv",)})
+_PLURAL = frozenset({"cac", "nhung"})
+#: a group of people or bodies (answering "ai"): "các đơn vị thành viên", "đoàn viên", "tập thể"
+_GROUPS = _PEOPLE_NOUNS | {("don", "vi"), ("tap", "the")}
 _PEOPLE_WORDS = frozenset({"nguoi", "nhan", "luot", "vien", "cnvcld", "cnld", "nld", "cnvcnld"})
-_ROMAN = re.compile(r"^(?:x{0,2})(?:ix|iv|v?i{0,3})$")
 _VOWEL = re.compile(r"[aeiouy]")
 _NUM = re.compile(r"^\d+(?:[.,]\d+)*%?$")
 _DATE_RE = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\btháng \d{1,2}\b|\bngày \d{1,2}\b", re.IGNORECASE)
@@ -342,10 +347,23 @@ def _names(text: str) -> frozenset[str]:
 def _fullest_first(blocks: list[list[Record]]) -> list[list[Record]]:
     """A list question's answers (each sentence with its continuation) without those whose quoted names another answer
     gives all of, and more (an entry's sentence about one campaign beside the article's list of them): the fuller
-    answer takes the place of the first, so the first page shows the list, not one of its items."""
+    answer takes the place of the first, so the first page shows the list, not one of its items. An answer sharing a
+    name with a fuller one comes after it ("“A” là phong trào trọng tâm …, Đợt 2 có chủ đề “B”" after the list of
+    “A”, “C”, “D”, …)."""
     named = [frozenset().union(*(_names(r.text) for r in block)) for block in blocks]
-    return [block for block, names in zip(blocks, named, strict=True)
+    kept = [(block, names) for block, names in zip(blocks, named, strict=True)
             if not names or not any(_within(names, other) for other in named)]
+    out: list[int] = []
+    for k, (_block, names) in enumerate(kept):
+        fuller = sorted((j for j, (_b, other) in enumerate(kept) if j not in out and len(other) > len(names)
+                         and _shares(names, other)), key=lambda j: -len(kept[j][1]))
+        out.extend(j for j in [*fuller, k] if j not in out)
+    return [kept[j][0] for j in out]
+
+
+def _shares(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Some quoted name of ``a`` is one of ``b`` (as it is, or inside a longer name)."""
+    return any(n == g or n in g for n in a for g in b)
 
 
 def _within(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -536,7 +554,7 @@ class EvidenceIndex:
                 has_date=bool(_DATE_RE.search(r.text)),
                 has_person=self._has_person(r.text), has_list=r.text.count(",") >= 2 or ":" in r.text,
                 defines=self._defines(toks), head=self._head(r.text), text=r.text, byline=r.byline,
-                ordinal=any(a == "thu" and (b.isdigit() or bool(_ROMAN.match(b)) and b != "")
+                ordinal=any(a in _ORDINAL_WORDS and (b.isdigit() or is_roman(b))
                             for a, b in zip(toks, toks[1:], strict=False)),
                 items=r.text.count(",") + r.text.count(";") + r.text.count("“") + r.text.count('"') // 2,
                 lead=r.entry_id is not None and r.position == 0,
@@ -667,10 +685,11 @@ class EvidenceIndex:
         for i, t in enumerate(toks):
             before = toks[i - 1] if i else ""
             after = tuple(toks[i + 1:i + 3])
-            if before in ("so", "cum", "dot") or after[:1] == ("so",) and after[1:] != ("voi",) \
-                    and not t.endswith("%"):
-                continue  # "cụm số 1", "đợt 2" name a thing; "1 số đơn vị" is "some" ("30% so với giá" is not)
-            if _NUM.match(t) and not _YEAR.match(t) or before == "thu" and _ROMAN.match(t):
+            named = before in ("cum", "dot") or before == "so" and (toks[i - 2] if i > 1 else "") != "co"
+            if named or after[:1] == ("so",) and after[1:] != ("voi",) and not t.endswith("%"):
+                continue  # "cụm số 1", "đợt 2" name a thing ("cơ sở 10 phường" counts); "1 số đơn vị" is "some"
+                # ("30% so với giá" is not)
+            if _NUM.match(t) and not _YEAR.match(t) or before in _ORDINAL_WORDS and is_roman(t):
                 out.append((t, after))
         return tuple(out)
 
@@ -759,7 +778,7 @@ class EvidenceIndex:
                 continue
             left = out[i - 1] if i > 0 else None
             right = toks[i + 1] if i + 1 < len(toks) else None
-            if w in self._known and w not in unwritten or _ROMAN.match(w):  # "lần thứ III" is no slip for "XIII"
+            if w in self._known and w not in unwritten or is_roman(w):  # "lần thứ III" is no slip for "XIII"
                 continue
             undoubled = [w[:k] + w[k + 1:] for k in range(1, len(w)) if w[k] == w[k - 1]]
             known = [c for c in undoubled if c in self._known]
@@ -834,7 +853,7 @@ class EvidenceIndex:
         # (a key term is no stop word: a stop word it was typed for needs three supports, "6 thán đầu" → "tháng")
         toks, stop, content = list(q.tokens), self.lang.stopwords, self._content(q.text, q.tokens)
         for k, w in enumerate(q.tokens):
-            if w not in bad or not w.isalpha() or len(w) < 2 or _ROMAN.match(w):
+            if w not in bad or not w.isalpha() or len(w) < 2 or is_roman(w):
                 continue
             left = toks[k - 1] if k else None
             right = q.tokens[k + 1] if k + 1 < len(q.tokens) else None
@@ -866,7 +885,7 @@ class EvidenceIndex:
                     used.update(range(i, j + 1))
             if _years([t]) and _YEAR.match(t.split("-")[0]):
                 used.add(i)
-        kind, unit, cue_at = self._kind(toks)
+        kind, unit, cue_at = self._kind(toks, dict(_marks(text, toks)))
         if kind == "quantity" and "%" in text:
             unit = ("%",)
         used |= cue_at
@@ -944,9 +963,13 @@ class EvidenceIndex:
             return tuple(toks[start:j]) if j - i > 2 else ()
         return ()
 
-    def _kind(self, toks: Sequence[str]) -> tuple[str | None, tuple[str, ...], set[int]]:
+    def _kind(self, toks: Sequence[str], typed: Mapping[str, str] | None = None
+              ) -> tuple[str | None, tuple[str, ...], set[int]]:
         """The kind of answer asked (the first kind of KINDS whose cue is present), the unit asked for, and
-        the positions of every cue word (they are no key terms)."""
+        the positions of every cue word (they are no key terms). ``typed``: the words typed with diacritics (folded
+        -> as typed); a one-word cue, a stop word, typed as another word is no cue ("máy móc" asks no "mấy"; a
+        phrase's words are its own, "bắt đầu")."""
+        typed = typed or {}
         kind: str | None = None
         unit: tuple[str, ...] = ()
         at: set[int] = set()
@@ -954,7 +977,8 @@ class EvidenceIndex:
         for i, t in enumerate(toks):
             for rank, k, phrase in self._cue_index.get(t, ()):
                 n = len(phrase)
-                if tuple(toks[i:i + n]) == phrase:
+                if tuple(toks[i:i + n]) == phrase and (n > 1 or t not in self.lang.stopwords
+                                                       or self.lang.is_stop(t, typed.get(t))):
                     found.append((rank, i, n, k))
         for _rank, i, n, k in sorted(found):
             at.update(range(i, i + n))
@@ -962,8 +986,10 @@ class EvidenceIndex:
                 kind = k
             if k == "quantity" and not unit:
                 after = list(toks[i + n:i + n + 2])
-                if i and toks[i - 1] == "thu":  # "lần thứ mấy": an ordinal, "lần thứ II"
+                if i and toks[i - 1] in _ORDINAL_WORDS:  # "lần thứ mấy", "khóa mấy": an ordinal, "lần thứ II"
                     unit = ("ordinal",)
+                elif i and toks[i - 1] == "so":  # "số mấy": the number a thing is named by, "Chỉ thị số 05"
+                    unit = ("numbered",)
                 elif after[:2] == ["phan", "tram"]:
                     unit = ("%",)
                 elif tuple(after[:2]) in _PEOPLE_NOUNS or after[:1] and after[0] in ("nguoi", "luot"):
@@ -976,7 +1002,9 @@ class EvidenceIndex:
             kind = "author"  # "bài viết … là của ai": who wrote the article
         if kind == "definition" and any(w in self.lang.what_nouns for w in toks):
             kind = None  # "chủ đề năm 2022 là gì": the theme's words, not a definition
-        if kind == "quantity" and (not unit or unit[0] in _MONEY_TOPICS) and any(w in _MONEY_TOPICS for w in toks):
+        if kind == "quantity" and (not unit or unit[0] in _MONEY_TOPICS) and any(
+                w in _MONEY_TOPICS and (toks[i - 1] if i else "", w) not in _NOT_MONEY
+                and (w, toks[i + 1] if i + 1 < len(toks) else "") not in _NOT_MONEY for i, w in enumerate(toks)):
             unit = ("money",)
         if kind is None:
             for noun in self.lang.which_nouns:  # "công ty nào", "quận nào"
@@ -1250,25 +1278,30 @@ class EvidenceIndex:
                 return 1.0 if any(c in m.text for c in _GIVES) else 0.5
             return 1.0
         if kind == "quantity":
-            if not m.numbers:
-                return 0.2
+            # "có mấy phong trào": the sentence naming them one by one counts them, though it writes no number
+            named = bool(q.unit) and q.unit[0] not in ("ordinal", "numbered", "%", "money", "people") \
+                and self._counts_by_naming(m, frozenset(self._expand(q.unit[0])))
+            if not m.numbers and q.unit[:1] != ("numbered",):
+                return 0.9 if named else 0.2
             if not q.unit:
                 # "6 tháng đầu năm" is a period, not the amount asked
                 return 0.3 if all(after[:1] and after[0] in _TIME_WORDS for _, after in m.numbers) else 1.0
             unit = q.unit[0]
             if unit == "ordinal":
                 return 1.0 if m.ordinal else 0.75  # "SEA Games 31" answers "lần thứ mấy" too
+            if unit == "numbered":
+                return 1.0 if any(a == "so" and b[:1].isdigit() for a, b in m.pairs) else 0.6
             units = _PEOPLE_WORDS if unit == "people" else frozenset(self._expand(unit))  # "101 cá nhân", "lượt"
             for number, after in m.numbers:
                 if unit == "%" and number.endswith("%") or not units.isdisjoint(after):
                     return 1.0
                 if unit == "money" and (number.endswith("%") or set(after[:1]) & _MONEY_WORDS):
                     return 1.0
-            return 0.6
+            return 0.9 if named else 0.6
         if kind == "date":
             return 1.0 if m.has_date else 0.25
         if kind == "person":
-            return 1.0 if m.has_person else 0.2
+            return 1.0 if m.has_person or self._named_after(m.text, q) else 0.2
         if kind == "place":
             return 1.0 if m.places or "tai" in m.words else 0.4
         if kind == "list":  # the sentence listing more items is the fuller answer
@@ -1285,6 +1318,43 @@ class EvidenceIndex:
         if kind == "which":
             return 1.0 if set(q.unit) <= m.words else 0.4
         return 1.0
+
+    @staticmethod
+    def _counts_by_naming(m: _Meta, units: frozenset[str]) -> bool:
+        """A sentence naming the things of the unit asked one by one ("các phong trào … gồm “A”, “B”, “C”"): it
+        answers how many there are, though it writes no number. The names follow "các / những" and the unit, with
+        no number between (the names of "Cụm số 6 biểu dương 276 “Công nhân giỏi”" are no clusters)."""
+        if units.isdisjoint(m.words) or len(_names(m.text)) < 2:
+            return False
+        toks = fold(m.text.split("“")[0].split('"')[0]).split()
+        return any(a in ("cac", "nhung") and b in units and not any(c.isdigit() for c in "".join(toks[k + 2:]))
+                   for k, (a, b) in enumerate(zip(toks, toks[1:], strict=False)))
+
+    def _named_after(self, text: str, q: Question) -> bool:
+        """Whom a question asks after its own words ("mừng sinh nhật ai", "ký giữa những ai"), the sentence names right
+        after those words: with a capital ("mừng sinh nhật Bác", a person it calls so, without surname), or as a group
+        of people or bodies ("ký giữa các đơn vị thành viên")."""
+        if "ai" not in q.tokens:
+            return False
+        k = q.tokens.index("ai")
+        before = [t for t in q.tokens[max(0, k - 3):k] if t not in _PLURAL]
+        if not before:
+            return False
+        # the two words right before (a stop word too: "giữa"); a group may follow the last alone ("ký giao ước …
+        # giữa các đơn vị")
+        words = [w.strip("(),.:;“”\"-–") for w in text.split()]
+        folded = [fold(w) for w in words]
+        for asked in (before[-2:], before[-1:]):
+            n = len(asked)
+            for i in range(n, len(words)):
+                if folded[i - n:i] != asked:
+                    continue
+                j = i + 1 if folded[i] in _PLURAL and i + 1 < len(words) else i
+                if j == i and n == len(before[-2:]) and _CAP_WORD.fullmatch(words[i]) \
+                        or tuple(folded[j:j + 2]) in _GROUPS or tuple(folded[j:j + 1]) in _GROUPS \
+                        or folded[j] in _PEOPLE_WORDS:
+                    return True
+        return False
 
     def _unseen(self, q: Question, pool: Sequence[int]) -> frozenset[str]:
         """The words naming what is asked that no sentence of ``pool`` holds: a word of several ("danh hiệu khen

@@ -39,7 +39,8 @@ class Understanding:
     confidence: float
     entities: tuple[EntityMatch, ...]
     prediction: Prediction | None
-    #: entries of the intent's kinds ranked by shared words, for questions that name no entry
+    #: entries of the intent's kinds ranked by shared words, for questions that name no entry (the ten best, and every
+    #: further one near the best: ``nlu.retrieval.NEAR_BEST``)
     related: tuple[Hit, ...] = ()
 
     @property
@@ -86,7 +87,7 @@ class Matcher:
         intent, confidence = self._decide(prediction, entities)
         related: tuple[Hit, ...] = ()
         if intent in intents.INTENT_KINDS:
-            related = tuple(self.retriever.search(corrected, intents.INTENT_KINDS[intent]))
+            related = tuple(self.retriever.search(corrected, intents.INTENT_KINDS[intent], near=True))
         return Understanding(norm, intent, confidence, entities, prediction, related)
 
     def _decide(self, p: Prediction, entities: Sequence[EntityMatch]) -> tuple[str, float]:

@@ -135,6 +135,22 @@ def is_syllable(word: str) -> bool:
     return bool(_SYLLABLE.match(word))
 
 
+_ROMAN = re.compile(r"^(?=[xvi])x{0,3}(?:ix|iv|v?i{0,3})$")
+
+
+def is_roman(word: str) -> bool:
+    """Whether a folded word is a roman numeral from 1 to 39 ("i", "xv", "xxxix"): "khóa XV", "lần thứ III"."""
+    return bool(_ROMAN.match(word))
+
+
+def roman_value(word: str) -> int | None:
+    """The value of a folded roman numeral of 1–39 (:func:`is_roman`), else None: "xiii" -> 13."""
+    if not is_roman(word):
+        return None
+    values = [{"i": 1, "v": 5, "x": 10}[c] for c in word]
+    return sum(-v if v < nxt else v for v, nxt in zip(values, [*values[1:], 0], strict=True))
+
+
 def has_diacritics(text: str) -> bool:
     return fold(text) != text.lower()
 

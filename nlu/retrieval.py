@@ -14,6 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: an entry scoring at least this share of the best one's score is related to the question as well (a list answer
+#: shows them all, or says how many there are)
+NEAR_BEST = 0.3
+
 
 def terms(tokens: Sequence[str]) -> list[str]:
     return [*tokens, *(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))]
@@ -76,7 +80,9 @@ class Retriever:
             self._masks[kinds] = np.isin(self._kinds, list(kinds)).astype(np.float64)
         return self._masks[kinds]
 
-    def search(self, tokens: Sequence[str], kinds: Iterable[str], limit: int = 10) -> list[Hit]:
+    def search(self, tokens: Sequence[str], kinds: Iterable[str], limit: int = 10, near: bool = False) -> list[Hit]:
+        """The ``limit`` best-scoring entries of ``kinds``, best first; with ``near``, and every further one scoring
+        ``NEAR_BEST`` of the best or more (so the related entries are all there to count)."""
         found = [self._postings[t] for t in set(terms(tokens)) if t in self._postings]
         if not found:
             return []
@@ -87,6 +93,8 @@ class Retriever:
         k = min(limit, int(np.count_nonzero(scores)))
         if k == 0:
             return []
+        if near:
+            k = max(k, int(np.count_nonzero(scores >= NEAR_BEST * scores.max())))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [Hit(self._ids[i][0], self._ids[i][1], float(scores[i])) for i in top]
