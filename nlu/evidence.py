@@ -958,7 +958,8 @@ class EvidenceIndex:
             start = i - 1 if i and toks[i - 1] == "pho" else i  # "phó chủ tịch" is a title of its own
             j = i + 2
             while j < len(toks) and j not in used and (toks[j] in _BODY_WORDS or toks[j] not in _TITLE_END
-                                                          and (toks[j - 1], toks[j]) in self.bigrams):
+                                                          and (toks[j - 1], toks[j]) in self.bigrams) \
+                    and not (toks[j] == "nam" and toks[j + 1:j + 2] and toks[j + 1].isdigit()):  # "… năm 2021"
                 j += 1
             return tuple(toks[start:j]) if j - i > 2 else ()
         return ()

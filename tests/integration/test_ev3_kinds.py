@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from tests.integration.conftest import Asker, passages_of, text_of
+from tests.integration.conftest import Asker, asker_over, text_of
 
 DOCUMENTS = {
     "Liên đoàn Lao động huyện Thạch Thất tổng kết năm 2023": (date(2024, 1, 12), [
@@ -38,8 +38,7 @@ DOCUMENTS = {
 
 @pytest.fixture
 def asker(app) -> Asker:
-    app.core.set_passages(passages_of(DOCUMENTS, "/docs/ev3k"))
-    return Asker(app, "7531")
+    return asker_over(app, DOCUMENTS, "/docs/ev3k", "7531")
 
 
 async def test_whom_the_sentence_names_by_a_title_after_the_question_words_is_a_person(asker):

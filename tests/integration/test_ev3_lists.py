@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from tests.integration.conftest import Asker, passages_of, text_of
+from tests.integration.conftest import Asker, asker_over, text_of
 
 DOCUMENTS = {
     "Công đoàn quận Tây Hồ thi đua lao động giỏi năm 2024": (date(2024, 3, 5), [
@@ -30,8 +30,7 @@ DOCUMENTS = {
 
 @pytest.fixture
 def asker(app) -> Asker:
-    app.core.set_passages(passages_of(DOCUMENTS, "/docs/ev3l"))
-    return Asker(app, "7541")
+    return asker_over(app, DOCUMENTS, "/docs/ev3l", "7541")
 
 
 async def test_the_list_naming_an_item_comes_before_the_sentence_about_that_item(asker):
