@@ -68,7 +68,7 @@ KINDS = ("author", "photo", "date", "person", "quantity", "place", "definition",
 _NUMBER_WORDS = {"mot": 1, "nhat": 1, "hai": 2, "nhi": 2, "ba": 3, "bon": 4, "tu": 4, "sau": 6}
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _YEAR_PARTS = re.compile(r"[-/]")  # "2023-2028", "2020/2021"
-_UNIT_WORDS = frozenset({"nguoi", "don", "dot", "nam", "thang", "ngay", "lan"})
+_UNIT_WORDS = frozenset({"nguoi", "don", "dot", "nam", "thang", "ngay", "lan", "ban", "cai"})  # "bao nhiêu bản"
 _MONEY_TOPICS = frozenset({"gia", "tien", "phi", "luong", "kinh"})
 #: a money word in a compound meaning something else: "tham gia", "gia đình", "kinh tế", "kinh doanh" name no price
 _ORDINAL_WORDS = frozenset({"thu", "khoa"})  # "lần thứ XIII", "Quốc hội khóa XV": the number after is an ordinal
@@ -785,7 +785,8 @@ class EvidenceIndex:
             if known:  # a letter typed twice ("nàoo", "hồo"): Vietnamese syllables seldom double one
                 out[i] = known[0]
                 continue
-            cands = self.correct_word(w)
+            # a one-letter word is no slip of a two-letter one ("ốm" is not "ở" with a letter more)
+            cands = tuple(c for c in self.correct_word(w) if len(c) > 1)
             if w in unwritten or typed is not None and w not in typed and is_syllable(w):
                 cands = tuple(c for c in cands if self._slip_of(unwritten.get(w, w), c))
             if not cands:
