@@ -1162,6 +1162,14 @@ class EvidenceIndex:
         absent = tuple(t for t in gaps if t in content or not len(self._groups_of(t)))
         if absent:
             return absent
+        # two key terms typed side by side that no record writes side by side ("điện thoại": "điện" and "thoại"
+        # are written, never together) name the thing the evidence lacks, not a common word beside them ("ưu đãi")
+        # (the rarest such pair: "ưu đãi giảm giá" is two pairs the evidence writes, "đãi giảm" none it needs)
+        terms = set(self._gap_terms(q))
+        unpaired = [(a, b) for a, b in zip(q.tokens, q.tokens[1:], strict=False)
+                    if a in terms and b in terms and (a, b) not in self.bigrams]
+        if unpaired:
+            return max(unpaired, key=lambda pair: self._idf(pair[0]) + self._idf(pair[1]))
         terms = self._gap_terms(q)
         best, weight = gaps, sum(self._idf(t) for t in gaps)
         for named in combinations(terms, len(gaps)):

@@ -1,14 +1,15 @@
 """Issue 13, how a question is read (lead, round lx3): "ai là cụm trưởng năm 2024" asks who held the title that
 year ("năm 2024" is the year, not a word of a title "cụm trưởng năm" no sentence writes); "bao nhiêu bản" counts
 copies ("bản", not the stop word "bạn" it folds like); "ốm" is no slip of "ở" (a one-letter word is no correction of
-a two-letter one). Through ``Core.process``, on documents invented here (the questions are in none of the eval
+a two-letter one); a refusal names the two words no record writes side by side ("điện thoại"), not the common
+words beside them. Through ``Core.process``, on documents invented here (the questions are in none of the eval
 sets)."""
 
 from datetime import date
 
 import pytest
 
-from tests.integration.conftest import Asker, asker_over, text_of
+from tests.integration.conftest import Asker, asker_over, named_in, text_of
 
 DOCUMENTS = {
     "Cụm thi đua số 9 ký giao ước thi đua năm 2024": (date(2024, 3, 1), [
@@ -19,6 +20,8 @@ DOCUMENTS = {
          "Cụm ký thỏa thuận hợp tác với Siêu thị Hoa Mai giảm 10% giá cho đoàn viên."],
         ["Đoàn viên bị tai nạn trên đường đi được hỗ trợ 200.000 đồng.",
          "Đoàn viên ở đâu trong Cụm cũng được mời dự hội thao."],
+        ["Cụm đối thoại với doanh nghiệp về giảm giá điện cho công nhân."],
+        ["Siêu thị Hoa Mai dành ưu đãi cho đoàn viên."],
     ]),
 }
 
@@ -46,3 +49,11 @@ async def test_a_two_letter_word_the_documents_never_write_is_not_read_as_a_one_
     # "ốm" read as "ở" left "bị … hỗ trợ … bao nhiêu": the accident allowance answered a question about sickness
     outcome = await asker.ask("đoàn viên cụm thi đua số 9 bị ốm đau được hỗ trợ bao nhiêu")
     assert "200.000" not in text_of(outcome), text_of(outcome)
+
+
+async def test_a_refusal_names_two_words_no_record_writes_side_by_side(asker):
+    # "điện" and "thoại" are written ("tiết kiệm điện", "đối thoại"), never together: "điện thoại" is what the
+    # documents lack, not the "ưu đãi" they write
+    outcome = await asker.ask("có ưu đãi giảm giá điện thoại cho đoàn viên cụm thi đua số 9 không")
+    reply = text_of(outcome)
+    assert outcome.fallback and named_in(reply) == ["điện thoại"], reply
