@@ -256,10 +256,14 @@ class Registry:
     def help_lines(self, t: Translator, lang: str, roles: Iterable[Role], linked: bool = False) -> list[str]:
         """One line per visible command: "/name — what it does, e.g. /name ARG" (from ``command_help.<name>``); a
         chair's or an admin's own commands first, then the members' ``first`` ones (on a phone the first page is
-        the one that gets read); a command for linked (or unlinked) accounts only is left out for the others."""
+        the one that gets read), after one line naming them all; a command for linked (or unlinked) accounts only is
+        left out for the others."""
         shown = sorted((c for c in self.visible(roles) if c.listed and c.linked in (None, linked)),
                        key=lambda c: ("member" in c.roles, not c.first))
-        return [t(f"command_help.{c.name}", lang) for c in shown]
+        lines = [t(f"command_help.{c.name}", lang) for c in shown]
+        if len(shown) > 1:  # every name on the first page (the detail lines run on to "Xem thêm")
+            lines.insert(0, t("help.all_commands", lang, names=" ".join(f"/{c.name}" for c in shown)))
+        return lines
 
     def menu(self, t: Translator, lang: str, roles: Iterable[Role] = ROLES) -> list[tuple[str, str]]:
         """(command, description) for the platform's command menu: the menu commands these roles see (by
