@@ -21,3 +21,14 @@ async def test_a_chairs_help_names_every_command_he_may_use_on_its_first_page(ap
     first = await chair.says("/help")
     for name in ("/capma", "/donvi", "/duyet", "/thongbao", "/thongke", "/web", "/hotro", "/hoso", "/toi"):
         assert name in first, (name, first)
+
+
+def test_a_member_asking_how_their_own_request_stands_is_asking_for_hoso(app):
+    """The rule lives with the hardship capability (its /hoso command's ``asked``); the core reads it through
+    the registry before it refuses a question."""
+    for text in ("tinh trang de nghi cua toi the nao roi", "Trạng thái hồ sơ của em sao rồi?",
+                 "đề nghị của tôi đến đâu rồi", "hồ sơ hỗ trợ của em được duyệt chưa",
+                 "yêu cầu hỗ trợ của mình xử lý chưa"):
+        assert app.core.registry.command_asked(text) == "hoso", text
+    for text in ("hồ sơ đề nghị hỗ trợ cần những gì", "tình trạng thi đua cụm 6", "của tôi", "đợt 2 bắt đầu khi nào"):
+        assert app.core.registry.command_asked(text) is None, text
