@@ -188,8 +188,9 @@ class Broadcasts(Capability):
         audience = await self.service.audience(actor, unit_code)
         d.update(unit=audience.unit.code, unit_name=audience.unit.name, recipients=audience.recipients)
         await self.save_state(incoming, State(FLOW, "confirm", d))
-        if not audience.recipients:  # nobody would read it: say so, offer another audience
-            return self._ok(self.t("broadcast.preview_empty", lang, unit=audience.unit.name,
+        if not audience.recipients:  # nobody would read it: say so (and why: linked on the console only), offer
+            key = "broadcast.preview_local_only" if audience.local_only else "broadcast.preview_empty"
+            return self._ok(self.t(key, lang, unit=audience.unit.name, local=audience.local_only,
                                    text=clip(d["text"], 500)), self._empty_choices(lang))
         channels = ", ".join(f"{self.t(f'channel.{c}', lang)} {n}"
                              for c, n in sorted(audience.per_channel.items()))

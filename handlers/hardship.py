@@ -747,10 +747,24 @@ async def _form_button(h: Hardship, incoming: Incoming, data: str, lang: str) ->
     return Outcome([Reply(h.t("hardship.expired_button", lang))], "hardship", 1.0, False)
 
 
+#: a member asking how their own request stands: a word for the request, a word for its state, and "mine"
+_REQUEST = r"(?:de nghi|ho so|yeu cau|don)"
+_STATUS = r"(?:tinh trang|trang thai|den dau|duoc duyet chua|duyet chua|the nao roi|sao roi|ra sao|xu ly|xet chua)"
+_MINE = r"(?:cua (?:toi|em|minh|tui|tao)|toi gui|em gui|minh gui)"
+_OWN_REQUEST = re.compile(rf"\b{_REQUEST}\b.*\b{_MINE}\b|\b{_MINE}\b.*\b{_REQUEST}\b")
+_STATUS_WORDS = re.compile(rf"\b{_STATUS}\b")
+
+
+def asks_own_request(words: str) -> bool:
+    """"tình trạng đề nghị của tôi", "hồ sơ hỗ trợ của em được duyệt chưa" (folded text): what /hoso shows."""
+    return bool(_OWN_REQUEST.search(words) and _STATUS_WORDS.search(words))
+
+
 DECLARATION = Declaration(
     "hardship",
     commands=(Command("hotro", "support", _open_form, first=True),
-              Command("hoso", "requests", lambda h, i, arg, lang: h.my_requests(i, lang), first=True),
+              Command("hoso", "requests", lambda h, i, arg, lang: h.my_requests(i, lang), first=True,
+                      asked=asks_own_request),
               Command("duyet", "review", lambda h, i, arg, lang: h.pending(i, lang), CHAIRS)),
     actions=(ActionPrefix("req", lambda h, i, data, lang: h.on_review_action(i, data, lang)),
              ActionPrefix("hs", _form_button, after_done=lambda data: not InfoButton.matches(data))),

@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from handlers.types import Incoming, Outcome
 from locales import Translator
+from nlu.normalize import fold
 from services.authz import PRIVILEGED_ROLES
 
 #: Telegram's limit on a button's callback_data, in bytes (UTF-8)
@@ -119,6 +120,9 @@ class Command:
     linked: bool | None = None
     #: a member's commands listed first in /help (what someone in difficulty looks for: /hotro, /hoso)
     first: bool = False
+    #: a typed sentence (folded: no diacritics, lower case) that asks for what this command gives ("đề nghị
+    #: của tôi đến đâu rồi" is /hoso): the capability's own rule, read by the core before it refuses a question
+    asked: Callable[[str], bool] | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -253,13 +257,22 @@ class Registry:
         have = set(roles)
         return [c for c in self._order if c.roles & have]
 
+    def command_asked(self, text: str) -> str | None:
+        """The command a typed sentence asks for (its ``asked`` rule, on the folded text), or None."""
+        words = fold(text or "").strip()
+        return next((c.name for c in self._order if c.asked is not None and words and c.asked(words)), None)
+
     def help_lines(self, t: Translator, lang: str, roles: Iterable[Role], linked: bool = False) -> list[str]:
         """One line per visible command: "/name — what it does, e.g. /name ARG" (from ``command_help.<name>``); a
         chair's or an admin's own commands first, then the members' ``first`` ones (on a phone the first page is
-        the one that gets read); a command for linked (or unlinked) accounts only is left out for the others."""
+        the one that gets read), after one line naming them all; a command for linked (or unlinked) accounts only is
+        left out for the others."""
         shown = sorted((c for c in self.visible(roles) if c.listed and c.linked in (None, linked)),
                        key=lambda c: ("member" in c.roles, not c.first))
-        return [t(f"command_help.{c.name}", lang) for c in shown]
+        lines = [t(f"command_help.{c.name}", lang) for c in shown]
+        if len(shown) > 1:  # every name on the first page (the detail lines run on to "Xem thêm")
+            lines.insert(0, t("help.all_commands", lang, names=" ".join(f"/{c.name}" for c in shown)))
+        return lines
 
     def menu(self, t: Translator, lang: str, roles: Iterable[Role] = ROLES) -> list[tuple[str, str]]:
         """(command, description) for the platform's command menu: the menu commands these roles see (by

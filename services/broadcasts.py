@@ -62,6 +62,8 @@ class Audience:
     unit: Unit
     recipients: int
     per_channel: dict[str, int]
+    #: linked accounts on the local channels only (the console): linked, but no announcement reaches them
+    local_only: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +176,8 @@ class BroadcastService:
         async with self.db.sessions() as session:
             unit = await self._unit_to_send_to(session, actor, unit_code)
             recipients = await recipients_of(session, unit, self.local_channels, roles)
-        return Audience(unit, len(recipients), per_channel(recipients))
+            everyone = await recipients_of(session, unit, (), roles) if self.local_channels else recipients
+        return Audience(unit, len(recipients), per_channel(recipients), len(everyone) - len(recipients))
 
     async def queue(self, actor: Actor, draft: Draft, when: datetime | None = None, once: Once | None = None) -> Queued:
         """Queue the announcement for ``when`` (default: now): one outbox row per recipient, the audit entry,
