@@ -372,6 +372,8 @@ class Core:
             return await self._more(incoming, MoreButton(str(kept.get("ref", ""))).encode(), lang)
         if text.lower() in _MENU_WORDS:
             return await self._help(incoming, lang)
+        if not incoming.is_group and (asked := self.registry.command_asked(text)) is not None:
+            return await self._command(incoming, asked, "", lang)  # "đề nghị của tôi đến đâu rồi": /hoso
         resolved = self.facts.resolve(text, state if state is not None and state.flow == CHOICES_FLOW else None)
         if resolved != text:  # "ông ấy …" after an answer naming him: the question is about him
             text, incoming = resolved, replace(incoming, text=resolved)

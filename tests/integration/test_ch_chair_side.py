@@ -32,3 +32,11 @@ def test_a_member_asking_how_their_own_request_stands_is_asking_for_hoso(app):
         assert app.core.registry.command_asked(text) == "hoso", text
     for text in ("hồ sơ đề nghị hỗ trợ cần những gì", "tình trạng thi đua cụm 6", "của tôi", "đợt 2 bắt đầu khi nào"):
         assert app.core.registry.command_asked(text) is None, text
+
+
+async def test_a_member_asking_how_their_request_stands_gets_their_requests_not_out_of_scope(app):
+    """Through the core: the sentence is answered as /hoso would be (here: no request yet), not refused."""
+    member = await as_member(app, "NTL-0103", "c-ch4")
+    typed = await member.says("tinh trang de nghi cua toi the nao roi")
+    assert typed == await member.says("/hoso"), typed
+    assert "ngoài phạm vi" not in typed, typed
