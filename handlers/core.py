@@ -375,7 +375,8 @@ class Core:
         if not incoming.is_group and (asked := self.registry.command_asked(text)) is not None:
             return await self._command(incoming, asked, "", lang)  # "đề nghị của tôi đến đâu rồi": /hoso
         resolved = self.facts.resolve(text, state if state is not None and state.flow == CHOICES_FLOW else None)
-        if resolved != text:  # "ông ấy …" after an answer naming him: the question is about him
+        pointed = resolved != text
+        if pointed:  # "ông ấy …" after an answer naming him: the question is about him (a follow-up of that answer)
             text, incoming = resolved, replace(incoming, text=resolved)
         u = self.matcher.understand(text)
         intent = u.intent
@@ -407,7 +408,7 @@ class Core:
             return await self.feedback.attach(incoming, outcome, u, lang, state) if self.feedback else outcome
         # a fact question: the evidence answers or declines
         # (the message read once: by the evidence, then by the topic gate and for the context kept)
-        reading = facts.reading(incoming)
+        reading = facts.reading(incoming, pointed=pointed)
         outcome = await facts.respond(incoming, u, lang, log=_members_question(), reading=reading)
         question = reading.question if outcome is None and intent in intents.INTENT_KINDS else None
         if question is not None and answers.covers(intent, u, question, facts.index):

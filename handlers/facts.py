@@ -38,8 +38,9 @@ from storage.unanswered import UnansweredLog
 
 #: how long a question stays the context of a follow-up
 FOLLOW_UP_FOR = timedelta(minutes=10)
-#: the people an answer names that a follow-up may point at ("ông ấy")
+#: the people an answer names that a follow-up may point at ("ông ấy"), read from its first page (clipped)
 MAX_PEOPLE = 6
+MAX_SAID = 1200
 #: kinds of answer that name one fact: when the evidence has none, the bot says so instead of listing a topic
 SPECIFIC = frozenset({"author", "photo", "date", "person", "quantity", "place", "definition", "which"})
 MAX_SENTENCE = 420
@@ -190,8 +191,10 @@ class Reading:
     the fact answers, the topic gate (``KnowledgeAnswers.covers``) and the context kept for a follow-up read a message
     once. Kept per message, never longer (like ``_Searches``)."""
 
-    def __init__(self, index: EvidenceIndex, text: str) -> None:
+    def __init__(self, index: EvidenceIndex, text: str, pointed: bool = False) -> None:
         self.index, self.text = index, text
+        #: the text names, in a pointer's place, a person the previous answer named (``FactAnswers.resolve``)
+        self.pointed = pointed
         self._question: Question | None = None
 
     @property
@@ -213,9 +216,9 @@ class FactAnswers:
         #: the knowledge entries by id (the core sets them): a source line names their publication and date
         self.entries: Mapping[str, Entry] = {}
 
-    def reading(self, incoming: Incoming) -> Reading:
+    def reading(self, incoming: Incoming, pointed: bool = False) -> Reading:
         """The message's reading, for :meth:`respond` and whatever else of the message needs it."""
-        return Reading(self.index, incoming.text or "")
+        return Reading(self.index, incoming.text or "", pointed)
 
     async def respond(self, incoming: Incoming, u: Understanding, lang: str, log: bool = True,
                       reading: Reading | None = None) -> Outcome | None:
@@ -263,7 +266,7 @@ class FactAnswers:
                     f.status == "answered" and not self._salient(f.gaps) for f in against_read[1]):
                 previous, against_read = None, None
         # "ông ấy …" read with the name of the person the previous answer named (``resolve``): about that answer
-        pointed = previous is None and await self._names_kept_person(incoming, text)
+        pointed = previous is None and reading.pointed
         if u.intent == intents.OUT_OF_SCOPE and previous is None and not pointed:
             return None  # off the union's topics (gold, weather, traffic): the core's out-of-scope fallback says so
         parts = self._parts(text) if previous is None else []
@@ -396,20 +399,21 @@ class FactAnswers:
         return self.t("facts.acronym", lang, short=short.upper(), long=long)
 
     def remember(self, keep: Mapping[str, object], replies: Sequence[Reply]) -> dict:
-        """An answer's ``keep`` with the people its replies name: "ông ấy …" next is read with that name."""
+        """An answer's ``keep`` with what its first page said (clipped): "ông ấy …" next is read with a name it
+        gives. The names are read only then (``resolve``), not for every answer."""
         asked = keep.get(ASKED)
-        people = [p for r in replies for p in self.index.people(r.text)]
-        if not isinstance(asked, dict) or not people:
+        said = "\n".join(r.text for r in replies)[:MAX_SAID]
+        if not isinstance(asked, dict) or not said:
             return dict(keep)
-        return {**keep, ASKED: {**asked, "people": list(dict.fromkeys(people))[:MAX_PEOPLE]}}
+        return {**keep, ASKED: {**asked, "said": said}}
 
     def resolve(self, text: str, state: State | None) -> str:
         """A question pointing at a person the previous answer named ("ông ấy làm chủ tịch quận nào", "chị đó …"),
         with that person's name in place of the pointer, while the answer is recent; else the text as it is. The
         pointer's sex picks among several names ("bà", "chị": a name with "Thị"; "ông", "anh": one without)."""
         asked = self._recent(state)
-        people = asked.get("people") if asked is not None else None
-        if not people or not text:
+        said = asked.get("said") if asked is not None else None
+        if not said or not isinstance(said, str) or not text:
             return text
         words = list(re.finditer(r"\w+", text))
         folded = [fold(w.group()).lower() for w in words]
@@ -419,6 +423,9 @@ class FactAnswers:
                 sex = pointers.get(tuple(folded[i:i + size]))
                 if sex is None or i + size > len(words):
                     continue
+                people = self.index.people(said)[:MAX_PEOPLE]
+                if not people:
+                    return text
                 female = [p for p in people if " thị " in f" {p.lower()} "]
                 male = [p for p in people if p not in female]
                 name = ((female if sex == "f" else male if sex == "m" else []) or people)[0]
@@ -683,12 +690,6 @@ class FactAnswers:
                        u.confidence, True)
 
     # ----- follow-ups ---------------------------------------------------------------------------
-    async def _names_kept_person(self, incoming: Incoming, text: str) -> bool:
-        asked = self._recent(await self.states.get(state_key(incoming)))
-        people = asked.get("people") if asked is not None else None
-        folded = fold(text).lower()
-        return bool(people) and any(fold(p).lower() in folded for p in people)
-
     def _recent(self, state: State | None) -> dict | None:
         """What the chat keeps of the last answer (``ASKED``), while a follow-up may lean on it."""
         asked = state.data.get(ASKED) if state is not None else None

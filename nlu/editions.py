@@ -41,27 +41,26 @@ def number(word: str) -> int | None:
 
 
 def editions(tokens: Sequence[str]) -> list[tuple[str, int, int, int]]:
-    """(kind, number, first token, end token) of each numbered thing the tokens name, in order."""
+    """(kind, number, first token, end token) of each numbered thing the tokens name, in order. Only the tokens
+    that are numbers are looked around (a question has one or two)."""
     out: list[tuple[str, int, int, int]] = []
-    i, n = 0, len(tokens)
-    while i < n:
+    taken = 0  # tokens before this are part of a numbered thing already
+    for i, word in enumerate(tokens):
+        if i < taken or not (word[:1].isdigit() or word[:1] in "ivx") or (value := number(word)) is None:
+            continue
         found = None
         for words, kind in _BEFORE:
             k = len(words)
-            if tuple(tokens[i:i + k]) == words and i + k < n and (value := number(tokens[i + k])) is not None:
-                end = i + k + 1
+            if i >= k and i - k >= taken and tuple(tokens[i - k:i]) == words:
+                end = i + 1
                 # "kỷ niệm 91 năm thành lập": the words after the number belong to it too
                 end += next((len(after) for after, _ in _AFTER if tuple(tokens[end:end + len(after)]) == after), 0)
-                found = (kind, value, i, end)
+                found = (kind, value, i - k, end)
                 break
-        if found is None and (value := number(tokens[i])) is not None:
-            for words, kind in _AFTER:
-                if tuple(tokens[i + 1:i + 1 + len(words)]) == words:
-                    found = (kind, value, i, i + 1 + len(words))
-                    break
+        if found is None:
+            found = next(((kind, value, i, i + 1 + len(after)) for after, kind in _AFTER
+                          if tuple(tokens[i + 1:i + 1 + len(after)]) == after), None)
         if found is not None:
             out.append(found)
-            i = found[3]
-        else:
-            i += 1
+            taken = found[3]
     return out
