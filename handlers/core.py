@@ -373,7 +373,9 @@ class Core:
         if text.lower() in _MENU_WORDS:
             return await self._help(incoming, lang)
         if not incoming.is_group and (asked := self.registry.command_asked(text)) is not None:
-            return await self._command(incoming, asked, "", lang)  # "đề nghị của tôi đến đâu rồi": /hoso
+            answered = await self._command(incoming, asked, "", lang)  # "đề nghị của tôi đến đâu rồi": /hoso
+            if answered is not None:
+                return answered
         resolved = self.facts.resolve(text, state if state is not None and state.flow == CHOICES_FLOW else None)
         pointed = resolved != text
         if pointed:  # "ông ấy …" after an answer naming him: the question is about him (a follow-up of that answer)

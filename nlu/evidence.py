@@ -1165,9 +1165,9 @@ class EvidenceIndex:
         # two key terms typed side by side that no record writes side by side ("điện thoại": "điện" and "thoại"
         # are written, never together) name the thing the evidence lacks, not a common word beside them ("ưu đãi")
         # (the rarest such pair: "ưu đãi giảm giá" is two pairs the evidence writes, "đãi giảm" none it needs)
-        terms = set(self._gap_terms(q))
+        keys = set(self._gap_terms(q))
         unpaired = [(a, b) for a, b in zip(q.tokens, q.tokens[1:], strict=False)
-                    if a in terms and b in terms and (a, b) not in self.bigrams]
+                    if a in keys and b in keys and (a, b) not in self.bigrams]
         if unpaired:
             return max(unpaired, key=lambda pair: self._idf(pair[0]) + self._idf(pair[1]))
         terms = self._gap_terms(q)
@@ -1321,8 +1321,8 @@ class EvidenceIndex:
         if kind == "definition":  # "X là …", "X (…)", "X – …", a sentence about X, or the lead of the entry named X
             if m.lead and set(q.terms) <= m.label:
                 return 1.0
-            named = [t for t in q.terms if t not in self.lang.everyday] or list(q.terms)
-            if named and all(t in m.defines or t in m.head for t in named):
+            subject = [t for t in q.terms if t not in self.lang.everyday] or list(q.terms)
+            if subject and all(t in m.defines or t in m.head for t in subject):
                 return 1.0  # the sentence says what X is: it writes X, and nothing before X's description
             return 0.8 if any(t in m.defines for t in q.terms) else 0.3  # another thing's "là", X's word in it
         if kind == "which":
